@@ -1,0 +1,158 @@
+// Command gameday is a terminal cockpit for Kubernetes game days: watch a workload, its HPA, metrics,
+// traces and logs, and act on it (kill pods, scale, send load, HALT) with safety rails.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/themes"
+)
+
+// options are the root command's flags.
+type options struct {
+	kube       *genericclioptions.ConfigFlags
+	allNS      bool
+	target     string
+	demo       bool
+	demoSpeed  float64
+	seed       int64
+	theme      string
+	configPath string
+	readOnly   bool
+	dryRun     bool
+	arm        bool
+	journal    string
+}
+
+// usageError is a bad flag or argument: exit code 2.
+type usageError struct{ error }
+
+func main() {
+	if err := newRoot().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "gameday: "+err.Error())
+		var ue usageError
+		if errors.As(err, &ue) || strings.Contains(err.Error(), "flag") {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
+	o := &options{kube: genericclioptions.NewConfigFlags(true)}
+	cmd := &cobra.Command{
+		Use:   "gameday",
+		Short: "A terminal cockpit for Kubernetes game days",
+		Long: `gameday watches a workload (pods, Deployments, the HPA), its metrics, traces and logs in one
+screen, and acts on it: kill pods, scale, send load bursts, HALT. Every action is checked against
+safety rules (protected namespaces, --read-only, --dry-run, a minimum of ready replicas, production
+contexts need --arm), confirmed, journaled and marked on the graphs.
+
+Config file: ` + config.DefaultPath() + ` (every field optional; see docs/CONFIG.md).
+Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
+		Example: `  # Try it without a cluster: a simulated cluster that reacts to every key
+  gameday --demo
+
+  # Watch deploy/web in namespace shop of the current kube context
+  gameday -n shop --target deploy/web
+
+  # Rehearse safely: the API validates every action, nothing changes
+  gameday --context staging -n shop --target deploy/web --dry-run
+
+  # A production context (matching safety.productionContexts) needs --arm to act
+  gameday --context prod-eu -n shop --target deploy/web --arm
+
+  # Projector-friendly colours, demo twice as fast
+  gameday --demo --theme high-contrast --demo-speed 2`,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(cmd, o)
+		},
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see gameday --help)", err)}
+	})
+	f := cmd.Flags()
+	o.kube.AddFlags(f)
+	f.BoolVarP(&o.allNS, "all-namespaces", "A", false, "watch every namespace")
+	f.StringVar(&o.target, "target", "", "the workload to act on, as deploy/NAME (or pick it with :target in the UI)")
+	f.BoolVar(&o.demo, "demo", false, "run on the embedded simulated cluster (no cluster needed)")
+	f.Float64Var(&o.demoSpeed, "demo-speed", 0, "simulated time per real second in --demo (default 1, from config demo.speed)")
+	f.Int64Var(&o.seed, "seed", 0, "random seed of the simulated cluster (default 42, from config demo.seed)")
+	f.StringVar(&o.theme, "theme", "", "colour theme: "+strings.Join(themes.Names(), ", ")+" (NO_COLOR forces mono)")
+	f.StringVar(&o.configPath, "config", "", "config file (default "+config.DefaultPath()+")")
+	f.BoolVar(&o.readOnly, "read-only", false, "watch only: every action is refused")
+	f.BoolVar(&o.dryRun, "dry-run", false, "server-side dry run: the API validates actions, nothing changes")
+	f.BoolVar(&o.arm, "arm", false, "allow actions on contexts matching safety.productionContexts")
+	f.StringVar(&o.journal, "journal", "", "journal file (default "+config.DefaultJournalPath()+")")
+	return cmd
+}
+
+// loadConfig reads the config file and lets flags override it.
+func loadConfig(cmd *cobra.Command, o *options) (config.Config, error) {
+	path, explicit := config.DefaultPath(), false
+	if o.configPath != "" {
+		path, explicit = o.configPath, true
+	}
+	cfg, err := config.Read(path, explicit)
+	if err != nil {
+		return cfg, err
+	}
+	fl := cmd.Flags()
+	if o.theme != "" {
+		if _, err := themes.Get(o.theme); err != nil {
+			return cfg, usageError{fmt.Errorf("--theme: %w", err)}
+		}
+		cfg.Theme = o.theme
+	}
+	if fl.Changed("demo-speed") {
+		if o.demoSpeed <= 0 || o.demoSpeed > 100 {
+			return cfg, usageError{fmt.Errorf("--demo-speed: want a number in (0, 100], got %g", o.demoSpeed)}
+		}
+		cfg.Demo.Speed = o.demoSpeed
+	}
+	if fl.Changed("seed") {
+		cfg.Demo.Seed = o.seed
+	}
+	if o.readOnly {
+		cfg.Safety.ReadOnly = true
+	}
+	if o.dryRun {
+		cfg.Safety.DryRun = true
+	}
+	if o.journal != "" {
+		cfg.Journal.Path = o.journal
+	}
+	if o.target != "" {
+		cfg.Target = o.target
+	}
+	return cfg, nil
+}
+
+// parseTarget accepts deploy/NAME, deployment/NAME or NAME.
+func parseTarget(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	kind, name, found := strings.Cut(s, "/")
+	if !found {
+		return s, nil
+	}
+	switch kind {
+	case "deploy", "deployment", "deployments":
+		if name == "" || strings.Contains(name, "/") {
+			break
+		}
+		return name, nil
+	}
+	return "", usageError{fmt.Errorf("--target %q: want deploy/NAME (only Deployments can be targets for now)", s)}
+}

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"sync"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/sources/kube"
+	"github.com/gamedaylab/gameday/sources/sim"
+	"github.com/gamedaylab/gameday/themes"
+	"github.com/gamedaylab/gameday/tui"
+	"github.com/gamedaylab/gameday/tui/core"
+	"github.com/gamedaylab/gameday/tui/keys"
+)
+
+// cockpit is everything one run wires together.
+type cockpit struct {
+	ctx      *core.Context
+	deps     tui.Deps
+	fwd      *sources.Forwarder
+	starters []func(ctx context.Context)
+	cleanup  []func()
+}
+
+func run(cmd *cobra.Command, o *options) error {
+	if !term.IsTerminal(os.Stdout.Fd()) || !term.IsTerminal(os.Stdin.Fd()) {
+		return errors.New("not a terminal: gameday is interactive and needs a TTY (use `gameday load` for headless runs)")
+	}
+	cfg, err := loadConfig(cmd, o)
+	if err != nil {
+		return err
+	}
+	c, err := build(cmd, o, &cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for i := len(c.cleanup) - 1; i >= 0; i-- {
+			c.cleanup[i]()
+		}
+	}()
+	return c.run()
+}
+
+// build wires sources, actions and the UI for the demo or for a real cluster.
+func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error) {
+	styles, err := themes.Resolve(cfg.Theme, os.Getenv("NO_COLOR") != "")
+	if err != nil {
+		return nil, err
+	}
+	km := keys.Default()
+	if err := km.Apply(cfg.Keys); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	target, err := parseTarget(cfg.Target)
+	if err != nil {
+		return nil, err
+	}
+	guard := &actions.Guard{ReadOnly: cfg.Safety.ReadOnly, DryRun: cfg.Safety.DryRun, Armed: o.arm,
+		Protected: cfg.Safety.ProtectedSet(), MinReady: cfg.Safety.MinReadyReplicas,
+		ProductionPatterns: cfg.Safety.ProductionContexts}
+	c := &cockpit{fwd: sources.NewForwarder(1024)}
+	ctx := &core.Context{Styles: styles, Keys: km, Config: cfg, Cluster: core.NewCluster(), Markers: &core.Markers{},
+		Guard: guard, Target: target}
+	c.ctx = ctx
+	env := &actions.Env{Guard: guard, Now: time.Now}
+	if u, err := user.Current(); err == nil {
+		env.User = u.Username
+	}
+	c.deps = tui.Deps{Env: env, Injected: &actions.Injected{}}
+
+	journalPath := cfg.Journal.Path
+	if journalPath == "" {
+		journalPath = config.DefaultJournalPath()
+		if o.demo {
+			journalPath = filepath.Join(filepath.Dir(journalPath), "demo-journal.jsonl")
+		}
+	}
+	j, err := actions.OpenJournal(journalPath)
+	if err != nil {
+		return nil, err
+	}
+	env.Journal = j
+	c.cleanup = append(c.cleanup, func() { _ = j.Close() })
+
+	if o.demo {
+		c.wireDemo(cfg, env)
+	} else if err := c.wireCluster(o, cfg, env); err != nil {
+		return nil, err
+	}
+	guard.Context = ctx.KubeContext
+	env.Context = ctx.KubeContext
+	if guard.IsProduction() && !o.arm {
+		guard.ReadOnly = true // be explicit in the header: nothing will be allowed
+	}
+	return c, nil
+}
+
+func (c *cockpit) wireDemo(cfg *config.Config, env *actions.Env) {
+	s := sim.New(sim.Options{Seed: cfg.Demo.Seed, Speed: cfg.Demo.Speed, MaxLoadRate: cfg.Load.MaxRate})
+	ctx := c.ctx
+	ctx.Demo, ctx.Clock, ctx.KubeContext, ctx.Namespace = true, s, "gameday-demo", sim.Namespace
+	if ctx.Target == "" {
+		ctx.Target = sim.Target
+	}
+	env.Client, env.Now, env.Load = s.Client(), s.Now, s.Load()
+	env.SetSeed(cfg.Demo.Seed)
+	refresh := min(cfg.Metrics.Refresh.Duration, 2*time.Second)
+	c.deps.Metrics = sources.NewMetricsPoller(s.Metrics(), sources.DefaultPanels(), s, refresh, cfg.Metrics.Window.Duration, c.fwd.Send)
+	c.deps.Traces = sources.NewTracesPoller(s.Traces(), sources.TraceQuery{Service: ctx.Target, Lookback: 15 * time.Minute, Limit: 200}, s, 2*time.Second, c.fwd.Send)
+	c.deps.Logs = sources.NewLogsPoller(s.Logs(), sources.LogQuery{Namespace: sim.Namespace, Limit: 500}, s, 500*time.Millisecond, c.fwd.Send)
+	c.deps.MetricsName, c.deps.TracesBackend, c.deps.LogsBackend = "simulation", s.Traces(), s.Logs()
+	c.deps.Panels = sources.DefaultPanels()
+	c.starters = append(c.starters, s.Run)
+	c.addKube(s.Client(), sim.Namespace, s.Now)
+}
+
+func (c *cockpit) wireCluster(o *options, cfg *config.Config, env *actions.Env) error {
+	raw, err := o.kube.ToRawKubeConfigLoader().RawConfig()
+	if err != nil {
+		return fmt.Errorf("kubeconfig: %w", err)
+	}
+	ctxName := raw.CurrentContext
+	if o.kube.Context != nil && *o.kube.Context != "" {
+		ctxName = *o.kube.Context
+	}
+	if ctxName == "" {
+		return errors.New("kubeconfig: no current context; pass --context NAME or --kubeconfig FILE (or try gameday --demo)")
+	}
+	if _, ok := raw.Contexts[ctxName]; !ok {
+		return fmt.Errorf("kubeconfig: context %q not found (have: %s)", ctxName, contextNames(raw.Contexts))
+	}
+	ns, _, err := o.kube.ToRawKubeConfigLoader().Namespace()
+	if err != nil {
+		return fmt.Errorf("kubeconfig: %w", err)
+	}
+	if o.allNS {
+		ns = ""
+	} else if ns == "" {
+		ns = "default"
+	}
+	if cfg.Namespace != "" && (o.kube.Namespace == nil || *o.kube.Namespace == "") && !o.allNS {
+		ns = cfg.Namespace
+	}
+	rc, err := o.kube.ToRESTConfig()
+	if err != nil {
+		return fmt.Errorf("kubeconfig: %w", err)
+	}
+	rc.UserAgent = "gameday"
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %w", err)
+	}
+	ctx := c.ctx
+	ctx.Clock, ctx.KubeContext, ctx.Namespace = sources.WallClock{}, ctxName, ns
+	env.Client = client
+	if kc, ok := raw.Contexts[ctxName]; ok {
+		env.User = kc.AuthInfo // the kubeconfig user entry's name, never its credentials
+	}
+	c.addKube(client, ns, time.Now)
+	return nil
+}
+
+func contextNames[T any](m map[string]T) string {
+	out := ""
+	for k := range m {
+		if out != "" {
+			out += ", "
+		}
+		out += k
+	}
+	if out == "" {
+		return "none"
+	}
+	return out
+}
+
+// addKube starts the cluster source and lets `:ns` restart it on another namespace.
+func (c *cockpit) addKube(client kubernetes.Interface, ns string, now func() time.Time) {
+	var mu sync.Mutex
+	var stop context.CancelFunc
+	var parent context.Context
+	start := func(ns string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if stop != nil {
+			stop()
+		}
+		var sctx context.Context
+		sctx, stop = context.WithCancel(parent)
+		src := kube.New(client, c.fwd.Send, kube.Options{Namespace: ns, Now: now})
+		c.fwd.Go(sctx, "cluster", src.Run)
+	}
+	c.starters = append(c.starters, func(ctx context.Context) {
+		mu.Lock()
+		parent = ctx
+		mu.Unlock()
+		start(ns)
+	})
+	c.deps.SwitchNamespace = func(ns string) { go start(ns) }
+}
+
+// run starts the sources, the forwarder and the program; on exit it stops the load and reverts
+// everything injected, whatever way the program ended.
+func (c *cockpit) run() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	model := tui.New(c.ctx, c.deps)
+	p := tea.NewProgram(model, tea.WithContext(ctx))
+	for _, s := range c.starters {
+		s := s
+		c.fwd.Go(ctx, "source", func(ctx context.Context) { s(ctx) })
+	}
+	if c.deps.Metrics != nil {
+		c.fwd.Go(ctx, "metrics", c.deps.Metrics.Run)
+	}
+	if c.deps.Traces != nil {
+		c.fwd.Go(ctx, "traces", c.deps.Traces.Run)
+	}
+	if c.deps.Logs != nil {
+		c.fwd.Go(ctx, "logs", c.deps.Logs.Run)
+	}
+	go c.fwd.Run(ctx, func(m any) { p.Send(m) })
+	_, runErr := p.Run()
+	cancel()
+	c.onExit()
+	if runErr != nil && !errors.Is(runErr, tea.ErrProgramKilled) && !errors.Is(runErr, context.Canceled) {
+		return fmt.Errorf("cockpit: %w", runErr)
+	}
+	return nil
+}
+
+// onExit is HALT without the UI: faults must not outlive the cockpit.
+func (c *cockpit) onExit() {
+	env := c.deps.Env
+	msg := env.Halt(c.deps.Injected)()
+	if r, ok := msg.(actions.Result); ok && r.Err != nil {
+		fmt.Fprintln(os.Stderr, "gameday: on exit: "+r.Err.Error())
+	}
+}

@@ -1,0 +1,297 @@
+// Package config is gameday's YAML configuration: every field optional, defaults filled in, and errors
+// that name the file, the line, the field and what is allowed.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/gamedaylab/gameday/themes"
+)
+
+// Config is the whole file. Flags override the fields they share.
+type Config struct {
+	Theme     string              `yaml:"theme"`
+	Target    string              `yaml:"target"`
+	Namespace string              `yaml:"namespace"`
+	Safety    Safety              `yaml:"safety"`
+	Load      Load                `yaml:"load"`
+	Metrics   Metrics             `yaml:"metrics"`
+	Keys      map[string][]string `yaml:"keys"`
+	Journal   Journal             `yaml:"journal"`
+	Demo      Demo                `yaml:"demo"`
+	UI        UI                  `yaml:"ui"`
+}
+
+// Safety holds the guard rails every destructive action checks.
+type Safety struct {
+	ReadOnly bool `yaml:"readOnly"`
+	DryRun   bool `yaml:"dryRun"`
+	// ProtectedNamespaces are added to the built-in kube-system, kube-public and kube-node-lease.
+	ProtectedNamespaces []string `yaml:"protectedNamespaces"`
+	// AllowNamespaces lifts the protection of the named namespaces (an explicit opt-in).
+	AllowNamespaces []string `yaml:"allowNamespaces"`
+	// MinReadyReplicas: an action may not take the target below this many ready pods unless forced.
+	MinReadyReplicas int `yaml:"minReadyReplicas"`
+	// ProductionContexts are glob patterns of kube contexts that need --arm.
+	ProductionContexts []string `yaml:"productionContexts"`
+}
+
+// Load configures the load generator: where it may send and how hard.
+type Load struct {
+	Burst    Burst    `yaml:"burst"`
+	RateStep float64  `yaml:"rateStep"`
+	MaxRate  float64  `yaml:"maxRate"`
+	Targets  []Target `yaml:"targets"`
+}
+
+// Burst is the default profile the `b` key starts.
+type Burst struct {
+	Rate     float64  `yaml:"rate"`
+	Duration Duration `yaml:"duration"`
+}
+
+// Target is one HTTP request the load generator may send. Load goes only to configured targets.
+type Target struct {
+	Name    string            `yaml:"name"`
+	Method  string            `yaml:"method"`
+	URL     string            `yaml:"url"`
+	Headers map[string]string `yaml:"headers"`
+	Body    string            `yaml:"body"`
+}
+
+// Metrics configures the graphs.
+type Metrics struct {
+	Refresh Duration `yaml:"refresh"`
+	Window  Duration `yaml:"window"`
+}
+
+// Journal is where actions are recorded (JSON lines).
+type Journal struct {
+	Path string `yaml:"path"`
+}
+
+// Demo tunes the embedded simulated cluster.
+type Demo struct {
+	Seed  int64   `yaml:"seed"`
+	Speed float64 `yaml:"speed"`
+}
+
+// UI holds presentation settings.
+type UI struct {
+	// Highlight is how long a pod that appeared or went away stays marked.
+	Highlight Duration `yaml:"highlight"`
+}
+
+// Duration is a time.Duration written as "30s" or "5m" in YAML.
+type Duration struct{ time.Duration }
+
+// UnmarshalYAML parses Go duration syntax.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return fmt.Errorf("line %d: want a duration like 30s or 5m, got %q", n.Line, n.Value)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("line %d: want a duration like 30s or 5m, got %q", n.Line, s)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalYAML writes the duration back in Go syntax.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// Default returns the configuration used when no file sets anything.
+func Default() Config {
+	return Config{
+		Theme:  "dark",
+		Target: "",
+		Safety: Safety{
+			MinReadyReplicas:   1,
+			ProductionContexts: []string{"*prod*", "*production*"},
+		},
+		Load: Load{
+			Burst:    Burst{Rate: 200, Duration: Duration{60 * time.Second}},
+			RateStep: 50,
+			MaxRate:  5000,
+		},
+		Metrics: Metrics{Refresh: Duration{5 * time.Second}, Window: Duration{15 * time.Minute}},
+		Demo:    Demo{Seed: 42, Speed: 1},
+		UI:      UI{Highlight: Duration{5 * time.Second}},
+	}
+}
+
+// builtinProtected are the namespaces no action touches unless explicitly allowed.
+var builtinProtected = []string{"kube-system", "kube-public", "kube-node-lease"}
+
+// ProtectedSet is the built-in list plus the configured one, minus explicitly allowed ones.
+func (s Safety) ProtectedSet() map[string]bool {
+	out := map[string]bool{}
+	for _, n := range append(append([]string{}, builtinProtected...), s.ProtectedNamespaces...) {
+		out[n] = true
+	}
+	for _, n := range s.AllowNamespaces {
+		delete(out, n)
+	}
+	return out
+}
+
+// DefaultPath is $XDG_CONFIG_HOME/gameday/config.yaml (or ~/.config/gameday/config.yaml).
+func DefaultPath() string {
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return filepath.Join(".config", "gameday", "config.yaml")
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "gameday", "config.yaml")
+}
+
+// DefaultJournalPath is under $XDG_STATE_HOME (or ~/.local/state): a journal is state, not config.
+func DefaultJournalPath() string {
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return filepath.Join(".local", "state", "gameday", "journal.jsonl")
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, "gameday", "journal.jsonl")
+}
+
+// Read reads the file at path over the defaults. A missing file is fine when it is the default path
+// (explicit=false); a file the user named must exist.
+func Read(path string, explicit bool) (Config, error) {
+	cfg := Default()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) && !explicit {
+			return cfg, nil
+		}
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	if err := Parse(data, &cfg); err != nil {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse decodes YAML strictly over cfg and validates the result.
+func Parse(data []byte, cfg *Config) error {
+	if len(bytes.TrimSpace(data)) > 0 {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(cfg); err != nil {
+			return explain(err)
+		}
+	}
+	return cfg.Validate()
+}
+
+var unknownField = regexp.MustCompile(`line (\d+): field (\S+) not found in type (\S+)`)
+
+// explain rewrites yaml's type errors into "line N: unknown field X (allowed: ...)".
+func explain(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return fmt.Errorf("not valid YAML: %w", err)
+	}
+	msgs := make([]string, 0, len(te.Errors))
+	for _, e := range te.Errors {
+		if m := unknownField.FindStringSubmatch(e); m != nil {
+			msgs = append(msgs, fmt.Sprintf("line %s: unknown field %q (allowed here: %s)", m[1], m[2], allowedFields(m[3])))
+			continue
+		}
+		msgs = append(msgs, e)
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// allowedFields lists the yaml names of the struct type named in a yaml error ("config.Safety").
+func allowedFields(typeName string) string {
+	types := []any{Config{}, Safety{}, Load{}, Burst{}, Target{}, Metrics{}, Journal{}, Demo{}, UI{}}
+	for _, v := range types {
+		t := reflect.TypeOf(v)
+		if t.String() != typeName {
+			continue
+		}
+		names := make([]string, 0, t.NumField())
+		for i := 0; i < t.NumField(); i++ {
+			if tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]; tag != "" && tag != "-" {
+				names = append(names, tag)
+			}
+		}
+		sort.Strings(names)
+		return strings.Join(names, ", ")
+	}
+	return "see docs/CONFIG.md"
+}
+
+// Validate checks values that YAML types alone cannot.
+func (c *Config) Validate() error {
+	var errs []string
+	bad := func(field, format string, a ...any) {
+		errs = append(errs, fmt.Sprintf("%s: %s", field, fmt.Sprintf(format, a...)))
+	}
+	if _, err := themes.Get(c.Theme); err != nil {
+		bad("theme", "%v", err)
+	}
+	if c.Safety.MinReadyReplicas < 0 {
+		bad("safety.minReadyReplicas", "must be 0 or more, got %d", c.Safety.MinReadyReplicas)
+	}
+	for _, p := range c.Safety.ProductionContexts {
+		if _, err := filepath.Match(p, "x"); err != nil {
+			bad("safety.productionContexts", "bad glob %q: %v", p, err)
+		}
+	}
+	if c.Load.Burst.Rate <= 0 {
+		bad("load.burst.rate", "must be above 0 requests/s, got %g", c.Load.Burst.Rate)
+	}
+	if c.Load.Burst.Duration.Duration <= 0 {
+		bad("load.burst.duration", "must be above 0, like 30s")
+	}
+	if c.Load.RateStep <= 0 {
+		bad("load.rateStep", "must be above 0 requests/s, got %g", c.Load.RateStep)
+	}
+	if c.Load.MaxRate <= 0 {
+		bad("load.maxRate", "must be above 0 requests/s, got %g", c.Load.MaxRate)
+	} else if c.Load.Burst.Rate > c.Load.MaxRate {
+		bad("load.burst.rate", "%g is above load.maxRate %g", c.Load.Burst.Rate, c.Load.MaxRate)
+	}
+	for i, t := range c.Load.Targets {
+		if !strings.HasPrefix(t.URL, "http://") && !strings.HasPrefix(t.URL, "https://") {
+			bad(fmt.Sprintf("load.targets[%d].url", i), "want an http:// or https:// URL, got %q", t.URL)
+		}
+	}
+	if c.Metrics.Refresh.Duration < 500*time.Millisecond {
+		bad("metrics.refresh", "must be at least 500ms, got %s", c.Metrics.Refresh.Duration)
+	}
+	if c.Metrics.Window.Duration < time.Minute {
+		bad("metrics.window", "must be at least 1m, got %s", c.Metrics.Window.Duration)
+	}
+	if c.Demo.Speed <= 0 || c.Demo.Speed > 100 {
+		bad("demo.speed", "must be in (0, 100], got %g", c.Demo.Speed)
+	}
+	if c.UI.Highlight.Duration < 0 {
+		bad("ui.highlight", "must not be negative")
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}

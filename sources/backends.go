@@ -1,0 +1,113 @@
+package sources
+
+import (
+	"context"
+	"time"
+
+	"github.com/openzipkin/zipkin-go/model"
+)
+
+// Panel is one graph: a title, a unit and the queries whose results are drawn as its series.
+type Panel struct {
+	ID      string
+	Title   string
+	Unit    string // req/s, %, s, bytes, count
+	Queries []PanelQuery
+}
+
+// PanelQuery is one query of a panel; Legend names the series it returns (a template for backends
+// that return several, e.g. "{{pod}}").
+type PanelQuery struct {
+	Legend string
+	Expr   string
+}
+
+// MetricsBackend answers range queries for panels. Prometheus and the simulation implement it.
+type MetricsBackend interface {
+	Name() string
+	QueryRange(ctx context.Context, p Panel, start, end time.Time, step time.Duration) ([]Series, error)
+}
+
+// TraceQuery selects the recent traces the pane lists.
+type TraceQuery struct {
+	Service     string
+	SpanName    string
+	MinDuration time.Duration
+	ErrorsOnly  bool
+	Lookback    time.Duration
+	End         time.Time
+	Limit       int
+}
+
+// TraceBackend lists and fetches traces. Zipkin, Jaeger and the simulation implement it.
+type TraceBackend interface {
+	Name() string
+	Recent(ctx context.Context, q TraceQuery) ([]TraceSummary, error)
+	Trace(ctx context.Context, id string) ([]model.SpanModel, error)
+}
+
+// LogQuery selects the lines the logs pane tails.
+type LogQuery struct {
+	Namespace string
+	Filter    string // backend query text (an Elasticsearch query string, or a substring for the sim)
+	Since     time.Time
+	Limit     int
+}
+
+// LogCursor is where the previous page ended: the sort values of its last line.
+type LogCursor struct {
+	Time time.Time
+	Seq  uint64
+	Set  bool
+}
+
+// LogBackend tails logs page by page without gaps or duplicates and finds the lines of one trace.
+type LogBackend interface {
+	Name() string
+	Tail(ctx context.Context, q LogQuery, after LogCursor) ([]LogLine, LogCursor, error)
+	ByTrace(ctx context.Context, traceID string) ([]LogLine, error)
+}
+
+// SummarizeTrace derives a list row from a trace's spans.
+func SummarizeTrace(spans []model.SpanModel) TraceSummary {
+	var s TraceSummary
+	if len(spans) == 0 {
+		return s
+	}
+	s.TraceID = spans[0].TraceID.String()
+	s.Spans = len(spans)
+	services := map[string]bool{}
+	var root *model.SpanModel
+	var end time.Time
+	for i := range spans {
+		sp := &spans[i]
+		if sp.ParentID == nil && root == nil {
+			root = sp
+		}
+		if s.Start.IsZero() || sp.Timestamp.Before(s.Start) {
+			s.Start = sp.Timestamp
+		}
+		if e := sp.Timestamp.Add(sp.Duration); e.After(end) {
+			end = e
+		}
+		if sp.LocalEndpoint != nil && sp.LocalEndpoint.ServiceName != "" && !services[sp.LocalEndpoint.ServiceName] {
+			services[sp.LocalEndpoint.ServiceName] = true
+			s.Services = append(s.Services, sp.LocalEndpoint.ServiceName)
+		}
+		if _, ok := sp.Tags["error"]; ok {
+			s.Error = true
+		}
+	}
+	if root == nil {
+		root = &spans[0]
+	}
+	s.Root = root.Name
+	if root.LocalEndpoint != nil {
+		s.Service = root.LocalEndpoint.ServiceName
+	}
+	s.Duration = end.Sub(s.Start)
+	if root.Duration > s.Duration {
+		s.Duration = root.Duration
+	}
+	return s
+}

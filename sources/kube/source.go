@@ -1,0 +1,272 @@
+// Package kube is the cluster source: typed shared informers (resync 0, trimmed objects) whose handlers
+// only mark keys dirty; a flusher turns dirty keys into one sources.ClusterDelta at most every 100 ms.
+// The same code watches a real apiserver and, in demo mode, the simulation's fake clientset.
+package kube
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/gamedaylab/gameday/sources"
+)
+
+type kind int
+
+const (
+	kPod kind = iota
+	kDeploy
+	kRS
+	kHPA
+	kNode
+	kEvent
+	kPDB
+	nKinds
+)
+
+var kindNames = [nKinds]string{"pods", "deployments", "replicasets", "horizontalpodautoscalers", "nodes", "events", "poddisruptionbudgets"}
+
+// Options configure the source.
+type Options struct {
+	// Namespace to watch; "" (metav1.NamespaceAll) watches all namespaces.
+	Namespace string
+	// FlushInterval bounds how often deltas reach the UI (default 100 ms: at most 10 Hz).
+	FlushInterval time.Duration
+	// Now is the clock used to stamp batches (the simulation's clock in demo mode).
+	Now func() time.Time
+}
+
+// Source watches one cluster.
+type Source struct {
+	client kubernetes.Interface
+	opts   Options
+	send   func(context.Context, any) bool
+
+	informers [nKinds]cache.SharedIndexInformer
+
+	mu     sync.Mutex
+	dirty  [nKinds]map[string]struct{}
+	down   map[kind]error // kinds whose watch currently fails
+	denied map[kind]bool  // kinds the identity may not list (RBAC): not an outage
+}
+
+// New creates the source; call Run to start it.
+func New(client kubernetes.Interface, send func(context.Context, any) bool, opts Options) *Source {
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = 100 * time.Millisecond
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Source{client: client, opts: opts, send: send, down: map[kind]error{}, denied: map[kind]bool{}}
+	for i := range s.dirty {
+		s.dirty[i] = map[string]struct{}{}
+	}
+	return s
+}
+
+// Run starts the informers and flushes batches until ctx ends.
+func (s *Source) Run(ctx context.Context) {
+	nsf := informers.NewSharedInformerFactoryWithOptions(s.client, 0,
+		informers.WithNamespace(s.opts.Namespace), informers.WithTransform(Transform))
+	clf := informers.NewSharedInformerFactoryWithOptions(s.client, 0, informers.WithTransform(Transform))
+	s.informers[kPod] = nsf.Core().V1().Pods().Informer()
+	s.informers[kDeploy] = nsf.Apps().V1().Deployments().Informer()
+	s.informers[kRS] = nsf.Apps().V1().ReplicaSets().Informer()
+	s.informers[kHPA] = nsf.Autoscaling().V2().HorizontalPodAutoscalers().Informer()
+	s.informers[kEvent] = nsf.Events().V1().Events().Informer()
+	s.informers[kPDB] = nsf.Policy().V1().PodDisruptionBudgets().Informer()
+	s.informers[kNode] = clf.Core().V1().Nodes().Informer()
+	for k := kind(0); k < nKinds; k++ {
+		k := k
+		inf := s.informers[k]
+		_ = inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) { s.watchFailed(ctx, k, err) })
+		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { s.mark(k, obj) },
+			UpdateFunc: func(_, obj any) { s.mark(k, obj) },
+			DeleteFunc: func(obj any) { s.mark(k, obj) },
+		})
+	}
+	nsf.Start(ctx.Done())
+	clf.Start(ctx.Done())
+	defer nsf.Shutdown()
+	defer clf.Shutdown()
+
+	s.send(ctx, sources.ConnState{Source: "cluster", OK: true, Detail: "syncing"})
+	s.waitSynced(ctx)
+	s.flush(ctx, true)
+
+	tick := time.NewTicker(s.opts.FlushInterval)
+	defer tick.Stop()
+	probe := time.NewTicker(3 * time.Second)
+	defer probe.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			s.flush(ctx, false)
+		case <-probe.C:
+			s.probe(ctx)
+		}
+	}
+}
+
+// waitSynced waits for the informers the UI cannot do without; kinds the identity may not list
+// (RBAC) would never sync, so they are not waited for beyond a short grace.
+func (s *Source) waitSynced(ctx context.Context) {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		all := true
+		s.mu.Lock()
+		for k, inf := range s.informers {
+			if !inf.HasSynced() && !s.denied[kind(k)] {
+				all = false
+			}
+		}
+		s.mu.Unlock()
+		if all {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (s *Source) mark(k kind, obj any) {
+	key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	s.dirty[k][key] = struct{}{}
+	s.mu.Unlock()
+}
+
+func (s *Source) watchFailed(ctx context.Context, k kind, err error) {
+	s.mu.Lock()
+	if apierrors.IsForbidden(err) {
+		first := !s.denied[k]
+		s.denied[k] = true
+		s.mu.Unlock()
+		if first {
+			s.send(ctx, sources.ErrorMsg{Source: "cluster", Err: fmt.Errorf("no access to %s: %v", kindNames[k], err)})
+		}
+		return
+	}
+	wasUp := len(s.down) == 0
+	s.down[k] = err
+	s.mu.Unlock()
+	if wasUp {
+		s.send(ctx, sources.ConnState{Source: "cluster", OK: false, Err: err, Detail: "apiserver unreachable, reconnecting"})
+	}
+}
+
+// probe checks a down connection: the reflectors reconnect by themselves, this only tells the header.
+func (s *Source) probe(ctx context.Context) {
+	s.mu.Lock()
+	isDown := len(s.down) > 0
+	s.mu.Unlock()
+	if !isDown {
+		return
+	}
+	if _, err := s.client.Discovery().ServerVersion(); err != nil {
+		return
+	}
+	s.mu.Lock()
+	s.down = map[kind]error{}
+	s.mu.Unlock()
+	s.send(ctx, sources.ConnState{Source: "cluster", OK: true, Detail: "reconnected"})
+}
+
+// flush turns dirty keys into one delta. With reset, it sends every object in the caches.
+func (s *Source) flush(ctx context.Context, reset bool) {
+	var keys [nKinds][]string
+	s.mu.Lock()
+	for k := range s.dirty {
+		if reset {
+			s.dirty[k] = map[string]struct{}{}
+			continue
+		}
+		if len(s.dirty[k]) == 0 {
+			continue
+		}
+		keys[k] = make([]string, 0, len(s.dirty[k]))
+		for key := range s.dirty[k] {
+			keys[k] = append(keys[k], key)
+		}
+		s.dirty[k] = map[string]struct{}{}
+	}
+	s.mu.Unlock()
+	d := &sources.ClusterDelta{Reset: reset, At: s.opts.Now()}
+	for k := kind(0); k < nKinds; k++ {
+		idx := s.informers[k].GetIndexer()
+		if reset {
+			for _, obj := range idx.List() {
+				s.add(d, k, obj)
+			}
+			continue
+		}
+		for _, key := range keys[k] {
+			obj, ok, err := idx.GetByKey(key)
+			if err != nil {
+				continue
+			}
+			if ok {
+				s.add(d, k, obj)
+			} else {
+				s.gone(d, k, key)
+			}
+		}
+	}
+	if d.Empty() {
+		return
+	}
+	s.send(ctx, d)
+}
+
+func (s *Source) add(d *sources.ClusterDelta, k kind, obj any) {
+	switch o := obj.(type) {
+	case *corev1.Pod:
+		d.Pods = append(d.Pods, toPod(o))
+	case *appsv1.Deployment:
+		d.Deployments = append(d.Deployments, toDeployment(o))
+	case *appsv1.ReplicaSet:
+		d.ReplicaSets = append(d.ReplicaSets, toReplicaSet(o))
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		d.HPAs = append(d.HPAs, toHPA(o))
+	case *corev1.Node:
+		d.Nodes = append(d.Nodes, toNode(o))
+	case *eventsv1.Event:
+		d.Events = append(d.Events, toEvent(o))
+	case *policyv1.PodDisruptionBudget:
+		d.PDBs = append(d.PDBs, toPDB(o))
+	}
+}
+
+func (s *Source) gone(d *sources.ClusterDelta, k kind, key string) {
+	switch k {
+	case kPod:
+		d.PodsGone = append(d.PodsGone, key)
+	case kDeploy:
+		d.DeploysGone = append(d.DeploysGone, key)
+	case kRS:
+		d.RSGone = append(d.RSGone, key)
+	case kHPA:
+		d.HPAsGone = append(d.HPAsGone, key)
+	case kNode:
+		d.NodesGone = append(d.NodesGone, key)
+	case kPDB:
+		d.PDBsGone = append(d.PDBsGone, key)
+	}
+}

@@ -1,0 +1,314 @@
+package sources
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Clock is the time source of pollers and the UI: the wall clock, or the simulation's clock in demo
+// mode so that ages and windows follow simulated time.
+type Clock interface {
+	Now() time.Time
+}
+
+// WallClock is the real clock.
+type WallClock struct{}
+
+// Now returns time.Now().
+func (WallClock) Now() time.Time { return time.Now() }
+
+// UnreachableError marks a backend that could not be reached at all (as opposed to a bad query), so
+// pollers back off and say "unreachable, retrying in Ns".
+type UnreachableError struct{ Err error }
+
+func (e *UnreachableError) Error() string { return "unreachable: " + e.Err.Error() }
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// Unreachable wraps err as an UnreachableError.
+func Unreachable(err error) error { return &UnreachableError{Err: err} }
+
+// IsUnreachable reports whether err (or what it wraps) is an UnreachableError.
+func IsUnreachable(err error) bool {
+	var u *UnreachableError
+	return errors.As(err, &u)
+}
+
+// backoff doubles from min to max and resets on success.
+type backoff struct {
+	min, max, cur time.Duration
+}
+
+func (b *backoff) next() time.Duration {
+	if b.cur == 0 {
+		b.cur = b.min
+	} else if b.cur *= 2; b.cur > b.max {
+		b.cur = b.max
+	}
+	return b.cur
+}
+
+func (b *backoff) reset() { b.cur = 0 }
+
+// poller is the loop shared by every poller: run once, wait for the interval (or a backoff after an
+// unreachable backend, or an explicit kick), repeat.
+type poller struct {
+	name     string
+	interval time.Duration
+	kick     chan struct{}
+	send     func(ctx context.Context, msg any) bool
+}
+
+func newPoller(name string, interval time.Duration, send func(ctx context.Context, msg any) bool) poller {
+	return poller{name: name, interval: interval, kick: make(chan struct{}, 1), send: send}
+}
+
+// Kick asks for a refresh now (non-blocking: a pending kick is enough).
+func (p *poller) Kick() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (p *poller) loop(ctx context.Context, once func(ctx context.Context) error) {
+	b := backoff{min: time.Second, max: 30 * time.Second}
+	wasDown := false
+	for {
+		err := once(ctx)
+		wait := p.interval
+		switch {
+		case err != nil && IsUnreachable(err):
+			wait = b.next()
+			wasDown = true
+			p.send(ctx, ConnState{Source: p.name, OK: false, Err: err,
+				Detail: fmt.Sprintf("unreachable, retrying in %s", wait.Round(time.Second))})
+		case wasDown || err == nil:
+			b.reset()
+			if wasDown {
+				wasDown = false
+				p.send(ctx, ConnState{Source: p.name, OK: true, Detail: "reconnected"})
+			}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		case <-p.kick:
+			t.Stop()
+		}
+	}
+}
+
+// MetricsPoller refreshes every panel on an interval, with a step derived from the chart width so
+// no query returns more points than the chart can show.
+type MetricsPoller struct {
+	poller
+	backend MetricsBackend
+	clock   Clock
+
+	mu      sync.Mutex
+	panels  []Panel
+	window  time.Duration
+	columns int
+}
+
+// NewMetricsPoller makes a poller; start it with Run.
+func NewMetricsPoller(b MetricsBackend, panels []Panel, clock Clock, refresh, window time.Duration, send func(context.Context, any) bool) *MetricsPoller {
+	return &MetricsPoller{poller: newPoller("metrics", refresh, send), backend: b, clock: clock,
+		panels: panels, window: window, columns: 120}
+}
+
+// SetView sets the time window and the chart width in columns; the next refresh uses them.
+func (m *MetricsPoller) SetView(window time.Duration, columns int) {
+	m.mu.Lock()
+	changed := window != m.window || columns != m.columns
+	m.window = window
+	if columns > 0 {
+		m.columns = columns
+	}
+	m.mu.Unlock()
+	if changed {
+		m.Kick()
+	}
+}
+
+// Step is the query resolution for a window drawn on cols columns: two points per column (braille
+// has two dots per cell horizontally), at least one second.
+func Step(window time.Duration, cols int) time.Duration {
+	if cols < 1 {
+		cols = 1
+	}
+	s := window / time.Duration(2*cols)
+	if s < time.Second {
+		s = time.Second
+	}
+	return s.Round(time.Second)
+}
+
+// Run polls until ctx ends.
+func (m *MetricsPoller) Run(ctx context.Context) { m.loop(ctx, m.once) }
+
+func (m *MetricsPoller) once(ctx context.Context) error {
+	m.mu.Lock()
+	panels, window, cols := m.panels, m.window, m.columns
+	m.mu.Unlock()
+	end := m.clock.Now()
+	start := end.Add(-window)
+	step := Step(window, cols)
+	var firstErr error
+	unreachable := 0
+	for _, p := range panels {
+		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		series, err := m.backend.QueryRange(qctx, p, start, end, step)
+		cancel()
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil && IsUnreachable(err) {
+			unreachable++
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		m.send(ctx, MetricsMsg{Panel: p.ID, Series: series, Start: start, End: end, Err: err})
+	}
+	if unreachable > 0 && unreachable == len(panels) {
+		return firstErr
+	}
+	return nil
+}
+
+// TracesPoller refreshes the recent-traces list for the current query.
+type TracesPoller struct {
+	poller
+	backend TraceBackend
+	clock   Clock
+	mu      sync.Mutex
+	query   TraceQuery
+}
+
+// NewTracesPoller makes a poller; start it with Run.
+func NewTracesPoller(b TraceBackend, q TraceQuery, clock Clock, interval time.Duration, send func(context.Context, any) bool) *TracesPoller {
+	return &TracesPoller{poller: newPoller("traces", interval, send), backend: b, clock: clock, query: q}
+}
+
+// Backend is the trace backend (for fetching one trace from a command).
+func (t *TracesPoller) Backend() TraceBackend { return t.backend }
+
+// SetQuery replaces the query and refreshes now.
+func (t *TracesPoller) SetQuery(q TraceQuery) {
+	t.mu.Lock()
+	t.query = q
+	t.mu.Unlock()
+	t.Kick()
+}
+
+// Query returns the current query.
+func (t *TracesPoller) Query() TraceQuery {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.query
+}
+
+// Run polls until ctx ends.
+func (t *TracesPoller) Run(ctx context.Context) { t.loop(ctx, t.once) }
+
+func (t *TracesPoller) once(ctx context.Context) error {
+	q := t.Query()
+	q.End = t.clock.Now()
+	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	list, err := t.backend.Recent(qctx, q)
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err != nil && IsUnreachable(err) {
+		return err
+	}
+	t.send(ctx, TracesMsg{Traces: list, Err: err})
+	return err
+}
+
+// LogsPoller tails logs page by page from a cursor, so nothing is shown twice or skipped.
+type LogsPoller struct {
+	poller
+	backend LogBackend
+	clock   Clock
+	mu      sync.Mutex
+	query   LogQuery
+	cursor  LogCursor
+	reset   bool
+}
+
+// LogsReset tells the logs pane to drop what it shows (the filter changed).
+type LogsReset struct{ Filter string }
+
+// NewLogsPoller makes a poller; start it with Run.
+func NewLogsPoller(b LogBackend, q LogQuery, clock Clock, interval time.Duration, send func(context.Context, any) bool) *LogsPoller {
+	return &LogsPoller{poller: newPoller("logs", interval, send), backend: b, clock: clock, query: q}
+}
+
+// Backend is the log backend.
+func (l *LogsPoller) Backend() LogBackend { return l.backend }
+
+// SetFilter changes the query text and restarts the tail from the lookback window.
+func (l *LogsPoller) SetFilter(f string) {
+	l.mu.Lock()
+	l.query.Filter = f
+	l.cursor = LogCursor{}
+	l.reset = true
+	l.mu.Unlock()
+	l.Kick()
+}
+
+// Run polls until ctx ends.
+func (l *LogsPoller) Run(ctx context.Context) { l.loop(ctx, l.once) }
+
+func (l *LogsPoller) once(ctx context.Context) error {
+	l.mu.Lock()
+	q, cur, reset := l.query, l.cursor, l.reset
+	l.reset = false
+	l.mu.Unlock()
+	if reset {
+		l.send(ctx, LogsReset{Filter: q.Filter})
+	}
+	if !cur.Set && q.Since.IsZero() {
+		q.Since = l.clock.Now().Add(-5 * time.Minute)
+	}
+	// Drain: keep paging while full pages come back, so a burst is caught up within one interval.
+	for page := 0; page < 50; page++ {
+		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		lines, next, err := l.backend.Tail(qctx, q, cur)
+		cancel()
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			if !IsUnreachable(err) {
+				l.send(ctx, LogsMsg{Err: err})
+			}
+			return err
+		}
+		l.mu.Lock()
+		if l.reset { // the filter changed while we were reading: drop this page
+			l.mu.Unlock()
+			return nil
+		}
+		l.cursor = next
+		l.mu.Unlock()
+		cur = next
+		if len(lines) > 0 {
+			l.send(ctx, LogsMsg{Lines: lines})
+		}
+		if q.Limit <= 0 || len(lines) < q.Limit {
+			return nil
+		}
+	}
+	return nil
+}

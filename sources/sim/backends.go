@@ -1,0 +1,196 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/openzipkin/zipkin-go/model"
+
+	"github.com/gamedaylab/gameday/sources"
+)
+
+// panelSeries maps the default panels to the simulation's series.
+var panelSeries = map[string][]struct{ legend, series string }{
+	sources.PanelRate:     {{"total", "rate"}, {"5xx", "5xx"}, {"gameday load", "load"}},
+	sources.PanelErrors:   {{"5xx %", "errors"}},
+	sources.PanelLatency:  {{"p99", "p99"}, {"p50", "p50"}},
+	sources.PanelReplicas: {{"ready", "ready"}, {"desired", "desired"}},
+	sources.PanelCPU:      {{"cpu % of request", "cpu"}},
+}
+
+// Metrics is the simulation as a metrics backend.
+func (s *Sim) Metrics() sources.MetricsBackend { return (*simMetrics)(s) }
+
+// Traces is the simulation as a trace backend.
+func (s *Sim) Traces() sources.TraceBackend { return (*simTraces)(s) }
+
+// Logs is the simulation as a log backend.
+func (s *Sim) Logs() sources.LogBackend { return (*simLogs)(s) }
+
+type simMetrics Sim
+
+func (m *simMetrics) Name() string { return "simulation" }
+
+// QueryRange averages the per-second samples into step-wide buckets, like a range query would.
+func (m *simMetrics) QueryRange(_ context.Context, p sources.Panel, start, end time.Time, step time.Duration) ([]sources.Series, error) {
+	s := (*Sim)(m)
+	defs, ok := panelSeries[p.ID]
+	if !ok {
+		return nil, fmt.Errorf("the simulation serves only the default panels (rate, errors, latency, replicas, cpu), not %q", p.ID)
+	}
+	if step <= 0 {
+		step = time.Second
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]sources.Series, 0, len(defs))
+	for _, d := range defs {
+		r := s.store.series[d.series]
+		ser := sources.Series{Name: d.legend}
+		if r != nil {
+			var bucket time.Time
+			var sum float64
+			var n int
+			flush := func() {
+				if n > 0 {
+					ser.Points = append(ser.Points, sources.Point{T: bucket, V: sum / float64(n)})
+				}
+			}
+			for i := 0; i < r.len(); i++ {
+				pt := r.at(i)
+				if pt.T.Before(start) || pt.T.After(end) {
+					continue
+				}
+				b := start.Add(pt.T.Sub(start).Truncate(step))
+				if b != bucket {
+					flush()
+					bucket, sum, n = b, 0, 0
+				}
+				sum += pt.V
+				n++
+			}
+			flush()
+		}
+		out = append(out, ser)
+	}
+	return out, nil
+}
+
+type simTraces Sim
+
+func (t *simTraces) Name() string { return "simulation" }
+
+func (t *simTraces) Recent(_ context.Context, q sources.TraceQuery) ([]sources.TraceSummary, error) {
+	s := (*Sim)(t)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	from := time.Time{}
+	if q.Lookback > 0 {
+		from = q.End.Add(-q.Lookback)
+	}
+	var out []sources.TraceSummary
+	for i := s.store.traces.len() - 1; i >= 0 && len(out) < limit; i-- {
+		spans := s.store.traces.at(i)
+		sum := sources.SummarizeTrace(spans)
+		if sum.Start.Before(from) || (!q.End.IsZero() && sum.Start.After(q.End)) {
+			continue
+		}
+		if q.ErrorsOnly && !sum.Error || sum.Duration < q.MinDuration {
+			continue
+		}
+		if q.Service != "" && !contains(sum.Services, q.Service) {
+			continue
+		}
+		if q.SpanName != "" && !hasSpan(spans, q.SpanName) {
+			continue
+		}
+		out = append(out, sum)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Start.After(out[j].Start) })
+	return out, nil
+}
+
+func (t *simTraces) Trace(_ context.Context, id string) ([]model.SpanModel, error) {
+	s := (*Sim)(t)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := s.store.traces.len() - 1; i >= 0; i-- {
+		spans := s.store.traces.at(i)
+		if len(spans) > 0 && spans[0].TraceID.String() == id {
+			return append([]model.SpanModel(nil), spans...), nil
+		}
+	}
+	return nil, fmt.Errorf("trace %s not found (the simulation keeps the last 2,000)", id)
+}
+
+func contains(a []string, v string) bool {
+	for _, x := range a {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func hasSpan(spans []model.SpanModel, name string) bool {
+	for _, sp := range spans {
+		if strings.Contains(sp.Name, strings.ToLower(name)) {
+			return true
+		}
+	}
+	return false
+}
+
+type simLogs Sim
+
+func (l *simLogs) Name() string { return "simulation" }
+
+// Tail returns the lines after the cursor in (time, seq) order; the filter is a case-insensitive
+// substring of the raw line.
+func (l *simLogs) Tail(_ context.Context, q sources.LogQuery, after sources.LogCursor) ([]sources.LogLine, sources.LogCursor, error) {
+	s := (*Sim)(l)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 500
+	}
+	f := strings.ToLower(q.Filter)
+	var out []sources.LogLine
+	cur := after
+	for i := 0; i < s.store.logs.len() && len(out) < limit; i++ {
+		ln := s.store.logs.at(i)
+		if after.Set && (ln.Time.Before(after.Time) || ln.Time.Equal(after.Time) && ln.Seq <= after.Seq) {
+			continue
+		}
+		if !after.Set && ln.Time.Before(q.Since) {
+			continue
+		}
+		cur = sources.LogCursor{Time: ln.Time, Seq: ln.Seq, Set: true}
+		if f != "" && !strings.Contains(strings.ToLower(ln.Raw), f) {
+			continue
+		}
+		out = append(out, ln)
+	}
+	return out, cur, nil
+}
+
+func (l *simLogs) ByTrace(_ context.Context, traceID string) ([]sources.LogLine, error) {
+	s := (*Sim)(l)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []sources.LogLine
+	for i := 0; i < s.store.logs.len(); i++ {
+		if ln := s.store.logs.at(i); ln.TraceID == traceID {
+			out = append(out, ln)
+		}
+	}
+	return out, nil
+}

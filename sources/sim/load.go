@@ -1,0 +1,134 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/gamedaylab/gameday/actions"
+)
+
+// loadGen is the simulated load generator: a perfect open-loop sender whose requests join the
+// offered traffic, so a burst moves rate, CPU, latency and finally the HPA.
+type loadGen struct {
+	active  bool
+	profile actions.LoadProfile
+	started time.Time
+	sent    float64
+	errs    float64
+}
+
+// rateAt is the rate the profile asks for at time now.
+func (g *loadGen) rateAt(_ *Sim, now time.Time) float64 {
+	if !g.active {
+		return 0
+	}
+	p := g.profile
+	el := now.Sub(g.started)
+	if el < 0 {
+		return 0
+	}
+	if p.Duration > 0 && el >= p.Duration {
+		return 0
+	}
+	frac := 0.0
+	if p.Duration > 0 {
+		frac = float64(el) / float64(p.Duration)
+	}
+	switch p.Kind {
+	case "ramp":
+		return p.Rate + (p.To-p.Rate)*frac
+	case "step":
+		return p.Rate + (p.To-p.Rate)*math.Floor(frac*4)/3
+	case "sine":
+		return p.Rate + (p.To-p.Rate)*(0.5-0.5*math.Cos(2*math.Pi*frac))
+	case "spike":
+		if frac > 0.4 && frac < 0.6 {
+			return p.To
+		}
+		return p.Rate
+	}
+	return p.Rate
+}
+
+func (g *loadGen) account(s *Sim, now time.Time, dt time.Duration, t *traffic) {
+	if !g.active {
+		return
+	}
+	r := g.rateAt(s, now)
+	g.sent += r * dt.Seconds()
+	g.errs += r * dt.Seconds() * t.errFrac
+	if g.profile.Duration > 0 && now.Sub(g.started) >= g.profile.Duration {
+		g.active = false
+	}
+}
+
+type simLoad Sim
+
+// ErrNoLoad is returned when steering a load that is not running.
+var ErrNoLoad = errors.New("no load is running: press b to start a burst")
+
+func (l *simLoad) Start(p actions.LoadProfile) error {
+	s := (*Sim)(l)
+	if p.Rate <= 0 && p.To <= 0 {
+		return fmt.Errorf("load rate must be above 0, got %g", p.Rate)
+	}
+	if p.Rate > s.opts.MaxLoadRate || p.To > s.opts.MaxLoadRate {
+		return fmt.Errorf("load rate %g is above the configured maximum %g (load.maxRate)", math.Max(p.Rate, p.To), s.opts.MaxLoadRate)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load = loadGen{active: true, profile: p, started: s.Now()}
+	return nil
+}
+
+func (l *simLoad) SetRate(rate float64) (float64, error) {
+	s := (*Sim)(l)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.load.active {
+		return 0, ErrNoLoad
+	}
+	rate = math.Max(0, math.Min(rate, s.opts.MaxLoadRate))
+	// Live steering turns any shape into a constant rate for the rest of the run.
+	el := s.Now().Sub(s.load.started)
+	p := s.load.profile
+	p.Kind, p.Rate, p.To = "constant", rate, rate
+	if p.Duration > 0 {
+		p.Duration -= el
+	}
+	s.load.profile, s.load.started = p, s.Now()
+	return rate, nil
+}
+
+func (l *simLoad) Stop() {
+	s := (*Sim)(l)
+	s.mu.Lock()
+	s.load.active = false
+	s.mu.Unlock()
+}
+
+func (l *simLoad) Status() actions.LoadStatus {
+	s := (*Sim)(l)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := &s.load
+	now := s.Now()
+	st := actions.LoadStatus{Active: g.active, Profile: g.profile, Sent: int64(g.sent), Errors: int64(g.errs)}
+	if !g.active {
+		return st
+	}
+	st.Requested = g.rateAt(s, now)
+	st.Achieved = st.Requested
+	st.Success = 1
+	if g.sent > 0 {
+		st.Success = 1 - g.errs/g.sent
+	}
+	t := &s.traffic
+	d := func(q float64) time.Duration { return secs(t.p(q)) }
+	st.P50, st.P90, st.P99, st.Max = d(0.5), d(0.9), d(0.99), d(0.999)
+	st.InFlight = int(math.Round(st.Requested * t.p(0.5)))
+	st.Elapsed = now.Sub(g.started)
+	return st
+}

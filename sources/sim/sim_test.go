@@ -1,0 +1,185 @@
+package sim
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/sources"
+)
+
+var t0 = time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
+
+func newTestSim(t *testing.T) *Sim {
+	t.Helper()
+	return New(Options{Seed: 7, Start: t0})
+}
+
+func webPods(t *testing.T, s *Sim) (live, terminating int) {
+	t.Helper()
+	pods, err := s.Client().CoreV1().Pods(Namespace).List(context.Background(), metav1.ListOptions{LabelSelector: "app=web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp != nil {
+			terminating++
+		} else {
+			live++
+		}
+	}
+	return
+}
+
+func TestBootstrapSteadyState(t *testing.T) {
+	s := newTestSim(t)
+	if !s.Now().Equal(t0) {
+		t.Fatalf("clock after backfill = %v, want %v", s.Now(), t0)
+	}
+	live, term := webPods(t, s)
+	if live != 3 || term != 0 {
+		t.Fatalf("web pods live=%d terminating=%d, want 3/0", live, term)
+	}
+	series, err := s.Metrics().QueryRange(context.Background(), sources.Panel{ID: sources.PanelRate}, t0.Add(-5*time.Minute), t0, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(series[0].Points); n < 29 || n > 31 {
+		t.Fatalf("5 min at 10 s step gave %d points, want ~30", n)
+	}
+	if v := series[0].Points[len(series[0].Points)-1].V; v < 90 || v > 150 {
+		t.Fatalf("baseline rate %.1f, want ~120", v)
+	}
+}
+
+func TestKillIsReplaced(t *testing.T) {
+	s := newTestSim(t)
+	pods, _ := s.Client().CoreV1().Pods(Namespace).List(context.Background(), metav1.ListOptions{LabelSelector: "app=web"})
+	victim := pods.Items[0].Name
+	if err := s.Client().CoreV1().Pods(Namespace).Delete(context.Background(), victim, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s.Step(100 * time.Millisecond)
+	live, term := webPods(t, s)
+	if live != 3 || term != 1 {
+		t.Fatalf("after kill: live=%d terminating=%d, want 3 (replacement created) and 1", live, term)
+	}
+	s.StepFor(10*time.Second, 100*time.Millisecond)
+	live, term = webPods(t, s)
+	if live != 3 || term != 0 {
+		t.Fatalf("10 s after kill: live=%d terminating=%d, want 3/0", live, term)
+	}
+	d, _ := s.Client().AppsV1().Deployments(Namespace).Get(context.Background(), Target, metav1.GetOptions{})
+	if d.Status.ReadyReplicas != 3 {
+		t.Fatalf("ready replicas %d, want 3", d.Status.ReadyReplicas)
+	}
+}
+
+func TestHardKillRemovesAtOnce(t *testing.T) {
+	s := newTestSim(t)
+	pods, _ := s.Client().CoreV1().Pods(Namespace).List(context.Background(), metav1.ListOptions{LabelSelector: "app=web"})
+	zero := int64(0)
+	if err := s.Client().CoreV1().Pods(Namespace).Delete(context.Background(), pods.Items[0].Name, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+		t.Fatal(err)
+	}
+	s.Step(100 * time.Millisecond)
+	live, term := webPods(t, s)
+	if live != 3 || term != 0 {
+		t.Fatalf("after hard kill: live=%d terminating=%d, want a replacement and nothing terminating", live, term)
+	}
+	s.Step(100 * time.Millisecond)
+	if e := s.traffic.errFrac; e < 0.2 {
+		t.Fatalf("error fraction right after a hard kill of 1/3 = %.2f, want >= 0.2", e)
+	}
+}
+
+func TestDryRunChangesNothing(t *testing.T) {
+	s := newTestSim(t)
+	pods, _ := s.Client().CoreV1().Pods(Namespace).List(context.Background(), metav1.ListOptions{LabelSelector: "app=web"})
+	err := s.Client().CoreV1().Pods(Namespace).Delete(context.Background(), pods.Items[0].Name, metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Step(100 * time.Millisecond)
+	if live, term := webPods(t, s); live != 3 || term != 0 {
+		t.Fatalf("dry-run delete changed the cluster: live=%d terminating=%d", live, term)
+	}
+}
+
+func TestBurstScalesOutAndBackIn(t *testing.T) {
+	s := newTestSim(t)
+	if err := s.Load().Start(actions.LoadProfile{Name: "burst", Rate: 300, Duration: 60 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	s.StepFor(45*time.Second, 250*time.Millisecond)
+	d, _ := s.Client().AppsV1().Deployments(Namespace).Get(context.Background(), Target, metav1.GetOptions{})
+	if *d.Spec.Replicas <= 3 {
+		t.Fatalf("45 s into a 300 req/s burst the HPA wants %d replicas, want > 3", *d.Spec.Replicas)
+	}
+	peak := *d.Spec.Replicas
+	st := s.Load().Status()
+	if !st.Active || st.Requested != 300 {
+		t.Fatalf("load status %+v, want active at 300/s", st)
+	}
+	s.StepFor(3*time.Minute, 500*time.Millisecond)
+	if s.Load().Status().Active {
+		t.Fatal("a 60 s burst is still active after 3 min")
+	}
+	d, _ = s.Client().AppsV1().Deployments(Namespace).Get(context.Background(), Target, metav1.GetOptions{})
+	if *d.Spec.Replicas >= peak {
+		t.Fatalf("3 min after the burst replicas=%d, want below the peak %d (scale-in after stabilisation)", *d.Spec.Replicas, peak)
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	a, b := newTestSim(t), newTestSim(t)
+	for _, s := range []*Sim{a, b} {
+		_ = s.Load().Start(actions.LoadProfile{Rate: 200, Duration: 20 * time.Second})
+		s.StepFor(30*time.Second, 100*time.Millisecond)
+	}
+	ta, _ := a.Traces().Recent(context.Background(), sources.TraceQuery{Limit: 5})
+	tb, _ := b.Traces().Recent(context.Background(), sources.TraceQuery{Limit: 5})
+	if len(ta) == 0 || len(ta) != len(tb) {
+		t.Fatalf("trace counts %d vs %d", len(ta), len(tb))
+	}
+	for i := range ta {
+		if ta[i].TraceID != tb[i].TraceID || ta[i].Duration != tb[i].Duration {
+			t.Fatalf("trace %d differs between two runs with one seed: %+v vs %+v", i, ta[i], tb[i])
+		}
+	}
+}
+
+func TestLogTailNoGapsNoDuplicates(t *testing.T) {
+	s := newTestSim(t)
+	var cur sources.LogCursor
+	seen := map[uint64]bool{}
+	var last uint64
+	for round := 0; round < 20; round++ {
+		s.StepFor(time.Second, 100*time.Millisecond)
+		for {
+			lines, next, err := s.Logs().Tail(context.Background(), sources.LogQuery{Limit: 7, Since: t0.Add(-time.Minute)}, cur)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range lines {
+				if seen[l.Seq] {
+					t.Fatalf("line %d delivered twice", l.Seq)
+				}
+				if last != 0 && l.Seq != last+1 {
+					t.Fatalf("gap: %d after %d", l.Seq, last)
+				}
+				seen[l.Seq], last = true, l.Seq
+			}
+			cur = next
+			if len(lines) < 7 {
+				break
+			}
+		}
+	}
+	if len(seen) < 50 {
+		t.Fatalf("only %d lines in 20 s", len(seen))
+	}
+}

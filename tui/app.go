@@ -1,0 +1,681 @@
+// Package tui is the Bubble Tea program: the root model routes source messages to panes, runs the
+// global keys and actions, owns the modals (help, command line, confirm dialogs) and lays out the screen.
+package tui
+
+import (
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/themes"
+	"github.com/gamedaylab/gameday/tui/core"
+	"github.com/gamedaylab/gameday/tui/panes"
+)
+
+// Deps are the outside pieces the cockpit talks to. Any of the pollers may be nil.
+type Deps struct {
+	Env      *actions.Env
+	Injected *actions.Injected
+	Metrics  *sources.MetricsPoller
+	Traces   *sources.TracesPoller
+	Logs     *sources.LogsPoller
+	Panels   []sources.Panel
+	// MetricsName, TracesBackend and LogsBackend label the panes and let them fetch on demand.
+	MetricsName   string
+	TracesBackend sources.TraceBackend
+	LogsBackend   sources.LogBackend
+	// SwitchNamespace restarts the cluster source on another namespace (`:ns NAME`); nil keeps the
+	// watch and only filters.
+	SwitchNamespace func(ns string)
+	// TickEvery is the clock tick (default 1 s).
+	TickEvery time.Duration
+}
+
+// Model is the root of the program.
+type Model struct {
+	ctx   *core.Context
+	deps  Deps
+	panes [core.NumPanes]core.Pane
+
+	focus    core.PaneID
+	zoom     bool
+	showHelp bool
+	cmdline  textinput.Model
+	cmdOn    bool
+	dialog   *dialog
+
+	conn      map[string]sources.ConnState
+	status    string
+	statusErr bool
+	statusAt  time.Time
+
+	started     time.Time
+	firstAction time.Time
+	load        actions.LoadStatus
+	haltedAt    time.Time
+	quitting    bool
+}
+
+// New builds the root model. ctx must have Styles, Keys, Config, Clock, Cluster and Markers set.
+func New(ctx *core.Context, deps Deps) *Model {
+	if deps.TickEvery <= 0 {
+		deps.TickEvery = time.Second
+	}
+	if ctx.Markers == nil {
+		ctx.Markers = &core.Markers{}
+	}
+	if ctx.Cluster == nil {
+		ctx.Cluster = core.NewCluster()
+	}
+	if deps.Injected == nil {
+		deps.Injected = &actions.Injected{}
+	}
+	m := &Model{ctx: ctx, deps: deps, conn: map[string]sources.ConnState{}, started: ctx.Now()}
+	panels := deps.Panels
+	if len(panels) == 0 {
+		panels = sources.DefaultPanels()
+	}
+	var setView func(time.Duration, int)
+	if deps.Metrics != nil {
+		setView = deps.Metrics.SetView
+	}
+	var setQuery func(sources.TraceQuery)
+	tq := sources.TraceQuery{Service: ctx.Target, Lookback: 15 * time.Minute, Limit: 100}
+	if deps.Traces != nil {
+		setQuery = deps.Traces.SetQuery
+		tq = deps.Traces.Query()
+	}
+	var setFilter func(string)
+	if deps.Logs != nil {
+		setFilter = deps.Logs.SetFilter
+	}
+	metricsName := deps.MetricsName
+	if metricsName == "" {
+		metricsName = "no metrics source"
+	}
+	m.panes[core.PaneWorkload] = panes.NewWorkload(ctx)
+	m.panes[core.PaneMetrics] = panes.NewMetrics(ctx, panels, ctx.Config.Metrics.Window.Duration, metricsName, setView)
+	m.panes[core.PaneTraces] = panes.NewTraces(ctx, deps.TracesBackend, tq, setQuery)
+	m.panes[core.PaneLogs] = panes.NewLogs(ctx, deps.LogsBackend, setFilter)
+	m.panes[core.PaneEvents] = panes.NewEvents(ctx)
+	ti := textinput.New()
+	ti.Prompt = ":"
+	ti.Placeholder = "ns NAME · target deploy/NAME · theme NAME · q"
+	m.cmdline = ti
+	m.panes[m.focus].Update(core.FocusMsg{})
+	return m
+}
+
+// Context exposes the shared context (tests).
+func (m *Model) Context() *core.Context { return m.ctx }
+
+// Pane returns a pane (tests and benchmarks).
+func (m *Model) Pane(id core.PaneID) core.Pane { return m.panes[id] }
+
+// Focused is the focused pane.
+func (m *Model) Focused() core.PaneID { return m.focus }
+
+// Zoomed reports whether one pane fills the body.
+func (m *Model) Zoomed() bool { return m.zoom }
+
+// HelpShown reports whether the help overlay is open.
+func (m *Model) HelpShown() bool { return m.showHelp }
+
+// CommandLineOpen reports whether the command line is open.
+func (m *Model) CommandLineOpen() bool { return m.cmdOn }
+
+// DialogOpen reports whether a modal dialog is open, and its title.
+func (m *Model) DialogOpen() (bool, string) {
+	if m.dialog == nil {
+		return false, ""
+	}
+	return true, m.dialog.title
+}
+
+// Status is the status line text.
+func (m *Model) Status() (string, bool) { return m.status, m.statusErr }
+
+type tickMsg struct{}
+
+type loadStatusMsg struct{ st actions.LoadStatus }
+
+func (m *Model) tick() tea.Cmd {
+	return tea.Tick(m.deps.TickEvery, func(time.Time) tea.Msg { return tickMsg{} })
+}
+
+// Init implements tea.Model.
+func (m *Model) Init() tea.Cmd { return m.tick() }
+
+// safe wraps a command so a panic in it becomes an error in the status line, not a crash.
+func safe(cmd tea.Cmd) tea.Cmd {
+	if cmd == nil {
+		return nil
+	}
+	return func() (msg tea.Msg) {
+		defer func() {
+			if r := recover(); r != nil {
+				msg = sources.ErrorMsg{Source: "action", Err: fmt.Errorf("internal error (recovered panic): %v\n%s", r, debug.Stack())}
+			}
+		}()
+		return cmd()
+	}
+}
+
+func (m *Model) setStatus(text string, isErr bool) {
+	m.status, m.statusErr, m.statusAt = text, isErr, m.ctx.Now()
+}
+
+// Update implements tea.Model.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.ctx.Width, m.ctx.Height = msg.Width, msg.Height
+		m.resize()
+		return m, nil
+	case tickMsg:
+		return m, m.onTick()
+	case loadStatusMsg:
+		return m, m.onLoadStatus(msg.st)
+	case *sources.ClusterDelta:
+		m.ctx.Cluster.Apply(msg, m.ctx.Now())
+		return m, m.broadcast(core.ClusterChangedMsg{Delta: msg})
+	case sources.MetricsMsg:
+		return m, m.panes[core.PaneMetrics].Update(msg)
+	case sources.TracesMsg, sources.TraceMsg:
+		return m, m.panes[core.PaneTraces].Update(msg)
+	case sources.LogsMsg, sources.LogsReset:
+		return m, m.panes[core.PaneLogs].Update(msg)
+	case sources.ConnState:
+		m.conn[msg.Source] = msg
+		if !msg.OK && msg.Err != nil {
+			m.setStatus(fmt.Sprintf("%s: %s", msg.Source, msg.Detail), true)
+		}
+		return m, nil
+	case sources.ErrorMsg:
+		m.setStatus(fmt.Sprintf("%s: %s", msg.Source, firstLine(msg.Err.Error())), true)
+		return m, nil
+	case actions.Result:
+		return m, m.onResult(msg)
+	case core.StatusMsg:
+		m.setStatus(msg.Text, msg.Err)
+		return m, nil
+	case core.FocusPaneMsg:
+		m.setFocus(msg.Pane)
+		return m, nil
+	case core.OpenTraceMsg:
+		return m, m.panes[core.PaneTraces].Update(msg)
+	case core.TraceLogsMsg:
+		return m, m.panes[core.PaneLogs].Update(msg)
+	case tea.KeyPressMsg:
+		return m, m.onKey(msg)
+	case tea.PasteMsg:
+		if m.cmdOn {
+			var cmd tea.Cmd
+			m.cmdline, cmd = m.cmdline.Update(msg)
+			return m, cmd
+		}
+		return m, m.panes[m.focus].Update(msg)
+	}
+	// Messages of a pane's own commands, and anything else, go to every pane; unknown ones are ignored.
+	if m.dialog != nil {
+		return m, m.updateDialog(msg)
+	}
+	return m, m.broadcast(msg)
+}
+
+func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
+	var cmds []tea.Cmd
+	for _, p := range m.panes {
+		cmds = append(cmds, p.Update(msg))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) onTick() tea.Cmd {
+	now := m.ctx.Now()
+	m.ctx.Cluster.PruneGone(now, m.ctx.Config.UI.Highlight.Duration)
+	cmds := []tea.Cmd{m.tick(), m.broadcast(core.TickMsg{Now: now})}
+	if l := m.deps.Env.Load; l != nil {
+		cmds = append(cmds, func() tea.Msg { return loadStatusMsg{st: l.Status()} })
+	}
+	return tea.Batch(cmds...)
+}
+
+// onLoadStatus notices a timed burst that ended by itself, and marks it.
+func (m *Model) onLoadStatus(st actions.LoadStatus) tea.Cmd {
+	was := m.load.Active
+	prev := m.load.Profile
+	m.load = st
+	if was && !st.Active && m.ctx.Now().Sub(m.haltedAt) > 2*time.Second {
+		e := m.deps.Env
+		entry := actions.Entry{Time: m.ctx.Now(), Context: e.Context, User: e.User, Action: "load-finished",
+			Targets: []string{prev.Name}, Detail: prev.String()}
+		return safe(func() tea.Msg {
+			err := e.Journal.Append(entry)
+			entry.Result = actions.ResultOK
+			return actions.Result{Entry: entry, Err: err}
+		})
+	}
+	return nil
+}
+
+func markerLabel(e actions.Entry) string {
+	switch e.Action {
+	case "kill":
+		return "kill"
+	case "scale":
+		return "scale"
+	case "load-start":
+		return "burst"
+	case "load-rate":
+		return "rate"
+	case "load-finished":
+		return "burst end"
+	case "halt":
+		return "HALT"
+	}
+	return e.Action
+}
+
+func (m *Model) onResult(r actions.Result) tea.Cmd {
+	e := r.Entry
+	if m.firstAction.IsZero() {
+		m.firstAction = e.Time
+	}
+	switch {
+	case r.Err != nil:
+		m.setStatus(fmt.Sprintf("%s %s: %s", e.Action, e.Result, firstLine(r.Err.Error())), true)
+	default:
+		txt := e.Detail
+		if txt == "" {
+			txt = strings.Join(e.Targets, ", ")
+		}
+		m.setStatus(fmt.Sprintf("%s %s: %s", e.Action, e.Result, txt), false)
+	}
+	if e.Action == "halt" {
+		m.haltedAt = e.Time
+	}
+	var cmds []tea.Cmd
+	if e.Result == actions.ResultOK || e.Result == actions.ResultDryRun {
+		m.ctx.Markers.Add(e.Time, markerLabel(e))
+		cmds = append(cmds, m.broadcast(core.MarkersChangedMsg{}))
+		if l := m.deps.Env.Load; l != nil && strings.HasPrefix(e.Action, "load") || e.Action == "halt" {
+			cmds = append(cmds, func() tea.Msg { return loadStatusMsg{st: l.Status()} })
+		}
+	}
+	cmds = append(cmds, m.panes[core.PaneEvents].Update(r))
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) setFocus(id core.PaneID) {
+	if id == m.focus {
+		return
+	}
+	m.panes[m.focus].Update(core.BlurMsg{})
+	m.focus = id
+	m.panes[m.focus].Update(core.FocusMsg{})
+	if m.zoom {
+		m.resize()
+	}
+}
+
+func (m *Model) bodySize() (w, h int) { return m.ctx.Width, m.ctx.Height - headerHeight - footerHeight }
+
+func (m *Model) resize() {
+	w, h := m.bodySize()
+	if m.tooSmall() {
+		return
+	}
+	rects := Layout(w, h)
+	for id, p := range m.panes {
+		r := rects[id]
+		if m.zoom && core.PaneID(id) == m.focus {
+			r = Rect{0, 0, w, h}
+		}
+		p.SetSize(r.W-2, r.H-2)
+	}
+	m.cmdline.SetWidth(w - 4)
+}
+
+func (m *Model) tooSmall() bool { return m.ctx.Width < MinWidth || m.ctx.Height < MinHeight }
+
+// ---- keys ----
+
+func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.ctx.Keys
+	if msg.String() == "ctrl+c" {
+		return m.quit()
+	}
+	if m.dialog != nil {
+		if msg.String() == "esc" {
+			m.dialog = nil
+			m.setStatus("cancelled", false)
+			return nil
+		}
+		return m.updateDialog(msg)
+	}
+	if m.cmdOn {
+		return m.cmdKey(msg)
+	}
+	if m.showHelp {
+		if key.Matches(msg, k.Help, k.Back, k.Quit) {
+			m.showHelp = false
+		}
+		return nil
+	}
+	if m.panes[m.focus].Capturing() {
+		return m.panes[m.focus].Update(msg)
+	}
+	switch {
+	case key.Matches(msg, k.Quit):
+		return m.quit()
+	case key.Matches(msg, k.Help):
+		m.showHelp = true
+	case key.Matches(msg, k.Command):
+		m.cmdOn = true
+		m.cmdline.SetValue("")
+		return m.cmdline.Focus()
+	case key.Matches(msg, k.NextPane):
+		m.setFocus((m.focus + 1) % core.NumPanes)
+	case key.Matches(msg, k.PrevPane):
+		m.setFocus((m.focus + core.NumPanes - 1) % core.NumPanes)
+	case key.Matches(msg, k.Zoom):
+		m.zoom = !m.zoom
+		m.resize()
+	case key.Matches(msg, k.Halt):
+		m.haltedAt = m.ctx.Now()
+		return safe(m.deps.Env.Halt(m.deps.Injected))
+	case key.Matches(msg, k.Kill):
+		return m.planKill(actions.Count{N: 1})
+	case key.Matches(msg, k.KillMany):
+		return m.promptKill()
+	case key.Matches(msg, k.ScaleUp):
+		return m.planScale(1)
+	case key.Matches(msg, k.ScaleDown):
+		return m.planScale(-1)
+	case key.Matches(msg, k.Burst):
+		b := m.ctx.Config.Load.Burst
+		return safe(m.deps.Env.StartLoad(actions.LoadProfile{Name: "burst", Kind: "constant", Rate: b.Rate, Duration: b.Duration.Duration}))
+	case key.Matches(msg, k.RateUp):
+		return safe(m.deps.Env.SetLoadRate(m.ctx.Config.Load.RateStep))
+	case key.Matches(msg, k.RateDown):
+		return safe(m.deps.Env.SetLoadRate(-m.ctx.Config.Load.RateStep))
+	default:
+		return m.panes[m.focus].Update(msg)
+	}
+	return nil
+}
+
+func (m *Model) quit() tea.Cmd {
+	m.quitting = true
+	return tea.Quit
+}
+
+func (m *Model) needTarget() bool {
+	if m.ctx.Target == "" {
+		m.setStatus("no target: pick one with :target deploy/NAME", true)
+		return false
+	}
+	if m.ctx.Cluster.Deployment(m.ctx.Namespace, m.ctx.Target) == nil {
+		m.setStatus(fmt.Sprintf("deploy/%s not found in namespace %q", m.ctx.Target, m.ctx.Namespace), true)
+		return false
+	}
+	return true
+}
+
+func (m *Model) dialogWidth() int { return min(max(m.ctx.Width*2/3, 60), 90) }
+
+// planKill plans and asks for confirmation; a refused plan is journaled and shown, not asked.
+func (m *Model) planKill(c actions.Count) tea.Cmd {
+	if !m.needTarget() {
+		return nil
+	}
+	pods := m.ctx.Cluster.TargetPods(m.ctx.Namespace, m.ctx.Target)
+	p := m.deps.Env.PlanKill(m.ctx.Namespace, m.ctx.Target, pods, c, nil)
+	return m.confirm(p)
+}
+
+func (m *Model) planScale(delta int32) tea.Cmd {
+	if !m.needTarget() {
+		return nil
+	}
+	d := m.ctx.Cluster.Deployment(m.ctx.Namespace, m.ctx.Target)
+	p := m.deps.Env.PlanScale(m.ctx.Namespace, *d, delta, m.ctx.Cluster.HPAFor(m.ctx.Namespace, m.ctx.Target))
+	if delta > 0 && p.Refusal == nil {
+		return safe(m.deps.Env.Run(p)) // adding a replica destroys nothing: no question asked
+	}
+	return m.confirm(p)
+}
+
+func (m *Model) confirm(p actions.Plan) tea.Cmd {
+	if p.Refusal != nil {
+		return safe(m.deps.Env.Run(p)) // journals the refusal and reports it
+	}
+	m.dialog = newConfirm(m.ctx.Styles, p, m.ctx.Guard, m.dialogWidth())
+	return m.dialog.form.Init()
+}
+
+func (m *Model) promptKill() tea.Cmd {
+	if !m.needTarget() {
+		return nil
+	}
+	validate := func(s string) error {
+		if strings.TrimSpace(s) == "" {
+			return nil // empty means the placeholder: 1
+		}
+		_, err := actions.ParseCount(s)
+		return err
+	}
+	m.dialog = newPrompt(m.ctx.Styles, "Kill how many pods of deploy/"+m.ctx.Target+"?",
+		"A number (3), a percentage (50%) or all; add ! to go below the minimum of ready replicas (2!).",
+		"1", validate, m.dialogWidth(), func(m *Model, s string) tea.Cmd {
+			if strings.TrimSpace(s) == "" {
+				s = "1"
+			}
+			c, err := actions.ParseCount(s)
+			if err != nil {
+				m.setStatus(err.Error(), true)
+				return nil
+			}
+			return m.planKill(c)
+		})
+	return m.dialog.form.Init()
+}
+
+func (m *Model) updateDialog(msg tea.Msg) tea.Cmd {
+	d := m.dialog
+	f, cmd := d.form.Update(msg)
+	if ff, ok := f.(*huh.Form); ok {
+		d.form = ff
+	}
+	switch d.form.State {
+	case huh.StateCompleted:
+		m.dialog = nil
+		if d.plan != nil {
+			if !d.yes {
+				m.setStatus("cancelled: "+d.plan.Summary(), false)
+				return nil
+			}
+			return safe(m.deps.Env.Run(*d.plan))
+		}
+		if d.onInput != nil {
+			return d.onInput(m, d.input)
+		}
+		return nil
+	case huh.StateAborted:
+		m.dialog = nil
+		m.setStatus("cancelled", false)
+		return nil
+	}
+	return cmd
+}
+
+// ---- command line ----
+
+func (m *Model) cmdKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.String() {
+	case "esc":
+		m.cmdOn = false
+		m.cmdline.Blur()
+		return nil
+	case "enter":
+		m.cmdOn = false
+		m.cmdline.Blur()
+		return m.runCommand(m.cmdline.Value())
+	}
+	var cmd tea.Cmd
+	m.cmdline, cmd = m.cmdline.Update(msg)
+	return cmd
+}
+
+// runCommand runs one `:` command.
+func (m *Model) runCommand(line string) tea.Cmd {
+	f := strings.Fields(strings.TrimSpace(line))
+	if len(f) == 0 {
+		return nil
+	}
+	arg := ""
+	if len(f) > 1 {
+		arg = f[1]
+	}
+	switch f[0] {
+	case "q", "quit", "q!":
+		return m.quit()
+	case "help", "h":
+		m.showHelp = true
+	case "ns", "namespace":
+		if arg == "" {
+			m.setStatus("usage: :ns NAME", true)
+			return nil
+		}
+		m.ctx.Namespace = arg
+		if m.deps.SwitchNamespace != nil {
+			m.deps.SwitchNamespace(arg)
+		}
+		m.setStatus("namespace "+arg, false)
+		return m.broadcast(core.TargetChangedMsg{})
+	case "target":
+		name := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(arg, "deploy/"), "deployment/"), "deployments/")
+		if arg == "" || strings.Contains(name, "/") {
+			m.setStatus("usage: :target deploy/NAME (or :target - for none)", true)
+			return nil
+		}
+		if name == "-" {
+			name = ""
+		} else if m.ctx.Cluster.Deployment(m.ctx.Namespace, name) == nil {
+			m.setStatus(fmt.Sprintf("deploy/%s not found in namespace %q", name, m.ctx.Namespace), true)
+			return nil
+		}
+		m.ctx.Target = name
+		if m.deps.Traces != nil {
+			q := m.deps.Traces.Query()
+			q.Service = name
+			m.deps.Traces.SetQuery(q)
+		}
+		m.setStatus("target deploy/"+name, false)
+		return m.broadcast(core.TargetChangedMsg{})
+	case "theme":
+		st, err := themes.Resolve(arg, false)
+		if err != nil {
+			m.setStatus(err.Error(), true)
+			return nil
+		}
+		*m.ctx.Styles = *st
+		m.setStatus("theme "+arg, false)
+		return m.broadcast(core.ThemeChangedMsg{})
+	default:
+		m.setStatus(fmt.Sprintf("unknown command %q: try :ns NAME, :target deploy/NAME, :theme NAME, :q", f[0]), true)
+	}
+	return nil
+}
+
+// ---- view ----
+
+const (
+	headerHeight = 2
+	footerHeight = 1
+)
+
+// View implements tea.Model.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.Render())
+	v.AltScreen = true
+	v.WindowTitle = "gameday"
+	return v
+}
+
+// Render is the whole screen as a string (goldens use it).
+func (m *Model) Render() string {
+	if m.quitting {
+		return ""
+	}
+	w, h := m.ctx.Width, m.ctx.Height
+	if w == 0 || h == 0 {
+		return "starting…"
+	}
+	if m.tooSmall() {
+		msg := fmt.Sprintf("gameday needs a terminal of at least %dx%d (this one is %dx%d).\nMake the window larger; the cockpit comes back by itself.\nq quits.", MinWidth, MinHeight, w, h)
+		return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, m.ctx.Styles.Warn.Render(msg))
+	}
+	bw, bh := m.bodySize()
+	var body string
+	switch {
+	case m.showHelp:
+		body = m.helpView(bw, bh)
+	case m.zoom:
+		p := m.panes[m.focus]
+		body = core.Frame(m.ctx.Styles, p.Title()+" (z: unzoom)", p.View(), bw, bh, true)
+	default:
+		body = m.grid(bw, bh)
+	}
+	screen := m.header() + "\n" + body + "\n" + m.footer()
+	if m.dialog != nil {
+		screen = overlay(screen, m.dialog.view(m.ctx.Styles), w, h)
+	}
+	return screen
+}
+
+// grid places the framed panes; rows are assembled line by line so no lipgloss measuring is needed.
+func (m *Model) grid(w, h int) string {
+	rects := Layout(w, h)
+	lines := make([][]byte, h)
+	for id, p := range m.panes {
+		r := rects[id]
+		framed := core.Frame(m.ctx.Styles, p.Title(), p.View(), r.W, r.H, core.PaneID(id) == m.focus)
+		for i, l := range strings.Split(framed, "\n") {
+			if y := r.Y + i; y < h && i < r.H {
+				lines[y] = append(lines[y], l...)
+			}
+		}
+	}
+	var sb strings.Builder
+	for i, l := range lines {
+		if i > 0 {
+			sb.WriteByte('\n')
+		}
+		sb.Write(l)
+	}
+	return sb.String()
+}
+
+func overlay(base, top string, w, h int) string {
+	tw, th := lipgloss.Width(top), lipgloss.Height(top)
+	x, y := max((w-tw)/2, 0), max((h-th)/2, 0)
+	return lipgloss.NewCompositor(lipgloss.NewLayer(base), lipgloss.NewLayer(top).X(x).Y(y).Z(1)).Render()
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

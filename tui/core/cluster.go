@@ -1,0 +1,245 @@
+package core
+
+import (
+	"sort"
+	"time"
+
+	"github.com/gamedaylab/gameday/sources"
+)
+
+// Cluster is the cockpit's copy of the cluster, built from the source's deltas. It is touched only on
+// the UI goroutine (in Update), so it needs no locks.
+type Cluster struct {
+	Pods        map[string]*sources.Pod
+	Deployments map[string]*sources.Deployment
+	ReplicaSets map[string]*sources.ReplicaSet
+	HPAs        map[string]*sources.HPA
+	Nodes       map[string]*sources.Node
+	PDBs        map[string]*sources.PDB
+	Events      map[string]*EventEntry
+	// Gone remembers recently deleted pods so panes can keep them visible, marked, for a few seconds.
+	Gone map[string]GonePod
+
+	eventSeq int
+	Synced   bool
+}
+
+// EventEntry is an event with the order it was first seen in (stable order across updates).
+type EventEntry struct {
+	sources.Event
+	Seq   int
+	First time.Time
+}
+
+// GonePod is a pod deleted at At.
+type GonePod struct {
+	Pod sources.Pod
+	At  time.Time
+}
+
+// maxEvents bounds memory: the oldest events fall off.
+const maxEvents = 1000
+
+// NewCluster makes an empty store.
+func NewCluster() *Cluster {
+	c := &Cluster{}
+	c.reset()
+	return c
+}
+
+func (c *Cluster) reset() {
+	c.Pods = map[string]*sources.Pod{}
+	c.Deployments = map[string]*sources.Deployment{}
+	c.ReplicaSets = map[string]*sources.ReplicaSet{}
+	c.HPAs = map[string]*sources.HPA{}
+	c.Nodes = map[string]*sources.Node{}
+	c.PDBs = map[string]*sources.PDB{}
+	c.Events = map[string]*EventEntry{}
+	c.Gone = map[string]GonePod{}
+}
+
+// Apply folds a delta into the store.
+func (c *Cluster) Apply(d *sources.ClusterDelta, now time.Time) {
+	if d.Reset {
+		c.reset()
+		c.Synced = true
+	}
+	for i := range d.Pods {
+		p := d.Pods[i]
+		c.Pods[p.Key()] = &p
+		delete(c.Gone, p.Key())
+	}
+	for _, k := range d.PodsGone {
+		if p, ok := c.Pods[k]; ok {
+			c.Gone[k] = GonePod{Pod: *p, At: now}
+			delete(c.Pods, k)
+		}
+	}
+	for i := range d.Deployments {
+		x := d.Deployments[i]
+		c.Deployments[x.Key()] = &x
+	}
+	for _, k := range d.DeploysGone {
+		delete(c.Deployments, k)
+	}
+	for i := range d.ReplicaSets {
+		x := d.ReplicaSets[i]
+		c.ReplicaSets[x.Key()] = &x
+	}
+	for _, k := range d.RSGone {
+		delete(c.ReplicaSets, k)
+	}
+	for i := range d.HPAs {
+		x := d.HPAs[i]
+		c.HPAs[x.Key()] = &x
+	}
+	for _, k := range d.HPAsGone {
+		delete(c.HPAs, k)
+	}
+	for i := range d.Nodes {
+		x := d.Nodes[i]
+		c.Nodes[x.Name] = &x
+	}
+	for _, k := range d.NodesGone {
+		delete(c.Nodes, k)
+	}
+	for i := range d.PDBs {
+		x := d.PDBs[i]
+		c.PDBs[x.Key()] = &x
+	}
+	for _, k := range d.PDBsGone {
+		delete(c.PDBs, k)
+	}
+	for _, e := range d.Events {
+		if old, ok := c.Events[e.Key()]; ok {
+			old.Event = e
+			continue
+		}
+		c.eventSeq++
+		c.Events[e.Key()] = &EventEntry{Event: e, Seq: c.eventSeq, First: e.Time}
+	}
+	if len(c.Events) > maxEvents {
+		c.trimEvents()
+	}
+}
+
+func (c *Cluster) trimEvents() {
+	all := c.SortedEvents()
+	for _, e := range all[:len(all)-maxEvents] {
+		delete(c.Events, e.Key())
+	}
+}
+
+// SortedEvents returns events oldest first, by first-seen time then arrival: an event whose count
+// goes up does not jump around.
+func (c *Cluster) SortedEvents() []*EventEntry {
+	out := make([]*EventEntry, 0, len(c.Events))
+	for _, e := range c.Events {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].First.Equal(out[j].First) {
+			return out[i].First.Before(out[j].First)
+		}
+		return out[i].Seq < out[j].Seq
+	})
+	return out
+}
+
+// PruneGone forgets pods deleted more than keep ago; it reports whether anything was dropped.
+func (c *Cluster) PruneGone(now time.Time, keep time.Duration) bool {
+	dropped := false
+	for k, g := range c.Gone {
+		if now.Sub(g.At) > keep {
+			delete(c.Gone, k)
+			dropped = true
+		}
+	}
+	return dropped
+}
+
+// Deployment returns the named Deployment.
+func (c *Cluster) Deployment(ns, name string) *sources.Deployment { return c.Deployments[ns+"/"+name] }
+
+// HPAFor returns the HPA that scales the named Deployment.
+func (c *Cluster) HPAFor(ns, deploy string) *sources.HPA {
+	for _, h := range c.HPAs {
+		if h.Namespace == ns && h.TargetKind == "Deployment" && h.TargetName == deploy {
+			return h
+		}
+	}
+	return nil
+}
+
+// Zone of a node ("" when unknown).
+func (c *Cluster) Zone(node string) string {
+	if n, ok := c.Nodes[node]; ok {
+		return n.Zone
+	}
+	return ""
+}
+
+// Matches reports whether a pod belongs to the Deployment (by its label selector).
+func Matches(p *sources.Pod, d *sources.Deployment) bool {
+	if d == nil || p.Namespace != d.Namespace || len(d.Selector) == 0 {
+		return false
+	}
+	for k, v := range d.Selector {
+		if p.Labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TargetPods returns the live pods of the Deployment (all pods of ns when deploy is "").
+func (c *Cluster) TargetPods(ns, deploy string) []sources.Pod {
+	d := c.Deployment(ns, deploy)
+	var out []sources.Pod
+	for _, p := range c.Pods {
+		if deploy == "" && (ns == "" || p.Namespace == ns) || Matches(p, d) {
+			out = append(out, *p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key() < out[j].Key() })
+	return out
+}
+
+// ZoneCount is nodes and pods in one zone.
+type ZoneCount struct {
+	Zone         string
+	Nodes, Ready int
+	Pods         int
+}
+
+// Zones counts nodes (ready) and the target's pods per zone, sorted by zone.
+func (c *Cluster) Zones(pods []sources.Pod) []ZoneCount {
+	m := map[string]*ZoneCount{}
+	get := func(z string) *ZoneCount {
+		if z == "" {
+			z = "-"
+		}
+		if m[z] == nil {
+			m[z] = &ZoneCount{Zone: z}
+		}
+		return m[z]
+	}
+	for _, n := range c.Nodes {
+		zc := get(n.Zone)
+		zc.Nodes++
+		if n.Ready && !n.Unschedulable {
+			zc.Ready++
+		}
+	}
+	for _, p := range pods {
+		if p.Node != "" && !p.Terminating() {
+			get(c.Zone(p.Node)).Pods++
+		}
+	}
+	out := make([]ZoneCount, 0, len(m))
+	for _, z := range m {
+		out = append(out, *z)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Zone < out[j].Zone })
+	return out
+}

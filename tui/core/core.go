@@ -1,0 +1,245 @@
+// Package core holds what the root model and every pane share: the one Context pointer (size, theme,
+// keymap, config, clock, cluster state), the Pane contract, pane ids, shared messages and the frame
+// that draws a pane's border and title.
+package core
+
+import (
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/themes"
+	"github.com/gamedaylab/gameday/tui/keys"
+)
+
+// PaneID identifies a pane; results addressed to a pane carry its id.
+type PaneID int
+
+// The panes, in focus order.
+const (
+	PaneWorkload PaneID = iota
+	PaneMetrics
+	PaneTraces
+	PaneLogs
+	PaneEvents
+	NumPanes
+)
+
+var paneNames = [NumPanes]string{"Workload", "Metrics", "Traces", "Logs", "Events"}
+
+func (p PaneID) String() string { return paneNames[p] }
+
+// Pane is a component of the cockpit.
+type Pane interface {
+	ID() PaneID
+	// Title is drawn in the top border; it may carry a count or a mode ("Logs [paused]").
+	Title() string
+	Update(msg tea.Msg) tea.Cmd
+	// View renders the pane's content (without its frame) at the size given by SetSize.
+	View() string
+	SetSize(w, h int)
+	// Capturing reports that the pane is reading text (a filter input): global keys must not fire.
+	Capturing() bool
+	help.KeyMap
+}
+
+// Context is shared by pointer between the root model and every pane.
+type Context struct {
+	Width, Height int
+	Styles        *themes.Styles
+	Keys          *keys.Map
+	Config        *config.Config
+	Clock         sources.Clock
+	Cluster       *Cluster
+	Markers       *Markers
+	Guard         *actions.Guard
+
+	// What the cockpit points at.
+	KubeContext string
+	Namespace   string
+	Target      string // Deployment name ("" = none)
+	Demo        bool
+}
+
+// Now is the cockpit's clock (simulated time in demo mode).
+func (c *Context) Now() time.Time { return c.Clock.Now() }
+
+// Focus and blur notifications, so panes can restyle.
+type (
+	// FocusMsg tells a pane it gained focus.
+	FocusMsg struct{}
+	// BlurMsg tells a pane it lost focus.
+	BlurMsg struct{}
+	// TickMsg is the once-a-second clock tick (ages, highlights, the experiment clock).
+	TickMsg struct{ Now time.Time }
+	// ClusterChangedMsg tells panes the cluster store changed; Delta is what was applied.
+	ClusterChangedMsg struct{ Delta *sources.ClusterDelta }
+	// TargetChangedMsg tells panes the namespace or target changed.
+	TargetChangedMsg struct{}
+	// MarkersChangedMsg tells charts that an action marker was added.
+	MarkersChangedMsg struct{}
+	// ThemeChangedMsg tells panes to drop caches that hold styled text.
+	ThemeChangedMsg struct{}
+	// StatusMsg puts a transient message in the status line.
+	StatusMsg struct {
+		Text string
+		Err  bool
+	}
+	// OpenTraceMsg asks the traces pane to open a trace (the pivot from a log line).
+	OpenTraceMsg struct{ TraceID string }
+	// TraceLogsMsg asks the logs pane to show the lines of one trace (the pivot from a waterfall).
+	TraceLogsMsg struct{ TraceID string }
+	// FocusPaneMsg asks the root to focus a pane.
+	FocusPaneMsg struct{ Pane PaneID }
+)
+
+// Marker is an action drawn on every graph at its time.
+type Marker struct {
+	T     time.Time
+	Label string
+}
+
+// Markers is the list of action markers, oldest first, with a version so charts know to redraw.
+type Markers struct {
+	List    []Marker
+	Version int
+}
+
+// Add appends a marker.
+func (m *Markers) Add(t time.Time, label string) {
+	m.List = append(m.List, Marker{T: t, Label: label})
+	if len(m.List) > 200 {
+		m.List = m.List[len(m.List)-200:]
+	}
+	m.Version++
+}
+
+// Frame draws a bordered box of exactly w x h with the title set into the top border, like k9s. The
+// content is clipped or padded to fit, so a pane can never break the layout.
+func Frame(st *themes.Styles, title, content string, w, h int, focused bool) string {
+	if w < 4 || h < 2 {
+		return ""
+	}
+	b := st.BorderSet
+	bs, ts := st.Border, st.Title
+	if focused {
+		bs, ts = st.BorderFoc, st.TitleFocus
+	}
+	inner := w - 2
+	t := ansi.Truncate(" "+title+" ", inner-2, "…")
+	tw := lipgloss.Width(t)
+	var sb strings.Builder
+	sb.WriteString(bs.Render(b.TopLeft + b.Top))
+	sb.WriteString(ts.Render(t))
+	sb.WriteString(bs.Render(strings.Repeat(b.Top, max(inner-1-tw, 0)) + b.TopRight))
+	lines := strings.Split(content, "\n")
+	left, right := bs.Render(b.Left), bs.Render(b.Right)
+	for i := 0; i < h-2; i++ {
+		sb.WriteByte('\n')
+		line := ""
+		if i < len(lines) {
+			line = lines[i]
+		}
+		sb.WriteString(left)
+		sb.WriteString(FitLine(line, inner))
+		sb.WriteString(right)
+	}
+	sb.WriteByte('\n')
+	sb.WriteString(bs.Render(b.BottomLeft + strings.Repeat(b.Bottom, inner) + b.BottomRight))
+	return sb.String()
+}
+
+// FitLine truncates or pads a (possibly styled) line to exactly w cells.
+func FitLine(line string, w int) string {
+	lw := ansi.StringWidth(line)
+	if lw > w {
+		return ansi.Truncate(line, w, "…")
+	}
+	return line + strings.Repeat(" ", w-lw)
+}
+
+// Truncate shortens plain or styled text to w cells with an ellipsis.
+func Truncate(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// Pad pads plain text to w cells (left-aligned), truncating if longer.
+func Pad(s string, w int) string { return FitLine(s, w) }
+
+// PadLeft right-aligns plain text in w cells.
+func PadLeft(s string, w int) string {
+	sw := ansi.StringWidth(s)
+	if sw >= w {
+		return ansi.Truncate(s, w, "…")
+	}
+	return strings.Repeat(" ", w-sw) + s
+}
+
+// Age formats a duration like kubectl: 45s, 3m12s, 2h5m, 3d4h.
+func Age(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	switch {
+	case d < time.Minute:
+		return itoa(int(d/time.Second)) + "s"
+	case d < 10*time.Minute:
+		return itoa(int(d/time.Minute)) + "m" + itoa(int(d%time.Minute/time.Second)) + "s"
+	case d < time.Hour:
+		return itoa(int(d/time.Minute)) + "m"
+	case d < 24*time.Hour:
+		return itoa(int(d/time.Hour)) + "h" + itoa(int(d%time.Hour/time.Minute)) + "m"
+	}
+	return itoa(int(d/(24*time.Hour))) + "d" + itoa(int(d%(24*time.Hour)/time.Hour)) + "h"
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b [20]byte
+	n := len(b)
+	neg := i < 0
+	if neg {
+		i = -i
+	}
+	for i > 0 {
+		n--
+		b[n] = byte('0' + i%10)
+		i /= 10
+	}
+	if neg {
+		n--
+		b[n] = '-'
+	}
+	return string(b[n:])
+}
+
+// Clock formats an experiment clock: T+mm:ss (T+h:mm:ss past an hour).
+func Clock(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int(d / time.Second)
+	if s >= 3600 {
+		return "T+" + itoa(s/3600) + ":" + two(s%3600/60) + ":" + two(s%60)
+	}
+	return "T+" + two(s/60) + ":" + two(s%60)
+}
+
+func two(i int) string {
+	if i < 10 {
+		return "0" + itoa(i)
+	}
+	return itoa(i)
+}

@@ -1,0 +1,103 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/themes"
+)
+
+// dialog is a modal: a confirmation of a plan, or a prompt (how many pods to kill). It wraps a huh form.
+type dialog struct {
+	form    *huh.Form
+	title   string
+	plan    *actions.Plan
+	yes     bool
+	input   string
+	onInput func(m *Model, s string) tea.Cmd
+	width   int
+}
+
+func huhTheme(st *themes.Styles) huh.Theme {
+	return huh.ThemeFunc(func(isDark bool) *huh.Styles {
+		s := huh.ThemeBase(isDark)
+		s.Focused.Title = st.Bold
+		s.Focused.Description = st.Text
+		s.Focused.FocusedButton = st.Selected.Padding(0, 2).MarginRight(1)
+		s.Focused.BlurredButton = st.Muted.Padding(0, 2).MarginRight(1)
+		s.Focused.ErrorMessage = st.Err
+		s.Focused.ErrorIndicator = st.Err
+		s.Focused.TextInput.Prompt = st.Accent
+		s.Focused.Base = s.Focused.Base.BorderForeground(nil).BorderStyle(lipgloss.HiddenBorder())
+		s.Blurred = s.Focused
+		return s
+	})
+}
+
+// planText lists exactly what a plan will hit and what remains.
+func planText(p actions.Plan, guard *actions.Guard) string {
+	var b strings.Builder
+	switch p.Action {
+	case "kill":
+		b.WriteString("Pods to delete:\n")
+		for _, n := range p.Pods {
+			b.WriteString("  • pod/" + n + "\n")
+		}
+		grace := "graceful (the pod's terminationGracePeriodSeconds)"
+		if p.Grace != nil {
+			grace = fmt.Sprintf("grace %ds", *p.Grace)
+		}
+		b.WriteString(fmt.Sprintf("Deletion: %s\n", grace))
+	case "scale":
+		b.WriteString(fmt.Sprintf("deploy/%s replicas: %d → %d\n", p.Workload, p.From, p.Replicas))
+	}
+	minReady := 0
+	if guard != nil {
+		minReady = guard.MinReady
+	}
+	b.WriteString(fmt.Sprintf("Ready replicas: %d → %d (minimum %d)", p.ReadyBefore, p.ReadyAfter, minReady))
+	if p.Force {
+		b.WriteString("  FORCED past the minimum")
+	}
+	for _, w := range p.Warnings {
+		b.WriteString("\n! " + w)
+	}
+	if p.DryRun {
+		b.WriteString("\nDRY-RUN: the API server validates the request, nothing changes.")
+	}
+	return b.String()
+}
+
+func newConfirm(st *themes.Styles, p actions.Plan, guard *actions.Guard, width int) *dialog {
+	d := &dialog{plan: &p, width: width}
+	verb := map[string]string{"kill": "Kill", "scale": "Scale"}[p.Action]
+	if verb == "" {
+		verb = "Run"
+	}
+	if p.DryRun {
+		verb += " (dry-run)"
+	}
+	d.title = strings.ToUpper(p.Summary()[:1]) + p.Summary()[1:] + "?"
+	d.form = huh.NewForm(huh.NewGroup(
+		huh.NewConfirm().Title(d.title).Description(planText(p, guard)).
+			Affirmative(verb).Negative("Cancel").Value(&d.yes),
+	)).WithTheme(huhTheme(st)).WithShowHelp(true).WithWidth(width)
+	return d
+}
+
+func newPrompt(st *themes.Styles, title, desc, placeholder string, validate func(string) error, width int, onInput func(m *Model, s string) tea.Cmd) *dialog {
+	d := &dialog{title: title, onInput: onInput, width: width}
+	d.form = huh.NewForm(huh.NewGroup(
+		huh.NewInput().Title(title).Description(desc).Placeholder(placeholder).Value(&d.input).Validate(validate),
+	)).WithTheme(huhTheme(st)).WithShowHelp(true).WithWidth(width)
+	return d
+}
+
+func (d *dialog) view(st *themes.Styles) string {
+	return st.Dialog.Width(d.width + 4).Render(d.form.View())
+}

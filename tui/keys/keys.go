@@ -1,0 +1,144 @@
+// Package keys is the one keymap of the cockpit. Every binding has a stable action name that the config
+// file's `keys:` section can rebind, e.g. `keys: {kill: [ctrl+k]}`.
+package keys
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+)
+
+// Map holds every binding. Panes read the ones they handle; the footer and help read them all.
+type Map struct {
+	NextPane key.Binding
+	PrevPane key.Binding
+	Zoom     key.Binding
+	Help     key.Binding
+	Command  key.Binding
+	Quit     key.Binding
+
+	Kill      key.Binding
+	KillMany  key.Binding
+	Burst     key.Binding
+	RateUp    key.Binding
+	RateDown  key.Binding
+	ScaleUp   key.Binding
+	ScaleDown key.Binding
+	Halt      key.Binding
+
+	Up       key.Binding
+	Down     key.Binding
+	PageUp   key.Binding
+	PageDown key.Binding
+	Top      key.Binding
+	Bottom   key.Binding
+	Open     key.Binding
+	Back     key.Binding
+	Filter   key.Binding
+	Follow   key.Binding
+	Errors   key.Binding
+	Logs     key.Binding
+	Wider    key.Binding
+	Narrower key.Binding
+}
+
+// Default returns the built-in keymap.
+func Default() *Map {
+	b := func(help string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(strings.Join(keys, "/"), help))
+	}
+	return &Map{
+		NextPane: b("next pane", "tab"),
+		PrevPane: b("prev pane", "shift+tab"),
+		Zoom:     b("zoom pane", "z"),
+		Help:     b("help", "?"),
+		Command:  b("command", ":"),
+		Quit:     b("quit", "q", "ctrl+c"),
+
+		Kill:      b("kill a pod", "k"),
+		KillMany:  b("kill N / N%", "K"),
+		Burst:     b("load burst", "b"),
+		RateUp:    b("load rate +", "+", "="),
+		RateDown:  b("load rate -", "-"),
+		ScaleUp:   b("scale +1", "s"),
+		ScaleDown: b("scale -1", "S"),
+		Halt:      b("HALT", "x"),
+
+		Up:       b("up", "up"),
+		Down:     b("down", "down", "j"),
+		PageUp:   b("page up", "pgup"),
+		PageDown: b("page down", "pgdown"),
+		Top:      b("top", "home", "g"),
+		Bottom:   b("bottom", "end", "G"),
+		Open:     b("open", "enter"),
+		Back:     b("back", "esc"),
+		Filter:   b("filter", "/"),
+		Follow:   b("follow/pause", "f"),
+		Errors:   b("errors only", "e"),
+		Logs:     b("trace logs", "l"),
+		Wider:    b("longer window", "]"),
+		Narrower: b("shorter window", "["),
+	}
+}
+
+// named maps the config names to the bindings. The names are part of the config format: keep them.
+func (m *Map) named() map[string]*key.Binding {
+	return map[string]*key.Binding{
+		"nextPane": &m.NextPane, "prevPane": &m.PrevPane, "zoom": &m.Zoom, "help": &m.Help,
+		"command": &m.Command, "quit": &m.Quit,
+		"kill": &m.Kill, "killMany": &m.KillMany, "burst": &m.Burst, "rateUp": &m.RateUp,
+		"rateDown": &m.RateDown, "scaleUp": &m.ScaleUp, "scaleDown": &m.ScaleDown, "halt": &m.Halt,
+		"up": &m.Up, "down": &m.Down, "pageUp": &m.PageUp, "pageDown": &m.PageDown, "top": &m.Top,
+		"bottom": &m.Bottom, "open": &m.Open, "back": &m.Back, "filter": &m.Filter,
+		"follow": &m.Follow, "errors": &m.Errors, "logs": &m.Logs, "wider": &m.Wider, "narrower": &m.Narrower,
+	}
+}
+
+// globalNames are the bindings that act from any pane; they must not share a key.
+var globalNames = []string{"nextPane", "prevPane", "zoom", "help", "command", "quit", "kill", "killMany",
+	"burst", "rateUp", "rateDown", "scaleUp", "scaleDown", "halt"}
+
+// Names lists the rebindable action names, sorted.
+func (m *Map) Names() []string {
+	var out []string
+	for n := range m.named() {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Apply rebinds keys from the config's `keys:` section and rejects unknown names and clashes between
+// global keys, naming the config field.
+func (m *Map) Apply(over map[string][]string) error {
+	named := m.named()
+	names := make([]string, 0, len(over))
+	for n := range over {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		b, ok := named[n]
+		if !ok {
+			return fmt.Errorf("keys.%s: unknown action (allowed: %s)", n, strings.Join(m.Names(), ", "))
+		}
+		ks := over[n]
+		if len(ks) == 0 {
+			return fmt.Errorf("keys.%s: give at least one key, e.g. [ctrl+k]", n)
+		}
+		b.SetKeys(ks...)
+		b.SetHelp(strings.Join(ks, "/"), b.Help().Desc)
+	}
+	owner := map[string]string{}
+	for _, n := range globalNames {
+		for _, k := range named[n].Keys() {
+			if prev, ok := owner[k]; ok {
+				return fmt.Errorf("keys.%s: key %q is already bound to %s", n, k, prev)
+			}
+			owner[k] = n
+		}
+	}
+	return nil
+}

@@ -1,0 +1,261 @@
+package panes
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/NimbleMarkets/ntcharts/v2/canvas"
+	"github.com/NimbleMarkets/ntcharts/v2/linechart"
+	tslc "github.com/NimbleMarkets/ntcharts/v2/linechart/timeserieslinechart"
+
+	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/themes"
+	"github.com/gamedaylab/gameday/tui/core"
+)
+
+// FormatValue prints a value in a panel's unit, short enough for an axis label.
+func FormatValue(v float64, unit string) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "–"
+	}
+	switch unit {
+	case "s":
+		switch {
+		case v == 0:
+			return "0"
+		case v < 0.001:
+			return fmt.Sprintf("%.0fµs", v*1e6)
+		case v < 1:
+			return fmt.Sprintf("%.0fms", v*1000)
+		}
+		return fmt.Sprintf("%.2gs", v)
+	case "%":
+		if v < 10 && v != 0 {
+			return fmt.Sprintf("%.1f%%", v)
+		}
+		return fmt.Sprintf("%.0f%%", v)
+	case "req/s":
+		return compact(v) + "/s"
+	case "bytes":
+		units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+		i := 0
+		for v >= 1024 && i < len(units)-1 {
+			v /= 1024
+			i++
+		}
+		return fmt.Sprintf("%.3g%s", v, units[i])
+	}
+	return compact(v)
+}
+
+func compact(v float64) string {
+	switch a := math.Abs(v); {
+	case a >= 1e6:
+		return fmt.Sprintf("%.3gM", v/1e6)
+	case a >= 1e4:
+		return fmt.Sprintf("%.0fk", v/1e3)
+	case a >= 1e3:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	case a >= 10 || a == 0:
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.2g", v)
+}
+
+// niceMax rounds a maximum up to 1, 2 or 5 times a power of ten, so axes read well.
+func niceMax(v float64, unit string) float64 {
+	if unit == "count" {
+		// Whole numbers on three axis intervals: 3, 6, 9, 12...
+		return 3 * math.Max(1, math.Ceil(v*1.15/3))
+	}
+	if v <= 0 || math.IsNaN(v) {
+		return 1
+	}
+	v *= 1.1
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if v <= m*p {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+// seriesHash identifies a panel's data: an unchanged hash means no redraw.
+func seriesHash(series []sources.Series, err error) uint64 {
+	h := fnv.New64a()
+	for _, s := range series {
+		h.Write([]byte(s.Name))
+		for _, p := range s.Points {
+			var b [16]byte
+			u := uint64(p.T.UnixNano())
+			v := math.Float64bits(p.V)
+			for i := 0; i < 8; i++ {
+				b[i], b[8+i] = byte(u>>(8*i)), byte(v>>(8*i))
+			}
+			h.Write(b[:])
+		}
+	}
+	if err != nil {
+		h.Write([]byte(err.Error()))
+	}
+	return h.Sum64()
+}
+
+// stats of the first series: latest, min and max.
+func stats(series []sources.Series) (last, lo, hi float64, ok bool) {
+	if len(series) == 0 || len(series[0].Points) == 0 {
+		return 0, 0, 0, false
+	}
+	pts := series[0].Points
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, p := range pts {
+		lo, hi = math.Min(lo, p.V), math.Max(hi, p.V)
+	}
+	return pts[len(pts)-1].V, lo, hi, true
+}
+
+// DrawChart renders a braille time-series chart of w x h with labelled action markers. It is the
+// expensive part of the metrics pane (ntcharts renders cell by cell), so callers cache the result.
+func DrawChart(st *themes.Styles, series []sources.Series, unit string, start, end time.Time, markers []core.Marker, w, h int) string {
+	if w < 10 || h < 3 {
+		return ""
+	}
+	ymax := 0.0
+	for _, s := range series {
+		for _, p := range s.Points {
+			ymax = math.Max(ymax, p.V)
+		}
+	}
+	ymax = niceMax(ymax, unit)
+	if unit == "%" && ymax > 100 && ymax < 120 {
+		ymax = 100
+	}
+	xfmt := func(_ int, v float64) string { return time.Unix(int64(v), 0).Format("15:04") }
+	yfmt := func(_ int, v float64) string { return FormatValue(v, unit) }
+	ch := tslc.New(w, h,
+		tslc.WithTimeRange(start, end),
+		tslc.WithYRange(0, ymax),
+		tslc.WithXLabelFormatter(linechart.LabelFormatter(xfmt)),
+		tslc.WithYLabelFormatter(linechart.LabelFormatter(yfmt)),
+		tslc.WithXYSteps(3, 2),
+		tslc.WithAxesStyles(st.Muted, st.Muted),
+	)
+	ch.SetViewTimeAndYRange(start, end, 0, ymax)
+	names := make([]string, 0, len(series))
+	for i, s := range series {
+		if len(s.Points) == 0 {
+			continue
+		}
+		name := fmt.Sprintf("%02d", i) // draw order = series order
+		names = append(names, name)
+		ch.SetDataSetStyle(name, st.SeriesStyle(i))
+		for _, p := range s.Points {
+			ch.PushDataSet(name, tslc.TimePoint{Time: p.T, Value: math.Min(p.V, ymax)})
+		}
+	}
+	if len(names) > 0 {
+		ch.DrawBrailleDataSets(names)
+	} else {
+		ch.DrawXYAxisAndLabel()
+	}
+	drawMarkers(&ch, st, start, end, markers)
+	return ch.View()
+}
+
+func drawMarkers(ch *tslc.Model, st *themes.Styles, start, end time.Time, markers []core.Marker) {
+	span := end.Sub(start)
+	if span <= 0 {
+		return
+	}
+	x0 := ch.Origin().X + 1
+	gw := ch.GraphWidth()
+	lastLabelEnd := -1
+	for _, m := range markers {
+		if m.T.Before(start) || m.T.After(end) {
+			continue
+		}
+		x := x0 + int(float64(gw-1)*float64(m.T.Sub(start))/float64(span))
+		for y := 0; y < ch.Origin().Y; y++ {
+			ch.Canvas.SetCell(canvas.Point{X: x, Y: y}, canvas.NewCellWithStyle('│', st.Marker))
+		}
+		// The label goes right of the line on the top row, unless it would overwrite the previous one.
+		if x+1 > lastLabelEnd {
+			label := []rune(m.Label)
+			for i, r := range label {
+				if x+1+i >= x0+gw {
+					break
+				}
+				ch.Canvas.SetCell(canvas.Point{X: x + 1 + i, Y: 0}, canvas.NewCellWithStyle(r, st.Marker))
+			}
+			lastLabelEnd = x + 1 + len(label)
+		}
+	}
+}
+
+var sparkRunes = []rune("▁▂▃▄▅▆▇█")
+
+// Sparkline draws the first series as one row of block characters, w wide, with marker columns.
+func Sparkline(st *themes.Styles, s sources.Series, start, end time.Time, markers []core.Marker, w int, style lipgloss.Style) string {
+	if w <= 0 {
+		return ""
+	}
+	buckets := make([]float64, w)
+	counts := make([]int, w)
+	span := end.Sub(start)
+	if span <= 0 {
+		return strings.Repeat(" ", w)
+	}
+	hi := 0.0
+	for _, p := range s.Points {
+		i := int(float64(w-1) * float64(p.T.Sub(start)) / float64(span))
+		if i < 0 || i >= w {
+			continue
+		}
+		buckets[i] += p.V
+		counts[i]++
+	}
+	for i := range buckets {
+		if counts[i] > 0 {
+			buckets[i] /= float64(counts[i])
+			hi = math.Max(hi, buckets[i])
+		}
+	}
+	mark := make([]bool, w)
+	for _, m := range markers {
+		if m.T.Before(start) || m.T.After(end) {
+			continue
+		}
+		mark[int(float64(w-1)*float64(m.T.Sub(start))/float64(span))] = true
+	}
+	var sb strings.Builder
+	run := strings.Builder{}
+	flush := func() {
+		if run.Len() > 0 {
+			sb.WriteString(style.Render(run.String()))
+			run.Reset()
+		}
+	}
+	for i := 0; i < w; i++ {
+		if mark[i] {
+			flush()
+			sb.WriteString(st.Marker.Render("┃"))
+			continue
+		}
+		if counts[i] == 0 {
+			run.WriteRune(' ')
+			continue
+		}
+		idx := 0
+		if hi > 0 {
+			idx = int(math.Round(buckets[i] / hi * float64(len(sparkRunes)-1)))
+		}
+		run.WriteRune(sparkRunes[idx])
+	}
+	flush()
+	return sb.String()
+}

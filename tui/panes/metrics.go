@@ -1,0 +1,389 @@
+package panes
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/tui/core"
+)
+
+// Metrics shows the panels as braille time series with action markers. Charts are drawn when their
+// data, size or markers change (in Update) and cached; View only joins cached strings.
+type Metrics struct {
+	ctx    *core.Context
+	w, h   int
+	focus  bool
+	panels []sources.Panel
+	data   map[string]*panelData
+	sel    int
+	zoomed bool
+	window time.Duration
+	// setView tells the poller the window and chart width (non-blocking).
+	setView func(window time.Duration, cols int)
+	source  string
+	cache   string
+	valid   bool
+}
+
+type panelData struct {
+	series     []sources.Series
+	start, end time.Time
+	err        error
+	hash       uint64
+	chart      string
+	chartKey   string // size + marker version + hash the chart was drawn for
+	// Draws counts chart redraws (tests prove an unchanged series is not redrawn).
+	Draws int
+}
+
+// Windows are the time windows `[` and `]` step through.
+var Windows = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour, 3 * time.Hour}
+
+// NewMetrics makes the pane. setView may be nil.
+func NewMetrics(ctx *core.Context, panels []sources.Panel, window time.Duration, source string, setView func(time.Duration, int)) *Metrics {
+	m := &Metrics{ctx: ctx, panels: panels, data: map[string]*panelData{}, window: window, setView: setView, source: source}
+	for _, p := range panels {
+		m.data[p.ID] = &panelData{}
+	}
+	return m
+}
+
+// ID implements core.Pane.
+func (m *Metrics) ID() core.PaneID { return core.PaneMetrics }
+
+// Title implements core.Pane.
+func (m *Metrics) Title() string {
+	t := fmt.Sprintf("Metrics · last %s · %s", shortDur(m.window), m.source)
+	if m.zoomed {
+		t += " · " + m.panels[m.sel].Title
+	}
+	return t
+}
+
+func shortDur(d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d >= time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
+}
+
+// Capturing implements core.Pane.
+func (m *Metrics) Capturing() bool { return false }
+
+// ShortHelp implements help.KeyMap.
+func (m *Metrics) ShortHelp() []key.Binding {
+	k := m.ctx.Keys
+	return []key.Binding{k.Narrower, k.Wider, k.Open, k.Burst, k.RateUp, k.RateDown, k.Halt}
+}
+
+// FullHelp implements help.KeyMap.
+func (m *Metrics) FullHelp() [][]key.Binding {
+	k := m.ctx.Keys
+	return [][]key.Binding{{k.Up, k.Down, k.Open, k.Back, k.Narrower, k.Wider}}
+}
+
+// SetSize implements core.Pane.
+func (m *Metrics) SetSize(w, h int) {
+	m.w, m.h = w, h
+	m.redraw()
+	m.tellPoller()
+}
+
+func (m *Metrics) tellPoller() {
+	if m.setView != nil {
+		cols, _ := m.chartSize()
+		m.setView(m.window, cols)
+	}
+}
+
+// Draws reports how many times the panel's chart was drawn (for tests and benchmarks).
+func (m *Metrics) Draws(panel string) int {
+	if d := m.data[panel]; d != nil {
+		return d.Draws
+	}
+	return 0
+}
+
+// Update implements core.Pane.
+func (m *Metrics) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case sources.MetricsMsg:
+		d := m.data[msg.Panel]
+		if d == nil {
+			return nil
+		}
+		h := seriesHash(msg.Series, msg.Err)
+		// Keep the window's time range moving even when values did not change.
+		d.start, d.end = msg.Start, msg.End
+		if h != d.hash || msg.Err != nil {
+			d.series, d.err, d.hash = msg.Series, msg.Err, h
+		}
+		m.redrawPanel(msg.Panel)
+	case core.MarkersChangedMsg, core.ThemeChangedMsg:
+		m.redraw()
+	case core.FocusMsg:
+		m.focus, m.valid = true, false
+	case core.BlurMsg:
+		m.focus, m.valid = false, false
+	case tea.KeyPressMsg:
+		k := m.ctx.Keys
+		switch {
+		case key.Matches(msg, k.Wider):
+			m.stepWindow(1)
+		case key.Matches(msg, k.Narrower):
+			m.stepWindow(-1)
+		case key.Matches(msg, k.Up):
+			m.sel = (m.sel - 1 + len(m.panels)) % len(m.panels)
+			m.redraw()
+		case key.Matches(msg, k.Down):
+			m.sel = (m.sel + 1) % len(m.panels)
+			m.redraw()
+		case key.Matches(msg, k.Open):
+			m.zoomed = !m.zoomed
+			m.redraw()
+			m.tellPoller()
+		case key.Matches(msg, k.Back):
+			if m.zoomed {
+				m.zoomed = false
+				m.redraw()
+				m.tellPoller()
+			}
+		}
+	}
+	return nil
+}
+
+func (m *Metrics) stepWindow(d int) {
+	i := 0
+	for j, w := range Windows {
+		if w == m.window {
+			i = j
+		}
+	}
+	i = max(0, min(len(Windows)-1, i+d))
+	m.window = Windows[i]
+	m.tellPoller()
+	m.valid = false
+}
+
+// layout: how many columns of graphs, and whether graphs are one-line sparklines.
+func (m *Metrics) layout() (cols, rows int, compactMode bool) {
+	n := len(m.panels)
+	if m.zoomed {
+		return 1, 1, false
+	}
+	cols = 1
+	if m.w >= 60 {
+		cols = 2
+	}
+	rows = (n + cols - 1) / cols
+	if m.h/rows < 5 {
+		return 1, n, true
+	}
+	return cols, rows, false
+}
+
+// chartSize is the size of one chart (without its title line).
+func (m *Metrics) chartSize() (w, h int) {
+	cols, rows, compactMode := m.layout()
+	if compactMode {
+		return max(m.w-34, 10), 1
+	}
+	return m.w/cols - 1, max(m.h/rows-1, 3)
+}
+
+func (m *Metrics) redraw() {
+	for _, p := range m.panels {
+		m.redrawPanel(p.ID)
+	}
+	m.valid = false
+}
+
+// redrawPanel redraws one chart if what it shows changed.
+func (m *Metrics) redrawPanel(id string) {
+	m.valid = false
+	d := m.data[id]
+	_, _, compactMode := m.layout()
+	if compactMode {
+		return // sparklines are cheap: drawn in render
+	}
+	w, h := m.chartSize()
+	pk := fmt.Sprintf("%dx%d|%d|%x|%d|%d", w, h, m.ctx.Markers.Version, d.hash, d.start.Unix(), d.end.Unix())
+	if pk == d.chartKey {
+		return
+	}
+	var p sources.Panel
+	for _, q := range m.panels {
+		if q.ID == id {
+			p = q
+		}
+	}
+	if m.zoomed && m.panels[m.sel].ID != id {
+		return
+	}
+	d.chartKey = pk
+	if d.end.IsZero() {
+		d.chart = ""
+		return
+	}
+	d.chart = DrawChart(m.ctx.Styles, d.series, p.Unit, d.start, d.end, m.ctx.Markers.List, w, h)
+	d.Draws++
+}
+
+// View implements core.Pane.
+func (m *Metrics) View() string {
+	if !m.valid {
+		m.cache = m.render()
+		m.valid = true
+	}
+	return m.cache
+}
+
+func (m *Metrics) render() string {
+	if m.w <= 0 || m.h <= 0 {
+		return ""
+	}
+	cols, _, compactMode := m.layout()
+	if compactMode {
+		return m.renderCompact()
+	}
+	cw := m.w / cols
+	var cells []string
+	for i, p := range m.panels {
+		if m.zoomed && i != m.sel {
+			continue
+		}
+		cells = append(cells, m.renderCell(i, p, cw))
+	}
+	var rows []string
+	for i := 0; i < len(cells); i += cols {
+		row := cells[i:min(i+cols, len(cells))]
+		rows = append(rows, joinColumns(row, cw))
+	}
+	return strings.Join(rows, "\n")
+}
+
+// renderCell is a title line (legend with latest values, min/max) above the cached chart.
+func (m *Metrics) renderCell(i int, p sources.Panel, cw int) string {
+	st := m.ctx.Styles
+	d := m.data[p.ID]
+	_, ch := m.chartSize()
+	ts := st.Bold
+	if m.focus && i == m.sel {
+		ts = st.Selected
+	}
+	title := ts.Render(p.Title)
+	var legend []string
+	for j, s := range d.series {
+		if len(s.Points) == 0 {
+			continue
+		}
+		legend = append(legend, st.SeriesStyle(j).Render("━ "+s.Name+" "+FormatValue(s.Points[len(s.Points)-1].V, p.Unit)))
+	}
+	line := title + " " + strings.Join(legend, " ")
+	if _, lo, hi, ok := stats(d.series); ok {
+		line += st.Muted.Render(fmt.Sprintf("  min %s max %s", FormatValue(lo, p.Unit), FormatValue(hi, p.Unit)))
+	}
+	body := d.chart
+	switch {
+	case d.err != nil:
+		body = st.Err.Render(core.Truncate("query error: "+firstLine(d.err.Error()), cw-2))
+	case d.end.IsZero():
+		body = st.Muted.Render("waiting for data…")
+	case len(d.series) == 0 || allEmpty(d.series):
+		body = st.Muted.Render("no data in this window") + "\n" + body
+	}
+	lines := strings.Split(body, "\n")
+	for len(lines) < ch {
+		lines = append(lines, "")
+	}
+	return core.FitLine(line, cw-1) + "\n" + strings.Join(lines[:ch], "\n")
+}
+
+func allEmpty(ss []sources.Series) bool {
+	for _, s := range ss {
+		if len(s.Points) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// renderCompact draws one line per panel: title, sparkline, latest values.
+func (m *Metrics) renderCompact() string {
+	st := m.ctx.Styles
+	sw, _ := m.chartSize()
+	var out []string
+	for i, p := range m.panels {
+		if i >= m.h {
+			break
+		}
+		d := m.data[p.ID]
+		ts := st.Bold
+		if m.focus && i == m.sel {
+			ts = st.Selected
+		}
+		label := ts.Render(core.Pad(p.Title, 12))
+		var spark, vals string
+		switch {
+		case d.err != nil:
+			spark = st.Err.Render(core.Truncate("error: "+firstLine(d.err.Error()), sw))
+		case len(d.series) > 0 && !d.end.IsZero():
+			spark = Sparkline(st, d.series[0], d.start, d.end, m.ctx.Markers.List, sw, st.SeriesStyle(0))
+			var vs []string
+			for j, s := range d.series {
+				if n := len(s.Points); n > 0 && (j == 0 || s.Points[n-1].V != 0) {
+					v := FormatValue(s.Points[n-1].V, p.Unit)
+					if j > 0 {
+						v = s.Name + " " + v
+					}
+					vs = append(vs, st.SeriesStyle(j).Render(v))
+				}
+			}
+			vals = strings.Join(vs, " ")
+		default:
+			spark = st.Muted.Render("waiting for data…")
+		}
+		out = append(out, label+" "+core.FitLine(spark, sw)+" "+vals)
+	}
+	return strings.Join(out, "\n")
+}
+
+// joinColumns puts cells side by side, each padded to width cw.
+func joinColumns(cells []string, cw int) string {
+	split := make([][]string, len(cells))
+	h := 0
+	for i, c := range cells {
+		split[i] = strings.Split(c, "\n")
+		h = max(h, len(split[i]))
+	}
+	var sb strings.Builder
+	for y := 0; y < h; y++ {
+		if y > 0 {
+			sb.WriteByte('\n')
+		}
+		for i := range cells {
+			line := ""
+			if y < len(split[i]) {
+				line = split[i][y]
+			}
+			sb.WriteString(core.FitLine(line, cw))
+		}
+	}
+	return sb.String()
+}

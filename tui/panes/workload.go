@@ -1,0 +1,424 @@
+// Package panes holds the cockpit's panes. Each keeps its derived, sorted data up to date in Update
+// (incrementally where the data is large) and renders only the rows it shows in View.
+package panes
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/tui/core"
+)
+
+// Workload shows the Deployments, the target's HPA, zones and the target's pods.
+type Workload struct {
+	ctx    *core.Context
+	w, h   int
+	focus  bool
+	keys   []string // sorted pod keys shown (live and recently gone)
+	scroll core.Scroller
+	sel    string // selector of the target when keys were built, to notice changes
+	cache  string
+	valid  bool
+}
+
+// NewWorkload makes the pane.
+func NewWorkload(ctx *core.Context) *Workload { return &Workload{ctx: ctx} }
+
+// ID implements core.Pane.
+func (p *Workload) ID() core.PaneID { return core.PaneWorkload }
+
+// Title implements core.Pane.
+func (p *Workload) Title() string {
+	t := "Workload"
+	if p.ctx.Target != "" {
+		t += " deploy/" + p.ctx.Target
+	}
+	return fmt.Sprintf("%s · pods[%d]", t, len(p.keys))
+}
+
+// Capturing implements core.Pane.
+func (p *Workload) Capturing() bool { return false }
+
+// SetSize implements core.Pane.
+func (p *Workload) SetSize(w, h int) { p.w, p.h, p.valid = w, h, false }
+
+// ShortHelp implements help.KeyMap.
+func (p *Workload) ShortHelp() []key.Binding {
+	k := p.ctx.Keys
+	return []key.Binding{k.Kill, k.KillMany, k.ScaleUp, k.ScaleDown, k.Burst, k.Halt}
+}
+
+// FullHelp implements help.KeyMap.
+func (p *Workload) FullHelp() [][]key.Binding {
+	k := p.ctx.Keys
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}}
+}
+
+// Update implements core.Pane.
+func (p *Workload) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case core.ClusterChangedMsg:
+		p.apply(msg.Delta)
+	case core.TargetChangedMsg:
+		p.rebuild()
+	case core.TickMsg:
+		p.dropExpired()
+		p.valid = false
+	case core.FocusMsg:
+		p.focus, p.valid = true, false
+	case core.BlurMsg:
+		p.focus, p.valid = false, false
+	case core.ThemeChangedMsg:
+		p.valid = false
+	case tea.KeyPressMsg:
+		if p.scroll.HandleKey(p.ctx.Keys, msg) {
+			p.valid = false
+		}
+	}
+	return nil
+}
+
+func (p *Workload) target() *sources.Deployment {
+	return p.ctx.Cluster.Deployment(p.ctx.Namespace, p.ctx.Target)
+}
+
+func (p *Workload) matches(pod *sources.Pod, d *sources.Deployment) bool {
+	if p.ctx.Target == "" {
+		return p.ctx.Namespace == "" || pod.Namespace == p.ctx.Namespace
+	}
+	return core.Matches(pod, d)
+}
+
+func selectorKey(d *sources.Deployment) string {
+	if d == nil {
+		return ""
+	}
+	parts := make([]string, 0, len(d.Selector))
+	for k, v := range d.Selector {
+		parts = append(parts, k+"="+v)
+	}
+	sort.Strings(parts)
+	return d.Namespace + "|" + strings.Join(parts, ",")
+}
+
+// rebuild derives the pod list from scratch: on a reset, a target change or a selector change.
+func (p *Workload) rebuild() {
+	d := p.target()
+	p.sel = selectorKey(d)
+	p.keys = p.keys[:0]
+	for k, pod := range p.ctx.Cluster.Pods {
+		if p.matches(pod, d) {
+			p.keys = append(p.keys, k)
+		}
+	}
+	for k, g := range p.ctx.Cluster.Gone {
+		if p.matches(&g.Pod, d) {
+			p.keys = append(p.keys, k)
+		}
+	}
+	sort.Strings(p.keys)
+	p.scroll.SetN(len(p.keys))
+	p.valid = false
+}
+
+// apply folds a delta into the sorted list without re-sorting: insert or remove by binary search.
+func (p *Workload) apply(d *sources.ClusterDelta) {
+	p.valid = false
+	t := p.target()
+	if d == nil || d.Reset || selectorKey(t) != p.sel {
+		p.rebuild()
+		return
+	}
+	for i := range d.Pods {
+		pod := &d.Pods[i]
+		k := pod.Key()
+		idx, found := sort.SearchStrings(p.keys, k), false
+		found = idx < len(p.keys) && p.keys[idx] == k
+		switch m := p.matches(pod, t); {
+		case m && !found:
+			p.keys = append(p.keys, "")
+			copy(p.keys[idx+1:], p.keys[idx:])
+			p.keys[idx] = k
+		case !m && found:
+			p.keys = append(p.keys[:idx], p.keys[idx+1:]...)
+		}
+	}
+	// Deleted pods stay listed (marked gone) until dropExpired removes them.
+	p.scroll.SetN(len(p.keys))
+}
+
+func (p *Workload) dropExpired() {
+	c := p.ctx.Cluster
+	out := p.keys[:0]
+	for _, k := range p.keys {
+		if _, ok := c.Pods[k]; ok {
+			out = append(out, k)
+		} else if _, ok := c.Gone[k]; ok {
+			out = append(out, k)
+		}
+	}
+	p.keys = out
+	p.scroll.SetN(len(p.keys))
+}
+
+// View implements core.Pane.
+func (p *Workload) View() string {
+	if p.valid {
+		return p.cache
+	}
+	p.cache = p.render()
+	p.valid = true
+	return p.cache
+}
+
+func (p *Workload) render() string {
+	if p.w <= 0 || p.h <= 0 {
+		return ""
+	}
+	st := p.ctx.Styles
+	c := p.ctx.Cluster
+	var top []string
+	if !c.Synced {
+		return st.Muted.Render("waiting for the cluster…")
+	}
+	// Budget: pod table gets the rest after the summary lines, keeping at least 3 rows.
+	deploys := p.deployLines()
+	hpa := p.hpaLines()
+	zones := p.zoneLine()
+	room := p.h - 1 - 3 // pod header + 3 rows
+	add := func(lines ...string) {
+		for _, l := range lines {
+			if room > 0 {
+				top = append(top, l)
+				room--
+			}
+		}
+	}
+	add(deploys[0]) // header of the deployment table
+	if len(deploys) > 1 {
+		add(deploys[1]) // the target (always first)
+	}
+	add(hpa...)
+	if zones != "" {
+		add(zones)
+	}
+	for _, l := range deploys[min(2, len(deploys)):] {
+		add(l)
+	}
+	rows := p.h - len(top) - 1
+	p.scroll.SetHeight(rows)
+	var sb strings.Builder
+	for _, l := range top {
+		sb.WriteString(core.FitLine(l, p.w))
+		sb.WriteByte('\n')
+	}
+	p.podTable(&sb, rows)
+	return strings.TrimRight(sb.String(), "\n")
+}
+
+// deployLines: a header and one line per Deployment, the target first.
+func (p *Workload) deployLines() []string {
+	st := p.ctx.Styles
+	c := p.ctx.Cluster
+	var ds []*sources.Deployment
+	for _, d := range c.Deployments {
+		if p.ctx.Namespace == "" || d.Namespace == p.ctx.Namespace {
+			ds = append(ds, d)
+		}
+	}
+	sort.Slice(ds, func(i, j int) bool {
+		ti, tj := ds[i].Name == p.ctx.Target, ds[j].Name == p.ctx.Target
+		if ti != tj {
+			return ti
+		}
+		return ds[i].Key() < ds[j].Key()
+	})
+	nw := 14
+	for _, d := range ds {
+		nw = max(nw, len(d.Name)+2)
+	}
+	nw = min(nw, max(p.w-34, 8))
+	out := []string{st.TableHead.Render(core.Pad("DEPLOYMENT", nw) + "DESIRED  READY  AVAIL  UPDATED")}
+	for _, d := range ds {
+		mark := "  "
+		name := st.Text.Render(core.Pad(d.Name, nw-2))
+		if d.Name == p.ctx.Target {
+			mark = st.Accent.Render("▶ ")
+			name = st.Accent.Render(core.Pad(d.Name, nw-2))
+		}
+		ready := core.PadLeft(fmt.Sprint(d.Ready), 7)
+		rs := st.OK
+		if d.Ready < d.Desired {
+			rs = st.Warn
+		}
+		if d.Ready == 0 && d.Desired > 0 {
+			rs = st.Err
+		}
+		out = append(out, mark+name+core.PadLeft(fmt.Sprint(d.Desired), 7)+rs.Render(ready)+
+			core.PadLeft(fmt.Sprint(d.Available), 7)+core.PadLeft(fmt.Sprint(d.Updated), 9))
+	}
+	return out
+}
+
+// hpaLines: current -> desired, the metric against its target, min/max and the conditions.
+func (p *Workload) hpaLines() []string {
+	st := p.ctx.Styles
+	if p.ctx.Target == "" {
+		return nil
+	}
+	h := p.ctx.Cluster.HPAFor(p.ctx.Namespace, p.ctx.Target)
+	if h == nil {
+		return []string{st.Muted.Render("no HPA on deploy/" + p.ctx.Target)}
+	}
+	arrow := st.Text.Render(fmt.Sprintf("%d → %d", h.Current, h.Desired))
+	if h.Desired > h.Current {
+		arrow = st.Warn.Render(fmt.Sprintf("%d → %d ▲", h.Current, h.Desired))
+	} else if h.Desired < h.Current {
+		arrow = st.Info.Render(fmt.Sprintf("%d → %d ▼", h.Current, h.Desired))
+	}
+	metric := h.Metric + " ?"
+	if h.HasCurrent {
+		ms := st.OK
+		if h.MetricCurrent > h.MetricTarget*1.1 {
+			ms = st.Warn
+		}
+		metric = ms.Render(fmt.Sprintf("%s %.0f%s", h.Metric, h.MetricCurrent, h.MetricUnit)) + st.Muted.Render(fmt.Sprintf(" / %.0f%s", h.MetricTarget, h.MetricUnit))
+	}
+	line := st.Bold.Render("HPA ") + arrow + st.Muted.Render(fmt.Sprintf(" (min %d max %d)  ", h.Min, h.Max)) + metric
+	var conds []string
+	for _, c := range h.Conditions {
+		dot := st.OK.Render("●")
+		bad := (c.Status != "True") != (c.Type == "ScalingLimited")
+		if bad {
+			dot = st.Warn.Render("○")
+		}
+		conds = append(conds, dot+st.Muted.Render(c.Type))
+	}
+	out := []string{line}
+	if len(conds) > 0 {
+		out = append(out, "    "+strings.Join(conds, " "))
+	}
+	return out
+}
+
+// zoneLine: per-zone ready nodes and target pods, and pending pods.
+func (p *Workload) zoneLine() string {
+	st := p.ctx.Styles
+	c := p.ctx.Cluster
+	if len(c.Nodes) == 0 {
+		return ""
+	}
+	pending := 0
+	var pods []sources.Pod
+	for _, k := range p.keys {
+		if pod, ok := c.Pods[k]; ok {
+			pods = append(pods, *pod)
+			if pod.Phase == "Pending" && !pod.Terminating() {
+				pending++
+			}
+		}
+	}
+	zs := c.Zones(pods)
+	names := make([]string, len(zs))
+	for i, z := range zs {
+		names[i] = z.Zone
+	}
+	prefix := commonPrefix(names)
+	var parts []string
+	for _, z := range zs {
+		parts = append(parts, st.Text.Render(strings.TrimPrefix(z.Zone, prefix))+st.Muted.Render(fmt.Sprintf(" %d/%dn ", z.Ready, z.Nodes))+st.Text.Render(fmt.Sprintf("%dp", z.Pods)))
+	}
+	line := st.Muted.Render("zones "+prefix+"* ") + strings.Join(parts, st.Muted.Render(" · "))
+	if pending > 0 {
+		line += st.Warn.Render(fmt.Sprintf("  pending %d", pending))
+	}
+	return line
+}
+
+// podTable renders the header and only the visible rows.
+func (p *Workload) podTable(sb *strings.Builder, rows int) {
+	st := p.ctx.Styles
+	c := p.ctx.Cluster
+	now := p.ctx.Now()
+	hl := p.ctx.Config.UI.Highlight.Duration
+	cols := core.FitColumns(p.w, 22,
+		core.Col{Title: "  NAME", Flex: true},
+		core.Col{Title: "STATUS", W: 13},
+		core.Col{Title: "READY", W: 6, Prio: 1},
+		core.Col{Title: "RESTARTS", W: 9, Right: true, Prio: 3},
+		core.Col{Title: "AGE", W: 7, Right: true, Prio: 2},
+		core.Col{Title: "NODE", W: 12, Prio: 4},
+		core.Col{Title: "ZONE", W: 11, Prio: 5})
+	sb.WriteString(st.TableHead.Render(core.FitLine(cols.Header(), p.w)))
+	if len(p.keys) == 0 {
+		sb.WriteString("\n" + st.Muted.Render("  no pods"))
+		return
+	}
+	from, to := p.scroll.Visible()
+	for i := from; i < to && i-from < rows; i++ {
+		k := p.keys[i]
+		var pod sources.Pod
+		mark, style := "  ", st.Text
+		status := ""
+		if live, ok := c.Pods[k]; ok {
+			pod = *live
+			status = pod.Phase
+			if pod.Phase == "Pending" && pod.Reason != "" || pod.Phase == "Running" && !pod.Ready && pod.Reason != "" {
+				status = pod.Reason
+			}
+			switch {
+			case pod.Terminating():
+				mark, style, status = "× ", st.Gone, "Terminating"
+			case now.Sub(pod.Created) < hl:
+				mark, style = "+ ", st.New
+			case pod.Phase == "Pending" || pod.Phase == "Failed":
+				style = st.Warn
+			}
+		} else if g, ok := c.Gone[k]; ok {
+			pod = g.Pod
+			mark, style, status = "– ", st.Gone.Faint(true), "Gone"
+		} else {
+			continue
+		}
+		ready := fmt.Sprintf("%d/%d", pod.ReadyContainers, max(pod.Containers, 1))
+		line := core.FitLine(cols.Row(mark+pod.Name, status, ready, fmt.Sprint(pod.Restarts),
+			core.Age(now.Sub(pod.Created)), pod.Node, c.Zone(pod.Node)), p.w)
+		if p.focus && i == p.scroll.Cursor {
+			line = st.Selected.Render(line)
+		} else {
+			line = style.Render(line)
+		}
+		sb.WriteByte('\n')
+		sb.WriteString(line)
+	}
+}
+
+// SelectedPod is the pod under the cursor ("" if none).
+func (p *Workload) SelectedPod() string {
+	if p.scroll.Cursor < len(p.keys) {
+		return p.keys[p.scroll.Cursor]
+	}
+	return ""
+}
+
+// commonPrefix of zone names (eu-west-1a, eu-west-1b -> eu-west-1), so narrow panes show a, b, c.
+func commonPrefix(names []string) string {
+	if len(names) < 2 {
+		return ""
+	}
+	p := names[0]
+	for _, n := range names[1:] {
+		for !strings.HasPrefix(n, p) {
+			p = p[:len(p)-1]
+		}
+	}
+	if len(p) == len(names[0]) {
+		return ""
+	}
+	return p
+}
