@@ -127,7 +127,7 @@ func Default() Config {
 			RateStep: 50,
 			MaxRate:  5000,
 		},
-		Metrics: Metrics{Refresh: Duration{5 * time.Second}, Window: Duration{15 * time.Minute}},
+		Metrics: Metrics{Refresh: Duration{5 * time.Second}, Window: Duration{5 * time.Minute}},
 		Demo:    Demo{Seed: 42, Speed: 1},
 		UI:      UI{Highlight: Duration{5 * time.Second}},
 	}

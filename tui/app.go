@@ -58,6 +58,8 @@ type Model struct {
 	statusErr bool
 	statusAt  time.Time
 
+	frames [core.NumPanes]framed
+
 	started     time.Time
 	firstAction time.Time
 	load        actions.LoadStatus
@@ -590,6 +592,7 @@ func (m *Model) runCommand(line string) tea.Cmd {
 			return nil
 		}
 		*m.ctx.Styles = *st
+		m.frames = [core.NumPanes]framed{}
 		m.setStatus("theme "+arg, false)
 		return m.broadcast(core.ThemeChangedMsg{})
 	default:
@@ -644,14 +647,35 @@ func (m *Model) Render() string {
 	return screen
 }
 
+// framed is a pane's last frame, reused while its title, content, size and focus are the same (a
+// cached pane returns the same string, so the comparison is a pointer check).
+type framed struct {
+	title, content string
+	w, h           int
+	focused        bool
+	theme          *themes.Styles
+	lines          []string
+}
+
+func (m *Model) frame(id core.PaneID, r Rect) []string {
+	p := m.panes[id]
+	f := &m.frames[id]
+	title, content, focused := p.Title(), p.View(), id == m.focus
+	if f.lines != nil && f.title == title && f.content == content && f.w == r.W && f.h == r.H && f.focused == focused && f.theme == m.ctx.Styles {
+		return f.lines
+	}
+	*f = framed{title: title, content: content, w: r.W, h: r.H, focused: focused, theme: m.ctx.Styles,
+		lines: strings.Split(core.Frame(m.ctx.Styles, title, content, r.W, r.H, focused), "\n")}
+	return f.lines
+}
+
 // grid places the framed panes; rows are assembled line by line so no lipgloss measuring is needed.
 func (m *Model) grid(w, h int) string {
 	rects := Layout(w, h)
 	lines := make([][]byte, h)
-	for id, p := range m.panes {
+	for id := range m.panes {
 		r := rects[id]
-		framed := core.Frame(m.ctx.Styles, p.Title(), p.View(), r.W, r.H, core.PaneID(id) == m.focus)
-		for i, l := range strings.Split(framed, "\n") {
+		for i, l := range m.frame(core.PaneID(id), r) {
 			if y := r.Y + i; y < h && i < r.H {
 				lines[y] = append(lines[y], l...)
 			}

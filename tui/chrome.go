@@ -38,7 +38,10 @@ func (m *Model) header() string {
 		st.Muted.Render("ctx ") + st.Text.Render(m.ctx.KubeContext),
 		st.Muted.Render("ns ") + st.Text.Render(ns),
 		st.Muted.Render("target ") + st.Bold.Render(target),
-		st.Bold.Render(core.Clock(now.Sub(since))) + st.Muted.Render(" "+clockLabel),
+		st.Bold.Render(core.Clock(now.Sub(since))),
+	}
+	if w >= 110 {
+		parts[len(parts)-1] += st.Muted.Render(" " + clockLabel)
 	}
 	line1 := strings.Join(parts, "  ")
 	var badges []string
@@ -140,56 +143,94 @@ func (m *Model) footer() string {
 }
 
 // helpView lists every key: global, actions, navigation, each pane's own, the command line and the
-// safety settings in force.
+// safety settings in force. Sections flow down columns as wide as the screen allows.
 func (m *Model) helpView(w, h int) string {
 	st := m.ctx.Styles
 	k := m.ctx.Keys
-	section := func(title string, bs ...key.Binding) []string {
-		out := []string{st.Accent.Render(title)}
-		for _, b := range bs {
-			hp := b.Help()
-			out = append(out, "  "+st.Key.Render(core.Pad(hp.Key, 14))+st.Text.Render(hp.Desc))
-		}
-		return append(out, "")
+	keyW := 0
+	for _, b := range k.All() {
+		keyW = max(keyW, len(b.Help().Key))
 	}
-	var col1, col2, col3 []string
-	col1 = append(col1, section("Global", k.NextPane, k.PrevPane, k.Zoom, k.Help, k.Command, k.Quit)...)
-	col1 = append(col1, section("Actions (on the target)", k.Kill, k.KillMany, k.ScaleUp, k.ScaleDown, k.Burst, k.RateUp, k.RateDown, k.Halt)...)
-	col2 = append(col2, section("Move in a pane", k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom)...)
-	col2 = append(col2, section("Metrics", k.Narrower, k.Wider, k.Open, k.Back)...)
-	col2 = append(col2, section("Traces", k.Open, k.Errors, k.Logs, k.Back)...)
-	col3 = append(col3, section("Logs", k.Filter, k.Follow, k.Open, k.Back)...)
-	col3 = append(col3, st.Accent.Render("Command line (:)"),
-		"  "+st.Key.Render(core.Pad(":ns NAME", 22))+st.Text.Render("watch another namespace"),
-		"  "+st.Key.Render(core.Pad(":target deploy/NAME", 22))+st.Text.Render("pick the target"),
-		"  "+st.Key.Render(core.Pad(":theme NAME", 22))+st.Text.Render("dark, light, high-contrast, mono"),
-		"  "+st.Key.Render(core.Pad(":q", 22))+st.Text.Render("quit"), "")
+	keyW += 2
+	type entry struct{ key, desc string }
+	type sectionT struct {
+		title   string
+		entries []entry
+	}
+	sec := func(title string, bs ...key.Binding) sectionT {
+		s := sectionT{title: title}
+		for _, b := range bs {
+			s.entries = append(s.entries, entry{b.Help().Key, b.Help().Desc})
+		}
+		return s
+	}
+	sections := []sectionT{
+		sec("Global", k.NextPane, k.PrevPane, k.Zoom, k.Help, k.Command, k.Quit),
+		sec("Actions on the target", k.Kill, k.KillMany, k.ScaleUp, k.ScaleDown, k.Burst, k.RateUp, k.RateDown, k.Halt),
+		sec("Move in a pane", k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom),
+		sec("Metrics", k.Narrower, k.Wider, k.Open, k.Back),
+		sec("Traces", k.Open, k.Errors, k.Logs, k.Back),
+		sec("Logs", k.Filter, k.Follow, k.Open, k.Back),
+		{title: "Command line (:)", entries: []entry{
+			{":ns NAME", "namespace"}, {":target deploy/NAME", "target"}, {":theme NAME", "dark light high-contrast mono"}, {":q", "quit"}}},
+	}
 	g := m.ctx.Guard
-	col3 = append(col3, st.Accent.Render("Safety"))
 	if g != nil {
 		modes := strings.Join(g.Badges(), ", ")
 		if modes == "" {
 			modes = "normal"
 		}
-		col3 = append(col3,
-			"  mode: "+modes,
-			fmt.Sprintf("  min ready replicas: %d (add ! to force)", g.MinReady),
-			"  protected: "+strings.Join(sortedKeys(g.Protected), ", "),
-			"  HALT (x) stops load and reverts faults; nothing is asked.")
+		sections = append(sections, sectionT{title: "Safety", entries: []entry{
+			{"mode", modes},
+			{"min ready", fmt.Sprintf("%d (K with ! forces)", g.MinReady)},
+			{"protected", strings.Join(sortedKeys(g.Protected), " ")},
+			{"HALT", "x: stops load, reverts faults"},
+		}})
 	}
-	colW := w / 3
-	rows := max(len(col1), len(col2), len(col3))
-	var sb strings.Builder
-	for i := 0; i < rows && i < h-2; i++ {
-		get := func(c []string) string {
-			if i < len(c) {
-				return c[i]
-			}
-			return ""
+	// Pack whole sections into columns: a section never straddles two columns. On wide screens use
+	// more, shorter columns instead of one long one.
+	inner := h - 2
+	total, biggest := 0, 0
+	for _, s := range sections {
+		total += len(s.entries) + 2
+		biggest = max(biggest, len(s.entries)+2)
+	}
+	if want := max((w-2)/44, 1); total/want+biggest < inner {
+		inner = max(total/want+biggest/2, biggest)
+	}
+	var columns [][]string
+	var col []string
+	for _, s := range sections {
+		block := []string{st.Accent.Render(s.title)}
+		for _, e := range s.entries {
+			kw := max(keyW, len(e.key)+1)
+			block = append(block, " "+st.Key.Render(core.Pad(e.key, kw))+st.Text.Render(e.desc))
 		}
-		sb.WriteString(core.FitLine(get(col1), colW) + core.FitLine(get(col2), colW) + core.FitLine(get(col3), w-2*colW-2) + "\n")
+		if len(col) > 0 && len(col)+len(block) > inner {
+			columns = append(columns, col)
+			col = nil
+		}
+		col = append(col, block...)
+		if len(col) < inner {
+			col = append(col, "")
+		}
 	}
-	return core.Frame(st, "Help · every key (esc or ? closes)", strings.TrimRight(sb.String(), "\n"), w, h, true)
+	columns = append(columns, col)
+	colW := (w - 2) / len(columns)
+	var sb strings.Builder
+	for y := 0; y < h-2; y++ {
+		for _, c := range columns {
+			cell := ""
+			if y < len(c) {
+				cell = c[y]
+			}
+			sb.WriteString(core.FitLine(cell, colW))
+		}
+		if y < h-3 {
+			sb.WriteByte('\n')
+		}
+	}
+	return core.Frame(st, "Help · every key (esc or ? closes)", sb.String(), w, h, true)
 }
 
 func sortedKeys(m map[string]bool) []string {

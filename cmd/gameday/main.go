@@ -45,8 +45,11 @@ func main() {
 	}
 }
 
-func newRoot() *cobra.Command {
-	o := &options{kube: genericclioptions.NewConfigFlags(true)}
+func newRoot() *cobra.Command { return newRootWith(&options{}) }
+
+// newRootWith builds the command around o, so tests can read the parsed options.
+func newRootWith(o *options) *cobra.Command {
+	o.kube = genericclioptions.NewConfigFlags(true)
 	cmd := &cobra.Command{
 		Use:   "gameday",
 		Short: "A terminal cockpit for Kubernetes game days",

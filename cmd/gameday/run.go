@@ -36,12 +36,19 @@ type cockpit struct {
 }
 
 func run(cmd *cobra.Command, o *options) error {
-	if !term.IsTerminal(os.Stdout.Fd()) || !term.IsTerminal(os.Stdin.Fd()) {
-		return errors.New("not a terminal: gameday is interactive and needs a TTY (use `gameday load` for headless runs)")
-	}
+	// Bad flags and config are reported first, terminal or not.
 	cfg, err := loadConfig(cmd, o)
 	if err != nil {
 		return err
+	}
+	if _, err := parseTarget(cfg.Target); err != nil {
+		return err
+	}
+	if err := keys.Default().Apply(cfg.Keys); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if !term.IsTerminal(os.Stdout.Fd()) || !term.IsTerminal(os.Stdin.Fd()) {
+		return errors.New("not a terminal: gameday is interactive and needs a TTY (try it in a terminal, or gameday --demo there)")
 	}
 	c, err := build(cmd, o, &cfg)
 	if err != nil {
@@ -213,13 +220,8 @@ func (c *cockpit) addKube(client kubernetes.Interface, ns string, now func() tim
 	c.deps.SwitchNamespace = func(ns string) { go start(ns) }
 }
 
-// run starts the sources, the forwarder and the program; on exit it stops the load and reverts
-// everything injected, whatever way the program ended.
-func (c *cockpit) run() error {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	model := tui.New(c.ctx, c.deps)
-	p := tea.NewProgram(model, tea.WithContext(ctx))
+// start runs the sources and the forwarder, delivering to send (the program's Send).
+func (c *cockpit) start(ctx context.Context, send func(any)) {
 	for _, s := range c.starters {
 		s := s
 		c.fwd.Go(ctx, "source", func(ctx context.Context) { s(ctx) })
@@ -233,7 +235,16 @@ func (c *cockpit) run() error {
 	if c.deps.Logs != nil {
 		c.fwd.Go(ctx, "logs", c.deps.Logs.Run)
 	}
-	go c.fwd.Run(ctx, func(m any) { p.Send(m) })
+	go c.fwd.Run(ctx, send)
+}
+
+// run starts the sources, the forwarder and the program; on exit it stops the load and reverts
+// everything injected, whatever way the program ended.
+func (c *cockpit) run() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := tea.NewProgram(tui.New(c.ctx, c.deps), tea.WithContext(ctx))
+	c.start(ctx, func(m any) { p.Send(m) })
 	_, runErr := p.Run()
 	cancel()
 	c.onExit()
@@ -246,6 +257,9 @@ func (c *cockpit) run() error {
 // onExit is HALT without the UI: faults must not outlive the cockpit.
 func (c *cockpit) onExit() {
 	env := c.deps.Env
+	if (env.Load == nil || !env.Load.Status().Active) && c.deps.Injected.Len() == 0 {
+		return // nothing to stop: keep the journal free of empty HALTs
+	}
 	msg := env.Halt(c.deps.Injected)()
 	if r, ok := msg.(actions.Result); ok && r.Err != nil {
 		fmt.Fprintln(os.Stderr, "gameday: on exit: "+r.Err.Error())

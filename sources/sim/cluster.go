@@ -674,12 +674,29 @@ func (s *Sim) runHPA(now time.Time) {
 		h.Status.LastScaleTime = &t
 		able = cond(autoscalingv2.AbleToScale, true, "SucceededRescale", fmt.Sprintf("the HPA controller was able to update the target scale to %d", desired))
 	}
-	h.Status.Conditions = []autoscalingv2.HorizontalPodAutoscalerCondition{
+	conds := []autoscalingv2.HorizontalPodAutoscalerCondition{
 		able,
 		cond(autoscalingv2.ScalingActive, true, "ValidMetricFound", "the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)"),
 		cond(autoscalingv2.ScalingLimited, limited, limitReason, limitMsg),
 	}
-	_ = s.client.Tracker().Update(hpaGVR, h, Namespace)
+	// A condition's transition time moves only when its status does, as in the real controller.
+	changed := desired != current || len(h.Status.Conditions) != len(conds)
+	for i := range conds {
+		if i < len(h.Status.Conditions) && h.Status.Conditions[i].Status == conds[i].Status {
+			conds[i].LastTransitionTime = h.Status.Conditions[i].LastTransitionTime
+		} else {
+			changed = true
+		}
+		if i < len(h.Status.Conditions) && h.Status.Conditions[i].Reason != conds[i].Reason {
+			changed = true
+		}
+	}
+	h.Status.Conditions = conds
+	// Writes through the fake's field-managed tracker cost ~2 ms each: while backfilling history
+	// nobody watches, so only real changes are written.
+	if changed || !s.backfilling {
+		_ = s.client.Tracker().Update(hpaGVR, h, Namespace)
+	}
 }
 
 func min32(a, b int32) int32 {

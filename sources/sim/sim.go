@@ -60,6 +60,8 @@ type Sim struct {
 	hpa     hpaState
 	store   *store
 	nextHPA time.Time
+	// backfilling is true while New simulates the history before Start.
+	backfilling bool
 }
 
 // workload is the simulation's knowledge of one Deployment: how its pods behave.
@@ -122,6 +124,11 @@ func New(opts Options) *Sim {
 	s.nowNs.Store(opts.Start.Add(-backfill).UnixNano())
 	s.installReactors()
 	s.bootstrap()
+	s.backfilling = true
+	for s.Now().Before(opts.Start.Add(-hpaSyncPeriod)) {
+		s.Step(time.Second)
+	}
+	s.backfilling = false
 	for s.Now().Before(opts.Start) {
 		s.Step(time.Second)
 	}

@@ -183,3 +183,10 @@ func TestLogTailNoGapsNoDuplicates(t *testing.T) {
 		t.Fatalf("only %d lines in 20 s", len(seen))
 	}
 }
+
+// BenchmarkNew is the cost of opening the demo: building the cluster and 15 minutes of history.
+func BenchmarkNew(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		New(Options{Seed: 42, Start: t0})
+	}
+}

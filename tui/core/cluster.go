@@ -1,6 +1,7 @@
 package core
 
 import (
+	"iter"
 	"sort"
 	"time"
 
@@ -110,6 +111,14 @@ func (c *Cluster) Apply(d *sources.ClusterDelta, now time.Time) {
 	for _, k := range d.PDBsGone {
 		delete(c.PDBs, k)
 	}
+	// Arrival order breaks ties between events of the same second; a relist delivers them in map
+	// order, so order them by time and name (names of one object's events increase) first.
+	sort.SliceStable(d.Events, func(i, j int) bool {
+		if !d.Events[i].Time.Equal(d.Events[j].Time) {
+			return d.Events[i].Time.Before(d.Events[j].Time)
+		}
+		return d.Events[i].Name < d.Events[j].Name
+	})
 	for _, e := range d.Events {
 		if old, ok := c.Events[e.Key()]; ok {
 			old.Event = e
@@ -212,8 +221,8 @@ type ZoneCount struct {
 	Pods         int
 }
 
-// Zones counts nodes (ready) and the target's pods per zone, sorted by zone.
-func (c *Cluster) Zones(pods []sources.Pod) []ZoneCount {
+// Zones counts nodes (ready) and the given pods per zone, sorted by zone.
+func (c *Cluster) Zones(pods iter.Seq[*sources.Pod]) []ZoneCount {
 	m := map[string]*ZoneCount{}
 	get := func(z string) *ZoneCount {
 		if z == "" {
@@ -231,7 +240,7 @@ func (c *Cluster) Zones(pods []sources.Pod) []ZoneCount {
 			zc.Ready++
 		}
 	}
-	for _, p := range pods {
+	for p := range pods {
 		if p.Node != "" && !p.Terminating() {
 			get(c.Zone(p.Node)).Pods++
 		}

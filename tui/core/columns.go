@@ -53,10 +53,11 @@ func (c Columns) Row(cells ...string) string {
 		if w == 0 || i >= len(cells) {
 			continue
 		}
+		// One cell of gap after every column, so neighbours never touch.
 		if c.Cols[i].Right {
 			sb.WriteString(PadLeft(cells[i], w-1) + " ")
 		} else {
-			sb.WriteString(Pad(cells[i], w))
+			sb.WriteString(Pad(cells[i], w-1) + " ")
 		}
 	}
 	return sb.String()

@@ -142,3 +142,13 @@ func (m *Map) Apply(over map[string][]string) error {
 	}
 	return nil
 }
+
+// All returns every binding, ordered by action name (help and tests list them all).
+func (m *Map) All() []key.Binding {
+	named := m.named()
+	out := make([]key.Binding, 0, len(named))
+	for _, n := range m.Names() {
+		out = append(out, *named[n])
+	}
+	return out
+}

@@ -174,7 +174,8 @@ func drawMarkers(ch *tslc.Model, st *themes.Styles, start, end time.Time, marker
 	}
 	x0 := ch.Origin().X + 1
 	gw := ch.GraphWidth()
-	lastLabelEnd := -1
+	// Labels that would overlap go one row lower (three rows at most).
+	lastLabelEnd := []int{-1, -1, -1}
 	for _, m := range markers {
 		if m.T.Before(start) || m.T.After(end) {
 			continue
@@ -183,16 +184,22 @@ func drawMarkers(ch *tslc.Model, st *themes.Styles, start, end time.Time, marker
 		for y := 0; y < ch.Origin().Y; y++ {
 			ch.Canvas.SetCell(canvas.Point{X: x, Y: y}, canvas.NewCellWithStyle('│', st.Marker))
 		}
-		// The label goes right of the line on the top row, unless it would overwrite the previous one.
-		if x+1 > lastLabelEnd {
-			label := []rune(m.Label)
-			for i, r := range label {
-				if x+1+i >= x0+gw {
-					break
-				}
-				ch.Canvas.SetCell(canvas.Point{X: x + 1 + i, Y: 0}, canvas.NewCellWithStyle(r, st.Marker))
+		// The label goes right of the line on the top row (left of it near the right edge), unless it
+		// would overwrite the previous label.
+		label := []rune(m.Label)
+		lx := x + 1
+		if lx+len(label) > x0+gw {
+			lx = x - len(label)
+		}
+		for row := 0; row < len(lastLabelEnd) && row < ch.Origin().Y; row++ {
+			if lx <= lastLabelEnd[row] || lx < x0 {
+				continue
 			}
-			lastLabelEnd = x + 1 + len(label)
+			for i, r := range label {
+				ch.Canvas.SetCell(canvas.Point{X: lx + i, Y: row}, canvas.NewCellWithStyle(r, st.Marker))
+			}
+			lastLabelEnd[row] = lx + len(label)
+			break
 		}
 	}
 }

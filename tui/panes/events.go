@@ -152,10 +152,10 @@ func (e *Events) render() string {
 	}
 	var sb strings.Builder
 	from, to := e.scroll.Visible()
-	cols := core.FitColumns(e.w, 20,
+	cols := core.FitColumns(e.w, 12,
 		core.Col{Title: "", W: 11},
-		core.Col{Title: "", W: 22, Prio: 2},
-		core.Col{Title: "", W: 18, Prio: 1},
+		core.Col{Title: "", W: 25, Prio: 1},
+		core.Col{Title: "", W: 18, Prio: 2},
 		core.Col{Title: "", Flex: true})
 	for i := from; i < to; i++ {
 		r := e.rows[i]

@@ -41,6 +41,9 @@ type panelData struct {
 	Draws int
 }
 
+// compactLabelW is the title column of one-line sparklines (the first word of the title).
+const compactLabelW = 10
+
 // Windows are the time windows `[` and `]` step through.
 var Windows = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour, 3 * time.Hour}
 
@@ -195,7 +198,7 @@ func (m *Metrics) layout() (cols, rows int, compactMode bool) {
 func (m *Metrics) chartSize() (w, h int) {
 	cols, rows, compactMode := m.layout()
 	if compactMode {
-		return max(m.w-34, 10), 1
+		return max(m.w-compactLabelW-16, 8), 1
 	}
 	return m.w/cols - 1, max(m.h/rows-1, 3)
 }
@@ -338,7 +341,7 @@ func (m *Metrics) renderCompact() string {
 		if m.focus && i == m.sel {
 			ts = st.Selected
 		}
-		label := ts.Render(core.Pad(p.Title, 12))
+		label := ts.Render(core.Pad(strings.Fields(p.Title + " ")[0], compactLabelW-1))
 		var spark, vals string
 		switch {
 		case d.err != nil:

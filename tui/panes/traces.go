@@ -259,13 +259,13 @@ func (t *Traces) renderList() string {
 		return ""
 	}
 	var sb strings.Builder
-	cols := core.FitColumns(t.w, 14,
+	cols := core.FitColumns(t.w, 12,
 		core.Col{Title: "TIME", W: 9},
 		core.Col{Title: "ROOT", Flex: true},
 		core.Col{Title: "SERVICES", W: 14, Prio: 4},
 		core.Col{Title: "DURATION", W: 9, Right: true},
 		core.Col{Title: "SPANS", W: 6, Right: true, Prio: 2},
-		core.Col{Title: "ERR", W: 4, Prio: 1},
+		core.Col{Title: "ERR", W: 4},
 		core.Col{Title: "AFTER", W: 11, Prio: 3})
 	sb.WriteString(st.TableHead.Render(core.FitLine(cols.Header(), t.w)))
 	if t.err != nil {

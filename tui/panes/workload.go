@@ -24,6 +24,10 @@ type Workload struct {
 	sel    string // selector of the target when keys were built, to notice changes
 	cache  string
 	valid  bool
+
+	zones      []core.ZoneCount
+	pending    int
+	zonesDirty bool
 }
 
 // NewWorkload makes the pane.
@@ -64,8 +68,10 @@ func (p *Workload) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case core.ClusterChangedMsg:
 		p.apply(msg.Delta)
+		p.zonesDirty = true
 	case core.TargetChangedMsg:
 		p.rebuild()
+		p.zonesDirty = true
 	case core.TickMsg:
 		p.dropExpired()
 		p.valid = false
@@ -238,20 +244,18 @@ func (p *Workload) deployLines() []string {
 		}
 		return ds[i].Key() < ds[j].Key()
 	})
-	nw := 14
+	cols := core.FitColumns(p.w, 10,
+		core.Col{Title: "DEPLOYMENT", Flex: true},
+		core.Col{Title: "DESIRED", W: 8, Right: true},
+		core.Col{Title: "READY", W: 6, Right: true},
+		core.Col{Title: "AVAIL", W: 6, Right: true, Prio: 1},
+		core.Col{Title: "UPDATED", W: 8, Right: true, Prio: 2})
+	out := []string{st.TableHead.Render(cols.Header())}
 	for _, d := range ds {
-		nw = max(nw, len(d.Name)+2)
-	}
-	nw = min(nw, max(p.w-34, 8))
-	out := []string{st.TableHead.Render(core.Pad("DEPLOYMENT", nw) + "DESIRED  READY  AVAIL  UPDATED")}
-	for _, d := range ds {
-		mark := "  "
-		name := st.Text.Render(core.Pad(d.Name, nw-2))
+		mark, ns := "  ", st.Text
 		if d.Name == p.ctx.Target {
-			mark = st.Accent.Render("▶ ")
-			name = st.Accent.Render(core.Pad(d.Name, nw-2))
+			mark, ns = "▶ ", st.Accent
 		}
-		ready := core.PadLeft(fmt.Sprint(d.Ready), 7)
 		rs := st.OK
 		if d.Ready < d.Desired {
 			rs = st.Warn
@@ -259,8 +263,12 @@ func (p *Workload) deployLines() []string {
 		if d.Ready == 0 && d.Desired > 0 {
 			rs = st.Err
 		}
-		out = append(out, mark+name+core.PadLeft(fmt.Sprint(d.Desired), 7)+rs.Render(ready)+
-			core.PadLeft(fmt.Sprint(d.Available), 7)+core.PadLeft(fmt.Sprint(d.Updated), 9))
+		// Style the cells separately: lay out plain text, then colour the name and ready parts.
+		row := cols.Row(mark+d.Name, fmt.Sprint(d.Desired), fmt.Sprint(d.Ready), fmt.Sprint(d.Available), fmt.Sprint(d.Updated))
+		nameEnd := cols.Widths[0]
+		readyEnd := nameEnd + cols.Widths[1] + cols.Widths[2]
+		out = append(out, ns.Render(row[:nameEnd])+st.Text.Render(row[nameEnd:nameEnd+cols.Widths[1]])+
+			rs.Render(row[nameEnd+cols.Widths[1]:readyEnd])+st.Text.Render(row[readyEnd:]))
 	}
 	return out
 }
@@ -289,7 +297,7 @@ func (p *Workload) hpaLines() []string {
 		}
 		metric = ms.Render(fmt.Sprintf("%s %.0f%s", h.Metric, h.MetricCurrent, h.MetricUnit)) + st.Muted.Render(fmt.Sprintf(" / %.0f%s", h.MetricTarget, h.MetricUnit))
 	}
-	line := st.Bold.Render("HPA ") + arrow + st.Muted.Render(fmt.Sprintf(" (min %d max %d)  ", h.Min, h.Max)) + metric
+	line := st.Bold.Render("HPA ") + arrow + "  " + metric + st.Muted.Render(fmt.Sprintf("  min %d max %d", h.Min, h.Max))
 	var conds []string
 	for _, c := range h.Conditions {
 		dot := st.OK.Render("●")
@@ -297,7 +305,11 @@ func (p *Workload) hpaLines() []string {
 		if bad {
 			dot = st.Warn.Render("○")
 		}
-		conds = append(conds, dot+st.Muted.Render(c.Type))
+		name := c.Type
+		if p.w < 60 {
+			name = shortCondition[c.Type]
+		}
+		conds = append(conds, dot+st.Muted.Render(name))
 	}
 	out := []string{line}
 	if len(conds) > 0 {
@@ -306,36 +318,44 @@ func (p *Workload) hpaLines() []string {
 	return out
 }
 
-// zoneLine: per-zone ready nodes and target pods, and pending pods.
+var shortCondition = map[string]string{"AbleToScale": "able", "ScalingActive": "active", "ScalingLimited": "limited"}
+
+// zoneLine: per-zone ready nodes and target pods, and pending pods. The counts walk every pod, so
+// they are recomputed only when cluster data changed, not on every frame.
 func (p *Workload) zoneLine() string {
 	st := p.ctx.Styles
 	c := p.ctx.Cluster
 	if len(c.Nodes) == 0 {
 		return ""
 	}
-	pending := 0
-	var pods []sources.Pod
-	for _, k := range p.keys {
-		if pod, ok := c.Pods[k]; ok {
-			pods = append(pods, *pod)
-			if pod.Phase == "Pending" && !pod.Terminating() {
-				pending++
+	if p.zonesDirty {
+		p.zonesDirty = false
+		p.pending = 0
+		p.zones = c.Zones(func(yield func(*sources.Pod) bool) {
+			for _, k := range p.keys {
+				if pod, ok := c.Pods[k]; ok {
+					if pod.Phase == "Pending" && !pod.Terminating() {
+						p.pending++
+					}
+					if !yield(pod) {
+						return
+					}
+				}
 			}
-		}
+		})
 	}
-	zs := c.Zones(pods)
-	names := make([]string, len(zs))
-	for i, z := range zs {
+	names := make([]string, len(p.zones))
+	for i, z := range p.zones {
 		names[i] = z.Zone
 	}
 	prefix := commonPrefix(names)
 	var parts []string
-	for _, z := range zs {
+	for _, z := range p.zones {
 		parts = append(parts, st.Text.Render(strings.TrimPrefix(z.Zone, prefix))+st.Muted.Render(fmt.Sprintf(" %d/%dn ", z.Ready, z.Nodes))+st.Text.Render(fmt.Sprintf("%dp", z.Pods)))
 	}
 	line := st.Muted.Render("zones "+prefix+"* ") + strings.Join(parts, st.Muted.Render(" · "))
-	if pending > 0 {
-		line += st.Warn.Render(fmt.Sprintf("  pending %d", pending))
+	if p.pending > 0 {
+		line += st.Warn.Render(fmt.Sprintf("  pending %d", p.pending))
 	}
 	return line
 }

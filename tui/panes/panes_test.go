@@ -1,0 +1,139 @@
+package panes
+
+import (
+	"fmt"
+	"math/rand"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/openzipkin/zipkin-go/model"
+
+	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/themes"
+	"github.com/gamedaylab/gameday/tui/core"
+	"github.com/gamedaylab/gameday/tui/keys"
+)
+
+type clock struct{ t time.Time }
+
+func (c clock) Now() time.Time { return c.t }
+
+var now = time.Date(2026, 2, 2, 10, 0, 0, 0, time.UTC)
+
+func testCtx() *core.Context {
+	cfg := config.Default()
+	st, _ := themes.Resolve("dark", false)
+	return &core.Context{Styles: st, Keys: keys.Default(), Config: &cfg, Clock: clock{now}, Cluster: core.NewCluster(),
+		Markers: &core.Markers{}, Namespace: "ns", Target: "web"}
+}
+
+func TestUnchangedSeriesIsNotRedrawn(t *testing.T) {
+	ctx := testCtx()
+	m := NewMetrics(ctx, sources.DefaultPanels(), 15*time.Minute, "test", nil)
+	m.SetSize(100, 30)
+	msg := sources.MetricsMsg{Panel: sources.PanelRate, Series: benchSeries(300, now), Start: now.Add(-15 * time.Minute), End: now}
+	m.Update(msg)
+	if m.Draws(sources.PanelRate) != 1 {
+		t.Fatalf("first data: %d draws", m.Draws(sources.PanelRate))
+	}
+	m.Update(msg)
+	m.Update(msg)
+	if m.Draws(sources.PanelRate) != 1 {
+		t.Fatalf("the same series three times drew %d times, want 1", m.Draws(sources.PanelRate))
+	}
+	changed := msg
+	changed.Series = benchSeries(301, now)
+	m.Update(changed)
+	if m.Draws(sources.PanelRate) != 2 {
+		t.Fatal("changed data must redraw")
+	}
+	ctx.Markers.Add(now.Add(-time.Minute), "kill")
+	m.Update(core.MarkersChangedMsg{})
+	if m.Draws(sources.PanelRate) != 3 {
+		t.Fatal("a new marker must redraw")
+	}
+	if m.Draws(sources.PanelErrors) != 0 {
+		t.Fatal("a panel without data is not drawn")
+	}
+}
+
+func TestSpanTree(t *testing.T) {
+	id := func(i uint64) *model.ID { x := model.ID(i); return &x }
+	at := func(ms int) time.Time { return now.Add(time.Duration(ms) * time.Millisecond) }
+	spans := []model.SpanModel{
+		{SpanContext: model.SpanContext{ID: 3, ParentID: id(2)}, Name: "db", Timestamp: at(5)},
+		{SpanContext: model.SpanContext{ID: 1}, Name: "gateway", Timestamp: at(0)},
+		{SpanContext: model.SpanContext{ID: 4, ParentID: id(1)}, Name: "auth", Timestamp: at(1)},
+		{SpanContext: model.SpanContext{ID: 2, ParentID: id(1)}, Name: "web", Timestamp: at(2)},
+		{SpanContext: model.SpanContext{ID: 9, ParentID: id(77)}, Name: "orphan", Timestamp: at(3)},
+	}
+	out, depth := SpanTree(spans)
+	var got []string
+	for i, s := range out {
+		got = append(got, fmt.Sprintf("%d:%s", depth[i], s.Name))
+	}
+	want := "[0:gateway 1:auth 1:web 2:db 0:orphan]"
+	if fmt.Sprint(got) != want {
+		t.Fatalf("got %v, want %s", got, want)
+	}
+	// A cycle must not hang.
+	cyc := []model.SpanModel{{SpanContext: model.SpanContext{ID: 1, ParentID: id(2)}}, {SpanContext: model.SpanContext{ID: 2, ParentID: id(1)}}}
+	if out, _ := SpanTree(cyc); len(out) > 2 {
+		t.Fatal(out)
+	}
+}
+
+func TestLogRingIsBounded(t *testing.T) {
+	l := NewLogs(testCtx(), nil, nil)
+	l.SetSize(80, 10)
+	for i := 0; i < LogCapacity+1234; i++ {
+		l.Update(sources.LogsMsg{Lines: []sources.LogLine{{Time: now, Msg: fmt.Sprint(i), Seq: uint64(i)}}})
+	}
+	if l.n != LogCapacity {
+		t.Fatalf("kept %d lines", l.n)
+	}
+	if first := l.at(0).Seq; first != 1234 {
+		t.Fatalf("oldest kept line %d, want 1234", first)
+	}
+	if last := l.at(l.n - 1).Seq; last != LogCapacity+1233 {
+		t.Fatalf("newest line %d", last)
+	}
+}
+
+func TestWorkloadIncrementalEqualsRebuild(t *testing.T) {
+	ctx := testCtx()
+	w := NewWorkload(ctx)
+	w.SetSize(100, 30)
+	sel := map[string]string{"app": "web"}
+	reset := &sources.ClusterDelta{Reset: true, Deployments: []sources.Deployment{{Namespace: "ns", Name: "web", Selector: sel}}}
+	ctx.Cluster.Apply(reset, now)
+	w.Update(core.ClusterChangedMsg{Delta: reset})
+	rng := rand.New(rand.NewSource(3))
+	for round := 0; round < 200; round++ {
+		d := &sources.ClusterDelta{}
+		for j := 0; j < 5; j++ {
+			name := fmt.Sprintf("web-%03d", rng.Intn(300))
+			labels := sel
+			if rng.Intn(10) == 0 {
+				labels = map[string]string{"app": "other"}
+			}
+			if rng.Intn(4) == 0 {
+				d.PodsGone = append(d.PodsGone, "ns/"+name)
+			} else {
+				d.Pods = append(d.Pods, sources.Pod{Namespace: "ns", Name: name, Labels: labels})
+			}
+		}
+		ctx.Cluster.Apply(d, now)
+		w.Update(core.ClusterChangedMsg{Delta: d})
+	}
+	inc := append([]string(nil), w.keys...)
+	w.rebuild()
+	if fmt.Sprint(inc) != fmt.Sprint(w.keys) {
+		t.Fatalf("incremental list differs from a rebuild:\n%v\n%v", inc, w.keys)
+	}
+	if !sort.StringsAreSorted(inc) {
+		t.Fatal("not sorted")
+	}
+}
