@@ -242,8 +242,19 @@ func allowedFields(typeName string) string {
 	return "see docs/CONFIG.md"
 }
 
+// ExpandHome turns a leading ~/ into the home directory (paths in YAML are written that way).
+func ExpandHome(p string) string {
+	if strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[2:])
+		}
+	}
+	return p
+}
+
 // Validate checks values that YAML types alone cannot.
 func (c *Config) Validate() error {
+	c.Journal.Path = ExpandHome(c.Journal.Path)
 	var errs []string
 	bad := func(field, format string, a ...any) {
 		errs = append(errs, fmt.Sprintf("%s: %s", field, fmt.Sprintf(format, a...)))

@@ -176,6 +176,8 @@ func drawMarkers(ch *tslc.Model, st *themes.Styles, start, end time.Time, marker
 	gw := ch.GraphWidth()
 	// Labels that would overlap go one row lower (three rows at most).
 	lastLabelEnd := []int{-1, -1, -1}
+	var xs []int
+	var labels []string
 	for _, m := range markers {
 		if m.T.Before(start) || m.T.After(end) {
 			continue
@@ -184,9 +186,12 @@ func drawMarkers(ch *tslc.Model, st *themes.Styles, start, end time.Time, marker
 		for y := 0; y < ch.Origin().Y; y++ {
 			ch.Canvas.SetCell(canvas.Point{X: x, Y: y}, canvas.NewCellWithStyle('│', st.Marker))
 		}
-		// The label goes right of the line on the top row (left of it near the right edge), unless it
-		// would overwrite the previous label.
-		label := []rune(m.Label)
+		xs, labels = append(xs, x), append(labels, m.Label)
+	}
+	// Labels after all lines, so a nearby marker's line never cuts a label. A label goes right of its
+	// line (left of it near the right edge), one row lower when it would overlap the previous one.
+	for i, x := range xs {
+		label := []rune(labels[i])
 		lx := x + 1
 		if lx+len(label) > x0+gw {
 			lx = x - len(label)
@@ -195,8 +200,8 @@ func drawMarkers(ch *tslc.Model, st *themes.Styles, start, end time.Time, marker
 			if lx <= lastLabelEnd[row] || lx < x0 {
 				continue
 			}
-			for i, r := range label {
-				ch.Canvas.SetCell(canvas.Point{X: lx + i, Y: row}, canvas.NewCellWithStyle(r, st.Marker))
+			for j, r := range label {
+				ch.Canvas.SetCell(canvas.Point{X: lx + j, Y: row}, canvas.NewCellWithStyle(r, st.Marker))
 			}
 			lastLabelEnd[row] = lx + len(label)
 			break

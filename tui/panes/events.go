@@ -152,9 +152,13 @@ func (e *Events) render() string {
 	}
 	var sb strings.Builder
 	from, to := e.scroll.Visible()
-	cols := core.FitColumns(e.w, 12,
+	objW := 25
+	if e.w < 60 {
+		objW = 14 // narrow: the tail of the name (the unique part) is enough
+	}
+	cols := core.FitColumns(e.w, 8,
 		core.Col{Title: "", W: 11},
-		core.Col{Title: "", W: 25, Prio: 1},
+		core.Col{Title: "", W: objW, Prio: 1},
 		core.Col{Title: "", W: 18, Prio: 2},
 		core.Col{Title: "", Flex: true})
 	for i := from; i < to; i++ {
@@ -179,7 +183,7 @@ func (e *Events) render() string {
 		if !cols.Shown(2) {
 			note = reason + ": " + note
 		}
-		line := core.FitLine(cols.Row(mark+r.t.Format("15:04:05"), abbrevObject(r.object), reason, note), e.w)
+		line := core.FitLine(cols.Row(mark+r.t.Format("15:04:05"), tailFit(abbrevObject(r.object), cols.Widths[1]-1), reason, note), e.w)
 		if e.focus && i == e.scroll.Cursor {
 			line = st.Selected.Render(line)
 		} else {
@@ -206,4 +210,18 @@ func abbrevObject(o string) string {
 		return a + "/" + name
 	}
 	return o
+}
+
+// tailFit shortens po/web-5d8f9c7b6-x2k9p to po/…-x2k9p: generated names differ at the end.
+func tailFit(s string, w int) string {
+	r := []rune(s)
+	if w <= 0 || len(r) <= w {
+		return s
+	}
+	kind, _, _ := strings.Cut(s, "/")
+	head := []rune(kind + "/…")
+	if len(head) >= w {
+		return string(r[len(r)-w:])
+	}
+	return string(head) + string(r[len(r)-(w-len(head)):])
 }
