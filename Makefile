@@ -13,9 +13,10 @@ build:
 demo: build
 	./$(BIN) --demo
 
-## test: install what the tests need, vet + gofmt, then every test (unit, golden, teatest, tmux e2e)
+## test: install what the tests need, vet + gofmt, then every test (unit, golden, teatest, tmux e2e),
+## under the race detector: sources, pollers and the program run on different goroutines.
 test: deps lint
-	$(GO) test -count=1 -timeout 20m $(PKGS)
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
 unit:
 	$(GO) test -short $(PKGS)

@@ -122,8 +122,13 @@ func TestViewBudget(t *testing.T) {
 	}
 	per := time.Since(start) / n
 	t.Logf("full re-render of a 200x60 frame with 10,000 pods: %s", per)
-	// The goal is 2 ms; allow 5x for a loaded CI machine so this catches regressions, not noise.
-	if per > 10*time.Millisecond {
+	// The goal is 2 ms; allow 5x for a loaded CI machine so this catches regressions, not noise
+	// (and 4x more under the race detector).
+	budget := 10 * time.Millisecond
+	if raceEnabled {
+		budget *= 4
+	}
+	if per > budget {
 		t.Fatalf("a frame took %s, budget 2 ms (10 ms with CI slack)", per)
 	}
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,8 +45,19 @@ func newDemoModel(t testing.TB, w, h int) (*Model, *sim.Sim) {
 // feed pushes the simulation's current state through the same message types the sources send.
 func feed(t testing.TB, m *Model, s *sim.Sim) {
 	t.Helper()
+	var mu sync.Mutex
 	var msgs []any
-	send := func(_ context.Context, msg any) bool { msgs = append(msgs, msg); return true }
+	send := func(_ context.Context, msg any) bool {
+		mu.Lock()
+		msgs = append(msgs, msg)
+		mu.Unlock()
+		return true
+	}
+	synced := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return hasReset(msgs)
+	}
 	src := kube.New(s.Client(), send, kube.Options{Namespace: sim.Namespace, Now: s.Now})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -53,7 +65,7 @@ func feed(t testing.TB, m *Model, s *sim.Sim) {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
-		if hasReset(msgs) {
+		if synced() {
 			break
 		}
 	}
