@@ -50,8 +50,8 @@ func TestBootstrapSteadyState(t *testing.T) {
 	if n := len(series[0].Points); n < 29 || n > 31 {
 		t.Fatalf("5 min at 10 s step gave %d points, want ~30", n)
 	}
-	if v := series[0].Points[len(series[0].Points)-1].V; v < 90 || v > 150 {
-		t.Fatalf("baseline rate %.1f, want ~120", v)
+	if v := series[0].Points[len(series[0].Points)-1].V; v < 120 || v > 180 {
+		t.Fatalf("baseline rate %.1f, want ~150", v)
 	}
 }
 

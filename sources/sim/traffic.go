@@ -65,6 +65,11 @@ func (t *traffic) step(s *Sim, now time.Time, dt time.Duration) {
 	sec := dt.Seconds()
 	w := s.specs[Target]
 	wobble := 1 + 0.08*math.Sin(2*math.Pi*float64(now.Unix()%300)/300)
+	// A traffic peak in the history (12 to 9 minutes before the cockpit opens): the HPA scaled out and
+	// back in, so the graphs and the events pane have a story from the first frame.
+	if since := s.opts.Start.Sub(now); since <= 12*time.Minute && since >= 9*time.Minute {
+		wobble *= 1 + 0.7*math.Sin(math.Pi*float64(12*time.Minute-since)/float64(3*time.Minute))
+	}
 	noise := 1 + 0.03*s.rng.NormFloat64()
 	t.offered = math.Max(t.base*wobble*noise, 0) + s.load.rateAt(s, now)
 
