@@ -94,6 +94,8 @@ func (p Plan) Summary() string {
 		return fmt.Sprintf("kill %d %s of deploy/%s in %s", len(p.Pods), noun, p.Workload, p.Namespace)
 	case "scale":
 		return fmt.Sprintf("scale deploy/%s in %s from %d to %d", p.Workload, p.Namespace, p.From, p.Replicas)
+	case "restart":
+		return fmt.Sprintf("rollout restart deploy/%s in %s", p.Workload, p.Namespace)
 	}
 	return p.Action
 }
@@ -256,6 +258,8 @@ func (e *Env) Run(p Plan) tea.Cmd {
 				err = e.kill(ctx, p)
 			case "scale":
 				err = e.scale(ctx, p)
+			case "restart":
+				err = e.restart(ctx, p)
 			default:
 				err = fmt.Errorf("unknown action %q", p.Action)
 			}

@@ -65,6 +65,10 @@ type Model struct {
 	load        actions.LoadStatus
 	haltedAt    time.Time
 	quitting    bool
+
+	drain    *actions.DrainProgress
+	watches  []*stopwatch
+	finished []Stopwatch
 }
 
 // New builds the root model. ctx must have Styles, Keys, Config, Clock, Cluster and Markers set.
@@ -154,8 +158,15 @@ func (m *Model) tick() tea.Cmd {
 	return tea.Tick(m.deps.TickEvery, func(time.Time) tea.Msg { return tickMsg{} })
 }
 
-// Init implements tea.Model.
-func (m *Model) Init() tea.Cmd { return m.tick() }
+// Init implements tea.Model: the clock, the permission check, and the cleanup of what a crashed
+// session left behind (cordoned nodes).
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{m.tick(), m.checkPermissions()}
+	if m.deps.Env != nil && m.deps.Env.Client != nil && (m.ctx.Guard == nil || !m.ctx.Guard.ReadOnly) {
+		cmds = append(cmds, safe(m.deps.Env.CleanLeftovers()))
+	}
+	return tea.Batch(cmds...)
+}
 
 // safe wraps a command so a panic in it becomes an error in the status line, not a crash.
 func safe(cmd tea.Cmd) tea.Cmd {
@@ -184,12 +195,21 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.resize()
 		return m, nil
 	case tickMsg:
-		return m, m.onTick()
+		return m, tea.Batch(m.onTick(), m.evalStopwatches())
+	case actions.PermissionsMsg:
+		m.onPermissions(msg)
+		return m, nil
+	case actions.DrainStarted:
+		return m, tea.Batch(m.onResult(msg.Result), m.onDrain(msg.Progress))
+	case actions.DrainProgress:
+		return m, m.onDrain(msg)
+	case drainNext:
+		return m, safe(m.deps.Env.DrainStep(msg.p))
 	case loadStatusMsg:
 		return m, m.onLoadStatus(msg.st)
 	case *sources.ClusterDelta:
 		m.ctx.Cluster.Apply(msg, m.ctx.Now())
-		return m, m.broadcast(core.ClusterChangedMsg{Delta: msg})
+		return m, tea.Batch(m.broadcast(core.ClusterChangedMsg{Delta: msg}), m.evalStopwatches())
 	case sources.MetricsMsg:
 		return m, m.panes[core.PaneMetrics].Update(msg)
 	case sources.TracesMsg, sources.TraceMsg:
@@ -284,6 +304,10 @@ func markerLabel(e actions.Entry) string {
 		return "burst end"
 	case "halt":
 		return "HALT"
+	case "recovery":
+		return "recovered"
+	case "drain":
+		return "drain"
 	}
 	return e.Action
 }
@@ -306,6 +330,7 @@ func (m *Model) onResult(r actions.Result) tea.Cmd {
 	if e.Action == "halt" {
 		m.haltedAt = e.Time
 	}
+	m.startStopwatch(e)
 	var cmds []tea.Cmd
 	if e.Result == actions.ResultOK || e.Result == actions.ResultDryRun {
 		m.ctx.Markers.Add(e.Time, markerLabel(e))
@@ -377,6 +402,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.panes[m.focus].Capturing() {
 		return m.panes[m.focus].Update(msg)
 	}
+	if m.forbidden(msg) {
+		return nil
+	}
 	switch {
 	case key.Matches(msg, k.Quit):
 		return m.quit()
@@ -404,6 +432,10 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.planScale(1)
 	case key.Matches(msg, k.ScaleDown):
 		return m.planScale(-1)
+	case key.Matches(msg, k.Restart):
+		return m.planRestart()
+	case key.Matches(msg, k.Drain):
+		return m.promptDrain()
 	case key.Matches(msg, k.Burst):
 		b := m.ctx.Config.Load.Burst
 		return safe(m.deps.Env.StartLoad(actions.LoadProfile{Name: "burst", Kind: "constant", Rate: b.Rate, Duration: b.Duration.Duration}))
@@ -502,6 +534,13 @@ func (m *Model) updateDialog(msg tea.Msg) tea.Cmd {
 	switch d.form.State {
 	case huh.StateCompleted:
 		m.dialog = nil
+		if d.nodes != nil {
+			if !d.yes {
+				m.setStatus("cancelled: "+d.nodes.Summary(), false)
+				return nil
+			}
+			return safe(m.deps.Env.RunNodes(*d.nodes, m.deps.Injected))
+		}
 		if d.plan != nil {
 			if !d.yes {
 				m.setStatus("cancelled: "+d.plan.Summary(), false)
@@ -560,11 +599,35 @@ func (m *Model) runCommand(line string) tea.Cmd {
 			return nil
 		}
 		m.ctx.Namespace = arg
+		m.ctx.Perms = nil
 		if m.deps.SwitchNamespace != nil {
 			m.deps.SwitchNamespace(arg)
 		}
 		m.setStatus("namespace "+arg, false)
-		return m.broadcast(core.TargetChangedMsg{})
+		return tea.Batch(m.broadcast(core.TargetChangedMsg{}), m.checkPermissions())
+	case "restart":
+		if ok, why := m.ctx.Allowed("restart"); !ok {
+			m.setStatus("restart: "+why, true)
+			return nil
+		}
+		return m.planRestart()
+	case "cordon", "uncordon", "drain":
+		perm := f[0]
+		if perm == "uncordon" {
+			perm = "cordon"
+		}
+		if ok, why := m.ctx.Allowed(perm); !ok {
+			m.setStatus(f[0]+": "+why, true)
+			return nil
+		}
+		scope := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), f[0]))
+		force := strings.HasSuffix(scope, "!")
+		scope = strings.TrimSpace(strings.TrimSuffix(scope, "!"))
+		if scope == "" {
+			m.setStatus(fmt.Sprintf("usage: :%s NODE or :%s zone ZONE", f[0], f[0]), true)
+			return nil
+		}
+		return m.planNodes(f[0], scope, force)
 	case "target":
 		name := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(arg, "deploy/"), "deployment/"), "deployments/")
 		if arg == "" || strings.Contains(name, "/") {
@@ -596,7 +659,7 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		m.setStatus("theme "+arg, false)
 		return m.broadcast(core.ThemeChangedMsg{})
 	default:
-		m.setStatus(fmt.Sprintf("unknown command %q: try :ns NAME, :target deploy/NAME, :theme NAME, :q", f[0]), true)
+		m.setStatus(fmt.Sprintf("unknown command %q: try :ns NAME, :target deploy/NAME, :restart, :drain zone Z, :cordon NODE, :theme NAME, :q", f[0]), true)
 	}
 	return nil
 }

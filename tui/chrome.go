@@ -137,6 +137,12 @@ func (m *Model) footer() string {
 			continue
 		}
 		seen[h.Key] = true
+		if a := m.actionOfBinding(b); a != "" {
+			if ok, _ := m.ctx.Allowed(a); !ok {
+				parts = append(parts, st.Muted.Render(h.Key+" "+h.Desc+" ✗"))
+				continue
+			}
+		}
 		parts = append(parts, st.Key.Render(h.Key)+" "+st.KeyDesc.Render(h.Desc))
 	}
 	return core.FitLine(" "+strings.Join(parts, st.Muted.Render(" · ")), w)
@@ -166,13 +172,15 @@ func (m *Model) helpView(w, h int) string {
 	}
 	sections := []sectionT{
 		sec("Global", k.NextPane, k.PrevPane, k.Zoom, k.Help, k.Command, k.Quit),
-		sec("Actions on the target", k.Kill, k.KillMany, k.ScaleUp, k.ScaleDown, k.Burst, k.RateUp, k.RateDown, k.Halt),
+		sec("Actions on the target", k.Kill, k.KillMany, k.ScaleUp, k.ScaleDown, k.Restart, k.Drain, k.Burst, k.RateUp, k.RateDown, k.Halt),
 		sec("Move in a pane", k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom),
 		sec("Metrics", k.Narrower, k.Wider, k.Open, k.Back),
 		sec("Traces", k.Open, k.Errors, k.Logs, k.Back),
 		sec("Logs", k.Filter, k.Follow, k.Open, k.Back),
 		{title: "Command line (:)", entries: []entry{
-			{":ns NAME", "namespace"}, {":target deploy/NAME", "target"}, {":theme NAME", "dark light high-contrast mono"}, {":q", "quit"}}},
+			{":ns NAME", "namespace"}, {":target deploy/NAME", "target"}, {":restart", "rollout restart the target"},
+			{":drain zone Z|NODE", "cordon + evict"}, {":cordon NODE|zone Z", "cordon"}, {":uncordon NODE|zone Z", "uncordon"},
+			{":theme NAME", "dark light high-contrast mono"}, {":q", "quit"}}},
 	}
 	g := m.ctx.Guard
 	if g != nil {
@@ -186,6 +194,15 @@ func (m *Model) helpView(w, h int) string {
 			{"protected", strings.Join(sortedKeys(g.Protected), " ")},
 			{"HALT", "x: stops load, reverts faults"},
 		}})
+	}
+	var denied []entry
+	for _, a := range []string{"kill", "scale", "restart", "cordon", "drain"} {
+		if ok, why := m.ctx.Allowed(a); !ok {
+			denied = append(denied, entry{a, why})
+		}
+	}
+	if len(denied) > 0 {
+		sections = append(sections, sectionT{title: "Not allowed for this identity", entries: denied})
 	}
 	// Pack whole sections into columns: a section never straddles two columns. On wide screens use
 	// more, shorter columns instead of one long one.
@@ -240,4 +257,21 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// actionOfBinding is the permission an action key needs ("" for the others).
+func (m *Model) actionOfBinding(b key.Binding) string {
+	k := m.ctx.Keys
+	same := func(o key.Binding) bool { return strings.Join(o.Keys(), ",") == strings.Join(b.Keys(), ",") }
+	switch {
+	case same(k.Kill), same(k.KillMany):
+		return "kill"
+	case same(k.ScaleUp), same(k.ScaleDown):
+		return "scale"
+	case same(k.Restart):
+		return "restart"
+	case same(k.Drain):
+		return "drain"
+	}
+	return ""
 }

@@ -17,6 +17,7 @@ type dialog struct {
 	form    *huh.Form
 	title   string
 	plan    *actions.Plan
+	nodes   *actions.NodePlan
 	yes     bool
 	input   string
 	onInput func(m *Model, s string) tea.Cmd
@@ -100,4 +101,52 @@ func newPrompt(st *themes.Styles, title, desc, placeholder string, validate func
 
 func (d *dialog) view(st *themes.Styles) string {
 	return st.Dialog.Width(d.width + 4).Render(d.form.View())
+}
+
+// nodePlanText lists the nodes, the pods a drain evicts, what is left alone and what the target keeps.
+func nodePlanText(np actions.NodePlan, guard *actions.Guard) string {
+	var b strings.Builder
+	b.WriteString("Nodes to cordon: " + strings.Join(np.Nodes, ", ") + "\n")
+	if np.Action == "drain" {
+		b.WriteString(fmt.Sprintf("Pods to evict (%d):\n", len(np.Evict)))
+		for i, p := range np.Evict {
+			if i == 8 {
+				b.WriteString(fmt.Sprintf("  … and %d more\n", len(np.Evict)-8))
+				break
+			}
+			b.WriteString("  • " + p + "\n")
+		}
+		if len(np.Protected) > 0 {
+			b.WriteString(fmt.Sprintf("Left alone (protected namespaces): %d pod(s)\n", len(np.Protected)))
+		}
+	}
+	if np.Workload != "" {
+		minReady := 0
+		if guard != nil {
+			minReady = guard.MinReady
+		}
+		b.WriteString(fmt.Sprintf("deploy/%s ready replicas: %d → %d until replacements are ready (minimum %d)", np.Workload, np.ReadyBefore, np.ReadyAfter, minReady))
+	}
+	for _, w := range np.Warnings {
+		b.WriteString("\n! " + w)
+	}
+	b.WriteString("\nHALT (x) or quitting uncordons these nodes.")
+	if np.DryRun {
+		b.WriteString("\nDRY-RUN: the API server validates the requests, nothing changes.")
+	}
+	return b.String()
+}
+
+func newNodeConfirm(st *themes.Styles, np actions.NodePlan, guard *actions.Guard, width int) *dialog {
+	d := &dialog{nodes: &np, width: width}
+	verb := strings.ToUpper(np.Action[:1]) + np.Action[1:]
+	if np.DryRun {
+		verb += " (dry-run)"
+	}
+	d.title = strings.ToUpper(np.Summary()[:1]) + np.Summary()[1:] + "?"
+	d.form = huh.NewForm(huh.NewGroup(
+		huh.NewConfirm().Title(d.title).Description(nodePlanText(np, guard)).
+			Affirmative(verb).Negative("Cancel").Value(&d.yes),
+	)).WithTheme(huhTheme(st)).WithShowHelp(true).WithWidth(width)
+	return d
 }

@@ -8,10 +8,12 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	authv1 "k8s.io/api/authorization/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -111,6 +113,42 @@ func (s *Sim) installReactors() {
 		obj, err := tr.Get(gvr, a.GetNamespace(), name)
 		return true, obj, err
 	})
+	// Every identity may do everything in the demo.
+	s.client.PrependReactor("create", "selfsubjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		r := a.(k8stesting.CreateActionImpl).Object.(*authv1.SelfSubjectAccessReview).DeepCopy()
+		r.Status.Allowed = true
+		return true, r, nil
+	})
+	// Evictions respect the PodDisruptionBudget like the eviction subresource does (429 when it
+	// allows no disruption), then delete gracefully.
+	s.client.PrependReactor("create", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		act, ok := a.(k8stesting.CreateActionImpl)
+		if !ok || act.Subresource != "eviction" {
+			return false, nil, nil
+		}
+		ev := act.Object.(*policyv1.Eviction)
+		obj, err := tr.Get(podsGVR, ev.Namespace, ev.Name)
+		if err != nil {
+			return true, nil, err
+		}
+		pod := obj.(*corev1.Pod)
+		if pdbObj, err := tr.Get(pdbGVR, ev.Namespace, Target); err == nil && pod.Labels["app"] == Target {
+			if pdbObj.(*policyv1.PodDisruptionBudget).Status.DisruptionsAllowed <= 0 {
+				return true, nil, apierrors.NewTooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", 10)
+			}
+		}
+		if ev.DeleteOptions != nil && len(ev.DeleteOptions.DryRun) > 0 {
+			return true, ev, nil
+		}
+		if pod.DeletionTimestamp == nil {
+			ts := metav1.NewTime(s.Now().Add(30 * time.Second))
+			pod.DeletionTimestamp = &ts
+			if err := tr.Update(podsGVR, pod, ev.Namespace); err != nil {
+				return true, nil, err
+			}
+		}
+		return true, ev, nil
+	})
 	s.client.PrependReactor("delete", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		act, ok := a.(k8stesting.DeleteActionImpl)
 		if !ok || isDryRun(a) {
@@ -145,9 +183,12 @@ func (s *Sim) installReactors() {
 func (s *Sim) createPod(w *workload, created time.Time, running bool) *podPlan {
 	name := w.rsName + "-" + s.randString(5)
 	p := &podPlan{name: name, workload: w.name, created: created, node: s.pickNode(w.name)}
-	if running {
+	switch {
+	case p.node == "":
+		p.scheduled, p.started, p.ready = farFuture, farFuture, farFuture
+	case running:
 		p.scheduled, p.started, p.ready = created, created.Add(time.Second), created.Add(w.warmup+time.Second)
-	} else {
+	default:
 		p.scheduled = created.Add(jitter(s, 200, 600))
 		p.started = p.scheduled.Add(jitter(s, 900, 1800))
 		p.ready = p.started.Add(w.warmup + jitter(s, 0, 1200))
@@ -170,8 +211,21 @@ func jitter(s *Sim, minMs, maxMs int) time.Duration {
 	return time.Duration(minMs+s.rng.Intn(maxMs-minMs+1)) * time.Millisecond
 }
 
-// pickNode spreads a workload's pods over zones, then nodes, like a topology spread constraint.
+// schedulable is the set of nodes that are not cordoned.
+func (s *Sim) schedulable() map[string]bool {
+	out := map[string]bool{}
+	for _, n := range s.nodes {
+		if obj, err := s.client.Tracker().Get(nodesGVR, "", n.name); err == nil && !obj.(*corev1.Node).Spec.Unschedulable {
+			out[n.name] = true
+		}
+	}
+	return out
+}
+
+// pickNode spreads a workload's pods over zones, then nodes, like a topology spread constraint, on
+// nodes that are not cordoned; "" when none is left (the pod stays Pending).
 func (s *Sim) pickNode(workload string) string {
+	ok := s.schedulable()
 	perZone, perNode := map[string]int{}, map[string]int{}
 	for _, p := range s.plans() {
 		if p.workload == workload && p.deleting.IsZero() {
@@ -187,6 +241,9 @@ func (s *Sim) pickNode(workload string) string {
 	bestZ, bestN := math.MaxInt, math.MaxInt
 	for _, n := range s.nodes {
 		z, c := perZone[n.zone], perNode[n.name]
+		if !ok[n.name] {
+			continue
+		}
 		if z < bestZ || (z == bestZ && c < bestN) {
 			best, bestZ, bestN = n.name, z, c
 		}
@@ -412,6 +469,9 @@ func (s *Sim) runKubelet(now time.Time) {
 				s.logLifecycle(p, now, "info", "shutdown complete")
 			}
 			continue
+		}
+		if p.node == "" {
+			s.retrySchedule(p, now)
 		}
 		st := p.stage(now)
 		for p.phaseSeen < st {
@@ -704,4 +764,33 @@ func min32(a, b int32) int32 {
 		return a
 	}
 	return b
+}
+
+// farFuture stands for "not yet" in a pod's timeline.
+var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// retrySchedule plays the scheduler for a pending pod: it binds once a node is schedulable, and says
+// why not (FailedScheduling, at most every 10 s) otherwise.
+func (s *Sim) retrySchedule(p *podPlan, now time.Time) {
+	if n := s.pickNode(p.workload); n != "" {
+		w := s.specs[p.workload]
+		p.node = n
+		p.scheduled = now.Add(jitter(s, 100, 300))
+		p.started = p.scheduled.Add(jitter(s, 900, 1800))
+		p.ready = p.started.Add(w.warmup + jitter(s, 0, 1200))
+		return
+	}
+	if now.Sub(p.lastFailedSched) >= 10*time.Second {
+		p.lastFailedSched = now
+		s.event("Pod", p.name, "Warning", "FailedScheduling", "default-scheduler",
+			fmt.Sprintf("0/%d nodes are available: %d node(s) were unschedulable.", len(s.nodes), len(s.nodes)))
+		if obj, err := s.client.Tracker().Get(podsGVR, Namespace, p.name); err == nil {
+			pod := obj.(*corev1.Pod)
+			if len(pod.Status.Conditions) == 0 {
+				pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
+					Reason: "Unschedulable", Message: "0 nodes are available", LastTransitionTime: metav1.NewTime(now)}}
+				_ = s.client.Tracker().Update(podsGVR, pod, Namespace)
+			}
+		}
+	}
 }

@@ -95,6 +95,8 @@ type podPlan struct {
 	hardKill  bool
 	phaseSeen int // the last lifecycle stage written to the API (0 pending .. 3 ready)
 	cpu       float64
+	// lastFailedSched rate-limits FailedScheduling events of a pod that cannot be placed.
+	lastFailedSched time.Time
 }
 
 // New builds the simulated cluster with its initial objects and a few minutes of history, so the

@@ -60,12 +60,26 @@ type Context struct {
 	Cluster       *Cluster
 	Markers       *Markers
 	Guard         *actions.Guard
+	// Perms are the actions the identity may run (nil: not known yet, allowed).
+	Perms actions.Permissions
 
 	// What the cockpit points at.
 	KubeContext string
 	Namespace   string
 	Target      string // Deployment name ("" = none)
 	Demo        bool
+}
+
+// Allowed reports whether an action is permitted, and why not.
+func (c *Context) Allowed(action string) (bool, string) {
+	if c.Perms == nil {
+		return true, ""
+	}
+	p, ok := c.Perms[action]
+	if !ok {
+		return true, ""
+	}
+	return p.Allowed, p.Reason
 }
 
 // Now is the cockpit's clock (simulated time in demo mode).

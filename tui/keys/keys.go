@@ -26,6 +26,8 @@ type Map struct {
 	RateDown  key.Binding
 	ScaleUp   key.Binding
 	ScaleDown key.Binding
+	Restart   key.Binding
+	Drain     key.Binding
 	Halt      key.Binding
 
 	Up       key.Binding
@@ -64,6 +66,8 @@ func Default() *Map {
 		RateDown:  b("load rate -", "-"),
 		ScaleUp:   b("scale +1", "s"),
 		ScaleDown: b("scale -1", "S"),
+		Restart:   b("rollout restart", "R"),
+		Drain:     b("drain a zone", "D"),
 		Halt:      b("HALT", "x"),
 
 		Up:       b("up", "up"),
@@ -89,7 +93,7 @@ func (m *Map) named() map[string]*key.Binding {
 		"nextPane": &m.NextPane, "prevPane": &m.PrevPane, "zoom": &m.Zoom, "help": &m.Help,
 		"command": &m.Command, "quit": &m.Quit,
 		"kill": &m.Kill, "killMany": &m.KillMany, "burst": &m.Burst, "rateUp": &m.RateUp,
-		"rateDown": &m.RateDown, "scaleUp": &m.ScaleUp, "scaleDown": &m.ScaleDown, "halt": &m.Halt,
+		"rateDown": &m.RateDown, "scaleUp": &m.ScaleUp, "scaleDown": &m.ScaleDown, "restart": &m.Restart, "drain": &m.Drain, "halt": &m.Halt,
 		"up": &m.Up, "down": &m.Down, "pageUp": &m.PageUp, "pageDown": &m.PageDown, "top": &m.Top,
 		"bottom": &m.Bottom, "open": &m.Open, "back": &m.Back, "filter": &m.Filter,
 		"follow": &m.Follow, "errors": &m.Errors, "logs": &m.Logs, "wider": &m.Wider, "narrower": &m.Narrower,
@@ -98,7 +102,7 @@ func (m *Map) named() map[string]*key.Binding {
 
 // globalNames are the bindings that act from any pane; they must not share a key.
 var globalNames = []string{"nextPane", "prevPane", "zoom", "help", "command", "quit", "kill", "killMany",
-	"burst", "rateUp", "rateDown", "scaleUp", "scaleDown", "halt"}
+	"burst", "rateUp", "rateDown", "scaleUp", "scaleDown", "restart", "drain", "halt"}
 
 // Names lists the rebindable action names, sorted.
 func (m *Map) Names() []string {

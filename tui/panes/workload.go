@@ -4,8 +4,10 @@ package panes
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -27,6 +29,7 @@ type Workload struct {
 
 	zones      []core.ZoneCount
 	pending    int
+	pendingWhy string
 	zonesDirty bool
 }
 
@@ -54,7 +57,7 @@ func (p *Workload) SetSize(w, h int) { p.w, p.h, p.valid = w, h, false }
 // ShortHelp implements help.KeyMap.
 func (p *Workload) ShortHelp() []key.Binding {
 	k := p.ctx.Keys
-	return []key.Binding{k.Kill, k.KillMany, k.ScaleUp, k.ScaleDown, k.Burst, k.Halt}
+	return []key.Binding{k.Kill, k.KillMany, k.ScaleUp, k.ScaleDown, k.Restart, k.Drain, k.Burst, k.Halt}
 }
 
 // FullHelp implements help.KeyMap.
@@ -213,6 +216,9 @@ func (p *Workload) render() string {
 	if zones != "" {
 		add(zones)
 	}
+	if pl := p.pendingLine(); pl != "" {
+		add(pl)
+	}
 	for _, l := range deploys[min(2, len(deploys)):] {
 		add(l)
 	}
@@ -315,7 +321,32 @@ func (p *Workload) hpaLines() []string {
 	if len(conds) > 0 {
 		out = append(out, "    "+strings.Join(conds, " "))
 	}
+	if a := hpaArithmetic(h); a != "" {
+		out = append(out, st.Muted.Render("    "+a))
+	}
 	return out
+}
+
+// hpaArithmetic explains the HPA's next decision the way its algorithm computes it:
+// desired = ceil(current × metric / target), unless within the 10 % tolerance, clamped to [min, max].
+func hpaArithmetic(h *sources.HPA) string {
+	if !h.HasCurrent || h.MetricTarget <= 0 || h.Current <= 0 {
+		return ""
+	}
+	ratio := h.MetricCurrent / h.MetricTarget
+	raw := float64(h.Current) * ratio
+	head := fmt.Sprintf("next: %d × %.0f/%.0f = %.2f", h.Current, h.MetricCurrent, h.MetricTarget, raw)
+	if ratio >= 0.9 && ratio <= 1.1 {
+		return head + fmt.Sprintf(", within the 10%% tolerance: stays %d", h.Current)
+	}
+	want := int32(math.Ceil(raw - 1e-9))
+	switch {
+	case want > h.Max:
+		return head + fmt.Sprintf(" → %d, capped at max %d", want, h.Max)
+	case want < h.Min:
+		return head + fmt.Sprintf(" → %d, raised to min %d", want, h.Min)
+	}
+	return head + fmt.Sprintf(" → ceil = %d", want)
 }
 
 var shortCondition = map[string]string{"AbleToScale": "able", "ScalingActive": "active", "ScalingLimited": "limited"}
@@ -331,11 +362,13 @@ func (p *Workload) zoneLine() string {
 	if p.zonesDirty {
 		p.zonesDirty = false
 		p.pending = 0
+		pendingNames := map[string]bool{}
 		p.zones = c.Zones(func(yield func(*sources.Pod) bool) {
 			for _, k := range p.keys {
 				if pod, ok := c.Pods[k]; ok {
 					if pod.Phase == "Pending" && !pod.Terminating() {
 						p.pending++
+						pendingNames["Pod/"+pod.Name] = true
 					}
 					if !yield(pod) {
 						return
@@ -343,6 +376,16 @@ func (p *Workload) zoneLine() string {
 				}
 			}
 		})
+		p.pendingWhy = ""
+		if p.pending > 0 {
+			// Why: the newest scheduling failure of a pending pod of the target.
+			var at time.Time
+			for _, e := range c.Events {
+				if e.Reason == "FailedScheduling" && pendingNames[e.Object] && e.Time.After(at) {
+					at, p.pendingWhy = e.Time, e.Note
+				}
+			}
+		}
 	}
 	names := make([]string, len(p.zones))
 	for i, z := range p.zones {
@@ -358,6 +401,14 @@ func (p *Workload) zoneLine() string {
 		line += st.Warn.Render(fmt.Sprintf("  pending %d", p.pending))
 	}
 	return line
+}
+
+// pendingLine says why pods of the target are pending (the scheduler's last word), if they are.
+func (p *Workload) pendingLine() string {
+	if p.pending == 0 || p.pendingWhy == "" {
+		return ""
+	}
+	return p.ctx.Styles.Warn.Render(fmt.Sprintf("%d pending: %s", p.pending, p.pendingWhy))
 }
 
 // podTable renders the header and only the visible rows.

@@ -1,0 +1,73 @@
+package actions
+
+import (
+	"context"
+	"fmt"
+
+	tea "charm.land/bubbletea/v2"
+	authv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Permission says whether the identity may run an action, and if not, why.
+type Permission struct {
+	Allowed bool
+	Reason  string
+}
+
+// Permissions by action name: kill, scale, restart, cordon, drain.
+type Permissions map[string]Permission
+
+// PermissionsMsg is the result of CheckPermissions.
+type PermissionsMsg struct {
+	Namespace string
+	Perms     Permissions
+	Err       error
+}
+
+// accessChecks are the API permissions each action needs.
+var accessChecks = map[string][]authv1.ResourceAttributes{
+	"kill":    {{Verb: "delete", Resource: "pods"}},
+	"scale":   {{Verb: "patch", Group: "apps", Resource: "deployments", Subresource: "scale"}},
+	"restart": {{Verb: "patch", Group: "apps", Resource: "deployments"}},
+	"cordon":  {{Verb: "patch", Resource: "nodes"}},
+	"drain":   {{Verb: "patch", Resource: "nodes"}, {Verb: "create", Resource: "pods", Subresource: "eviction"}},
+}
+
+// CheckPermissions asks the API server (SelfSubjectAccessReview) which actions the identity may run
+// in namespace, before any key is pressed.
+func (e *Env) CheckPermissions(namespace string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), e.timeout())
+		defer cancel()
+		out := Permissions{}
+		for action, checks := range accessChecks {
+			p := Permission{Allowed: true}
+			for _, c := range checks {
+				attrs := c
+				if c.Resource != "nodes" {
+					attrs.Namespace = namespace
+				}
+				r, err := e.Client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx,
+					&authv1.SelfSubjectAccessReview{Spec: authv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &attrs}}, metav1.CreateOptions{})
+				if err != nil {
+					return PermissionsMsg{Namespace: namespace, Err: fmt.Errorf("checking permissions: %w", err)}
+				}
+				if !r.Status.Allowed {
+					res := attrs.Resource
+					if attrs.Subresource != "" {
+						res += "/" + attrs.Subresource
+					}
+					where := "cluster-wide"
+					if attrs.Namespace != "" {
+						where = "in " + attrs.Namespace
+					}
+					p = Permission{Reason: fmt.Sprintf("forbidden: this identity cannot %s %s %s", attrs.Verb, res, where)}
+					break
+				}
+			}
+			out[action] = p
+		}
+		return PermissionsMsg{Namespace: namespace, Perms: out}
+	}
+}

@@ -1,0 +1,311 @@
+package tui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/tui/core"
+)
+
+// actionOfKey maps the action keys to the permission they need.
+func (m *Model) actionOfKey(msg tea.KeyPressMsg) string {
+	k := m.ctx.Keys
+	switch {
+	case key.Matches(msg, k.Kill, k.KillMany):
+		return "kill"
+	case key.Matches(msg, k.ScaleUp, k.ScaleDown):
+		return "scale"
+	case key.Matches(msg, k.Restart):
+		return "restart"
+	case key.Matches(msg, k.Drain):
+		return "drain"
+	}
+	return ""
+}
+
+// forbidden refuses a key whose action RBAC does not allow, saying why.
+func (m *Model) forbidden(msg tea.KeyPressMsg) bool {
+	a := m.actionOfKey(msg)
+	if a == "" {
+		return false
+	}
+	if ok, why := m.ctx.Allowed(a); !ok {
+		m.setStatus(fmt.Sprintf("%s is disabled: %s", msg.String(), why), true)
+		return true
+	}
+	return false
+}
+
+func (m *Model) onPermissions(p actions.PermissionsMsg) {
+	if p.Err != nil {
+		m.setStatus(p.Err.Error(), true)
+		return
+	}
+	if p.Namespace != m.ctx.Namespace {
+		return // an answer for a namespace we left
+	}
+	m.ctx.Perms = p.Perms
+	var denied []string
+	for a, perm := range p.Perms {
+		if !perm.Allowed {
+			denied = append(denied, a)
+		}
+	}
+	sort.Strings(denied)
+	if len(denied) > 0 {
+		m.setStatus("not allowed here: "+strings.Join(denied, ", ")+" (? shows why)", true)
+	}
+}
+
+func (m *Model) checkPermissions() tea.Cmd {
+	if m.deps.Env == nil || m.deps.Env.Client == nil {
+		return nil
+	}
+	return safe(m.deps.Env.CheckPermissions(m.ctx.Namespace))
+}
+
+// ---- rollout restart, cordon, drain ----
+
+func (m *Model) planRestart() tea.Cmd {
+	if !m.needTarget() {
+		return nil
+	}
+	d := m.ctx.Cluster.Deployment(m.ctx.Namespace, m.ctx.Target)
+	return m.confirm(m.deps.Env.PlanRestart(m.ctx.Namespace, *d))
+}
+
+// nodesIn resolves "zone NAME" or a node name.
+func (m *Model) nodesIn(scope string) (string, []sources.Node) {
+	c := m.ctx.Cluster
+	var out []sources.Node
+	if z, ok := strings.CutPrefix(scope, "zone "); ok {
+		z = strings.TrimSpace(z)
+		for _, n := range c.Nodes {
+			if n.Zone == z {
+				out = append(out, *n)
+			}
+		}
+		return "zone " + z, out
+	}
+	if n, ok := c.Nodes[scope]; ok {
+		out = append(out, *n)
+	}
+	return "node " + scope, out
+}
+
+func (m *Model) planNodes(action, scope string, force bool) tea.Cmd {
+	label, nodes := m.nodesIn(scope)
+	c := m.ctx.Cluster
+	var pods []sources.Pod
+	for _, p := range c.Pods {
+		pods = append(pods, *p)
+	}
+	var pdbs []sources.PDB
+	for _, b := range c.PDBs {
+		pdbs = append(pdbs, *b)
+	}
+	sort.Slice(pdbs, func(i, j int) bool { return pdbs[i].Key() < pdbs[j].Key() })
+	np := m.deps.Env.PlanNodes(action, label, nodes, pods, c.Deployment(m.ctx.Namespace, m.ctx.Target), pdbs, force)
+	if np.Refusal != nil || action == "uncordon" {
+		return safe(m.deps.Env.RunNodes(np, m.deps.Injected))
+	}
+	m.dialog = newNodeConfirm(m.ctx.Styles, np, m.ctx.Guard, m.dialogWidth())
+	return m.dialog.form.Init()
+}
+
+func (m *Model) zones() []string {
+	seen := map[string]bool{}
+	for _, n := range m.ctx.Cluster.Nodes {
+		if n.Zone != "" {
+			seen[n.Zone] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for z := range seen {
+		out = append(out, z)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (m *Model) promptDrain() tea.Cmd {
+	zs := m.zones()
+	if len(zs) == 0 {
+		m.setStatus("no zones: nodes carry no topology.kubernetes.io/zone label", true)
+		return nil
+	}
+	validate := func(s string) error {
+		z := strings.TrimSuffix(strings.TrimSpace(s), "!")
+		for _, x := range zs {
+			if x == z {
+				return nil
+			}
+		}
+		return fmt.Errorf("%q is not a zone (have: %s)", z, strings.Join(zs, ", "))
+	}
+	m.dialog = newPrompt(m.ctx.Styles, "Drain which zone?", "Cordons its nodes and evicts their pods (PodDisruptionBudgets are respected). Zones: "+
+		strings.Join(zs, ", ")+". Add ! to go below the minimum of ready replicas.", zs[0], validate, m.dialogWidth(),
+		func(m *Model, s string) tea.Cmd {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				s = zs[0]
+			}
+			force := strings.HasSuffix(s, "!")
+			return m.planNodes("drain", "zone "+strings.TrimSuffix(s, "!"), force)
+		})
+	return m.dialog.form.Init()
+}
+
+// onDrain shows progress and schedules the next eviction round until the drain is done.
+func (m *Model) onDrain(p actions.DrainProgress) tea.Cmd {
+	if p.Done {
+		m.drain = nil
+		txt := fmt.Sprintf("drain %s done: evicted %d/%d", p.Plan.Scope, len(p.Evicted), len(p.Plan.Evict))
+		if p.Err != nil {
+			txt = fmt.Sprintf("drain %s: %s", p.Plan.Scope, p.Err)
+		}
+		m.setStatus(txt, p.Err != nil)
+		m.ctx.Markers.Add(m.ctx.Now(), "drained")
+		return m.broadcast(core.MarkersChangedMsg{})
+	}
+	m.drain = &p
+	m.setStatus(fmt.Sprintf("drain %s: evicted %d/%d, %d waiting on disruption budgets", p.Plan.Scope, len(p.Evicted), len(p.Plan.Evict), len(p.Blocked)), false)
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return drainNext{p} })
+}
+
+type drainNext struct{ p actions.DrainProgress }
+
+// ---- the recovery stopwatch ----
+
+// stopwatch times a kill's recovery: replacement scheduled, replacement Ready, ready replicas back to
+// desired. Observed times come from the cockpit's clock; the API's own timestamps are kept beside them.
+type stopwatch struct {
+	entry       actions.Entry
+	ns, deploy  string
+	before      map[string]bool
+	killed      []string
+	scheduled   time.Time
+	ready       time.Time
+	recovered   time.Time
+	apiSched    time.Time
+	apiReady    time.Time
+	replacement string
+}
+
+// Stopwatch is a recovery measurement, for tests and the journal.
+type Stopwatch struct {
+	Replacement                     string
+	Scheduled, Ready, Recovered     time.Duration
+	APIScheduled, APIReady, Started time.Time
+}
+
+func (m *Model) startStopwatch(e actions.Entry) {
+	if e.Action != "kill" || e.Result != actions.ResultOK {
+		return
+	}
+	sw := &stopwatch{entry: e, ns: m.ctx.Namespace, deploy: m.ctx.Target, before: map[string]bool{}}
+	for k := range m.ctx.Cluster.Pods {
+		sw.before[k] = true
+	}
+	for _, t := range e.Targets {
+		sw.killed = append(sw.killed, m.ctx.Namespace+"/"+strings.TrimPrefix(t, "pod/"))
+	}
+	m.watches = append(m.watches, sw)
+}
+
+// evalStopwatches advances every running stopwatch; finished ones are journaled.
+func (m *Model) evalStopwatches() tea.Cmd {
+	if len(m.watches) == 0 {
+		return nil
+	}
+	now := m.ctx.Now()
+	c := m.ctx.Cluster
+	var cmds []tea.Cmd
+	keep := m.watches[:0]
+	for _, sw := range m.watches {
+		d := c.Deployment(sw.ns, sw.deploy)
+		for k, p := range c.Pods {
+			if sw.before[k] || !core.Matches(p, d) || p.Terminating() {
+				continue
+			}
+			if sw.scheduled.IsZero() && p.Node != "" {
+				sw.scheduled, sw.apiSched, sw.replacement = now, p.Scheduled, p.Name
+			}
+			if sw.ready.IsZero() && p.Ready {
+				sw.ready, sw.apiReady = now, p.ReadyAt
+				if sw.scheduled.IsZero() {
+					sw.scheduled, sw.apiSched, sw.replacement = now, p.Scheduled, p.Name
+				}
+			}
+		}
+		gone := true
+		for _, k := range sw.killed {
+			if p, ok := c.Pods[k]; ok && !p.Terminating() {
+				gone = false
+			}
+		}
+		if !sw.ready.IsZero() && d != nil && d.Ready >= d.Desired && gone {
+			sw.recovered = now
+		}
+		timedOut := now.Sub(sw.entry.Time) > 10*time.Minute
+		if sw.recovered.IsZero() && !timedOut {
+			keep = append(keep, sw)
+			continue
+		}
+		m.finished = append(m.finished, sw.result())
+		cmds = append(cmds, m.journalRecovery(sw, timedOut))
+	}
+	m.watches = keep
+	return tea.Batch(cmds...)
+}
+
+func (sw *stopwatch) result() Stopwatch {
+	t0 := sw.entry.Time
+	r := Stopwatch{Replacement: sw.replacement, APIScheduled: sw.apiSched, APIReady: sw.apiReady, Started: t0}
+	if !sw.scheduled.IsZero() {
+		r.Scheduled = sw.scheduled.Sub(t0)
+	}
+	if !sw.ready.IsZero() {
+		r.Ready = sw.ready.Sub(t0)
+	}
+	if !sw.recovered.IsZero() {
+		r.Recovered = sw.recovered.Sub(t0)
+	}
+	return r
+}
+
+func (m *Model) journalRecovery(sw *stopwatch, timedOut bool) tea.Cmd {
+	e := m.deps.Env
+	r := sw.result()
+	entry := actions.Entry{Time: m.ctx.Now(), Context: e.Context, User: e.User, Action: "recovery", Targets: sw.entry.Targets,
+		Detail: fmt.Sprintf("after kill at %s: replacement %s scheduled +%s, ready +%s, deploy/%s back to desired +%s",
+			sw.entry.Time.Format("15:04:05"), r.Replacement, secs(r.Scheduled), secs(r.Ready), sw.deploy, secs(r.Recovered)),
+		Recovery: secs(r.Recovered)}
+	var err error
+	if timedOut {
+		err = fmt.Errorf("deploy/%s not back to desired 10m after the kill", sw.deploy)
+		entry.Recovery = ""
+	}
+	return safe(func() tea.Msg {
+		if jerr := e.Journal.Append(entry); jerr != nil && err == nil {
+			err = jerr
+		}
+		entry.Result = actions.ResultOK
+		if err != nil {
+			entry.Result, entry.Error = actions.ResultError, err.Error()
+		}
+		return actions.Result{Entry: entry, Err: err}
+	})
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
+
+// Stopwatches are the finished recovery measurements (tests).
+func (m *Model) Stopwatches() []Stopwatch { return m.finished }
