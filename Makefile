@@ -4,7 +4,10 @@ BIN     := bin/gameday
 PKGS    := ./...
 export GOFLAGS := -buildvcs=false
 
-.PHONY: build demo test unit lint bench deps clean
+.PHONY: build demo test unit lint bench deps clean testbed-up testbed-down
+
+# The shared Kubernetes testbed of a test run (built once into ~/.cache/gameday/testbed, started here).
+TESTBED_RUN ?= $(CURDIR)/.testbed/kube
 
 build:
 	$(GO) build -o $(BIN) ./cmd/gameday
@@ -13,10 +16,19 @@ build:
 demo: build
 	./$(BIN) --demo
 
-## test: install what the tests need, vet + gofmt, then every test (unit, golden, teatest, tmux e2e),
-## under the race detector: sources, pollers and the program run on different goroutines.
+## test: install what the tests need, vet + gofmt, start the real servers, then every test (unit,
+## golden, teatest, tmux e2e, integration) under the race detector; the servers are stopped after.
 test: deps lint
-	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+	@testbed/kube-up.sh $(TESTBED_RUN)
+	@status=0; GAMEDAY_TESTBED_RUN=$(TESTBED_RUN) $(GO) test -race -count=1 -timeout 40m $(PKGS) || status=$$?; \
+	testbed/kube-down.sh $(TESTBED_RUN); exit $$status
+
+## testbed-up / testbed-down: a real control plane on 127.0.0.1 (KUBECONFIG in .testbed/kube/kubeconfig)
+testbed-up:
+	testbed/kube-up.sh $(TESTBED_RUN)
+
+testbed-down:
+	testbed/kube-down.sh $(TESTBED_RUN)
 
 unit:
 	$(GO) test -short $(PKGS)

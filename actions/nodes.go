@@ -306,5 +306,3 @@ func (e *Env) CleanLeftovers() tea.Cmd {
 		return e.record(entry, e.setUnschedulable(ctx, nodes, false, false))
 	}
 }
-
-

@@ -168,7 +168,8 @@ func (m *Model) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// safe wraps a command so a panic in it becomes an error in the status line, not a crash.
+// safe wraps a command so a panic in it becomes an error in the status line, not a crash. Batches
+// are wrapped too, command by command, so nothing the model returns can take the terminal down.
 func safe(cmd tea.Cmd) tea.Cmd {
 	if cmd == nil {
 		return nil
@@ -176,10 +177,16 @@ func safe(cmd tea.Cmd) tea.Cmd {
 	return func() (msg tea.Msg) {
 		defer func() {
 			if r := recover(); r != nil {
-				msg = sources.ErrorMsg{Source: "action", Err: fmt.Errorf("internal error (recovered panic): %v\n%s", r, debug.Stack())}
+				msg = sources.ErrorMsg{Source: "command", Err: fmt.Errorf("internal error (recovered panic): %v\n%s", r, debug.Stack())}
 			}
 		}()
-		return cmd()
+		msg = cmd()
+		if b, ok := msg.(tea.BatchMsg); ok {
+			for i := range b {
+				b[i] = safe(b[i])
+			}
+		}
+		return msg
 	}
 }
 
@@ -187,8 +194,13 @@ func (m *Model) setStatus(text string, isErr bool) {
 	m.status, m.statusErr, m.statusAt = text, isErr, m.ctx.Now()
 }
 
-// Update implements tea.Model.
+// Update implements tea.Model. Every command it returns is wrapped by safe.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	_, cmd := m.update(msg)
+	return m, safe(cmd)
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.ctx.Width, m.ctx.Height = msg.Width, msg.Height
@@ -335,7 +347,7 @@ func (m *Model) onResult(r actions.Result) tea.Cmd {
 	if e.Result == actions.ResultOK || e.Result == actions.ResultDryRun {
 		m.ctx.Markers.Add(e.Time, markerLabel(e))
 		cmds = append(cmds, m.broadcast(core.MarkersChangedMsg{}))
-		if l := m.deps.Env.Load; l != nil && strings.HasPrefix(e.Action, "load") || e.Action == "halt" {
+		if l := m.deps.Env.Load; l != nil && (strings.HasPrefix(e.Action, "load") || e.Action == "halt") {
 			cmds = append(cmds, func() tea.Msg { return loadStatusMsg{st: l.Status()} })
 		}
 	}

@@ -448,3 +448,16 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestPanicInACommandIsReported: a command that panics becomes an error in the status line.
+func TestPanicInACommandIsReported(t *testing.T) {
+	t.Parallel()
+	m, _ := newDemoModel(t, 120, 40)
+	boom := func() tea.Msg { panic("boom") }
+	msgs := []tea.Msg{}
+	runCmd(m, safe(tea.Batch(boom, nil)), 0, &msgs)
+	st, isErr := m.Status()
+	if !isErr || !strings.Contains(st, "recovered panic): boom") {
+		t.Fatalf("status %q", st)
+	}
+}

@@ -198,7 +198,7 @@ func (m *Model) helpView(w, h int) string {
 	var denied []entry
 	for _, a := range []string{"kill", "scale", "restart", "cordon", "drain"} {
 		if ok, why := m.ctx.Allowed(a); !ok {
-			denied = append(denied, entry{a, why})
+			denied = append(denied, entry{a, strings.TrimPrefix(why, "forbidden: this identity ")})
 		}
 	}
 	if len(denied) > 0 {

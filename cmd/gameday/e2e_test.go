@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gamedaylab/gameday/testbed"
 )
 
 var (
@@ -257,4 +259,25 @@ func TestHelpHasExamples(t *testing.T) {
 			t.Errorf("--help lacks %q", w)
 		}
 	}
+}
+
+// TestEndToEndKubeInTmux: the real binary against the real testbed, as a facilitator uses it: press the
+// kill key, confirm, see the replacement row.
+func TestEndToEndKubeInTmux(t *testing.T) {
+	k := testbed.SharedKube(t)
+	ns := k.Namespace(t, "e2e")
+	deployWeb(t, k.Client, ns, 3, "50m", false)
+	bin := gamedayBinary(t)
+	dir := t.TempDir()
+	cmd := fmt.Sprintf("env XDG_CONFIG_HOME=%s XDG_STATE_HOME=%s %s --kubeconfig %s -n %s --target deploy/web; sleep 30",
+		dir, dir, bin, k.Kubeconfig, ns)
+	s := newTmux(t, 120, 40, cmd)
+	s.waitFor(15*time.Second, "ctx testbed", "ns "+ns, "Workload deploy/web · pods[3]", "Running", "● cluster")
+	s.keys("k")
+	s.waitFor(5*time.Second, "Kill 1 pod of deploy/web in "+ns+"?")
+	s.keys("y")
+	s.waitFor(10*time.Second, "kill ok", "+ web-")
+	s.waitFor(15*time.Second, "recovery ok")
+	s.keys("q")
+	s.waitGone(5*time.Second, "Workload deploy/")
 }

@@ -6,6 +6,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
 
@@ -57,8 +58,9 @@ type Source struct {
 
 	mu     sync.Mutex
 	dirty  [nKinds]map[string]struct{}
-	down   map[kind]error // kinds whose watch currently fails
-	denied map[kind]bool  // kinds the identity may not list (RBAC): not an outage
+	down        map[kind]error // kinds whose watch currently fails
+	denied      map[kind]bool  // kinds the identity may not list (RBAC): not an outage
+	unreachable bool           // the last probe failed
 }
 
 // New creates the source; call Run to start it.
@@ -109,7 +111,7 @@ func (s *Source) Run(ctx context.Context) {
 
 	tick := time.NewTicker(s.opts.FlushInterval)
 	defer tick.Stop()
-	probe := time.NewTicker(3 * time.Second)
+	probe := time.NewTicker(2 * time.Second)
 	defer probe.Stop()
 	for {
 		select {
@@ -172,21 +174,38 @@ func (s *Source) watchFailed(ctx context.Context, k kind, err error) {
 	}
 }
 
-// probe checks a down connection: the reflectors reconnect by themselves, this only tells the header.
+// probe asks the apiserver for /version. Reflectors retry refused connections internally without
+// reporting them, so without this an outage would be invisible: the header would stay green.
 func (s *Source) probe(ctx context.Context) {
+	err := s.ping(ctx)
 	s.mu.Lock()
-	isDown := len(s.down) > 0
-	s.mu.Unlock()
-	if !isDown {
-		return
+	wasDown := s.unreachable
+	s.unreachable = err != nil
+	if err == nil {
+		s.down = map[kind]error{}
 	}
-	if _, err := s.client.Discovery().ServerVersion(); err != nil {
-		return
-	}
-	s.mu.Lock()
-	s.down = map[kind]error{}
 	s.mu.Unlock()
-	s.send(ctx, sources.ConnState{Source: "cluster", OK: true, Detail: "reconnected"})
+	switch {
+	case err != nil && !wasDown:
+		s.send(ctx, sources.ConnState{Source: "cluster", OK: false, Err: err, Detail: "apiserver unreachable, reconnecting"})
+	case err == nil && wasDown:
+		s.send(ctx, sources.ConnState{Source: "cluster", OK: true, Detail: "reconnected"})
+	}
+}
+
+func (s *Source) ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if rc := s.client.Discovery().RESTClient(); rc != nil && !isNilInterface(rc) {
+		return rc.Get().AbsPath("/version").Do(ctx).Error()
+	}
+	_, err := s.client.Discovery().ServerVersion() // the fake clientset has no REST client
+	return err
+}
+
+func isNilInterface(v any) bool {
+	defer func() { _ = recover() }()
+	return reflect.ValueOf(v).IsNil()
 }
 
 // flush turns dirty keys into one delta. With reset, it sends every object in the caches.

@@ -1,0 +1,459 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+	appsv1 "k8s.io/api/apps/v1"
+	authnv1 "k8s.io/api/authentication/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/testbed"
+	"github.com/gamedaylab/gameday/tui"
+)
+
+func TestMain(m *testing.M) { os.Exit(testbed.Main(m)) }
+
+// deployWeb creates deploy/web: fake pods (kwok) that report cpuUsage through kwok's usage annotation.
+func deployWeb(t *testing.T, cs kubernetes.Interface, ns string, replicas int32, cpuUsage string, spread bool) {
+	t.Helper()
+	labels := map[string]string{"app": "web"}
+	grace := int64(2)
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: map[string]string{"kwok.x-k8s.io/usage-cpu": cpuUsage}},
+				Spec: corev1.PodSpec{
+					TerminationGracePeriodSeconds: &grace,
+					Containers: []corev1.Container{{Name: "web", Image: "ghcr.io/gamedaylab/demoapp:test",
+						Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m")}}}},
+				},
+			},
+		},
+	}
+	if spread {
+		d.Spec.Template.Spec.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{{
+			MaxSkew: 1, TopologyKey: "topology.kubernetes.io/zone", WhenUnsatisfiable: corev1.DoNotSchedule,
+			LabelSelector: &metav1.LabelSelector{MatchLabels: labels},
+			// Cordoned nodes leave the spread domains; otherwise a drained zone pins the skew and the
+			// replacements cannot schedule (a real drill finding, not what this test is about).
+			NodeTaintsPolicy: ptrTo(corev1.NodeInclusionPolicyHonor),
+		}}
+	}
+	if _, err := cs.AppsV1().Deployments(ns).Create(context.Background(), d, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, cs, ns, replicas, 60*time.Second)
+}
+
+func waitReady(t *testing.T, cs kubernetes.Interface, ns string, want int32, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		dep, err := cs.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
+		if err == nil && dep.Status.ReadyReplicas == want && dep.Status.Replicas == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deploy/web in %s not %d ready after %s: %+v", ns, want, d, dep.Status)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// cockpitOn runs the whole cockpit against the testbed, like `gameday --kubeconfig ... -n ns --target deploy/web`.
+func cockpitOn(t *testing.T, k *testbed.Kube, ns string, extra ...string) (*cockpit, *teatest.TestModel, *probe) {
+	t.Helper()
+	args := append([]string{"--kubeconfig", k.Kubeconfig, "-n", ns, "--target", "deploy/web",
+		"--journal", filepath.Join(t.TempDir(), "journal.jsonl")}, extra...)
+	c := buildForTest(t, args...)
+	pr := &probe{}
+	tm := teatest.NewTestModel(t, tui.New(c.ctx, c.deps), teatest.WithInitialTermSize(160, 50),
+		teatest.WithProgramOptions(tea.WithFilter(pr.filter)))
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() {
+		_ = tm.Quit()
+		cancel()
+	})
+	c.start(ctx, func(m any) { tm.Send(m) })
+	return c, tm, pr
+}
+
+func finalModel(t *testing.T, tm *teatest.TestModel) *tui.Model {
+	t.Helper()
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	return tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*tui.Model)
+}
+
+// TestKubeKillShowsReplacement: a kill from the cockpit's action code on a real apiserver; the
+// replacement is Running and on screen within 2 s, and the recovery stopwatch agrees with the API.
+func TestKubeKillShowsReplacement(t *testing.T) {
+	k := testbed.SharedKube(t)
+	ns := k.Namespace(t, "kill")
+	deployWeb(t, k.Client, ns, 3, "50m", false)
+	_, tm, pr := cockpitOn(t, k, ns)
+	pr.wait(t, 15*time.Second, "Workload deploy/web · pods[3]", "● cluster")
+
+	before, _ := k.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{})
+	tm.Type("k")
+	pr.wait(t, 5*time.Second, "Kill 1 pod of deploy/web in "+ns+"?")
+	killedAt := time.Now()
+	tm.Type("y")
+	pr.wait(t, 5*time.Second, "kill ok")
+	// The replacement: a pod name that did not exist before, Running on screen.
+	deadline := killedAt.Add(2 * time.Second)
+	var replacement string
+	for replacement == "" {
+		pods, _ := k.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{})
+		for _, p := range pods.Items {
+			if !inList(before.Items, p.Name) && p.Status.Phase == corev1.PodRunning && strings.Contains(pr.get(), p.Name) {
+				replacement = p.Name
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no replacement Running on screen 2 s after the kill:\n%s", pr.get())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("replacement %s on screen %s after the kill", replacement, time.Since(killedAt).Round(time.Millisecond))
+
+	pr.wait(t, 20*time.Second, "recovery ok")
+	m := finalModel(t, tm)
+	sw := m.Stopwatches()
+	if len(sw) != 1 {
+		t.Fatalf("stopwatches %+v", sw)
+	}
+	s := sw[0]
+	if !(s.Scheduled > 0 && s.Scheduled <= s.Ready && s.Ready <= s.Recovered && s.Recovered < 10*time.Second) {
+		t.Fatalf("stopwatch out of order: %+v", s)
+	}
+	// The API's timestamps have one-second resolution: the observed times must agree within it.
+	apiSched := s.APIScheduled.Sub(s.Started)
+	apiReady := s.APIReady.Sub(s.Started)
+	if apiSched > s.Scheduled+time.Second || apiSched < -time.Second || apiReady > s.Ready+time.Second || apiReady < -time.Second {
+		t.Fatalf("stopwatch %+v disagrees with the API: scheduled %s ready %s after the kill", s, apiSched, apiReady)
+	}
+	t.Logf("stopwatch: scheduled +%s ready +%s recovered +%s (API: scheduled +%s ready +%s)", s.Scheduled, s.Ready, s.Recovered, apiSched, apiReady)
+}
+
+func inList(pods []corev1.Pod, name string) bool {
+	for _, p := range pods {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// TestKubeScaleRestartDryRunAndProtected exercises scale and rollout restart for real, then shows that
+// dry-run changes nothing (resourceVersions unchanged) and a protected namespace is refused.
+func TestKubeScaleRestartDryRunAndProtected(t *testing.T) {
+	k := testbed.SharedKube(t)
+	ns := k.Namespace(t, "scale")
+	deployWeb(t, k.Client, ns, 2, "50m", false)
+	ctx := context.Background()
+	j, _ := actions.OpenJournal(filepath.Join(t.TempDir(), "j.jsonl"))
+	env := &actions.Env{Client: k.Client, Context: "testbed", Guard: &actions.Guard{MinReady: 1,
+		Protected: map[string]bool{"kube-system": true}}, Journal: j}
+	dep := func() *appsv1.Deployment {
+		d, err := k.Client.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	src := sources.Deployment{Namespace: ns, Name: "web", Desired: 2, Ready: 2}
+	if r := env.Run(env.PlanScale(ns, src, 2, nil))().(actions.Result); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	waitReady(t, k.Client, ns, 4, 30*time.Second)
+
+	oldRS := replicaSets(t, k.Client, ns)
+	if r := env.Run(env.PlanRestart(ns, sources.Deployment{Namespace: ns, Name: "web", Desired: 4, Ready: 4}))().(actions.Result); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	if dep().Spec.Template.Annotations["kubectl.kubernetes.io/restartedAt"] == "" {
+		t.Fatal("rollout restart did not stamp the template")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(replicaSets(t, k.Client, ns)) <= len(oldRS) {
+		if time.Now().After(deadline) {
+			t.Fatal("rollout restart made no new ReplicaSet")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	waitReady(t, k.Client, ns, 4, 60*time.Second)
+
+	// Dry run: kill, scale and restart are validated by the API server but change nothing. Wait for
+	// the rollout to finish and the Deployment to be quiet, so any change is the dry run's.
+	rvDep := ""
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		d := dep()
+		st := d.Status
+		done := st.ObservedGeneration == d.Generation && st.UpdatedReplicas == 4 && st.Replicas == 4 && st.AvailableReplicas == 4
+		if done && d.ResourceVersion == rvDep {
+			break
+		}
+		if done {
+			rvDep = d.ResourceVersion
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rollout not finished: %+v", st)
+		}
+		time.Sleep(time.Second)
+	}
+	dry := &actions.Env{Client: k.Client, Context: "testbed", Guard: &actions.Guard{MinReady: 1, DryRun: true}, Journal: j}
+	pods, _ := k.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	var podsSrc []sources.Pod
+	rvPods := map[string]string{}
+	for _, p := range pods.Items {
+		podsSrc = append(podsSrc, sources.Pod{Namespace: ns, Name: p.Name, Ready: true})
+		rvPods[p.Name] = p.ResourceVersion
+	}
+	for _, plan := range []actions.Plan{
+		dry.PlanKill(ns, "web", podsSrc, actions.Count{N: 2}, nil),
+		dry.PlanScale(ns, sources.Deployment{Namespace: ns, Name: "web", Desired: 4, Ready: 4}, -1, nil),
+		dry.PlanRestart(ns, sources.Deployment{Namespace: ns, Name: "web", Desired: 4, Ready: 4}),
+	} {
+		r := dry.Run(plan)().(actions.Result)
+		if r.Err != nil || r.Entry.Result != actions.ResultDryRun {
+			t.Fatalf("dry-run %s: %+v", plan.Action, r)
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	if rv := dep().ResourceVersion; rv != rvDep {
+		t.Fatalf("dry-run changed the Deployment: resourceVersion %s -> %s", rvDep, rv)
+	}
+	pods, _ = k.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	for _, p := range pods.Items {
+		if rvPods[p.Name] != p.ResourceVersion || p.DeletionTimestamp != nil {
+			t.Fatalf("dry-run changed pod %s", p.Name)
+		}
+	}
+	// A dry run is still validated by the server: a bad request fails.
+	bad := dry.Run(actions.Plan{Action: "scale", Namespace: ns, Workload: "no-such-deploy", Replicas: 1, DryRun: true})().(actions.Result)
+	if bad.Err == nil || !strings.Contains(bad.Err.Error(), "not found") {
+		t.Fatalf("a dry run of a missing Deployment must fail at the server: %+v", bad)
+	}
+
+	p := env.PlanKill("kube-system", "coredns", []sources.Pod{{Namespace: "kube-system", Name: "x", Ready: true}, {Namespace: "kube-system", Name: "y", Ready: true}}, actions.Count{N: 1}, nil)
+	if r := env.Run(p)().(actions.Result); r.Entry.Result != actions.ResultRefused || !strings.Contains(r.Entry.Error, "protected") {
+		t.Fatalf("kube-system must be refused: %+v", r.Entry)
+	}
+}
+
+func replicaSets(t *testing.T, cs kubernetes.Interface, ns string) []appsv1.ReplicaSet {
+	t.Helper()
+	l, err := cs.AppsV1().ReplicaSets(ns).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Items
+}
+
+// TestKubeRestrictedIdentity: a ServiceAccount bound to a read-only Role sees every action disabled,
+// with the reason, before pressing anything.
+func TestKubeRestrictedIdentity(t *testing.T) {
+	k := testbed.SharedKube(t)
+	ns := k.Namespace(t, "viewer")
+	deployWeb(t, k.Client, ns, 2, "50m", false)
+	ctx := context.Background()
+	if _, err := k.Client.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "viewer"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "viewer"}, Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{"", "apps", "autoscaling", "events.k8s.io", "policy"}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}},
+	}}
+	if _, err := k.Client.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "viewer"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "viewer"},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "viewer", Namespace: ns}}}
+	if _, err := k.Client.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	exp := int64(3600)
+	tok, err := k.Client.CoreV1().ServiceAccounts(ns).CreateToken(ctx, "viewer", &authnv1.TokenRequest{Spec: authnv1.TokenRequestSpec{ExpirationSeconds: &exp}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc := filepath.Join(t.TempDir(), "viewer.kubeconfig")
+	caPath := filepath.Join(k.Run, "pki", "ca.crt")
+	if err := os.WriteFile(kc, []byte(fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters: [{name: testbed, cluster: {server: %q, certificate-authority: %q}}]
+users: [{name: viewer, user: {token: %q}}]
+contexts: [{name: viewer, context: {cluster: testbed, user: viewer, namespace: %s}}]
+current-context: viewer
+`, k.Config.Host, caPath, tok.Status.Token, ns)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	restricted := *k
+	restricted.Kubeconfig = kc
+	_, tm, pr := cockpitOn(t, &restricted, ns)
+	pr.wait(t, 15*time.Second, "Workload deploy/web · pods[2]", "k kill a pod ✗", "S scale -1 ✗", "R rollout restart ✗")
+	tm.Type("k")
+	pr.wait(t, 5*time.Second, "k is disabled: forbidden: this identity cannot delete pods in "+ns)
+	tm.Type("?")
+	pr.wait(t, 5*time.Second, "Not allowed for this identity", "cannot patch nodes cluster-wide")
+	if strings.Contains(pr.get(), tok.Status.Token[:20]) {
+		t.Fatal("the token is on the screen")
+	}
+}
+
+// TestKubeHPAScalesOnEmulatedCPU: pods report 80 % CPU through kwok and metrics-server; the HPA wants
+// more replicas and the cockpit shows desired rising and the pods arriving.
+func TestKubeHPAScalesOnEmulatedCPU(t *testing.T) {
+	k := testbed.SharedKube(t)
+	ns := k.Namespace(t, "hpa")
+	deployWeb(t, k.Client, ns, 3, "200m", false)
+	minR, target := int32(2), int32(60)
+	hpa := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "web"},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"},
+			MinReplicas:    &minR, MaxReplicas: 10,
+			Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
+				Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: &target}}}},
+		}}
+	if _, err := k.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(context.Background(), hpa, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, tm, pr := cockpitOn(t, k, ns)
+	pr.wait(t, 90*time.Second, "cpu 80% / 60%", "▲")
+	pr.wait(t, 60*time.Second, "pods[4]")
+	m := finalModel(t, tm)
+	h := m.Context().Cluster.HPAFor(ns, "web")
+	if h == nil || h.Desired < 4 {
+		t.Fatalf("HPA %+v", h)
+	}
+}
+
+// TestKubeDrainZoneRespectsPDB: draining a zone cordons its nodes and evicts its pods, which are
+// rescheduled in the other zones, one at a time as the PodDisruptionBudget allows. Uses a private
+// control plane: it cordons nodes.
+func TestKubeDrainZoneRespectsPDB(t *testing.T) {
+	k := testbed.PrivateKube(t)
+	ns := k.Namespace(t, "drain")
+	deployWeb(t, k.Client, ns, 6, "50m", true)
+	ctx := context.Background()
+	minAvail := intstr.FromInt32(5)
+	pdb := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "web"},
+		Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: &minAvail, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}}
+	if _, err := k.Client.PolicyV1().PodDisruptionBudgets(ns).Create(ctx, pdb, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Let the PDB controller compute what it allows.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, _ := k.Client.PolicyV1().PodDisruptionBudgets(ns).Get(ctx, "web", metav1.GetOptions{})
+		if b != nil && b.Status.DisruptionsAllowed == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("PDB not computed: %+v", b)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_, tm, pr := cockpitOn(t, k, ns)
+	pr.wait(t, 15*time.Second, "pods[6]", "zone-a")
+	tm.Type("D")
+	pr.wait(t, 5*time.Second, "Drain which zone?")
+	tm.Type("zone-a")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	pr.wait(t, 5*time.Second, "Drain zone zone-a: cordon 2 node(s), evict 2 pod(s)?", "allows 1 disruption")
+	tm.Type("y")
+	pr.wait(t, 90*time.Second, "drain zone zone-a done: evicted 2/2")
+
+	nodes, _ := k.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	zoneA := map[string]bool{}
+	for _, n := range nodes.Items {
+		if n.Labels["topology.kubernetes.io/zone"] == "zone-a" {
+			zoneA[n.Name] = true
+			if !n.Spec.Unschedulable {
+				t.Fatalf("%s not cordoned", n.Name)
+			}
+		}
+	}
+	waitReady(t, k.Client, ns, 6, 60*time.Second)
+	pods, _ := k.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	for _, p := range pods.Items {
+		if zoneA[p.Spec.NodeName] && p.DeletionTimestamp == nil {
+			t.Fatalf("pod %s still in zone-a on %s", p.Name, p.Spec.NodeName)
+		}
+	}
+	// HALT uncordons.
+	tm.Type("x")
+	pr.wait(t, 10*time.Second, "halt ok")
+	nodes, _ = k.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	for _, n := range nodes.Items {
+		if n.Spec.Unschedulable {
+			t.Fatalf("HALT left %s cordoned", n.Name)
+		}
+	}
+}
+
+// TestKubeApiserverRestart: the apiserver stops and comes back; the cockpit says so, reconnects by
+// itself and its pod list matches the API's afterwards.
+func TestKubeApiserverRestart(t *testing.T) {
+	k := testbed.PrivateKube(t)
+	ns := k.Namespace(t, "restart")
+	deployWeb(t, k.Client, ns, 2, "50m", false)
+	_, tm, pr := cockpitOn(t, k, ns)
+	pr.wait(t, 15*time.Second, "pods[2]")
+	k.Stop(t, "apiserver")
+	pr.wait(t, 30*time.Second, "○ cluster")
+	k.Start(t, "apiserver")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, err := k.Client.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("apiserver did not come back: %v\n%s", err, k.LogTail("apiserver", 20))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// A change made after the restart must reach the screen through the re-established watches.
+	if r := (&actions.Env{Client: k.Client}).Run(actions.Plan{Action: "scale", Namespace: ns, Workload: "web", Replicas: 4})().(actions.Result); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	waitReady(t, k.Client, ns, 4, 60*time.Second)
+	pr.wait(t, 30*time.Second, "pods[4]", "● cluster")
+	m := finalModel(t, tm)
+	pods, _ := k.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{})
+	got := m.Context().Cluster.TargetPods(ns, "web")
+	if len(got) != len(pods.Items) {
+		t.Fatalf("cockpit has %d pods, API %d", len(got), len(pods.Items))
+	}
+	for _, p := range pods.Items {
+		if _, ok := m.Context().Cluster.Pods[ns+"/"+p.Name]; !ok {
+			t.Fatalf("pod %s missing from the cockpit after the restart", p.Name)
+		}
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
