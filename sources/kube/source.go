@@ -56,8 +56,8 @@ type Source struct {
 
 	informers [nKinds]cache.SharedIndexInformer
 
-	mu     sync.Mutex
-	dirty  [nKinds]map[string]struct{}
+	mu          sync.Mutex
+	dirty       [nKinds]map[string]struct{}
 	down        map[kind]error // kinds whose watch currently fails
 	denied      map[kind]bool  // kinds the identity may not list (RBAC): not an outage
 	unreachable bool           // the last probe failed
