@@ -30,6 +30,8 @@ type Env struct {
 	Load    LoadDriver
 	Now     func() time.Time
 	Timeout time.Duration
+	// KillGrace is the grace period of kills (--grace); nil leaves the pod's own.
+	KillGrace *int64
 
 	mu  sync.Mutex
 	rng *rand.Rand
@@ -168,6 +170,9 @@ func (c Count) Of(n int) int {
 // PlanKill picks victims among the target's live pods (not already terminating), ready ones first so
 // the experiment removes real capacity, in random order.
 func (e *Env) PlanKill(namespace, workload string, pods []sources.Pod, c Count, grace *int64) Plan {
+	if grace == nil {
+		grace = e.KillGrace
+	}
 	p := Plan{Action: "kill", Namespace: namespace, Workload: workload, Grace: grace, Force: c.Force}
 	if e.Guard != nil {
 		p.DryRun = e.Guard.DryRun

@@ -5,6 +5,7 @@ package tui
 import (
 	"fmt"
 	"runtime/debug"
+	"sort"
 	"strings"
 	"time"
 
@@ -38,6 +39,8 @@ type Deps struct {
 	SwitchNamespace func(ns string)
 	// TickEvery is the clock tick (default 1 s).
 	TickEvery time.Duration
+	// Trace, when set, records when pod changes reach the screen (benchmarks).
+	Trace *FrameTrace
 }
 
 // Model is the root of the program.
@@ -221,6 +224,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.onLoadStatus(msg.st)
 	case *sources.ClusterDelta:
 		m.ctx.Cluster.Apply(msg, m.ctx.Now())
+		if m.deps.Trace != nil {
+			m.deps.Trace.noteDelta(msg)
+		}
 		return m, tea.Batch(m.broadcast(core.ClusterChangedMsg{Delta: msg}), m.evalStopwatches())
 	case sources.MetricsMsg:
 		return m, m.panes[core.PaneMetrics].Update(msg)
@@ -278,6 +284,9 @@ func (m *Model) onTick() tea.Cmd {
 	now := m.ctx.Now()
 	m.ctx.Cluster.PruneGone(now, m.ctx.Config.UI.Highlight.Duration)
 	cmds := []tea.Cmd{m.tick(), m.broadcast(core.TickMsg{Now: now})}
+	if m.deps.Trace != nil {
+		cmds = append(cmds, m.deps.Trace.flush())
+	}
 	if l := m.deps.Env.Load; l != nil {
 		cmds = append(cmds, func() tea.Msg { return loadStatusMsg{st: l.Status()} })
 	}
@@ -641,8 +650,11 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		}
 		return m.planNodes(f[0], scope, force)
 	case "target":
+		if arg == "" {
+			return m.pickTarget()
+		}
 		name := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(arg, "deploy/"), "deployment/"), "deployments/")
-		if arg == "" || strings.Contains(name, "/") {
+		if strings.Contains(name, "/") {
 			m.setStatus("usage: :target deploy/NAME (or :target - for none)", true)
 			return nil
 		}
@@ -652,14 +664,7 @@ func (m *Model) runCommand(line string) tea.Cmd {
 			m.setStatus(fmt.Sprintf("deploy/%s not found in namespace %q", name, m.ctx.Namespace), true)
 			return nil
 		}
-		m.ctx.Target = name
-		if m.deps.Traces != nil {
-			q := m.deps.Traces.Query()
-			q.Service = name
-			m.deps.Traces.SetQuery(q)
-		}
-		m.setStatus("target deploy/"+name, false)
-		return m.broadcast(core.TargetChangedMsg{})
+		return m.setTarget(name)
 	case "theme":
 		st, err := themes.Resolve(arg, false)
 		if err != nil {
@@ -719,6 +724,9 @@ func (m *Model) Render() string {
 	if m.dialog != nil {
 		screen = overlay(screen, m.dialog.view(m.ctx.Styles), w, h)
 	}
+	if m.deps.Trace != nil {
+		m.deps.Trace.noteFrame(m.ctx.Cluster.Synced)
+	}
 	return screen
 }
 
@@ -777,4 +785,33 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+func (m *Model) setTarget(name string) tea.Cmd {
+	m.ctx.Target = name
+	if m.deps.Traces != nil {
+		q := m.deps.Traces.Query()
+		q.Service = name
+		m.deps.Traces.SetQuery(q)
+	}
+	m.setStatus("target deploy/"+name, false)
+	return m.broadcast(core.TargetChangedMsg{})
+}
+
+// pickTarget lists the namespace's Deployments to choose the target from.
+func (m *Model) pickTarget() tea.Cmd {
+	var names []string
+	for _, d := range m.ctx.Cluster.Deployments {
+		if m.ctx.Namespace == "" || d.Namespace == m.ctx.Namespace {
+			names = append(names, d.Name)
+		}
+	}
+	if len(names) == 0 {
+		m.setStatus(fmt.Sprintf("no Deployments in namespace %q", m.ctx.Namespace), true)
+		return nil
+	}
+	sort.Strings(names)
+	m.dialog = newSelect(m.ctx.Styles, "Target which Deployment?", "Actions (kill, scale, restart) hit the target.", names, m.dialogWidth(),
+		func(m *Model, s string) tea.Cmd { return m.setTarget(s) })
+	return m.dialog.form.Init()
 }

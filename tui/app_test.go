@@ -461,3 +461,21 @@ func TestPanicInACommandIsReported(t *testing.T) {
 		t.Fatalf("status %q", st)
 	}
 }
+
+func TestTargetPicker(t *testing.T) {
+	t.Parallel()
+	m, _ := newDemoModel(t, 120, 40)
+	typeKeys(t, m, ":")
+	typeText(t, m, "target")
+	typeKeys(t, m, "enter")
+	if open, title := m.DialogOpen(); !open || title != "Target which Deployment?" {
+		t.Fatalf("picker: %v %q", open, title)
+	}
+	if out := screen(m); !strings.Contains(out, "gateway") || !strings.Contains(out, "db") {
+		t.Fatalf("the picker lists the Deployments:\n%s", out)
+	}
+	typeKeys(t, m, "down", "enter") // db, gateway, web: the second is gateway
+	if m.Context().Target != "gateway" {
+		t.Fatalf("target %q", m.Context().Target)
+	}
+}

@@ -150,3 +150,11 @@ func newNodeConfirm(st *themes.Styles, np actions.NodePlan, guard *actions.Guard
 	)).WithTheme(huhTheme(st)).WithShowHelp(true).WithWidth(width)
 	return d
 }
+
+func newSelect(st *themes.Styles, title, desc string, options []string, width int, onInput func(m *Model, s string) tea.Cmd) *dialog {
+	d := &dialog{title: title, onInput: onInput, width: width}
+	d.form = huh.NewForm(huh.NewGroup(
+		huh.NewSelect[string]().Title(title).Description(desc).Options(huh.NewOptions(options...)...).Value(&d.input),
+	)).WithTheme(huhTheme(st)).WithShowHelp(true).WithWidth(width)
+	return d
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -29,7 +30,12 @@ type options struct {
 	dryRun     bool
 	arm        bool
 	journal    string
+	grace      int64
+	traceFile  string
 }
+
+// processStart is when the process started (the time to the first full frame is measured from it).
+var processStart = time.Now()
 
 // usageError is a bad flag or argument: exit code 2.
 type usageError struct{ error }
@@ -97,6 +103,9 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
 	f.BoolVar(&o.dryRun, "dry-run", false, "server-side dry run: the API validates actions, nothing changes")
 	f.BoolVar(&o.arm, "arm", false, "allow actions on contexts matching safety.productionContexts")
 	f.StringVar(&o.journal, "journal", "", "journal file (default "+config.DefaultJournalPath()+")")
+	f.Int64Var(&o.grace, "grace", -1, "grace period in seconds for pod kills (-1: the pod's own; 0: kill at once)")
+	f.StringVar(&o.traceFile, "trace-frames", "", "benchmarks: write, for every pod change, when it reached the screen")
+	_ = f.MarkHidden("trace-frames")
 	return cmd
 }
 
@@ -122,6 +131,9 @@ func loadConfig(cmd *cobra.Command, o *options) (config.Config, error) {
 			return cfg, usageError{fmt.Errorf("--demo-speed: want a number in (0, 100], got %g", o.demoSpeed)}
 		}
 		cfg.Demo.Speed = o.demoSpeed
+	}
+	if o.grace < -1 {
+		return cfg, usageError{fmt.Errorf("--grace: want -1 (the pod's own), 0 or a number of seconds, got %d", o.grace)}
 	}
 	if fl.Changed("seed") {
 		cfg.Demo.Seed = o.seed

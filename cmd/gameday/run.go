@@ -84,6 +84,10 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 		Guard: guard, Target: target}
 	c.ctx = ctx
 	env := &actions.Env{Guard: guard, Now: time.Now}
+	if o.grace >= 0 {
+		g := o.grace
+		env.KillGrace = &g
+	}
 	if u, err := user.Current(); err == nil {
 		env.User = u.Username
 	}
@@ -103,6 +107,15 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 	env.Journal = j
 	c.cleanup = append(c.cleanup, func() { _ = j.Close() })
 
+	if o.traceFile != "" {
+		f, err := os.Create(o.traceFile)
+		if err != nil {
+			return nil, fmt.Errorf("--trace-frames: %w", err)
+		}
+		tr := tui.NewFrameTrace(f, processStart)
+		c.deps.Trace = tr
+		c.cleanup = append(c.cleanup, func() { _ = f.Close() }, func() { tr.Flush() })
+	}
 	if o.demo {
 		c.wireDemo(cfg, env)
 	} else if err := c.wireCluster(o, cfg, env); err != nil {
