@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -72,9 +73,41 @@ type Target struct {
 
 // Metrics configures the graphs.
 type Metrics struct {
-	Refresh Duration `yaml:"refresh"`
-	Window  Duration `yaml:"window"`
+	Refresh    Duration   `yaml:"refresh"`
+	Window     Duration   `yaml:"window"`
+	Prometheus Prometheus `yaml:"prometheus"`
+	// Panels replace the default graphs when set.
+	Panels []Panel `yaml:"panels"`
 }
+
+// Prometheus is how to reach Prometheus. Without a URL, gameday looks for an in-cluster one and uses
+// it through the apiserver's service proxy. Secrets come from files or the environment
+// (GAMEDAY_PROMETHEUS_TOKEN, GAMEDAY_PROMETHEUS_PASSWORD), never from this file.
+type Prometheus struct {
+	URL            string   `yaml:"url"`
+	CAFile         string   `yaml:"caFile"`
+	TokenFile      string   `yaml:"tokenFile"`
+	Username       string   `yaml:"username"`
+	PasswordFile   string   `yaml:"passwordFile"`
+	ScrapeInterval Duration `yaml:"scrapeInterval"`
+}
+
+// Panel is one graph: PromQL queries with $namespace, $workload, $pod and $interval templates.
+type Panel struct {
+	Title      string       `yaml:"title"`
+	Unit       string       `yaml:"unit"`
+	Thresholds []float64    `yaml:"thresholds"`
+	Queries    []PanelQuery `yaml:"queries"`
+}
+
+// PanelQuery is one PromQL query of a panel; legend may use {{label}}.
+type PanelQuery struct {
+	Legend string `yaml:"legend"`
+	Expr   string `yaml:"expr"`
+}
+
+// Units a panel may use.
+var Units = []string{"req/s", "%", "s", "bytes", "count"}
 
 // Journal is where actions are recorded (JSON lines).
 type Journal struct {
@@ -224,7 +257,7 @@ func explain(err error) error {
 
 // allowedFields lists the yaml names of the struct type named in a yaml error ("config.Safety").
 func allowedFields(typeName string) string {
-	types := []any{Config{}, Safety{}, Load{}, Burst{}, Target{}, Metrics{}, Journal{}, Demo{}, UI{}}
+	types := []any{Config{}, Safety{}, Load{}, Burst{}, Target{}, Metrics{}, Prometheus{}, Panel{}, PanelQuery{}, Journal{}, Demo{}, UI{}}
 	for _, v := range types {
 		t := reflect.TypeOf(v)
 		if t.String() != typeName {
@@ -294,6 +327,26 @@ func (c *Config) Validate() error {
 	}
 	if c.Metrics.Window.Duration < time.Minute {
 		bad("metrics.window", "must be at least 1m, got %s", c.Metrics.Window.Duration)
+	}
+	if u := c.Metrics.Prometheus.URL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		bad("metrics.prometheus.url", "want an http:// or https:// URL, got %q", u)
+	}
+	for i, p := range c.Metrics.Panels {
+		f := fmt.Sprintf("metrics.panels[%d]", i)
+		if strings.TrimSpace(p.Title) == "" {
+			bad(f+".title", "every panel needs a title")
+		}
+		if !slices.Contains(Units, p.Unit) {
+			bad(f+".unit", "%q is not a unit (allowed: %s)", p.Unit, strings.Join(Units, ", "))
+		}
+		if len(p.Queries) == 0 {
+			bad(f+".queries", "give at least one {legend, expr}")
+		}
+		for j, q := range p.Queries {
+			if strings.TrimSpace(q.Expr) == "" {
+				bad(fmt.Sprintf("%s.queries[%d].expr", f, j), "empty PromQL")
+			}
+		}
 	}
 	if c.Demo.Speed <= 0 || c.Demo.Speed > 100 {
 		bad("demo.speed", "must be in (0, 100], got %g", c.Demo.Speed)

@@ -13,6 +13,8 @@ type Panel struct {
 	Title   string
 	Unit    string // req/s, %, s, bytes, count
 	Queries []PanelQuery
+	// Thresholds are drawn as horizontal lines; a latest value above one is shown as a warning.
+	Thresholds []float64
 }
 
 // PanelQuery is one query of a panel; Legend names the series it returns (a template for backends

@@ -174,9 +174,10 @@ func (m *MetricsPoller) once(ctx context.Context) error {
 			if firstErr == nil {
 				firstErr = err
 			}
+			m.send(ctx, MetricsMsg{Source: m.backend.Name(), Panel: p.ID, Start: start, End: end, Err: err})
 			continue
 		}
-		m.send(ctx, MetricsMsg{Panel: p.ID, Series: series, Start: start, End: end, Err: err})
+		m.send(ctx, MetricsMsg{Source: m.backend.Name(), Panel: p.ID, Series: series, Start: start, End: end, Err: err})
 	}
 	if unreachable > 0 && unreachable == len(panels) {
 		return firstErr

@@ -184,6 +184,7 @@ type Series struct {
 
 // MetricsMsg carries a refreshed panel.
 type MetricsMsg struct {
+	Source string // which backend answered (the pane's title shows it)
 	Panel  string
 	Series []Series
 	Start  time.Time

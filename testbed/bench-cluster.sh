@@ -45,12 +45,17 @@ HZ=$(getconf CLK_TCK)
 # measure NAME CMD READY_CHECK: start CMD in tmux, wait until ready, churn for WINDOW seconds, report.
 measure() {
   local name=$1 cmd=$2
-  tmux -L gdbench new-session -d -s "$name" -x 200 -y 60 "exec $cmd"
-  local pid
-  pid=$(tmux -L gdbench display -p -t "$name" '#{pane_pid}')
+  tmux -L gdbench new-session -d -s "$name" -x 200 -y 60 "$cmd 2>$OUT/stderr-$name.txt; sleep 600"
+  local pid=""
+  local t0=$((SECONDS + 10))
+  until [ -n "$pid" ]; do
+    pid=$(pgrep -f -n "^$(echo "$cmd" | awk '{for(i=1;i<=NF;i++) if ($i !~ /=/ && $i != "env") {print $i; exit}}')" || true)
+    [ $SECONDS -ge $t0 ] && { log "$name did not start: $(cat "$OUT/stderr-$name.txt")"; exit 1; }
+    sleep 0.1
+  done
   local t=$((SECONDS + 60))
   until tmux -L gdbench capture-pane -p -t "$name" | grep -q "filler-"; do
-    [ $SECONDS -ge $t ] && { log "$name never showed the pods"; tmux -L gdbench capture-pane -p -t "$name" >&2; exit 1; }
+    [ $SECONDS -ge $t ] && { log "$name never showed the pods: $(cat "$OUT/stderr-$name.txt")"; tmux -L gdbench capture-pane -p -t "$name" >&2; exit 1; }
     sleep 0.2
   done
   sleep 3 # let the initial sync settle
@@ -61,16 +66,21 @@ measure() {
   c1=$(cpu_ticks "$pid")
   hwm=$(hwm_kb "$pid")
   tmux -L gdbench capture-pane -p -t "$name" >"$OUT/screen-$name.txt"
+  # Quit the way a user does (q), so profiles and traces are written; then clean up.
+  tmux -L gdbench send-keys -t "$name" q
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   tmux -L gdbench kill-session -t "$name"
   awk -v c=$((c1 - c0)) -v hz="$HZ" -v m="$hwm" -v n="$name" 'BEGIN{printf "%s_cpu_seconds %.2f\n%s_peak_rss_mib %.0f\n", n, c/hz, n, m/1024}'
 }
 
 log "gameday: watching for ${WINDOW}s under churn"
 rm -f "$OUT/trace.txt"
-measure gameday "env XDG_CONFIG_HOME=$OUT XDG_STATE_HOME=$OUT $OUT/gameday --kubeconfig $KUBECONFIG -n bench --target deploy/filler --trace-frames $OUT/trace.txt" | tee "$OUT/results.txt"
+mkdir -p "$OUT/xdg"
+measure gameday "env XDG_CONFIG_HOME=$OUT/xdg XDG_STATE_HOME=$OUT/xdg $OUT/gameday --kubeconfig $KUBECONFIG -n bench --target deploy/filler --trace-frames $OUT/trace.txt ${BENCH_GAMEDAY_ARGS:-}" | tee "$OUT/results.txt"
 sleep 2
 "$OUT/churn" analyze -churn "$OUT/churn-gameday.log" -trace "$OUT/trace.txt" | tee -a "$OUT/results.txt"
 
+if [ -n "${BENCH_SKIP_K9S:-}" ]; then cat "$OUT/results.txt"; exit 0; fi
 log "k9s $K9S_VERSION: watching for ${WINDOW}s under churn"
 mkdir -p "$OUT/k9s-home"
 measure k9s "env HOME=$OUT/k9s-home XDG_CONFIG_HOME=$OUT/k9s-home XDG_STATE_HOME=$OUT/k9s-home XDG_DATA_HOME=$OUT/k9s-home $K9S_DIR/k9s --kubeconfig $KUBECONFIG -n bench -c pods --headless --logoless" | tee -a "$OUT/results.txt"

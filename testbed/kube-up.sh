@@ -34,9 +34,13 @@ DATA=/dev/shm/gameday-testbed-$(echo "$RUN" | md5sum | cut -c1-8)
 rm -rf "$DATA" && mkdir -p "$DATA"
 echo "$DATA" >"$RUN/data-dir"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-ETCD_PORT=$(free_port); ETCD_PEER=$(free_port); API_PORT=$(free_port); CM_PORT=$(free_port)
-SCHED_PORT=$(free_port); KWOK_PORT=$(free_port); MS_PORT=$(free_port)
+# Pick all ports at once, holding each open until all are chosen: picked one by one, the kernel can
+# hand out the same free port twice.
+read -r ETCD_PORT ETCD_PEER API_PORT CM_PORT SCHED_PORT KWOK_PORT MS_PORT < <(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(7)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))')
 
 # --- PKI: one CA; one leaf (CN=testbed-admin, O=system:masters) that serves and authenticates ---
 P=$RUN/pki

@@ -41,6 +41,8 @@ type Deps struct {
 	TickEvery time.Duration
 	// Trace, when set, records when pod changes reach the screen (benchmarks).
 	Trace *FrameTrace
+	// OnTarget tells the metrics backend the namespace and target its queries are about.
+	OnTarget func(namespace, target string)
 }
 
 // Model is the root of the program.
@@ -621,6 +623,9 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		}
 		m.ctx.Namespace = arg
 		m.ctx.Perms = nil
+		if m.deps.OnTarget != nil {
+			m.deps.OnTarget(arg, m.ctx.Target)
+		}
 		if m.deps.SwitchNamespace != nil {
 			m.deps.SwitchNamespace(arg)
 		}
@@ -789,6 +794,9 @@ func firstLine(s string) string {
 
 func (m *Model) setTarget(name string) tea.Cmd {
 	m.ctx.Target = name
+	if m.deps.OnTarget != nil {
+		m.deps.OnTarget(m.ctx.Namespace, name)
+	}
 	if m.deps.Traces != nil {
 		q := m.deps.Traces.Query()
 		q.Service = name

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -457,3 +459,57 @@ func TestKubeApiserverRestart(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// TestDeployManifestsValidate: deploy/ (kustomize) is accepted by a real apiserver (server-side dry run).
+func TestDeployManifestsValidate(t *testing.T) {
+	k := testbed.SharedKube(t)
+	ns := k.Namespace(t, "deploy")
+	dir, _ := filepath.Abs("../../deploy")
+	out, err := exec.Command(k.Kubectl, "--kubeconfig", k.Kubeconfig, "apply", "-k", dir, "-n", ns, "--dry-run=server").CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl apply -k deploy/ --dry-run=server: %v\n%s", err, out)
+	}
+	for _, want := range []string{"deployment.apps/frontend", "deployment.apps/backend", "service/frontend",
+		"horizontalpodautoscaler.autoscaling/backend", "poddisruptionbudget.policy/frontend"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("dry run output lacks %s:\n%s", want, out)
+		}
+	}
+	// Nothing was created.
+	if l, _ := k.Client.AppsV1().Deployments(ns).List(context.Background(), metav1.ListOptions{}); len(l.Items) != 0 {
+		t.Fatalf("a dry run created %d Deployments", len(l.Items))
+	}
+}
+
+// TestKubeWithPrometheusGraphs: against the testbed with --prometheus-url, the Metrics pane draws the
+// demo app's real request rate, and a kill from the cockpit appears as a marker on the graphs.
+func TestKubeWithPrometheusGraphs(t *testing.T) {
+	k := testbed.SharedKube(t)
+	ns := k.Namespace(t, "graphs")
+	deployWeb(t, k.Client, ns, 3, "50m", false)
+	p := testbed.StartPrometheus(t, time.Second, "")
+	app := testbed.StartDemoapp(t, "web", "--work-ms", "0")
+	p.AddTarget("web", app.Addr, map[string]string{"namespace": ns, "app": "web", "pod": "web-0"})
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(50 * time.Millisecond) // 20 req/s
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if r, err := http.Get("http://" + app.Addr + "/api/work?cpu_ms=0"); err == nil {
+					r.Body.Close()
+				}
+			}
+		}
+	}()
+	_, tm, pr := cockpitOn(t, k, ns, "--prometheus-url", p.URL)
+	pr.wait(t, 30*time.Second, "Metrics · last 5m · prometheus http://127.0.0.1", "Request rate ━ total 2")
+	tm.Type("k")
+	pr.wait(t, 5*time.Second, "Kill 1 pod")
+	tm.Type("y")
+	pr.wait(t, 20*time.Second, "kill ok", "kill│")
+}

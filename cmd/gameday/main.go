@@ -32,6 +32,9 @@ type options struct {
 	journal    string
 	grace      int64
 	traceFile  string
+	cpuProfile string
+	promURL    string
+	promCA     string
 }
 
 // processStart is when the process started (the time to the first full frame is measured from it).
@@ -78,6 +81,9 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
   # A production context (matching safety.productionContexts) needs --arm to act
   gameday --context prod-eu -n shop --target deploy/web --arm
 
+  # Graphs from a given Prometheus (otherwise an in-cluster one is found through the apiserver)
+  GAMEDAY_PROMETHEUS_TOKEN_FILE=/var/run/prom-token gameday -n shop --target deploy/web --prometheus-url https://prom.example:9090
+
   # Projector-friendly colours, demo twice as fast
   gameday --demo --theme high-contrast --demo-speed 2`,
 		Args:          cobra.NoArgs,
@@ -103,9 +109,13 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
 	f.BoolVar(&o.dryRun, "dry-run", false, "server-side dry run: the API validates actions, nothing changes")
 	f.BoolVar(&o.arm, "arm", false, "allow actions on contexts matching safety.productionContexts")
 	f.StringVar(&o.journal, "journal", "", "journal file (default "+config.DefaultJournalPath()+")")
+	f.StringVar(&o.promURL, "prometheus-url", "", "Prometheus to graph from (default: find one in the cluster and use it through the apiserver proxy); token or basic auth from GAMEDAY_PROMETHEUS_TOKEN[_FILE], GAMEDAY_PROMETHEUS_USER, GAMEDAY_PROMETHEUS_PASSWORD[_FILE]")
+	f.StringVar(&o.promCA, "prometheus-ca", "", "CA file to verify Prometheus' TLS certificate")
 	f.Int64Var(&o.grace, "grace", -1, "grace period in seconds for pod kills (-1: the pod's own; 0: kill at once)")
 	f.StringVar(&o.traceFile, "trace-frames", "", "benchmarks: write, for every pod change, when it reached the screen")
 	_ = f.MarkHidden("trace-frames")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "benchmarks: write a CPU profile")
+	_ = f.MarkHidden("cpuprofile")
 	return cmd
 }
 
@@ -149,6 +159,15 @@ func loadConfig(cmd *cobra.Command, o *options) (config.Config, error) {
 	}
 	if o.target != "" {
 		cfg.Target = o.target
+	}
+	if o.promURL != "" {
+		cfg.Metrics.Prometheus.URL = o.promURL
+	}
+	if o.promCA != "" {
+		cfg.Metrics.Prometheus.CAFile = o.promCA
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageError{err}
 	}
 	return cfg, nil
 }

@@ -21,8 +21,9 @@ type Cluster struct {
 	// Gone remembers recently deleted pods so panes can keep them visible, marked, for a few seconds.
 	Gone map[string]GonePod
 
-	eventSeq int
-	Synced   bool
+	eventSeq   int
+	eventOrder []string // event keys in arrival order: trimming drops the front, no sorting
+	Synced     bool
 }
 
 // EventEntry is an event with the order it was first seen in (stable order across updates).
@@ -56,6 +57,7 @@ func (c *Cluster) reset() {
 	c.Nodes = map[string]*sources.Node{}
 	c.PDBs = map[string]*sources.PDB{}
 	c.Events = map[string]*EventEntry{}
+	c.eventOrder = nil
 	c.Gone = map[string]GonePod{}
 }
 
@@ -126,16 +128,11 @@ func (c *Cluster) Apply(d *sources.ClusterDelta, now time.Time) {
 		}
 		c.eventSeq++
 		c.Events[e.Key()] = &EventEntry{Event: e, Seq: c.eventSeq, First: e.Time}
+		c.eventOrder = append(c.eventOrder, e.Key())
 	}
-	if len(c.Events) > maxEvents {
-		c.trimEvents()
-	}
-}
-
-func (c *Cluster) trimEvents() {
-	all := c.SortedEvents()
-	for _, e := range all[:len(all)-maxEvents] {
-		delete(c.Events, e.Key())
+	for len(c.Events) > maxEvents && len(c.eventOrder) > 0 {
+		delete(c.Events, c.eventOrder[0])
+		c.eventOrder = c.eventOrder[1:]
 	}
 }
 

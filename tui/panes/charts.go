@@ -121,7 +121,7 @@ func stats(series []sources.Series) (last, lo, hi float64, ok bool) {
 
 // DrawChart renders a braille time-series chart of w x h with labelled action markers. It is the
 // expensive part of the metrics pane (ntcharts renders cell by cell), so callers cache the result.
-func DrawChart(st *themes.Styles, series []sources.Series, unit string, start, end time.Time, markers []core.Marker, w, h int) string {
+func DrawChart(st *themes.Styles, series []sources.Series, unit string, start, end time.Time, markers []core.Marker, w, h int, thresholds ...float64) string {
 	if w < 10 || h < 3 {
 		return ""
 	}
@@ -130,6 +130,9 @@ func DrawChart(st *themes.Styles, series []sources.Series, unit string, start, e
 		for _, p := range s.Points {
 			ymax = math.Max(ymax, p.V)
 		}
+	}
+	for _, th := range thresholds {
+		ymax = math.Max(ymax, th)
 	}
 	ymax = niceMax(ymax, unit)
 	if unit == "%" && ymax > 100 && ymax < 120 {
@@ -163,6 +166,7 @@ func DrawChart(st *themes.Styles, series []sources.Series, unit string, start, e
 	} else {
 		ch.DrawXYAxisAndLabel()
 	}
+	drawThresholds(&ch, st, ymax, thresholds)
 	drawMarkers(&ch, st, start, end, markers)
 	return ch.View()
 }
@@ -270,4 +274,21 @@ func Sparkline(st *themes.Styles, s sources.Series, start, end time.Time, marker
 	}
 	flush()
 	return sb.String()
+}
+
+// drawThresholds draws a dotted line at each threshold, on empty cells only (data stays visible).
+func drawThresholds(ch *tslc.Model, st *themes.Styles, ymax float64, thresholds []float64) {
+	gh := ch.Origin().Y
+	for _, th := range thresholds {
+		if th <= 0 || th > ymax || gh <= 0 {
+			continue
+		}
+		y := gh - 1 - int(math.Round(th/ymax*float64(gh-1)))
+		for x := ch.Origin().X + 1; x < ch.Origin().X+1+ch.GraphWidth(); x++ {
+			p := canvas.Point{X: x, Y: y}
+			if r := ch.Canvas.Cell(p).Rune; r == 0 || r == ' ' {
+				ch.Canvas.SetCell(p, canvas.NewCellWithStyle('┄', st.Warn))
+			}
+		}
+	}
 }

@@ -10,16 +10,20 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/tui/core"
 )
 
 // Events merges Kubernetes events with the cockpit's own journal, newest first, in a stable order.
+// New rows are inserted where they belong and updated events change in place: under churn, events
+// arrive every batch and re-sorting them all each time was the pane's main cost.
 type Events struct {
 	ctx     *core.Context
 	w, h    int
 	focus   bool
 	journal []journalRow
-	rows    []eventRow
+	rows    []*eventRow
+	byKey   map[string]*eventRow
 	scroll  core.Scroller
 	cache   string
 	valid   bool
@@ -32,6 +36,7 @@ type journalRow struct {
 }
 
 type eventRow struct {
+	key     string
 	t       time.Time
 	seq     int
 	journal bool
@@ -42,8 +47,11 @@ type eventRow struct {
 	count   int32
 }
 
+// maxRows bounds the pane like the store bounds events.
+const maxRows = 1200
+
 // NewEvents makes the pane.
-func NewEvents(ctx *core.Context) *Events { return &Events{ctx: ctx} }
+func NewEvents(ctx *core.Context) *Events { return &Events{ctx: ctx, byKey: map[string]*eventRow{}} }
 
 // ID implements core.Pane.
 func (e *Events) ID() core.PaneID { return core.PaneEvents }
@@ -75,13 +83,21 @@ func (e *Events) SetSize(w, h int) { e.w, e.h, e.valid = w, h, false }
 func (e *Events) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case core.ClusterChangedMsg:
-		if msg.Delta == nil || msg.Delta.Reset || len(msg.Delta.Events) > 0 {
+		switch {
+		case msg.Delta == nil || msg.Delta.Reset:
 			e.rebuild()
+		case len(msg.Delta.Events) > 0:
+			e.applyEvents(msg.Delta.Events)
 		}
+	case core.TargetChangedMsg:
+		e.rebuild()
 	case actions.Result:
 		e.seq++
-		e.journal = append(e.journal, journalRow{Entry: msg.Entry, seq: e.seq})
-		e.rebuild()
+		j := journalRow{Entry: msg.Entry, seq: e.seq}
+		e.journal = append(e.journal, j)
+		e.insert(journalToRow(j))
+		e.scroll.SetN(len(e.rows))
+		e.valid = false
 	case core.TickMsg, core.ThemeChangedMsg:
 		e.valid = false
 	case core.FocusMsg:
@@ -96,39 +112,93 @@ func (e *Events) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// rebuild merges and sorts: events by first-seen time, journal entries by their time; ties keep
-// arrival order, so rows never swap places between frames.
-func (e *Events) rebuild() {
-	evs := e.ctx.Cluster.SortedEvents()
-	rows := make([]eventRow, 0, len(evs)+len(e.journal))
+func eventToRow(ev *core.EventEntry) *eventRow {
+	return &eventRow{key: "e/" + ev.Key(), t: ev.First, seq: ev.Seq, typ: ev.Type, reason: ev.Reason, object: ev.Object, note: ev.Note, count: ev.Count}
+}
+
+func journalToRow(j journalRow) *eventRow {
+	note := j.Detail
+	if j.Error != "" {
+		note += ": " + j.Error
+	}
+	if j.Recovery != "" {
+		note += " · recovered in " + j.Recovery
+	}
+	return &eventRow{key: fmt.Sprintf("j/%d", j.seq), t: j.Time, seq: j.seq, journal: true, typ: j.Result, reason: j.Action,
+		object: strings.Join(j.Targets, ","), note: note}
+}
+
+// before orders rows: newest first; at the same time journal entries first, then later arrivals first.
+func before(a, b *eventRow) bool {
+	if !a.t.Equal(b.t) {
+		return a.t.After(b.t)
+	}
+	if a.journal != b.journal {
+		return a.journal
+	}
+	return a.seq > b.seq
+}
+
+func (e *Events) insert(r *eventRow) {
+	i := sort.Search(len(e.rows), func(i int) bool { return before(r, e.rows[i]) })
+	e.rows = append(e.rows, nil)
+	copy(e.rows[i+1:], e.rows[i:])
+	e.rows[i] = r
+	e.byKey[r.key] = r
+}
+
+func (e *Events) applyEvents(evs []sources.Event) {
+	c := e.ctx.Cluster
 	for _, ev := range evs {
 		if e.ctx.Namespace != "" && ev.Namespace != e.ctx.Namespace {
 			continue
 		}
-		rows = append(rows, eventRow{t: ev.First, seq: ev.Seq, typ: ev.Type, reason: ev.Reason, object: ev.Object, note: ev.Note, count: ev.Count})
+		entry, ok := c.Events[ev.Key()]
+		if !ok {
+			continue // already trimmed
+		}
+		if r, ok := e.byKey["e/"+ev.Key()]; ok {
+			r.typ, r.reason, r.note, r.count = ev.Type, ev.Reason, ev.Note, ev.Count
+			continue
+		}
+		e.insert(eventToRow(entry))
+	}
+	// Drop the oldest Kubernetes events beyond the bound (journal rows stay).
+	for len(e.rows) > maxRows {
+		i := len(e.rows) - 1
+		for i >= 0 && e.rows[i].journal {
+			i--
+		}
+		if i < 0 {
+			break
+		}
+		delete(e.byKey, e.rows[i].key)
+		e.rows = append(e.rows[:i], e.rows[i+1:]...)
+	}
+	e.scroll.SetN(len(e.rows))
+	e.valid = false
+}
+
+// rebuild derives every row: on a reset or a namespace change.
+func (e *Events) rebuild() {
+	evs := e.ctx.Cluster.SortedEvents()
+	e.rows = make([]*eventRow, 0, len(evs)+len(e.journal))
+	e.byKey = map[string]*eventRow{}
+	for _, ev := range evs {
+		if e.ctx.Namespace != "" && ev.Namespace != e.ctx.Namespace {
+			continue
+		}
+		r := eventToRow(ev)
+		e.rows = append(e.rows, r)
+		e.byKey[r.key] = r
 	}
 	for _, j := range e.journal {
-		note := j.Detail
-		if j.Error != "" {
-			note += ": " + j.Error
-		}
-		if j.Recovery != "" {
-			note += " · recovered in " + j.Recovery
-		}
-		rows = append(rows, eventRow{t: j.Time, seq: j.seq, journal: true, typ: j.Result, reason: j.Action,
-			object: strings.Join(j.Targets, ","), note: note})
+		r := journalToRow(j)
+		e.rows = append(e.rows, r)
+		e.byKey[r.key] = r
 	}
-	sort.SliceStable(rows, func(a, b int) bool {
-		if !rows[a].t.Equal(rows[b].t) {
-			return rows[a].t.After(rows[b].t)
-		}
-		if rows[a].journal != rows[b].journal {
-			return rows[a].journal
-		}
-		return rows[a].seq > rows[b].seq
-	})
-	e.rows = rows
-	e.scroll.SetN(len(rows))
+	sort.Slice(e.rows, func(a, b int) bool { return before(e.rows[a], e.rows[b]) })
+	e.scroll.SetN(len(e.rows))
 	e.valid = false
 }
 

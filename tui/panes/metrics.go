@@ -123,11 +123,21 @@ func (m *Metrics) Update(msg tea.Msg) tea.Cmd {
 		if d == nil {
 			return nil
 		}
+		if msg.Source != "" {
+			m.source = msg.Source
+		}
+		if msg.Err != nil && sources.IsUnreachable(msg.Err) && len(d.series) > 0 {
+			// Keep the last good graph during an outage; the header says the backend is down.
+			d.err = msg.Err
+			m.valid = false
+			return nil
+		}
 		h := seriesHash(msg.Series, msg.Err)
 		// Keep the window's time range moving even when values did not change.
 		d.start, d.end = msg.Start, msg.End
-		if h != d.hash || msg.Err != nil {
-			d.series, d.err, d.hash = msg.Series, msg.Err, h
+		d.err = msg.Err
+		if h != d.hash {
+			d.series, d.hash = msg.Series, h
 		}
 		m.redrawPanel(msg.Panel)
 	case core.MarkersChangedMsg, core.ThemeChangedMsg:
@@ -237,7 +247,7 @@ func (m *Metrics) redrawPanel(id string) {
 		d.chart = ""
 		return
 	}
-	d.chart = DrawChart(m.ctx.Styles, d.series, p.Unit, d.start, d.end, m.ctx.Markers.List, w, h)
+	d.chart = DrawChart(m.ctx.Styles, d.series, p.Unit, d.start, d.end, m.ctx.Markers.List, w, h, p.Thresholds...)
 	d.Draws++
 }
 
@@ -289,7 +299,14 @@ func (m *Metrics) renderCell(i int, p sources.Panel, cw int) string {
 		if len(s.Points) == 0 {
 			continue
 		}
-		legend = append(legend, st.SeriesStyle(j).Render("━ "+s.Name+" "+FormatValue(s.Points[len(s.Points)-1].V, p.Unit)))
+		last := s.Points[len(s.Points)-1].V
+		ls := st.SeriesStyle(j)
+		for _, th := range p.Thresholds {
+			if j == 0 && last > th {
+				ls = st.Warn // over a threshold: the latest value says so
+			}
+		}
+		legend = append(legend, ls.Render("━ "+s.Name+" "+FormatValue(last, p.Unit)))
 	}
 	line := title + " " + strings.Join(legend, " ")
 	if _, lo, hi, ok := stats(d.series); ok {
@@ -297,6 +314,10 @@ func (m *Metrics) renderCell(i int, p sources.Panel, cw int) string {
 	}
 	body := d.chart
 	switch {
+	case d.err != nil && sources.IsUnreachable(d.err) && d.chart != "":
+		line += st.Err.Render("  (unreachable: showing the last data)")
+	case d.err != nil && sources.IsUnreachable(d.err):
+		body = st.Warn.Render(core.Truncate(firstLine(d.err.Error()), cw-2))
 	case d.err != nil:
 		body = st.Err.Render(core.Truncate("query error: "+firstLine(d.err.Error()), cw-2))
 	case d.end.IsZero():

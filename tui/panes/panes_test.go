@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,12 +103,26 @@ func TestLogRingIsBounded(t *testing.T) {
 	}
 }
 
+// clean drops zero counts from a printed map (a zone that emptied keeps a 0 entry).
+func clean(s string) string {
+	var out []string
+	for _, f := range strings.Fields(strings.Trim(s, "map[]")) {
+		if !strings.HasSuffix(f, ":0") {
+			out = append(out, f)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
 func TestWorkloadIncrementalEqualsRebuild(t *testing.T) {
 	ctx := testCtx()
 	w := NewWorkload(ctx)
+	ev := NewEvents(ctx)
+	ev.SetSize(100, 20)
 	w.SetSize(100, 30)
 	sel := map[string]string{"app": "web"}
-	reset := &sources.ClusterDelta{Reset: true, Deployments: []sources.Deployment{{Namespace: "ns", Name: "web", Selector: sel}}}
+	reset := &sources.ClusterDelta{Reset: true, Deployments: []sources.Deployment{{Namespace: "ns", Name: "web", Selector: sel}},
+		Nodes: []sources.Node{{Name: "n1", Zone: "a", Ready: true}, {Name: "n2", Zone: "b", Ready: true}}}
 	ctx.Cluster.Apply(reset, now)
 	w.Update(core.ClusterChangedMsg{Delta: reset})
 	rng := rand.New(rand.NewSource(3))
@@ -119,19 +134,47 @@ func TestWorkloadIncrementalEqualsRebuild(t *testing.T) {
 			if rng.Intn(10) == 0 {
 				labels = map[string]string{"app": "other"}
 			}
+			phase, node := "Running", []string{"n1", "n2", ""}[rng.Intn(3)]
+			if node == "" {
+				phase = "Pending"
+			}
+			var deleting time.Time
+			if rng.Intn(8) == 0 {
+				deleting = now
+			}
 			if rng.Intn(4) == 0 {
 				d.PodsGone = append(d.PodsGone, "ns/"+name)
 			} else {
-				d.Pods = append(d.Pods, sources.Pod{Namespace: "ns", Name: name, Labels: labels})
+				d.Pods = append(d.Pods, sources.Pod{Namespace: "ns", Name: name, Labels: labels, Node: node, Phase: phase, Deleting: deleting})
+			}
+			if rng.Intn(20) == 0 {
+				d.Events = append(d.Events, sources.Event{Namespace: "ns", Name: fmt.Sprintf("ev%d-%d", round, j), Time: now.Add(time.Duration(rng.Intn(100)) * time.Second), Reason: "Started", Object: "Pod/" + name})
 			}
 		}
 		ctx.Cluster.Apply(d, now)
 		w.Update(core.ClusterChangedMsg{Delta: d})
+		ev.Update(core.ClusterChangedMsg{Delta: d})
+	}
+	var incEvents []string
+	for _, r := range ev.rows {
+		incEvents = append(incEvents, r.key)
+	}
+	ev.rebuild()
+	var rebuilt []string
+	for _, r := range ev.rows {
+		rebuilt = append(rebuilt, r.key)
+	}
+	if fmt.Sprint(incEvents) != fmt.Sprint(rebuilt) {
+		t.Fatalf("incremental events differ from a rebuild:\n%v\n%v", incEvents, rebuilt)
 	}
 	inc := append([]string(nil), w.keys...)
+	incZones, incPending := fmt.Sprint(w.perZone), w.pending
 	w.rebuild()
 	if fmt.Sprint(inc) != fmt.Sprint(w.keys) {
 		t.Fatalf("incremental list differs from a rebuild:\n%v\n%v", inc, w.keys)
+	}
+	if clean(incZones) != clean(fmt.Sprint(w.perZone)) || incPending != w.pending {
+		t.Fatalf("incremental zone counts %s pending %d, a recount gives %v pending %d", incZones, incPending, w.perZone, w.pending)
 	}
 	if !sort.StringsAreSorted(inc) {
 		t.Fatal("not sorted")

@@ -27,10 +27,20 @@ type Workload struct {
 	cache  string
 	valid  bool
 
-	zones      []core.ZoneCount
+	// Per-zone pod counts and pending pods, kept up to date per changed pod (walking 5,000 pods on
+	// every batch was the pane's main cost under churn).
+	contrib    map[string]podContrib
+	perZone    map[string]int
 	pending    int
 	pendingWhy string
-	zonesDirty bool
+	whyDirty   bool
+}
+
+// podContrib is what one pod adds to the zone line.
+type podContrib struct {
+	zone    string
+	counted bool
+	pending bool
 }
 
 // NewWorkload makes the pane.
@@ -71,10 +81,8 @@ func (p *Workload) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case core.ClusterChangedMsg:
 		p.apply(msg.Delta)
-		p.zonesDirty = true
 	case core.TargetChangedMsg:
 		p.rebuild()
-		p.zonesDirty = true
 	case core.TickMsg:
 		p.dropExpired()
 		p.valid = false
@@ -132,7 +140,50 @@ func (p *Workload) rebuild() {
 	}
 	sort.Strings(p.keys)
 	p.scroll.SetN(len(p.keys))
+	p.recount()
 	p.valid = false
+}
+
+// recount derives the zone counts from every shown pod (reset, target or node changes).
+func (p *Workload) recount() {
+	p.contrib, p.perZone, p.pending, p.whyDirty = map[string]podContrib{}, map[string]int{}, 0, true
+	for _, k := range p.keys {
+		p.account(k)
+	}
+}
+
+// account adds the pod's contribution (if it is live and shown); unaccount removes it.
+func (p *Workload) account(k string) {
+	pod, ok := p.ctx.Cluster.Pods[k]
+	if !ok {
+		return
+	}
+	c := podContrib{pending: pod.Phase == "Pending" && !pod.Terminating()}
+	if pod.Node != "" && !pod.Terminating() {
+		c.zone, c.counted = p.ctx.Cluster.Zone(pod.Node), true
+		if c.zone == "" {
+			c.zone = "-"
+		}
+		p.perZone[c.zone]++
+	}
+	if c.pending {
+		p.pending++
+	}
+	p.contrib[k] = c
+}
+
+func (p *Workload) unaccount(k string) {
+	c, ok := p.contrib[k]
+	if !ok {
+		return
+	}
+	if c.counted {
+		p.perZone[c.zone]--
+	}
+	if c.pending {
+		p.pending--
+	}
+	delete(p.contrib, k)
 }
 
 // apply folds a delta into the sorted list without re-sorting: insert or remove by binary search.
@@ -159,6 +210,23 @@ func (p *Workload) apply(d *sources.ClusterDelta) {
 	}
 	// Deleted pods stay listed (marked gone) until dropExpired removes them.
 	p.scroll.SetN(len(p.keys))
+	if len(d.Nodes)+len(d.NodesGone) > 0 {
+		p.recount() // a node's zone may have changed
+		return
+	}
+	for i := range d.Pods {
+		k := d.Pods[i].Key()
+		p.unaccount(k)
+		if p.matches(&d.Pods[i], t) {
+			p.account(k)
+		}
+	}
+	for _, k := range d.PodsGone {
+		p.unaccount(k)
+	}
+	if len(d.Events) > 0 || len(d.Pods) > 0 {
+		p.whyDirty = true
+	}
 }
 
 func (p *Workload) dropExpired() {
@@ -351,49 +419,36 @@ func hpaArithmetic(h *sources.HPA) string {
 
 var shortCondition = map[string]string{"AbleToScale": "able", "ScalingActive": "active", "ScalingLimited": "limited"}
 
-// zoneLine: per-zone ready nodes and target pods, and pending pods. The counts walk every pod, so
-// they are recomputed only when cluster data changed, not on every frame.
+// zoneLine: per-zone ready nodes and target pods, and pending pods.
 func (p *Workload) zoneLine() string {
 	st := p.ctx.Styles
 	c := p.ctx.Cluster
 	if len(c.Nodes) == 0 {
 		return ""
 	}
-	if p.zonesDirty {
-		p.zonesDirty = false
-		p.pending = 0
-		pendingNames := map[string]bool{}
-		p.zones = c.Zones(func(yield func(*sources.Pod) bool) {
-			for _, k := range p.keys {
-				if pod, ok := c.Pods[k]; ok {
-					if pod.Phase == "Pending" && !pod.Terminating() {
-						p.pending++
-						pendingNames["Pod/"+pod.Name] = true
-					}
-					if !yield(pod) {
-						return
-					}
-				}
-			}
-		})
-		p.pendingWhy = ""
-		if p.pending > 0 {
-			// Why: the newest scheduling failure of a pending pod of the target.
-			var at time.Time
-			for _, e := range c.Events {
-				if e.Reason == "FailedScheduling" && pendingNames[e.Object] && e.Time.After(at) {
-					at, p.pendingWhy = e.Time, e.Note
-				}
+	zones := c.Zones(func(func(*sources.Pod) bool) {}) // nodes per zone; pods come from the counts
+	for z, n := range p.perZone {
+		if n == 0 {
+			continue
+		}
+		found := false
+		for i := range zones {
+			if zones[i].Zone == z {
+				zones[i].Pods, found = n, true
 			}
 		}
+		if !found {
+			zones = append(zones, core.ZoneCount{Zone: z, Pods: n})
+		}
 	}
-	names := make([]string, len(p.zones))
-	for i, z := range p.zones {
+	sort.Slice(zones, func(i, j int) bool { return zones[i].Zone < zones[j].Zone })
+	names := make([]string, len(zones))
+	for i, z := range zones {
 		names[i] = z.Zone
 	}
 	prefix := commonPrefix(names)
 	var parts []string
-	for _, z := range p.zones {
+	for _, z := range zones {
 		parts = append(parts, st.Text.Render(strings.TrimPrefix(z.Zone, prefix))+st.Muted.Render(fmt.Sprintf(" %d/%dn ", z.Ready, z.Nodes))+st.Text.Render(fmt.Sprintf("%dp", z.Pods)))
 	}
 	line := st.Muted.Render("zones "+prefix+"* ") + strings.Join(parts, st.Muted.Render(" · "))
@@ -403,8 +458,31 @@ func (p *Workload) zoneLine() string {
 	return line
 }
 
+// why finds the scheduler's last word on a pending pod of the target (only while some are pending).
+func (p *Workload) why() {
+	if !p.whyDirty {
+		return
+	}
+	p.whyDirty = false
+	p.pendingWhy = ""
+	if p.pending == 0 {
+		return
+	}
+	var at time.Time
+	for _, e := range p.ctx.Cluster.Events {
+		if e.Reason != "FailedScheduling" || !strings.HasPrefix(e.Object, "Pod/") || !e.Time.After(at) {
+			continue
+		}
+		k := e.Namespace + "/" + strings.TrimPrefix(e.Object, "Pod/")
+		if c, ok := p.contrib[k]; ok && c.pending {
+			at, p.pendingWhy = e.Time, e.Note
+		}
+	}
+}
+
 // pendingLine says why pods of the target are pending (the scheduler's last word), if they are.
 func (p *Workload) pendingLine() string {
+	p.why()
 	if p.pending == 0 || p.pendingWhy == "" {
 		return ""
 	}

@@ -1,0 +1,373 @@
+package prom
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/testbed"
+	"github.com/gamedaylab/gameday/themes"
+	"github.com/gamedaylab/gameday/tui/core"
+	"github.com/gamedaylab/gameday/tui/keys"
+	"github.com/gamedaylab/gameday/tui/panes"
+)
+
+func TestMain(m *testing.M) { os.Exit(testbed.Main(m)) }
+
+const scrape = time.Second
+
+// traffic sends rate requests/s to url until stop is closed (a steady open-loop sender for tests).
+func traffic(t *testing.T, url string, rate int, stop chan struct{}) *sync.WaitGroup {
+	t.Helper()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(time.Second / time.Duration(rate))
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				go func() {
+					if r, err := http.Get(url); err == nil {
+						r.Body.Close()
+					}
+				}()
+			}
+		}
+	}()
+	return &wg
+}
+
+func waitUp(t *testing.T, b *Backend, job string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		v, _, _, err := b.api.Query(context.Background(), fmt.Sprintf(`up{job=%q}`, job), time.Now())
+		if err == nil && strings.Contains(v.String(), "=> 1") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("target never up: %v %v", v, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestRequestRateFollowsTraffic: traffic sent to a real demoapp appears as the request-rate series
+// of a real Prometheus within two scrape intervals, and its value is right within 10 %.
+func TestRequestRateFollowsTraffic(t *testing.T) {
+	p := testbed.StartPrometheus(t, scrape, "")
+	app := testbed.StartDemoapp(t, "web", "--work-ms", "0")
+	p.AddTarget("web", app.Addr, map[string]string{"namespace": "gameday", "app": "web", "pod": "web-0"})
+	b, err := New(Config{URL: p.URL, ScrapeInterval: scrape})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.SetVars(Vars{Namespace: "gameday", Workload: "web"})
+	waitUp(t, b, "demoapp")
+	rate := sources.DefaultPanels()[0]
+	rate.Queries = rate.Queries[:1] // total
+
+	latest := func() float64 {
+		end := time.Now()
+		ss, err := b.QueryRange(context.Background(), rate, end.Add(-time.Minute), end, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ss) == 0 || len(ss[0].Points) == 0 {
+			return 0
+		}
+		return ss[0].Points[len(ss[0].Points)-1].V
+	}
+	stop := make(chan struct{})
+	start := time.Now()
+	wg := traffic(t, "http://"+app.Addr+"/api/work?cpu_ms=0", 40, stop)
+	defer func() { close(stop); wg.Wait() }()
+	var appeared time.Duration
+	for appeared == 0 {
+		if latest() > 0 {
+			appeared = time.Since(start)
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("no request rate 10 s after the traffic started")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Two scrape intervals, plus the query itself.
+	if appeared > 2*scrape+500*time.Millisecond {
+		t.Fatalf("the rate appeared %s after the traffic, want within two scrape intervals (%s)", appeared, 2*scrape)
+	}
+	time.Sleep(7 * time.Second) // fill the rate window with steady traffic
+	got := latest()
+	if got < 36 || got > 44 {
+		t.Fatalf("request rate %.1f/s, want 40 ± 10%%", got)
+	}
+	t.Logf("rate appeared after %s; steady value %.1f req/s for 40 sent", appeared.Round(time.Millisecond), got)
+}
+
+func collect() (func(context.Context, any) bool, func() []any) {
+	var mu sync.Mutex
+	var msgs []any
+	return func(_ context.Context, m any) bool {
+			mu.Lock()
+			msgs = append(msgs, m)
+			mu.Unlock()
+			return true
+		}, func() []any {
+			mu.Lock()
+			defer mu.Unlock()
+			return append([]any(nil), msgs...)
+		}
+}
+
+// TestBadQueryOutageAndRecovery: a bad PromQL shows Prometheus's error in that panel only; Prometheus
+// killed mid-test is reported as unreachable with a retry delay, and the panels recover by themselves.
+func TestBadQueryOutageAndRecovery(t *testing.T) {
+	p := testbed.StartPrometheus(t, scrape, "")
+	app := testbed.StartDemoapp(t, "web")
+	p.AddTarget("web", app.Addr, map[string]string{"namespace": "gameday", "app": "web", "pod": "web-0"})
+	b, err := New(Config{URL: p.URL, ScrapeInterval: scrape})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.SetVars(Vars{Namespace: "gameday", Workload: "web"})
+	waitUp(t, b, "demoapp")
+	panels := []sources.Panel{sources.DefaultPanels()[0], {ID: "bad", Title: "Bad", Unit: "count",
+		Queries: []sources.PanelQuery{{Legend: "x", Expr: `sum(rate(demoapp_http_requests_total[1m]`}}}}
+	send, got := collect()
+	poller := sources.NewMetricsPoller(b, panels, sources.WallClock{}, 300*time.Millisecond, 5*time.Minute, send)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go poller.Run(ctx)
+
+	waitMsg := func(what string, ok func(any) bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			for _, m := range got() {
+				if ok(m) {
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s among %d messages", what, len(got()))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitMsg("error in the bad panel", func(m any) bool {
+		mm, ok := m.(sources.MetricsMsg)
+		return ok && mm.Panel == "bad" && mm.Err != nil && strings.Contains(mm.Err.Error(), "parse error")
+	})
+	waitMsg("the good panel without error", func(m any) bool {
+		mm, ok := m.(sources.MetricsMsg)
+		return ok && mm.Panel == sources.PanelRate && mm.Err == nil && len(mm.Series) > 0
+	})
+
+	p.Kill()
+	waitMsg("unreachable state", func(m any) bool {
+		c, ok := m.(sources.ConnState)
+		return ok && !c.OK && strings.Contains(c.Detail, "unreachable, retrying in")
+	})
+	n := len(got())
+	p.Restart()
+	deadline := time.Now().Add(40 * time.Second)
+	for {
+		recovered, reconnected := false, false
+		for _, m := range got()[n:] {
+			if c, ok := m.(sources.ConnState); ok && c.OK {
+				reconnected = true
+			}
+			if mm, ok := m.(sources.MetricsMsg); ok && mm.Panel == sources.PanelRate && mm.Err == nil {
+				recovered = true
+			}
+		}
+		if recovered && reconnected {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the panels did not recover after Prometheus came back")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// fixtureStart is the fixed time of the golden fixture's first sample.
+var fixtureStart = time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
+
+// writeFixture writes 10 minutes of deterministic samples in OpenMetrics: a request counter whose
+// rate steps up at minute 4 (a burst) and errors during minutes 6-7 (a kill), and a latency histogram.
+func writeFixture(t *testing.T, path string) {
+	t.Helper()
+	var b strings.Builder
+	lbl := `namespace="gameday",app="web",route="/api/work",method="GET"`
+	b.WriteString("# TYPE demoapp_http_requests counter\n")
+	for _, code := range []string{"200", "500"} {
+		total := 0.0
+		for s := 0; s <= 600; s += 5 {
+			rate := 50.0
+			if s >= 240 {
+				rate = 150
+			}
+			if code == "500" {
+				rate = 0
+				if s >= 360 && s < 420 {
+					rate = 12
+				}
+			}
+			total += rate * 5
+			fmt.Fprintf(&b, "demoapp_http_requests_total{%s,code=%q} %g %d\n", lbl, code, total, fixtureStart.Unix()+int64(s))
+		}
+	}
+	b.WriteString("# TYPE demoapp_http_request_duration_seconds histogram\n")
+	buckets := []string{"0.01", "0.025", "0.05", "0.1", "0.25", "+Inf"}
+	// Histograms are written series by series, each in time order.
+	acc := map[string]float64{}
+	for _, le := range buckets {
+		acc[le] = 0
+		for s := 0; s <= 600; s += 5 {
+			i := indexOf(buckets, le)
+			share := []float64{0.3, 0.6, 0.85, 0.95, 0.99, 1}[i]
+			if s >= 240 {
+				share = []float64{0.1, 0.3, 0.6, 0.8, 0.95, 1}[i]
+			}
+			acc[le] += share * 250
+			fmt.Fprintf(&b, "demoapp_http_request_duration_seconds_bucket{namespace=\"gameday\",app=\"web\",route=\"/api/work\",method=\"GET\",le=%q} %g %d\n", le, acc[le], fixtureStart.Unix()+int64(s))
+		}
+	}
+	b.WriteString("# EOF\n")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func indexOf(a []string, v string) int {
+	for i, x := range a {
+		if x == v {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestMetricsPaneGoldenFromFixture renders the Metrics pane from a promtool-made TSDB served by a
+// real Prometheus, at fixed times: deterministic, and checked against testdata/ (-update to refresh).
+func TestMetricsPaneGoldenFromFixture(t *testing.T) {
+	dir := t.TempDir()
+	om := filepath.Join(dir, "fixture.om")
+	writeFixture(t, om)
+	tsdb := filepath.Join(dir, "tsdb")
+	if out, err := exec.Command("promtool", "tsdb", "create-blocks-from", "openmetrics", om, tsdb).CombinedOutput(); err != nil {
+		t.Fatalf("promtool: %v\n%s", err, out)
+	}
+	p := testbed.StartPrometheus(t, 15*time.Second, tsdb)
+	b, err := New(Config{URL: p.URL, ScrapeInterval: 15 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.SetVars(Vars{Namespace: "gameday", Workload: "web"})
+	panels := sources.DefaultPanels()[:3] // rate, errors, latency: the fixture has their series
+
+	cfg := config.Default()
+	st, _ := themes.Resolve("dark", false)
+	end := fixtureStart.Add(10 * time.Minute)
+	ctx := &core.Context{Styles: st, Keys: keys.Default(), Config: &cfg, Clock: fixedClock(end), Cluster: core.NewCluster(), Markers: &core.Markers{}}
+	ctx.Markers.Add(fixtureStart.Add(4*time.Minute), "burst")
+	ctx.Markers.Add(fixtureStart.Add(6*time.Minute), "kill")
+	pane := panes.NewMetrics(ctx, panels, 10*time.Minute, b.Name(), nil)
+	pane.SetSize(120, 30)
+	start := fixtureStart
+	step := sources.Step(10*time.Minute, 58)
+	for _, pn := range panels {
+		series, err := b.QueryRange(context.Background(), pn, start, end, step)
+		if err != nil {
+			t.Fatalf("%s: %v", pn.ID, err)
+		}
+		if len(series) == 0 || len(series[0].Points) < 10 {
+			t.Fatalf("%s: too few points from the fixture: %+v", pn.ID, series)
+		}
+		pane.Update(sources.MetricsMsg{Panel: pn.ID, Series: series, Start: start, End: end})
+	}
+	golden.RequireEqual(t, []byte(ansi.Strip(pane.View())))
+}
+
+type fixedClock time.Time
+
+func (c fixedClock) Now() time.Time { return time.Time(c) }
+
+// TestDiscoveryThroughServiceProxy: a Prometheus Service in the cluster is found by name and queried
+// through the apiserver's service proxy with the kubeconfig's credentials (no port-forward). The
+// apiserver proxies only to endpoints that are pods and not in 127.0.0.0/8, so Prometheus listens on a
+// loopback-device alias and a pod bound to a node nobody manages carries that address.
+func TestDiscoveryThroughServiceProxy(t *testing.T) {
+	k := testbed.SharedKube(t)
+	testbed.EnsureLoopbackAlias(t)
+	p := testbed.StartPrometheusOn(t, testbed.LoopbackAlias, scrape, "")
+	ns := k.Namespace(t, "monitoring")
+	ctx := context.Background()
+	u, _ := url.Parse(p.URL)
+	port, _ := strconv.Atoi(u.Port())
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "static-" + ns}}
+	if _, err := k.Client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k.Client.CoreV1().Nodes().Delete(context.Background(), node.Name, metav1.DeleteOptions{}) })
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "prometheus-0", Labels: map[string]string{"app": "prometheus"}},
+		Spec: corev1.PodSpec{NodeName: node.Name, Containers: []corev1.Container{{Name: "prometheus", Image: "prometheus"}},
+			Tolerations: []corev1.Toleration{{Operator: corev1.TolerationOpExists}}}}
+	created, err := k.Client.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created.Status = corev1.PodStatus{Phase: corev1.PodRunning, PodIP: testbed.LoopbackAlias, PodIPs: []corev1.PodIP{{IP: testbed.LoopbackAlias}},
+		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}
+	if _, err := k.Client.CoreV1().Pods(ns).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "prometheus-server"},
+		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: int32(port)}}}}
+	if _, err := k.Client.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eps := &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Name: "prometheus-server"}, Subsets: []corev1.EndpointSubset{{
+		Addresses: []corev1.EndpointAddress{{IP: testbed.LoopbackAlias, TargetRef: &corev1.ObjectReference{Kind: "Pod", Name: "prometheus-0", Namespace: ns}}},
+		Ports:     []corev1.EndpointPort{{Name: "http", Port: int32(port)}}}}}
+	if _, err := k.Client.CoreV1().Endpoints(ns).Create(ctx, eps, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b, found, err := Discover(ctx, k.Client, k.Config, scrape)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found.Namespace != ns || found.Service != "prometheus-server" || !strings.Contains(b.Name(), "via apiserver proxy") {
+		t.Fatalf("found %+v (%s)", found, b.Name())
+	}
+	end := time.Now()
+	series, err := b.QueryRange(ctx, sources.Panel{ID: "one", Queries: []sources.PanelQuery{{Legend: "one", Expr: "vector(1)"}}},
+		end.Add(-time.Minute), end, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(series) != 1 || len(series[0].Points) < 5 || series[0].Points[0].V != 1 {
+		t.Fatalf("series %+v", series)
+	}
+}

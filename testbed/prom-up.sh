@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Starts a real Prometheus (Debian's package, installed if missing) on 127.0.0.1.
+#
+#   testbed/prom-up.sh RUN_DIR [SCRAPE_INTERVAL] [TSDB_DIR]
+#
+# It scrapes the targets listed in RUN_DIR/targets/*.json (file_sd: tests add demoapp processes there
+# with their labels, and Prometheus picks them up within a second). With TSDB_DIR it serves an existing
+# TSDB (fixtures made with promtool) and scrapes nothing. Writes RUN_DIR/env (PROM_URL) and the pid to
+# RUN_DIR/prometheus.pid; stop with testbed/prom-down.sh RUN_DIR.
+set -euo pipefail
+RUN=${1:?usage: prom-up.sh RUN_DIR [SCRAPE_INTERVAL] [TSDB_DIR]}
+SCRAPE=${2:-1s}
+TSDB=${3:-}
+# PROM_LISTEN_IP: a loopback-device address other than 127.0.0.1 (see testbed.LoopbackAlias).
+IP=${PROM_LISTEN_IP:-127.0.0.1}
+log() { printf '[prometheus %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+if ! command -v prometheus >/dev/null 2>&1; then
+  log "installing Debian's prometheus"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >/dev/null 2>&1 || true
+  $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+mkdir -p "$RUN/targets"
+PORT=$(python3 -c "import socket; s=socket.socket(); s.bind(('$IP',0)); print(s.getsockname()[1]); s.close()")
+if [ -z "$TSDB" ]; then
+  TSDB=$RUN/tsdb
+  cat >"$RUN/prometheus.yml" <<EOF
+global:
+  scrape_interval: $SCRAPE
+  evaluation_interval: $SCRAPE
+scrape_configs:
+- job_name: demoapp
+  scrape_interval: $SCRAPE
+  file_sd_configs:
+  - files: ['$RUN/targets/*.json']
+    refresh_interval: 1s
+EOF
+else
+  printf 'global:\n  scrape_interval: %s\n' "$SCRAPE" >"$RUN/prometheus.yml"
+fi
+nohup prometheus --config.file="$RUN/prometheus.yml" --storage.tsdb.path="$TSDB" \
+  --storage.tsdb.retention.time=100y --web.listen-address="$IP:$PORT" \
+  --web.enable-lifecycle >"$RUN/prometheus.log" 2>&1 &
+echo $! >"$RUN/prometheus.pid"
+deadline=$((SECONDS + 30))
+until curl -sf "http://$IP:$PORT/-/ready" >/dev/null 2>&1; do
+  if ! kill -0 "$(cat "$RUN/prometheus.pid")" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+    log "FAILED to start; last lines of $RUN/prometheus.log:"
+    tail -n 30 "$RUN/prometheus.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+echo "PROM_URL=http://$IP:$PORT" >"$RUN/env"
+echo "PROM_CMD=prometheus --config.file=$RUN/prometheus.yml --storage.tsdb.path=$TSDB --storage.tsdb.retention.time=100y --web.listen-address=$IP:$PORT --web.enable-lifecycle" >>"$RUN/env"
+log "ready on http://$IP:$PORT (scrape every $SCRAPE)"

@@ -1,0 +1,211 @@
+package testbed
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Prometheus is a real Prometheus started by prom-up.sh for one test.
+type Prometheus struct {
+	URL string
+	Run string
+	cmd string
+	t   testing.TB
+}
+
+// StartPrometheus starts Prometheus scraping targets added with AddTarget every scrape interval.
+// With tsdb set, it serves that TSDB (a promtool fixture) instead. Stopped when the test ends.
+func StartPrometheus(t testing.TB, scrape time.Duration, tsdb string) *Prometheus {
+	t.Helper()
+	return StartPrometheusOn(t, "127.0.0.1", scrape, tsdb)
+}
+
+// StartPrometheusOn is StartPrometheus listening on ip (a loopback alias, see LoopbackAlias).
+func StartPrometheusOn(t testing.TB, ip string, scrape time.Duration, tsdb string) *Prometheus {
+	t.Helper()
+	run := t.TempDir()
+	args := []string{run, scrape.String()}
+	if tsdb != "" {
+		args = append(args, tsdb)
+	}
+	cmd := exec.Command(filepath.Join(Dir(), "prom-up.sh"), args...)
+	cmd.Env = append(os.Environ(), "PROM_LISTEN_IP="+ip)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("testbed/prom-up.sh failed: %v\n%s", err, out)
+	}
+	env, err := readEnv(filepath.Join(run, "env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Prometheus{URL: env["PROM_URL"], Run: run, cmd: env["PROM_CMD"], t: t}
+	t.Cleanup(func() { _ = exec.Command(filepath.Join(Dir(), "prom-down.sh"), run).Run() })
+	return p
+}
+
+// AddTarget adds a scrape target with labels (file service discovery: picked up within a second).
+func (p *Prometheus) AddTarget(name, addr string, labels map[string]string) {
+	p.t.Helper()
+	b, _ := json.Marshal([]map[string]any{{"targets": []string{addr}, "labels": labels}})
+	tmp := filepath.Join(p.Run, "targets", "."+name+".tmp")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(p.Run, "targets", name+".json")); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// Kill stops Prometheus abruptly (an outage).
+func (p *Prometheus) Kill() {
+	p.t.Helper()
+	b, err := os.ReadFile(filepath.Join(p.Run, "prometheus.pid"))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	for syscall.Kill(pid, 0) == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Restart starts it again on the same address and storage.
+func (p *Prometheus) Restart() {
+	p.t.Helper()
+	logf, _ := os.OpenFile(filepath.Join(p.Run, "prometheus.log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	defer logf.Close()
+	cmd := exec.Command("bash", "-c", "exec "+p.cmd)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	go func() { _ = cmd.Wait() }()
+	_ = os.WriteFile(filepath.Join(p.Run, "prometheus.pid"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if r, err := http.Get(p.URL + "/-/ready"); err == nil && r.StatusCode == 200 {
+			r.Body.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(filepath.Join(p.Run, "prometheus.log"))
+			p.t.Fatalf("prometheus did not come back:\n%s", tail(string(b), 20))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+var (
+	demoOnce sync.Once
+	demoBin  string
+	demoErr  error
+)
+
+// DemoappBinary builds cmd/demoapp once per test process.
+func DemoappBinary(t testing.TB) string {
+	t.Helper()
+	demoOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "gameday-demoapp")
+		if err != nil {
+			demoErr = err
+			return
+		}
+		demoBin = filepath.Join(dir, "demoapp")
+		cmd := exec.Command("go", "build", "-o", demoBin, "./cmd/demoapp")
+		cmd.Dir = filepath.Dir(Dir())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			demoErr = fmt.Errorf("go build ./cmd/demoapp: %v\n%s", err, out)
+		}
+	})
+	if demoErr != nil {
+		t.Fatal(demoErr)
+	}
+	return demoBin
+}
+
+// Demoapp is a running demoapp process on loopback.
+type Demoapp struct {
+	Addr string
+	Cmd  *exec.Cmd
+	Log  string
+}
+
+// StartDemoapp runs the demo app on a free loopback port with extra flags; it is stopped (SIGTERM)
+// when the test ends. Its JSON logs go to Log.
+func StartDemoapp(t testing.TB, name string, extra ...string) *Demoapp {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	logPath := filepath.Join(t.TempDir(), name+".log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"--addr", addr, "--name", name, "--warmup", "0s"}, extra...)
+	cmd := exec.Command(DemoappBinary(t), args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = append(os.Environ(), "POD_NAME="+name+"-0")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d := &Demoapp{Addr: addr, Cmd: cmd, Log: logPath}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		logf.Close()
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if r, err := http.Get("http://" + addr + "/readyz"); err == nil && r.StatusCode == 200 {
+			r.Body.Close()
+			return d
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(logPath)
+			t.Fatalf("demoapp %s not ready:\n%s", name, tail(string(b), 20))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// LoopbackAlias is an address on the loopback device outside 127.0.0.0/8. The apiserver refuses
+// loopback endpoints, so a Service that must lead (through the apiserver's proxy) to a server on this
+// machine points at this address instead; traffic still never leaves the loopback device.
+const LoopbackAlias = "10.254.254.1"
+
+// EnsureLoopbackAlias adds LoopbackAlias to lo if it is not there (needs CAP_NET_ADMIN).
+func EnsureLoopbackAlias(t testing.TB) {
+	t.Helper()
+	out, _ := exec.Command("ip", "-o", "addr", "show", "dev", "lo").CombinedOutput()
+	if strings.Contains(string(out), LoopbackAlias+"/") {
+		return
+	}
+	if out, err := exec.Command("ip", "addr", "add", LoopbackAlias+"/32", "dev", "lo").CombinedOutput(); err != nil {
+		t.Fatalf("adding %s to lo failed (%v: %s): the apiserver proxies only to non-127/8 pod addresses, so this test needs CAP_NET_ADMIN (run as root) to put one on the loopback device", LoopbackAlias, err, out)
+	}
+}
