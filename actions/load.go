@@ -13,6 +13,8 @@ type LoadProfile struct {
 	Rate     float64       // requests per second (the start rate for shapes)
 	To       float64       // the end / peak rate for shapes
 	Duration time.Duration // 0 means until stopped
+	Steps    int           // step: how many steps (default 4)
+	Period   time.Duration // sine: the period (default: the duration)
 }
 
 // String is the profile as the journal and header print it.

@@ -1,0 +1,599 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/gamedaylab/gameday/actions"
+)
+
+// Target is one configured request. Load goes only to configured targets.
+type Target struct {
+	Name   string
+	Method string
+	URL    string
+	Header http.Header
+	Body   []byte
+}
+
+// Options configure an engine.
+type Options struct {
+	Targets    []Target
+	MaxRate    float64       // never exceeded (load.maxRate)
+	MaxWorkers int           // concurrent requests at most (default 4096)
+	Timeout    time.Duration // per request (default 10 s)
+	// Tick is the scheduler's resolution (default 1 ms): sends are due at most this late.
+	Tick time.Duration
+}
+
+// Engine runs one load at a time and implements actions.LoadDriver.
+type Engine struct {
+	opts   Options
+	client *http.Client
+	mu     sync.Mutex
+	cur    *run
+	last   *Result
+}
+
+// histogram range: 1 µs to 2 minutes, 3 significant digits.
+const histMin, histMax, histDigits = 1, int64(2 * time.Minute / time.Microsecond), 3
+
+func newHist() *hdr.Histogram { return hdr.New(histMin, histMax, histDigits) }
+
+// New builds an engine. The transport keeps a connection per worker alive and never follows redirects.
+func New(o Options) (*Engine, error) {
+	if len(o.Targets) == 0 {
+		return nil, errors.New("no load target is configured (load.targets in the config, or a URL on the command line)")
+	}
+	for i, t := range o.Targets {
+		u, err := url.Parse(t.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("load target %d: want an http:// or https:// URL, got %q", i, t.URL)
+		}
+		if o.Targets[i].Method == "" {
+			o.Targets[i].Method = http.MethodGet
+		}
+	}
+	if o.MaxWorkers <= 0 {
+		o.MaxWorkers = 4096
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.Tick <= 0 {
+		o.Tick = time.Millisecond
+	}
+	if o.MaxRate <= 0 {
+		o.MaxRate = math.Inf(1)
+	}
+	tr := &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        o.MaxWorkers,
+		MaxIdleConnsPerHost: o.MaxWorkers,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+		ForceAttemptHTTP2:   false,
+	}
+	return &Engine{opts: o, client: &http.Client{Transport: tr, Timeout: o.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}, nil
+}
+
+// Allow refuses a URL that is not a configured target.
+func (e *Engine) Allow(raw string) error {
+	for _, t := range e.opts.Targets {
+		if t.URL == raw {
+			return nil
+		}
+	}
+	names := make([]string, len(e.opts.Targets))
+	for i, t := range e.opts.Targets {
+		names[i] = t.URL
+	}
+	return fmt.Errorf("%w: %s is not a configured load target (configured: %s)", actions.ErrRefused, raw, strings.Join(names, ", "))
+}
+
+// run is one load run.
+type run struct {
+	e       *Engine
+	profile actions.LoadProfile
+	start   time.Time
+	ctx     context.Context
+	cancel  context.CancelFunc
+	queue   chan int64 // intended send times, unix ns
+
+	override atomic.Pointer[overrideRate]
+	workers  []*worker
+	wmu      sync.Mutex
+	wg       sync.WaitGroup
+	idle     atomic.Int64
+	inflight atomic.Int64
+	rr       atomic.Uint64
+
+	scheduled   atomic.Int64
+	dropped     atomic.Int64 // the queue was full: never sent
+	lateTicks   atomic.Int64 // scheduler woke more than 5 ms late
+	lateSends   atomic.Int64 // left more than 5 ms after their intended time
+	sent        atomic.Int64
+	perSecond   [8]atomic.Int64 // sends per second, a ring the scheduler clears ahead of use
+	schedDone   chan struct{}
+	finished    chan struct{}
+	finishOnce  sync.Once
+	requestedAt atomic.Uint64 // math.Float64bits of the rate asked for now
+}
+
+type overrideRate struct {
+	rate float64
+	at   time.Duration
+	left time.Duration // remaining timed duration when the override started (0 = none)
+}
+
+type worker struct {
+	mu       sync.Mutex
+	hist     *hdr.Histogram
+	ok, fail int64
+	codes    map[int]int64
+	errs     map[string]int64
+	bytesIn  int64
+	bytesOut int64
+}
+
+// Start begins a profile against every configured target (round robin).
+func (e *Engine) Start(p actions.LoadProfile) error {
+	if pk := Peak(p); pk > e.opts.MaxRate {
+		return fmt.Errorf("%w: the profile peaks at %.0f requests/s, above the configured maximum %.0f (load.maxRate)", actions.ErrRefused, pk, e.opts.MaxRate)
+	}
+	if Peak(p) <= 0 {
+		return errors.New("the profile's rate is 0")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cur != nil && !e.cur.isDone() {
+		return fmt.Errorf("%w: a load is already running (steer it with + / -, or HALT)", actions.ErrRefused)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &run{e: e, profile: p, start: time.Now(), ctx: ctx, cancel: cancel, queue: make(chan int64, 1<<20),
+		schedDone: make(chan struct{}), finished: make(chan struct{})}
+	e.cur = r
+	r.spawn(16)
+	go r.schedule()
+	go func() {
+		<-r.schedDone
+		r.wg.Wait()
+		r.finish()
+	}()
+	return nil
+}
+
+func (r *run) isDone() bool {
+	select {
+	case <-r.finished:
+		return true
+	default:
+		return false
+	}
+}
+
+func (r *run) finish() {
+	r.finishOnce.Do(func() {
+		res := r.result()
+		r.e.mu.Lock()
+		r.e.last = &res
+		r.e.mu.Unlock()
+		close(r.finished)
+	})
+}
+
+// rateAt is the rate the run asks for at elapsed t: the profile, or a live override.
+func (r *run) rateAt(t time.Duration) float64 {
+	var rate float64
+	if o := r.override.Load(); o != nil {
+		if o.left > 0 && t-o.at >= o.left {
+			return 0
+		}
+		rate = o.rate
+	} else {
+		rate = RateAt(r.profile, t)
+	}
+	return math.Min(rate, r.e.opts.MaxRate)
+}
+
+func (r *run) over(t time.Duration) bool {
+	if o := r.override.Load(); o != nil {
+		return o.left > 0 && t-o.at >= o.left
+	}
+	return r.profile.Duration > 0 && t >= r.profile.Duration
+}
+
+// schedule emits intended send times: each tick it integrates the rate since the last tick and queues
+// that many sends, spread evenly over the interval. It never waits on workers (open loop).
+func (r *run) schedule() {
+	defer close(r.schedDone)
+	defer close(r.queue)
+	tick := r.e.opts.Tick
+	acc := 0.0
+	last := r.start
+	timer := time.NewTimer(tick)
+	defer timer.Stop()
+	lastSecond := -1
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-timer.C:
+		}
+		now := time.Now()
+		if now.Sub(last) > tick+5*time.Millisecond {
+			r.lateTicks.Add(1)
+		}
+		el := now.Sub(r.start)
+		if s := int(el / time.Second); s != lastSecond {
+			lastSecond = s
+			r.perSecond[(s+2)%len(r.perSecond)].Store(0) // the slot two seconds ahead is reused next
+		}
+		if r.over(el) {
+			// Emit what is due up to the end, then stop.
+			now = r.start.Add(r.endAt())
+			el = now.Sub(r.start)
+		}
+		dt := now.Sub(last)
+		if dt > 0 {
+			mid := last.Add(dt / 2).Sub(r.start)
+			rate := r.rateAt(mid)
+			r.requestedAt.Store(math.Float64bits(r.rateAt(el)))
+			acc += rate * dt.Seconds()
+			n := int(acc)
+			acc -= float64(n)
+			for i := 0; i < n; i++ {
+				at := last.Add(time.Duration(float64(dt) * float64(i+1) / float64(n)))
+				select {
+				case r.queue <- at.UnixNano():
+					r.scheduled.Add(1)
+				default:
+					r.dropped.Add(1)
+				}
+			}
+			// Grow the pool when sends wait and nobody is idle (up to the limit).
+			if q := len(r.queue); q > 0 && r.idle.Load() == 0 {
+				r.spawn(min(q, 64))
+			}
+			last = now
+		}
+		if r.over(el) {
+			return
+		}
+		timer.Reset(tick)
+	}
+}
+
+func (r *run) endAt() time.Duration {
+	if o := r.override.Load(); o != nil {
+		return o.at + o.left
+	}
+	return r.profile.Duration
+}
+
+func (r *run) spawn(n int) {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
+	for i := 0; i < n && len(r.workers) < r.e.opts.MaxWorkers; i++ {
+		w := &worker{hist: newHist(), codes: map[int]int64{}, errs: map[string]int64{}}
+		r.workers = append(r.workers, w)
+		r.wg.Add(1)
+		r.idle.Add(1)
+		go r.work(w)
+	}
+}
+
+func (r *run) work(w *worker) {
+	defer r.wg.Done()
+	for at := range r.queue {
+		if r.ctx.Err() != nil {
+			continue // HALT: drain without sending
+		}
+		r.idle.Add(-1)
+		r.inflight.Add(1)
+		r.send(w, time.Unix(0, at))
+		r.inflight.Add(-1)
+		r.idle.Add(1)
+	}
+}
+
+func (r *run) send(w *worker, intended time.Time) {
+	if d := time.Until(intended); d > 0 {
+		time.Sleep(d)
+	}
+	start := time.Now()
+	if start.Sub(intended) > 5*time.Millisecond {
+		r.lateSends.Add(1)
+	}
+	r.sent.Add(1)
+	if s := int(start.Sub(r.start) / time.Second); s >= 0 {
+		r.perSecond[s%len(r.perSecond)].Add(1)
+	}
+	t := r.e.opts.Targets[int(r.rr.Add(1)-1)%len(r.e.opts.Targets)]
+	var body io.Reader
+	if len(t.Body) > 0 {
+		body = bytes.NewReader(t.Body)
+	}
+	req, err := http.NewRequestWithContext(r.ctx, t.Method, t.URL, body)
+	var code int
+	var in int64
+	if err == nil {
+		for k, v := range t.Header {
+			req.Header[k] = v
+		}
+		var resp *http.Response
+		resp, err = r.e.client.Do(req)
+		if err == nil {
+			in, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			code = resp.StatusCode
+		}
+	}
+	// Latency from the intended send time: a stalled server delays everything queued behind it, and
+	// that delay is what a user would have waited.
+	lat := time.Since(intended)
+	if errors.Is(err, context.Canceled) && r.ctx.Err() != nil {
+		return // stopped by HALT: not a result
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_ = w.hist.RecordValue(max(lat.Microseconds(), 1))
+	w.bytesIn += in
+	w.bytesOut += int64(len(t.Body))
+	switch {
+	case err != nil:
+		w.fail++
+		w.errs[errKind(err)]++
+	case code >= 200 && code < 400:
+		w.ok++
+		w.codes[code]++
+	default:
+		w.fail++
+		w.codes[code]++
+	}
+}
+
+// errKind names an error class for the report.
+func errKind(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.EMFILE), strings.Contains(err.Error(), "too many open files"):
+		return "file descriptors exhausted"
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return "ephemeral ports exhausted"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed"
+	}
+	return "other"
+}
+
+// SetRate steers the running load: a constant rate from now on, for the rest of a timed profile.
+func (e *Engine) SetRate(rate float64) (float64, error) {
+	e.mu.Lock()
+	r := e.cur
+	e.mu.Unlock()
+	if r == nil || r.isDone() {
+		return 0, fmt.Errorf("%w: no load is running: press b to start a burst", actions.ErrRefused)
+	}
+	rate = math.Max(0, math.Min(rate, e.opts.MaxRate))
+	el := time.Since(r.start)
+	o := &overrideRate{rate: rate, at: el}
+	if end := r.endAt(); end > 0 {
+		o.left = end - el
+	}
+	r.override.Store(o)
+	return rate, nil
+}
+
+// Stop stops sending at once (HALT): queued sends are dropped and in-flight requests canceled.
+func (e *Engine) Stop() {
+	e.mu.Lock()
+	r := e.cur
+	e.mu.Unlock()
+	if r == nil {
+		return
+	}
+	r.cancel()
+	select {
+	case <-r.finished:
+	case <-time.After(time.Second):
+		go r.finish()
+	}
+}
+
+// Wait blocks until the current run ends (a timed profile) and returns its result.
+func (e *Engine) Wait(ctx context.Context) (Result, error) {
+	e.mu.Lock()
+	r := e.cur
+	e.mu.Unlock()
+	if r == nil {
+		return Result{}, errors.New("no load was started")
+	}
+	select {
+	case <-r.finished:
+	case <-ctx.Done():
+		e.Stop()
+		<-r.finished
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return *e.last, nil
+}
+
+// Status is a live snapshot for the cockpit.
+func (e *Engine) Status() actions.LoadStatus {
+	e.mu.Lock()
+	r := e.cur
+	e.mu.Unlock()
+	if r == nil {
+		return actions.LoadStatus{}
+	}
+	res := r.result()
+	st := actions.LoadStatus{Active: !r.isDone(), Profile: r.profile, Sent: res.Requests, Errors: res.Failed,
+		P50: res.Latency.P50, P90: res.Latency.P90, P99: res.Latency.P99, Max: res.Latency.Max,
+		InFlight: int(r.inflight.Load()), Elapsed: time.Since(r.start), Diagnostics: res.Diagnostics}
+	if st.Active {
+		st.Requested = math.Float64frombits(r.requestedAt.Load())
+		if s := int(time.Since(r.start)/time.Second) - 1; s >= 0 {
+			st.Achieved = float64(r.perSecond[s%len(r.perSecond)].Load())
+		}
+	}
+	if res.Completed > 0 {
+		st.Success = float64(res.Success) / float64(res.Completed)
+	}
+	return st
+}
+
+// Result is a run's report.
+type Result struct {
+	Profile       actions.LoadProfile `json:"profile"`
+	Started       time.Time           `json:"started"`
+	Duration      time.Duration       `json:"duration"`
+	Scheduled     int64               `json:"scheduled"`
+	Requests      int64               `json:"requests"`
+	Completed     int64               `json:"completed"`
+	Success       int64               `json:"success"`
+	Failed        int64               `json:"failed"`
+	Dropped       int64               `json:"dropped"`
+	RequestedRate float64             `json:"requestedRate"`
+	AchievedRate  float64             `json:"achievedRate"`
+	SuccessRatio  float64             `json:"successRatio"`
+	Latency       Latency             `json:"latency"`
+	Codes         map[int]int64       `json:"codes"`
+	Errors        map[string]int64    `json:"errors"`
+	BytesIn       int64               `json:"bytesIn"`
+	BytesOut      int64               `json:"bytesOut"`
+	Diagnostics   []string            `json:"diagnostics,omitempty"`
+	// Histogram is the merged latency histogram (µs), encoded: workers ship it to be merged.
+	Histogram string         `json:"histogram,omitempty"`
+	hist      *hdr.Histogram `json:"-"`
+}
+
+// Latency percentiles, measured from intended send times.
+type Latency struct {
+	Min  time.Duration `json:"min"`
+	Mean time.Duration `json:"mean"`
+	P50  time.Duration `json:"p50"`
+	P90  time.Duration `json:"p90"`
+	P95  time.Duration `json:"p95"`
+	P99  time.Duration `json:"p99"`
+	P999 time.Duration `json:"p999"`
+	Max  time.Duration `json:"max"`
+}
+
+func (r *run) result() Result {
+	h := newHist()
+	res := Result{Profile: r.profile, Started: r.start, Codes: map[int]int64{}, Errors: map[string]int64{}}
+	r.wmu.Lock()
+	ws := append([]*worker(nil), r.workers...)
+	r.wmu.Unlock()
+	for _, w := range ws {
+		w.mu.Lock()
+		h.Merge(w.hist)
+		res.Success += w.ok
+		res.Failed += w.fail
+		for k, v := range w.codes {
+			res.Codes[k] += v
+		}
+		for k, v := range w.errs {
+			res.Errors[k] += v
+		}
+		res.BytesIn += w.bytesIn
+		res.BytesOut += w.bytesOut
+		w.mu.Unlock()
+	}
+	res.Completed = res.Success + res.Failed
+	res.Scheduled, res.Dropped = r.scheduled.Load(), r.dropped.Load()
+	res.Requests = r.sent.Load()
+	res.Duration = time.Since(r.start)
+	if end := r.endAt(); end > 0 && res.Duration > end {
+		res.Duration = end
+	}
+	if secs := res.Duration.Seconds(); secs > 0 {
+		res.RequestedRate = float64(res.Scheduled+res.Dropped) / secs
+		res.AchievedRate = float64(res.Requests) / secs
+	}
+	if res.Completed > 0 {
+		res.SuccessRatio = float64(res.Success) / float64(res.Completed)
+	}
+	res.hist = h
+	res.fillLatency()
+	res.Diagnostics = r.diagnose(res)
+	return res
+}
+
+func (res *Result) fillLatency() {
+	h := res.hist
+	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
+	if h.TotalCount() == 0 {
+		res.Latency = Latency{}
+		return
+	}
+	res.Latency = Latency{Min: us(h.Min()), Mean: time.Duration(h.Mean() * float64(time.Microsecond)),
+		P50: us(h.ValueAtQuantile(50)), P90: us(h.ValueAtQuantile(90)), P95: us(h.ValueAtQuantile(95)),
+		P99: us(h.ValueAtQuantile(99)), P999: us(h.ValueAtQuantile(99.9)), Max: us(h.Max())}
+}
+
+// diagnose says when the generator, not the target, is the limit.
+func (r *run) diagnose(res Result) []string {
+	var d []string
+	total := max(res.Scheduled, 1)
+	if late := r.lateSends.Load(); float64(late)/float64(total) > 0.01 {
+		r.wmu.Lock()
+		n := len(r.workers)
+		r.wmu.Unlock()
+		why := "the machine running gameday is short of CPU"
+		if n >= r.e.opts.MaxWorkers {
+			why = fmt.Sprintf("all %d workers were busy (worker limit)", n)
+		}
+		d = append(d, fmt.Sprintf("generator behind schedule: %.1f%% of requests left more than 5 ms late (%s); latencies include that wait", 100*float64(late)/float64(total), why))
+	}
+	if lt := r.lateTicks.Load(); lt > 0 {
+		d = append(d, fmt.Sprintf("the scheduler woke late %d times (CPU starved or GC)", lt))
+	}
+	if dr := res.Dropped; dr > 0 {
+		d = append(d, fmt.Sprintf("%d requests were never sent: the send queue was full", dr))
+	}
+	for kind, n := range res.Errors {
+		switch kind {
+		case "file descriptors exhausted":
+			d = append(d, fmt.Sprintf("%d requests failed for want of file descriptors: raise ulimit -n (now %s)", n, fdLimit()))
+		case "ephemeral ports exhausted":
+			d = append(d, fmt.Sprintf("%d requests failed for want of local ports: keep-alive is on; lower the rate or widen net.ipv4.ip_local_port_range", n))
+		}
+	}
+	sort.Strings(d)
+	return d
+}
+
+func fdLimit() string {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return "unknown"
+	}
+	return fmt.Sprint(rl.Cur)
+}

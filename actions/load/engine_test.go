@@ -1,0 +1,281 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gamedaylab/gameday/actions"
+)
+
+// server is a real HTTP server on 127.0.0.1 whose latency, stalls and errors the test controls, and
+// which records when each request arrived.
+type server struct {
+	URL      string
+	mu       sync.Mutex
+	arrivals []time.Time
+	n        atomic.Int64
+	delay    func(n int64) time.Duration
+	gate     sync.RWMutex // held for writing = stalled
+	status   func(n int64) int
+}
+
+func newServer(t *testing.T) *server {
+	t.Helper()
+	s := &server{delay: func(int64) time.Duration { return 0 }, status: func(int64) int { return 200 }}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		n := s.n.Add(1)
+		s.mu.Lock()
+		s.arrivals = append(s.arrivals, now)
+		s.mu.Unlock()
+		s.gate.RLock() // a stall holds every request here
+		s.gate.RUnlock()
+		if d := s.delay(n); d > 0 {
+			time.Sleep(d)
+		}
+		w.WriteHeader(s.status(n))
+		_, _ = w.Write([]byte("ok"))
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	s.URL = "http://" + ln.Addr().String() + "/work"
+	return s
+}
+
+// perWindow counts arrivals in consecutive windows from start.
+func (s *server) perWindow(start time.Time, w time.Duration, n int) []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]int, n)
+	for _, a := range s.arrivals {
+		if i := int(a.Sub(start) / w); i >= 0 && i < n {
+			out[i]++
+		}
+	}
+	return out
+}
+
+func engine(t *testing.T, url string, maxRate float64) *Engine {
+	t.Helper()
+	e, err := New(Options{Targets: []Target{{URL: url}}, MaxRate: maxRate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func runFor(t *testing.T, e *Engine, p actions.LoadProfile) Result {
+	t.Helper()
+	if err := e.Start(p); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), p.Duration+10*time.Second)
+	defer cancel()
+	res, err := e.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestRateAndPercentiles: the achieved rate is within 1 % of the requested one, and percentiles match
+// the delays the server injects (9 in 10 requests take 2 ms, 1 in 10 takes 40 ms).
+func TestRateAndPercentiles(t *testing.T) {
+	s := newServer(t)
+	s.delay = func(n int64) time.Duration {
+		if n%10 == 0 {
+			return 40 * time.Millisecond
+		}
+		return 2 * time.Millisecond
+	}
+	e := engine(t, s.URL, 0)
+	res := runFor(t, e, actions.LoadProfile{Name: "t", Kind: Constant, Rate: 500, Duration: 4 * time.Second})
+	if d := math.Abs(float64(res.Requests)-2000) / 2000; d > 0.01 {
+		t.Fatalf("sent %d requests in 4 s at 500/s, want 2000 ± 1%%", res.Requests)
+	}
+	if math.Abs(res.AchievedRate-500)/500 > 0.01 {
+		t.Fatalf("achieved %.1f/s, requested 500", res.AchievedRate)
+	}
+	if res.Success != res.Completed || res.Completed < 1990 {
+		t.Fatalf("completed %d ok %d", res.Completed, res.Success)
+	}
+	l := res.Latency
+	if l.P50 < 2*time.Millisecond || l.P50 > 6*time.Millisecond {
+		t.Fatalf("p50 %s, the server takes 2 ms for 90%% of requests", l.P50)
+	}
+	if l.P99 < 40*time.Millisecond || l.P99 > 55*time.Millisecond {
+		t.Fatalf("p99 %s, the server takes 40 ms for 10%% of requests", l.P99)
+	}
+	t.Logf("sent %d, achieved %.1f/s, p50 %s p90 %s p99 %s max %s", res.Requests, res.AchievedRate, l.P50, l.P90, l.P99, l.Max)
+}
+
+// TestStallCountsLikeAUserSeesIt: a 1 s server stall shows in the open-loop p99 (every request
+// scheduled during the stall waited), while a closed-loop client in the same test sees one slow request
+// and a clean p99: that is the coordinated omission the engine corrects.
+func TestStallCountsLikeAUserSeesIt(t *testing.T) {
+	s := newServer(t)
+	s.delay = func(int64) time.Duration { return time.Millisecond }
+	stall := func() {
+		time.Sleep(time.Second)
+		s.gate.Lock()
+		time.Sleep(time.Second)
+		s.gate.Unlock()
+	}
+	// Open loop.
+	e := engine(t, s.URL, 0)
+	go stall()
+	open := runFor(t, e, actions.LoadProfile{Name: "t", Kind: Constant, Rate: 200, Duration: 4 * time.Second})
+
+	// Closed loop on the same server and stall: one request at a time, each timed from its own send.
+	var lat []time.Duration
+	go stall()
+	start := time.Now()
+	for time.Since(start) < 4*time.Second {
+		t0 := time.Now()
+		r, err := http.Get(s.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		lat = append(lat, time.Since(t0))
+	}
+	closedP99 := quantile(lat, 0.99)
+	if open.Latency.P99 < 500*time.Millisecond {
+		t.Fatalf("open-loop p99 %s: a 1 s stall under 200 req/s must show (~200 requests waited up to 1 s)", open.Latency.P99)
+	}
+	if closedP99 > 100*time.Millisecond {
+		t.Fatalf("closed-loop p99 %s: expected the stall to hide in a closed loop", closedP99)
+	}
+	t.Logf("1 s stall: open-loop p99 %s (max %s) vs closed-loop p99 %s over %d requests", open.Latency.P99, open.Latency.Max, closedP99, len(lat))
+}
+
+func quantile(d []time.Duration, q float64) time.Duration {
+	c := append([]time.Duration(nil), d...)
+	for i := 1; i < len(c); i++ {
+		for j := i; j > 0 && c[j] < c[j-1]; j-- {
+			c[j], c[j-1] = c[j-1], c[j]
+		}
+	}
+	return c[min(len(c)-1, int(q*float64(len(c))))]
+}
+
+// TestProfilesArrivalCounts: each shape sends the right number of requests in each second.
+func TestProfilesArrivalCounts(t *testing.T) {
+	cases := []struct {
+		profile string
+		rate    float64
+		secs    int
+		want    []float64
+	}{
+		{"constant", 300, 3, []float64{300, 300, 300}},
+		{"ramp:0-800", 0, 4, []float64{100, 300, 500, 700}},
+		{"step:100-400/4", 0, 4, []float64{100, 200, 300, 400}},
+		{"spike:100-600", 0, 5, []float64{100, 100, 600, 100, 100}},
+		// 100 + 200·(1-cos)/2 integrated over each quarter period: 136, 264, 264, 136.
+		{"sine:100-300/4s", 0, 4, []float64{136, 264, 264, 136}},
+	}
+	for _, c := range cases {
+		t.Run(c.profile, func(t *testing.T) {
+			s := newServer(t)
+			e := engine(t, s.URL, 0)
+			p, err := ParseProfile(c.profile, c.rate, time.Duration(c.secs)*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Start(p); err != nil {
+				t.Fatal(err)
+			}
+			start := e.cur.start
+			if _, err := e.Wait(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(100 * time.Millisecond)
+			got := s.perWindow(start, time.Second, c.secs)
+			for i, w := range c.want {
+				if math.Abs(float64(got[i])-w) > 0.05*w+3 {
+					t.Fatalf("second %d: %d arrivals, want %.0f (all: %v)", i, got[i], w, got)
+				}
+			}
+		})
+	}
+}
+
+// TestLiveRateChangeAndHalt: a rate change takes effect within a second; HALT stops sending within one.
+func TestLiveRateChangeAndHalt(t *testing.T) {
+	s := newServer(t)
+	e := engine(t, s.URL, 1000)
+	if err := e.Start(actions.LoadProfile{Name: "t", Kind: Constant, Rate: 100}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	changed := time.Now()
+	if got, err := e.SetRate(400); err != nil || got != 400 {
+		t.Fatalf("SetRate: %v %v", got, err)
+	}
+	time.Sleep(2 * time.Second)
+	w := s.perWindow(changed, 250*time.Millisecond, 8)
+	// From the first full window after the change, 400/s is 100 per 250 ms.
+	for i := 1; i < 8; i++ {
+		if w[i] < 90 || w[i] > 110 {
+			t.Fatalf("250 ms windows after the change: %v, want ~100 each within a second", w)
+		}
+	}
+	if st := e.Status(); !st.Active || st.Requested != 400 || st.Achieved < 380 {
+		t.Fatalf("status %+v", st)
+	}
+	if got, _ := e.SetRate(1e6); got != 1000 {
+		t.Fatalf("SetRate above load.maxRate gave %v, want the 1000 cap", got)
+	}
+	// HALT, with requests in flight on a slow server.
+	s.delay = func(int64) time.Duration { return 3 * time.Second }
+	time.Sleep(300 * time.Millisecond)
+	halted := time.Now()
+	e.Stop()
+	if d := time.Since(halted); d > time.Second {
+		t.Fatalf("Stop took %s", d)
+	}
+	before := s.n.Load()
+	time.Sleep(time.Second)
+	if after := s.n.Load(); after != before {
+		t.Fatalf("%d requests arrived after HALT returned", after-before)
+	}
+	if e.Status().Active {
+		t.Fatal("still active after HALT")
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	s := newServer(t)
+	e := engine(t, s.URL, 500)
+	if err := e.Allow("http://127.0.0.1:1/other"); !errors.Is(err, actions.ErrRefused) {
+		t.Fatalf("an unconfigured URL must be refused: %v", err)
+	}
+	if err := e.Allow(s.URL); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(actions.LoadProfile{Kind: Constant, Rate: 600}); !errors.Is(err, actions.ErrRefused) {
+		t.Fatalf("a rate above load.maxRate must be refused: %v", err)
+	}
+	if _, err := e.SetRate(10); !errors.Is(err, actions.ErrRefused) {
+		t.Fatalf("steering with nothing running: %v", err)
+	}
+	for _, bad := range []string{"ramp", "ramp:5", "ramp:a-b", "zigzag:1-2", "step:1-2/1", "sine:1-2/x"} {
+		if _, err := ParseProfile(bad, 10, time.Second); err == nil {
+			t.Errorf("profile %q: no error", bad)
+		}
+	}
+	if _, err := New(Options{}); err == nil {
+		t.Fatal("no targets must be an error")
+	}
+}

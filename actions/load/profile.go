@@ -1,0 +1,117 @@
+// Package load is gameday's open-loop load generator: requests leave on schedule whether or not earlier
+// ones returned, latency is measured from each request's intended send time (no coordinated omission)
+// into HDR histograms, the rate can be steered live, and the generator says when it cannot keep the
+// schedule so the system under test is not blamed for the generator's limits.
+package load
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gamedaylab/gameday/actions"
+)
+
+// Kinds of profile.
+const (
+	Constant = "constant"
+	Ramp     = "ramp"
+	Step     = "step"
+	Sine     = "sine"
+	Spike    = "spike"
+)
+
+// ParseProfile reads --profile: constant, ramp:FROM-TO, step:FROM-TO[/STEPS], sine:LOW-HIGH[/PERIOD],
+// spike:BASE-PEAK. rate is --rate (the constant rate, and the default start of shapes).
+func ParseProfile(s string, rate float64, d time.Duration) (actions.LoadProfile, error) {
+	p := actions.LoadProfile{Name: "load", Kind: Constant, Rate: rate, To: rate, Duration: d}
+	if s == "" || s == Constant {
+		if rate <= 0 {
+			return p, fmt.Errorf("--rate: want a rate above 0 requests/s, got %g", rate)
+		}
+		return p, nil
+	}
+	kind, args, _ := strings.Cut(s, ":")
+	switch kind {
+	case Ramp, Step, Sine, Spike:
+	default:
+		return p, fmt.Errorf("--profile %q: unknown shape %q (want constant, ramp:FROM-TO, step:FROM-TO[/STEPS], sine:LOW-HIGH[/PERIOD], spike:BASE-PEAK)", s, kind)
+	}
+	p.Kind, p.Name = kind, s
+	rng, extra, _ := strings.Cut(args, "/")
+	a, b, ok := strings.Cut(rng, "-")
+	from, err1 := strconv.ParseFloat(a, 64)
+	to, err2 := strconv.ParseFloat(b, 64)
+	if !ok || err1 != nil || err2 != nil || from < 0 || to < 0 || (from == 0 && to == 0) {
+		return p, fmt.Errorf("--profile %q: want %s:FROM-TO with rates in requests/s, e.g. %s:0-500", s, kind, kind)
+	}
+	p.Rate, p.To = from, to
+	if d <= 0 {
+		return p, fmt.Errorf("--profile %q needs a --duration", s)
+	}
+	if extra != "" {
+		switch kind {
+		case Step:
+			n, err := strconv.Atoi(extra)
+			if err != nil || n < 2 {
+				return p, fmt.Errorf("--profile %q: want step:FROM-TO/STEPS with at least 2 steps", s)
+			}
+			p.Steps = n
+		case Sine:
+			per, err := time.ParseDuration(extra)
+			if err != nil || per <= 0 {
+				return p, fmt.Errorf("--profile %q: want sine:LOW-HIGH/PERIOD, e.g. sine:100-300/30s", s)
+			}
+			p.Period = per
+		default:
+			return p, fmt.Errorf("--profile %q: %s takes no /option", s, kind)
+		}
+	}
+	return p, nil
+}
+
+// RateAt is the requests/s a profile asks for at elapsed time t (0 after a timed profile ends).
+func RateAt(p actions.LoadProfile, t time.Duration) float64 {
+	if t < 0 || (p.Duration > 0 && t >= p.Duration) {
+		return 0
+	}
+	frac := 0.0
+	if p.Duration > 0 {
+		frac = float64(t) / float64(p.Duration)
+	}
+	switch p.Kind {
+	case Ramp:
+		return p.Rate + (p.To-p.Rate)*frac
+	case Step:
+		n := p.Steps
+		if n < 2 {
+			n = 4
+		}
+		i := math.Min(math.Floor(frac*float64(n)), float64(n-1))
+		return p.Rate + (p.To-p.Rate)*i/float64(n-1)
+	case Sine:
+		per := p.Period
+		if per <= 0 {
+			per = p.Duration
+		}
+		ph := 2 * math.Pi * float64(t) / float64(per)
+		return p.Rate + (p.To-p.Rate)*(0.5-0.5*math.Cos(ph))
+	case Spike:
+		// A short burst (the middle fifth) on top of the base rate.
+		if frac >= 0.4 && frac < 0.6 {
+			return p.To
+		}
+		return p.Rate
+	}
+	return p.Rate
+}
+
+// Peak is the highest rate the profile reaches (checked against the configured maximum).
+func Peak(p actions.LoadProfile) float64 {
+	if p.Kind == Constant || p.Kind == "" {
+		return p.Rate
+	}
+	return math.Max(p.Rate, p.To)
+}
