@@ -8,13 +8,13 @@ import (
 // LoadProfile is what a burst sends: a shape, a rate and a duration. The spine uses constant bursts;
 // the load engine (actions/load) adds ramps, steps, sines and spikes behind the same type.
 type LoadProfile struct {
-	Name     string        // shown in the header and journal ("burst", "ramp:0-500", ...)
-	Kind     string        // constant, ramp, step, sine, spike
-	Rate     float64       // requests per second (the start rate for shapes)
-	To       float64       // the end / peak rate for shapes
-	Duration time.Duration // 0 means until stopped
-	Steps    int           // step: how many steps (default 4)
-	Period   time.Duration // sine: the period (default: the duration)
+	Name     string        `json:"name"`     // shown in the header and journal ("burst", "ramp:0-500", ...)
+	Kind     string        `json:"kind"`     // constant, ramp, step, sine, spike
+	Rate     float64       `json:"rate"`     // requests per second (the start rate for shapes)
+	To       float64       `json:"to"`       // the end / peak rate for shapes
+	Duration time.Duration `json:"duration"` // 0 means until stopped
+	Steps    int           `json:"steps,omitempty"`
+	Period   time.Duration `json:"period,omitempty"`
 }
 
 // String is the profile as the journal and header print it.

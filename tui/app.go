@@ -71,6 +71,8 @@ type Model struct {
 	haltedAt    time.Time
 	quitting    bool
 
+	helpOffset, helpMax int
+
 	drain    *actions.DrainProgress
 	watches  []*stopwatch
 	finished []Stopwatch
@@ -417,8 +419,13 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.cmdKey(msg)
 	}
 	if m.showHelp {
-		if key.Matches(msg, k.Help, k.Back, k.Quit) {
-			m.showHelp = false
+		switch {
+		case key.Matches(msg, k.Help, k.Back, k.Quit):
+			m.showHelp, m.helpOffset = false, 0
+		case key.Matches(msg, k.Down, k.PageDown):
+			m.helpOffset = min(m.helpOffset+max(1, m.ctx.Height/3), m.helpMax)
+		case key.Matches(msg, k.Up, k.PageUp):
+			m.helpOffset = max(m.helpOffset-max(1, m.ctx.Height/3), 0)
 		}
 		return nil
 	}
@@ -462,6 +469,8 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Burst):
 		b := m.ctx.Config.Load.Burst
 		return safe(m.deps.Env.StartLoad(actions.LoadProfile{Name: "burst", Kind: "constant", Rate: b.Rate, Duration: b.Duration.Duration}))
+	case key.Matches(msg, k.Profile):
+		return m.pickProfile()
 	case key.Matches(msg, k.RateUp):
 		return safe(m.deps.Env.SetLoadRate(m.ctx.Config.Load.RateStep))
 	case key.Matches(msg, k.RateDown):
@@ -821,5 +830,42 @@ func (m *Model) pickTarget() tea.Cmd {
 	sort.Strings(names)
 	m.dialog = newSelect(m.ctx.Styles, "Target which Deployment?", "Actions (kill, scale, restart) hit the target.", names, m.dialogWidth(),
 		func(m *Model, s string) tea.Cmd { return m.setTarget(s) })
+	return m.dialog.form.Init()
+}
+
+// profiles are what B offers, built from the configured burst (rate R, duration D).
+func (m *Model) profiles() ([]string, map[string]actions.LoadProfile) {
+	b := m.ctx.Config.Load.Burst
+	r, d := b.Rate, b.Duration.Duration
+	list := []actions.LoadProfile{
+		{Name: "burst", Kind: "constant", Rate: r, To: r, Duration: d},
+		{Name: "ramp", Kind: "ramp", Rate: 0, To: 2 * r, Duration: d},
+		{Name: "step", Kind: "step", Rate: r, To: 3 * r, Duration: d, Steps: 4},
+		{Name: "spike", Kind: "spike", Rate: r, To: 5 * r, Duration: d},
+		{Name: "sine", Kind: "sine", Rate: r, To: 3 * r, Duration: d, Period: d / 2},
+	}
+	names := make([]string, 0, len(list))
+	by := map[string]actions.LoadProfile{}
+	for _, p := range list {
+		if p.To > m.ctx.Config.Load.MaxRate {
+			continue // never offer what the cap would refuse
+		}
+		label := p.String()
+		names = append(names, label)
+		by[label] = p
+	}
+	return names, by
+}
+
+func (m *Model) pickProfile() tea.Cmd {
+	names, by := m.profiles()
+	m.dialog = newSelect(m.ctx.Styles, "Start which load profile?", "Shapes from load.burst in the config; + and - steer a running load, x stops it.",
+		names, m.dialogWidth(), func(m *Model, s string) tea.Cmd {
+			p, ok := by[s]
+			if !ok {
+				return nil
+			}
+			return safe(m.deps.Env.StartLoad(p))
+		})
 	return m.dialog.form.Init()
 }

@@ -62,11 +62,26 @@ func (m *Model) header() string {
 
 	var left []string
 	if l := m.load; l.Active {
-		txt := fmt.Sprintf("LOAD %s → %.0f/s ok %.1f%% p99 %s", l.Profile.Name, l.Achieved, 100*l.Success, fmtMs(l.P99))
-		if l.Profile.Duration > 0 {
-			txt += fmt.Sprintf(" %s/%s", l.Elapsed.Round(time.Second), l.Profile.Duration)
-		}
+		// The live load panel: requested vs achieved, success, latency, in flight, progress, and the
+		// generator's own diagnostics (so the cluster is not blamed for the generator's limits).
+		txt := fmt.Sprintf("LOAD %s %.0f→%.0f/s", l.Profile.Name, l.Requested, l.Achieved)
 		left = append(left, st.BadgeLoad.Render(txt))
+		okStyle := st.OK
+		if l.Success < 0.99 {
+			okStyle = st.Err
+		}
+		left = append(left, okStyle.Render(fmt.Sprintf("ok %.1f%%", 100*l.Success))+
+			st.Text.Render(fmt.Sprintf(" p50 %s p90 %s p99 %s max %s", fmtMs(l.P50), fmtMs(l.P90), fmtMs(l.P99), fmtMs(l.Max)))+
+			st.Muted.Render(fmt.Sprintf(" in-flight %d", l.InFlight)))
+		if d := l.Profile.Duration; d > 0 {
+			frac := min(float64(l.Elapsed)/float64(d), 1)
+			n := int(frac * 10)
+			left = append(left, st.Accent.Render(strings.Repeat("█", n))+st.Muted.Render(strings.Repeat("░", 10-n))+
+				st.Muted.Render(fmt.Sprintf(" %s/%s", l.Elapsed.Round(time.Second), d)))
+		}
+		if len(l.Diagnostics) > 0 {
+			left = append(left, st.Warn.Render("! "+l.Diagnostics[0]))
+		}
 	} else {
 		left = append(left, st.Muted.Render("load idle"))
 	}
@@ -86,6 +101,9 @@ func (m *Model) header() string {
 }
 
 func fmtMs(d time.Duration) string {
+	if d < 10*time.Millisecond {
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+	}
 	if d < time.Second {
 		return fmt.Sprintf("%dms", d.Milliseconds())
 	}
@@ -172,7 +190,7 @@ func (m *Model) helpView(w, h int) string {
 	}
 	sections := []sectionT{
 		sec("Global", k.NextPane, k.PrevPane, k.Zoom, k.Help, k.Command, k.Quit),
-		sec("Actions on the target", k.Kill, k.KillMany, k.ScaleUp, k.ScaleDown, k.Restart, k.Drain, k.Burst, k.RateUp, k.RateDown, k.Halt),
+		sec("Actions on the target", k.Kill, k.KillMany, k.ScaleUp, k.ScaleDown, k.Restart, k.Drain, k.Burst, k.Profile, k.RateUp, k.RateDown, k.Halt),
 		sec("Move in a pane", k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom),
 		sec("Metrics", k.Narrower, k.Wider, k.Open, k.Back),
 		sec("Traces", k.Open, k.Errors, k.Logs, k.Back),
@@ -204,50 +222,58 @@ func (m *Model) helpView(w, h int) string {
 	if len(denied) > 0 {
 		sections = append(sections, sectionT{title: "Not allowed for this identity", entries: denied})
 	}
-	// Pack whole sections into columns: a section never straddles two columns. On wide screens use
-	// more, shorter columns instead of one long one.
+	// Pack whole sections into as many columns as fit (at least 26 cells each), balancing their
+	// heights; when the result is taller than the screen, up/down scroll it.
 	inner := h - 2
-	total, biggest := 0, 0
-	for _, s := range sections {
-		total += len(s.entries) + 2
-		biggest = max(biggest, len(s.entries)+2)
-	}
-	if want := max((w-2)/44, 1); total/want+biggest < inner {
-		inner = max(total/want+biggest/2, biggest)
-	}
-	var columns [][]string
-	var col []string
+	var blocks [][]string
+	total := 0
 	for _, s := range sections {
 		block := []string{st.Accent.Render(s.title)}
 		for _, e := range s.entries {
 			kw := max(keyW, len(e.key)+1)
 			block = append(block, " "+st.Key.Render(core.Pad(e.key, kw))+st.Text.Render(e.desc))
 		}
-		if len(col) > 0 && len(col)+len(block) > inner {
+		block = append(block, "")
+		blocks = append(blocks, block)
+		total += len(block)
+	}
+	ncols := max(min((w-2)/26, len(blocks), 4), 1)
+	target := (total + ncols - 1) / ncols
+	columns := make([][]string, 0, ncols)
+	var col []string
+	for _, b := range blocks {
+		if len(col) > 0 && len(col)+len(b) > target && len(columns) < ncols-1 {
 			columns = append(columns, col)
 			col = nil
 		}
-		col = append(col, block...)
-		if len(col) < inner {
-			col = append(col, "")
-		}
+		col = append(col, b...)
 	}
 	columns = append(columns, col)
+	tallest := 0
+	for _, c := range columns {
+		tallest = max(tallest, len(c))
+	}
+	m.helpMax = max(tallest-inner, 0)
+	m.helpOffset = min(m.helpOffset, m.helpMax)
 	colW := (w - 2) / len(columns)
 	var sb strings.Builder
-	for y := 0; y < h-2; y++ {
+	for y := 0; y < inner; y++ {
 		for _, c := range columns {
 			cell := ""
-			if y < len(c) {
-				cell = c[y]
+			if i := y + m.helpOffset; i < len(c) {
+				cell = c[i]
 			}
 			sb.WriteString(core.FitLine(cell, colW))
 		}
-		if y < h-3 {
+		if y < inner-1 {
 			sb.WriteByte('\n')
 		}
 	}
-	return core.Frame(st, "Help · every key (esc or ? closes)", sb.String(), w, h, true)
+	title := "Help · every key (esc or ? closes)"
+	if m.helpMax > 0 {
+		title = fmt.Sprintf("Help · every key · ↑↓ scroll (%d more) · esc closes", m.helpMax-m.helpOffset)
+	}
+	return core.Frame(st, title, sb.String(), w, h, true)
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -47,7 +47,11 @@ func main() {
 	if err := newRoot().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "gameday: "+err.Error())
 		var ue usageError
-		if errors.As(err, &ue) || strings.Contains(err.Error(), "flag") {
+		var tb thresholdBreached
+		switch {
+		case errors.As(err, &tb):
+			os.Exit(1)
+		case errors.As(err, &ue) || strings.Contains(err.Error(), "flag"):
 			os.Exit(2)
 		}
 		os.Exit(1)
@@ -96,6 +100,7 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see gameday --help)", err)}
 	})
+	cmd.AddCommand(newLoadCmd(), newLoadWorkerCmd())
 	f := cmd.Flags()
 	o.kube.AddFlags(f)
 	f.BoolVarP(&o.allNS, "all-namespaces", "A", false, "watch every namespace")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/actions/load"
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/sources/kube"
@@ -205,7 +207,31 @@ func (c *cockpit) wireCluster(o *options, cfg *config.Config, env *actions.Env) 
 		env.User = kc.AuthInfo // the kubeconfig user entry's name, never its credentials
 	}
 	c.addKube(client, ns, time.Now)
+	if err := c.wireLoad(cfg, env); err != nil {
+		return err
+	}
 	return c.wireMetrics(cfg, client, rc)
+}
+
+// wireLoad gives the cockpit's b, B, +, - and HALT a real load engine on the configured targets.
+func (c *cockpit) wireLoad(cfg *config.Config, env *actions.Env) error {
+	if len(cfg.Load.Targets) == 0 {
+		return nil // b says: no load target is configured
+	}
+	var targets []load.Target
+	for _, t := range cfg.Load.Targets {
+		h := http.Header{}
+		for k, v := range t.Headers {
+			h.Set(k, v)
+		}
+		targets = append(targets, load.Target{Name: t.Name, Method: t.Method, URL: t.URL, Header: h, Body: []byte(t.Body)})
+	}
+	e, err := load.New(load.Options{Targets: targets, MaxRate: cfg.Load.MaxRate})
+	if err != nil {
+		return fmt.Errorf("config load.targets: %w", err)
+	}
+	env.Load = e
+	return nil
 }
 
 // metricsBackend is Prometheus, given or discovered.

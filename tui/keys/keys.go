@@ -22,6 +22,7 @@ type Map struct {
 	Kill      key.Binding
 	KillMany  key.Binding
 	Burst     key.Binding
+	Profile   key.Binding
 	RateUp    key.Binding
 	RateDown  key.Binding
 	ScaleUp   key.Binding
@@ -62,6 +63,7 @@ func Default() *Map {
 		Kill:      b("kill a pod", "k"),
 		KillMany:  b("kill N / N%", "K"),
 		Burst:     b("load burst", "b"),
+		Profile:   b("pick a load profile", "B"),
 		RateUp:    b("load rate +", "+", "="),
 		RateDown:  b("load rate -", "-"),
 		ScaleUp:   b("scale +1", "s"),
@@ -92,7 +94,7 @@ func (m *Map) named() map[string]*key.Binding {
 	return map[string]*key.Binding{
 		"nextPane": &m.NextPane, "prevPane": &m.PrevPane, "zoom": &m.Zoom, "help": &m.Help,
 		"command": &m.Command, "quit": &m.Quit,
-		"kill": &m.Kill, "killMany": &m.KillMany, "burst": &m.Burst, "rateUp": &m.RateUp,
+		"kill": &m.Kill, "killMany": &m.KillMany, "burst": &m.Burst, "profile": &m.Profile, "rateUp": &m.RateUp,
 		"rateDown": &m.RateDown, "scaleUp": &m.ScaleUp, "scaleDown": &m.ScaleDown, "restart": &m.Restart, "drain": &m.Drain, "halt": &m.Halt,
 		"up": &m.Up, "down": &m.Down, "pageUp": &m.PageUp, "pageDown": &m.PageDown, "top": &m.Top,
 		"bottom": &m.Bottom, "open": &m.Open, "back": &m.Back, "filter": &m.Filter,
@@ -102,7 +104,7 @@ func (m *Map) named() map[string]*key.Binding {
 
 // globalNames are the bindings that act from any pane; they must not share a key.
 var globalNames = []string{"nextPane", "prevPane", "zoom", "help", "command", "quit", "kill", "killMany",
-	"burst", "rateUp", "rateDown", "scaleUp", "scaleDown", "restart", "drain", "halt"}
+	"burst", "profile", "rateUp", "rateDown", "scaleUp", "scaleDown", "restart", "drain", "halt"}
 
 // Names lists the rebindable action names, sorted.
 func (m *Map) Names() []string {

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/actions/load"
+)
+
+// workerArgs are the load-worker arguments for one of n workers: each sends 1/n of every rate.
+func workerArgs(p actions.LoadProfile, n int, targets []load.Target, timeout time.Duration) []string {
+	div := func(v float64) string { return fmt.Sprintf("%g", v/float64(n)) }
+	args := []string{"load-worker", "--rate", div(p.Rate), "--duration", p.Duration.String(), "--timeout", timeout.String()}
+	switch p.Kind {
+	case load.Constant, "":
+	default:
+		prof := fmt.Sprintf("%s:%s-%s", p.Kind, div(p.Rate), div(p.To))
+		if p.Steps > 0 {
+			prof += fmt.Sprintf("/%d", p.Steps)
+		}
+		if p.Period > 0 {
+			prof += "/" + p.Period.String()
+		}
+		args = append(args, "--profile", prof)
+	}
+	if len(targets) > 0 {
+		t := targets[0]
+		args = append(args, "--method", t.Method)
+		for k, vs := range t.Header {
+			for _, v := range vs {
+				args = append(args, "-H", k+": "+v)
+			}
+		}
+		if len(t.Body) > 0 {
+			args = append(args, "--body", string(t.Body))
+		}
+	}
+	for _, t := range targets {
+		args = append(args, t.URL)
+	}
+	return args
+}
+
+// JobSpec is the Indexed Job of n load workers. Each pod writes its result (counts and an encoded
+// latency histogram) to its termination message for the coordinator to merge.
+func JobSpec(namespace, image string, n int, args []string) *batchv1.Job {
+	one := int32(n)
+	backoff := int32(0)
+	ttl := int32(600)
+	mode := batchv1.IndexedCompletion
+	labels := map[string]string{"app.kubernetes.io/name": "gameday-load", "app.kubernetes.io/managed-by": "gameday"}
+	return &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "gameday-load-", Namespace: namespace, Labels: labels},
+		Spec: batchv1.JobSpec{
+			CompletionMode: &mode, Completions: &one, Parallelism: &one, BackoffLimit: &backoff,
+			TTLSecondsAfterFinished: &ttl,
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					RestartPolicy: corev1.RestartPolicyNever,
+					Containers: []corev1.Container{{
+						Name: "load-worker", Image: image, Command: []string{"/usr/local/bin/gameday"}, Args: args,
+						TerminationMessagePath:   "/dev/termination-log",
+						TerminationMessagePolicy: corev1.TerminationMessageReadFile,
+						Resources: corev1.ResourceRequirements{
+							Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+							Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("256Mi")},
+						},
+						SecurityContext: &corev1.SecurityContext{RunAsNonRoot: ptr(true), AllowPrivilegeEscalation: ptr(false),
+							ReadOnlyRootFilesystem: ptr(true), Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}},
+					}},
+				},
+			},
+		},
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// runDistributed runs the load as an Indexed Job and merges the workers' results.
+func runDistributed(cmd *cobra.Command, o *loadOptions, p actions.LoadProfile, targets []load.Target, maxRate float64, th load.Thresholds) error {
+	if p.Duration <= 0 {
+		return usageError{fmt.Errorf("--workers needs a --duration")}
+	}
+	if load.Peak(p) > maxRate {
+		return fmt.Errorf("refused: the profile peaks at %.0f requests/s, above the maximum %.0f (load.maxRate or --max-rate)", load.Peak(p), maxRate)
+	}
+	rc, err := o.kube.ToRESTConfig()
+	if err != nil {
+		return fmt.Errorf("kubeconfig: %w", err)
+	}
+	cs, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return err
+	}
+	ns, _, err := o.kube.ToRawKubeConfigLoader().Namespace()
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	job, err := cs.BatchV1().Jobs(ns).Create(ctx, JobSpec(ns, o.image, o.workers, workerArgs(p, o.workers, targets, o.timeout)), metav1.CreateOptions{})
+	if err != nil {
+		return fmt.Errorf("create the worker Job: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "job %s/%s: %d workers × %.0f requests/s\n", ns, job.Name, o.workers, p.Rate/float64(o.workers))
+	parts, err := collectResults(ctx, cs, ns, job.Name, o.workers, p.Duration+5*time.Minute)
+	if err != nil {
+		return err
+	}
+	res, err := load.Merge(parts)
+	if err != nil {
+		return err
+	}
+	breaches := th.Check(res)
+	if o.output == "json" {
+		err = res.WriteJSON(cmd.OutOrStdout(), breaches)
+	} else {
+		res.WriteText(cmd.OutOrStdout(), breaches)
+	}
+	if err != nil {
+		return err
+	}
+	if len(breaches) > 0 {
+		return thresholdBreached{len(breaches)}
+	}
+	return nil
+}
+
+// collectResults waits for every worker pod to end and decodes the results in their termination
+// messages.
+func collectResults(ctx context.Context, cs kubernetes.Interface, ns, job string, n int, timeout time.Duration) ([]load.Result, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "job-name=" + job})
+		if err != nil {
+			return nil, err
+		}
+		var parts []load.Result
+		var failed []string
+		for _, p := range pods.Items {
+			for _, c := range p.Status.ContainerStatuses {
+				t := c.State.Terminated
+				if t == nil {
+					continue
+				}
+				if t.ExitCode != 0 {
+					failed = append(failed, fmt.Sprintf("%s exited %d: %s", p.Name, t.ExitCode, t.Message))
+					continue
+				}
+				var r load.Result
+				if err := json.Unmarshal([]byte(t.Message), &r); err != nil {
+					failed = append(failed, fmt.Sprintf("%s: unreadable result: %v", p.Name, err))
+					continue
+				}
+				parts = append(parts, r)
+			}
+		}
+		if len(failed) > 0 {
+			return nil, fmt.Errorf("workers failed: %s", strings.Join(failed, "; "))
+		}
+		if len(parts) >= n {
+			return parts, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("only %d of %d workers reported after %s", len(parts), n, timeout)
+		}
+		time.Sleep(2 * time.Second)
+	}
+}

@@ -1,0 +1,306 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/actions/load"
+	"github.com/gamedaylab/gameday/config"
+)
+
+// loadOptions are the flags of `gameday load` and `gameday load-worker`.
+type loadOptions struct {
+	rate       float64
+	duration   time.Duration
+	profile    string
+	method     string
+	headers    []string
+	body       string
+	timeout    time.Duration
+	maxWorkers int
+	maxRate    float64
+	output     string
+	maxP99     time.Duration
+	minSuccess string
+	configPath string
+	// distributed
+	workers   int
+	image     string
+	kube      *genericclioptions.ConfigFlags
+	result    string
+	namespace string
+}
+
+// thresholdBreached makes the exit code 1 without another message.
+type thresholdBreached struct{ n int }
+
+func (t thresholdBreached) Error() string { return fmt.Sprintf("%d threshold(s) breached", t.n) }
+
+func newLoadCmd() *cobra.Command {
+	o := &loadOptions{kube: genericclioptions.NewConfigFlags(true)}
+	cmd := &cobra.Command{
+		Use:   "load [flags] URL...",
+		Short: "Send open-loop HTTP load headless, with a report and pass/fail thresholds (for CI)",
+		Long: `load sends requests on a schedule whether or not earlier ones returned (open loop), measures
+latency from each request's intended send time (no coordinated omission), and prints a report.
+Load goes only to configured targets: when the config lists load.targets, every URL must be one of
+them. With --workers it runs as an Indexed Job of load workers in the cluster and merges their results.`,
+		Example: `  # 200 requests/s for 30 s, fail the run if p99 > 50 ms or success < 99.9 %
+  gameday load --rate 200 --duration 30s --max-p99 50ms --min-success 99.9% http://127.0.0.1:8080/api/work
+
+  # a ramp from 0 to 500 requests/s over 2 minutes, JSON for CI
+  gameday load --duration 2m --profile ramp:0-500 --output json http://127.0.0.1:8080/
+
+  # spread 3,000 requests/s over 6 worker pods in namespace loadtest
+  gameday load --workers 6 -n loadtest --rate 3000 --duration 5m http://web.shop.svc:8080/`,
+		Args:          cobra.MinimumNArgs(0),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runLoad(cmd, o, args, false)
+		},
+	}
+	addLoadFlags(cmd, o)
+	f := cmd.Flags()
+	f.IntVar(&o.workers, "workers", 0, "run as N load-worker pods (an Indexed Job) in the cluster and merge their results")
+	f.StringVar(&o.image, "image", "ghcr.io/gamedaylab/gameday:latest", "the worker image (built from deploy/Dockerfile)")
+	o.kube.AddFlags(f)
+	return cmd
+}
+
+func newLoadWorkerCmd() *cobra.Command {
+	o := &loadOptions{}
+	cmd := &cobra.Command{
+		Use:           "load-worker [flags] URL...",
+		Short:         "One worker of a distributed load (started by gameday load --workers); prints its result as JSON",
+		Hidden:        true,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runLoad(cmd, o, args, true)
+		},
+	}
+	addLoadFlags(cmd, o)
+	cmd.Flags().StringVar(&o.result, "result-file", "/dev/termination-log", "where to write the result for the coordinator")
+	return cmd
+}
+
+func addLoadFlags(cmd *cobra.Command, o *loadOptions) {
+	f := cmd.Flags()
+	f.Float64Var(&o.rate, "rate", 50, "requests per second (the start rate of shaped profiles)")
+	f.DurationVar(&o.duration, "duration", 30*time.Second, "how long (0: until interrupted)")
+	f.StringVar(&o.profile, "profile", "constant", "constant, ramp:FROM-TO, step:FROM-TO[/STEPS], sine:LOW-HIGH[/PERIOD], spike:BASE-PEAK")
+	f.StringVar(&o.method, "method", "GET", "HTTP method")
+	f.StringArrayVarP(&o.headers, "header", "H", nil, "request header \"Name: value\" (repeatable)")
+	f.StringVar(&o.body, "body", "", "request body, or @FILE")
+	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "per-request timeout")
+	f.IntVar(&o.maxWorkers, "max-workers", 4096, "most requests in flight at once")
+	f.Float64Var(&o.maxRate, "max-rate", 0, "refuse profiles above this rate (default: load.maxRate of the config)")
+	f.StringVarP(&o.output, "output", "o", "text", "report format: text or json")
+	f.DurationVar(&o.maxP99, "max-p99", 0, "fail (exit 1) when p99 latency is above this")
+	f.StringVar(&o.minSuccess, "min-success", "", "fail (exit 1) when the success ratio is below this (0.999 or 99.9%)")
+	f.StringVar(&o.configPath, "config", "", "config file (default "+config.DefaultPath()+")")
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see gameday %s --help)", err, cmd.Name())}
+	})
+}
+
+func parseSuccess(s string) (float64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	pct := strings.HasSuffix(s, "%")
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if err != nil {
+		return 0, fmt.Errorf("--min-success %q: want a ratio (0.999) or a percentage (99.9%%)", s)
+	}
+	if pct || v > 1 {
+		v /= 100
+	}
+	if v <= 0 || v > 1 {
+		return 0, fmt.Errorf("--min-success %q: want a value in (0, 1] or (0%%, 100%%]", s)
+	}
+	return v, nil
+}
+
+// loadTargets builds the targets: URLs from the command line, which must be configured targets when
+// the config lists any.
+func loadTargets(cfg config.Config, o *loadOptions, urls []string) ([]load.Target, error) {
+	if len(urls) == 0 {
+		if len(cfg.Load.Targets) == 0 {
+			return nil, usageError{errors.New("give at least one URL (or configure load.targets)")}
+		}
+		for _, t := range cfg.Load.Targets {
+			urls = append(urls, t.URL)
+		}
+	}
+	header := http.Header{}
+	for _, h := range o.headers {
+		k, v, ok := strings.Cut(h, ":")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, usageError{fmt.Errorf("--header %q: want \"Name: value\"", h)}
+		}
+		header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	body := []byte(o.body)
+	if strings.HasPrefix(o.body, "@") {
+		b, err := os.ReadFile(o.body[1:])
+		if err != nil {
+			return nil, fmt.Errorf("--body: %w", err)
+		}
+		body = b
+	}
+	var out []load.Target
+	for _, u := range urls {
+		t := load.Target{Method: strings.ToUpper(o.method), URL: u, Header: header, Body: body}
+		if len(cfg.Load.Targets) > 0 {
+			found := false
+			for _, ct := range cfg.Load.Targets {
+				if ct.URL == u {
+					found = true
+					t.Name = ct.Name
+					if ct.Method != "" {
+						t.Method = strings.ToUpper(ct.Method)
+					}
+					for k, v := range ct.Headers {
+						t.Header.Set(k, v)
+					}
+					if ct.Body != "" && len(body) == 0 {
+						t.Body = []byte(ct.Body)
+					}
+				}
+			}
+			if !found {
+				return nil, fmt.Errorf("refused: %s is not in load.targets of the config; load goes only to configured targets", u)
+			}
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+func runLoad(cmd *cobra.Command, o *loadOptions, urls []string, worker bool) error {
+	path, explicit := config.DefaultPath(), false
+	if o.configPath != "" {
+		path, explicit = o.configPath, true
+	}
+	cfg, err := config.Read(path, explicit)
+	if err != nil {
+		return err
+	}
+	if o.output != "text" && o.output != "json" {
+		return usageError{fmt.Errorf("--output %q: want text or json", o.output)}
+	}
+	prof, err := load.ParseProfile(o.profile, o.rate, o.duration)
+	if err != nil {
+		return usageError{err}
+	}
+	minSuccess, err := parseSuccess(o.minSuccess)
+	if err != nil {
+		return usageError{err}
+	}
+	th := load.Thresholds{MaxP99: o.maxP99, MinSuccess: minSuccess}
+	targets, err := loadTargets(cfg, o, urls)
+	if err != nil {
+		return err
+	}
+	maxRate := cfg.Load.MaxRate
+	if o.maxRate > 0 {
+		maxRate = o.maxRate
+	}
+	if !worker && o.workers > 0 {
+		return runDistributed(cmd, o, prof, targets, maxRate, th)
+	}
+	e, err := load.New(load.Options{Targets: targets, MaxRate: maxRate, MaxWorkers: o.maxWorkers, Timeout: o.timeout})
+	if err != nil {
+		return err
+	}
+	if err := e.Start(prof); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	progressDone := make(chan struct{})
+	if !worker && term.IsTerminal(os.Stderr.Fd()) {
+		go progress(e, prof, progressDone)
+	} else {
+		close(progressDone)
+	}
+	res, err := e.Wait(ctx)
+	<-progressDone
+	if err != nil {
+		return err
+	}
+	if worker {
+		return writeWorkerResult(o, res)
+	}
+	breaches := th.Check(res)
+	out := cmd.OutOrStdout()
+	if o.output == "json" {
+		if err := res.WriteJSON(out, breaches); err != nil {
+			return err
+		}
+	} else {
+		res.WriteText(out, breaches)
+	}
+	if len(breaches) > 0 {
+		return thresholdBreached{len(breaches)}
+	}
+	return nil
+}
+
+// progress is the live line on a terminal: elapsed, requested and achieved rate, success, latency.
+func progress(e *load.Engine, p actions.LoadProfile, done chan struct{}) {
+	defer close(done)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for range t.C {
+		st := e.Status()
+		if !st.Active {
+			fmt.Fprint(os.Stderr, "\r\033[K")
+			return
+		}
+		of := ""
+		if p.Duration > 0 {
+			of = "/" + p.Duration.String()
+		}
+		fmt.Fprintf(os.Stderr, "\r\033[K%s%s  rate %.0f/s → %.0f/s  ok %.2f%%  p50 %s p99 %s max %s  in flight %d",
+			st.Elapsed.Round(time.Second), of, st.Requested, st.Achieved, 100*st.Success, st.P50, st.P99, st.Max, st.InFlight)
+		if len(st.Diagnostics) > 0 {
+			fmt.Fprintf(os.Stderr, "  ! %s", st.Diagnostics[0])
+		}
+	}
+}
+
+func writeWorkerResult(o *loadOptions, res load.Result) error {
+	res, err := res.WithHistogram()
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	fmt.Println(string(b))
+	if o.result != "" {
+		if err := os.WriteFile(o.result, b, 0o644); err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, os.ErrPermission) {
+			return fmt.Errorf("--result-file: %w", err)
+		}
+	}
+	return nil
+}
