@@ -4,7 +4,7 @@ BIN     := bin/gameday
 PKGS    := ./...
 export GOFLAGS := -buildvcs=false
 
-.PHONY: build demo test unit lint bench bench-cluster deps clean testbed-up testbed-down
+.PHONY: build demo test unit lint bench bench-load bench-cluster deps clean testbed-up testbed-down
 
 # The shared Kubernetes testbed of a test run (built once into ~/.cache/gameday/testbed, started here).
 TESTBED_RUN ?= $(CURDIR)/.testbed/kube
@@ -41,6 +41,10 @@ lint:
 ## bench: the hot paths (frame render with 10,000 pods, chart redraw, delta apply, sim start)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./tui/... ./sources/...
+
+## bench-load: gameday vs vegeta v12.13.0 (tuned) vs wrk's closed-loop ceiling on one loopback server
+bench-load: deps
+	testbed/bench-load.sh
 
 ## bench-cluster: 5,000 pods and ~50 changes/s on a private testbed; gameday vs k9s (CPU, RSS, latency)
 bench-cluster: deps

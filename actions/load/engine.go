@@ -30,6 +30,8 @@ type Target struct {
 	URL    string
 	Header http.Header
 	Body   []byte
+
+	u *url.URL // parsed once: requests share it (read-only)
 }
 
 // Options configure an engine.
@@ -69,6 +71,10 @@ func New(o Options) (*Engine, error) {
 		if o.Targets[i].Method == "" {
 			o.Targets[i].Method = http.MethodGet
 		}
+		if o.Targets[i].Header == nil {
+			o.Targets[i].Header = http.Header{}
+		}
+		o.Targets[i].u = u
 	}
 	if o.MaxWorkers <= 0 {
 		o.MaxWorkers = 4096
@@ -116,7 +122,13 @@ type run struct {
 	start   time.Time
 	ctx     context.Context
 	cancel  context.CancelFunc
-	queue   chan int64 // intended send times, unix ns
+	// Dispatch is LIFO: a send goes to the most recently idle worker, so a small hot set of workers
+	// (and connections) does the work and the rest stay parked. With FIFO wake-ups every connection
+	// is kept busy, and the generator and the server both slow down as the pool grows.
+	dmu     sync.Mutex
+	idleW   []*worker
+	backlog []int64 // intended send times waiting for a worker, oldest first
+	closed  bool
 
 	override atomic.Pointer[overrideRate]
 	workers  []*worker
@@ -133,7 +145,8 @@ type run struct {
 	sent        atomic.Int64
 	perSecond   [8]atomic.Int64 // sends per second, a ring the scheduler clears ahead of use
 	schedDone   chan struct{}
-	finished    chan struct{}
+	stopped     chan struct{} // every worker has returned: nothing is being sent
+	finished    chan struct{} // the report is computed
 	finishOnce  sync.Once
 	requestedAt atomic.Uint64 // math.Float64bits of the rate asked for now
 }
@@ -145,6 +158,7 @@ type overrideRate struct {
 }
 
 type worker struct {
+	ch       chan int64
 	mu       sync.Mutex
 	hist     *hdr.Histogram
 	ok, fail int64
@@ -164,21 +178,31 @@ func (e *Engine) Start(p actions.LoadProfile) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.cur != nil && !e.cur.isDone() {
+	if e.cur != nil && !e.cur.schedulerDone() {
 		return fmt.Errorf("%w: a load is already running (steer it with + / -, or HALT)", actions.ErrRefused)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &run{e: e, profile: p, start: time.Now(), ctx: ctx, cancel: cancel, queue: make(chan int64, 1<<20),
-		schedDone: make(chan struct{}), finished: make(chan struct{})}
+	r := &run{e: e, profile: p, start: time.Now(), ctx: ctx, cancel: cancel,
+		schedDone: make(chan struct{}), stopped: make(chan struct{}), finished: make(chan struct{})}
 	e.cur = r
-	r.spawn(16)
+	r.spawn(initialWorkers)
 	go r.schedule()
 	go func() {
 		<-r.schedDone
 		r.wg.Wait()
+		close(r.stopped)
 		r.finish()
 	}()
 	return nil
+}
+
+func (r *run) schedulerDone() bool {
+	select {
+	case <-r.schedDone:
+		return true
+	default:
+		return false
+	}
 }
 
 func (r *run) isDone() bool {
@@ -225,7 +249,7 @@ func (r *run) over(t time.Duration) bool {
 // that many sends, spread evenly over the interval. It never waits on workers (open loop).
 func (r *run) schedule() {
 	defer close(r.schedDone)
-	defer close(r.queue)
+	defer r.closeWorkers()
 	tick := r.e.opts.Tick
 	acc := 0.0
 	last := r.start
@@ -262,16 +286,15 @@ func (r *run) schedule() {
 			acc -= float64(n)
 			for i := 0; i < n; i++ {
 				at := last.Add(time.Duration(float64(dt) * float64(i+1) / float64(n)))
-				select {
-				case r.queue <- at.UnixNano():
-					r.scheduled.Add(1)
-				default:
-					r.dropped.Add(1)
-				}
+				r.dispatch(at.UnixNano())
 			}
-			// Grow the pool when sends wait and nobody is idle (up to the limit).
-			if q := len(r.queue); q > 0 && r.idle.Load() == 0 {
-				r.spawn(min(q, 64))
+			// Add workers only when the oldest waiting send is 20 ms late, a few at a time. Short
+			// backlogs are normal (a tick dispatches a batch; GC pauses a few ms) and every new worker
+			// means a new connection: reacting to jitter opened connections by the thousand and slowed
+			// both sides until the schedule collapsed. A real stall (a slow server) still grows the pool
+			// within tens of ms, and latency counts from the intended time either way.
+			if age := r.backlogAge(now); age > growAfter {
+				r.spawn(8)
 			}
 			last = now
 		}
@@ -289,29 +312,128 @@ func (r *run) endAt() time.Duration {
 	return r.profile.Duration
 }
 
+// growAfter is how late the oldest waiting send must be before the pool grows.
+const growAfter = 20 * time.Millisecond
+
+// initialWorkers is the pool a run starts with.
+const initialWorkers = 32
+
+// maxBacklog bounds sends waiting for a worker; beyond it they are dropped (and reported).
+const maxBacklog = 1 << 20
+
+// dispatch hands a send to the most recently idle worker, or queues it; it returns the backlog length.
+func (r *run) dispatch(at int64) int {
+	r.dmu.Lock()
+	if n := len(r.idleW); n > 0 {
+		w := r.idleW[n-1]
+		r.idleW = r.idleW[:n-1]
+		r.dmu.Unlock()
+		r.scheduled.Add(1)
+		w.ch <- at
+		return 0
+	}
+	if len(r.backlog) >= maxBacklog {
+		r.dmu.Unlock()
+		r.dropped.Add(1)
+		return maxBacklog
+	}
+	r.backlog = append(r.backlog, at)
+	n := len(r.backlog)
+	r.dmu.Unlock()
+	r.scheduled.Add(1)
+	return n
+}
+
+// backlogAge is how late the oldest waiting send already is.
+func (r *run) backlogAge(now time.Time) time.Duration {
+	r.dmu.Lock()
+	defer r.dmu.Unlock()
+	if len(r.backlog) == 0 {
+		return 0
+	}
+	return now.Sub(time.Unix(0, r.backlog[0]))
+}
+
+// next is what a worker does after a send: take the oldest waiting send, or park (idle).
+func (r *run) next(w *worker) (int64, bool) {
+	r.dmu.Lock()
+	defer r.dmu.Unlock()
+	if len(r.backlog) > 0 {
+		at := r.backlog[0]
+		r.backlog = r.backlog[1:]
+		if len(r.backlog) == 0 {
+			r.backlog = nil // let the array go
+		}
+		return at, true
+	}
+	if !r.closed {
+		r.idleW = append(r.idleW, w)
+		r.idle.Add(1)
+	}
+	return 0, false
+}
+
+// closeWorkers ends every parked worker once the schedule is over; busy ones end after their send.
+func (r *run) closeWorkers() {
+	r.dmu.Lock()
+	defer r.dmu.Unlock()
+	r.closed = true
+	for _, w := range r.idleW {
+		close(w.ch)
+	}
+	r.idleW = nil
+	if r.ctx.Err() != nil {
+		r.dropped.Add(int64(len(r.backlog)))
+		r.backlog = nil
+	}
+}
+
 func (r *run) spawn(n int) {
 	r.wmu.Lock()
 	defer r.wmu.Unlock()
 	for i := 0; i < n && len(r.workers) < r.e.opts.MaxWorkers; i++ {
-		w := &worker{hist: newHist(), codes: map[int]int64{}, errs: map[string]int64{}}
+		w := &worker{hist: newHist(), codes: map[int]int64{}, errs: map[string]int64{}, ch: make(chan int64, 1)}
 		r.workers = append(r.workers, w)
 		r.wg.Add(1)
-		r.idle.Add(1)
 		go r.work(w)
 	}
 }
 
 func (r *run) work(w *worker) {
 	defer r.wg.Done()
-	for at := range r.queue {
-		if r.ctx.Err() != nil {
-			continue // HALT: drain without sending
+	at, ok := r.next(w) // start parked, or straight on the backlog
+	for {
+		if !ok {
+			var open bool
+			if at, open = <-w.ch; !open {
+				return
+			}
+			r.idle.Add(-1)
 		}
-		r.idle.Add(-1)
-		r.inflight.Add(1)
-		r.send(w, time.Unix(0, at))
-		r.inflight.Add(-1)
-		r.idle.Add(1)
+		if r.ctx.Err() == nil { // HALT: drain without sending
+			r.inflight.Add(1)
+			r.send(w, time.Unix(0, at))
+			r.inflight.Add(-1)
+		}
+		at, ok = r.next(w)
+		if !ok {
+			r.dmu.Lock()
+			closed := r.closed
+			r.dmu.Unlock()
+			if closed {
+				// The schedule ended while this worker was busy: it was not parked, so it ends here
+				// unless a send was handed to it.
+				select {
+				case at2, open := <-w.ch:
+					if open {
+						at, ok = at2, true
+						continue
+					}
+				default:
+				}
+				return
+			}
+		}
 	}
 }
 
@@ -320,25 +442,27 @@ func (r *run) send(w *worker, intended time.Time) {
 		time.Sleep(d)
 	}
 	start := time.Now()
-	if start.Sub(intended) > 5*time.Millisecond {
+	lag := start.Sub(intended)
+	if lag > 5*time.Millisecond {
 		r.lateSends.Add(1)
 	}
 	r.sent.Add(1)
 	if s := int(start.Sub(r.start) / time.Second); s >= 0 {
 		r.perSecond[s%len(r.perSecond)].Add(1)
 	}
-	t := r.e.opts.Targets[int(r.rr.Add(1)-1)%len(r.e.opts.Targets)]
-	var body io.Reader
+	t := &r.e.opts.Targets[int(r.rr.Add(1)-1)%len(r.e.opts.Targets)]
+	// A request from the parsed target: URL and headers are shared read-only, nothing is re-parsed.
+	req := (&http.Request{Method: t.Method, URL: t.u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: t.Header, Host: t.u.Host}).WithContext(r.ctx)
 	if len(t.Body) > 0 {
-		body = bytes.NewReader(t.Body)
+		req.Body = io.NopCloser(bytes.NewReader(t.Body))
+		req.ContentLength = int64(len(t.Body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(t.Body)), nil }
 	}
-	req, err := http.NewRequestWithContext(r.ctx, t.Method, t.URL, body)
 	var code int
 	var in int64
-	if err == nil {
-		for k, v := range t.Header {
-			req.Header[k] = v
-		}
+	var err error
+	{
 		var resp *http.Response
 		resp, err = r.e.client.Do(req)
 		if err == nil {
@@ -418,10 +542,11 @@ func (e *Engine) Stop() {
 		return
 	}
 	r.cancel()
+	// HALT returns once nothing more will be sent (the scheduler has stopped and every queued send is
+	// dropped); in-flight requests are canceled and the report is computed in the background.
 	select {
-	case <-r.finished:
+	case <-r.schedDone:
 	case <-time.After(time.Second):
-		go r.finish()
 	}
 }
 
@@ -453,7 +578,13 @@ func (e *Engine) Status() actions.LoadStatus {
 		return actions.LoadStatus{}
 	}
 	res := r.result()
-	st := actions.LoadStatus{Active: !r.isDone(), Profile: r.profile, Sent: res.Requests, Errors: res.Failed,
+	sending := true
+	select {
+	case <-r.schedDone:
+		sending = false
+	default:
+	}
+	st := actions.LoadStatus{Active: sending, Profile: r.profile, Sent: res.Requests, Errors: res.Failed,
 		P50: res.Latency.P50, P90: res.Latency.P90, P99: res.Latency.P99, Max: res.Latency.Max,
 		InFlight: int(r.inflight.Load()), Elapsed: time.Since(r.start), Diagnostics: res.Diagnostics}
 	if st.Active {

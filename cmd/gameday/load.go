@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,8 +44,9 @@ type loadOptions struct {
 	workers   int
 	image     string
 	kube      *genericclioptions.ConfigFlags
-	result    string
-	namespace string
+	result     string
+	namespace  string
+	cpuProfile string
 }
 
 // thresholdBreached makes the exit code 1 without another message.
@@ -115,6 +118,8 @@ func addLoadFlags(cmd *cobra.Command, o *loadOptions) {
 	f.DurationVar(&o.maxP99, "max-p99", 0, "fail (exit 1) when p99 latency is above this")
 	f.StringVar(&o.minSuccess, "min-success", "", "fail (exit 1) when the success ratio is below this (0.999 or 99.9%)")
 	f.StringVar(&o.configPath, "config", "", "config file (default "+config.DefaultPath()+")")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "benchmarks: write a CPU profile")
+	_ = f.MarkHidden("cpuprofile")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see gameday %s --help)", err, cmd.Name())}
 	})
@@ -225,6 +230,19 @@ func runLoad(cmd *cobra.Command, o *loadOptions, urls []string, worker bool) err
 	}
 	if !worker && o.workers > 0 {
 		return runDistributed(cmd, o, prof, targets, maxRate, th)
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		_ = pprof.StartCPUProfile(f)
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+	}
+	if os.Getenv("GOGC") == "" {
+		// Fewer collections: a GC pause is a hiccup every in-flight request waits on, and at high
+		// rates hiccups were what tipped the schedule into a backlog. The generator's heap is small.
+		debug.SetGCPercent(400)
 	}
 	e, err := load.New(load.Options{Targets: targets, MaxRate: maxRate, MaxWorkers: o.maxWorkers, Timeout: o.timeout})
 	if err != nil {
