@@ -41,9 +41,9 @@ type loadOptions struct {
 	minSuccess string
 	configPath string
 	// distributed
-	workers   int
-	image     string
-	kube      *genericclioptions.ConfigFlags
+	workers    int
+	image      string
+	kube       *genericclioptions.ConfigFlags
 	result     string
 	namespace  string
 	cpuProfile string
