@@ -61,6 +61,8 @@ type LogCursor struct {
 	Time time.Time
 	Seq  uint64
 	Set  bool
+	// Sort holds a backend's own sort values (Elasticsearch's search_after), used verbatim.
+	Sort []any
 }
 
 // LogBackend tails logs page by page without gaps or duplicates and finds the lines of one trace.

@@ -53,6 +53,7 @@ var (
 // Main runs the package's tests and stops the control planes they started.
 func Main(m *testing.M) int {
 	code := m.Run()
+	stopSharedOpenSearch()
 	mu.Lock()
 	defer mu.Unlock()
 	for _, k := range started {

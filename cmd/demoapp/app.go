@@ -154,7 +154,9 @@ func (a *app) work(w http.ResponseWriter, r *http.Request) {
 	fail := queryFloat(r, "fail", a.cfg.failRate)
 	ctx := r.Context()
 
-	span, ctx := a.tracer.StartSpanFromContext(ctx, "work")
+	// The work span is a child of the server span; the downstream call below is its sibling, so the
+	// waterfall shows work then call side by side under the request.
+	span, _ := a.tracer.StartSpanFromContext(ctx, "work")
 	burn(time.Duration(cpuMs * float64(time.Millisecond)))
 	span.Tag("cpu_ms", strconv.FormatFloat(cpuMs, 'f', -1, 64))
 	span.Finish()

@@ -1,0 +1,346 @@
+// Package logs tails container logs from an Elasticsearch-API server (the EFK stack's store) with the
+// official go-elasticsearch client: sort by @timestamp plus a tiebreaker, page with search_after, read
+// only lines older than a settle delay, so nothing is shown twice or skipped.
+package logs
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+
+	"github.com/gamedaylab/gameday/sources"
+)
+
+// Fields are the document fields the backend reads. The defaults are what Fluent Bit's kubernetes
+// filter writes (with Merge_Log on, the app's JSON fields are at the top level).
+type Fields struct {
+	Timestamp  string
+	Message    string // the raw line
+	Namespace  string
+	Pod        string
+	Container  string
+	Level      string
+	Msg        string // the app's own message field (falls back to Message)
+	TraceID    string
+	Tiebreaker string // a unique sortable field: _id (OpenSearch; Elasticsearch 8 needs a keyword field)
+}
+
+// DefaultFields are Fluent Bit's.
+func DefaultFields() Fields {
+	return Fields{Timestamp: "@timestamp", Message: "log", Namespace: "kubernetes.namespace_name",
+		Pod: "kubernetes.pod_name", Container: "kubernetes.container_name", Level: "level", Msg: "msg",
+		TraceID: "trace_id", Tiebreaker: "_id"}
+}
+
+// Config is how to reach the server and what to read.
+type Config struct {
+	URL      string
+	Index    string // index pattern: logstash-* (Fluentd), fluent-bit, kubernetes-*...
+	Username string
+	Password string
+	APIKey   string
+	CAFile   string
+	Fields   Fields
+	// Settle: only lines older than this are read, so a line indexed late is never skipped.
+	Settle time.Duration
+}
+
+// ES is the logs backend.
+type ES struct {
+	client *elasticsearch.Client
+	cfg    Config
+	seq    atomic.Uint64
+}
+
+// productHeader adds X-Elastic-Product to responses of Elasticsearch-API servers that are not
+// Elasticsearch (OpenSearch), so the official client, which checks for it, talks to them.
+type productHeader struct{ base http.RoundTripper }
+
+func (p productHeader) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := p.base.RoundTrip(r)
+	if err == nil && resp.Header.Get("X-Elastic-Product") == "" {
+		resp.Header.Set("X-Elastic-Product", "Elasticsearch")
+	}
+	return resp, err
+}
+
+// New makes the backend.
+func New(cfg Config) (*ES, error) {
+	if !strings.HasPrefix(cfg.URL, "http://") && !strings.HasPrefix(cfg.URL, "https://") {
+		return nil, fmt.Errorf("--es-url %q: want a URL like http://elasticsearch:9200", cfg.URL)
+	}
+	if cfg.Index == "" {
+		cfg.Index = "logstash-*"
+	}
+	def := DefaultFields()
+	f := &cfg.Fields
+	for _, p := range []struct {
+		v *string
+		d string
+	}{{&f.Timestamp, def.Timestamp}, {&f.Message, def.Message},
+		{&f.Namespace, def.Namespace}, {&f.Pod, def.Pod}, {&f.Container, def.Container}, {&f.Level, def.Level},
+		{&f.Msg, def.Msg}, {&f.TraceID, def.TraceID}, {&f.Tiebreaker, def.Tiebreaker}} {
+		if *p.v == "" {
+			*p.v = p.d
+		}
+	}
+	if cfg.Settle <= 0 {
+		cfg.Settle = 2 * time.Second
+	}
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("elasticsearch CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("elasticsearch CA %s: no certificate found", cfg.CAFile)
+		}
+		base.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	c, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{cfg.URL}, Username: cfg.Username,
+		Password: cfg.Password, APIKey: cfg.APIKey, Transport: productHeader{base: base}, MaxRetries: 1})
+	if err != nil {
+		return nil, fmt.Errorf("elasticsearch client: %w", err)
+	}
+	return &ES{client: c, cfg: cfg}, nil
+}
+
+// Name says which server and index are read.
+func (e *ES) Name() string {
+	host := strings.TrimPrefix(strings.TrimPrefix(e.cfg.URL, "http://"), "https://")
+	return "es " + host + "/" + e.cfg.Index
+}
+
+// Hit is one search hit.
+type Hit struct {
+	ID     string          `json:"_id"`
+	Source json.RawMessage `json:"_source"`
+	Sort   []any           `json:"sort"`
+}
+
+// DecodeSearch decodes a search response. Malformed input is an error, never a panic.
+func DecodeSearch(b []byte) ([]Hit, error) {
+	var r struct {
+		Hits *struct {
+			Hits []Hit `json:"hits"`
+		} `json:"hits"`
+		Error json.RawMessage `json:"error"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // sort values keep their exact form for search_after
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("decoding search response: %w", err)
+	}
+	if len(r.Error) > 0 && string(r.Error) != "null" {
+		return nil, fmt.Errorf("search failed: %s", errText(r.Error))
+	}
+	if r.Hits == nil {
+		return nil, errors.New("decoding search response: no hits object")
+	}
+	for i, h := range r.Hits.Hits {
+		if len(h.Sort) == 0 {
+			return nil, fmt.Errorf("decoding search response: hit %d has no sort values", i)
+		}
+	}
+	return r.Hits.Hits, nil
+}
+
+func errText(raw json.RawMessage) string {
+	var e struct {
+		Type   string `json:"type"`
+		Reason string `json:"reason"`
+		Root   []struct {
+			Reason string `json:"reason"`
+		} `json:"root_cause"`
+		Failed []struct {
+			Reason struct {
+				Reason string `json:"reason"`
+			} `json:"reason"`
+		} `json:"failed_shards"`
+	}
+	if json.Unmarshal(raw, &e) == nil && e.Reason != "" {
+		why := ""
+		switch {
+		case len(e.Root) > 0 && e.Root[0].Reason != "" && e.Root[0].Reason != e.Reason:
+			why = e.Root[0].Reason
+		case len(e.Failed) > 0 && e.Failed[0].Reason.Reason != "":
+			why = e.Failed[0].Reason.Reason
+		}
+		if why != "" {
+			return e.Reason + ": " + why
+		}
+		return e.Reason
+	}
+	return string(raw)
+}
+
+// lookup reads a dotted field from a document, nested (Fluent Bit) or flat ("a.b" keys).
+func lookup(doc map[string]any, path string) any {
+	if v, ok := doc[path]; ok {
+		return v
+	}
+	head, rest, ok := strings.Cut(path, ".")
+	if !ok {
+		return nil
+	}
+	for i := len(path); i > 0; i-- { // the longest flat prefix first: {"kubernetes.labels": {...}}
+		if path[i-1] != '.' {
+			continue
+		}
+		if sub, ok := doc[path[:i-1]].(map[string]any); ok {
+			return lookup(sub, path[i:])
+		}
+	}
+	if sub, ok := doc[head].(map[string]any); ok {
+		return lookup(sub, rest)
+	}
+	return nil
+}
+
+func str(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+// line turns a document into a log line.
+func (e *ES) line(h Hit) (sources.LogLine, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(h.Source, &doc); err != nil {
+		return sources.LogLine{}, fmt.Errorf("hit %s: %w", h.ID, err)
+	}
+	f := e.cfg.Fields
+	ts, _ := time.Parse(time.RFC3339Nano, str(lookup(doc, f.Timestamp)))
+	l := sources.LogLine{Time: ts, Namespace: str(lookup(doc, f.Namespace)), Pod: str(lookup(doc, f.Pod)),
+		Container: str(lookup(doc, f.Container)), Level: strings.ToLower(str(lookup(doc, f.Level))),
+		Msg: str(lookup(doc, f.Msg)), TraceID: str(lookup(doc, f.TraceID)), Raw: str(lookup(doc, f.Message)), Seq: e.seq.Add(1)}
+	// The raw line may itself be the app's JSON (no Merge_Log): read level, msg and trace id from it.
+	if (l.Level == "" || l.Msg == "" || l.TraceID == "") && strings.HasPrefix(strings.TrimSpace(l.Raw), "{") {
+		var inner map[string]any
+		if json.Unmarshal([]byte(l.Raw), &inner) == nil {
+			if l.Level == "" {
+				l.Level = strings.ToLower(str(inner["level"]))
+			}
+			if l.Msg == "" {
+				l.Msg = str(inner["msg"])
+			}
+			if l.TraceID == "" {
+				l.TraceID = str(inner["trace_id"])
+			}
+		}
+	}
+	if l.Msg == "" {
+		l.Msg = strings.TrimRight(l.Raw, "\n")
+	}
+	return l, nil
+}
+
+func (e *ES) search(ctx context.Context, body map[string]any) ([]Hit, error) {
+	b, _ := json.Marshal(body)
+	res, err := e.client.Search(e.client.Search.WithContext(ctx), e.client.Search.WithIndex(e.cfg.Index),
+		e.client.Search.WithBody(bytes.NewReader(b)), e.client.Search.WithIgnoreUnavailable(true),
+		e.client.Search.WithAllowNoIndices(true))
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "connection refused") {
+			return nil, sources.Unreachable(err)
+		}
+		return nil, err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return nil, sources.Unreachable(err)
+	}
+	if res.StatusCode >= 500 && res.StatusCode != 503 {
+		return nil, sources.Unreachable(fmt.Errorf("%s: %s", res.Status(), firstLine(string(raw))))
+	}
+	return DecodeSearch(raw)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// Tail returns up to q.Limit lines after the cursor, oldest first.
+func (e *ES) Tail(ctx context.Context, q sources.LogQuery, after sources.LogCursor) ([]sources.LogLine, sources.LogCursor, error) {
+	f := e.cfg.Fields
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 500
+	}
+	rng := map[string]any{"lte": time.Now().Add(-e.cfg.Settle).UTC().Format(time.RFC3339Nano)}
+	if !after.Set && !q.Since.IsZero() {
+		rng["gte"] = q.Since.UTC().Format(time.RFC3339Nano)
+	}
+	filter := []any{map[string]any{"range": map[string]any{f.Timestamp: rng}}}
+	if q.Namespace != "" {
+		filter = append(filter, map[string]any{"match_phrase": map[string]any{f.Namespace: q.Namespace}})
+	}
+	boolQ := map[string]any{"filter": filter}
+	if strings.TrimSpace(q.Filter) != "" {
+		boolQ["must"] = []any{map[string]any{"query_string": map[string]any{"query": q.Filter, "default_operator": "AND", "lenient": true}}}
+	}
+	body := map[string]any{"size": limit, "query": map[string]any{"bool": boolQ},
+		"sort": []any{map[string]any{f.Timestamp: map[string]any{"order": "asc", "unmapped_type": "date"}}, map[string]any{f.Tiebreaker: map[string]any{"order": "asc", "unmapped_type": "keyword"}}}}
+	if after.Set && len(after.Sort) > 0 {
+		body["search_after"] = after.Sort
+	}
+	hits, err := e.search(ctx, body)
+	if err != nil {
+		return nil, after, err
+	}
+	out := make([]sources.LogLine, 0, len(hits))
+	cur := after
+	for _, h := range hits {
+		l, err := e.line(h)
+		if err != nil {
+			return out, cur, err
+		}
+		out = append(out, l)
+		cur = sources.LogCursor{Time: l.Time, Seq: l.Seq, Set: true, Sort: h.Sort}
+	}
+	return out, cur, nil
+}
+
+// ByTrace returns the lines carrying a trace id, oldest first.
+func (e *ES) ByTrace(ctx context.Context, traceID string) ([]sources.LogLine, error) {
+	f := e.cfg.Fields
+	body := map[string]any{"size": 500, "query": map[string]any{"match_phrase": map[string]any{f.TraceID: traceID}},
+		"sort": []any{map[string]any{f.Timestamp: map[string]any{"order": "asc", "unmapped_type": "date"}}, map[string]any{f.Tiebreaker: map[string]any{"order": "asc", "unmapped_type": "keyword"}}}}
+	hits, err := e.search(ctx, body)
+	if err != nil {
+		return nil, err
+	}
+	var out []sources.LogLine
+	for _, h := range hits {
+		l, err := e.line(h)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}

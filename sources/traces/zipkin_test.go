@@ -1,0 +1,132 @@
+package traces
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openzipkin/zipkin-go/model"
+
+	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/testbed"
+	"github.com/gamedaylab/gameday/tui/panes"
+)
+
+func TestMain(m *testing.M) { os.Exit(testbed.Main(m)) }
+
+// TestSpansFromDemoappAndWaterfall: spans reported by two real demo app processes via zipkin-go
+// (frontend -> backend, B3 propagation) reach the real Zipkin server, list in the pane's query, and the
+// waterfall of a request has the right tree and timings.
+func TestSpansFromDemoappAndWaterfall(t *testing.T) {
+	zs := testbed.StartZipkin(t)
+	spans := zs.URL + "/api/v2/spans"
+	backend := testbed.StartDemoapp(t, "backend", "--zipkin", spans, "--work-ms", "3")
+	frontend := testbed.StartDemoapp(t, "frontend", "--zipkin", spans, "--downstream", "http://"+backend.Addr, "--work-ms", "1")
+	for i := 0; i < 5; i++ {
+		r, err := http.Get("http://" + frontend.Addr + "/api/work?latency_ms=5")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+	}
+	z, err := NewZipkin(zs.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []sources.TraceSummary
+	deadline := time.Now().Add(20 * time.Second)
+	for len(list) < 5 {
+		list, err = z.Recent(context.Background(), sources.TraceQuery{Service: "frontend", Lookback: time.Minute, Limit: 20})
+		if err != nil && !sources.IsUnreachable(err) {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("traces did not reach Zipkin: %d listed, err %v", len(list), err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	s := list[0]
+	if s.Service != "frontend" || !strings.Contains(strings.Join(s.Services, ","), "backend") || s.Spans < 4 {
+		t.Fatalf("trace summary %+v: want frontend -> backend with at least 4 spans", s)
+	}
+	tr, err := z.Trace(context.Background(), s.TraceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ordered, depth := panes.SpanTree(tr)
+	// frontend server span (root) > frontend client call > backend server span > backend work.
+	maxDepth := 0
+	for _, d := range depth {
+		maxDepth = max(maxDepth, d)
+	}
+	if depth[0] != 0 || ordered[0].LocalEndpoint.ServiceName != "frontend" || maxDepth < 2 {
+		t.Fatalf("tree: root %s, depths %v", ordered[0].Name, depth)
+	}
+	byID := map[model.ID]model.SpanModel{}
+	for _, sp := range ordered {
+		byID[sp.ID] = sp
+	}
+	for _, sp := range ordered {
+		if sp.ParentID == nil {
+			continue
+		}
+		p, ok := byID[*sp.ParentID]
+		if !ok {
+			t.Fatalf("span %s has a missing parent", sp.Name)
+		}
+		// Children lie within their parent in time (1 ms of clock slack between processes).
+		if sp.Timestamp.Before(p.Timestamp.Add(-time.Millisecond)) || sp.Timestamp.Add(sp.Duration).After(p.Timestamp.Add(p.Duration+time.Millisecond)) {
+			t.Fatalf("span %s [%s +%s] is outside its parent %s [%s +%s]", sp.Name, sp.Timestamp, sp.Duration, p.Name, p.Timestamp, p.Duration)
+		}
+	}
+	if root := ordered[0]; root.Duration < 5*time.Millisecond {
+		t.Fatalf("the root span %s lasts %s; the request waited 5 ms", root.Name, root.Duration)
+	}
+}
+
+// TestZipkinOutageAndRecovery: Zipkin killed and restarted: the poller reports the outage with a
+// retry delay and recovers by itself.
+func TestZipkinOutageAndRecovery(t *testing.T) {
+	zs := testbed.StartZipkin(t)
+	z, err := NewZipkin(zs.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var msgs []any
+	send := func(_ context.Context, m any) bool { mu.Lock(); msgs = append(msgs, m); mu.Unlock(); return true }
+	p := sources.NewTracesPoller(z, sources.TraceQuery{Service: "frontend", Lookback: time.Minute}, sources.WallClock{}, 300*time.Millisecond, send)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go p.Run(ctx)
+	wait := func(what string, ok func(any) bool, from int) int {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			mu.Lock()
+			all := append([]any(nil), msgs...)
+			mu.Unlock()
+			for _, m := range all[from:] {
+				if ok(m) {
+					return len(all)
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	n := wait("first list", func(m any) bool { tm, ok := m.(sources.TracesMsg); return ok && tm.Err == nil }, 0)
+	zs.Kill()
+	n = wait("unreachable state", func(m any) bool {
+		c, ok := m.(sources.ConnState)
+		return ok && !c.OK && strings.Contains(c.Detail, "unreachable, retrying in")
+	}, n)
+	zs.Restart()
+	wait("recovery", func(m any) bool { tm, ok := m.(sources.TracesMsg); return ok && tm.Err == nil }, n)
+}

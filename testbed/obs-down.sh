@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Stops a server obs-up scripts started in RUN_DIR (zipkin or opensearch), by its pid.
+set -uo pipefail
+RUN=${1:?usage: obs-down.sh RUN_DIR zipkin|opensearch}
+NAME=${2:?usage: obs-down.sh RUN_DIR zipkin|opensearch}
+[ -f "$RUN/$NAME.pid" ] || exit 0
+pid=$(cat "$RUN/$NAME.pid")
+kill "$pid" 2>/dev/null
+for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -9 "$pid" 2>/dev/null
+rm -f "$RUN/$NAME.pid"

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs (once per version, cached) the trace and log backends from Maven Central: the Zipkin server
+# (io.zipkin:zipkin-server, classifier exec) and OpenSearch's integ-test distribution (an
+# Elasticsearch-API server). Both run on the installed Java 17.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/versions.sh"
+log() { printf '[obs-install %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+MAVEN=${MAVEN_CENTRAL:-https://repo1.maven.org/maven2}
+
+fetch() { # fetch URL DEST: curl, or Maven's own resolver when plain HTTPS is not allowed
+  local url=$1 dest=$2 gav=$3
+  if curl -fsSL --retry 3 --max-time 600 -o "$dest.tmp" "$url"; then
+    mv "$dest.tmp" "$dest"
+    return 0
+  fi
+  log "curl failed for $url; trying mvn dependency:copy $gav"
+  local d
+  d=$(mktemp -d)
+  mvn -q dependency:copy -Dartifact="$gav" -DoutputDirectory="$d" >&2
+  mv "$d"/* "$dest"
+  rm -rf "$d"
+}
+
+Z=$TESTBED_CACHE/zipkin-$ZIPKIN_VERSION
+if [ ! -f "$Z/.done" ]; then
+  log "zipkin-server $ZIPKIN_VERSION (exec jar)"
+  mkdir -p "$Z"
+  fetch "$MAVEN/io/zipkin/zipkin-server/$ZIPKIN_VERSION/zipkin-server-$ZIPKIN_VERSION-exec.jar" "$Z/zipkin.jar" \
+    "io.zipkin:zipkin-server:$ZIPKIN_VERSION:jar:exec"
+  touch "$Z/.done"
+fi
+
+O=$TESTBED_CACHE/opensearch-$OPENSEARCH_VERSION
+if [ ! -f "$O/.done" ]; then
+  log "opensearch $OPENSEARCH_VERSION (integ-test zip)"
+  rm -rf "$O" "$O.tmp" && mkdir -p "$O.tmp"
+  fetch "$MAVEN/org/opensearch/distribution/integ-test-zip/opensearch/$OPENSEARCH_VERSION/opensearch-$OPENSEARCH_VERSION.zip" "$O.tmp/os.zip" \
+    "org.opensearch.distribution.integ-test-zip:opensearch:$OPENSEARCH_VERSION:zip"
+  (cd "$O.tmp" && unzip -q os.zip && rm os.zip)
+  mv "$O.tmp" "$O"
+  touch "$O/.done"
+fi
