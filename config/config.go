@@ -29,6 +29,8 @@ type Config struct {
 	Load      Load                `yaml:"load"`
 	Metrics   Metrics             `yaml:"metrics"`
 	Keys      map[string][]string `yaml:"keys"`
+	Traces    Traces              `yaml:"traces"`
+	Logs      Logs                `yaml:"logs"`
 	Journal   Journal             `yaml:"journal"`
 	Demo      Demo                `yaml:"demo"`
 	UI        UI                  `yaml:"ui"`
@@ -108,6 +110,38 @@ type PanelQuery struct {
 
 // Units a panel may use.
 var Units = []string{"req/s", "%", "s", "bytes", "count"}
+
+// Traces is the Zipkin v2 API server (--zipkin-url).
+type Traces struct {
+	URL string `yaml:"url"`
+	// Service is the service whose traces are listed (default: the target's name).
+	Service string `yaml:"service"`
+}
+
+// Logs is the Elasticsearch-API server of the EFK stack (--es-url). Credentials come from files or
+// the environment (GAMEDAY_ES_PASSWORD, GAMEDAY_ES_API_KEY), never from this file.
+type Logs struct {
+	URL          string    `yaml:"url"`
+	Index        string    `yaml:"index"` // logstash-* (Fluentd), fluent-bit, kubernetes-*...
+	Username     string    `yaml:"username"`
+	PasswordFile string    `yaml:"passwordFile"`
+	APIKeyFile   string    `yaml:"apiKeyFile"`
+	CAFile       string    `yaml:"caFile"`
+	Fields       LogFields `yaml:"fields"`
+}
+
+// LogFields name the document fields (Fluent Bit's kubernetes filter by default).
+type LogFields struct {
+	Timestamp  string `yaml:"timestamp"`
+	Message    string `yaml:"message"`
+	Namespace  string `yaml:"namespace"`
+	Pod        string `yaml:"pod"`
+	Container  string `yaml:"container"`
+	Level      string `yaml:"level"`
+	Msg        string `yaml:"msg"`
+	TraceID    string `yaml:"traceId"`
+	Tiebreaker string `yaml:"tiebreaker"`
+}
 
 // Journal is where actions are recorded (JSON lines).
 type Journal struct {
@@ -257,7 +291,7 @@ func explain(err error) error {
 
 // allowedFields lists the yaml names of the struct type named in a yaml error ("config.Safety").
 func allowedFields(typeName string) string {
-	types := []any{Config{}, Safety{}, Load{}, Burst{}, Target{}, Metrics{}, Prometheus{}, Panel{}, PanelQuery{}, Journal{}, Demo{}, UI{}}
+	types := []any{Config{}, Safety{}, Load{}, Burst{}, Target{}, Metrics{}, Prometheus{}, Panel{}, PanelQuery{}, Traces{}, Logs{}, LogFields{}, Journal{}, Demo{}, UI{}}
 	for _, v := range types {
 		t := reflect.TypeOf(v)
 		if t.String() != typeName {
@@ -330,6 +364,11 @@ func (c *Config) Validate() error {
 	}
 	if u := c.Metrics.Prometheus.URL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 		bad("metrics.prometheus.url", "want an http:// or https:// URL, got %q", u)
+	}
+	for field, u := range map[string]string{"traces.url": c.Traces.URL, "logs.url": c.Logs.URL} {
+		if u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			bad(field, "want an http:// or https:// URL, got %q", u)
+		}
 	}
 	for i, p := range c.Metrics.Panels {
 		f := fmt.Sprintf("metrics.panels[%d]", i)

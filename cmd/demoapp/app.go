@@ -75,21 +75,17 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 
 func (a *app) handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/", a.instrument("/", a.root))
-	mux.HandleFunc("/api/work", a.instrument("/api/work", a.work))
+	// Server spans for the app's own routes (named "get /api/work"), not for probes and scrapes.
+	traced := func(route string, h http.HandlerFunc) http.Handler {
+		return zipkinhttp.NewServerMiddleware(a.tracer, zipkinhttp.TagResponseSize(true),
+			zipkinhttp.SpanName("get "+route))(a.instrument(route, h))
+	}
+	mux.Handle("/", traced("/", a.root))
+	mux.Handle("/api/work", traced("/api/work", a.work))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	mux.HandleFunc("/readyz", a.ready)
 	mux.Handle("/metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
-	// Server spans only for the app's own routes, not for probes and scrapes.
-	traced := zipkinhttp.NewServerMiddleware(a.tracer, zipkinhttp.TagResponseSize(true))(mux)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/healthz", "/readyz", "/metrics":
-			mux.ServeHTTP(w, r)
-		default:
-			traced.ServeHTTP(w, r)
-		}
-	})
+	return mux
 }
 
 // statusWriter remembers the status code for metrics and logs.

@@ -527,3 +527,48 @@ func TestKubeWithPrometheusGraphs(t *testing.T) {
 	tm.Type("y")
 	pr.wait(t, 20*time.Second, "kill ok", "kill│")
 }
+
+// TestPivotLogLineToTraceAndBack: with real Zipkin and Elasticsearch-API servers, Enter on a log line
+// opens that request's trace in the waterfall, and l there shows the trace's log lines.
+func TestPivotLogLineToTraceAndBack(t *testing.T) {
+	k := testbed.SharedKube(t)
+	ns := k.Namespace(t, "pivot")
+	deployWeb(t, k.Client, ns, 2, "50m", false)
+	zs := testbed.StartZipkin(t)
+	es := testbed.SharedOpenSearch(t)
+	spans := zs.URL + "/api/v2/spans"
+	api := testbed.StartDemoapp(t, "api", "--zipkin", spans, "--work-ms", "1")
+	web := testbed.StartDemoapp(t, "web", "--zipkin", spans, "--downstream", "http://"+api.Addr, "--work-ms", "1")
+	sh := &testbed.Shipper{URL: es.URL, Namespace: ns, Prefix: "pivot"}
+	stop := make(chan struct{})
+	defer close(stop)
+	sh.Follow(t, web.Log, "web-0", "web", stop)
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if r, err := http.Get("http://" + web.Addr + "/api/work"); err == nil {
+					r.Body.Close()
+				}
+			}
+		}
+	}()
+	_, tm, pr := cockpitOn(t, k, ns, "--zipkin-url", zs.URL, "--es-url", es.URL, "--es-index", "pivot-*")
+	pr.wait(t, 30*time.Second, "Traces · zipkin", "Logs · es ", "GET /api/work 200")
+	for i := 0; i < 3; i++ { // Workload -> Metrics -> Traces -> Logs
+		tm.Send(tea.KeyPressMsg{Code: tea.KeyTab})
+	}
+	pr.wait(t, 5*time.Second, "enter open") // the Logs pane's footer
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	pr.wait(t, 15*time.Second, "Trace ", "spans ·", "web get /api/work", "api get /api/work")
+	tm.Type("l")
+	pr.wait(t, 15*time.Second, "Logs of trace ")
+	s := pr.get()
+	if !strings.Contains(s, "GET /api/work 200") {
+		t.Fatalf("the trace's log lines are not shown:\n%s", s)
+	}
+}

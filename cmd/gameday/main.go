@@ -35,6 +35,9 @@ type options struct {
 	cpuProfile string
 	promURL    string
 	promCA     string
+	zipkinURL  string
+	esURL      string
+	esIndex    string
 }
 
 // processStart is when the process started (the time to the first full frame is measured from it).
@@ -116,6 +119,9 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
 	f.StringVar(&o.journal, "journal", "", "journal file (default "+config.DefaultJournalPath()+")")
 	f.StringVar(&o.promURL, "prometheus-url", "", "Prometheus to graph from (default: find one in the cluster and use it through the apiserver proxy); token or basic auth from GAMEDAY_PROMETHEUS_TOKEN[_FILE], GAMEDAY_PROMETHEUS_USER, GAMEDAY_PROMETHEUS_PASSWORD[_FILE]")
 	f.StringVar(&o.promCA, "prometheus-ca", "", "CA file to verify Prometheus' TLS certificate")
+	f.StringVar(&o.zipkinURL, "zipkin-url", "", "Zipkin v2 API server for the Traces pane (e.g. http://zipkin:9411)")
+	f.StringVar(&o.esURL, "es-url", "", "Elasticsearch-API server of the EFK stack for the Logs pane; auth from GAMEDAY_ES_USER, GAMEDAY_ES_PASSWORD[_FILE] or GAMEDAY_ES_API_KEY[_FILE]")
+	f.StringVar(&o.esIndex, "es-index", "", "index pattern of container logs (default logstash-*)")
 	f.Int64Var(&o.grace, "grace", -1, "grace period in seconds for pod kills (-1: the pod's own; 0: kill at once)")
 	f.StringVar(&o.traceFile, "trace-frames", "", "benchmarks: write, for every pod change, when it reached the screen")
 	_ = f.MarkHidden("trace-frames")
@@ -170,6 +176,15 @@ func loadConfig(cmd *cobra.Command, o *options) (config.Config, error) {
 	}
 	if o.promCA != "" {
 		cfg.Metrics.Prometheus.CAFile = o.promCA
+	}
+	if o.zipkinURL != "" {
+		cfg.Traces.URL = o.zipkinURL
+	}
+	if o.esURL != "" {
+		cfg.Logs.URL = o.esURL
+	}
+	if o.esIndex != "" {
+		cfg.Logs.Index = o.esIndex
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageError{err}

@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +24,8 @@ import (
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/sources/kube"
+	"github.com/gamedaylab/gameday/sources/logs"
+	"github.com/gamedaylab/gameday/sources/traces"
 	"github.com/gamedaylab/gameday/sources/prom"
 	"github.com/gamedaylab/gameday/sources/sim"
 	"github.com/gamedaylab/gameday/themes"
@@ -210,7 +213,57 @@ func (c *cockpit) wireCluster(o *options, cfg *config.Config, env *actions.Env) 
 	if err := c.wireLoad(cfg, env); err != nil {
 		return err
 	}
+	if err := c.wireSignals(cfg); err != nil {
+		return err
+	}
 	return c.wireMetrics(cfg, client, rc)
+}
+
+// wireSignals connects the Traces pane to Zipkin and the Logs pane to Elasticsearch, when configured.
+func (c *cockpit) wireSignals(cfg *config.Config) error {
+	if u := cfg.Traces.URL; u != "" {
+		z, err := traces.NewZipkin(u)
+		if err != nil {
+			return err
+		}
+		svc := firstNonEmpty(cfg.Traces.Service, c.ctx.Target)
+		c.deps.Traces = sources.NewTracesPoller(z, sources.TraceQuery{Service: svc, Lookback: 15 * time.Minute, Limit: 200},
+			sources.WallClock{}, 3*time.Second, c.fwd.Send)
+		c.deps.TracesBackend = z
+	}
+	if u := cfg.Logs.URL; u != "" {
+		lc := cfg.Logs
+		pw, err := secretFrom(os.Getenv("GAMEDAY_ES_PASSWORD"), firstNonEmpty(os.Getenv("GAMEDAY_ES_PASSWORD_FILE"), lc.PasswordFile))
+		if err != nil {
+			return fmt.Errorf("elasticsearch password: %w", err)
+		}
+		key, err := secretFrom(os.Getenv("GAMEDAY_ES_API_KEY"), firstNonEmpty(os.Getenv("GAMEDAY_ES_API_KEY_FILE"), lc.APIKeyFile))
+		if err != nil {
+			return fmt.Errorf("elasticsearch API key: %w", err)
+		}
+		f := lc.Fields
+		es, err := logs.New(logs.Config{URL: u, Index: lc.Index, Username: firstNonEmpty(os.Getenv("GAMEDAY_ES_USER"), lc.Username),
+			Password: pw, APIKey: key, CAFile: lc.CAFile, Fields: logs.Fields{Timestamp: f.Timestamp, Message: f.Message,
+				Namespace: f.Namespace, Pod: f.Pod, Container: f.Container, Level: f.Level, Msg: f.Msg, TraceID: f.TraceID, Tiebreaker: f.Tiebreaker}})
+		if err != nil {
+			return err
+		}
+		c.deps.Logs = sources.NewLogsPoller(es, sources.LogQuery{Namespace: c.ctx.Namespace, Limit: 500}, sources.WallClock{}, time.Second, c.fwd.Send)
+		c.deps.LogsBackend = es
+	}
+	return nil
+}
+
+// secretFrom is a value given directly, or read from a file.
+func secretFrom(v, file string) (string, error) {
+	if v != "" || file == "" {
+		return v, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 // wireLoad gives the cockpit's b, B, +, - and HALT a real load engine on the configured targets.
