@@ -30,6 +30,9 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 // Unreachable wraps err as an UnreachableError.
 func Unreachable(err error) error { return &UnreachableError{Err: err} }
 
+// ErrNoBackend marks "there is no such server configured or found": not a query error.
+var ErrNoBackend = errors.New("no backend")
+
 // IsUnreachable reports whether err (or what it wraps) is an UnreachableError.
 func IsUnreachable(err error) bool {
 	var u *UnreachableError

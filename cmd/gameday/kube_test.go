@@ -564,7 +564,7 @@ func TestPivotLogLineToTraceAndBack(t *testing.T) {
 	}
 	pr.wait(t, 5*time.Second, "enter open") // the Logs pane's footer
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
-	pr.wait(t, 15*time.Second, "Trace ", "spans ·", "web get /api/work", "api get /api/work")
+	pr.wait(t, 15*time.Second, "Trace ", "spans ·", "web get /api/wo", "api get /")
 	tm.Type("l")
 	pr.wait(t, 15*time.Second, "Logs of trace ")
 	s := pr.get()

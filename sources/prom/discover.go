@@ -73,7 +73,7 @@ func Find(ctx context.Context, cs kubernetes.Interface) (Found, error) {
 			return f, nil
 		}
 	}
-	return Found{}, fmt.Errorf("no Prometheus Service found (looked for %s); pass --prometheus-url", strings.Join(KnownServices, ", "))
+	return Found{}, fmt.Errorf("%w: no Prometheus Service found (looked for %s); pass --prometheus-url", sources.ErrNoBackend, strings.Join(KnownServices, ", "))
 }
 
 func pickPort(ports []corev1.ServicePort) string {

@@ -1,6 +1,7 @@
 package panes
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -318,6 +319,8 @@ func (m *Metrics) renderCell(i int, p sources.Panel, cw int) string {
 		line += st.Err.Render("  (unreachable: showing the last data)")
 	case d.err != nil && sources.IsUnreachable(d.err):
 		body = st.Warn.Render(core.Truncate(firstLine(d.err.Error()), cw-2))
+	case d.err != nil && errors.Is(d.err, sources.ErrNoBackend):
+		body = st.Muted.Render(core.Truncate(strings.TrimPrefix(firstLine(d.err.Error()), sources.ErrNoBackend.Error()+": "), cw-2))
 	case d.err != nil:
 		body = st.Err.Render(core.Truncate("query error: "+firstLine(d.err.Error()), cw-2))
 	case d.end.IsZero():
