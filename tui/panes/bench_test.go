@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openzipkin/zipkin-go/model"
+
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/themes"
 	"github.com/gamedaylab/gameday/tui/core"
@@ -31,5 +33,55 @@ func BenchmarkChartRedraw(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		_ = DrawChart(st, ser, "req/s", end.Add(-10*time.Minute), end, markers, 120, 20)
+	}
+}
+
+// BenchmarkLogsIngest feeds the logs pane as the tail does (batches of 500 lines) and renders a frame
+// after each batch; it reports lines per second. The ring keeps memory bounded (LogCapacity lines).
+func BenchmarkLogsIngest(b *testing.B) {
+	ctx := testCtx()
+	l := NewLogs(ctx, nil, nil)
+	l.SetSize(120, 30)
+	end := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	batch := make([]sources.LogLine, 500)
+	for i := range batch {
+		batch[i] = sources.LogLine{Time: end, Namespace: "ns", Pod: "web-5d8f9c7b6-x2k9p", Level: []string{"info", "warn", "error"}[i%3],
+			Msg: "GET /api/work 200", TraceID: "0123456789abcdef", Seq: uint64(i)}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l.Update(sources.LogsMsg{Lines: batch})
+		_ = l.View()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "lines/s")
+	if l.n > LogCapacity {
+		b.Fatalf("ring grew to %d", l.n)
+	}
+}
+
+// BenchmarkWaterfall500 renders the waterfall of a 500-span trace (tree order, bars, the selected span).
+func BenchmarkWaterfall500(b *testing.B) {
+	ctx := testCtx()
+	tr := NewTraces(ctx, nil, sources.TraceQuery{}, nil)
+	tr.SetSize(140, 40)
+	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	spans := make([]model.SpanModel, 500)
+	for i := range spans {
+		sp := model.SpanModel{SpanContext: model.SpanContext{TraceID: model.TraceID{Low: 1}, ID: model.ID(i + 1)},
+			Name: "span", Timestamp: start.Add(time.Duration(i) * time.Millisecond), Duration: time.Duration(500-i) * time.Millisecond,
+			LocalEndpoint: &model.Endpoint{ServiceName: []string{"web", "api", "db"}[i%3]}, Tags: map[string]string{"k": "v"}}
+		if i > 0 {
+			p := model.ID((i-1)/3 + 1) // a tree three wide
+			sp.ParentID = &p
+		}
+		spans[i] = sp
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tr.Update(sources.TraceMsg{TraceID: "1", Spans: spans})
+		_ = tr.View()
 	}
 }
