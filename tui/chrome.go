@@ -193,7 +193,7 @@ func (m *Model) helpView(w, h int) string {
 		sec("Actions on the target", k.Kill, k.KillMany, k.ScaleUp, k.ScaleDown, k.Restart, k.Drain, k.Burst, k.Profile, k.RateUp, k.RateDown, k.Halt),
 		sec("Move in a pane", k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom),
 		sec("Metrics", k.Narrower, k.Wider, k.Open, k.Back),
-		sec("Traces", k.Open, k.Errors, k.Logs, k.Back),
+		sec("Traces", k.Open, k.Errors, k.Filter, k.Logs, k.Back),
 		sec("Logs", k.Filter, k.Follow, k.Open, k.Back),
 		{title: "Command line (:)", entries: []entry{
 			{":ns NAME", "namespace"}, {":target deploy/NAME", "target"}, {":restart", "rollout restart the target"},

@@ -180,3 +180,16 @@ func TestWorkloadIncrementalEqualsRebuild(t *testing.T) {
 		t.Fatal("not sorted")
 	}
 }
+
+func TestTraceFilter(t *testing.T) {
+	q, err := ParseTraceFilter("checkout >250ms errors", sources.TraceQuery{Service: "web"})
+	if err != nil || q.SpanName != "checkout" || q.MinDuration != 250*time.Millisecond || !q.ErrorsOnly || q.Service != "web" {
+		t.Fatalf("%+v %v", q, err)
+	}
+	if q, _ := ParseTraceFilter("", q); q.SpanName != "" || q.MinDuration != 0 || q.ErrorsOnly {
+		t.Fatalf("an empty filter clears: %+v", q)
+	}
+	if _, err := ParseTraceFilter(">soon", q); err == nil {
+		t.Fatal("a bad duration must be an error")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/openzipkin/zipkin-go/model"
 
@@ -32,6 +33,8 @@ type Traces struct {
 	// setQuery hands a changed query to the poller (non-blocking).
 	setQuery func(sources.TraceQuery)
 	wf       *waterfall
+	input    textinput.Model
+	editing  bool
 	cache    string
 	valid    bool
 }
@@ -49,7 +52,10 @@ type waterfall struct {
 
 // NewTraces makes the pane. backend fetches whole traces; setQuery may be nil.
 func NewTraces(ctx *core.Context, backend sources.TraceBackend, q sources.TraceQuery, setQuery func(sources.TraceQuery)) *Traces {
-	return &Traces{ctx: ctx, backend: backend, query: q, setQuery: setQuery}
+	ti := textinput.New()
+	ti.Prompt = "/"
+	ti.Placeholder = "span name, >200ms (slower than), errors; enter applies, esc cancels"
+	return &Traces{ctx: ctx, backend: backend, query: q, setQuery: setQuery, input: ti}
 }
 
 // ID implements core.Pane.
@@ -64,6 +70,12 @@ func (t *Traces) Title() string {
 	if t.query.ErrorsOnly {
 		f = " · errors only"
 	}
+	if t.query.MinDuration > 0 {
+		f += " · >" + fmtDur(t.query.MinDuration)
+	}
+	if t.query.SpanName != "" {
+		f += " · span " + t.query.SpanName
+	}
 	name := "Traces"
 	if t.backend != nil {
 		name += " · " + t.backend.Name()
@@ -71,8 +83,31 @@ func (t *Traces) Title() string {
 	return fmt.Sprintf("%s%s · [%d]", name, f, len(t.list))
 }
 
-// Capturing implements core.Pane.
-func (t *Traces) Capturing() bool { return false }
+// Capturing implements core.Pane: while the filter is edited, keys are text.
+func (t *Traces) Capturing() bool { return t.editing }
+
+// ParseTraceFilter reads the `/` filter: words are a span name, ">200ms" a minimum duration, "errors"
+// errors only; an empty filter clears them.
+func ParseTraceFilter(s string, q sources.TraceQuery) (sources.TraceQuery, error) {
+	q.SpanName, q.MinDuration, q.ErrorsOnly = "", 0, false
+	var name []string
+	for _, f := range strings.Fields(s) {
+		switch {
+		case strings.HasPrefix(f, ">"):
+			d, err := time.ParseDuration(f[1:])
+			if err != nil || d <= 0 {
+				return q, fmt.Errorf("%q: want >DURATION, e.g. >200ms", f)
+			}
+			q.MinDuration = d
+		case f == "errors" || f == "error" || f == "err":
+			q.ErrorsOnly = true
+		default:
+			name = append(name, f)
+		}
+	}
+	q.SpanName = strings.Join(name, " ")
+	return q, nil
+}
 
 // ShortHelp implements help.KeyMap.
 func (t *Traces) ShortHelp() []key.Binding {
@@ -80,13 +115,13 @@ func (t *Traces) ShortHelp() []key.Binding {
 	if t.wf != nil {
 		return []key.Binding{k.Up, k.Down, k.Logs, k.Back}
 	}
-	return []key.Binding{k.Open, k.Errors, k.Up, k.Down}
+	return []key.Binding{k.Open, k.Errors, k.Filter, k.Up, k.Down}
 }
 
 // FullHelp implements help.KeyMap.
 func (t *Traces) FullHelp() [][]key.Binding {
 	k := t.ctx.Keys
-	return [][]key.Binding{{k.Open, k.Back, k.Errors, k.Logs, k.Up, k.Down, k.Top, k.Bottom}}
+	return [][]key.Binding{{k.Open, k.Back, k.Errors, k.Filter, k.Logs, k.Up, k.Down, k.Top, k.Bottom}}
 }
 
 // SetSize implements core.Pane.
@@ -132,6 +167,30 @@ func (t *Traces) Update(msg tea.Msg) tea.Cmd {
 func (t *Traces) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := t.ctx.Keys
 	t.valid = false
+	if t.editing {
+		switch msg.String() {
+		case "enter":
+			q, err := ParseTraceFilter(t.input.Value(), t.query)
+			if err != nil {
+				t.err = err
+				return nil
+			}
+			t.editing, t.err = false, nil
+			t.input.Blur()
+			t.query = q
+			if t.setQuery != nil {
+				t.setQuery(q)
+			}
+			return nil
+		case "esc":
+			t.editing = false
+			t.input.Blur()
+			return nil
+		}
+		var cmd tea.Cmd
+		t.input, cmd = t.input.Update(msg)
+		return cmd
+	}
 	if t.wf != nil {
 		switch {
 		case key.Matches(msg, k.Back):
@@ -154,6 +213,9 @@ func (t *Traces) key(msg tea.KeyPressMsg) tea.Cmd {
 		if t.setQuery != nil {
 			t.setQuery(t.query)
 		}
+	case key.Matches(msg, k.Filter):
+		t.editing = true
+		return t.input.Focus()
 	default:
 		t.scroll.HandleKey(k, msg)
 	}
@@ -271,7 +333,11 @@ func (t *Traces) renderList() string {
 	if t.err != nil {
 		sb.WriteString("\n" + st.Err.Render(core.Truncate("error: "+firstLine(t.err.Error()), t.w)))
 	}
-	t.scroll.SetHeight(t.h - 1)
+	rows := t.h - 1
+	if t.editing {
+		rows--
+	}
+	t.scroll.SetHeight(rows)
 	if len(t.list) == 0 && t.err == nil {
 		sb.WriteString("\n" + st.Muted.Render("no traces yet"))
 	}
@@ -290,6 +356,12 @@ func (t *Traces) renderList() string {
 			line = style.Render(line)
 		}
 		sb.WriteString("\n" + line)
+	}
+	if t.editing {
+		for i := to - from; i < rows; i++ {
+			sb.WriteByte('\n')
+		}
+		sb.WriteString("\n" + t.input.View())
 	}
 	return sb.String()
 }
