@@ -19,6 +19,7 @@ demo: build
 ## test: install what the tests need, vet + gofmt, start the real servers, then every test (unit,
 ## golden, teatest, tmux e2e, integration) under the race detector; the servers are stopped after.
 test: deps lint
+	@testbed/obs-install.sh
 	@testbed/kube-up.sh $(TESTBED_RUN)
 	@status=0; GAMEDAY_TESTBED_RUN=$(TESTBED_RUN) $(GO) test -race -count=1 -timeout 40m $(PKGS) || status=$$?; \
 	testbed/kube-down.sh $(TESTBED_RUN); exit $$status

@@ -2,7 +2,9 @@
 # Installs the Debian packages the tests need when they are missing (tmux drives the real binary in the
 # end-to-end tests). Idempotent and quiet when everything is there.
 set -euo pipefail
-want=(tmux)
+# tmux drives the real binary in the end-to-end tests; prometheus (with promtool) is the metrics
+# server of the integration tests.
+want=(tmux prometheus)
 missing=()
 for p in "${want[@]}"; do
   command -v "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -7,6 +7,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/versions.sh"
 log() { printf '[obs-install %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 MAVEN=${MAVEN_CENTRAL:-https://repo1.maven.org/maven2}
+mkdir -p "$TESTBED_CACHE"
+exec 9>"$TESTBED_CACHE/.obs.lock"
+flock 9
 
 fetch() { # fetch URL DEST: curl, or Maven's own resolver when plain HTTPS is not allowed
   local url=$1 dest=$2 gav=$3

@@ -33,6 +33,10 @@ action.auto_create_index: true
 YML
 as=()
 if [ "$(id -u)" -eq 0 ]; then
+  # Test packages start servers in parallel: one at a time through the user and the copy.
+  mkdir -p /opt/gameday-testbed
+  exec 8>/opt/gameday-testbed/.lock
+  flock 8
   id gameday-testbed >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin gameday-testbed
   # The unprivileged user cannot read root's cache: keep a readable copy of the distribution.
   RO=/opt/gameday-testbed/opensearch-$OPENSEARCH_VERSION
@@ -40,6 +44,7 @@ if [ "$(id -u)" -eq 0 ]; then
     rm -rf "$RO" && mkdir -p "$(dirname "$RO")" && cp -r "$HOME_OS" "$RO" && chmod -R a+rX "$RO" && touch "$RO/.done"
   fi
   HOME_OS=$RO
+  flock -u 8
   chown -R gameday-testbed "$RUN/os-data" "$RUN/os-logs" "$RUN/os-config"
   chmod o+rx "$RUN"
   as=(setpriv --reuid=gameday-testbed --regid=gameday-testbed --clear-groups)
