@@ -128,6 +128,8 @@ type Logs struct {
 	APIKeyFile   string    `yaml:"apiKeyFile"`
 	CAFile       string    `yaml:"caFile"`
 	Fields       LogFields `yaml:"fields"`
+	// Settle: lines are read once they are this old, so late-indexed lines are not skipped (5s).
+	Settle Duration `yaml:"settle"`
 }
 
 // LogFields name the document fields (Fluent Bit's kubernetes filter by default).

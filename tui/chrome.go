@@ -188,7 +188,18 @@ func (m *Model) helpView(w, h int) string {
 		}
 		return s
 	}
-	sections := []sectionT{
+	var sections []sectionT
+	var denied []entry
+	for _, a := range []string{"kill", "scale", "restart", "cordon", "drain"} {
+		if ok, why := m.ctx.Allowed(a); !ok {
+			denied = append(denied, entry{a, strings.TrimPrefix(why, "forbidden: this identity ")})
+		}
+	}
+	if len(denied) > 0 {
+		// What this identity may not do comes first: it is why keys are crossed out.
+		sections = append(sections, sectionT{title: "Not allowed for this identity", entries: denied})
+	}
+	sections = append(sections, []sectionT{
 		sec("Global", k.NextPane, k.PrevPane, k.Zoom, k.Help, k.Command, k.Quit),
 		sec("Actions on the target", k.Kill, k.KillMany, k.ScaleUp, k.ScaleDown, k.Restart, k.Drain, k.Burst, k.Profile, k.RateUp, k.RateDown, k.Halt),
 		sec("Move in a pane", k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom),
@@ -199,7 +210,7 @@ func (m *Model) helpView(w, h int) string {
 			{":ns NAME", "namespace"}, {":target deploy/NAME", "target"}, {":restart", "rollout restart the target"},
 			{":drain zone Z|NODE", "cordon + evict"}, {":cordon NODE|zone Z", "cordon"}, {":uncordon NODE|zone Z", "uncordon"},
 			{":theme NAME", "dark light high-contrast mono"}, {":q", "quit"}}},
-	}
+	}...)
 	g := m.ctx.Guard
 	if g != nil {
 		modes := strings.Join(g.Badges(), ", ")
@@ -212,15 +223,6 @@ func (m *Model) helpView(w, h int) string {
 			{"protected", strings.Join(sortedKeys(g.Protected), " ")},
 			{"HALT", "x: stops load, reverts faults"},
 		}})
-	}
-	var denied []entry
-	for _, a := range []string{"kill", "scale", "restart", "cordon", "drain"} {
-		if ok, why := m.ctx.Allowed(a); !ok {
-			denied = append(denied, entry{a, strings.TrimPrefix(why, "forbidden: this identity ")})
-		}
-	}
-	if len(denied) > 0 {
-		sections = append(sections, sectionT{title: "Not allowed for this identity", entries: denied})
 	}
 	// Pack whole sections into as many columns as fit (at least 26 cells each), balancing their
 	// heights; when the result is taller than the screen, up/down scroll it.

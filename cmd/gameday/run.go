@@ -243,7 +243,7 @@ func (c *cockpit) wireSignals(cfg *config.Config) error {
 		}
 		f := lc.Fields
 		es, err := logs.New(logs.Config{URL: u, Index: lc.Index, Username: firstNonEmpty(os.Getenv("GAMEDAY_ES_USER"), lc.Username),
-			Password: pw, APIKey: key, CAFile: lc.CAFile, Fields: logs.Fields{Timestamp: f.Timestamp, Message: f.Message,
+			Password: pw, APIKey: key, CAFile: lc.CAFile, Settle: lc.Settle.Duration, Fields: logs.Fields{Timestamp: f.Timestamp, Message: f.Message,
 				Namespace: f.Namespace, Pod: f.Pod, Container: f.Container, Level: f.Level, Msg: f.Msg, TraceID: f.TraceID, Tiebreaker: f.Tiebreaker}})
 		if err != nil {
 			return err

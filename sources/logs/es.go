@@ -54,7 +54,8 @@ type Config struct {
 	APIKey   string
 	CAFile   string
 	Fields   Fields
-	// Settle: only lines older than this are read, so a line indexed late is never skipped.
+	// Settle: only lines older than this are read, so a line indexed late is never skipped. A shipper
+	// flushes every second and the store refreshes every second, more under load: 5 s by default.
 	Settle time.Duration
 }
 
@@ -98,7 +99,7 @@ func New(cfg Config) (*ES, error) {
 		}
 	}
 	if cfg.Settle <= 0 {
-		cfg.Settle = 2 * time.Second
+		cfg.Settle = 5 * time.Second
 	}
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	if cfg.CAFile != "" {

@@ -18,7 +18,7 @@ func TestMain(m *testing.M) { os.Exit(testbed.Main(m)) }
 
 func backend(t *testing.T, es *testbed.Server, prefix string) *ES {
 	t.Helper()
-	b, err := New(Config{URL: es.URL, Index: prefix + "-*", Settle: time.Second})
+	b, err := New(Config{URL: es.URL, Index: prefix + "-*"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +129,7 @@ func TestFilterAndByTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := sources.LogQuery{Since: time.Now().Add(-time.Minute), Limit: 500, Filter: "level:error"}
+	time.Sleep(5 * time.Second) // the settle delay
 	lines, _, err := b.Tail(context.Background(), q, sources.LogCursor{})
 	if err != nil {
 		t.Fatal(err)
