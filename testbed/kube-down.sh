@@ -9,6 +9,7 @@ if [ "${1:-}" = "--check" ]; then
   shift
 fi
 RUN=${1:-${GAMEDAY_TESTBED_RUN:-/tmp/gameday-testbed}}
+RUN=$(realpath -m -- "$RUN") # paths written into kubeconfig/env must not depend on the caller's cwd
 [ -d "$RUN/pids" ] || exit $([ "$check" = true ] && echo 1 || echo 0)
 
 if $check; then

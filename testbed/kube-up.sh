@@ -12,6 +12,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/versions.sh"
 RUN=${1:-${GAMEDAY_TESTBED_RUN:-/tmp/gameday-testbed}}
+RUN=$(realpath -m -- "$RUN") # paths written into kubeconfig/env must not depend on the caller's cwd
 NODES_PER_ZONE=${TESTBED_NODES_PER_ZONE:-2}
 ZONES=(zone-a zone-b zone-c)
 

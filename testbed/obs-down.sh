@@ -2,6 +2,7 @@
 # Stops a server obs-up scripts started in RUN_DIR (zipkin or opensearch), by its pid.
 set -uo pipefail
 RUN=${1:?usage: obs-down.sh RUN_DIR zipkin|opensearch}
+RUN=$(realpath -m -- "$RUN") # paths written into kubeconfig/env must not depend on the caller's cwd
 NAME=${2:?usage: obs-down.sh RUN_DIR zipkin|opensearch}
 [ -f "$RUN/$NAME.pid" ] || exit 0
 pid=$(cat "$RUN/$NAME.pid")

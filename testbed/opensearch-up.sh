@@ -7,6 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/versions.sh"
 RUN=${1:?usage: opensearch-up.sh RUN_DIR}
+RUN=$(realpath -m -- "$RUN") # paths written into kubeconfig/env must not depend on the caller's cwd
 "$here/obs-install.sh"
 HOME_OS=$TESTBED_CACHE/opensearch-$OPENSEARCH_VERSION/opensearch-$OPENSEARCH_VERSION
 mkdir -p "$RUN/os-data" "$RUN/os-logs" "$RUN/os-config"

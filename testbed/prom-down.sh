@@ -2,6 +2,7 @@
 # Stops the Prometheus prom-up.sh started in RUN_DIR (by its pid, nothing else).
 set -uo pipefail
 RUN=${1:?usage: prom-down.sh RUN_DIR}
+RUN=$(realpath -m -- "$RUN") # paths written into kubeconfig/env must not depend on the caller's cwd
 [ -f "$RUN/prometheus.pid" ] || exit 0
 pid=$(cat "$RUN/prometheus.pid")
 kill "$pid" 2>/dev/null

@@ -9,6 +9,7 @@
 # RUN_DIR/prometheus.pid; stop with testbed/prom-down.sh RUN_DIR.
 set -euo pipefail
 RUN=${1:?usage: prom-up.sh RUN_DIR [SCRAPE_INTERVAL] [TSDB_DIR]}
+RUN=$(realpath -m -- "$RUN") # paths written into kubeconfig/env must not depend on the caller's cwd
 SCRAPE=${2:-1s}
 TSDB=${3:-}
 # PROM_LISTEN_IP: a loopback-device address other than 127.0.0.1 (see testbed.LoopbackAlias).

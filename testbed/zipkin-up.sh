@@ -5,6 +5,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/versions.sh"
 RUN=${1:?usage: zipkin-up.sh RUN_DIR}
+RUN=$(realpath -m -- "$RUN") # paths written into kubeconfig/env must not depend on the caller's cwd
 "$here/obs-install.sh"
 mkdir -p "$RUN"
 # TESTBED_PORT restarts a server on the port it had (outage tests).

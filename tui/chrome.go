@@ -226,20 +226,34 @@ func (m *Model) helpView(w, h int) string {
 	}
 	// Pack whole sections into as many columns as fit (at least 26 cells each), balancing their
 	// heights; when the result is taller than the screen, up/down scroll it.
+	// Long descriptions (why an action is denied) wrap under themselves instead of being cut.
 	inner := h - 2
+	ncols := max(min((w-2)/26, len(sections), 4), 1)
+	descMax := (w-2)/ncols - 1
 	var blocks [][]string
 	total := 0
 	for _, s := range sections {
 		block := []string{st.Accent.Render(s.title)}
 		for _, e := range s.entries {
 			kw := max(keyW, len(e.key)+1)
-			block = append(block, " "+st.Key.Render(core.Pad(e.key, kw))+st.Text.Render(e.desc))
+			if descMax-1-kw < 12 {
+				// A long key in a narrow column: the description goes under it.
+				block = append(block, " "+st.Key.Render(e.key))
+				for _, l := range wrapWords(e.desc, max(descMax-4, 8)) {
+					block = append(block, "    "+st.Text.Render(l))
+				}
+				continue
+			}
+			lines := wrapWords(e.desc, descMax-1-kw)
+			block = append(block, " "+st.Key.Render(core.Pad(e.key, kw))+st.Text.Render(lines[0]))
+			for _, l := range lines[1:] {
+				block = append(block, " "+strings.Repeat(" ", kw)+st.Text.Render(l))
+			}
 		}
 		block = append(block, "")
 		blocks = append(blocks, block)
 		total += len(block)
 	}
-	ncols := max(min((w-2)/26, len(blocks), 4), 1)
 	target := (total + ncols - 1) / ncols
 	columns := make([][]string, 0, ncols)
 	var col []string
@@ -276,6 +290,25 @@ func (m *Model) helpView(w, h int) string {
 		title = fmt.Sprintf("Help · every key · ↑↓ scroll (%d more) · esc closes", m.helpMax-m.helpOffset)
 	}
 	return core.Frame(st, title, sb.String(), w, h, true)
+}
+
+// wrapWords breaks s into lines of at most w cells at spaces (a longer word stays whole and is cut
+// later by the column fit).
+func wrapWords(s string, w int) []string {
+	var lines []string
+	cur := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case cur == "":
+			cur = word
+		case len([]rune(cur))+1+len([]rune(word)) <= w:
+			cur += " " + word
+		default:
+			lines = append(lines, cur)
+			cur = word
+		}
+	}
+	return append(lines, cur)
 }
 
 func sortedKeys(m map[string]bool) []string {

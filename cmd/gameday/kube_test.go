@@ -320,7 +320,7 @@ current-context: viewer
 	tm.Type("k")
 	pr.wait(t, 5*time.Second, "k is disabled: forbidden: this identity cannot delete pods in "+ns)
 	tm.Type("?")
-	pr.wait(t, 5*time.Second, "Not allowed for this identity", "cannot patch nodes cluster-wide")
+	pr.wait(t, 5*time.Second, "Not allowed for this identity", "cannot patch nodes", "cluster-wide")
 	if strings.Contains(pr.get(), tok.Status.Token[:20]) {
 		t.Fatal("the token is on the screen")
 	}

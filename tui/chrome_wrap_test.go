@@ -1,0 +1,24 @@
+package tui
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestWrapWords(t *testing.T) {
+	cases := []struct {
+		in   string
+		w    int
+		want []string
+	}{
+		{"cannot patch nodes cluster-wide", 20, []string{"cannot patch nodes", "cluster-wide"}},
+		{"short", 20, []string{"short"}},
+		{"averyveryverylongword x", 5, []string{"averyveryverylongword", "x"}},
+		{"", 10, []string{""}},
+	}
+	for _, c := range cases {
+		if got := wrapWords(c.in, c.w); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("wrapWords(%q, %d) = %q, want %q", c.in, c.w, got, c.want)
+		}
+	}
+}
