@@ -48,6 +48,12 @@ type TraceBackend interface {
 	Trace(ctx context.Context, id string) ([]model.SpanModel, error)
 }
 
+// SpanNamer is what a TraceBackend may also do: list the span names of a service (Zipkin's
+// /api/v2/spans), so the filter can suggest them.
+type SpanNamer interface {
+	SpanNames(ctx context.Context, service string) ([]string, error)
+}
+
 // LogQuery selects the lines the logs pane tails.
 type LogQuery struct {
 	Namespace string

@@ -220,6 +220,13 @@ type TraceMsg struct {
 	Err     error
 }
 
+// SpanNamesMsg carries the span names a trace backend knows for a service (filter suggestions).
+type SpanNamesMsg struct {
+	Service string
+	Names   []string
+	Err     error
+}
+
 // ---- logs ----
 
 // LogLine is one container log line.

@@ -58,10 +58,12 @@ type Model struct {
 	cmdOn    bool
 	dialog   *dialog
 
-	conn      map[string]sources.ConnState
-	status    string
-	statusErr bool
-	statusAt  time.Time
+	conn map[string]sources.ConnState
+	// metricsSrc names the Prometheus in use (discovered ones change it), shown in the header.
+	metricsSrc string
+	status     string
+	statusErr  bool
+	statusAt   time.Time
 
 	frames [core.NumPanes]framed
 
@@ -92,7 +94,7 @@ func New(ctx *core.Context, deps Deps) *Model {
 	if deps.Injected == nil {
 		deps.Injected = &actions.Injected{}
 	}
-	m := &Model{ctx: ctx, deps: deps, conn: map[string]sources.ConnState{}, started: ctx.Now()}
+	m := &Model{ctx: ctx, deps: deps, conn: map[string]sources.ConnState{}, started: ctx.Now(), metricsSrc: deps.MetricsName}
 	panels := deps.Panels
 	if len(panels) == 0 {
 		panels = sources.DefaultPanels()
@@ -233,8 +235,11 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(m.broadcast(core.ClusterChangedMsg{Delta: msg}), m.evalStopwatches())
 	case sources.MetricsMsg:
+		if msg.Source != "" {
+			m.metricsSrc = msg.Source
+		}
 		return m, m.panes[core.PaneMetrics].Update(msg)
-	case sources.TracesMsg, sources.TraceMsg:
+	case sources.TracesMsg, sources.TraceMsg, sources.SpanNamesMsg:
 		return m, m.panes[core.PaneTraces].Update(msg)
 	case sources.LogsMsg, sources.LogsReset:
 		return m, m.panes[core.PaneLogs].Update(msg)

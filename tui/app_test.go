@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/sources/sim"
 	"github.com/gamedaylab/gameday/tui/core"
 )
@@ -477,5 +478,49 @@ func TestTargetPicker(t *testing.T) {
 	typeKeys(t, m, "down", "enter") // db, gateway, web: the second is gateway
 	if m.Context().Target != "gateway" {
 		t.Fatalf("target %q", m.Context().Target)
+	}
+}
+
+// The header names the Prometheus in use once known (discovery replaces the placeholder), and only
+// when it fits.
+func TestHeaderNamesThePrometheus(t *testing.T) {
+	t.Parallel()
+	m, _ := newDemoModel(t, 200, 60)
+	m.ctx.Demo = false
+	src := "prometheus svc monitoring/prometheus-server (via apiserver proxy)"
+	drive(t, m, sources.MetricsMsg{Source: src, Panel: "nope"})
+	if first := strings.SplitN(screen(m), "\n", 2)[0]; !strings.Contains(first, src) {
+		t.Fatalf("header lacks %q:\n%s", src, first)
+	}
+	drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	if first := strings.SplitN(screen(m), "\n", 2)[0]; strings.Contains(first, "prometheus") {
+		t.Fatalf("80 columns: no room, yet the header shows it:\n%s", first)
+	}
+}
+
+// `/` in the traces pane fetches the service's span names (Zipkin's /api/v2/spans; here the sim's) and
+// offers them: listed under the input, and tab completes the typed prefix.
+func TestTraceFilterSuggestsSpanNames(t *testing.T) {
+	t.Parallel()
+	m, _ := newDemoModel(t, 200, 60)
+	typeKeys(t, m, "tab", "tab")
+	if m.Focused() != core.PaneTraces {
+		t.Fatalf("focus %v", m.Focused())
+	}
+	typeKeys(t, m, "/")
+	out := screen(m)
+	if !strings.Contains(out, "spans (tab completes): ") {
+		t.Fatalf("no span names offered:\n%s", out)
+	}
+	line := out[strings.Index(out, "spans (tab completes): "):]
+	line = strings.TrimSpace(strings.SplitN(strings.TrimPrefix(line, "spans (tab completes): "), "│", 2)[0])
+	first := strings.SplitN(line, " · ", 2)[0]
+	if first == "" {
+		t.Fatalf("empty span name list: %q", line)
+	}
+	typeText(t, m, first[:3])
+	typeKeys(t, m, "tab", "enter")
+	if out := screen(m); !strings.Contains(out, "span "+first) {
+		t.Fatalf("tab did not complete %q to %q:\n%s", first[:3], first, out)
 	}
 }

@@ -58,6 +58,13 @@ func (m *Model) header() string {
 			badges = append(badges, st.BadgeArmed.Render(b))
 		}
 	}
+	// Which Prometheus is used (found by discovery or given by flag), when there is room for it.
+	if src := m.metricsSrc; src != "" && !m.ctx.Demo {
+		room := w - ansi.StringWidth(line1) - ansi.StringWidth(strings.Join(badges, " ")) - 4
+		if ansi.StringWidth(src) <= room {
+			line1 += "  " + st.Muted.Render(src)
+		}
+	}
 	line1 = joinLR(line1, strings.Join(badges, " "), w)
 
 	var left []string

@@ -117,6 +117,27 @@ func (t *simTraces) Recent(_ context.Context, q sources.TraceQuery) ([]sources.T
 	return out, nil
 }
 
+// SpanNames lists the span names of service's spans in the stored traces.
+func (t *simTraces) SpanNames(_ context.Context, service string) ([]string, error) {
+	s := (*Sim)(t)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[string]bool{}
+	for i := 0; i < s.store.traces.len(); i++ {
+		for _, sp := range s.store.traces.at(i) {
+			if sp.LocalEndpoint != nil && strings.EqualFold(sp.LocalEndpoint.ServiceName, service) {
+				seen[sp.Name] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
 func (t *simTraces) Trace(_ context.Context, id string) ([]model.SpanModel, error) {
 	s := (*Sim)(t)
 	s.mu.Lock()

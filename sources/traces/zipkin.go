@@ -88,6 +88,16 @@ func (z *Zipkin) Services(ctx context.Context) ([]string, error) {
 	return out, err
 }
 
+// SpanNames lists the span names Zipkin knows for service (sorted, as Zipkin returns them).
+func (z *Zipkin) SpanNames(ctx context.Context, service string) ([]string, error) {
+	if service == "" {
+		return nil, fmt.Errorf("span names: a service name is required")
+	}
+	var out []string
+	err := z.get(ctx, "/api/v2/spans", url.Values{"serviceName": {strings.ToLower(service)}}, &out)
+	return out, err
+}
+
 // DecodeTraces decodes a /api/v2/traces response: a list of traces, each a list of spans. Malformed
 // input is an error, never a panic.
 func DecodeTraces(b []byte) ([][]model.SpanModel, error) {

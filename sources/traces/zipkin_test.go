@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -52,6 +53,27 @@ func TestSpansFromDemoappAndWaterfall(t *testing.T) {
 	s := list[0]
 	if s.Service != "frontend" || !strings.Contains(strings.Join(s.Services, ","), "backend") || s.Spans < 4 {
 		t.Fatalf("trace summary %+v: want frontend -> backend with at least 4 spans", s)
+	}
+	// /api/v2/services and /api/v2/spans: the filter's suggestions come from here, and filtering by one
+	// of those names finds the traces again.
+	svcs, err := z.Services(context.Background())
+	if err != nil || !slices.Contains(svcs, "frontend") || !slices.Contains(svcs, "backend") {
+		t.Fatalf("services %v (err %v): want frontend and backend", svcs, err)
+	}
+	names, err := z.SpanNames(context.Background(), "Frontend")
+	if err != nil || !slices.Contains(names, strings.ToLower(s.Root)) {
+		t.Fatalf("span names of frontend %v (err %v): want the root %q", names, err, s.Root)
+	}
+	if _, err := z.SpanNames(context.Background(), ""); err == nil {
+		t.Fatal("span names without a service: want an error")
+	}
+	byName, err := z.Recent(context.Background(), sources.TraceQuery{Service: "frontend", SpanName: s.Root, Lookback: time.Minute, Limit: 20})
+	if err != nil || len(byName) == 0 {
+		t.Fatalf("filter by span name %q: %d traces, err %v", s.Root, len(byName), err)
+	}
+	none, err := z.Recent(context.Background(), sources.TraceQuery{Service: "frontend", SpanName: "no such span", Lookback: time.Minute, Limit: 20})
+	if err != nil || len(none) != 0 {
+		t.Fatalf("filter by an unknown span name: %d traces, err %v; want none", len(none), err)
 	}
 	tr, err := z.Trace(context.Background(), s.TraceID)
 	if err != nil {

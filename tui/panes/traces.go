@@ -35,6 +35,7 @@ type Traces struct {
 	wf       *waterfall
 	input    textinput.Model
 	editing  bool
+	names    []string // span names of the service, for the filter
 	cache    string
 	valid    bool
 }
@@ -150,6 +151,14 @@ func (t *Traces) Update(msg tea.Msg) tea.Cmd {
 		t.valid = false
 	case sources.TraceMsg:
 		t.openTrace(msg)
+	case sources.SpanNamesMsg:
+		// Suggestions are a convenience: a failure leaves the filter usable as plain text.
+		if msg.Err == nil {
+			t.names = msg.Names
+			t.input.SetSuggestions(msg.Names)
+			t.input.ShowSuggestions = len(msg.Names) > 0
+			t.valid = false
+		}
 	case core.OpenTraceMsg:
 		return t.fetch(msg.TraceID)
 	case core.MarkersChangedMsg, core.ThemeChangedMsg:
@@ -215,11 +224,27 @@ func (t *Traces) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case key.Matches(msg, k.Filter):
 		t.editing = true
-		return t.input.Focus()
+		return tea.Batch(t.input.Focus(), t.spanNames())
 	default:
 		t.scroll.HandleKey(k, msg)
 	}
 	return nil
+}
+
+// spanNames asks the backend, off the UI goroutine, which span names the service has, so the filter
+// can complete them (tab accepts a suggestion).
+func (t *Traces) spanNames() tea.Cmd {
+	n, ok := t.backend.(sources.SpanNamer)
+	svc := t.query.Service
+	if !ok || svc == "" {
+		return nil
+	}
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		names, err := n.SpanNames(ctx, svc)
+		return sources.SpanNamesMsg{Service: svc, Names: names, Err: err}
+	}
 }
 
 // fetch loads one trace off the UI goroutine.
@@ -336,6 +361,9 @@ func (t *Traces) renderList() string {
 	rows := t.h - 1
 	if t.editing {
 		rows--
+		if len(t.names) > 0 {
+			rows--
+		}
 	}
 	t.scroll.SetHeight(rows)
 	if len(t.list) == 0 && t.err == nil {
@@ -361,7 +389,10 @@ func (t *Traces) renderList() string {
 		for i := to - from; i < rows; i++ {
 			sb.WriteByte('\n')
 		}
-		sb.WriteString("\n" + t.input.View())
+		sb.WriteString("\n" + core.FitLine(t.input.View(), t.w))
+		if len(t.names) > 0 {
+			sb.WriteString("\n" + core.FitLine(t.ctx.Styles.Muted.Render(" spans (tab completes): "+strings.Join(t.names, " · ")), t.w))
+		}
 	}
 	return sb.String()
 }
