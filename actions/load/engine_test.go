@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -265,6 +266,15 @@ func TestLiveRateChangeAndHalt(t *testing.T) {
 	if e.Status().Active {
 		t.Fatal("still active after HALT")
 	}
+	// The requests that were in flight (3 s each) were ended by HALT too: the run's report is ready
+	// long before they would have completed.
+	done := make(chan struct{})
+	go func() { _, _ = e.Wait(context.Background()); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(halted.Add(2 * time.Second).Sub(time.Now())):
+		t.Fatal("in-flight requests outlived HALT by more than 2 s")
+	}
 }
 
 func TestRefusals(t *testing.T) {
@@ -289,5 +299,15 @@ func TestRefusals(t *testing.T) {
 	}
 	if _, err := New(Options{}); err == nil {
 		t.Fatal("no targets must be an error")
+	}
+}
+
+// TestTLSIsVerified: a target whose certificate is not trusted fails every request, by that name.
+func TestTLSIsVerified(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	defer srv.Close()
+	res := runFor(t, engine(t, srv.URL, 100), actions.LoadProfile{Name: "t", Kind: Constant, Rate: 20, Duration: 500 * time.Millisecond})
+	if res.Success != 0 || res.Errors["TLS certificate not trusted"] == 0 {
+		t.Fatalf("success %d, errors %v: want every request refused for the untrusted certificate", res.Success, res.Errors)
 	}
 }

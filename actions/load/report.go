@@ -12,36 +12,56 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// WithHistogram fills Histogram (encoded, compressed) so the result can be shipped and merged.
+// WithHistogram fills Histogram and ServiceHistogram (encoded, compressed) so the result can be
+// shipped and merged.
 func (r Result) WithHistogram() (Result, error) {
-	if r.hist == nil {
-		return r, nil
+	var err error
+	if r.Histogram, err = encodeHist(r.hist); err != nil {
+		return r, err
 	}
-	b, err := r.hist.Encode(hdr.V2CompressedEncodingCookieBase)
+	r.ServiceHistogram, err = encodeHist(r.svcHist)
+	return r, err
+}
+
+func encodeHist(h *hdr.Histogram) (string, error) {
+	if h == nil {
+		return "", nil
+	}
+	b, err := h.Encode(hdr.V2CompressedEncodingCookieBase)
 	if err != nil {
-		return r, fmt.Errorf("encode histogram: %w", err)
+		return "", fmt.Errorf("encode histogram: %w", err)
 	}
-	r.Histogram = base64.StdEncoding.EncodeToString(b)
-	return r, nil
+	return base64.StdEncoding.EncodeToString(b), nil
+}
+
+func decodeHist(s string) (*hdr.Histogram, error) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, err
+	}
+	return hdr.Decode(b)
 }
 
 // Merge combines worker results into one: counts add up, histograms merge, rates add up.
 func Merge(parts []Result) (Result, error) {
 	out := Result{Codes: map[int]int64{}, Errors: map[string]int64{}}
-	h := newHist()
+	h, sh := newHist(), newHist()
 	for i, p := range parts {
 		if p.Histogram == "" {
 			return out, fmt.Errorf("worker %d sent no histogram", i)
 		}
-		b, err := base64.StdEncoding.DecodeString(p.Histogram)
-		if err != nil {
-			return out, fmt.Errorf("worker %d histogram: %w", i, err)
-		}
-		ph, err := hdr.Decode(b)
+		ph, err := decodeHist(p.Histogram)
 		if err != nil {
 			return out, fmt.Errorf("worker %d histogram: %w", i, err)
 		}
 		h.Merge(ph)
+		if p.ServiceHistogram != "" {
+			ps, err := decodeHist(p.ServiceHistogram)
+			if err != nil {
+				return out, fmt.Errorf("worker %d service histogram: %w", i, err)
+			}
+			sh.Merge(ps)
+		}
 		if i == 0 || p.Started.Before(out.Started) {
 			out.Started = p.Started
 		}
@@ -70,7 +90,7 @@ func Merge(parts []Result) (Result, error) {
 	if out.Completed > 0 {
 		out.SuccessRatio = float64(out.Success) / float64(out.Completed)
 	}
-	out.hist = h
+	out.hist, out.svcHist = h, sh
 	out.fillLatency()
 	return out.WithHistogram()
 }
@@ -104,6 +124,9 @@ func (r Result) WriteText(w io.Writer, breaches []string) {
 	p("latency      min %s  mean %s  p50 %s  p90 %s  p95 %s  p99 %s  p99.9 %s  max %s",
 		l.Min, l.Mean.Round(time.Microsecond), l.P50, l.P90, l.P95, l.P99, l.P999, l.Max)
 	p("             (from each request's intended send time: queueing behind a slow response counts)")
+	if s := r.ServiceLatency; s.Max > 0 {
+		p("from send    p50 %s  p99 %s  max %s (without the generator's queueing, as vegeta and k6 measure)", s.P50, s.P99, s.Max)
+	}
 	var codes []string
 	for c, n := range r.Codes {
 		codes = append(codes, fmt.Sprintf("%d×%d", c, n))
