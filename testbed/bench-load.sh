@@ -9,7 +9,7 @@ root=$(cd "$here/.." && pwd)
 . "$here/versions.sh"
 OUT=$root/.testbed/bench-load
 SECS=${BENCH_SECONDS:-6}
-RATES=${BENCH_RATES:-"8000 12000 16000 20000 24000 28000 32000 36000 40000 44000 48000"}
+RATES=${BENCH_RATES:-"8000 12000 16000 20000 24000 28000 32000 36000 40000 44000 48000 52000 56000"}
 mkdir -p "$OUT"
 log() { printf '[bench-load %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 

@@ -61,7 +61,8 @@ func newLoadCmd() *cobra.Command {
 		Short: "Send open-loop HTTP load headless, with a report and pass/fail thresholds (for CI)",
 		Long: `load sends requests on a schedule whether or not earlier ones returned (open loop), measures
 latency from each request's intended send time (no coordinated omission), and prints a report.
-Load goes only to configured targets: when the config lists load.targets, every URL must be one of
+The report also gives latency from the actual send ("from send", serviceLatency in JSON), which
+is what vegeta and k6 report; --max-p99 checks the intended-time p99. Load goes only to configured targets: when the config lists load.targets, every URL must be one of
 them. With --workers it runs as an Indexed Job of load workers in the cluster and merges their results.`,
 		Example: `  # 200 requests/s for 30 s, fail the run if p99 > 50 ms or success < 99.9 %
   gameday load --rate 200 --duration 30s --max-p99 50ms --min-success 99.9% http://127.0.0.1:8080/api/work
