@@ -624,7 +624,10 @@ func (r *run) send(w *worker, intended time.Time) {
 func errKind(err error) string {
 	var ne net.Error
 	var ce *tls.CertificateVerificationError
+	var de *net.DNSError
 	switch {
+	case errors.As(err, &de):
+		return "DNS lookup failed"
 	case errors.As(err, &ce):
 		return "TLS certificate not trusted"
 	case errors.Is(err, syscall.EMFILE), strings.Contains(err.Error(), "too many open files"):
@@ -635,7 +638,7 @@ func errKind(err error) string {
 		return "connection refused"
 	case errors.Is(err, syscall.ECONNRESET):
 		return "connection reset"
-	case errors.As(err, &ne) && ne.Timeout():
+	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout), errors.As(err, &ne) && ne.Timeout():
 		return "timeout"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, fasthttp.ErrConnectionClosed):
 		return "connection closed"

@@ -311,3 +311,51 @@ func TestTLSIsVerified(t *testing.T) {
 		t.Fatalf("success %d, errors %v: want every request refused for the untrusted certificate", res.Success, res.Errors)
 	}
 }
+
+// TestErrorsAreNamed: a refused connection and a server that never answers are reported by kind.
+func TestErrorsAreNamed(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var held []net.Conn
+	var hmu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			hmu.Lock()
+			held = append(held, c) // accepted, never answered
+			hmu.Unlock()
+		}
+	}()
+	defer func() {
+		hmu.Lock()
+		defer hmu.Unlock()
+		for _, c := range held {
+			_ = c.Close()
+		}
+	}()
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusedURL := "http://" + closed.Addr().String() + "/"
+	_ = closed.Close()
+	for _, c := range []struct{ url, kind string }{
+		{"http://" + ln.Addr().String() + "/", "timeout"},
+		{refusedURL, "connection refused"},
+	} {
+		e, err := New(Options{Targets: []Target{{URL: c.url}}, Timeout: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := runFor(t, e, actions.LoadProfile{Name: "t", Kind: Constant, Rate: 20, Duration: 500 * time.Millisecond})
+		if res.Failed == 0 || res.Errors[c.kind] != res.Failed {
+			t.Errorf("%s: failed %d, errors %v: want every failure named %q", c.url, res.Failed, res.Errors, c.kind)
+		}
+	}
+}

@@ -113,8 +113,9 @@ func (t Thresholds) Check(r Result) []string {
 	return out
 }
 
-// WriteText prints the human report.
-func (r Result) WriteText(w io.Writer, breaches []string) {
+// WriteText prints the human report and the thresholds' verdict.
+func (r Result) WriteText(w io.Writer, th Thresholds) {
+	breaches := th.Check(r)
 	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
 	p("profile      %s", r.Profile.String())
 	p("requests     %d sent of %d scheduled in %s (%d never sent)", r.Requests, r.Scheduled+r.Dropped, r.Duration.Round(time.Millisecond), r.Dropped)
@@ -145,7 +146,12 @@ func (r Result) WriteText(w io.Writer, breaches []string) {
 	for _, d := range r.Diagnostics {
 		p("generator    %s", d)
 	}
-	if len(breaches) == 0 {
+	switch {
+	case th == Thresholds{}:
+		// A run without thresholds checks nothing: saying PASS over 0 % success would mislead.
+		p("result       no thresholds set (--max-p99, --min-success): nothing checked")
+		return
+	case len(breaches) == 0:
 		p("result       PASS")
 		return
 	}

@@ -130,7 +130,7 @@ func runDistributed(cmd *cobra.Command, o *loadOptions, p actions.LoadProfile, t
 	if o.output == "json" {
 		err = res.WriteJSON(cmd.OutOrStdout(), breaches)
 	} else {
-		res.WriteText(cmd.OutOrStdout(), breaches)
+		res.WriteText(cmd.OutOrStdout(), th)
 	}
 	if err != nil {
 		return err

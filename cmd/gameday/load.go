@@ -275,7 +275,7 @@ func runLoad(cmd *cobra.Command, o *loadOptions, urls []string, worker bool) err
 			return err
 		}
 	} else {
-		res.WriteText(out, breaches)
+		res.WriteText(out, th)
 	}
 	if len(breaches) > 0 {
 		return thresholdBreached{len(breaches)}
