@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net"
 	"net/http"
@@ -198,28 +199,45 @@ func TestProfilesArrivalCounts(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.profile, func(t *testing.T) {
-			s := newServer(t)
-			e := engine(t, s.URL, 0)
-			p, err := ParseProfile(c.profile, c.rate, time.Duration(c.secs)*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := e.Start(p); err != nil {
-				t.Fatal(err)
-			}
-			start := e.cur.start
-			if _, err := e.Wait(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(100 * time.Millisecond)
-			got := s.perWindow(start, time.Second, c.secs)
-			for i, w := range c.want {
-				if math.Abs(float64(got[i])-w) > 0.05*w+3 {
-					t.Fatalf("second %d: %d arrivals, want %.0f (all: %v)", i, got[i], w, got)
+			// Arrival times are taken in this process: when the machine starves it (make test runs every
+			// package, the real servers and the race detector on 2 cores) a stall of 100 ms or more moves
+			// requests across a second boundary. A wrong shape fails both attempts; a stall rarely hits
+			// twice.
+			var fail string
+			for attempt := 1; attempt <= 2; attempt++ {
+				if fail = arrivalsOnce(t, c.profile, c.rate, c.secs, c.want); fail == "" {
+					return
 				}
+				t.Logf("attempt %d: %s", attempt, fail)
 			}
+			t.Fatal(fail)
 		})
 	}
+}
+
+// arrivalsOnce runs a profile and says how its per-second arrivals differ from want ("" if they match).
+func arrivalsOnce(t *testing.T, profile string, rate float64, secs int, want []float64) string {
+	s := newServer(t)
+	e := engine(t, s.URL, 0)
+	p, err := ParseProfile(profile, rate, time.Duration(secs)*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(p); err != nil {
+		t.Fatal(err)
+	}
+	start := e.cur.start
+	if _, err := e.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	got := s.perWindow(start, time.Second, secs)
+	for i, w := range want {
+		if math.Abs(float64(got[i])-w) > 0.05*w+3 {
+			return fmt.Sprintf("second %d: %d arrivals, want %.0f (all: %v)", i, got[i], w, got)
+		}
+	}
+	return ""
 }
 
 // TestLiveRateChangeAndHalt: a rate change takes effect within a second; HALT stops sending within one.
