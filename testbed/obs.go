@@ -10,10 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -98,15 +96,7 @@ func startObs(t testing.TB, name, envKey string) *Server {
 // Kill stops the server abruptly (an outage); Restart starts it again on the same port.
 func (s *Server) Kill() {
 	s.t.Helper()
-	b, err := os.ReadFile(filepath.Join(s.Run, s.Name+".pid"))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	_ = syscall.Kill(pid, syscall.SIGKILL)
-	for syscall.Kill(pid, 0) == nil {
-		time.Sleep(20 * time.Millisecond)
-	}
+	killPID(s.t, filepath.Join(s.Run, s.Name+".pid"))
 }
 
 // Restart starts the server again with the same script, on the same port (the env is rewritten).

@@ -70,15 +70,7 @@ func (p *Prometheus) AddTarget(name, addr string, labels map[string]string) {
 // Kill stops Prometheus abruptly (an outage).
 func (p *Prometheus) Kill() {
 	p.t.Helper()
-	b, err := os.ReadFile(filepath.Join(p.Run, "prometheus.pid"))
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	_ = syscall.Kill(pid, syscall.SIGKILL)
-	for syscall.Kill(pid, 0) == nil {
-		time.Sleep(20 * time.Millisecond)
-	}
+	killPID(p.t, filepath.Join(p.Run, "prometheus.pid"))
 }
 
 // Restart starts it again on the same address and storage.

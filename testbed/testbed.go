@@ -184,11 +184,29 @@ func (k *Kube) KubectlApply(t testing.TB, manifest string, args ...string) strin
 }
 
 func (k *Kube) pid(name string) (int, error) {
-	b, err := os.ReadFile(filepath.Join(k.Run, "pids", name+".pid"))
+	return readPID(filepath.Join(k.Run, "pids", name+".pid"))
+}
+
+// readPID reads a pid file written by a testbed script.
+func readPID(path string) (int, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, err
 	}
 	return strconv.Atoi(strings.TrimSpace(string(b)))
+}
+
+// killPID stops the process of a pid file abruptly (an outage) and waits until it has exited.
+func killPID(t testing.TB, path string) {
+	t.Helper()
+	pid, err := readPID(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	for syscall.Kill(pid, 0) == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // Stop stops one component (e.g. "apiserver") and waits until it has exited.

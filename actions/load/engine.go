@@ -784,12 +784,8 @@ func (r *run) result() Result {
 		sh.Merge(w.svc)
 		res.Success += w.ok
 		res.Failed += w.fail
-		for k, v := range w.codes {
-			res.Codes[k] += v
-		}
-		for k, v := range w.errs {
-			res.Errors[k] += v
-		}
+		addCounts(res.Codes, w.codes)
+		addCounts(res.Errors, w.errs)
 		res.BytesIn += w.bytesIn
 		res.BytesOut += w.bytesOut
 		w.mu.Unlock()

@@ -42,6 +42,13 @@ func decodeHist(s string) (*hdr.Histogram, error) {
 	return hdr.Decode(b)
 }
 
+// addCounts adds src's counts into dst (status codes, error kinds).
+func addCounts[K comparable](dst, src map[K]int64) {
+	for k, v := range src {
+		dst[k] += v
+	}
+}
+
 // Merge combines worker results into one: counts add up, histograms merge, rates add up.
 func Merge(parts []Result) (Result, error) {
 	out := Result{Codes: map[int]int64{}, Errors: map[string]int64{}}
@@ -77,12 +84,8 @@ func Merge(parts []Result) (Result, error) {
 		out.AchievedRate += p.AchievedRate
 		out.BytesIn += p.BytesIn
 		out.BytesOut += p.BytesOut
-		for k, v := range p.Codes {
-			out.Codes[k] += v
-		}
-		for k, v := range p.Errors {
-			out.Errors[k] += v
-		}
+		addCounts(out.Codes, p.Codes)
+		addCounts(out.Errors, p.Errors)
 		for _, d := range p.Diagnostics {
 			out.Diagnostics = append(out.Diagnostics, fmt.Sprintf("worker %d: %s", i, d))
 		}
