@@ -84,7 +84,7 @@ func (m *Model) header() string {
 			frac := min(float64(l.Elapsed)/float64(d), 1)
 			n := int(frac * 10)
 			left = append(left, st.Accent.Render(strings.Repeat("█", n))+st.Muted.Render(strings.Repeat("░", 10-n))+
-				st.Muted.Render(fmt.Sprintf(" %s/%s", l.Elapsed.Round(time.Second), d)))
+				st.Muted.Render(fmt.Sprintf(" %s/%s", l.Elapsed.Round(time.Second), d.Round(time.Second))))
 		}
 		if len(l.Diagnostics) > 0 {
 			left = append(left, st.Warn.Render("! "+l.Diagnostics[0]))

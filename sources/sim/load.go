@@ -17,6 +17,10 @@ type loadGen struct {
 	started time.Time
 	sent    float64
 	errs    float64
+	// The run as started: steering restarts profile and started from the change, but progress is
+	// shown against the whole run.
+	begun time.Time
+	total time.Duration
 }
 
 // rateAt is the rate the profile asks for at time now.
@@ -79,7 +83,8 @@ func (l *simLoad) Start(p actions.LoadProfile) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.load = loadGen{active: true, profile: p, started: s.Now()}
+	now := s.Now()
+	s.load = loadGen{active: true, profile: p, started: now, begun: now, total: p.Duration}
 	return nil
 }
 
@@ -129,6 +134,7 @@ func (l *simLoad) Status() actions.LoadStatus {
 	d := func(q float64) time.Duration { return secs(t.p(q)) }
 	st.P50, st.P90, st.P99, st.Max = d(0.5), d(0.9), d(0.99), d(0.999)
 	st.InFlight = int(math.Round(st.Requested * t.p(0.5)))
-	st.Elapsed = now.Sub(g.started)
+	st.Elapsed = now.Sub(g.begun)
+	st.Profile.Duration = g.total
 	return st
 }

@@ -190,3 +190,24 @@ func BenchmarkNew(b *testing.B) {
 		New(Options{Seed: 42, Start: t0})
 	}
 }
+
+// TestSteeringKeepsTheRunsProgress: after + / -, progress is still shown against the whole run.
+func TestSteeringKeepsTheRunsProgress(t *testing.T) {
+	s := newTestSim(t)
+	if err := s.Load().Start(actions.LoadProfile{Name: "burst", Rate: 200, Duration: 60 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	s.StepFor(2*time.Second, 250*time.Millisecond)
+	if _, err := s.Load().SetRate(250); err != nil {
+		t.Fatal(err)
+	}
+	s.StepFor(time.Second, 250*time.Millisecond)
+	st := s.Load().Status()
+	if st.Requested != 250 || st.Profile.Duration != 60*time.Second || st.Elapsed < 3*time.Second || st.Elapsed > 3500*time.Millisecond {
+		t.Fatalf("after steering at 2 s: requested %v, elapsed %s of %s; want 250/s, 3s of 1m0s", st.Requested, st.Elapsed, st.Profile.Duration)
+	}
+	s.StepFor(58*time.Second, 500*time.Millisecond)
+	if s.Load().Status().Active {
+		t.Fatal("the steered run outlived its 60 s")
+	}
+}
