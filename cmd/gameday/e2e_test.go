@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,12 +50,16 @@ type tmuxSession struct {
 	name   string
 }
 
+var tmuxSessions atomic.Int64
+
 func newTmux(t *testing.T, w, h int, command string) *tmuxSession {
 	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatal("tmux is not installed: `make test` installs it (apt-get install tmux); the end-to-end test needs it")
 	}
-	s := &tmuxSession{t: t, socket: fmt.Sprintf("gameday-e2e-%d", os.Getpid()), name: "e2e"}
+	// A socket per session: kill-server returns before the old server is gone, and a next test on the
+	// same socket then failed with "server exited unexpectedly".
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("gameday-e2e-%d-%d", os.Getpid(), tmuxSessions.Add(1)), name: "e2e"}
 	s.run("new-session", "-d", "-s", s.name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), command)
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
 	return s
