@@ -227,9 +227,8 @@ type run struct {
 	finishOnce  sync.Once
 	requestedAt atomic.Uint64 // math.Float64bits of the rate asked for now
 	// Service time (send to response read) summed over completions, for the growth cap.
-	svcNs    atomic.Int64
-	svcN     atomic.Int64
-	nworkers atomic.Int64
+	svcNs atomic.Int64
+	svcN  atomic.Int64
 }
 
 type overrideRate struct {
@@ -379,7 +378,7 @@ func (r *run) schedule() {
 			// both sides until the schedule collapsed. A real stall (a slow server) still grows the pool
 			// within tens of ms, and latency counts from the intended time either way.
 			if age := r.backlogAge(now); age > growAfter {
-				r.spawn(r.growBy(rate, &svc))
+				r.spawn(r.growBy(rate, r.poolSize(), &svc))
 			}
 			last = now
 		}
@@ -407,7 +406,7 @@ type svcWindow struct {
 // while growing raised throughput: when this process or the machine is short of CPU, more workers
 // only add connections and contention, and service times rise with the pool. That spiral took a
 // 28,000/s run from 32 workers and 2 ms p99 to 4,096 workers and seconds.
-func (r *run) growBy(rate float64, w *svcWindow) int {
+func (r *run) growBy(rate float64, pool int, w *svcWindow) int {
 	now := time.Now()
 	if !w.at.IsZero() && now.Sub(w.at) < 100*time.Millisecond {
 		if w.stalled {
@@ -426,7 +425,6 @@ func (r *run) growBy(rate float64, w *svcWindow) int {
 		w.need = rate*time.Duration((ns-w.ns)/dn).Seconds()*2 + initialWorkers
 	}
 	w.at, w.ns, w.n = now, ns, n
-	pool := int(r.nworkers.Load())
 	switch {
 	case w.stalled:
 		return 8
@@ -439,6 +437,13 @@ func (r *run) growBy(rate float64, w *svcWindow) int {
 	}
 	w.lastX = w.x
 	return max(8, pool/4)
+}
+
+// poolSize is how many workers the run has.
+func (r *run) poolSize() int {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
+	return len(r.workers)
 }
 
 func (r *run) endAt() time.Duration {
@@ -533,7 +538,6 @@ func (r *run) spawn(n int) {
 	for i := 0; i < n && len(r.workers) < r.e.opts.MaxWorkers; i++ {
 		w := &worker{hist: newHist(), svc: newHist(), codes: map[int]int64{}, errs: map[string]int64{}, ch: make(chan int64, 1)}
 		r.workers = append(r.workers, w)
-		r.nworkers.Add(1)
 		r.wg.Add(1)
 		go r.work(w)
 	}
@@ -829,9 +833,7 @@ func (r *run) diagnose(res Result) []string {
 	var d []string
 	total := max(res.Scheduled, 1)
 	if late := r.lateSends.Load(); float64(late)/float64(total) > 0.01 {
-		r.wmu.Lock()
-		n := len(r.workers)
-		r.wmu.Unlock()
+		n := r.poolSize()
 		why := "the machine running gameday is short of CPU"
 		if n >= r.e.opts.MaxWorkers {
 			why = fmt.Sprintf("all %d workers were busy (worker limit)", n)

@@ -11,45 +11,45 @@ import (
 // throughput, and at once when the server completes nothing (a stall).
 func TestGrowthStopsWhenItBuysNothing(t *testing.T) {
 	r := &run{e: &Engine{opts: Options{MaxWorkers: 4096}}}
-	r.nworkers.Store(32)
+	pool := 32
 	w := &svcWindow{}
 	window := func(completions int64, mean time.Duration) {
 		w.at = w.at.Add(-100 * time.Millisecond) // the window has passed
 		r.svcN.Add(completions)
 		r.svcNs.Add(completions * int64(mean))
 	}
-	if n := r.growBy(10000, w); n != 0 {
+	if n := r.growBy(10000, pool, w); n != 0 {
 		t.Fatalf("first look: grow %d, want 0 (no measurement yet)", n)
 	}
 	window(1000, 10*time.Millisecond) // 10,000/s at 10 ms: Little says 100 busy, cap 232
-	if n := r.growBy(10000, w); n != 8 {
+	if n := r.growBy(10000, pool, w); n != 8 {
 		t.Fatalf("pool 32 below need %.0f: grow %d, want 8", w.need, n)
 	}
-	r.nworkers.Add(8)
-	if n := r.growBy(10000, w); n != 0 {
+	pool += 8
+	if n := r.growBy(10000, pool, w); n != 0 {
 		t.Fatalf("same window: grow %d, want 0", n)
 	}
 	window(1000, 20*time.Millisecond) // more workers, same throughput, slower: CPU-bound
-	if n := r.growBy(10000, w); n != 0 {
+	if n := r.growBy(10000, pool, w); n != 0 {
 		t.Fatalf("growth bought no throughput: grow %d, want 0 (hold)", n)
 	}
 	window(1300, 20*time.Millisecond)
-	if n := r.growBy(10000, w); n != 0 {
+	if n := r.growBy(10000, pool, w); n != 0 {
 		t.Fatalf("holding: grow %d, want 0", n)
 	}
 	w.holdTil = time.Time{}
 	window(1300, 20*time.Millisecond)
-	if n := r.growBy(10000, w); n != 10 {
+	if n := r.growBy(10000, pool, w); n != 10 {
 		t.Fatalf("after the hold: grow %d, want 10 (a quarter of 40)", n)
 	}
-	r.nworkers.Store(500)
+	pool = 500
 	window(1300, 20*time.Millisecond) // need = 10000 x 20 ms x 2 + 32 = 432 < 500
-	if n := r.growBy(10000, w); n != 0 {
+	if n := r.growBy(10000, pool, w); n != 0 {
 		t.Fatalf("pool above Little's need: grow %d, want 0", n)
 	}
 	window(0, 0) // a stall: nothing completes
 	for i := 0; i < 3; i++ {
-		if n := r.growBy(10000, w); n != 8 {
+		if n := r.growBy(10000, pool, w); n != 8 {
 			t.Fatalf("stalled server, call %d: grow %d, want 8", i, n)
 		}
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -490,22 +489,7 @@ func TestKubeWithPrometheusGraphs(t *testing.T) {
 	p := testbed.StartPrometheus(t, time.Second, "")
 	app := testbed.StartDemoapp(t, "web", "--work-ms", "0")
 	p.AddTarget("web", app.Addr, map[string]string{"namespace": ns, "app": "web", "pod": "web-0"})
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		tick := time.NewTicker(50 * time.Millisecond) // 20 req/s
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				if r, err := http.Get("http://" + app.Addr + "/api/work?cpu_ms=0"); err == nil {
-					r.Body.Close()
-				}
-			}
-		}
-	}()
+	testbed.Traffic(t, "http://"+app.Addr+"/api/work?cpu_ms=0", 20)
 	_, tm, pr := cockpitOn(t, k, ns, "--prometheus-url", p.URL)
 	pr.wait(t, 30*time.Second, "Metrics · last 5m · prometheus http://127.0.0.1", "Request rate ━ total ")
 	// The rate window is four scrapes of the default 15 s: the value climbs toward 20/s; any real
@@ -543,20 +527,7 @@ func TestPivotLogLineToTraceAndBack(t *testing.T) {
 	stop := make(chan struct{})
 	defer close(stop)
 	sh.Follow(t, web.Log, "web-0", "web", stop)
-	go func() {
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				if r, err := http.Get("http://" + web.Addr + "/api/work"); err == nil {
-					r.Body.Close()
-				}
-			}
-		}
-	}()
+	testbed.Traffic(t, "http://"+web.Addr+"/api/work", 10)
 	_, tm, pr := cockpitOn(t, k, ns, "--zipkin-url", zs.URL, "--es-url", es.URL, "--es-index", "pivot-*")
 	pr.wait(t, 30*time.Second, "Traces · zipkin", "Logs · es ", "GET /api/work 200")
 	for i := 0; i < 3; i++ { // Workload -> Metrics -> Traces -> Logs

@@ -6,15 +6,12 @@ package logs
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -101,17 +98,9 @@ func New(cfg Config) (*ES, error) {
 	if cfg.Settle <= 0 {
 		cfg.Settle = 5 * time.Second
 	}
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("elasticsearch CA: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("elasticsearch CA %s: no certificate found", cfg.CAFile)
-		}
-		base.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	base, err := sources.Transport("elasticsearch", cfg.CAFile)
+	if err != nil {
+		return nil, err
 	}
 	c, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{cfg.URL}, Username: cfg.Username,
 		Password: cfg.Password, APIKey: cfg.APIKey, Transport: productHeader{base: base}, MaxRetries: 1})

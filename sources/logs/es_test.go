@@ -161,10 +161,8 @@ func TestOpenSearchOutageAndRecovery(t *testing.T) {
 	es := testbed.StartOpenSearch(t)
 	sh := &testbed.Shipper{URL: es.URL, Namespace: "shop", Prefix: "outage"}
 	b := backend(t, es, "outage")
-	var mu sync.Mutex
-	var msgs []any
-	send := func(_ context.Context, m any) bool { mu.Lock(); msgs = append(msgs, m); mu.Unlock(); return true }
-	p := sources.NewLogsPoller(b, sources.LogQuery{Limit: 500}, sources.WallClock{}, 300*time.Millisecond, send)
+	var in testbed.Inbox
+	p := sources.NewLogsPoller(b, sources.LogQuery{Limit: 500}, sources.WallClock{}, 300*time.Millisecond, in.Send)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go p.Run(ctx)
@@ -177,21 +175,7 @@ func TestOpenSearchOutageAndRecovery(t *testing.T) {
 	}
 	wait := func(what string, ok func(any) bool, from int) int {
 		t.Helper()
-		deadline := time.Now().Add(90 * time.Second)
-		for {
-			mu.Lock()
-			all := append([]any(nil), msgs...)
-			mu.Unlock()
-			for _, m := range all[from:] {
-				if ok(m) {
-					return len(all)
-				}
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no %s", what)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		return in.Wait(t, 90*time.Second, what, ok, from)
 	}
 	hasLine := func(text string) func(any) bool {
 		return func(m any) bool {

@@ -5,8 +5,6 @@ package prom
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -98,17 +96,9 @@ func secret(v, file string) (string, error) {
 }
 
 func transport(cfg Config) (http.RoundTripper, error) {
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("prometheus CA: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("prometheus CA %s: no certificate found", cfg.CAFile)
-		}
-		base.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	base, err := sources.Transport("prometheus", cfg.CAFile)
+	if err != nil {
+		return nil, err
 	}
 	tok, err := secret(cfg.BearerToken, cfg.BearerTokenFile)
 	if err != nil {

@@ -3,14 +3,12 @@ package prom
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,31 +29,6 @@ import (
 func TestMain(m *testing.M) { os.Exit(testbed.Main(m)) }
 
 const scrape = time.Second
-
-// traffic sends rate requests/s to url until stop is closed (a steady open-loop sender for tests).
-func traffic(t *testing.T, url string, rate int, stop chan struct{}) *sync.WaitGroup {
-	t.Helper()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(time.Second / time.Duration(rate))
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				go func() {
-					if r, err := http.Get(url); err == nil {
-						r.Body.Close()
-					}
-				}()
-			}
-		}
-	}()
-	return &wg
-}
 
 func waitUp(t *testing.T, b *Backend, job string) {
 	t.Helper()
@@ -98,10 +71,8 @@ func TestRequestRateFollowsTraffic(t *testing.T) {
 		}
 		return ss[0].Points[len(ss[0].Points)-1].V
 	}
-	stop := make(chan struct{})
 	start := time.Now()
-	wg := traffic(t, "http://"+app.Addr+"/api/work?cpu_ms=0", 40, stop)
-	defer func() { close(stop); wg.Wait() }()
+	testbed.Traffic(t, "http://"+app.Addr+"/api/work?cpu_ms=0", 40)
 	var appeared time.Duration
 	for appeared == 0 {
 		if latest() > 0 {
@@ -124,21 +95,6 @@ func TestRequestRateFollowsTraffic(t *testing.T) {
 	t.Logf("rate appeared after %s; steady value %.1f req/s for 40 sent", appeared.Round(time.Millisecond), got)
 }
 
-func collect() (func(context.Context, any) bool, func() []any) {
-	var mu sync.Mutex
-	var msgs []any
-	return func(_ context.Context, m any) bool {
-			mu.Lock()
-			msgs = append(msgs, m)
-			mu.Unlock()
-			return true
-		}, func() []any {
-			mu.Lock()
-			defer mu.Unlock()
-			return append([]any(nil), msgs...)
-		}
-}
-
 // TestBadQueryOutageAndRecovery: a bad PromQL shows Prometheus's error in that panel only; Prometheus
 // killed mid-test is reported as unreachable with a retry delay, and the panels recover by themselves.
 func TestBadQueryOutageAndRecovery(t *testing.T) {
@@ -153,27 +109,13 @@ func TestBadQueryOutageAndRecovery(t *testing.T) {
 	waitUp(t, b, "demoapp")
 	panels := []sources.Panel{sources.DefaultPanels()[0], {ID: "bad", Title: "Bad", Unit: "count",
 		Queries: []sources.PanelQuery{{Legend: "x", Expr: `sum(rate(demoapp_http_requests_total[1m]`}}}}
-	send, got := collect()
-	poller := sources.NewMetricsPoller(b, panels, sources.WallClock{}, 300*time.Millisecond, 5*time.Minute, send)
+	var in testbed.Inbox
+	poller := sources.NewMetricsPoller(b, panels, sources.WallClock{}, 300*time.Millisecond, 5*time.Minute, in.Send)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go poller.Run(ctx)
 
-	waitMsg := func(what string, ok func(any) bool) {
-		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			for _, m := range got() {
-				if ok(m) {
-					return
-				}
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no %s among %d messages", what, len(got()))
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	waitMsg := func(what string, ok func(any) bool) { t.Helper(); in.Wait(t, 20*time.Second, what, ok, 0) }
 	waitMsg("error in the bad panel", func(m any) bool {
 		mm, ok := m.(sources.MetricsMsg)
 		return ok && mm.Panel == "bad" && mm.Err != nil && strings.Contains(mm.Err.Error(), "parse error")
@@ -188,27 +130,17 @@ func TestBadQueryOutageAndRecovery(t *testing.T) {
 		c, ok := m.(sources.ConnState)
 		return ok && !c.OK && strings.Contains(c.Detail, "unreachable, retrying in")
 	})
-	n := len(got())
+	n := len(in.All())
 	p.Restart()
-	deadline := time.Now().Add(40 * time.Second)
-	for {
-		recovered, reconnected := false, false
-		for _, m := range got()[n:] {
-			if c, ok := m.(sources.ConnState); ok && c.OK {
-				reconnected = true
-			}
-			if mm, ok := m.(sources.MetricsMsg); ok && mm.Panel == sources.PanelRate && mm.Err == nil {
-				recovered = true
-			}
-		}
-		if recovered && reconnected {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the panels did not recover after Prometheus came back")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	// Both must follow the restart: the connection is reported up, and the rate panel has data again.
+	in.Wait(t, 40*time.Second, "reconnection after the restart", func(m any) bool {
+		c, ok := m.(sources.ConnState)
+		return ok && c.OK
+	}, n)
+	in.Wait(t, 40*time.Second, "the rate panel after the restart", func(m any) bool {
+		mm, ok := m.(sources.MetricsMsg)
+		return ok && mm.Panel == sources.PanelRate && mm.Err == nil
+	}, n)
 }
 
 // fixtureStart is the fixed time of the golden fixture's first sample.

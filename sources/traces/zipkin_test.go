@@ -6,7 +6,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -118,30 +117,14 @@ func TestZipkinOutageAndRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var msgs []any
-	send := func(_ context.Context, m any) bool { mu.Lock(); msgs = append(msgs, m); mu.Unlock(); return true }
-	p := sources.NewTracesPoller(z, sources.TraceQuery{Service: "frontend", Lookback: time.Minute}, sources.WallClock{}, 300*time.Millisecond, send)
+	var in testbed.Inbox
+	p := sources.NewTracesPoller(z, sources.TraceQuery{Service: "frontend", Lookback: time.Minute}, sources.WallClock{}, 300*time.Millisecond, in.Send)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go p.Run(ctx)
 	wait := func(what string, ok func(any) bool, from int) int {
 		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			mu.Lock()
-			all := append([]any(nil), msgs...)
-			mu.Unlock()
-			for _, m := range all[from:] {
-				if ok(m) {
-					return len(all)
-				}
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no %s", what)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		return in.Wait(t, 60*time.Second, what, ok, from)
 	}
 	n := wait("first list", func(m any) bool { tm, ok := m.(sources.TracesMsg); return ok && tm.Err == nil }, 0)
 	zs.Kill()
