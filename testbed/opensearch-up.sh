@@ -5,6 +5,7 @@
 # RUN_DIR/opensearch.pid; stop with testbed/obs-down.sh RUN_DIR opensearch.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 . "$here/versions.sh"
 RUN=${1:?usage: opensearch-up.sh RUN_DIR}
 RUN=$(realpath -m -- "$RUN") # paths written into kubeconfig/env must not depend on the caller's cwd
@@ -52,14 +53,6 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 OPENSEARCH_JAVA_HOME="${OPENSEARCH_JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}" OPENSEARCH_JAVA_OPTS="-Xms384m -Xmx384m" OPENSEARCH_PATH_CONF="$RUN/os-config" nohup "${as[@]}" "$HOME_OS/bin/opensearch" >"$RUN/opensearch.log" 2>&1 &
 echo $! >"$RUN/opensearch.pid"
-deadline=$((SECONDS + 120))
-until curl -sf "http://127.0.0.1:$PORT/_cluster/health?wait_for_status=yellow&timeout=1s" >/dev/null 2>&1; do
-  if ! kill -0 "$(cat "$RUN/opensearch.pid")" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
-    echo "[opensearch] FAILED to start; last lines of $RUN/opensearch.log:" >&2
-    tail -n 30 "$RUN/opensearch.log" >&2
-    exit 1
-  fi
-  sleep 0.5
-done
+wait_ready opensearch "http://127.0.0.1:$PORT/_cluster/health?wait_for_status=yellow&timeout=1s" "$RUN/opensearch.pid" "$RUN/opensearch.log" 120
 echo "ES_URL=http://127.0.0.1:$PORT" >>"$RUN/env"
 echo "[opensearch] ready on http://127.0.0.1:$PORT" >&2

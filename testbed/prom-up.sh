@@ -8,6 +8,7 @@
 # TSDB (fixtures made with promtool) and scrapes nothing. Writes RUN_DIR/env (PROM_URL) and the pid to
 # RUN_DIR/prometheus.pid; stop with testbed/prom-down.sh RUN_DIR.
 set -euo pipefail
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 RUN=${1:?usage: prom-up.sh RUN_DIR [SCRAPE_INTERVAL] [TSDB_DIR]}
 RUN=$(realpath -m -- "$RUN") # paths written into kubeconfig/env must not depend on the caller's cwd
 SCRAPE=${2:-1s}
@@ -46,15 +47,7 @@ nohup prometheus --config.file="$RUN/prometheus.yml" --storage.tsdb.path="$TSDB"
   --storage.tsdb.retention.time=100y --web.listen-address="$IP:$PORT" \
   --web.enable-lifecycle >"$RUN/prometheus.log" 2>&1 &
 echo $! >"$RUN/prometheus.pid"
-deadline=$((SECONDS + 30))
-until curl -sf "http://$IP:$PORT/-/ready" >/dev/null 2>&1; do
-  if ! kill -0 "$(cat "$RUN/prometheus.pid")" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
-    log "FAILED to start; last lines of $RUN/prometheus.log:"
-    tail -n 30 "$RUN/prometheus.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
+wait_ready prometheus "http://$IP:$PORT/-/ready" "$RUN/prometheus.pid" "$RUN/prometheus.log" 30
 echo "PROM_URL=http://$IP:$PORT" >"$RUN/env"
 echo "PROM_CMD=prometheus --config.file=$RUN/prometheus.yml --storage.tsdb.path=$TSDB --storage.tsdb.retention.time=100y --web.listen-address=$IP:$PORT --web.enable-lifecycle" >>"$RUN/env"
 log "ready on http://$IP:$PORT (scrape every $SCRAPE)"

@@ -3,6 +3,7 @@
 # RUN_DIR/zipkin.pid; stop with testbed/obs-down.sh RUN_DIR zipkin.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 . "$here/versions.sh"
 RUN=${1:?usage: zipkin-up.sh RUN_DIR}
 RUN=$(realpath -m -- "$RUN") # paths written into kubeconfig/env must not depend on the caller's cwd
@@ -13,14 +14,6 @@ PORT=${TESTBED_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("12
 STORAGE_TYPE=mem nohup java -Xms64m -Xmx384m -XX:+UseSerialGC -jar "$TESTBED_CACHE/zipkin-$ZIPKIN_VERSION/zipkin.jar" \
   --server.address=127.0.0.1 --server.port="$PORT" --logging.level.root=WARN >"$RUN/zipkin.log" 2>&1 &
 echo $! >"$RUN/zipkin.pid"
-deadline=$((SECONDS + 90))
-until curl -sf "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; do
-  if ! kill -0 "$(cat "$RUN/zipkin.pid")" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
-    echo "[zipkin] FAILED to start; last lines of $RUN/zipkin.log:" >&2
-    tail -n 30 "$RUN/zipkin.log" >&2
-    exit 1
-  fi
-  sleep 0.2
-done
+wait_ready zipkin "http://127.0.0.1:$PORT/health" "$RUN/zipkin.pid" "$RUN/zipkin.log" 90
 echo "ZIPKIN_URL=http://127.0.0.1:$PORT" >>"$RUN/env"
 echo "[zipkin] ready on http://127.0.0.1:$PORT" >&2
