@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Stops a server obs-up scripts started in RUN_DIR (zipkin or opensearch), by its pid.
+# Stops a server a testbed start script started in RUN_DIR (zipkin, opensearch or prometheus), by its
+# pid and nothing else.
 set -uo pipefail
-RUN=${1:?usage: obs-down.sh RUN_DIR zipkin|opensearch}
+RUN=${1:?usage: obs-down.sh RUN_DIR zipkin|opensearch|prometheus}
 RUN=$(realpath -m -- "$RUN") # paths written into kubeconfig/env must not depend on the caller's cwd
-NAME=${2:?usage: obs-down.sh RUN_DIR zipkin|opensearch}
+NAME=${2:?usage: obs-down.sh RUN_DIR zipkin|opensearch|prometheus}
 [ -f "$RUN/$NAME.pid" ] || exit 0
 pid=$(cat "$RUN/$NAME.pid")
 kill "$pid" 2>/dev/null
