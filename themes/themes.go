@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/colorprofile"
 )
 
 // Default is the theme used when neither the flag nor the config names one.
@@ -102,34 +103,37 @@ func Resolve(name string, noColor bool) (*Styles, error) {
 // Styles are the derived lipgloss styles. They are built once per theme change, never in View.
 type Styles struct {
 	Palette Palette
+	// Profile is the terminal's colour profile the palette was converted to (Unknown: not converted).
+	Profile colorprofile.Profile
 
-	Text       lipgloss.Style
-	Muted      lipgloss.Style
-	Accent     lipgloss.Style
-	Bold       lipgloss.Style
-	OK         lipgloss.Style
-	Warn       lipgloss.Style
-	Err        lipgloss.Style
-	Info       lipgloss.Style
-	Selected   lipgloss.Style
-	Header     lipgloss.Style
-	TableHead  lipgloss.Style
-	Title      lipgloss.Style
-	TitleFocus lipgloss.Style
-	Border     lipgloss.Style // the border characters of an unfocused pane
-	BorderFoc  lipgloss.Style // the border characters of the focused pane
-	Key        lipgloss.Style // a key in help and footer
-	KeyDesc    lipgloss.Style
-	Marker     lipgloss.Style // action markers on graphs
-	New        lipgloss.Style // a pod that just appeared
-	Gone       lipgloss.Style // a pod terminating or just gone
-	Dialog     lipgloss.Style
-	BadgeRO    lipgloss.Style
-	BadgeDry   lipgloss.Style
-	BadgeArmed lipgloss.Style
-	BadgeLoad  lipgloss.Style
-	BadgeFault lipgloss.Style
-	Series     []lipgloss.Style
+	Text       Style
+	Muted      Style
+	Accent     Style
+	Bold       Style
+	OK         Style
+	Warn       Style
+	Err        Style
+	Info       Style
+	Selected   Style
+	Header     Style
+	TableHead  Style
+	Title      Style
+	TitleFocus Style
+	Border     Style // the border characters of an unfocused pane
+	BorderFoc  Style // the border characters of the focused pane
+	Key        Style // a key in help and footer
+	KeyDesc    Style
+	Marker     Style // action markers on graphs
+	New        Style // a pod that just appeared
+	Gone       Style // a pod terminating or just gone
+	Faded      Style // a pod gone for a while
+	Dialog     Style
+	BadgeRO    Style
+	BadgeDry   Style
+	BadgeArmed Style
+	BadgeLoad  Style
+	BadgeFault Style
+	Series     []Style
 	BorderSet  lipgloss.Border
 }
 
@@ -150,53 +154,54 @@ func New(p Palette) *Styles {
 		}
 		return st.Foreground(p.BadgeFg).Background(bg)
 	}
-	s.Text = fg(p.Fg)
-	s.Muted = fg(p.Muted)
+	s.Text = Of(fg(p.Fg))
+	s.Muted = Of(fg(p.Muted))
 	if p.Mono {
-		s.Muted = s.Muted.Faint(true)
+		s.Muted = Of(s.Muted.Faint(true))
 	}
-	s.Accent = fg(p.Accent).Bold(true)
-	s.Bold = fg(p.Fg).Bold(true)
-	s.OK = fg(p.OK)
-	s.Warn = fg(p.Warn).Bold(p.Mono)
-	s.Err = fg(p.Err).Bold(true)
-	s.Info = fg(p.Info)
+	s.Accent = Of(fg(p.Accent).Bold(true))
+	s.Bold = Of(fg(p.Fg).Bold(true))
+	s.OK = Of(fg(p.OK))
+	s.Warn = Of(fg(p.Warn).Bold(p.Mono))
+	s.Err = Of(fg(p.Err).Bold(true))
+	s.Info = Of(fg(p.Info))
 	if p.Mono {
-		s.Selected = lipgloss.NewStyle().Reverse(true)
+		s.Selected = Of(lipgloss.NewStyle().Reverse(true))
 	} else {
-		s.Selected = lipgloss.NewStyle().Foreground(p.SelectedFg).Background(p.SelectedBg)
+		s.Selected = Of(lipgloss.NewStyle().Foreground(p.SelectedFg).Background(p.SelectedBg))
 	}
-	s.Header = fg(p.Fg).Bold(true)
-	s.TableHead = fg(p.Muted).Bold(true)
-	s.Title = fg(p.Muted).Bold(true)
-	s.TitleFocus = fg(p.Accent).Bold(true)
+	s.Header = Of(fg(p.Fg).Bold(true))
+	s.TableHead = Of(fg(p.Muted).Bold(true))
+	s.Title = Of(fg(p.Muted).Bold(true))
+	s.TitleFocus = Of(fg(p.Accent).Bold(true))
 	if p.Mono {
-		s.TitleFocus = s.TitleFocus.Reverse(true)
+		s.TitleFocus = Of(s.TitleFocus.Reverse(true))
 	}
-	s.Border = fg(p.Border)
-	s.BorderFoc = fg(p.BorderFocus).Bold(p.Heavy || p.Mono)
-	s.Key = fg(p.Accent).Bold(true)
-	s.KeyDesc = fg(p.Muted)
-	s.Marker = fg(p.Warn).Bold(true)
-	s.New = fg(p.OK).Bold(true)
-	s.Gone = fg(p.Err)
+	s.Border = Of(fg(p.Border))
+	s.BorderFoc = Of(fg(p.BorderFocus).Bold(p.Heavy || p.Mono))
+	s.Key = Of(fg(p.Accent).Bold(true))
+	s.KeyDesc = Of(fg(p.Muted))
+	s.Marker = Of(fg(p.Warn).Bold(true))
+	s.New = Of(fg(p.OK).Bold(true))
+	s.Gone = Of(fg(p.Err))
 	if p.Mono {
-		s.Gone = s.Gone.Strikethrough(true)
+		s.Gone = Of(s.Gone.Strikethrough(true))
 	}
-	s.Dialog = lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Padding(0, 1)
+	s.Faded = Of(s.Gone.Faint(true))
+	s.Dialog = Of(lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Padding(0, 1))
 	if !p.Mono {
-		s.Dialog = s.Dialog.BorderForeground(p.Warn)
+		s.Dialog = Of(s.Dialog.BorderForeground(p.Warn))
 	}
-	s.BadgeRO = badge(p.Info)
-	s.BadgeDry = badge(p.Warn)
-	s.BadgeArmed = badge(p.Err)
-	s.BadgeLoad = badge(p.Accent)
-	s.BadgeFault = badge(p.Err)
+	s.BadgeRO = Of(badge(p.Info))
+	s.BadgeDry = Of(badge(p.Warn))
+	s.BadgeArmed = Of(badge(p.Err))
+	s.BadgeLoad = Of(badge(p.Accent))
+	s.BadgeFault = Of(badge(p.Err))
 	if len(p.Series) == 0 {
-		s.Series = []lipgloss.Style{lipgloss.NewStyle()}
+		s.Series = []Style{Of(lipgloss.NewStyle())}
 	}
 	for _, col := range p.Series {
-		s.Series = append(s.Series, fg(col))
+		s.Series = append(s.Series, Of(fg(col)))
 	}
 	s.BorderSet = lipgloss.RoundedBorder()
 	if p.Heavy {
@@ -205,5 +210,33 @@ func New(p Palette) *Styles {
 	return s
 }
 
+// Convert re-derives the styles for a terminal with fewer colours than 24-bit, so frames carry
+// colours the terminal shows and nothing has to translate them on the way out. A terminal without
+// colour gets the mono theme.
+func (s *Styles) Convert(profile colorprofile.Profile) {
+	p := s.Palette
+	switch {
+	case profile <= colorprofile.ASCII:
+		p = palettes["mono"]
+	case profile < colorprofile.TrueColor && !p.Mono:
+		conv := func(c color.Color) color.Color {
+			if c == nil {
+				return nil
+			}
+			return profile.Convert(c)
+		}
+		p.Fg, p.Muted, p.Accent, p.Border, p.BorderFocus = conv(p.Fg), conv(p.Muted), conv(p.Accent), conv(p.Border), conv(p.BorderFocus)
+		p.OK, p.Warn, p.Err, p.Info = conv(p.OK), conv(p.Warn), conv(p.Err), conv(p.Info)
+		p.SelectedFg, p.SelectedBg, p.BadgeFg = conv(p.SelectedFg), conv(p.SelectedBg), conv(p.BadgeFg)
+		series := make([]color.Color, len(p.Series))
+		for i, c := range p.Series {
+			series[i] = conv(c)
+		}
+		p.Series = series
+	}
+	*s = *New(p)
+	s.Profile = profile
+}
+
 // SeriesStyle returns the style of the i-th series, cycling through the palette.
-func (s *Styles) SeriesStyle(i int) lipgloss.Style { return s.Series[i%len(s.Series)] }
+func (s *Styles) SeriesStyle(i int) Style { return s.Series[i%len(s.Series)] }

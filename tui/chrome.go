@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/gamedaylab/gameday/tui/core"
 )
@@ -60,8 +59,8 @@ func (m *Model) header() string {
 	}
 	// Which Prometheus is used (found by discovery or given by flag), when there is room for it.
 	if src := m.metricsSrc; src != "" && !m.ctx.Demo {
-		room := w - ansi.StringWidth(line1) - ansi.StringWidth(strings.Join(badges, " ")) - 4
-		if ansi.StringWidth(src) <= room {
+		room := w - core.Width(line1) - core.Width(strings.Join(badges, " ")) - 4
+		if core.Width(src) <= room {
 			line1 += "  " + st.Muted.Render(src)
 		}
 	}
@@ -138,7 +137,7 @@ func (m *Model) connDots() string {
 
 // joinLR puts left and right on one line of width w; left is truncated first.
 func joinLR(left, right string, w int) string {
-	rw := ansi.StringWidth(right)
+	rw := core.Width(right)
 	if rw+2 > w {
 		return core.FitLine(left, w)
 	}

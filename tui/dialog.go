@@ -27,13 +27,13 @@ type dialog struct {
 func huhTheme(st *themes.Styles) huh.Theme {
 	return huh.ThemeFunc(func(isDark bool) *huh.Styles {
 		s := huh.ThemeBase(isDark)
-		s.Focused.Title = st.Bold
-		s.Focused.Description = st.Text
+		s.Focused.Title = st.Bold.Style
+		s.Focused.Description = st.Text.Style
 		s.Focused.FocusedButton = st.Selected.Padding(0, 2).MarginRight(1)
 		s.Focused.BlurredButton = st.Muted.Padding(0, 2).MarginRight(1)
-		s.Focused.ErrorMessage = st.Err
-		s.Focused.ErrorIndicator = st.Err
-		s.Focused.TextInput.Prompt = st.Accent
+		s.Focused.ErrorMessage = st.Err.Style
+		s.Focused.ErrorIndicator = st.Err.Style
+		s.Focused.TextInput.Prompt = st.Accent.Style
 		s.Focused.Base = s.Focused.Base.BorderForeground(nil).BorderStyle(lipgloss.HiddenBorder())
 		s.Blurred = s.Focused
 		return s

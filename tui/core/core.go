@@ -9,8 +9,6 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/config"
@@ -147,8 +145,8 @@ func Frame(st *themes.Styles, title, content string, w, h int, focused bool) str
 		bs, ts = st.BorderFoc, st.TitleFocus
 	}
 	inner := w - 2
-	t := ansi.Truncate(" "+title+" ", inner-2, "…")
-	tw := lipgloss.Width(t)
+	t := truncate(" "+title+" ", inner-2)
+	tw := Width(t)
 	var sb strings.Builder
 	sb.WriteString(bs.Render(b.TopLeft + b.Top))
 	sb.WriteString(ts.Render(t))
@@ -172,11 +170,11 @@ func Frame(st *themes.Styles, title, content string, w, h int, focused bool) str
 
 // FitLine truncates or pads a (possibly styled) line to exactly w cells.
 func FitLine(line string, w int) string {
-	lw := ansi.StringWidth(line)
+	lw := Width(line)
 	if lw > w {
-		return ansi.Truncate(line, w, "…")
+		return truncate(line, w)
 	}
-	return line + strings.Repeat(" ", w-lw)
+	return line + spaces(w-lw)
 }
 
 // Truncate shortens plain or styled text to w cells with an ellipsis.
@@ -184,7 +182,7 @@ func Truncate(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	return ansi.Truncate(s, w, "…")
+	return truncate(s, w)
 }
 
 // Pad pads plain text to w cells (left-aligned), truncating if longer.
@@ -192,11 +190,11 @@ func Pad(s string, w int) string { return FitLine(s, w) }
 
 // PadLeft right-aligns plain text in w cells.
 func PadLeft(s string, w int) string {
-	sw := ansi.StringWidth(s)
+	sw := Width(s)
 	if sw >= w {
-		return ansi.Truncate(s, w, "…")
+		return truncate(s, w)
 	}
-	return strings.Repeat(" ", w-sw) + s
+	return spaces(w-sw) + s
 }
 
 // Age formats a duration like kubectl: 45s, 3m12s, 2h5m, 3d4h.

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/lipgloss/v2"
 	"github.com/NimbleMarkets/ntcharts/v2/canvas"
 	"github.com/NimbleMarkets/ntcharts/v2/linechart"
 	tslc "github.com/NimbleMarkets/ntcharts/v2/linechart/timeserieslinechart"
@@ -146,7 +145,7 @@ func DrawChart(st *themes.Styles, series []sources.Series, unit string, start, e
 		tslc.WithXLabelFormatter(linechart.LabelFormatter(xfmt)),
 		tslc.WithYLabelFormatter(linechart.LabelFormatter(yfmt)),
 		tslc.WithXYSteps(3, 2),
-		tslc.WithAxesStyles(st.Muted, st.Muted),
+		tslc.WithAxesStyles(st.Muted.Style, st.Muted.Style),
 	)
 	ch.SetViewTimeAndYRange(start, end, 0, ymax)
 	names := make([]string, 0, len(series))
@@ -156,7 +155,7 @@ func DrawChart(st *themes.Styles, series []sources.Series, unit string, start, e
 		}
 		name := fmt.Sprintf("%02d", i) // draw order = series order
 		names = append(names, name)
-		ch.SetDataSetStyle(name, st.SeriesStyle(i))
+		ch.SetDataSetStyle(name, st.SeriesStyle(i).Style)
 		for _, p := range s.Points {
 			ch.PushDataSet(name, tslc.TimePoint{Time: p.T, Value: math.Min(p.V, ymax)})
 		}
@@ -188,7 +187,7 @@ func drawMarkers(ch *tslc.Model, st *themes.Styles, start, end time.Time, marker
 		}
 		x := x0 + int(float64(gw-1)*float64(m.T.Sub(start))/float64(span))
 		for y := 0; y < ch.Origin().Y; y++ {
-			ch.Canvas.SetCell(canvas.Point{X: x, Y: y}, canvas.NewCellWithStyle('│', st.Marker))
+			ch.Canvas.SetCell(canvas.Point{X: x, Y: y}, canvas.NewCellWithStyle('│', st.Marker.Style))
 		}
 		xs, labels = append(xs, x), append(labels, m.Label)
 	}
@@ -205,7 +204,7 @@ func drawMarkers(ch *tslc.Model, st *themes.Styles, start, end time.Time, marker
 				continue
 			}
 			for j, r := range label {
-				ch.Canvas.SetCell(canvas.Point{X: lx + j, Y: row}, canvas.NewCellWithStyle(r, st.Marker))
+				ch.Canvas.SetCell(canvas.Point{X: lx + j, Y: row}, canvas.NewCellWithStyle(r, st.Marker.Style))
 			}
 			lastLabelEnd[row] = lx + len(label)
 			break
@@ -216,7 +215,7 @@ func drawMarkers(ch *tslc.Model, st *themes.Styles, start, end time.Time, marker
 var sparkRunes = []rune("▁▂▃▄▅▆▇█")
 
 // Sparkline draws the first series as one row of block characters, w wide, with marker columns.
-func Sparkline(st *themes.Styles, s sources.Series, start, end time.Time, markers []core.Marker, w int, style lipgloss.Style) string {
+func Sparkline(st *themes.Styles, s sources.Series, start, end time.Time, markers []core.Marker, w int, style themes.Style) string {
 	if w <= 0 {
 		return ""
 	}
@@ -287,7 +286,7 @@ func drawThresholds(ch *tslc.Model, st *themes.Styles, ymax float64, thresholds 
 		for x := ch.Origin().X + 1; x < ch.Origin().X+1+ch.GraphWidth(); x++ {
 			p := canvas.Point{X: x, Y: y}
 			if r := ch.Canvas.Cell(p).Rune; r == 0 || r == ' ' {
-				ch.Canvas.SetCell(p, canvas.NewCellWithStyle('┄', st.Warn))
+				ch.Canvas.SetCell(p, canvas.NewCellWithStyle('┄', st.Warn.Style))
 			}
 		}
 	}

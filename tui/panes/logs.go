@@ -9,7 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
+	"github.com/gamedaylab/gameday/themes"
 
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/tui/core"
@@ -320,7 +320,7 @@ func stripped(ln *sources.LogLine, podW int, lvl, text string) string {
 	return ln.Time.Format("15:04:05") + " " + core.Pad(ln.Pod, podW) + " " + lvl + " " + text
 }
 
-func levelStyle(l *Logs, level string) (string, lipgloss.Style) {
+func levelStyle(l *Logs, level string) (string, themes.Style) {
 	st := l.ctx.Styles
 	switch strings.ToLower(level) {
 	case "error", "fatal", "panic":

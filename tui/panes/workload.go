@@ -530,7 +530,7 @@ func (p *Workload) podTable(sb *strings.Builder, rows int) {
 			}
 		} else if g, ok := c.Gone[k]; ok {
 			pod = g.Pod
-			mark, style, status = "– ", st.Gone.Faint(true), "Gone"
+			mark, style, status = "– ", st.Faded, "Gone"
 		} else {
 			continue
 		}
