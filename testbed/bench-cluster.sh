@@ -73,12 +73,24 @@ measure() {
   awk -v c=$((c1 - c0)) -v hz="$HZ" -v m="$hwm" -v n="$name" 'BEGIN{printf "%s_cpu_seconds %.2f\n%s_peak_rss_mib %.0f\n", n, c/hz, n, m/1024}'
 }
 
-log "gameday: watching for ${WINDOW}s under churn"
-rm -f "$OUT/trace.txt"
+# gameday_run NAME BINARY: measure one gameday build and analyze its frame trace.
+gameday_run() {
+  local name=$1 bin=$2
+  log "$name: watching for ${WINDOW}s under churn"
+  rm -f "$OUT/trace-$name.txt"
+  measure "$name" "env XDG_CONFIG_HOME=$OUT/xdg XDG_STATE_HOME=$OUT/xdg $bin --kubeconfig $KUBECONFIG -n bench --target deploy/filler --trace-frames $OUT/trace-$name.txt ${BENCH_GAMEDAY_ARGS:-}" | tee -a "$OUT/results.txt"
+  sleep 2
+  "$OUT/churn" analyze -churn "$OUT/churn-$name.log" -trace "$OUT/trace-$name.txt" | sed "s/^/${name}_/" | tee -a "$OUT/results.txt"
+}
 mkdir -p "$OUT/xdg"
-measure gameday "env XDG_CONFIG_HOME=$OUT/xdg XDG_STATE_HOME=$OUT/xdg $OUT/gameday --kubeconfig $KUBECONFIG -n bench --target deploy/filler --trace-frames $OUT/trace.txt ${BENCH_GAMEDAY_ARGS:-}" | tee "$OUT/results.txt"
-sleep 2
-"$OUT/churn" analyze -churn "$OUT/churn-gameday.log" -trace "$OUT/trace.txt" | tee -a "$OUT/results.txt"
+: >"$OUT/results.txt"
+gameday_run gameday "$OUT/gameday"
+# BENCH_BASELINE=/path/to/an/older/gameday measures it too, on the same cluster in the same run, so a
+# change is judged by a ratio and not against a number from another day's noise.
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  cp "$BENCH_BASELINE" "$OUT/baseline"
+  gameday_run baseline "$OUT/baseline"
+fi
 
 if [ -n "${BENCH_SKIP_K9S:-}" ]; then cat "$OUT/results.txt"; exit 0; fi
 log "k9s $K9S_VERSION: watching for ${WINDOW}s under churn"

@@ -41,6 +41,8 @@ type Deps struct {
 	TickEvery time.Duration
 	// Trace, when set, records when pod changes reach the screen (benchmarks).
 	Trace *FrameTrace
+	// Screen, when set, draws the frames (the program then runs without Bubble Tea's renderer).
+	Screen interface{ Set(frame string, w, h int) }
 	// OnTarget tells the metrics backend the namespace and target its queries are about.
 	OnTarget func(namespace, target string)
 }
@@ -690,6 +692,9 @@ func (m *Model) runCommand(line string) tea.Cmd {
 			m.setStatus(err.Error(), true)
 			return nil
 		}
+		if pr := m.ctx.Styles.Profile; pr != 0 {
+			st.Convert(pr)
+		}
 		*m.ctx.Styles = *st
 		m.frames = [core.NumPanes]framed{}
 		m.setStatus("theme "+arg, false)
@@ -709,7 +714,11 @@ const (
 
 // View implements tea.Model.
 func (m *Model) View() tea.View {
-	v := tea.NewView(m.Render())
+	content := m.Render()
+	if m.deps.Screen != nil {
+		m.deps.Screen.Set(content, m.ctx.Width, m.ctx.Height)
+	}
+	v := tea.NewView(content)
 	v.AltScreen = true
 	v.WindowTitle = "gameday"
 	return v

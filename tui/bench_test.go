@@ -2,10 +2,13 @@ package tui
 
 import (
 	"fmt"
+	"io"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	uv "github.com/charmbracelet/ultraviolet"
 
 	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/config"
@@ -13,6 +16,7 @@ import (
 	"github.com/gamedaylab/gameday/themes"
 	"github.com/gamedaylab/gameday/tui/core"
 	"github.com/gamedaylab/gameday/tui/keys"
+	tscreen "github.com/gamedaylab/gameday/tui/screen"
 )
 
 type fixedClock struct{ t time.Time }
@@ -130,5 +134,50 @@ func TestViewBudget(t *testing.T) {
 	}
 	if per > budget {
 		t.Fatalf("a frame took %s, budget 2 ms (10 ms with CI slack)", per)
+	}
+}
+
+// BenchmarkChurnFrame200x60 is one frame under the bench-cluster churn: a 100 ms batch (5 pods
+// replaced, 5 events), the cockpit's View, and the terminal output for it. "screen" is what gameday
+// does (tui/screen: changed lines only); "bubbletea" is Bubble Tea's cell renderer (parse the frame
+// into cells, diff all of them, write the changes), the baseline it replaced.
+func BenchmarkChurnFrame200x60(b *testing.B) {
+	for _, name := range []string{"screen", "bubbletea"} {
+		b.Run(name, func(b *testing.B) {
+			m := syntheticModel(b, 5000, 200, 60)
+			var frame func()
+			if name == "screen" {
+				scr := tscreen.New(io.Discard, colorprofile.TrueColor, "bench")
+				_ = scr.Start()
+				frame = func() {
+					scr.Set(m.View().Content, 200, 60)
+					_ = scr.Flush()
+				}
+			} else {
+				scr := uv.NewTerminalRenderer(io.Discard, []string{"TERM=xterm-256color"})
+				scr.SetFullscreen(true)
+				buf := uv.NewScreenBuffer(200, 60)
+				frame = func() {
+					buf.Clear()
+					uv.NewStyledString(m.View().Content).Draw(buf, buf.Bounds())
+					scr.Render(buf.RenderBuffer)
+					_ = scr.Flush()
+				}
+			}
+			sel := map[string]string{"app": "web"}
+			frame()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				d := &sources.ClusterDelta{At: testStart}
+				for j := 0; j < 5; j++ {
+					n := (i*5 + j) * 997 % 5000 // spread like random kills: most are off screen
+					d.PodsGone = append(d.PodsGone, fmt.Sprintf("ns/web-5d8f9c7b6-%06d", n))
+					d.Pods = append(d.Pods, sources.Pod{Namespace: "ns", Name: fmt.Sprintf("web-5d8f9c7b6-x%05d", i*5+j), Phase: "Pending", Labels: sel, Containers: 1, Created: testStart})
+					d.Events = append(d.Events, sources.Event{Namespace: "ns", Name: fmt.Sprintf("e%d-%d", i, j), Time: testStart, Type: "Normal", Reason: "Killing", Object: "Pod/web", Note: fmt.Sprintf("Stopping container web %d", i)})
+				}
+				m.Update(d)
+				frame()
+			}
+		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
@@ -32,6 +33,7 @@ import (
 	"github.com/gamedaylab/gameday/tui"
 	"github.com/gamedaylab/gameday/tui/core"
 	"github.com/gamedaylab/gameday/tui/keys"
+	"github.com/gamedaylab/gameday/tui/screen"
 )
 
 // cockpit is everything one run wires together.
@@ -410,10 +412,34 @@ func (c *cockpit) start(ctx context.Context, send func(any)) {
 func (c *cockpit) run() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p := tea.NewProgram(tui.New(c.ctx, c.deps), tea.WithContext(ctx))
+	// The cockpit draws its own frames (tui/screen: changed lines only); Bubble Tea runs the
+	// program and parses input on a terminal the screen package put into raw mode.
+	tty, err := screen.Open(os.Stdin, os.Stdout)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tty.Restore() }()
+	w, h, err := tty.Size()
+	if err != nil {
+		return err
+	}
+	profile := colorprofile.Detect(os.Stdout, os.Environ())
+	c.ctx.Styles.Convert(profile)
+	scr := screen.New(os.Stdout, profile, "gameday")
+	c.deps.Screen = scr
+	if err := scr.Start(); err != nil {
+		return fmt.Errorf("terminal: %w", err)
+	}
+	defer func() { _ = scr.Stop() }()
+	p := tea.NewProgram(tui.New(c.ctx, c.deps), tea.WithContext(ctx), tea.WithoutRenderer(),
+		tea.WithWindowSize(w, h), tea.WithColorProfile(profile))
+	go scr.Run(ctx)
+	go tty.WatchSize(ctx, p.Send)
 	c.start(ctx, func(m any) { p.Send(m) })
 	_, runErr := p.Run()
 	cancel()
+	_ = scr.Stop()
+	_ = tty.Restore()
 	c.onExit()
 	if runErr != nil && !errors.Is(runErr, tea.ErrProgramKilled) && !errors.Is(runErr, context.Canceled) {
 		return fmt.Errorf("cockpit: %w", runErr)
