@@ -431,8 +431,10 @@ func (c *cockpit) run() error {
 		return fmt.Errorf("terminal: %w", err)
 	}
 	defer func() { _ = scr.Stop() }()
+	// WithFPS(1): without a renderer, Bubble Tea's frame ticker only flushes output the cockpit
+	// never queues (clipboard, raw sequences); at its default 60 Hz it woke the process for nothing.
 	p := tea.NewProgram(tui.New(c.ctx, c.deps), tea.WithContext(ctx), tea.WithoutRenderer(),
-		tea.WithWindowSize(w, h), tea.WithColorProfile(profile))
+		tea.WithWindowSize(w, h), tea.WithColorProfile(profile), tea.WithFPS(1))
 	go scr.Run(ctx)
 	go tty.WatchSize(ctx, p.Send)
 	c.start(ctx, func(m any) { p.Send(m) })
