@@ -73,23 +73,26 @@ measure() {
   awk -v c=$((c1 - c0)) -v hz="$HZ" -v m="$hwm" -v n="$name" 'BEGIN{printf "%s_cpu_seconds %.2f\n%s_peak_rss_mib %.0f\n", n, c/hz, n, m/1024}'
 }
 
-# gameday_run NAME BINARY: measure one gameday build and analyze its frame trace.
+# gameday_run NAME BINARY [VAR=VALUE...]: measure one gameday build (with that environment) and
+# analyze its frame trace.
 gameday_run() {
   local name=$1 bin=$2
+  shift 2
   log "$name: watching for ${WINDOW}s under churn"
   rm -f "$OUT/trace-$name.txt"
-  measure "$name" "env XDG_CONFIG_HOME=$OUT/xdg XDG_STATE_HOME=$OUT/xdg $bin --kubeconfig $KUBECONFIG -n bench --target deploy/filler --trace-frames $OUT/trace-$name.txt ${BENCH_GAMEDAY_ARGS:-}" | tee -a "$OUT/results.txt"
+  measure "$name" "env XDG_CONFIG_HOME=$OUT/xdg XDG_STATE_HOME=$OUT/xdg $* $bin --kubeconfig $KUBECONFIG -n bench --target deploy/filler --trace-frames $OUT/trace-$name.txt ${BENCH_GAMEDAY_ARGS:-}" | tee -a "$OUT/results.txt"
   sleep 2
   "$OUT/churn" analyze -churn "$OUT/churn-$name.log" -trace "$OUT/trace-$name.txt" | sed "s/^/${name}_/" | tee -a "$OUT/results.txt"
 }
 mkdir -p "$OUT/xdg"
 : >"$OUT/results.txt"
-gameday_run gameday "$OUT/gameday"
+gameday_run gameday "$OUT/gameday" ${BENCH_GAMEDAY_ENV:-}
 # BENCH_BASELINE=/path/to/an/older/gameday measures it too, on the same cluster in the same run, so a
-# change is judged by a ratio and not against a number from another day's noise.
+# change is judged by a ratio and not against a number from another day's noise. BENCH_GAMEDAY_ENV
+# and BENCH_BASELINE_ENV set environment variables for one of the two (GOMAXPROCS=1, GOGC=200...).
 if [ -n "${BENCH_BASELINE:-}" ]; then
   cp "$BENCH_BASELINE" "$OUT/baseline"
-  gameday_run baseline "$OUT/baseline"
+  gameday_run baseline "$OUT/baseline" ${BENCH_BASELINE_ENV:-}
 fi
 
 if [ -n "${BENCH_SKIP_K9S:-}" ]; then cat "$OUT/results.txt"; exit 0; fi

@@ -42,6 +42,9 @@ type Options struct {
 	Timeout    time.Duration // per request (default 10 s)
 	// Tick is the scheduler's resolution (default 1 ms): sends are due at most this late.
 	Tick time.Duration
+	// OnRun, when set, is told when a run starts (true) and when it has finished (false): the
+	// cockpit gives the process every core only while it sends load.
+	OnRun func(active bool)
 }
 
 // Engine runs one load at a time and implements actions.LoadDriver.
@@ -267,6 +270,9 @@ func (e *Engine) Start(p actions.LoadProfile) error {
 		schedDone: make(chan struct{}), stopped: make(chan struct{}), finished: make(chan struct{})}
 	r.client = newClient(e.opts, &r.conns)
 	e.cur = r
+	if e.opts.OnRun != nil {
+		e.opts.OnRun(true)
+	}
 	r.spawn(initialWorkers)
 	go r.schedule()
 	go func() {
@@ -304,6 +310,9 @@ func (r *run) finish() {
 		r.e.last = &res
 		r.e.mu.Unlock()
 		close(r.finished)
+		if r.e.opts.OnRun != nil {
+			r.e.opts.OnRun(false)
+		}
 	})
 }
 

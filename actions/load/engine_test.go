@@ -377,3 +377,40 @@ func TestErrorsAreNamed(t *testing.T) {
 		}
 	}
 }
+
+// OnRun hears a run start before the first request and end once it has finished, HALT or not.
+func TestOnRunBracketsEveryRun(t *testing.T) {
+	s := newServer(t)
+	var mu sync.Mutex
+	var calls []bool
+	var sentBefore int64 // requests that arrived before this run
+	e, err := New(Options{Targets: []Target{{URL: s.URL}}, MaxRate: 1000, OnRun: func(active bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, active)
+		if active && s.n.Load() != sentBefore {
+			t.Error("OnRun(true) came after the run's first request")
+		}
+		if !active {
+			time.Sleep(50 * time.Millisecond) // nothing of the run may still arrive
+			sentBefore = s.n.Load()
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runFor(t, e, actions.LoadProfile{Name: "t", Kind: Constant, Rate: 50, Duration: 300 * time.Millisecond})
+	if err := e.Start(actions.LoadProfile{Name: "t", Kind: Constant, Rate: 50}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	e.Stop()
+	if _, err := e.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(calls) != "[true false true false]" {
+		t.Fatalf("OnRun calls %v, want [true false true false]", calls)
+	}
+}

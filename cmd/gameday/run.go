@@ -43,6 +43,7 @@ type cockpit struct {
 	fwd      *sources.Forwarder
 	starters []func(ctx context.Context)
 	cleanup  []func()
+	cores    *cores
 }
 
 func run(cmd *cobra.Command, o *options) error {
@@ -97,7 +98,7 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 	guard := &actions.Guard{ReadOnly: cfg.Safety.ReadOnly, DryRun: cfg.Safety.DryRun, Armed: o.arm,
 		Protected: cfg.Safety.ProtectedSet(), MinReady: cfg.Safety.MinReadyReplicas,
 		ProductionPatterns: cfg.Safety.ProductionContexts}
-	c := &cockpit{fwd: sources.NewForwarder(1024)}
+	c := &cockpit{fwd: sources.NewForwarder(1024), cores: newCores()}
 	ctx := &core.Context{Styles: styles, Keys: km, Config: cfg, Cluster: core.NewCluster(), Markers: &core.Markers{},
 		Guard: guard, Target: target}
 	c.ctx = ctx
@@ -281,7 +282,7 @@ func (c *cockpit) wireLoad(cfg *config.Config, env *actions.Env) error {
 		}
 		targets = append(targets, load.Target{Name: t.Name, Method: t.Method, URL: t.URL, Header: h, Body: []byte(t.Body)})
 	}
-	e, err := load.New(load.Options{Targets: targets, MaxRate: cfg.Load.MaxRate})
+	e, err := load.New(load.Options{Targets: targets, MaxRate: cfg.Load.MaxRate, OnRun: c.cores.loadRun})
 	if err != nil {
 		return fmt.Errorf("config load.targets: %w", err)
 	}
@@ -435,6 +436,7 @@ func (c *cockpit) run() error {
 	// never queues (clipboard, raw sequences); at its default 60 Hz it woke the process for nothing.
 	p := tea.NewProgram(tui.New(c.ctx, c.deps), tea.WithContext(ctx), tea.WithoutRenderer(),
 		tea.WithWindowSize(w, h), tea.WithColorProfile(profile), tea.WithFPS(1))
+	c.cores.watching()
 	go scr.Run(ctx)
 	go tty.WatchSize(ctx, p.Send)
 	c.start(ctx, func(m any) { p.Send(m) })

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"runtime"
+	"testing"
+)
+
+func TestCoresFollowLoadRuns(t *testing.T) {
+	t.Setenv("GOMAXPROCS", "")
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	c := &cores{all: 4}
+	c.watching()
+	if n := runtime.GOMAXPROCS(0); n != 1 {
+		t.Fatalf("watching: GOMAXPROCS %d, want 1", n)
+	}
+	c.loadRun(true)
+	c.loadRun(true)  // a new run started before the last one ended
+	c.loadRun(false) // the old one ends
+	if n := runtime.GOMAXPROCS(0); n != 4 {
+		t.Fatalf("during a load run: GOMAXPROCS %d, want 4", n)
+	}
+	c.loadRun(false)
+	if n := runtime.GOMAXPROCS(0); n != 1 {
+		t.Fatalf("after the runs: GOMAXPROCS %d, want 1", n)
+	}
+	m := &cores{all: 4, manual: true}
+	runtime.GOMAXPROCS(3)
+	m.watching()
+	m.loadRun(true)
+	if n := runtime.GOMAXPROCS(0); n != 3 {
+		t.Fatalf("GOMAXPROCS set by the user was changed to %d", n)
+	}
+}
