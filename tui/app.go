@@ -293,8 +293,8 @@ func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
 
 func (m *Model) onTick() tea.Cmd {
 	now := m.ctx.Now()
-	m.ctx.Cluster.PruneGone(now, m.ctx.Config.UI.Highlight.Duration)
-	cmds := []tea.Cmd{m.tick(), m.broadcast(core.TickMsg{Now: now})}
+	pruned := m.ctx.Cluster.PruneGone(now, m.ctx.Config.UI.Highlight.Duration)
+	cmds := []tea.Cmd{m.tick(), m.broadcast(core.TickMsg{Now: now, Pruned: pruned})}
 	if m.deps.Trace != nil {
 		cmds = append(cmds, m.deps.Trace.flush())
 	}

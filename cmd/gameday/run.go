@@ -437,6 +437,7 @@ func (c *cockpit) run() error {
 	p := tea.NewProgram(tui.New(c.ctx, c.deps), tea.WithContext(ctx), tea.WithoutRenderer(),
 		tea.WithWindowSize(w, h), tea.WithColorProfile(profile), tea.WithFPS(1))
 	c.cores.watching()
+	tuneGC()
 	go scr.Run(ctx)
 	go tty.WatchSize(ctx, p.Send)
 	c.start(ctx, func(m any) { p.Send(m) })

@@ -152,13 +152,13 @@ func (c *Cluster) SortedEvents() []*EventEntry {
 	return out
 }
 
-// PruneGone forgets pods deleted more than keep ago; it reports whether anything was dropped.
-func (c *Cluster) PruneGone(now time.Time, keep time.Duration) bool {
-	dropped := false
+// PruneGone forgets pods deleted more than keep ago and returns their keys.
+func (c *Cluster) PruneGone(now time.Time, keep time.Duration) []string {
+	var dropped []string
 	for k, g := range c.Gone {
 		if now.Sub(g.At) > keep {
 			delete(c.Gone, k)
-			dropped = true
+			dropped = append(dropped, k)
 		}
 	}
 	return dropped

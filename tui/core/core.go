@@ -90,7 +90,11 @@ type (
 	// BlurMsg tells a pane it lost focus.
 	BlurMsg struct{}
 	// TickMsg is the once-a-second clock tick (ages, highlights, the experiment clock).
-	TickMsg struct{ Now time.Time }
+	// Pruned are the deleted pods forgotten this tick: lists that kept them (marked gone) drop them.
+	TickMsg struct {
+		Now    time.Time
+		Pruned []string
+	}
 	// ClusterChangedMsg tells panes the cluster store changed; Delta is what was applied.
 	ClusterChangedMsg struct{ Delta *sources.ClusterDelta }
 	// TargetChangedMsg tells panes the namespace or target changed.

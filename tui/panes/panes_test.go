@@ -151,9 +151,15 @@ func TestWorkloadIncrementalEqualsRebuild(t *testing.T) {
 				d.Events = append(d.Events, sources.Event{Namespace: "ns", Name: fmt.Sprintf("ev%d-%d", round, j), Time: now.Add(time.Duration(rng.Intn(100)) * time.Second), Reason: "Started", Object: "Pod/" + name})
 			}
 		}
-		ctx.Cluster.Apply(d, now)
+		at := now.Add(time.Duration(round) * time.Second)
+		ctx.Cluster.Apply(d, at)
 		w.Update(core.ClusterChangedMsg{Delta: d})
 		ev.Update(core.ClusterChangedMsg{Delta: d})
+		// Deleted pods stay listed for 3 s, then the tick drops them.
+		w.Update(core.TickMsg{Now: at, Pruned: ctx.Cluster.PruneGone(at, 3*time.Second)})
+	}
+	if len(ctx.Cluster.Gone) == 0 {
+		t.Fatal("no deleted pod is still remembered: the test would not see a gone row kept")
 	}
 	var incEvents []string
 	for _, r := range ev.rows {
