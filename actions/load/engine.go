@@ -309,10 +309,10 @@ func (r *run) finish() {
 		r.e.mu.Lock()
 		r.e.last = &res
 		r.e.mu.Unlock()
-		close(r.finished)
 		if r.e.opts.OnRun != nil {
-			r.e.opts.OnRun(false)
+			r.e.opts.OnRun(false) // before Wait returns: a caller that waited sees the run over
 		}
+		close(r.finished)
 	})
 }
 

@@ -7,34 +7,33 @@ import (
 	"sync"
 )
 
-// cores keeps the cockpit on one core while it only watches, and gives it every core while it sends
-// load. Watching (informers, the UI, the pollers) needs a few percent of one core; with two Ps the
-// Go scheduler spent ~20 % more CPU waking threads for each watch event (bench-cluster, same run:
-// 3.0 vs 3.8 CPU-s). The load engine needs all cores at high rates. GOMAXPROCS in the environment
-// wins over both.
+// cores keeps the cockpit on one core while it only watches, and gives it every core for the first
+// sync (thousands of objects to decode before the first full frame) and while it sends load.
+// Watching (informers, the UI, the pollers) needs a few percent of one core; with two Ps the Go
+// scheduler spent ~20 % more CPU waking threads for each watch event (bench-cluster, same run: 3.0
+// vs 3.8 CPU-s). The load engine needs all cores at high rates. GOMAXPROCS in the environment wins.
 type cores struct {
-	all    int
-	manual bool
-	mu     sync.Mutex
-	runs   int // load runs between their start and their end (a new one may start before the last ends)
+	all     int
+	manual  bool
+	mu      sync.Mutex
+	runs    int  // load runs between their start and their end (a new one may start before the last ends)
+	settled bool // the first sync is done: from now on, one core unless load runs
 }
 
 func newCores() *cores {
 	return &cores{all: runtime.GOMAXPROCS(0), manual: os.Getenv("GOMAXPROCS") != ""}
 }
 
-// watching pins the process to one core.
+// watching is called once the first sync is done: one core from then on, unless load runs.
 func (c *cores) watching() {
-	if !c.manual {
-		runtime.GOMAXPROCS(1)
-	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.settled = true
+	c.apply()
 }
 
 // loadRun is the load engine's OnRun.
 func (c *cores) loadRun(active bool) {
-	if c.manual {
-		return
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if active {
@@ -42,10 +41,17 @@ func (c *cores) loadRun(active bool) {
 	} else if c.runs > 0 {
 		c.runs--
 	}
-	if c.runs > 0 {
-		runtime.GOMAXPROCS(c.all)
-	} else {
+	c.apply()
+}
+
+func (c *cores) apply() {
+	if c.manual {
+		return
+	}
+	if c.settled && c.runs == 0 {
 		runtime.GOMAXPROCS(1)
+	} else {
+		runtime.GOMAXPROCS(c.all)
 	}
 }
 

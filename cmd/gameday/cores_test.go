@@ -9,7 +9,13 @@ func TestCoresFollowLoadRuns(t *testing.T) {
 	t.Setenv("GOMAXPROCS", "")
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	c := &cores{all: 4}
+	runtime.GOMAXPROCS(4)
+	c.loadRun(true) // a load started before the first sync
 	c.watching()
+	if n := runtime.GOMAXPROCS(0); n != 4 {
+		t.Fatalf("sync done while load runs: GOMAXPROCS %d, want 4", n)
+	}
+	c.loadRun(false)
 	if n := runtime.GOMAXPROCS(0); n != 1 {
 		t.Fatalf("watching: GOMAXPROCS %d, want 1", n)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -140,7 +141,8 @@ func TestCockpitDrivesRealLoad(t *testing.T) {
 	pr.wait(t, 5*time.Second, "LOAD burst 100→")
 	tm.Type("+")
 	pr.wait(t, 5*time.Second, "LOAD burst 200→")
-	pr.wait(t, 5*time.Second, "→200/s")
+	// The achieved rate reaches the new one within a few percent (a loaded machine shows 198-202).
+	pr.waitMatch(t, 5*time.Second, regexp.MustCompile(`→(19[6-9]|20[0-4])/s`))
 	tm.Type("x")
 	pr.wait(t, 3*time.Second, "load idle", "halt ok")
 }

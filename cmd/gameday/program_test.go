@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -81,6 +82,18 @@ func (p *probe) wait(t *testing.T, d time.Duration, want ...string) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("after %s the screen lacks %q:\n%s", d, want, s)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitMatch polls the screen until re matches it.
+func (p *probe) waitMatch(t *testing.T, d time.Duration, re *regexp.Regexp) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !re.MatchString(p.get()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s the screen does not match %s:\n%s", d, re, p.get())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

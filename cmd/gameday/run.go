@@ -436,11 +436,18 @@ func (c *cockpit) run() error {
 	// never queues (clipboard, raw sequences); at its default 60 Hz it woke the process for nothing.
 	p := tea.NewProgram(tui.New(c.ctx, c.deps), tea.WithContext(ctx), tea.WithoutRenderer(),
 		tea.WithWindowSize(w, h), tea.WithColorProfile(profile), tea.WithFPS(1))
-	c.cores.watching()
 	tuneGC()
 	go scr.Run(ctx)
 	go tty.WatchSize(ctx, p.Send)
-	c.start(ctx, func(m any) { p.Send(m) })
+	// Every core for the first sync (thousands of objects to decode before the first full frame),
+	// one from then on.
+	var synced sync.Once
+	c.start(ctx, func(m any) {
+		if d, ok := m.(*sources.ClusterDelta); ok && d.Reset {
+			synced.Do(c.cores.watching)
+		}
+		p.Send(m)
+	})
 	_, runErr := p.Run()
 	cancel()
 	_ = scr.Stop()
