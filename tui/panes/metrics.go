@@ -229,6 +229,12 @@ func (m *Metrics) redrawPanel(id string) {
 	if compactMode {
 		return // sparklines are cheap: drawn in render
 	}
+	if d.err != nil && len(d.series) == 0 {
+		// The cell shows the error instead of a chart: drawing empty axes on every refresh of a
+		// missing backend was the cockpit's largest cost of its own under a busy cluster.
+		d.chart, d.chartKey = "", ""
+		return
+	}
 	w, h := m.chartSize()
 	pk := fmt.Sprintf("%dx%d|%d|%x|%d|%d", w, h, m.ctx.Markers.Version, d.hash, d.start.Unix(), d.end.Unix())
 	if pk == d.chartKey {

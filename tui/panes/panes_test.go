@@ -1,7 +1,9 @@
 package panes
 
 import (
+	"errors"
 	"fmt"
+	"github.com/charmbracelet/x/ansi"
 	"math/rand"
 	"sort"
 	"strings"
@@ -57,6 +59,29 @@ func TestUnchangedSeriesIsNotRedrawn(t *testing.T) {
 	}
 	if m.Draws(sources.PanelErrors) != 0 {
 		t.Fatal("a panel without data is not drawn")
+	}
+}
+
+// A missing backend answers every refresh with an error and a moving window: the cell shows the
+// error, and no chart is drawn for it.
+func TestErrorWithoutDataDrawsNoChart(t *testing.T) {
+	ctx := testCtx()
+	m := NewMetrics(ctx, sources.DefaultPanels(), 15*time.Minute, "test", nil)
+	m.SetSize(100, 30)
+	for i := 0; i < 5; i++ {
+		end := now.Add(time.Duration(i) * 5 * time.Second)
+		m.Update(sources.MetricsMsg{Panel: sources.PanelRate, Err: errors.New("no Prometheus Service found"), Start: end.Add(-15 * time.Minute), End: end})
+	}
+	if d := m.Draws(sources.PanelRate); d != 0 {
+		t.Fatalf("%d charts drawn for a panel that only had errors", d)
+	}
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "no Prometheus Service found") {
+		t.Fatalf("the error is not shown:\n%s", v)
+	}
+	// Data after the errors is drawn.
+	m.Update(sources.MetricsMsg{Panel: sources.PanelRate, Series: benchSeries(300, now), Start: now.Add(-15 * time.Minute), End: now})
+	if d := m.Draws(sources.PanelRate); d != 1 {
+		t.Fatalf("data after errors: %d draws, want 1", d)
 	}
 }
 
