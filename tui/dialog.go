@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"github.com/charmbracelet/x/ansi"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -39,6 +40,11 @@ func huhTheme(st *themes.Styles) huh.Theme {
 		return s
 	})
 }
+
+// wrap fits a dialog's description to its width before huh sees it: huh sizes the form by the
+// description's lines and then wraps them, so a wrapped line pushed the buttons out of a 60-column
+// dialog (80x24 terminals).
+func wrap(s string, width int) string { return ansi.Wordwrap(s, width-6, "") }
 
 // planText lists exactly what a plan will hit and what remains.
 func planText(p actions.Plan, guard *actions.Guard) string {
@@ -85,7 +91,7 @@ func newConfirm(st *themes.Styles, p actions.Plan, guard *actions.Guard, width i
 	}
 	d.title = strings.ToUpper(p.Summary()[:1]) + p.Summary()[1:] + "?"
 	d.form = huh.NewForm(huh.NewGroup(
-		huh.NewConfirm().Title(d.title).Description(planText(p, guard)).
+		huh.NewConfirm().Title(d.title).Description(wrap(planText(p, guard), width)).
 			Affirmative(verb).Negative("Cancel").Value(&d.yes),
 	)).WithTheme(huhTheme(st)).WithShowHelp(true).WithWidth(width)
 	return d
@@ -94,7 +100,7 @@ func newConfirm(st *themes.Styles, p actions.Plan, guard *actions.Guard, width i
 func newPrompt(st *themes.Styles, title, desc, placeholder string, validate func(string) error, width int, onInput func(m *Model, s string) tea.Cmd) *dialog {
 	d := &dialog{title: title, onInput: onInput, width: width}
 	d.form = huh.NewForm(huh.NewGroup(
-		huh.NewInput().Title(title).Description(desc).Placeholder(placeholder).Value(&d.input).Validate(validate),
+		huh.NewInput().Title(title).Description(wrap(desc, width)).Placeholder(placeholder).Value(&d.input).Validate(validate),
 	)).WithTheme(huhTheme(st)).WithShowHelp(true).WithWidth(width)
 	return d
 }
@@ -145,7 +151,7 @@ func newNodeConfirm(st *themes.Styles, np actions.NodePlan, guard *actions.Guard
 	}
 	d.title = strings.ToUpper(np.Summary()[:1]) + np.Summary()[1:] + "?"
 	d.form = huh.NewForm(huh.NewGroup(
-		huh.NewConfirm().Title(d.title).Description(nodePlanText(np, guard)).
+		huh.NewConfirm().Title(d.title).Description(wrap(nodePlanText(np, guard), width)).
 			Affirmative(verb).Negative("Cancel").Value(&d.yes),
 	)).WithTheme(huhTheme(st)).WithShowHelp(true).WithWidth(width)
 	return d
@@ -154,7 +160,7 @@ func newNodeConfirm(st *themes.Styles, np actions.NodePlan, guard *actions.Guard
 func newSelect(st *themes.Styles, title, desc string, options []string, width int, onInput func(m *Model, s string) tea.Cmd) *dialog {
 	d := &dialog{title: title, onInput: onInput, width: width}
 	d.form = huh.NewForm(huh.NewGroup(
-		huh.NewSelect[string]().Title(title).Description(desc).Options(huh.NewOptions(options...)...).Value(&d.input),
+		huh.NewSelect[string]().Title(title).Description(wrap(desc, width)).Options(huh.NewOptions(options...)...).Value(&d.input),
 	)).WithTheme(huhTheme(st)).WithShowHelp(true).WithWidth(width)
 	return d
 }
