@@ -428,10 +428,22 @@ func (c *cockpit) run() error {
 	c.ctx.Styles.Convert(profile)
 	scr := screen.New(os.Stdout, profile, "gameday")
 	c.deps.Screen = scr
+	held, err := screen.CaptureStderr()
+	if err != nil {
+		return err
+	}
+	// Once the screen is given back: what was written to stderr meanwhile (warnings, a panic).
+	release := func() {
+		_ = scr.Stop()
+		_ = tty.Restore()
+		if s := held.Release(); s != "" {
+			fmt.Fprint(os.Stderr, "gameday: written to stderr while the cockpit was on screen:\n"+strings.ReplaceAll(s, "\r\n", "\n"))
+		}
+	}
+	defer release()
 	if err := scr.Start(); err != nil {
 		return fmt.Errorf("terminal: %w", err)
 	}
-	defer func() { _ = scr.Stop() }()
 	// WithFPS(1): without a renderer, Bubble Tea's frame ticker only flushes output the cockpit
 	// never queues (clipboard, raw sequences); at its default 60 Hz it woke the process for nothing.
 	p := tea.NewProgram(tui.New(c.ctx, c.deps), tea.WithContext(ctx), tea.WithoutRenderer(),
@@ -450,8 +462,7 @@ func (c *cockpit) run() error {
 	})
 	_, runErr := p.Run()
 	cancel()
-	_ = scr.Stop()
-	_ = tty.Restore()
+	release()
 	c.onExit()
 	if runErr != nil && !errors.Is(runErr, tea.ErrProgramKilled) && !errors.Is(runErr, context.Canceled) {
 		return fmt.Errorf("cockpit: %w", runErr)

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/charmbracelet/colorprofile"
@@ -195,5 +197,30 @@ func BenchmarkFlush(b *testing.B) {
 		out.Reset()
 		s.Set(strings.Join(lines, "\n"), 200, 60)
 		_ = s.Flush()
+	}
+}
+
+// What is written to stderr while the cockpit owns the screen (client-go warnings, a panic's report)
+// is kept and handed back, not drawn over the frame; afterwards stderr is the terminal again.
+func TestStderrIsHeldWhileTheScreenIsOwned(t *testing.T) {
+	c, err := CaptureStderr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintln(os.Stderr, "W1127 reflector.go:569: watch of *v1.Pod ended")
+	_, _ = syscall.Write(2, []byte("Caught panic: boom\r\n"))
+	got := c.Release()
+	if !strings.Contains(got, "watch of *v1.Pod ended") || !strings.Contains(got, "Caught panic: boom") {
+		t.Fatalf("held %q", got)
+	}
+	if again := c.Release(); again != "" {
+		t.Fatalf("a second Release returned %q", again)
+	}
+	// stderr works again (a write to a closed pipe would fail).
+	if _, err := fmt.Fprint(os.Stderr, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := syscall.Write(2, []byte{}); err != nil {
+		t.Fatalf("stderr not restored: %v", err)
 	}
 }

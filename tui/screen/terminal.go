@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
+	"golang.org/x/sys/unix"
 )
 
 // Terminal is the tty the cockpit runs on. With tea.WithoutRenderer Bubble Tea neither enters raw
@@ -65,4 +68,77 @@ func (t *Terminal) Restore() error {
 	err := term.Restore(t.in.Fd(), t.saved)
 	t.saved = nil
 	return err
+}
+
+// Stderr holds what the process writes to stderr while the cockpit owns the screen: client-go's
+// warnings or Bubble Tea's report of a panic would land on top of the frame, and a panic's report
+// would vanish with the alternate screen. Release puts stderr back and returns what was written, for
+// printing once the terminal is restored.
+type Stderr struct {
+	saved int
+	r     *os.File
+	done  chan struct{}
+	mu    sync.Mutex
+	buf   []byte
+}
+
+// stderrKeep bounds what is kept: the last 64 KiB.
+const stderrKeep = 64 << 10
+
+// CaptureStderr points file descriptor 2 at a pipe until Release.
+func CaptureStderr() (*Stderr, error) {
+	saved, err := unix.Dup(2)
+	if err != nil {
+		return nil, fmt.Errorf("stderr: %w", err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		_ = unix.Close(saved)
+		return nil, fmt.Errorf("stderr: %w", err)
+	}
+	if err := unix.Dup2(int(w.Fd()), 2); err != nil {
+		_ = unix.Close(saved)
+		_ = r.Close()
+		_ = w.Close()
+		return nil, fmt.Errorf("stderr: %w", err)
+	}
+	_ = w.Close() // fd 2 is now the only write end: Release closing it ends the reader
+	s := &Stderr{saved: saved, r: r, done: make(chan struct{})}
+	go s.read()
+	return s, nil
+}
+
+func (s *Stderr) read() {
+	defer close(s.done)
+	b := make([]byte, 4096)
+	for {
+		n, err := s.r.Read(b)
+		s.mu.Lock()
+		s.buf = append(s.buf, b[:n]...)
+		if len(s.buf) > stderrKeep {
+			s.buf = append(s.buf[:0], s.buf[len(s.buf)-stderrKeep:]...)
+		}
+		s.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Release restores stderr and returns what was written to it meanwhile.
+func (s *Stderr) Release() string {
+	if s.r == nil {
+		return ""
+	}
+	_ = unix.Dup2(s.saved, 2)
+	_ = unix.Close(s.saved)
+	select {
+	case <-s.done:
+	case <-time.After(time.Second): // a child process may still hold the pipe
+	}
+	_ = s.r.Close()
+	s.r = nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return string(s.buf)
 }
