@@ -22,11 +22,9 @@ type Terminal struct {
 	saved   *term.State
 }
 
-// Open puts in into raw mode. in and out must be terminals.
+// Open puts in into raw mode. The caller has checked that in and out are terminals (gameday says so
+// before it connects to anything).
 func Open(in, out *os.File) (*Terminal, error) {
-	if !term.IsTerminal(in.Fd()) || !term.IsTerminal(out.Fd()) {
-		return nil, fmt.Errorf("not a terminal: the cockpit needs a TTY on stdin and stdout")
-	}
 	st, err := term.MakeRaw(in.Fd())
 	if err != nil {
 		return nil, fmt.Errorf("terminal raw mode: %w", err)
