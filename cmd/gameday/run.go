@@ -202,7 +202,16 @@ func (c *cockpit) wireCluster(o *options, cfg *config.Config, env *actions.Env) 
 	// Protobuf decodes several times cheaper than JSON: it is most of the CPU of watching 5,000 pods.
 	rc.ContentType = "application/vnd.kubernetes.protobuf"
 	rc.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	client, err := kubernetes.NewForConfig(rc)
+	hc, err := rest.HTTPClientFor(rc)
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %w", err)
+	}
+	client, err := kubernetes.NewForConfigAndClient(rc, hc)
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %w", err)
+	}
+	// The informers decode through a client that drops what no pane shows; actions use client.
+	watch, err := kube.TrimmingClient(client, rc, hc)
 	if err != nil {
 		return fmt.Errorf("kubernetes client: %w", err)
 	}
@@ -212,7 +221,7 @@ func (c *cockpit) wireCluster(o *options, cfg *config.Config, env *actions.Env) 
 	if kc, ok := raw.Contexts[ctxName]; ok {
 		env.User = kc.AuthInfo // the kubeconfig user entry's name, never its credentials
 	}
-	c.addKube(client, ns, time.Now)
+	c.addKube(watch, ns, time.Now)
 	if err := c.wireLoad(cfg, env); err != nil {
 		return err
 	}
