@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"time"
 )
 
 // cores keeps the cockpit on one core while it only watches, and gives it every core for the first
@@ -63,4 +64,17 @@ func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(200)
 	}
+}
+
+// watchPace is how long the informers' connection gathers watch events between reads once synced
+// (kube.Pacer). Measured on 5,000 pods under churn, same run: 2.70 CPU-s unpaced, 1.61 at 50 ms,
+// 1.46 at 100 ms; 50 ms keeps event-to-screen latency well inside its 250 ms budget.
+// GAMEDAY_WATCH_PACE (a Go duration, 0 turns it off) overrides it for measurements.
+func watchPace() time.Duration {
+	if v := os.Getenv("GAMEDAY_WATCH_PACE"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+			return d
+		}
+	}
+	return 50 * time.Millisecond
 }

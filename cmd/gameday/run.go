@@ -44,6 +44,7 @@ type cockpit struct {
 	starters []func(ctx context.Context)
 	cleanup  []func()
 	cores    *cores
+	pacer    *kube.Pacer // the informers' connection, paced once the first sync is done
 }
 
 func run(cmd *cobra.Command, o *options) error {
@@ -98,7 +99,7 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 	guard := &actions.Guard{ReadOnly: cfg.Safety.ReadOnly, DryRun: cfg.Safety.DryRun, Armed: o.arm,
 		Protected: cfg.Safety.ProtectedSet(), MinReady: cfg.Safety.MinReadyReplicas,
 		ProductionPatterns: cfg.Safety.ProductionContexts}
-	c := &cockpit{fwd: sources.NewForwarder(1024), cores: newCores()}
+	c := &cockpit{fwd: sources.NewForwarder(1024), cores: newCores(), pacer: kube.NewPacer(watchPace())}
 	ctx := &core.Context{Styles: styles, Keys: km, Config: cfg, Cluster: core.NewCluster(), Markers: &core.Markers{},
 		Guard: guard, Target: target}
 	c.ctx = ctx
@@ -210,8 +211,19 @@ func (c *cockpit) wireCluster(o *options, cfg *config.Config, env *actions.Env) 
 	if err != nil {
 		return fmt.Errorf("kubernetes client: %w", err)
 	}
-	// The informers decode through a client that drops what no pane shows; actions use client.
-	watch, err := kube.TrimmingClient(client, rc, hc)
+	// The informers have their own connection, paced once synced, and decode through a client that
+	// drops what no pane shows; actions use client, whose requests are never held back.
+	wc := rest.CopyConfig(rc)
+	wc.Dial = c.pacer.Dial(rc.Dial)
+	whc, err := rest.HTTPClientFor(wc)
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %w", err)
+	}
+	wbase, err := kubernetes.NewForConfigAndClient(wc, whc)
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %w", err)
+	}
+	watch, err := kube.TrimmingClient(wbase, wc, whc)
 	if err != nil {
 		return fmt.Errorf("kubernetes client: %w", err)
 	}
@@ -387,7 +399,7 @@ func (c *cockpit) addKube(client kubernetes.Interface, ns string, now func() tim
 		}
 		var sctx context.Context
 		sctx, stop = context.WithCancel(parent)
-		src := kube.New(client, c.fwd.Send, kube.Options{Namespace: ns, Now: now})
+		src := kube.New(client, c.fwd.Send, kube.Options{Namespace: ns, Now: now, OnSynced: c.pacer.Start})
 		c.fwd.Go(sctx, "cluster", src.Run)
 	}
 	c.starters = append(c.starters, func(ctx context.Context) {

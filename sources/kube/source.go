@@ -46,6 +46,8 @@ type Options struct {
 	FlushInterval time.Duration
 	// Now is the clock used to stamp batches (the simulation's clock in demo mode).
 	Now func() time.Time
+	// OnSynced, if set, is called once the first full batch has been sent (it starts the Pacer).
+	OnSynced func()
 }
 
 // Source watches one cluster.
@@ -108,6 +110,9 @@ func (s *Source) Run(ctx context.Context) {
 	s.send(ctx, sources.ConnState{Source: "cluster", OK: true, Detail: "syncing"})
 	s.waitSynced(ctx)
 	s.flush(ctx, true)
+	if s.opts.OnSynced != nil {
+		s.opts.OnSynced()
+	}
 
 	tick := time.NewTicker(s.opts.FlushInterval)
 	defer tick.Stop()
