@@ -11,8 +11,9 @@ import (
 // events a second, and each one woke the whole chain (netpoll, HTTP/2 read loop, TLS, decoder,
 // reflector, informer) from idle, with cold caches: that cost several times the decoding itself.
 // Once started, a paced connection that has drained its socket waits until one interval after that
-// read before reading again, so the events of an interval arrive in one burst. A read that fills
-// the caller's buffer (a large list, a relist) is not paced. The UI shows batches at 10 Hz anyway.
+// read before reading again, so the events of an interval arrive in one burst. Reads that fill the
+// caller's buffer, and connections moving a list or a relist (bulkPerInterval), are not paced. The UI
+// shows batches at 10 Hz anyway.
 type Pacer struct {
 	interval time.Duration
 	on       atomic.Bool
@@ -38,10 +39,18 @@ func (p *Pacer) Dial(dial func(ctx context.Context, network, addr string) (net.C
 	}
 }
 
+// bulkPerInterval: a connection that read this much in the last interval is moving a list, not a
+// trickle of events, and is not paced. It is below what the socket buffers hold (128 KiB by default on
+// Linux), so pacing can never be what limits a transfer's rate.
+const bulkPerInterval = 64 << 10
+
 type pacedConn struct {
 	net.Conn
-	p    *Pacer
-	next time.Time // a read waits until then; zero: read now
+	p        *Pacer
+	next     time.Time // a read waits until then; zero: read now
+	winStart time.Time // the current measuring interval
+	winBytes int
+	bulk     bool // the last interval moved bulkPerInterval or more
 }
 
 // Read is only ever called by one goroutine at a time (the TLS layer holds its input lock).
@@ -52,8 +61,14 @@ func (c *pacedConn) Read(b []byte) (int, error) {
 		}
 	}
 	n, err := c.Conn.Read(b)
-	if n < len(b) {
-		c.next = time.Now().Add(c.p.interval)
+	now := time.Now()
+	c.winBytes += n
+	if now.Sub(c.winStart) >= c.p.interval {
+		c.bulk = c.winBytes >= bulkPerInterval
+		c.winStart, c.winBytes = now, 0
+	}
+	if n < len(b) && !c.bulk {
+		c.next = now.Add(c.p.interval)
 	} else {
 		c.next = time.Time{}
 	}
