@@ -63,12 +63,14 @@ var (
 		2: {keep: fields(1, 2)},
 	}}
 
-	trimRules = map[string]*msgRule{
-		"Pod": podRule, "Deployment": workloadRule, "ReplicaSet": workloadRule,
-		"PodList":        listRule(podRule),
-		"DeploymentList": listRule(workloadRule), "ReplicaSetList": listRule(workloadRule),
+	trimRules = map[typeMeta]*msgRule{
+		{"v1", "Pod"}: podRule, {"v1", "PodList"}: listRule(podRule),
+		{"apps/v1", "Deployment"}: workloadRule, {"apps/v1", "DeploymentList"}: listRule(workloadRule),
+		{"apps/v1", "ReplicaSet"}: workloadRule, {"apps/v1", "ReplicaSetList"}: listRule(workloadRule),
 	}
 )
+
+type typeMeta struct{ apiVersion, kind string }
 
 // listRule: ListMeta (1) as it is, every item (2) filtered.
 func listRule(item *msgRule) *msgRule {
@@ -219,7 +221,7 @@ func trimEnvelope(dst, data []byte) ([]byte, error) {
 		return nil, nil
 	}
 	unk := data[len(protobufPrefix):]
-	var kind string
+	var tm typeMeta
 	rawTagEnd, rawStart, rawEnd := -1, -1, -1
 	for i := 0; i < len(unk); {
 		tag, next, err := readVarint(unk, i)
@@ -235,13 +237,17 @@ func trimEnvelope(dst, data []byte) ([]byte, error) {
 		}
 		switch tag >> 3 {
 		case 1:
-			kind = typeMetaKind(unk[p : p+int(n)])
+			tm = readTypeMeta(unk[p : p+int(n)])
 		case 2:
 			rawTagEnd, rawStart, rawEnd = next, p, p+int(n)
+		case 3:
+			if n > 0 {
+				return nil, nil // raw is encoded (compressed): only the real decoder can read it
+			}
 		}
 		i = p + int(n)
 	}
-	rule := trimRules[kind]
+	rule := trimRules[tm]
 	if rule == nil || rawStart < 0 {
 		return nil, nil
 	}
@@ -251,29 +257,34 @@ func trimEnvelope(dst, data []byte) ([]byte, error) {
 	dst = append(dst, make([]byte, lenN)...)
 	dst, err := filterMsg(dst, unk[rawStart:rawEnd], rule)
 	if err != nil {
-		return nil, fmt.Errorf("trimming %s: %w", kind, err)
+		return nil, fmt.Errorf("trimming %s %s: %w", tm.apiVersion, tm.kind, err)
 	}
 	putPadded(dst[lenAt:], len(dst)-lenAt-lenN, lenN)
 	return append(dst, unk[rawEnd:]...), nil
 }
 
-// typeMetaKind reads the kind (field 2) of a runtime.TypeMeta.
-func typeMetaKind(b []byte) string {
+// readTypeMeta reads a runtime.TypeMeta {apiVersion 1, kind 2}. Its strings point into b: they are
+// only compared.
+func readTypeMeta(b []byte) (tm typeMeta) {
 	for i := 0; i < len(b); {
 		tag, next, err := readVarint(b, i)
 		if err != nil || tag&7 != wireBytes {
-			return ""
+			return typeMeta{}
 		}
 		n, p, err := readVarint(b, next)
 		if err != nil || n > uint64(len(b)-p) {
-			return ""
+			return typeMeta{}
 		}
-		if tag>>3 == 2 {
-			return string(b[p : p+int(n)])
+		v := unsafe.String(unsafe.SliceData(b[p:]), int(n))
+		switch tag >> 3 {
+		case 1:
+			tm.apiVersion = v
+		case 2:
+			tm.kind = v
 		}
 		i = p + int(n)
 	}
-	return ""
+	return tm
 }
 
 // trimDecoder decodes trimmed bytes with the real protobuf serializer. The serializer copies what it

@@ -160,6 +160,30 @@ func TestTrimLeavesOtherKindsAlone(t *testing.T) {
 	if got, err := trimEnvelope(nil, []byte(`{"kind":"Pod"}`)); got != nil || err != nil {
 		t.Fatalf("JSON: %v, %v", got, err)
 	}
+	// A kind named Pod in another group, and an encoded (compressed) raw, are not ours to cut.
+	var pod corev1.Pod
+	f.Fill(&pod)
+	raw, err := pod.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []runtime.Unknown{
+		{TypeMeta: runtime.TypeMeta{APIVersion: "example.com/v1", Kind: "Pod"}, Raw: raw},
+		{TypeMeta: runtime.TypeMeta{APIVersion: "v1", Kind: "Pod"}, Raw: raw, ContentEncoding: "gzip"},
+	} {
+		b, err := u.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := trimEnvelope(nil, append(append([]byte{}, protobufPrefix...), b...)); got != nil || err != nil {
+			t.Errorf("%s %s (encoding %q): trimmed to %d bytes, %v; want untouched", u.APIVersion, u.Kind, u.ContentEncoding, len(got), err)
+		}
+	}
+	// And the same envelope as v1 Pod is trimmed (the cases above fail for the right reason).
+	b, _ := (&runtime.Unknown{TypeMeta: runtime.TypeMeta{APIVersion: "v1", Kind: "Pod"}, Raw: raw}).Marshal()
+	if got, err := trimEnvelope(nil, append(append([]byte{}, protobufPrefix...), b...)); got == nil || err != nil {
+		t.Errorf("v1 Pod: %d bytes, %v; want trimmed", len(got), err)
+	}
 }
 
 // Broken input is an error, never a panic or an endless loop: every truncation of a pod's bytes.
