@@ -56,7 +56,7 @@ func feed(t testing.TB, m *Model, s *sim.Sim) {
 	synced := func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return hasReset(msgs)
+		return hasReset(msgs) && hasEvents(msgs) // events start after the first batch
 	}
 	src := kube.New(s.Client(), send, kube.Options{Namespace: sim.Namespace, Now: s.Now})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -83,6 +83,15 @@ func feed(t testing.TB, m *Model, s *sim.Sim) {
 	m.Update(sources.TracesMsg{Traces: tr, Err: err})
 	lines, _, err := s.Logs().Tail(context.Background(), sources.LogQuery{Since: now.Add(-time.Minute), Limit: 200}, sources.LogCursor{})
 	m.Update(sources.LogsMsg{Lines: lines, Err: err})
+}
+
+func hasEvents(msgs []any) bool {
+	for _, m := range msgs {
+		if d, ok := m.(*sources.ClusterDelta); ok && len(d.Events) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func hasReset(msgs []any) bool {

@@ -337,6 +337,13 @@ type trimmingClientset struct {
 	apps appsv1client.AppsV1Interface
 }
 
+// IsWatchListSemanticsUnSupported makes the informers start with a plain LIST at resourceVersion 0,
+// served from the apiserver's watch cache as it is, instead of a streaming watch list, which is a
+// consistent read: it waits for the cache to catch up with etcd. Under churn that wait delayed the
+// first frame (5,000 pods, same testbed, alternating: 1.1-1.8 s streaming vs 0.63-0.80 s listed).
+// The list is decoded trimmed, so its memory cost is small.
+func (c trimmingClientset) IsWatchListSemanticsUnSupported() bool { return true }
+
 func (c trimmingClientset) CoreV1() corev1client.CoreV1Interface { return c.core }
 func (c trimmingClientset) AppsV1() appsv1client.AppsV1Interface { return c.apps }
 
