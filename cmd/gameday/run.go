@@ -203,29 +203,15 @@ func (c *cockpit) wireCluster(o *options, cfg *config.Config, env *actions.Env) 
 	// Protobuf decodes several times cheaper than JSON: it is most of the CPU of watching 5,000 pods.
 	rc.ContentType = "application/vnd.kubernetes.protobuf"
 	rc.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	hc, err := rest.HTTPClientFor(rc)
-	if err != nil {
-		return fmt.Errorf("kubernetes client: %w", err)
-	}
-	client, err := kubernetes.NewForConfigAndClient(rc, hc)
+	client, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return fmt.Errorf("kubernetes client: %w", err)
 	}
 	// The informers have their own connection, paced once synced, and decode through a client that
 	// drops what no pane shows; actions use client, whose requests are never held back.
-	wc := rest.CopyConfig(rc)
-	wc.Dial = c.pacer.Dial(rc.Dial)
-	whc, err := rest.HTTPClientFor(wc)
+	watch, err := kube.WatchClient(rc, c.pacer)
 	if err != nil {
-		return fmt.Errorf("kubernetes client: %w", err)
-	}
-	wbase, err := kubernetes.NewForConfigAndClient(wc, whc)
-	if err != nil {
-		return fmt.Errorf("kubernetes client: %w", err)
-	}
-	watch, err := kube.TrimmingClient(wbase, wc, whc)
-	if err != nil {
-		return fmt.Errorf("kubernetes client: %w", err)
+		return err
 	}
 	ctx := c.ctx
 	ctx.Clock, ctx.KubeContext, ctx.Namespace = sources.WallClock{}, ctxName, ns

@@ -3,7 +3,6 @@ package kube
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"testing"
 	"time"
 
@@ -66,7 +65,7 @@ func TestEventsStartAfterTheFirstBatch(t *testing.T) {
 // The informers' client asks for plain lists (see IsWatchListSemanticsUnSupported); embedding the
 // base clientset must not hide that from client-go.
 func TestTrimmingClientListsPlainly(t *testing.T) {
-	c, err := TrimmingClient(fake.NewClientset(), &rest.Config{Host: "https://127.0.0.1:1"}, http.DefaultClient)
+	c, err := WatchClient(&rest.Config{Host: "https://127.0.0.1:1"}, NewPacer(time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

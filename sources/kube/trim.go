@@ -347,10 +347,25 @@ func (c trimmingClientset) IsWatchListSemanticsUnSupported() bool { return true 
 func (c trimmingClientset) CoreV1() corev1client.CoreV1Interface { return c.core }
 func (c trimmingClientset) AppsV1() appsv1client.AppsV1Interface { return c.apps }
 
-// TrimmingClient returns a clientset for the cluster source's informers: it shares base's config and
-// HTTP client (one connection) and decodes Pods, Deployments and ReplicaSets without the fields no pane
-// shows. Objects read through it are not fit to be written back: use base for actions.
-func TrimmingClient(base kubernetes.Interface, cfg *rest.Config, hc *http.Client) (kubernetes.Interface, error) {
+// WatchClient returns the clientset for the cluster source's informers: its own connection, paced
+// by p, decoding Pods, Deployments and ReplicaSets without the fields no pane shows. Objects read
+// through it are not fit to be written back: actions use a clientset of their own.
+func WatchClient(cfg *rest.Config, p *Pacer) (kubernetes.Interface, error) {
+	wc := rest.CopyConfig(cfg)
+	wc.Dial = p.Dial(cfg.Dial)
+	hc, err := rest.HTTPClientFor(wc)
+	if err != nil {
+		return nil, fmt.Errorf("watch client: %w", err)
+	}
+	base, err := kubernetes.NewForConfigAndClient(wc, hc)
+	if err != nil {
+		return nil, fmt.Errorf("watch client: %w", err)
+	}
+	return trimmingClient(base, wc, hc)
+}
+
+// trimmingClient wraps base: its core/v1 and apps/v1 clients (on cfg and hc) trim as they decode.
+func trimmingClient(base kubernetes.Interface, cfg *rest.Config, hc *http.Client) (kubernetes.Interface, error) {
 	ns := newTrimSerializer(rest.CodecFactoryForGeneratedClient(scheme.Scheme, scheme.Codecs).WithoutConversion())
 	restFor := func(gv schema.GroupVersion, apiPath string) (*rest.RESTClient, error) {
 		c := rest.CopyConfig(cfg)
@@ -362,11 +377,11 @@ func TrimmingClient(base kubernetes.Interface, cfg *rest.Config, hc *http.Client
 	}
 	core, err := restFor(schema.GroupVersion{Version: "v1"}, "/api")
 	if err != nil {
-		return nil, fmt.Errorf("core/v1 client: %w", err)
+		return nil, fmt.Errorf("watch client: core/v1: %w", err)
 	}
 	apps, err := restFor(schema.GroupVersion{Group: "apps", Version: "v1"}, "/apis")
 	if err != nil {
-		return nil, fmt.Errorf("apps/v1 client: %w", err)
+		return nil, fmt.Errorf("watch client: apps/v1: %w", err)
 	}
 	return trimmingClientset{Interface: base, core: corev1client.New(core), apps: appsv1client.New(apps)}, nil
 }

@@ -91,23 +91,23 @@ func TestTrimKeepsWhatThePanesUse(t *testing.T) {
 			t.Fatalf("pod %d: toPod differs", i)
 		}
 
-		var d appsv1.Deployment
-		f.Fill(&d)
-		d.Kind, d.APIVersion = "Deployment", "apps/v1"
-		dp, dt := c.decodeBoth(t, c.encode(t, &d))
-		if a, b := toDeployment(dp.(*appsv1.Deployment)), toDeployment(dt.(*appsv1.Deployment)); !reflect.DeepEqual(a, b) {
-			t.Fatalf("deployment %d: want %+v\ngot  %+v", i, a, b)
-		}
-
-		var r appsv1.ReplicaSet
-		f.Fill(&r)
-		r.Kind, r.APIVersion = "ReplicaSet", "apps/v1"
-		rp, rt := c.decodeBoth(t, c.encode(t, &r))
-		if a, b := toReplicaSet(rp.(*appsv1.ReplicaSet)), toReplicaSet(rt.(*appsv1.ReplicaSet)); !reflect.DeepEqual(a, b) {
-			t.Fatalf("replicaset %d: want %+v\ngot  %+v", i, a, b)
-		}
-		if rt.(*appsv1.ReplicaSet).Spec.Template.Spec.Containers != nil {
-			t.Fatalf("replicaset %d: the pod template was not dropped", i)
+		for _, w := range []struct {
+			obj  runtime.Object
+			kind string
+			conv func(runtime.Object) any
+		}{
+			{&appsv1.Deployment{}, "Deployment", func(o runtime.Object) any { return toDeployment(o.(*appsv1.Deployment)) }},
+			{&appsv1.ReplicaSet{}, "ReplicaSet", func(o runtime.Object) any { return toReplicaSet(o.(*appsv1.ReplicaSet)) }},
+		} {
+			f.Fill(w.obj)
+			w.obj.GetObjectKind().SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind(w.kind))
+			wp, wt := c.decodeBoth(t, c.encode(t, w.obj))
+			if a, b := w.conv(wp), w.conv(wt); !reflect.DeepEqual(a, b) {
+				t.Fatalf("%s %d: want %+v\ngot  %+v", w.kind, i, a, b)
+			}
+			if rs, ok := wt.(*appsv1.ReplicaSet); ok && rs.Spec.Template.Spec.Containers != nil {
+				t.Fatalf("replicaset %d: the pod template was not dropped", i)
+			}
 		}
 		total += len(data)
 		trimmed, err := trimEnvelope(nil, data)
