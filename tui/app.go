@@ -687,7 +687,7 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		}
 		return m.setTarget(name)
 	case "theme":
-		st, err := themes.Resolve(arg, false)
+		st, err := themes.Resolve(arg, m.ctx.NoColor)
 		if err != nil {
 			m.setStatus(err.Error(), true)
 			return nil
@@ -697,7 +697,11 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		}
 		*m.ctx.Styles = *st
 		m.frames = [core.NumPanes]framed{}
-		m.setStatus("theme "+arg, false)
+		if m.ctx.NoColor {
+			m.setStatus("theme "+arg+" (drawn mono: NO_COLOR is set)", false)
+		} else {
+			m.setStatus("theme "+arg, false)
+		}
 		return m.broadcast(core.ThemeChangedMsg{})
 	default:
 		m.setStatus(fmt.Sprintf("unknown command %q: try :ns NAME, :target deploy/NAME, :restart, :drain zone Z, :cordon NODE, :theme NAME, :q", f[0]), true)

@@ -182,6 +182,12 @@ func TestCommandLine(t *testing.T) {
 	if m.Context().Styles.Palette.Name != "light" {
 		t.Fatalf("theme = %s", m.Context().Styles.Palette.Name)
 	}
+	m.Context().NoColor = true // NO_COLOR wins over :theme too
+	run("theme dark")
+	if name := m.Context().Styles.Palette.Name; name != "mono" {
+		t.Fatalf("with NO_COLOR, :theme dark gave %s", name)
+	}
+	m.Context().NoColor = false
 	run("theme sepia")
 	if st, isErr := m.Status(); !isErr || !strings.Contains(st, "high-contrast") {
 		t.Fatalf("bad theme should list allowed ones, got %q", st)

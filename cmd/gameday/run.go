@@ -84,7 +84,8 @@ func run(cmd *cobra.Command, o *options) error {
 
 // build wires sources, actions and the UI for the demo or for a real cluster.
 func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error) {
-	styles, err := themes.Resolve(cfg.Theme, os.Getenv("NO_COLOR") != "")
+	noColor := os.Getenv("NO_COLOR") != ""
+	styles, err := themes.Resolve(cfg.Theme, noColor)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +102,7 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 		ProductionPatterns: cfg.Safety.ProductionContexts}
 	c := &cockpit{fwd: sources.NewForwarder(1024), cores: newCores(), pacer: kube.NewPacer(watchPace())}
 	ctx := &core.Context{Styles: styles, Keys: km, Config: cfg, Cluster: core.NewCluster(), Markers: &core.Markers{},
-		Guard: guard, Target: target}
+		Guard: guard, Target: target, NoColor: noColor}
 	c.ctx = ctx
 	env := &actions.Env{Guard: guard, Now: time.Now}
 	if o.grace >= 0 {

@@ -66,6 +66,8 @@ type Context struct {
 	Namespace   string
 	Target      string // Deployment name ("" = none)
 	Demo        bool
+	// NoColor: NO_COLOR was set at start, so every theme, `:theme` too, is drawn mono.
+	NoColor bool
 }
 
 // Allowed reports whether an action is permitted, and why not.
