@@ -45,7 +45,8 @@ func fields(nums ...int) uint64 {
 // Field numbers from k8s.io/api and k8s.io/apimachinery generated.proto.
 var (
 	// ObjectMeta without generateName, selfLink, finalizers and managedFields, and of the annotations
-	// only the one that ends a watch list's initial events (the reflector waits for it to sync).
+	// only the one that ends a watch list's initial events: a reflector that streams its list waits
+	// for it to sync (the informers list plainly today, see IsWatchListSemanticsUnSupported).
 	objectMetaRule = &msgRule{keep: fields(1, 3, 5, 6, 7, 8, 9, 10, 11, 13),
 		entries: map[int][]string{12: {metav1.InitialEventsAnnotationKey}}}
 
