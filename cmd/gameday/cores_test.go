@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
+	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 )
 
 func TestCoresFollowLoadRuns(t *testing.T) {
@@ -35,5 +38,29 @@ func TestCoresFollowLoadRuns(t *testing.T) {
 	m.loadRun(true)
 	if n := runtime.GOMAXPROCS(0); n != 3 {
 		t.Fatalf("GOMAXPROCS set by the user was changed to %d", n)
+	}
+}
+
+// The cluster source's first full batch settles the cockpit (one core from then on, paced watch
+// connection): the wiring from kube.Options.OnSynced to cores and pacer.
+func TestFirstBatchSettlesTheCockpit(t *testing.T) {
+	c := buildForTest(t, "--demo", "--journal", filepath.Join(t.TempDir(), "j.jsonl"))
+	settled := func() bool {
+		c.cores.mu.Lock()
+		defer c.cores.mu.Unlock()
+		return c.cores.settled
+	}
+	if settled() {
+		t.Fatal("settled before anything ran")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c.start(ctx, func(any) {})
+	deadline := time.Now().Add(5 * time.Second)
+	for !settled() {
+		if time.Now().After(deadline) {
+			t.Fatal("the first batch did not settle the cockpit (OnSynced not wired)")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -34,6 +34,8 @@ func buildForTest(t *testing.T, args ...string) *cockpit {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Tests share one process and run in parallel: the cockpit must not set its GOMAXPROCS.
+	c.cores.manual = true
 	t.Cleanup(func() {
 		for i := len(c.cleanup) - 1; i >= 0; i-- {
 			c.cleanup[i]()

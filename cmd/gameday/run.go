@@ -373,6 +373,14 @@ func contextNames[T any](m map[string]T) string {
 	return out
 }
 
+// synced is called when the cluster source has sent its first full batch. The first sync ran on every
+// core (thousands of objects to decode before the first full frame) and unpaced; from now on the
+// cockpit watches on one core (unless load runs) and its watch connection is paced.
+func (c *cockpit) synced() {
+	c.cores.watching()
+	c.pacer.Start()
+}
+
 // addKube starts the cluster source and lets `:ns` restart it on another namespace.
 func (c *cockpit) addKube(client kubernetes.Interface, ns string, now func() time.Time) {
 	var mu sync.Mutex
@@ -386,7 +394,7 @@ func (c *cockpit) addKube(client kubernetes.Interface, ns string, now func() tim
 		}
 		var sctx context.Context
 		sctx, stop = context.WithCancel(parent)
-		src := kube.New(client, c.fwd.Send, kube.Options{Namespace: ns, Now: now, OnSynced: c.pacer.Start})
+		src := kube.New(client, c.fwd.Send, kube.Options{Namespace: ns, Now: now, OnSynced: c.synced})
 		c.fwd.Go(sctx, "cluster", src.Run)
 	}
 	c.starters = append(c.starters, func(ctx context.Context) {
@@ -459,15 +467,7 @@ func (c *cockpit) run() error {
 	tuneGC()
 	go scr.Run(ctx)
 	go tty.WatchSize(ctx, p.Send)
-	// Every core for the first sync (thousands of objects to decode before the first full frame),
-	// one from then on.
-	var synced sync.Once
-	c.start(ctx, func(m any) {
-		if d, ok := m.(*sources.ClusterDelta); ok && d.Reset {
-			synced.Do(c.cores.watching)
-		}
-		p.Send(m)
-	})
+	c.start(ctx, func(m any) { p.Send(m) })
 	_, runErr := p.Run()
 	cancel()
 	release()

@@ -197,8 +197,7 @@ func (p *Workload) apply(d *sources.ClusterDelta) {
 	for i := range d.Pods {
 		pod := &d.Pods[i]
 		k := pod.Key()
-		idx, found := sort.SearchStrings(p.keys, k), false
-		found = idx < len(p.keys) && p.keys[idx] == k
+		idx, found := p.find(k)
 		switch m := p.matches(pod, t); {
 		case m && !found:
 			p.keys = append(p.keys, "")
@@ -236,11 +235,17 @@ func (p *Workload) dropExpired(pruned []string) {
 		if _, live := p.ctx.Cluster.Pods[k]; live {
 			continue // back under the same name
 		}
-		if i := sort.SearchStrings(p.keys, k); i < len(p.keys) && p.keys[i] == k {
+		if i, found := p.find(k); found {
 			p.keys = append(p.keys[:i], p.keys[i+1:]...)
 		}
 	}
 	p.scroll.SetN(len(p.keys))
+}
+
+// find is where key k is, or would be, in the sorted p.keys.
+func (p *Workload) find(k string) (int, bool) {
+	i := sort.SearchStrings(p.keys, k)
+	return i, i < len(p.keys) && p.keys[i] == k
 }
 
 // View implements core.Pane.

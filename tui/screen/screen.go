@@ -5,8 +5,8 @@
 // the cockpit draws ~10 frames a second and that renderer took a quarter of gameday's CPU. The
 // cockpit's frame is already a fixed grid of lines, each exactly as wide as the terminal, so
 // comparing lines as strings finds what changed at a fraction of the cost: only changed lines are
-// written. The program runs with tea.WithoutRenderer; Bubble Tea still owns input, raw mode,
-// resizes and the event loop.
+// written. The program runs with tea.WithoutRenderer: Bubble Tea still parses input and runs the
+// event loop; raw mode and resizes are Terminal's, the alternate screen is Screen's.
 package screen
 
 import (
