@@ -19,6 +19,7 @@ import (
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/themes"
 	"github.com/gamedaylab/gameday/tui/core"
+	"github.com/gamedaylab/gameday/tui/keys"
 	"github.com/gamedaylab/gameday/tui/panes"
 )
 
@@ -414,6 +415,10 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	if msg.String() == "ctrl+c" {
 		return m.quit()
 	}
+	// HALT comes before every overlay, prompt and pane: nothing that is open may swallow it.
+	if m.isHalt(msg) {
+		return m.halt()
+	}
 	if m.dialog != nil {
 		if msg.String() == "esc" {
 			m.dialog = nil
@@ -458,9 +463,6 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Zoom):
 		m.zoom = !m.zoom
 		m.resize()
-	case key.Matches(msg, k.Halt):
-		m.haltedAt = m.ctx.Now()
-		return safe(m.deps.Env.Halt(m.deps.Injected))
 	case key.Matches(msg, k.Kill):
 		return m.planKill(actions.Count{N: 1})
 	case key.Matches(msg, k.KillMany):
@@ -487,6 +489,41 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	return nil
 }
+
+// typing reports whether a text input has the keys (the command line, a prompt, a pane's filter):
+// there a printable key is a letter, and only a HALT chord such as ctrl+x halts.
+func (m *Model) typing() bool {
+	return m.cmdOn || (m.dialog != nil && m.dialog.text) || m.panes[m.focus].Capturing()
+}
+
+// isHalt reports whether msg is a HALT key where it was pressed.
+func (m *Model) isHalt(msg tea.KeyPressMsg) bool {
+	if !key.Matches(msg, m.ctx.Keys.Halt) {
+		return false
+	}
+	return !m.typing() || !keys.Printable(msg.String())
+}
+
+// halt closes whatever is open (a pending confirmation must not be confirmed after HALT) and runs HALT.
+func (m *Model) halt() tea.Cmd {
+	if m.dialog != nil {
+		m.dialog = nil
+	}
+	if m.cmdOn {
+		m.cmdOn = false
+		m.cmdline.Blur()
+	}
+	m.showHelp, m.helpOffset = false, 0
+	var cmds []tea.Cmd
+	if m.panes[m.focus].Capturing() {
+		cmds = append(cmds, m.panes[m.focus].Update(keyEsc))
+	}
+	m.haltedAt = m.ctx.Now()
+	return tea.Batch(append(cmds, safe(m.deps.Env.Halt(m.deps.Injected)))...)
+}
+
+// keyEsc is what closes a pane's text input.
+var keyEsc = tea.KeyPressMsg{Code: tea.KeyEscape}
 
 func (m *Model) quit() tea.Cmd {
 	m.quitting = true

@@ -29,15 +29,17 @@ func keyMsg(s string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyEscape}
 	case "enter":
 		return tea.KeyPressMsg{Code: tea.KeyEnter}
-	case "ctrl+c":
-		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	}
+	if c, ok := strings.CutPrefix(s, "ctrl+"); ok {
+		return tea.KeyPressMsg{Code: []rune(c)[0], Mod: tea.ModCtrl}
 	}
 	r := []rune(s)[0]
 	return tea.KeyPressMsg{Code: r, Text: s}
 }
 
 // drive sends msg and runs the commands it returns, feeding their messages back, like the program
-// would. Commands that do not finish within 200 ms (ticks, cursor blinks) are dropped.
+// would. Commands that do not finish within 200 ms (ticks, cursor blinks) are dropped; an action on the
+// simulation answers in well under that.
 func drive(t *testing.T, m *Model, msg tea.Msg) []tea.Msg {
 	t.Helper()
 	_, cmd := m.Update(msg)
@@ -65,7 +67,7 @@ func runCmd(m *Model, cmd tea.Cmd, depth int, seen *[]tea.Msg) {
 			_, next := m.Update(msg)
 			runCmd(m, next, depth+1, seen)
 		}
-	case <-time.After(60 * time.Millisecond):
+	case <-time.After(200 * time.Millisecond):
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 
 	"github.com/gamedaylab/gameday/tui/core"
+	"github.com/gamedaylab/gameday/tui/keys"
 )
 
 // statusTTL is how long an action's result stays in the header.
@@ -148,13 +149,20 @@ func joinLR(left, right string, w int) string {
 func (m *Model) footer() string {
 	st := m.ctx.Styles
 	w := m.ctx.Width
-	if m.cmdOn {
-		return core.FitLine(m.cmdline.View(), w)
-	}
 	k := m.ctx.Keys
-	bindings := append(m.panes[m.focus].ShortHelp(), k.NextPane, k.Zoom, k.Command, k.Help, k.Quit)
-	var parts []string
-	seen := map[string]bool{}
+	// HALT and help come first and are never cut: the line is truncated from the right.
+	halt := st.Key.Render(m.haltKey()) + " " + st.KeyDesc.Render("HALT")
+	if m.typing() {
+		hint := " " + halt + st.Muted.Render(" · ") + st.Key.Render("esc") + " " + st.KeyDesc.Render("close")
+		if m.cmdOn {
+			return joinLR(m.cmdline.View(), hint, w)
+		}
+		return core.FitLine(hint, w)
+	}
+	parts := []string{halt}
+	bindings := append([]key.Binding{k.Help}, m.panes[m.focus].ShortHelp()...)
+	bindings = append(bindings, k.NextPane, k.Zoom, k.Command, k.Quit)
+	seen := map[string]bool{k.Halt.Help().Key: true}
 	for _, b := range bindings {
 		h := b.Help()
 		if !b.Enabled() || seen[h.Key] {
@@ -227,7 +235,7 @@ func (m *Model) helpView(w, h int) string {
 			{"mode", modes},
 			{"min ready", fmt.Sprintf("%d (K with ! forces)", g.MinReady)},
 			{"protected", strings.Join(sortedKeys(g.Protected), " ")},
-			{"HALT", "x: stops load, reverts faults"},
+			{"HALT", m.ctx.Keys.Halt.Help().Key + ": stops load, reverts faults, from every screen (the chord inside text inputs)"},
 		}})
 	}
 	// Pack whole sections into as many columns as fit (at least 26 cells each), balancing their
@@ -324,6 +332,22 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// haltKey is the HALT key that works where the keys go now: the chord while a text input has them.
+func (m *Model) haltKey() string {
+	ks := m.ctx.Keys.Halt.Keys()
+	if m.typing() {
+		for _, k := range ks {
+			if !keys.Printable(k) {
+				return k
+			}
+		}
+	}
+	if len(ks) == 0 {
+		return "?"
+	}
+	return ks[0]
 }
 
 // actionOfBinding is the permission an action key needs ("" for the others).

@@ -15,11 +15,13 @@ import (
 
 // dialog is a modal: a confirmation of a plan, or a prompt (how many pods to kill). It wraps a huh form.
 type dialog struct {
-	form    *huh.Form
-	title   string
-	plan    *actions.Plan
-	nodes   *actions.NodePlan
-	yes     bool
+	form  *huh.Form
+	title string
+	plan  *actions.Plan
+	nodes *actions.NodePlan
+	yes   bool
+	// text is set when the dialog is a text input: printable keys are letters there.
+	text    bool
 	input   string
 	onInput func(m *Model, s string) tea.Cmd
 	width   int
@@ -98,7 +100,7 @@ func newConfirm(st *themes.Styles, p actions.Plan, guard *actions.Guard, width i
 }
 
 func newPrompt(st *themes.Styles, title, desc, placeholder string, validate func(string) error, width int, onInput func(m *Model, s string) tea.Cmd) *dialog {
-	d := &dialog{title: title, onInput: onInput, width: width}
+	d := &dialog{title: title, onInput: onInput, width: width, text: true}
 	d.form = huh.NewForm(huh.NewGroup(
 		huh.NewInput().Title(title).Description(wrap(desc, width)).Placeholder(placeholder).Value(&d.input).Validate(validate),
 	)).WithTheme(huhTheme(st)).WithShowHelp(true).WithWidth(width)
@@ -161,6 +163,14 @@ func newSelect(st *themes.Styles, title, desc string, options []string, width in
 	d := &dialog{title: title, onInput: onInput, width: width}
 	d.form = huh.NewForm(huh.NewGroup(
 		huh.NewSelect[string]().Title(title).Description(wrap(desc, width)).Options(huh.NewOptions(options...)...).Value(&d.input),
-	)).WithTheme(huhTheme(st)).WithShowHelp(true).WithWidth(width)
+	)).WithTheme(huhTheme(st)).WithShowHelp(true).WithWidth(width).WithKeyMap(pickerKeys())
 	return d
+}
+
+// pickerKeys turn off the pickers' type-to-filter: the lists are short, and a picker that is not a text
+// input leaves every cockpit key (x: HALT) working while it is open.
+func pickerKeys() *huh.KeyMap {
+	km := huh.NewDefaultKeyMap()
+	km.Select.Filter.SetEnabled(false)
+	return km
 }

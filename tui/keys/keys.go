@@ -70,7 +70,7 @@ func Default() *Map {
 		ScaleDown: b("scale -1", "S"),
 		Restart:   b("rollout restart", "R"),
 		Drain:     b("drain a zone", "D"),
-		Halt:      b("HALT", "x"),
+		Halt:      b("HALT", "x", "ctrl+x"),
 
 		Up:       b("up", "up"),
 		Down:     b("down", "down", "j"),
@@ -137,6 +137,10 @@ func (m *Map) Apply(over map[string][]string) error {
 		b.SetKeys(ks...)
 		b.SetHelp(strings.Join(ks, "/"), b.Help().Desc)
 	}
+	if !hasChord(m.Halt.Keys()) {
+		return fmt.Errorf("keys.halt: include a chord such as ctrl+x (got %s): a letter is typed into a text input, the chord stops everything from there too",
+			strings.Join(m.Halt.Keys(), ", "))
+	}
 	owner := map[string]string{}
 	for _, n := range globalNames {
 		for _, k := range named[n].Keys() {
@@ -157,4 +161,22 @@ func (m *Map) All() []key.Binding {
 		out = append(out, *named[n])
 	}
 	return out
+}
+
+// Printable reports whether a key name (as Bubble Tea writes it: "x", "ctrl+x", "enter") types a
+// character into a text input.
+func Printable(k string) bool {
+	if k == "space" {
+		return true
+	}
+	return len([]rune(k)) == 1
+}
+
+func hasChord(ks []string) bool {
+	for _, k := range ks {
+		if !Printable(k) {
+			return true
+		}
+	}
+	return false
 }

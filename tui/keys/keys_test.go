@@ -23,6 +23,7 @@ func TestRebindErrors(t *testing.T) {
 		{map[string][]string{"explode": {"e"}}, "keys.explode: unknown action"},
 		{map[string][]string{"kill": {}}, "keys.kill: give at least one key"},
 		{map[string][]string{"kill": {"x"}}, `key "x" is already bound to kill`},
+		{map[string][]string{"halt": {"x"}}, "keys.halt: include a chord such as ctrl+x"},
 	}
 	for _, c := range cases {
 		err := Default().Apply(c.in)
@@ -38,5 +39,14 @@ func TestDefaultGlobalKeysDoNotClash(t *testing.T) {
 	}
 	if len(Default().All()) != len(Default().Names()) {
 		t.Fatal("All and Names disagree")
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	for k, want := range map[string]bool{"x": true, "X": true, "?": true, "space": true, "é": true,
+		"ctrl+x": false, "enter": false, "esc": false, "alt+x": false, "f1": false} {
+		if got := Printable(k); got != want {
+			t.Errorf("Printable(%q) = %v, want %v", k, got, want)
+		}
 	}
 }

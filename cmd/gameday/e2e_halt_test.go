@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestEndToEndHaltFromEveryOverlay types, in a real terminal at 80x24 and 200x60, what a facilitator
+// would: a burst, then an overlay, picker, prompt, text input or zoomed pane, then HALT (x where keys
+// are commands, ctrl+x where a text input has them). Every time the load must stop and the journal
+// must say halt.
+func TestEndToEndHaltFromEveryOverlay(t *testing.T) {
+	bin := gamedayBinary(t)
+	steps := []struct {
+		name  string
+		open  []string
+		shows string // what proves the overlay is open
+		halt  string
+	}{
+		{"help", []string{"?"}, "Help · every key", "x"},
+		{"kill confirm", []string{"k"}, "Kill 1 pod of deploy/web", "x"},
+		{"kill-many prompt", []string{"K"}, "Kill how many pods", "C-x"},
+		{"scale-down confirm", []string{"S"}, "Scale deploy/web", "x"},
+		{"drain prompt", []string{"D"}, "Drain which zone?", "C-x"},
+		{"profile picker", []string{"B"}, "Start which load profile?", "x"},
+		{"command line", []string{":"}, "ctrl+x HALT", "C-x"},
+		{"zoomed pane", []string{"z"}, "(z: unzoom)", "x"},
+		{"traces filter", []string{"Tab", "Tab", "/"}, "ctrl+x HALT", "C-x"},
+	}
+	for _, size := range [][2]int{{80, 24}, {200, 60}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			journal := filepath.Join(dir, "journal.jsonl")
+			s := newTmux(t, size[0], size[1], fmt.Sprintf("env XDG_CONFIG_HOME=%s XDG_STATE_HOME=%s %s --demo --journal %s; sleep 30", dir, dir, bin, journal))
+			s.waitFor(10*time.Second, "Workload deploy/web", "x HALT")
+			for _, st := range steps {
+				s.keys("b")
+				s.waitFor(5*time.Second, "LOAD burst")
+				s.keys(st.open...)
+				s.waitFor(5*time.Second, st.shows)
+				s.keys(st.halt)
+				screen := s.waitFor(5*time.Second, "load idle")
+				if st.name == "zoomed pane" {
+					s.keys("z")
+					s.waitGone(5*time.Second, "(z: unzoom)")
+				} else if strings.Contains(screen, st.shows) && st.shows != "ctrl+x HALT" {
+					t.Fatalf("%s: still open after HALT:\n%s", st.name, screen)
+				}
+				if st.name == "traces filter" {
+					s.keys("BTab", "BTab") // back to the workload pane
+				}
+			}
+			s.keys("q")
+			s.waitGone(5*time.Second, "Workload deploy/")
+			halts := 0
+			for _, a := range journalActions(t, journal) {
+				if a == "halt" {
+					halts++
+				}
+			}
+			if halts != len(steps) {
+				t.Fatalf("journal has %d halts, want %d", halts, len(steps))
+			}
+		})
+	}
+}
