@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -60,7 +59,8 @@ func (e *Env) shuffle(n int, swap func(i, j int)) {
 	e.rng.Shuffle(n, swap)
 }
 
-// Result is the message every action command returns: the journal entry as written.
+// Result is what every action returns: the journal entry as written. Err repeats the returned error
+// for callers that pass the result on as one value (the cockpit's message).
 type Result struct {
 	Entry Entry
 	Err   error
@@ -247,34 +247,32 @@ func (e *Env) PlanScale(namespace string, d sources.Deployment, delta int32, hpa
 	return p
 }
 
-// Run executes a plan and journals it. The returned command's message is a Result.
-func (e *Env) Run(p Plan) tea.Cmd {
-	return func() tea.Msg {
-		entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: p.Action, Targets: p.Targets(),
-			DryRun: p.DryRun, Detail: p.Summary()}
-		var err error
-		if p.Refusal != nil {
-			err = p.Refusal
-		} else {
-			ctx, cancel := context.WithTimeout(context.Background(), e.timeout())
-			defer cancel()
-			switch p.Action {
-			case "kill":
-				err = e.kill(ctx, p)
-			case "scale":
-				err = e.scale(ctx, p)
-			case "restart":
-				err = e.restart(ctx, p)
-			default:
-				err = fmt.Errorf("unknown action %q", p.Action)
-			}
+// Run executes a plan and journals it. A refused plan is journaled and returned as refused.
+func (e *Env) Run(ctx context.Context, p Plan) (Result, error) {
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: p.Action, Targets: p.Targets(),
+		DryRun: p.DryRun, Detail: p.Summary()}
+	var err error
+	if p.Refusal != nil {
+		err = p.Refusal
+	} else {
+		ctx, cancel := context.WithTimeout(ctx, e.timeout())
+		defer cancel()
+		switch p.Action {
+		case "kill":
+			err = e.kill(ctx, p)
+		case "scale":
+			err = e.scale(ctx, p)
+		case "restart":
+			err = e.restart(ctx, p)
+		default:
+			err = fmt.Errorf("unknown action %q", p.Action)
 		}
-		return e.record(entry, err)
 	}
+	return e.record(entry, err)
 }
 
-// record finishes an entry from err, writes it, and makes the result message.
-func (e *Env) record(entry Entry, err error) Result {
+// record finishes an entry from err, writes it, and makes the result.
+func (e *Env) record(entry Entry, err error) (Result, error) {
 	switch {
 	case err != nil && errors.Is(err, ErrRefused):
 		entry.Result, entry.Error = ResultRefused, err.Error()
@@ -288,7 +286,16 @@ func (e *Env) record(entry Entry, err error) Result {
 	if jerr := e.Journal.Append(entry); jerr != nil && err == nil {
 		err = jerr
 	}
-	return Result{Entry: entry, Err: err}
+	return Result{Entry: entry, Err: err}, err
+}
+
+// Record journals an entry that no plan made (a load run that ended by itself, a recovery measured
+// by the session) with err as its outcome.
+func (e *Env) Record(entry Entry, err error) (Result, error) {
+	if entry.Context == "" {
+		entry.Context, entry.User = e.Context, e.User
+	}
+	return e.record(entry, err)
 }
 
 func (e *Env) timeout() time.Duration {

@@ -119,7 +119,7 @@ func TestHaltRevertsInjectedAndKeepsFailures(t *testing.T) {
 	ok, bad := &fakeFault{}, &fakeFault{fail: true}
 	in.Add(ok)
 	in.Add(bad)
-	r := (&Env{}).Halt(in)().(Result)
+	r, _ := (&Env{}).Halt(context.Background(), in)
 	if !ok.reverted || r.Err == nil || !strings.Contains(r.Err.Error(), "apiserver down") {
 		t.Fatalf("%+v", r)
 	}
@@ -136,10 +136,10 @@ func TestJournalAndHalt(t *testing.T) {
 	}
 	l := &fakeLoad{}
 	e := &Env{Journal: j, Load: l, Context: "c", User: "u"}
-	if r := e.StartLoad(LoadProfile{Name: "burst", Rate: 10})().(Result); r.Err != nil || !l.active {
+	if r, err := e.StartLoad(LoadProfile{Name: "burst", Rate: 10}); err != nil || r.Err != nil || !l.active {
 		t.Fatalf("%+v", r)
 	}
-	r := e.Halt(&Injected{})().(Result)
+	r, _ := e.Halt(context.Background(), &Injected{})
 	if r.Err != nil || l.active || r.Entry.Action != "halt" {
 		t.Fatalf("%+v", r)
 	}
@@ -166,12 +166,12 @@ func TestJournalAndHalt(t *testing.T) {
 func TestReadOnlyRefusesLoad(t *testing.T) {
 	l := &fakeLoad{}
 	e := &Env{Load: l, Guard: &Guard{ReadOnly: true}}
-	r := e.StartLoad(LoadProfile{Rate: 10})().(Result)
+	r, _ := e.StartLoad(LoadProfile{Rate: 10})
 	if r.Entry.Result != ResultRefused || l.active {
 		t.Fatalf("%+v", r)
 	}
 	// HALT is never refused.
-	if r := e.Halt(nil)().(Result); r.Entry.Result != ResultOK {
+	if r, _ := e.Halt(context.Background(), nil); r.Entry.Result != ResultOK {
 		t.Fatalf("%+v", r)
 	}
 }

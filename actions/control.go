@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-
-	tea "charm.land/bubbletea/v2"
 )
 
 // Reverter undoes something the cockpit injected (a fault, a cordon). HALT and exit call every one.
@@ -75,63 +73,57 @@ func (g *Guard) checkLoad() error {
 }
 
 // StartLoad starts a load profile. In dry-run mode it is journaled but nothing is sent.
-func (e *Env) StartLoad(p LoadProfile) tea.Cmd {
-	return func() tea.Msg {
-		entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "load-start", Targets: []string{p.Name},
-			Detail: p.String(), DryRun: e.Guard != nil && e.Guard.DryRun}
-		err := e.Guard.checkLoad()
-		switch {
-		case err != nil:
-		case e.Load == nil:
-			err = errors.New("no load target is configured (load.targets in the config)")
-		case entry.DryRun:
-		default:
-			err = e.Load.Start(p)
-		}
-		return e.record(entry, err)
+func (e *Env) StartLoad(p LoadProfile) (Result, error) {
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "load-start", Targets: []string{p.Name},
+		Detail: p.String(), DryRun: e.Guard != nil && e.Guard.DryRun}
+	err := e.Guard.checkLoad()
+	switch {
+	case err != nil:
+	case e.Load == nil:
+		err = errors.New("no load target is configured (load.targets in the config)")
+	case entry.DryRun:
+	default:
+		err = e.Load.Start(p)
 	}
+	return e.record(entry, err)
 }
 
 // SetLoadRate changes the running load's rate by delta requests/s.
-func (e *Env) SetLoadRate(delta float64) tea.Cmd {
-	return func() tea.Msg {
-		entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "load-rate"}
-		var err error
-		if e.Load == nil {
-			err = errors.New("no load generator")
-		} else if st := e.Load.Status(); !st.Active {
-			err = fmt.Errorf("%w: no load is running: press b to start a burst", ErrRefused)
-		} else {
-			var got float64
-			got, err = e.Load.SetRate(st.Requested + delta)
-			entry.Detail = fmt.Sprintf("rate %.0f -> %.0f req/s", st.Requested, got)
-		}
-		return e.record(entry, err)
+func (e *Env) SetLoadRate(delta float64) (Result, error) {
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "load-rate"}
+	var err error
+	if e.Load == nil {
+		err = errors.New("no load generator")
+	} else if st := e.Load.Status(); !st.Active {
+		err = fmt.Errorf("%w: no load is running: press b to start a burst", ErrRefused)
+	} else {
+		var got float64
+		got, err = e.Load.SetRate(st.Requested + delta)
+		entry.Detail = fmt.Sprintf("rate %.0f -> %.0f req/s", st.Requested, got)
 	}
+	return e.record(entry, err)
 }
 
 // Halt stops all load and reverts everything injected. It asks nothing and is never refused.
-func (e *Env) Halt(in *Injected) tea.Cmd {
-	return func() tea.Msg {
-		entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "halt"}
-		var stopped []string
-		if e.Load != nil && e.Load.Status().Active {
-			e.Load.Stop()
-			stopped = append(stopped, "load")
-		}
-		var err error
-		if in != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), e.timeout())
-			defer cancel()
-			var done []string
-			done, err = in.RevertAll(ctx)
-			stopped = append(stopped, done...)
-		}
-		entry.Targets = stopped
-		entry.Detail = "nothing was running"
-		if len(stopped) > 0 {
-			entry.Detail = fmt.Sprintf("stopped %d: %v", len(stopped), stopped)
-		}
-		return e.record(entry, err)
+func (e *Env) Halt(ctx context.Context, in *Injected) (Result, error) {
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "halt"}
+	var stopped []string
+	if e.Load != nil && e.Load.Status().Active {
+		e.Load.Stop()
+		stopped = append(stopped, "load")
 	}
+	var err error
+	if in != nil {
+		ctx, cancel := context.WithTimeout(ctx, e.timeout())
+		defer cancel()
+		var done []string
+		done, err = in.RevertAll(ctx)
+		stopped = append(stopped, done...)
+	}
+	entry.Targets = stopped
+	entry.Detail = "nothing was running"
+	if len(stopped) > 0 {
+		entry.Detail = fmt.Sprintf("stopped %d: %v", len(stopped), stopped)
+	}
+	return e.record(entry, err)
 }

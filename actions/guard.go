@@ -1,7 +1,8 @@
 // Package actions holds everything that changes the world: pod kills, scaling, load, HALT. Each action
 // is planned first (a pure function: what exactly will be hit, what remains, whether the safety rules
-// allow it), confirmed by the user, then run as a tea.Cmd whose result message carries the journal entry
-// that was written to disk before the result is shown.
+// allow it), confirmed by the user, then run; it returns a plain Result carrying the journal entry that
+// was written to disk before the result is shown. It knows no UI: the cockpit adapts results into
+// messages, a headless runner reads them directly.
 package actions
 
 import (

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -178,39 +177,35 @@ type DrainProgress struct {
 	Err     error
 }
 
-// RunNodes executes a cordon or uncordon at once, or the first step of a drain (cordon, then evict).
-// A drain returns DrainProgress messages; DrainStep continues it.
-func (e *Env) RunNodes(np NodePlan, in *Injected) tea.Cmd {
-	return func() tea.Msg {
-		entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: np.Action, Targets: prefixed("node/", np.Nodes),
-			DryRun: np.DryRun, Detail: np.Summary()}
-		if np.Refusal != nil {
-			return e.record(entry, np.Refusal)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), e.timeout())
-		defer cancel()
-		switch np.Action {
-		case "cordon", "drain":
-			err := e.setUnschedulable(ctx, np.Nodes, true, np.DryRun)
-			if err == nil && !np.DryRun && in != nil {
-				in.Add(&cordonReverter{env: e, nodes: np.Nodes})
-			}
-			if np.Action == "cordon" || err != nil {
-				return e.record(entry, err)
-			}
-			r := e.record(entry, nil)
-			return DrainStarted{Result: r, Progress: DrainProgress{Plan: np, Started: e.now(), Blocked: map[string]string{}}}
-		case "uncordon":
-			return e.record(entry, e.setUnschedulable(ctx, np.Nodes, false, np.DryRun))
-		}
-		return e.record(entry, fmt.Errorf("unknown node action %q", np.Action))
+// RunNodes executes a cordon or uncordon at once, or the first step of a drain (cordon, then evict):
+// a drain that started returns its progress, which DrainStep continues.
+func (e *Env) RunNodes(ctx context.Context, np NodePlan, in *Injected) (Result, *DrainProgress, error) {
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: np.Action, Targets: prefixed("node/", np.Nodes),
+		DryRun: np.DryRun, Detail: np.Summary()}
+	if np.Refusal != nil {
+		r, err := e.record(entry, np.Refusal)
+		return r, nil, err
 	}
-}
-
-// DrainStarted carries the cordon's journal entry and the drain's initial progress.
-type DrainStarted struct {
-	Result   Result
-	Progress DrainProgress
+	ctx, cancel := context.WithTimeout(ctx, e.timeout())
+	defer cancel()
+	switch np.Action {
+	case "cordon", "drain":
+		err := e.setUnschedulable(ctx, np.Nodes, true, np.DryRun)
+		if err == nil && !np.DryRun && in != nil {
+			in.Add(&cordonReverter{env: e, nodes: np.Nodes})
+		}
+		if np.Action == "cordon" || err != nil {
+			r, err := e.record(entry, err)
+			return r, nil, err
+		}
+		r, err := e.record(entry, nil)
+		return r, &DrainProgress{Plan: np, Started: e.now(), Blocked: map[string]string{}}, err
+	case "uncordon":
+		r, err := e.record(entry, e.setUnschedulable(ctx, np.Nodes, false, np.DryRun))
+		return r, nil, err
+	}
+	r, err := e.record(entry, fmt.Errorf("unknown node action %q", np.Action))
+	return r, nil, err
 }
 
 func prefixed(p string, names []string) []string {
@@ -223,50 +218,47 @@ func prefixed(p string, names []string) []string {
 
 // DrainStep evicts every pod not yet evicted; PDB refusals (429) are retried by the next step.
 // When all are evicted, or the timeout passes, it journals the drain's outcome.
-func (e *Env) DrainStep(pr DrainProgress) tea.Cmd {
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), e.timeout())
-		defer cancel()
-		done := map[string]bool{}
-		for _, k := range pr.Evicted {
-			done[k] = true
-		}
-		blocked := map[string]string{}
-		for _, key := range pr.Plan.Evict {
-			if done[key] {
-				continue
-			}
-			ns, name, _ := strings.Cut(key, "/")
-			ev := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
-			if pr.Plan.DryRun {
-				ev.DeleteOptions = &metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}}
-			}
-			err := e.Client.PolicyV1().Evictions(ns).Evict(ctx, ev)
-			switch {
-			case err == nil || apierrors.IsNotFound(err):
-				pr.Evicted = append(pr.Evicted, key)
-			case apierrors.IsTooManyRequests(err):
-				blocked[key] = "disruption budget: " + firstSentence(err.Error())
-			default:
-				blocked[key] = err.Error()
-			}
-		}
-		pr.Blocked = blocked
-		timedOut := e.now().Sub(pr.Started) > pr.Plan.Timeout
-		if len(blocked) == 0 || timedOut {
-			pr.Done = true
-			entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "drain-done",
-				Targets: prefixed("node/", pr.Plan.Nodes), DryRun: pr.Plan.DryRun,
-				Detail: fmt.Sprintf("%s: evicted %d/%d in %s", pr.Plan.Scope, len(pr.Evicted), len(pr.Plan.Evict), e.now().Sub(pr.Started).Round(100*time.Millisecond))}
-			var err error
-			if len(blocked) > 0 {
-				err = fmt.Errorf("%d pod(s) not evicted after %s (blocked by disruption budgets)", len(blocked), pr.Plan.Timeout)
-			}
-			r := e.record(entry, err)
-			pr.Err = r.Err
-		}
-		return pr
+func (e *Env) DrainStep(ctx context.Context, pr DrainProgress) DrainProgress {
+	ctx, cancel := context.WithTimeout(ctx, e.timeout())
+	defer cancel()
+	done := map[string]bool{}
+	for _, k := range pr.Evicted {
+		done[k] = true
 	}
+	blocked := map[string]string{}
+	for _, key := range pr.Plan.Evict {
+		if done[key] {
+			continue
+		}
+		ns, name, _ := strings.Cut(key, "/")
+		ev := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+		if pr.Plan.DryRun {
+			ev.DeleteOptions = &metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}}
+		}
+		err := e.Client.PolicyV1().Evictions(ns).Evict(ctx, ev)
+		switch {
+		case err == nil || apierrors.IsNotFound(err):
+			pr.Evicted = append(pr.Evicted, key)
+		case apierrors.IsTooManyRequests(err):
+			blocked[key] = "disruption budget: " + firstSentence(err.Error())
+		default:
+			blocked[key] = err.Error()
+		}
+	}
+	pr.Blocked = blocked
+	timedOut := e.now().Sub(pr.Started) > pr.Plan.Timeout
+	if len(blocked) == 0 || timedOut {
+		pr.Done = true
+		entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "drain-done",
+			Targets: prefixed("node/", pr.Plan.Nodes), DryRun: pr.Plan.DryRun,
+			Detail: fmt.Sprintf("%s: evicted %d/%d in %s", pr.Plan.Scope, len(pr.Evicted), len(pr.Plan.Evict), e.now().Sub(pr.Started).Round(100*time.Millisecond))}
+		var err error
+		if len(blocked) > 0 {
+			err = fmt.Errorf("%d pod(s) not evicted after %s (blocked by disruption budgets)", len(blocked), pr.Plan.Timeout)
+		}
+		_, pr.Err = e.record(entry, err)
+	}
+	return pr
 }
 
 func firstSentence(s string) string {
@@ -292,17 +284,17 @@ func (e *Env) Leftovers(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// CleanLeftovers uncordons what a previous session left and journals it.
-func (e *Env) CleanLeftovers() tea.Cmd {
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), e.timeout())
-		defer cancel()
-		nodes, err := e.Leftovers(ctx)
-		if err != nil || len(nodes) == 0 {
-			return nil
-		}
-		entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "cleanup", Targets: prefixed("node/", nodes),
-			Detail: fmt.Sprintf("uncordoned %d node(s) a previous session left cordoned", len(nodes))}
-		return e.record(entry, e.setUnschedulable(ctx, nodes, false, false))
+// CleanLeftovers uncordons what a previous session left and journals it; found is false when there was
+// nothing to clean (nothing is journaled then).
+func (e *Env) CleanLeftovers(ctx context.Context) (r Result, found bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, e.timeout())
+	defer cancel()
+	nodes, err := e.Leftovers(ctx)
+	if err != nil || len(nodes) == 0 {
+		return Result{}, false, err
 	}
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "cleanup", Targets: prefixed("node/", nodes),
+		Detail: fmt.Sprintf("uncordoned %d node(s) a previous session left cordoned", len(nodes))}
+	r, err = e.record(entry, e.setUnschedulable(ctx, nodes, false, false))
+	return r, true, err
 }

@@ -3,8 +3,6 @@ package actions
 import (
 	"context"
 	"fmt"
-
-	tea "charm.land/bubbletea/v2"
 	authv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -18,13 +16,6 @@ type Permission struct {
 // Permissions by action name: kill, scale, restart, cordon, drain.
 type Permissions map[string]Permission
 
-// PermissionsMsg is the result of CheckPermissions.
-type PermissionsMsg struct {
-	Namespace string
-	Perms     Permissions
-	Err       error
-}
-
 // accessChecks are the API permissions each action needs.
 var accessChecks = map[string][]authv1.ResourceAttributes{
 	"kill":    {{Verb: "delete", Resource: "pods"}},
@@ -36,38 +27,36 @@ var accessChecks = map[string][]authv1.ResourceAttributes{
 
 // CheckPermissions asks the API server (SelfSubjectAccessReview) which actions the identity may run
 // in namespace, before any key is pressed.
-func (e *Env) CheckPermissions(namespace string) tea.Cmd {
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), e.timeout())
-		defer cancel()
-		out := Permissions{}
-		for action, checks := range accessChecks {
-			p := Permission{Allowed: true}
-			for _, c := range checks {
-				attrs := c
-				if c.Resource != "nodes" {
-					attrs.Namespace = namespace
-				}
-				r, err := e.Client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx,
-					&authv1.SelfSubjectAccessReview{Spec: authv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &attrs}}, metav1.CreateOptions{})
-				if err != nil {
-					return PermissionsMsg{Namespace: namespace, Err: fmt.Errorf("checking permissions: %w", err)}
-				}
-				if !r.Status.Allowed {
-					res := attrs.Resource
-					if attrs.Subresource != "" {
-						res += "/" + attrs.Subresource
-					}
-					where := "cluster-wide"
-					if attrs.Namespace != "" {
-						where = "in " + attrs.Namespace
-					}
-					p = Permission{Reason: fmt.Sprintf("forbidden: this identity cannot %s %s %s", attrs.Verb, res, where)}
-					break
-				}
+func (e *Env) CheckPermissions(ctx context.Context, namespace string) (Permissions, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.timeout())
+	defer cancel()
+	out := Permissions{}
+	for action, checks := range accessChecks {
+		p := Permission{Allowed: true}
+		for _, c := range checks {
+			attrs := c
+			if c.Resource != "nodes" {
+				attrs.Namespace = namespace
 			}
-			out[action] = p
+			r, err := e.Client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx,
+				&authv1.SelfSubjectAccessReview{Spec: authv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &attrs}}, metav1.CreateOptions{})
+			if err != nil {
+				return nil, fmt.Errorf("checking permissions: %w", err)
+			}
+			if !r.Status.Allowed {
+				res := attrs.Resource
+				if attrs.Subresource != "" {
+					res += "/" + attrs.Subresource
+				}
+				where := "cluster-wide"
+				if attrs.Namespace != "" {
+					where = "in " + attrs.Namespace
+				}
+				p = Permission{Reason: fmt.Sprintf("forbidden: this identity cannot %s %s %s", attrs.Verb, res, where)}
+				break
+			}
 		}
-		return PermissionsMsg{Namespace: namespace, Perms: out}
+		out[action] = p
 	}
+	return out, nil
 }

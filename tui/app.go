@@ -3,6 +3,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
 	"sort"
@@ -175,7 +176,15 @@ func (m *Model) tick() tea.Cmd {
 func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{m.tick(), m.checkPermissions()}
 	if m.deps.Env != nil && m.deps.Env.Client != nil && (m.ctx.Guard == nil || !m.ctx.Guard.ReadOnly) {
-		cmds = append(cmds, safe(m.deps.Env.CleanLeftovers()))
+		env := m.deps.Env
+		cmds = append(cmds, safe(func() tea.Msg {
+			r, found, err := env.CleanLeftovers(context.Background())
+			if !found && err == nil {
+				return nil
+			}
+			r.Err = err
+			return r
+		}))
 	}
 	return tea.Batch(cmds...)
 }
@@ -220,15 +229,16 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tickMsg:
 		return m, tea.Batch(m.onTick(), m.evalStopwatches())
-	case actions.PermissionsMsg:
+	case permissionsMsg:
 		m.onPermissions(msg)
 		return m, nil
-	case actions.DrainStarted:
-		return m, tea.Batch(m.onResult(msg.Result), m.onDrain(msg.Progress))
+	case drainStarted:
+		return m, tea.Batch(m.onResult(msg.result), m.onDrain(msg.progress))
 	case actions.DrainProgress:
 		return m, m.onDrain(msg)
 	case drainNext:
-		return m, safe(m.deps.Env.DrainStep(msg.p))
+		env := m.deps.Env
+		return m, safe(func() tea.Msg { return env.DrainStep(context.Background(), msg.p) })
 	case loadStatusMsg:
 		return m, m.onLoadStatus(msg.st)
 	case *sources.ClusterDelta:
@@ -314,11 +324,7 @@ func (m *Model) onLoadStatus(st actions.LoadStatus) tea.Cmd {
 		e := m.deps.Env
 		entry := actions.Entry{Time: m.ctx.Now(), Context: e.Context, User: e.User, Action: "load-finished",
 			Targets: []string{prev.Name}, Detail: prev.String()}
-		return safe(func() tea.Msg {
-			err := e.Journal.Append(entry)
-			entry.Result = actions.ResultOK
-			return actions.Result{Entry: entry, Err: err}
-		})
+		return act(func(context.Context) (actions.Result, error) { return e.Record(entry, nil) })
 	}
 	return nil
 }
@@ -477,13 +483,14 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.promptDrain()
 	case key.Matches(msg, k.Burst):
 		b := m.ctx.Config.Load.Burst
-		return safe(m.deps.Env.StartLoad(actions.LoadProfile{Name: "burst", Kind: "constant", Rate: b.Rate, Duration: b.Duration.Duration}))
+		p := actions.LoadProfile{Name: "burst", Kind: "constant", Rate: b.Rate, Duration: b.Duration.Duration}
+		return act(func(context.Context) (actions.Result, error) { return m.deps.Env.StartLoad(p) })
 	case key.Matches(msg, k.Profile):
 		return m.pickProfile()
 	case key.Matches(msg, k.RateUp):
-		return safe(m.deps.Env.SetLoadRate(m.ctx.Config.Load.RateStep))
+		return m.setRate(m.ctx.Config.Load.RateStep)
 	case key.Matches(msg, k.RateDown):
-		return safe(m.deps.Env.SetLoadRate(-m.ctx.Config.Load.RateStep))
+		return m.setRate(-m.ctx.Config.Load.RateStep)
 	default:
 		return m.panes[m.focus].Update(msg)
 	}
@@ -519,7 +526,48 @@ func (m *Model) halt() tea.Cmd {
 		cmds = append(cmds, m.panes[m.focus].Update(keyEsc))
 	}
 	m.haltedAt = m.ctx.Now()
-	return tea.Batch(append(cmds, safe(m.deps.Env.Halt(m.deps.Injected)))...)
+	env, in := m.deps.Env, m.deps.Injected
+	return tea.Batch(append(cmds, act(func(ctx context.Context) (actions.Result, error) { return env.Halt(ctx, in) }))...)
+}
+
+func (m *Model) setRate(delta float64) tea.Cmd {
+	env := m.deps.Env
+	return act(func(context.Context) (actions.Result, error) { return env.SetLoadRate(delta) })
+}
+
+// act is the one adapter from an action to a command: it runs off the UI goroutine and its result
+// becomes the message.
+func act(f func(ctx context.Context) (actions.Result, error)) tea.Cmd {
+	return safe(func() tea.Msg {
+		r, err := f(context.Background())
+		r.Err = err
+		return r
+	})
+}
+
+// run runs a plan.
+func (m *Model) run(p actions.Plan) tea.Cmd {
+	env := m.deps.Env
+	return act(func(ctx context.Context) (actions.Result, error) { return env.Run(ctx, p) })
+}
+
+// runNodes runs a node plan; a drain that started goes on step by step (onDrain).
+func (m *Model) runNodes(np actions.NodePlan) tea.Cmd {
+	env, in := m.deps.Env, m.deps.Injected
+	return safe(func() tea.Msg {
+		r, progress, err := env.RunNodes(context.Background(), np, in)
+		r.Err = err
+		if progress != nil {
+			return drainStarted{result: r, progress: *progress}
+		}
+		return r
+	})
+}
+
+// drainStarted carries the cordon's result and the drain's first progress.
+type drainStarted struct {
+	result   actions.Result
+	progress actions.DrainProgress
 }
 
 // keyEsc is what closes a pane's text input.
@@ -561,14 +609,14 @@ func (m *Model) planScale(delta int32) tea.Cmd {
 	d := m.ctx.Cluster.Deployment(m.ctx.Namespace, m.ctx.Target)
 	p := m.deps.Env.PlanScale(m.ctx.Namespace, *d, delta, m.ctx.Cluster.HPAFor(m.ctx.Namespace, m.ctx.Target))
 	if delta > 0 && p.Refusal == nil {
-		return safe(m.deps.Env.Run(p)) // adding a replica destroys nothing: no question asked
+		return m.run(p) // adding a replica destroys nothing: no question asked
 	}
 	return m.confirm(p)
 }
 
 func (m *Model) confirm(p actions.Plan) tea.Cmd {
 	if p.Refusal != nil {
-		return safe(m.deps.Env.Run(p)) // journals the refusal and reports it
+		return m.run(p) // journals the refusal and reports it
 	}
 	m.dialog = newConfirm(m.ctx.Styles, p, m.ctx.Guard, m.dialogWidth())
 	return m.dialog.form.Init()
@@ -615,14 +663,14 @@ func (m *Model) updateDialog(msg tea.Msg) tea.Cmd {
 				m.setStatus("cancelled: "+d.nodes.Summary(), false)
 				return nil
 			}
-			return safe(m.deps.Env.RunNodes(*d.nodes, m.deps.Injected))
+			return m.runNodes(*d.nodes)
 		}
 		if d.plan != nil {
 			if !d.yes {
 				m.setStatus("cancelled: "+d.plan.Summary(), false)
 				return nil
 			}
-			return safe(m.deps.Env.Run(*d.plan))
+			return m.run(*d.plan)
 		}
 		if d.onInput != nil {
 			return d.onInput(m, d.input)
@@ -920,7 +968,7 @@ func (m *Model) pickProfile() tea.Cmd {
 			if !ok {
 				return nil
 			}
-			return safe(m.deps.Env.StartLoad(p))
+			return act(func(context.Context) (actions.Result, error) { return m.deps.Env.StartLoad(p) })
 		})
 	return m.dialog.form.Init()
 }

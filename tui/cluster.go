@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -43,7 +44,14 @@ func (m *Model) forbidden(msg tea.KeyPressMsg) bool {
 	return false
 }
 
-func (m *Model) onPermissions(p actions.PermissionsMsg) {
+// permissionsMsg is what the identity may do in a namespace (SelfSubjectAccessReview).
+type permissionsMsg struct {
+	Namespace string
+	Perms     actions.Permissions
+	Err       error
+}
+
+func (m *Model) onPermissions(p permissionsMsg) {
 	if p.Err != nil {
 		m.setStatus(p.Err.Error(), true)
 		return
@@ -68,7 +76,11 @@ func (m *Model) checkPermissions() tea.Cmd {
 	if m.deps.Env == nil || m.deps.Env.Client == nil {
 		return nil
 	}
-	return safe(m.deps.Env.CheckPermissions(m.ctx.Namespace))
+	env, ns := m.deps.Env, m.ctx.Namespace
+	return safe(func() tea.Msg {
+		perms, err := env.CheckPermissions(context.Background(), ns)
+		return permissionsMsg{Namespace: ns, Perms: perms, Err: err}
+	})
 }
 
 // ---- rollout restart, cordon, drain ----
@@ -114,7 +126,7 @@ func (m *Model) planNodes(action, scope string, force bool) tea.Cmd {
 	sort.Slice(pdbs, func(i, j int) bool { return pdbs[i].Key() < pdbs[j].Key() })
 	np := m.deps.Env.PlanNodes(action, label, nodes, pods, c.Deployment(m.ctx.Namespace, m.ctx.Target), pdbs, force)
 	if np.Refusal != nil || action == "uncordon" {
-		return safe(m.deps.Env.RunNodes(np, m.deps.Injected))
+		return m.runNodes(np)
 	}
 	m.dialog = newNodeConfirm(m.ctx.Styles, np, m.ctx.Guard, m.dialogWidth())
 	return m.dialog.form.Init()
@@ -293,16 +305,7 @@ func (m *Model) journalRecovery(sw *stopwatch, timedOut bool) tea.Cmd {
 		err = fmt.Errorf("deploy/%s not back to desired 10m after the kill", sw.deploy)
 		entry.Recovery = ""
 	}
-	return safe(func() tea.Msg {
-		if jerr := e.Journal.Append(entry); jerr != nil && err == nil {
-			err = jerr
-		}
-		entry.Result = actions.ResultOK
-		if err != nil {
-			entry.Result, entry.Error = actions.ResultError, err.Error()
-		}
-		return actions.Result{Entry: entry, Err: err}
-	})
+	return act(func(context.Context) (actions.Result, error) { return e.Record(entry, err) })
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }

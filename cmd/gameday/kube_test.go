@@ -185,13 +185,13 @@ func TestKubeScaleRestartDryRunAndProtected(t *testing.T) {
 		return d
 	}
 	src := sources.Deployment{Namespace: ns, Name: "web", Desired: 2, Ready: 2}
-	if r := env.Run(env.PlanScale(ns, src, 2, nil))().(actions.Result); r.Err != nil {
+	if r := first(env.Run(ctx, env.PlanScale(ns, src, 2, nil))); r.Err != nil {
 		t.Fatal(r.Err)
 	}
 	waitReady(t, k.Client, ns, 4, 30*time.Second)
 
 	oldRS := replicaSets(t, k.Client, ns)
-	if r := env.Run(env.PlanRestart(ns, sources.Deployment{Namespace: ns, Name: "web", Desired: 4, Ready: 4}))().(actions.Result); r.Err != nil {
+	if r := first(env.Run(ctx, env.PlanRestart(ns, sources.Deployment{Namespace: ns, Name: "web", Desired: 4, Ready: 4}))); r.Err != nil {
 		t.Fatal(r.Err)
 	}
 	if dep().Spec.Template.Annotations["kubectl.kubernetes.io/restartedAt"] == "" {
@@ -238,7 +238,7 @@ func TestKubeScaleRestartDryRunAndProtected(t *testing.T) {
 		dry.PlanScale(ns, sources.Deployment{Namespace: ns, Name: "web", Desired: 4, Ready: 4}, -1, nil),
 		dry.PlanRestart(ns, sources.Deployment{Namespace: ns, Name: "web", Desired: 4, Ready: 4}),
 	} {
-		r := dry.Run(plan)().(actions.Result)
+		r := first(dry.Run(ctx, plan))
 		if r.Err != nil || r.Entry.Result != actions.ResultDryRun {
 			t.Fatalf("dry-run %s: %+v", plan.Action, r)
 		}
@@ -254,13 +254,13 @@ func TestKubeScaleRestartDryRunAndProtected(t *testing.T) {
 		}
 	}
 	// A dry run is still validated by the server: a bad request fails.
-	bad := dry.Run(actions.Plan{Action: "scale", Namespace: ns, Workload: "no-such-deploy", Replicas: 1, DryRun: true})().(actions.Result)
+	bad := first(dry.Run(ctx, actions.Plan{Action: "scale", Namespace: ns, Workload: "no-such-deploy", Replicas: 1, DryRun: true}))
 	if bad.Err == nil || !strings.Contains(bad.Err.Error(), "not found") {
 		t.Fatalf("a dry run of a missing Deployment must fail at the server: %+v", bad)
 	}
 
 	p := env.PlanKill("kube-system", "coredns", []sources.Pod{{Namespace: "kube-system", Name: "x", Ready: true}, {Namespace: "kube-system", Name: "y", Ready: true}}, actions.Count{N: 1}, nil)
-	if r := env.Run(p)().(actions.Result); r.Entry.Result != actions.ResultRefused || !strings.Contains(r.Entry.Error, "protected") {
+	if r := first(env.Run(ctx, p)); r.Entry.Result != actions.ResultRefused || !strings.Contains(r.Entry.Error, "protected") {
 		t.Fatalf("kube-system must be refused: %+v", r.Entry)
 	}
 }
@@ -439,7 +439,7 @@ func TestKubeApiserverRestart(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	// A change made after the restart must reach the screen through the re-established watches.
-	if r := (&actions.Env{Client: k.Client}).Run(actions.Plan{Action: "scale", Namespace: ns, Workload: "web", Replicas: 4})().(actions.Result); r.Err != nil {
+	if r := first((&actions.Env{Client: k.Client}).Run(context.Background(), actions.Plan{Action: "scale", Namespace: ns, Workload: "web", Replicas: 4})); r.Err != nil {
 		t.Fatal(r.Err)
 	}
 	waitReady(t, k.Client, ns, 4, 60*time.Second)
@@ -543,3 +543,6 @@ func TestPivotLogLineToTraceAndBack(t *testing.T) {
 		t.Fatalf("the trace's log lines are not shown:\n%s", s)
 	}
 }
+
+// first is an action's result (its Err repeats the error returned beside it).
+func first(r actions.Result, _ error) actions.Result { return r }

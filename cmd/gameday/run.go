@@ -484,8 +484,7 @@ func (c *cockpit) onExit() {
 	if (env.Load == nil || !env.Load.Status().Active) && c.deps.Injected.Len() == 0 {
 		return // nothing to stop: keep the journal free of empty HALTs
 	}
-	msg := env.Halt(c.deps.Injected)()
-	if r, ok := msg.(actions.Result); ok && r.Err != nil {
-		fmt.Fprintln(os.Stderr, "gameday: on exit: "+r.Err.Error())
+	if _, err := env.Halt(context.Background(), c.deps.Injected); err != nil {
+		fmt.Fprintln(os.Stderr, "gameday: on exit: "+err.Error())
 	}
 }
