@@ -12,11 +12,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gamedaylab/gameday/model"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
-
-	"github.com/gamedaylab/gameday/sources"
 )
 
 // Env is what actions run with. One Env per cockpit; its fields are set once at start.
@@ -169,7 +168,7 @@ func (c Count) Of(n int) int {
 
 // PlanKill picks victims among the target's live pods (not already terminating), ready ones first so
 // the experiment removes real capacity, in random order.
-func (e *Env) PlanKill(namespace, workload string, pods []sources.Pod, c Count, grace *int64) Plan {
+func (e *Env) PlanKill(namespace, workload string, pods []model.Pod, c Count, grace *int64) Plan {
 	if grace == nil {
 		grace = e.KillGrace
 	}
@@ -177,7 +176,7 @@ func (e *Env) PlanKill(namespace, workload string, pods []sources.Pod, c Count, 
 	if e.Guard != nil {
 		p.DryRun = e.Guard.DryRun
 	}
-	var ready, notReady []sources.Pod
+	var ready, notReady []model.Pod
 	for _, pod := range pods {
 		if pod.Terminating() {
 			continue
@@ -217,7 +216,7 @@ func (e *Env) PlanKill(namespace, workload string, pods []sources.Pod, c Count, 
 
 // PlanScale plans a change of replicas by delta. An HPA on the target will fight a manual scale:
 // the plan says so.
-func (e *Env) PlanScale(namespace string, d sources.Deployment, delta int32, hpa *sources.HPA) Plan {
+func (e *Env) PlanScale(namespace string, d model.Deployment, delta int32, hpa *model.HPA) Plan {
 	p := Plan{Action: "scale", Namespace: namespace, Workload: d.Name, From: d.Desired, Replicas: d.Desired + delta,
 		ReadyBefore: int(d.Ready)}
 	if e.Guard != nil {

@@ -11,16 +11,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/model"
 )
 
-func pods(ready, notReady int) []sources.Pod {
-	var out []sources.Pod
+func pods(ready, notReady int) []model.Pod {
+	var out []model.Pod
 	for i := 0; i < ready; i++ {
-		out = append(out, sources.Pod{Namespace: "ns", Name: "r" + string(rune('a'+i)), Ready: true})
+		out = append(out, model.Pod{Namespace: "ns", Name: "r" + string(rune('a'+i)), Ready: true})
 	}
 	for i := 0; i < notReady; i++ {
-		out = append(out, sources.Pod{Namespace: "ns", Name: "n" + string(rune('a'+i))})
+		out = append(out, model.Pod{Namespace: "ns", Name: "n" + string(rune('a'+i))})
 	}
 	return out
 }

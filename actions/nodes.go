@@ -8,12 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gamedaylab/gameday/model"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-
-	"github.com/gamedaylab/gameday/sources"
 )
 
 // CordonAnnotation marks nodes gameday cordoned, so a later start can find and undo leftovers of a
@@ -21,7 +20,7 @@ import (
 const CordonAnnotation = "gameday.dev/cordoned-by"
 
 // PlanRestart plans a rollout restart of the target (the kubectl way: a template annotation).
-func (e *Env) PlanRestart(namespace string, d sources.Deployment) Plan {
+func (e *Env) PlanRestart(namespace string, d model.Deployment) Plan {
 	p := Plan{Action: "restart", Namespace: namespace, Workload: d.Name, From: d.Desired, Replicas: d.Desired,
 		ReadyBefore: int(d.Ready), ReadyAfter: int(d.Ready)}
 	if e.Guard != nil {
@@ -59,7 +58,7 @@ type NodePlan struct {
 }
 
 // PlanNodes plans cordon / uncordon / drain of one node or a whole zone.
-func (e *Env) PlanNodes(action, scope string, nodes []sources.Node, pods []sources.Pod, target *sources.Deployment, pdbs []sources.PDB, force bool) NodePlan {
+func (e *Env) PlanNodes(action, scope string, nodes []model.Node, pods []model.Pod, target *model.Deployment, pdbs []model.PDB, force bool) NodePlan {
 	np := NodePlan{Action: action, Scope: scope, Timeout: 2 * time.Minute}
 	np.Plan.Action = action
 	np.Force = force

@@ -3,6 +3,7 @@ package actions
 import (
 	"context"
 	"fmt"
+
 	authv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/openzipkin/zipkin-go/model"
+	zmodel "github.com/openzipkin/zipkin-go/model"
 )
 
 // Panel is one graph: a title, a unit and the queries whose results are drawn as its series.
@@ -45,7 +45,7 @@ type TraceQuery struct {
 type TraceBackend interface {
 	Name() string
 	Recent(ctx context.Context, q TraceQuery) ([]TraceSummary, error)
-	Trace(ctx context.Context, id string) ([]model.SpanModel, error)
+	Trace(ctx context.Context, id string) ([]zmodel.SpanModel, error)
 }
 
 // SpanNamer is what a TraceBackend may also do: list the span names of a service (Zipkin's
@@ -79,7 +79,7 @@ type LogBackend interface {
 }
 
 // SummarizeTrace derives a list row from a trace's spans.
-func SummarizeTrace(spans []model.SpanModel) TraceSummary {
+func SummarizeTrace(spans []zmodel.SpanModel) TraceSummary {
 	var s TraceSummary
 	if len(spans) == 0 {
 		return s
@@ -87,7 +87,7 @@ func SummarizeTrace(spans []model.SpanModel) TraceSummary {
 	s.TraceID = spans[0].TraceID.String()
 	s.Spans = len(spans)
 	services := map[string]bool{}
-	var root *model.SpanModel
+	var root *zmodel.SpanModel
 	var end time.Time
 	for i := range spans {
 		sp := &spans[i]

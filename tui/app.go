@@ -17,6 +17,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/themes"
 	"github.com/gamedaylab/gameday/tui/core"
@@ -93,7 +94,7 @@ func New(ctx *core.Context, deps Deps) *Model {
 		ctx.Markers = &core.Markers{}
 	}
 	if ctx.Cluster == nil {
-		ctx.Cluster = core.NewCluster()
+		ctx.Cluster = model.NewCluster()
 	}
 	if deps.Injected == nil {
 		deps.Injected = &actions.Injected{}
@@ -241,7 +242,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, safe(func() tea.Msg { return env.DrainStep(context.Background(), msg.p) })
 	case loadStatusMsg:
 		return m, m.onLoadStatus(msg.st)
-	case *sources.ClusterDelta:
+	case *model.ClusterDelta:
 		m.ctx.Cluster.Apply(msg, m.ctx.Now())
 		if m.deps.Trace != nil {
 			m.deps.Trace.noteDelta(msg)

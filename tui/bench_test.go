@@ -12,6 +12,7 @@ import (
 
 	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/themes"
 	"github.com/gamedaylab/gameday/tui/core"
@@ -29,23 +30,23 @@ func syntheticModel(b testing.TB, n, w, h int) *Model {
 	cfg := config.Default()
 	st, _ := themes.Resolve("dark", false)
 	guard := &actions.Guard{MinReady: 1, Protected: cfg.Safety.ProtectedSet()}
-	ctx := &core.Context{Styles: st, Keys: keys.Default(), Config: &cfg, Clock: fixedClock{now}, Cluster: core.NewCluster(),
+	ctx := &core.Context{Styles: st, Keys: keys.Default(), Config: &cfg, Clock: fixedClock{now}, Cluster: model.NewCluster(),
 		Markers: &core.Markers{}, Guard: guard, KubeContext: "bench", Namespace: "ns", Target: "web"}
 	m := New(ctx, Deps{Env: &actions.Env{Guard: guard}})
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	d := &sources.ClusterDelta{Reset: true, At: now}
+	d := &model.ClusterDelta{Reset: true, At: now}
 	sel := map[string]string{"app": "web"}
-	d.Deployments = []sources.Deployment{{Namespace: "ns", Name: "web", Desired: int32(n), Ready: int32(n), Available: int32(n), Updated: int32(n), Selector: sel}}
-	d.HPAs = []sources.HPA{{Namespace: "ns", Name: "web", TargetKind: "Deployment", TargetName: "web", Min: 2, Max: int32(n), Current: int32(n), Desired: int32(n), Metric: "cpu", MetricCurrent: 55, MetricTarget: 60, MetricUnit: "%", HasCurrent: true}}
+	d.Deployments = []model.Deployment{{Namespace: "ns", Name: "web", Desired: int32(n), Ready: int32(n), Available: int32(n), Updated: int32(n), Selector: sel}}
+	d.HPAs = []model.HPA{{Namespace: "ns", Name: "web", TargetKind: "Deployment", TargetName: "web", Min: 2, Max: int32(n), Current: int32(n), Desired: int32(n), Metric: "cpu", MetricCurrent: 55, MetricTarget: 60, MetricUnit: "%", HasCurrent: true}}
 	for i := 0; i < 30; i++ {
-		d.Nodes = append(d.Nodes, sources.Node{Name: fmt.Sprintf("node-%02d", i), Zone: fmt.Sprintf("zone-%c", 'a'+i%3), Ready: true})
+		d.Nodes = append(d.Nodes, model.Node{Name: fmt.Sprintf("node-%02d", i), Zone: fmt.Sprintf("zone-%c", 'a'+i%3), Ready: true})
 	}
 	for i := 0; i < n; i++ {
-		d.Pods = append(d.Pods, sources.Pod{Namespace: "ns", Name: fmt.Sprintf("web-5d8f9c7b6-%06d", i), Phase: "Running", Ready: true,
+		d.Pods = append(d.Pods, model.Pod{Namespace: "ns", Name: fmt.Sprintf("web-5d8f9c7b6-%06d", i), Phase: "Running", Ready: true,
 			Containers: 1, ReadyContainers: 1, Node: fmt.Sprintf("node-%02d", i%30), Labels: sel, Created: now.Add(-time.Duration(i) * time.Second)})
 	}
 	for i := 0; i < 200; i++ {
-		d.Events = append(d.Events, sources.Event{Namespace: "ns", Name: fmt.Sprintf("ev%d", i), Time: now.Add(-time.Duration(i) * time.Second), Type: "Normal", Reason: "Started", Object: "Pod/web", Note: "Started container web"})
+		d.Events = append(d.Events, model.Event{Namespace: "ns", Name: fmt.Sprintf("ev%d", i), Time: now.Add(-time.Duration(i) * time.Second), Type: "Normal", Reason: "Started", Object: "Pod/web", Note: "Started container web"})
 	}
 	m.Update(d)
 	for _, p := range sources.DefaultPanels() {
@@ -103,9 +104,9 @@ func BenchmarkApplyDelta10kPods(b *testing.B) {
 	sel := map[string]string{"app": "web"}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		d := &sources.ClusterDelta{At: testStart}
+		d := &model.ClusterDelta{At: testStart}
 		for j := 0; j < 5; j++ {
-			d.Pods = append(d.Pods, sources.Pod{Namespace: "ns", Name: fmt.Sprintf("web-5d8f9c7b6-%06d", (i*5+j)%10000), Phase: "Running", Labels: sel, Containers: 1})
+			d.Pods = append(d.Pods, model.Pod{Namespace: "ns", Name: fmt.Sprintf("web-5d8f9c7b6-%06d", (i*5+j)%10000), Phase: "Running", Labels: sel, Containers: 1})
 		}
 		m.Update(d)
 	}
@@ -168,12 +169,12 @@ func BenchmarkChurnFrame200x60(b *testing.B) {
 			frame()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				d := &sources.ClusterDelta{At: testStart}
+				d := &model.ClusterDelta{At: testStart}
 				for j := 0; j < 5; j++ {
 					n := (i*5 + j) * 997 % 5000 // spread like random kills: most are off screen
 					d.PodsGone = append(d.PodsGone, fmt.Sprintf("ns/web-5d8f9c7b6-%06d", n))
-					d.Pods = append(d.Pods, sources.Pod{Namespace: "ns", Name: fmt.Sprintf("web-5d8f9c7b6-x%05d", i*5+j), Phase: "Pending", Labels: sel, Containers: 1, Created: testStart})
-					d.Events = append(d.Events, sources.Event{Namespace: "ns", Name: fmt.Sprintf("e%d-%d", i, j), Time: testStart, Type: "Normal", Reason: "Killing", Object: "Pod/web", Note: fmt.Sprintf("Stopping container web %d", i)})
+					d.Pods = append(d.Pods, model.Pod{Namespace: "ns", Name: fmt.Sprintf("web-5d8f9c7b6-x%05d", i*5+j), Phase: "Pending", Labels: sel, Containers: 1, Created: testStart})
+					d.Events = append(d.Events, model.Event{Namespace: "ns", Name: fmt.Sprintf("e%d-%d", i, j), Time: testStart, Type: "Normal", Reason: "Killing", Object: "Pod/web", Note: fmt.Sprintf("Stopping container web %d", i)})
 				}
 				m.Update(d)
 				frame()

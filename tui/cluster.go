@@ -11,7 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/gamedaylab/gameday/actions"
-	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/tui/core"
 )
 
@@ -94,9 +94,9 @@ func (m *Model) planRestart() tea.Cmd {
 }
 
 // nodesIn resolves "zone NAME" or a node name.
-func (m *Model) nodesIn(scope string) (string, []sources.Node) {
+func (m *Model) nodesIn(scope string) (string, []model.Node) {
 	c := m.ctx.Cluster
-	var out []sources.Node
+	var out []model.Node
 	if z, ok := strings.CutPrefix(scope, "zone "); ok {
 		z = strings.TrimSpace(z)
 		for _, n := range c.Nodes {
@@ -115,11 +115,11 @@ func (m *Model) nodesIn(scope string) (string, []sources.Node) {
 func (m *Model) planNodes(action, scope string, force bool) tea.Cmd {
 	label, nodes := m.nodesIn(scope)
 	c := m.ctx.Cluster
-	var pods []sources.Pod
+	var pods []model.Pod
 	for _, p := range c.Pods {
 		pods = append(pods, *p)
 	}
-	var pdbs []sources.PDB
+	var pdbs []model.PDB
 	for _, b := range c.PDBs {
 		pdbs = append(pdbs, *b)
 	}
@@ -244,7 +244,7 @@ func (m *Model) evalStopwatches() tea.Cmd {
 	for _, sw := range m.watches {
 		d := c.Deployment(sw.ns, sw.deploy)
 		for k, p := range c.Pods {
-			if sw.before[k] || !core.Matches(p, d) || p.Terminating() {
+			if sw.before[k] || !model.Matches(p, d) || p.Terminating() {
 				continue
 			}
 			if sw.scheduled.IsZero() && p.Node != "" {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/sources/kube"
 	"github.com/gamedaylab/gameday/sources/sim"
@@ -34,7 +35,7 @@ func newDemoModel(t testing.TB, w, h int) (*Model, *sim.Sim) {
 	}
 	env := &actions.Env{Client: s.Client(), Context: "gameday-demo", User: "tester", Guard: guard, Journal: j, Load: s.Load(), Now: s.Now}
 	env.SetSeed(1)
-	ctx := &core.Context{Styles: st, Keys: keys.Default(), Config: &cfg, Clock: s, Cluster: core.NewCluster(),
+	ctx := &core.Context{Styles: st, Keys: keys.Default(), Config: &cfg, Clock: s, Cluster: model.NewCluster(),
 		Markers: &core.Markers{}, Guard: guard, KubeContext: "gameday-demo", Namespace: sim.Namespace, Target: sim.Target, Demo: true}
 	m := New(ctx, Deps{Env: env, MetricsName: "simulation", TracesBackend: s.Traces(), LogsBackend: s.Logs()})
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
@@ -87,7 +88,7 @@ func feed(t testing.TB, m *Model, s *sim.Sim) {
 
 func hasEvents(msgs []any) bool {
 	for _, m := range msgs {
-		if d, ok := m.(*sources.ClusterDelta); ok && len(d.Events) > 0 {
+		if d, ok := m.(*model.ClusterDelta); ok && len(d.Events) > 0 {
 			return true
 		}
 	}
@@ -96,7 +97,7 @@ func hasEvents(msgs []any) bool {
 
 func hasReset(msgs []any) bool {
 	for _, m := range msgs {
-		if d, ok := m.(*sources.ClusterDelta); ok && d.Reset {
+		if d, ok := m.(*model.ClusterDelta); ok && d.Reset {
 			return true
 		}
 	}

@@ -7,8 +7,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/model"
 )
 
 // FrameTrace records, for benchmarks, when each pod change reached a rendered frame and when the first
@@ -34,7 +33,7 @@ func NewFrameTrace(w io.Writer, started time.Time) *FrameTrace {
 	return &FrameTrace{w: w, Started: started}
 }
 
-func (t *FrameTrace) noteDelta(d *sources.ClusterDelta) {
+func (t *FrameTrace) noteDelta(d *model.ClusterDelta) {
 	now := time.Now()
 	for i := range d.Pods {
 		op := "upsert"

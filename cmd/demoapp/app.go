@@ -15,7 +15,7 @@ import (
 
 	"github.com/openzipkin/zipkin-go"
 	zipkinhttp "github.com/openzipkin/zipkin-go/middleware/http"
-	"github.com/openzipkin/zipkin-go/model"
+	zmodel "github.com/openzipkin/zipkin-go/model"
 	"github.com/openzipkin/zipkin-go/reporter"
 	httpreporter "github.com/openzipkin/zipkin-go/reporter/http"
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,7 +59,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	}
 	ep, err := zipkin.NewEndpoint(cfg.name, cfg.addr)
 	if err != nil {
-		ep = &model.Endpoint{ServiceName: cfg.name}
+		ep = &zmodel.Endpoint{ServiceName: cfg.name}
 	}
 	a.tracer, err = zipkin.NewTracer(a.reporter, zipkin.WithLocalEndpoint(ep), zipkin.WithSampler(zipkin.AlwaysSample), zipkin.WithSharedSpans(false), zipkin.WithTraceID128Bit(true))
 	if err != nil {

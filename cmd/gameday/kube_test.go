@@ -24,7 +24,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gamedaylab/gameday/actions"
-	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/testbed"
 	"github.com/gamedaylab/gameday/tui"
 )
@@ -184,14 +184,14 @@ func TestKubeScaleRestartDryRunAndProtected(t *testing.T) {
 		}
 		return d
 	}
-	src := sources.Deployment{Namespace: ns, Name: "web", Desired: 2, Ready: 2}
+	src := model.Deployment{Namespace: ns, Name: "web", Desired: 2, Ready: 2}
 	if r := first(env.Run(ctx, env.PlanScale(ns, src, 2, nil))); r.Err != nil {
 		t.Fatal(r.Err)
 	}
 	waitReady(t, k.Client, ns, 4, 30*time.Second)
 
 	oldRS := replicaSets(t, k.Client, ns)
-	if r := first(env.Run(ctx, env.PlanRestart(ns, sources.Deployment{Namespace: ns, Name: "web", Desired: 4, Ready: 4}))); r.Err != nil {
+	if r := first(env.Run(ctx, env.PlanRestart(ns, model.Deployment{Namespace: ns, Name: "web", Desired: 4, Ready: 4}))); r.Err != nil {
 		t.Fatal(r.Err)
 	}
 	if dep().Spec.Template.Annotations["kubectl.kubernetes.io/restartedAt"] == "" {
@@ -227,16 +227,16 @@ func TestKubeScaleRestartDryRunAndProtected(t *testing.T) {
 	}
 	dry := &actions.Env{Client: k.Client, Context: "testbed", Guard: &actions.Guard{MinReady: 1, DryRun: true}, Journal: j}
 	pods, _ := k.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
-	var podsSrc []sources.Pod
+	var podsSrc []model.Pod
 	rvPods := map[string]string{}
 	for _, p := range pods.Items {
-		podsSrc = append(podsSrc, sources.Pod{Namespace: ns, Name: p.Name, Ready: true})
+		podsSrc = append(podsSrc, model.Pod{Namespace: ns, Name: p.Name, Ready: true})
 		rvPods[p.Name] = p.ResourceVersion
 	}
 	for _, plan := range []actions.Plan{
 		dry.PlanKill(ns, "web", podsSrc, actions.Count{N: 2}, nil),
-		dry.PlanScale(ns, sources.Deployment{Namespace: ns, Name: "web", Desired: 4, Ready: 4}, -1, nil),
-		dry.PlanRestart(ns, sources.Deployment{Namespace: ns, Name: "web", Desired: 4, Ready: 4}),
+		dry.PlanScale(ns, model.Deployment{Namespace: ns, Name: "web", Desired: 4, Ready: 4}, -1, nil),
+		dry.PlanRestart(ns, model.Deployment{Namespace: ns, Name: "web", Desired: 4, Ready: 4}),
 	} {
 		r := first(dry.Run(ctx, plan))
 		if r.Err != nil || r.Entry.Result != actions.ResultDryRun {
@@ -259,7 +259,7 @@ func TestKubeScaleRestartDryRunAndProtected(t *testing.T) {
 		t.Fatalf("a dry run of a missing Deployment must fail at the server: %+v", bad)
 	}
 
-	p := env.PlanKill("kube-system", "coredns", []sources.Pod{{Namespace: "kube-system", Name: "x", Ready: true}, {Namespace: "kube-system", Name: "y", Ready: true}}, actions.Count{N: 1}, nil)
+	p := env.PlanKill("kube-system", "coredns", []model.Pod{{Namespace: "kube-system", Name: "x", Ready: true}, {Namespace: "kube-system", Name: "y", Ready: true}}, actions.Count{N: 1}, nil)
 	if r := first(env.Run(ctx, p)); r.Entry.Result != actions.ResultRefused || !strings.Contains(r.Entry.Error, "protected") {
 		t.Fatalf("kube-system must be refused: %+v", r.Entry)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/actions/load"
 	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/sources/kube"
 	"github.com/gamedaylab/gameday/sources/logs"
@@ -101,7 +102,7 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 		Protected: cfg.Safety.ProtectedSet(), MinReady: cfg.Safety.MinReadyReplicas,
 		ProductionPatterns: cfg.Safety.ProductionContexts}
 	c := &cockpit{fwd: sources.NewForwarder(1024), cores: newCores(), pacer: kube.NewPacer(watchPace())}
-	ctx := &core.Context{Styles: styles, Keys: km, Config: cfg, Cluster: core.NewCluster(), Markers: &core.Markers{},
+	ctx := &core.Context{Styles: styles, Keys: km, Config: cfg, Cluster: model.NewCluster(), Markers: &core.Markers{},
 		Guard: guard, Target: target, NoColor: noColor}
 	c.ctx = ctx
 	env := &actions.Env{Guard: guard, Now: time.Now}

@@ -3,14 +3,13 @@ package kube
 import (
 	"time"
 
+	"github.com/gamedaylab/gameday/model"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/gamedaylab/gameday/sources"
 )
 
 // ZoneLabel is the well-known topology label of a node's zone.
@@ -62,8 +61,8 @@ func Transform(obj any) (any, error) {
 	return obj, nil
 }
 
-func toPod(p *corev1.Pod) sources.Pod {
-	out := sources.Pod{
+func toPod(p *corev1.Pod) model.Pod {
+	out := model.Pod{
 		Namespace: p.Namespace, Name: p.Name, UID: string(p.UID), Phase: string(p.Status.Phase),
 		Reason: p.Status.Reason, Node: p.Spec.NodeName, Labels: p.Labels, Created: p.CreationTimestamp.Time,
 	}
@@ -103,8 +102,8 @@ func toPod(p *corev1.Pod) sources.Pod {
 	return out
 }
 
-func toDeployment(d *appsv1.Deployment) sources.Deployment {
-	out := sources.Deployment{
+func toDeployment(d *appsv1.Deployment) model.Deployment {
+	out := model.Deployment{
 		Namespace: d.Namespace, Name: d.Name, Ready: d.Status.ReadyReplicas, Available: d.Status.AvailableReplicas,
 		Updated: d.Status.UpdatedReplicas, Current: d.Status.Replicas, Generation: d.Generation,
 		Observed: d.Status.ObservedGeneration, Desired: 1,
@@ -118,8 +117,8 @@ func toDeployment(d *appsv1.Deployment) sources.Deployment {
 	return out
 }
 
-func toReplicaSet(r *appsv1.ReplicaSet) sources.ReplicaSet {
-	out := sources.ReplicaSet{Namespace: r.Namespace, Name: r.Name, Ready: r.Status.ReadyReplicas}
+func toReplicaSet(r *appsv1.ReplicaSet) model.ReplicaSet {
+	out := model.ReplicaSet{Namespace: r.Namespace, Name: r.Name, Ready: r.Status.ReadyReplicas}
 	if r.Spec.Replicas != nil {
 		out.Desired = *r.Spec.Replicas
 	}
@@ -131,8 +130,8 @@ func toReplicaSet(r *appsv1.ReplicaSet) sources.ReplicaSet {
 	return out
 }
 
-func toHPA(h *autoscalingv2.HorizontalPodAutoscaler) sources.HPA {
-	out := sources.HPA{
+func toHPA(h *autoscalingv2.HorizontalPodAutoscaler) model.HPA {
+	out := model.HPA{
 		Namespace: h.Namespace, Name: h.Name, TargetKind: h.Spec.ScaleTargetRef.Kind,
 		TargetName: h.Spec.ScaleTargetRef.Name, Max: h.Spec.MaxReplicas, Min: 1,
 		Current: h.Status.CurrentReplicas, Desired: h.Status.DesiredReplicas,
@@ -166,13 +165,13 @@ func toHPA(h *autoscalingv2.HorizontalPodAutoscaler) sources.HPA {
 		}
 	}
 	for _, c := range h.Status.Conditions {
-		out.Conditions = append(out.Conditions, sources.Condition{Type: string(c.Type), Status: string(c.Status), Reason: c.Reason, Message: c.Message})
+		out.Conditions = append(out.Conditions, model.Condition{Type: string(c.Type), Status: string(c.Status), Reason: c.Reason, Message: c.Message})
 	}
 	return out
 }
 
-func toNode(n *corev1.Node) sources.Node {
-	out := sources.Node{Name: n.Name, Zone: n.Labels[ZoneLabel], Unschedulable: n.Spec.Unschedulable}
+func toNode(n *corev1.Node) model.Node {
+	out := model.Node{Name: n.Name, Zone: n.Labels[ZoneLabel], Unschedulable: n.Spec.Unschedulable}
 	for _, c := range n.Status.Conditions {
 		if c.Type == corev1.NodeReady {
 			out.Ready = c.Status == corev1.ConditionTrue
@@ -197,8 +196,8 @@ func EventTime(e *eventsv1.Event) time.Time {
 	return e.CreationTimestamp.Time
 }
 
-func toEvent(e *eventsv1.Event) sources.Event {
-	out := sources.Event{
+func toEvent(e *eventsv1.Event) model.Event {
+	out := model.Event{
 		Namespace: e.Namespace, Name: e.Name, Time: EventTime(e), Type: e.Type, Reason: e.Reason,
 		Note: e.Note, Object: e.Regarding.Kind + "/" + e.Regarding.Name, Count: 1,
 	}
@@ -210,8 +209,8 @@ func toEvent(e *eventsv1.Event) sources.Event {
 	return out
 }
 
-func toPDB(p *policyv1.PodDisruptionBudget) sources.PDB {
-	out := sources.PDB{Namespace: p.Namespace, Name: p.Name, DisruptionsAllowed: p.Status.DisruptionsAllowed,
+func toPDB(p *policyv1.PodDisruptionBudget) model.PDB {
+	out := model.PDB{Namespace: p.Namespace, Name: p.Name, DisruptionsAllowed: p.Status.DisruptionsAllowed,
 		CurrentHealthy: p.Status.CurrentHealthy, DesiredHealthy: p.Status.DesiredHealthy}
 	if p.Spec.Selector != nil {
 		out.Selector = p.Spec.Selector.MatchLabels

@@ -1,5 +1,5 @@
 // Package kube is the cluster source: typed shared informers (resync 0, trimmed objects) whose handlers
-// only mark keys dirty; a flusher turns dirty keys into one sources.ClusterDelta at most every 100 ms.
+// only mark keys dirty; a flusher turns dirty keys into one model.ClusterDelta at most every 100 ms.
 // The same code watches a real apiserver and, in demo mode, the simulation's fake clientset.
 package kube
 
@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/sources"
 )
 
@@ -247,7 +248,7 @@ func (s *Source) flush(ctx context.Context, reset bool) {
 		s.dirty[k] = map[string]struct{}{}
 	}
 	s.mu.Unlock()
-	d := &sources.ClusterDelta{Reset: reset, At: s.opts.Now()}
+	d := &model.ClusterDelta{Reset: reset, At: s.opts.Now()}
 	for k := kind(0); k < nKinds; k++ {
 		if s.informers[k] == nil {
 			continue // events, before the first batch
@@ -277,7 +278,7 @@ func (s *Source) flush(ctx context.Context, reset bool) {
 	s.send(ctx, d)
 }
 
-func (s *Source) add(d *sources.ClusterDelta, k kind, obj any) {
+func (s *Source) add(d *model.ClusterDelta, k kind, obj any) {
 	switch o := obj.(type) {
 	case *corev1.Pod:
 		d.Pods = append(d.Pods, toPod(o))
@@ -296,7 +297,7 @@ func (s *Source) add(d *sources.ClusterDelta, k kind, obj any) {
 	}
 }
 
-func (s *Source) gone(d *sources.ClusterDelta, k kind, key string) {
+func (s *Source) gone(d *model.ClusterDelta, k kind, key string) {
 	switch k {
 	case kPod:
 		d.PodsGone = append(d.PodsGone, key)

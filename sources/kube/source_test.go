@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gamedaylab/gameday/model"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -13,8 +14,6 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/watchlist"
-
-	"github.com/gamedaylab/gameday/sources"
 )
 
 // The first batch carries the pods without waiting for the events, which start after it and arrive
@@ -27,9 +26,9 @@ func TestEventsStartAfterTheFirstBatch(t *testing.T) {
 	}
 	objs = append(objs, &eventsv1.Event{ObjectMeta: metav1.ObjectMeta{Name: "e1", Namespace: "demo"}, Reason: "Scheduled",
 		Regarding: corev1.ObjectReference{Kind: "Pod", Name: "web-1"}})
-	deltas := make(chan *sources.ClusterDelta, 16)
+	deltas := make(chan *model.ClusterDelta, 16)
 	send := func(_ context.Context, m any) bool {
-		if d, ok := m.(*sources.ClusterDelta); ok {
+		if d, ok := m.(*model.ClusterDelta); ok {
 			deltas <- d
 		}
 		return true

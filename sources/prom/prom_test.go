@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/testbed"
 	"github.com/gamedaylab/gameday/themes"
@@ -222,7 +223,7 @@ func TestMetricsPaneGoldenFromFixture(t *testing.T) {
 	cfg := config.Default()
 	st, _ := themes.Resolve("dark", false)
 	end := fixtureStart.Add(10 * time.Minute)
-	ctx := &core.Context{Styles: st, Keys: keys.Default(), Config: &cfg, Clock: fixedClock(end), Cluster: core.NewCluster(), Markers: &core.Markers{}}
+	ctx := &core.Context{Styles: st, Keys: keys.Default(), Config: &cfg, Clock: fixedClock(end), Cluster: model.NewCluster(), Markers: &core.Markers{}}
 	ctx.Markers.Add(fixtureStart.Add(4*time.Minute), "burst")
 	ctx.Markers.Add(fixtureStart.Add(6*time.Minute), "kill")
 	pane := panes.NewMetrics(ctx, panels, 10*time.Minute, b.Name(), nil)

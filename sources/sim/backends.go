@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/openzipkin/zipkin-go/model"
+	zmodel "github.com/openzipkin/zipkin-go/model"
 
 	"github.com/gamedaylab/gameday/sources"
 )
@@ -138,14 +138,14 @@ func (t *simTraces) SpanNames(_ context.Context, service string) ([]string, erro
 	return out, nil
 }
 
-func (t *simTraces) Trace(_ context.Context, id string) ([]model.SpanModel, error) {
+func (t *simTraces) Trace(_ context.Context, id string) ([]zmodel.SpanModel, error) {
 	s := (*Sim)(t)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := s.store.traces.len() - 1; i >= 0; i-- {
 		spans := s.store.traces.at(i)
 		if len(spans) > 0 && spans[0].TraceID.String() == id {
-			return append([]model.SpanModel(nil), spans...), nil
+			return append([]zmodel.SpanModel(nil), spans...), nil
 		}
 	}
 	return nil, fmt.Errorf("trace %s not found (the simulation keeps the last 2,000)", id)
@@ -160,7 +160,7 @@ func contains(a []string, v string) bool {
 	return false
 }
 
-func hasSpan(spans []model.SpanModel, name string) bool {
+func hasSpan(spans []zmodel.SpanModel, name string) bool {
 	for _, sp := range spans {
 		if strings.Contains(sp.Name, strings.ToLower(name)) {
 			return true

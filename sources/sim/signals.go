@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/openzipkin/zipkin-go/model"
+	zmodel "github.com/openzipkin/zipkin-go/model"
 
 	"github.com/gamedaylab/gameday/sources"
 )
@@ -15,13 +15,13 @@ import (
 // store keeps one point per second per series for the last hour.
 type store struct {
 	series map[string]*ring[sources.Point]
-	traces *ring[[]model.SpanModel]
+	traces *ring[[]zmodel.SpanModel]
 	logs   *ring[sources.LogLine]
 	seq    uint64
 }
 
 func newStore() *store {
-	return &store{series: map[string]*ring[sources.Point]{}, traces: newRing[[]model.SpanModel](2000),
+	return &store{series: map[string]*ring[sources.Point]{}, traces: newRing[[]zmodel.SpanModel](2000),
 		logs: newRing[sources.LogLine](20000)}
 }
 
@@ -70,7 +70,7 @@ var routes = []struct {
 	{"GET", "/", ""},
 }
 
-func (s *Sim) newID() model.ID { return model.ID(s.rng.Uint64() | 1) }
+func (s *Sim) newID() zmodel.ID { return zmodel.ID(s.rng.Uint64() | 1) }
 
 func (s *Sim) pickPod(workload string, at time.Time) string {
 	var names []string
@@ -91,7 +91,7 @@ func (s *Sim) pickPod(workload string, at time.Time) string {
 // the current load, and the access (or error) log lines of the pods that served it.
 func (s *Sim) recordRequest(at time.Time, t *traffic) {
 	r := routes[s.rng.Intn(len(routes))]
-	tid := model.TraceID{High: s.rng.Uint64(), Low: s.rng.Uint64()}
+	tid := zmodel.TraceID{High: s.rng.Uint64(), Low: s.rng.Uint64()}
 	gw, web, db := t.latency(s)
 	failed := s.rng.Float64() < t.errFrac
 	gwPod, webPod := s.pickPod("gateway", at), s.pickPod(Target, at)
@@ -116,10 +116,10 @@ func (s *Sim) recordRequest(at time.Time, t *traffic) {
 	if failed && webPod == "" {
 		total = gw
 	}
-	spans := []model.SpanModel{{
-		SpanContext: model.SpanContext{TraceID: tid, ID: rootID},
-		Name:        name, Kind: model.Server, Timestamp: at, Duration: secs(total),
-		LocalEndpoint: &model.Endpoint{ServiceName: "gateway"},
+	spans := []zmodel.SpanModel{{
+		SpanContext: zmodel.SpanContext{TraceID: tid, ID: rootID},
+		Name:        name, Kind: zmodel.Server, Timestamp: at, Duration: secs(total),
+		LocalEndpoint: &zmodel.Endpoint{ServiceName: "gateway"},
 		Tags:          map[string]string{"http.method": r.method, "http.path": r.path, "http.status_code": fmt.Sprint(status), "pod": gwPod},
 	}}
 	if failed {
@@ -128,12 +128,12 @@ func (s *Sim) recordRequest(at time.Time, t *traffic) {
 	if !(failed && webPod == "") {
 		webID := s.newID()
 		webStart := at.Add(secs(gw / 2))
-		ws := model.SpanModel{
-			SpanContext: model.SpanContext{TraceID: tid, ID: webID, ParentID: &rootID},
-			Name:        name, Kind: model.Server, Timestamp: webStart, Duration: secs(web + db),
-			LocalEndpoint: &model.Endpoint{ServiceName: "web"},
+		ws := zmodel.SpanModel{
+			SpanContext: zmodel.SpanContext{TraceID: tid, ID: webID, ParentID: &rootID},
+			Name:        name, Kind: zmodel.Server, Timestamp: webStart, Duration: secs(web + db),
+			LocalEndpoint: &zmodel.Endpoint{ServiceName: "web"},
 			Tags:          map[string]string{"http.method": r.method, "http.path": r.path, "http.status_code": fmt.Sprint(status), "pod": webPod},
-			Annotations:   []model.Annotation{{Timestamp: webStart.Add(secs(web * 0.3)), Value: "handler.start"}},
+			Annotations:   []zmodel.Annotation{{Timestamp: webStart.Add(secs(web * 0.3)), Value: "handler.start"}},
 		}
 		if failed {
 			ws.Tags["error"] = errText
@@ -141,11 +141,11 @@ func (s *Sim) recordRequest(at time.Time, t *traffic) {
 		spans = append(spans, ws)
 		if r.dbQuery != "" && !failed {
 			dbID := s.newID()
-			spans = append(spans, model.SpanModel{
-				SpanContext: model.SpanContext{TraceID: tid, ID: dbID, ParentID: &webID},
-				Name:        r.dbQuery, Kind: model.Client, Timestamp: webStart.Add(secs(web * 0.4)), Duration: secs(db),
-				LocalEndpoint:  &model.Endpoint{ServiceName: "web"},
-				RemoteEndpoint: &model.Endpoint{ServiceName: "db"},
+			spans = append(spans, zmodel.SpanModel{
+				SpanContext: zmodel.SpanContext{TraceID: tid, ID: dbID, ParentID: &webID},
+				Name:        r.dbQuery, Kind: zmodel.Client, Timestamp: webStart.Add(secs(web * 0.4)), Duration: secs(db),
+				LocalEndpoint:  &zmodel.Endpoint{ServiceName: "web"},
+				RemoteEndpoint: &zmodel.Endpoint{ServiceName: "db"},
 				Tags:           map[string]string{"db.system": "postgresql", "db.statement": r.dbQuery},
 			})
 		}

@@ -1,5 +1,5 @@
 // Package traces reads traces from a Zipkin v2 API server. Spans decode into zipkin-go's
-// model.SpanModel; another backend (Jaeger) can sit behind the same sources.TraceBackend.
+// zmodel.SpanModel; another backend (Jaeger) can sit behind the same sources.TraceBackend.
 package traces
 
 import (
@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/openzipkin/zipkin-go/model"
+	zmodel "github.com/openzipkin/zipkin-go/model"
 
 	"github.com/gamedaylab/gameday/sources"
 )
@@ -100,8 +100,8 @@ func (z *Zipkin) SpanNames(ctx context.Context, service string) ([]string, error
 
 // DecodeTraces decodes a /api/v2/traces response: a list of traces, each a list of spans. Malformed
 // input is an error, never a panic.
-func DecodeTraces(b []byte) ([][]model.SpanModel, error) {
-	var out [][]model.SpanModel
+func DecodeTraces(b []byte) ([][]zmodel.SpanModel, error) {
+	var out [][]zmodel.SpanModel
 	if err := json.Unmarshal(b, &out); err != nil {
 		return nil, fmt.Errorf("decoding traces: %w", err)
 	}
@@ -157,11 +157,11 @@ func (z *Zipkin) Recent(ctx context.Context, q sources.TraceQuery) ([]sources.Tr
 }
 
 // Trace fetches one whole trace.
-func (z *Zipkin) Trace(ctx context.Context, id string) ([]model.SpanModel, error) {
-	if _, err := model.TraceIDFromHex(id); err != nil {
+func (z *Zipkin) Trace(ctx context.Context, id string) ([]zmodel.SpanModel, error) {
+	if _, err := zmodel.TraceIDFromHex(id); err != nil {
 		return nil, fmt.Errorf("trace id %q: %w", id, err)
 	}
-	var spans []model.SpanModel
+	var spans []zmodel.SpanModel
 	if err := z.get(ctx, "/api/v2/trace/"+id, nil, &spans); err != nil {
 		return nil, err
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openzipkin/zipkin-go/model"
+	zmodel "github.com/openzipkin/zipkin-go/model"
 
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/testbed"
@@ -87,7 +87,7 @@ func TestSpansFromDemoappAndWaterfall(t *testing.T) {
 	if depth[0] != 0 || ordered[0].LocalEndpoint.ServiceName != "frontend" || maxDepth < 2 {
 		t.Fatalf("tree: root %s, depths %v", ordered[0].Name, depth)
 	}
-	byID := map[model.ID]model.SpanModel{}
+	byID := map[zmodel.ID]zmodel.SpanModel{}
 	for _, sp := range ordered {
 		byID[sp.ID] = sp
 	}

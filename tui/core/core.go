@@ -12,6 +12,7 @@ import (
 
 	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/themes"
 	"github.com/gamedaylab/gameday/tui/keys"
@@ -55,7 +56,7 @@ type Context struct {
 	Keys          *keys.Map
 	Config        *config.Config
 	Clock         sources.Clock
-	Cluster       *Cluster
+	Cluster       *model.Cluster
 	Markers       *Markers
 	Guard         *actions.Guard
 	// Perms are the actions the identity may run (nil: not known yet, allowed).
@@ -98,7 +99,7 @@ type (
 		Pruned []string
 	}
 	// ClusterChangedMsg tells panes the cluster store changed; Delta is what was applied.
-	ClusterChangedMsg struct{ Delta *sources.ClusterDelta }
+	ClusterChangedMsg struct{ Delta *model.ClusterDelta }
 	// TargetChangedMsg tells panes the namespace or target changed.
 	TargetChangedMsg struct{}
 	// MarkersChangedMsg tells charts that an action marker was added.

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openzipkin/zipkin-go/model"
+	zmodel "github.com/openzipkin/zipkin-go/model"
 
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/themes"
@@ -67,13 +67,13 @@ func BenchmarkWaterfall500(b *testing.B) {
 	tr := NewTraces(ctx, nil, sources.TraceQuery{}, nil)
 	tr.SetSize(140, 40)
 	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	spans := make([]model.SpanModel, 500)
+	spans := make([]zmodel.SpanModel, 500)
 	for i := range spans {
-		sp := model.SpanModel{SpanContext: model.SpanContext{TraceID: model.TraceID{Low: 1}, ID: model.ID(i + 1)},
+		sp := zmodel.SpanModel{SpanContext: zmodel.SpanContext{TraceID: zmodel.TraceID{Low: 1}, ID: zmodel.ID(i + 1)},
 			Name: "span", Timestamp: start.Add(time.Duration(i) * time.Millisecond), Duration: time.Duration(500-i) * time.Millisecond,
-			LocalEndpoint: &model.Endpoint{ServiceName: []string{"web", "api", "db"}[i%3]}, Tags: map[string]string{"k": "v"}}
+			LocalEndpoint: &zmodel.Endpoint{ServiceName: []string{"web", "api", "db"}[i%3]}, Tags: map[string]string{"k": "v"}}
 		if i > 0 {
-			p := model.ID((i-1)/3 + 1) // a tree three wide
+			p := zmodel.ID((i-1)/3 + 1) // a tree three wide
 			sp.ParentID = &p
 		}
 		spans[i] = sp

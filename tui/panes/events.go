@@ -10,7 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/gamedaylab/gameday/actions"
-	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/tui/core"
 )
 
@@ -112,7 +112,7 @@ func (e *Events) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func eventToRow(ev *core.EventEntry) *eventRow {
+func eventToRow(ev *model.EventEntry) *eventRow {
 	return &eventRow{key: "e/" + ev.Key(), t: ev.First, seq: ev.Seq, typ: ev.Type, reason: ev.Reason, object: ev.Object, note: ev.Note, count: ev.Count}
 }
 
@@ -147,7 +147,7 @@ func (e *Events) insert(r *eventRow) {
 	e.byKey[r.key] = r
 }
 
-func (e *Events) applyEvents(evs []sources.Event) {
+func (e *Events) applyEvents(evs []model.Event) {
 	c := e.ctx.Cluster
 	for _, ev := range evs {
 		if e.ctx.Namespace != "" && ev.Namespace != e.ctx.Namespace {

@@ -3,16 +3,18 @@ package panes
 import (
 	"errors"
 	"fmt"
-	"github.com/charmbracelet/x/ansi"
 	"math/rand"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/openzipkin/zipkin-go/model"
+	"github.com/charmbracelet/x/ansi"
+
+	zmodel "github.com/openzipkin/zipkin-go/model"
 
 	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/themes"
 	"github.com/gamedaylab/gameday/tui/core"
@@ -28,7 +30,7 @@ var now = time.Date(2026, 2, 2, 10, 0, 0, 0, time.UTC)
 func testCtx() *core.Context {
 	cfg := config.Default()
 	st, _ := themes.Resolve("dark", false)
-	return &core.Context{Styles: st, Keys: keys.Default(), Config: &cfg, Clock: clock{now}, Cluster: core.NewCluster(),
+	return &core.Context{Styles: st, Keys: keys.Default(), Config: &cfg, Clock: clock{now}, Cluster: model.NewCluster(),
 		Markers: &core.Markers{}, Namespace: "ns", Target: "web"}
 }
 
@@ -86,14 +88,14 @@ func TestErrorWithoutDataDrawsNoChart(t *testing.T) {
 }
 
 func TestSpanTree(t *testing.T) {
-	id := func(i uint64) *model.ID { x := model.ID(i); return &x }
+	id := func(i uint64) *zmodel.ID { x := zmodel.ID(i); return &x }
 	at := func(ms int) time.Time { return now.Add(time.Duration(ms) * time.Millisecond) }
-	spans := []model.SpanModel{
-		{SpanContext: model.SpanContext{ID: 3, ParentID: id(2)}, Name: "db", Timestamp: at(5)},
-		{SpanContext: model.SpanContext{ID: 1}, Name: "gateway", Timestamp: at(0)},
-		{SpanContext: model.SpanContext{ID: 4, ParentID: id(1)}, Name: "auth", Timestamp: at(1)},
-		{SpanContext: model.SpanContext{ID: 2, ParentID: id(1)}, Name: "web", Timestamp: at(2)},
-		{SpanContext: model.SpanContext{ID: 9, ParentID: id(77)}, Name: "orphan", Timestamp: at(3)},
+	spans := []zmodel.SpanModel{
+		{SpanContext: zmodel.SpanContext{ID: 3, ParentID: id(2)}, Name: "db", Timestamp: at(5)},
+		{SpanContext: zmodel.SpanContext{ID: 1}, Name: "gateway", Timestamp: at(0)},
+		{SpanContext: zmodel.SpanContext{ID: 4, ParentID: id(1)}, Name: "auth", Timestamp: at(1)},
+		{SpanContext: zmodel.SpanContext{ID: 2, ParentID: id(1)}, Name: "web", Timestamp: at(2)},
+		{SpanContext: zmodel.SpanContext{ID: 9, ParentID: id(77)}, Name: "orphan", Timestamp: at(3)},
 	}
 	out, depth := SpanTree(spans)
 	var got []string
@@ -105,7 +107,7 @@ func TestSpanTree(t *testing.T) {
 		t.Fatalf("got %v, want %s", got, want)
 	}
 	// A cycle must not hang.
-	cyc := []model.SpanModel{{SpanContext: model.SpanContext{ID: 1, ParentID: id(2)}}, {SpanContext: model.SpanContext{ID: 2, ParentID: id(1)}}}
+	cyc := []zmodel.SpanModel{{SpanContext: zmodel.SpanContext{ID: 1, ParentID: id(2)}}, {SpanContext: zmodel.SpanContext{ID: 2, ParentID: id(1)}}}
 	if out, _ := SpanTree(cyc); len(out) > 2 {
 		t.Fatal(out)
 	}
@@ -146,13 +148,13 @@ func TestWorkloadIncrementalEqualsRebuild(t *testing.T) {
 	ev.SetSize(100, 20)
 	w.SetSize(100, 30)
 	sel := map[string]string{"app": "web"}
-	reset := &sources.ClusterDelta{Reset: true, Deployments: []sources.Deployment{{Namespace: "ns", Name: "web", Selector: sel}},
-		Nodes: []sources.Node{{Name: "n1", Zone: "a", Ready: true}, {Name: "n2", Zone: "b", Ready: true}}}
+	reset := &model.ClusterDelta{Reset: true, Deployments: []model.Deployment{{Namespace: "ns", Name: "web", Selector: sel}},
+		Nodes: []model.Node{{Name: "n1", Zone: "a", Ready: true}, {Name: "n2", Zone: "b", Ready: true}}}
 	ctx.Cluster.Apply(reset, now)
 	w.Update(core.ClusterChangedMsg{Delta: reset})
 	rng := rand.New(rand.NewSource(3))
 	for round := 0; round < 200; round++ {
-		d := &sources.ClusterDelta{}
+		d := &model.ClusterDelta{}
 		for j := 0; j < 5; j++ {
 			name := fmt.Sprintf("web-%03d", rng.Intn(300))
 			labels := sel
@@ -170,10 +172,10 @@ func TestWorkloadIncrementalEqualsRebuild(t *testing.T) {
 			if rng.Intn(4) == 0 {
 				d.PodsGone = append(d.PodsGone, "ns/"+name)
 			} else {
-				d.Pods = append(d.Pods, sources.Pod{Namespace: "ns", Name: name, Labels: labels, Node: node, Phase: phase, Deleting: deleting})
+				d.Pods = append(d.Pods, model.Pod{Namespace: "ns", Name: name, Labels: labels, Node: node, Phase: phase, Deleting: deleting})
 			}
 			if rng.Intn(20) == 0 {
-				d.Events = append(d.Events, sources.Event{Namespace: "ns", Name: fmt.Sprintf("ev%d-%d", round, j), Time: now.Add(time.Duration(rng.Intn(100)) * time.Second), Reason: "Started", Object: "Pod/" + name})
+				d.Events = append(d.Events, model.Event{Namespace: "ns", Name: fmt.Sprintf("ev%d-%d", round, j), Time: now.Add(time.Duration(rng.Intn(100)) * time.Second), Reason: "Started", Object: "Pod/" + name})
 			}
 		}
 		at := now.Add(time.Duration(round) * time.Second)

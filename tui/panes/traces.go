@@ -11,7 +11,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-	"github.com/openzipkin/zipkin-go/model"
+	zmodel "github.com/openzipkin/zipkin-go/model"
 
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/tui/core"
@@ -43,7 +43,7 @@ type Traces struct {
 // waterfall is one opened trace: spans in tree order with their depth.
 type waterfall struct {
 	id     string
-	spans  []model.SpanModel
+	spans  []zmodel.SpanModel
 	depth  []int
 	start  time.Time
 	total  time.Duration
@@ -275,12 +275,12 @@ func (t *Traces) openTrace(msg sources.TraceMsg) {
 
 // SpanTree orders spans depth-first from the roots (children by start time) and gives each its depth.
 // Spans whose parent is missing are treated as roots, so a partial trace still shows everything.
-func SpanTree(spans []model.SpanModel) ([]model.SpanModel, []int) {
-	byID := map[model.ID]bool{}
+func SpanTree(spans []zmodel.SpanModel) ([]zmodel.SpanModel, []int) {
+	byID := map[zmodel.ID]bool{}
 	for _, s := range spans {
 		byID[s.ID] = true
 	}
-	children := map[model.ID][]int{}
+	children := map[zmodel.ID][]int{}
 	var roots []int
 	for i, s := range spans {
 		if s.ParentID == nil || !byID[*s.ParentID] || *s.ParentID == s.ID {
@@ -293,7 +293,7 @@ func SpanTree(spans []model.SpanModel) ([]model.SpanModel, []int) {
 		sort.SliceStable(idx, func(a, b int) bool { return spans[idx[a]].Timestamp.Before(spans[idx[b]].Timestamp) })
 	}
 	byStart(roots)
-	out := make([]model.SpanModel, 0, len(spans))
+	out := make([]zmodel.SpanModel, 0, len(spans))
 	depth := make([]int, 0, len(spans))
 	seen := map[int]bool{}
 	var walk func(i, d int)

@@ -12,7 +12,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/tui/core"
 )
 
@@ -100,18 +100,18 @@ func (p *Workload) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (p *Workload) target() *sources.Deployment {
+func (p *Workload) target() *model.Deployment {
 	return p.ctx.Cluster.Deployment(p.ctx.Namespace, p.ctx.Target)
 }
 
-func (p *Workload) matches(pod *sources.Pod, d *sources.Deployment) bool {
+func (p *Workload) matches(pod *model.Pod, d *model.Deployment) bool {
 	if p.ctx.Target == "" {
 		return p.ctx.Namespace == "" || pod.Namespace == p.ctx.Namespace
 	}
-	return core.Matches(pod, d)
+	return model.Matches(pod, d)
 }
 
-func selectorKey(d *sources.Deployment) string {
+func selectorKey(d *model.Deployment) string {
 	if d == nil {
 		return ""
 	}
@@ -187,7 +187,7 @@ func (p *Workload) unaccount(k string) {
 }
 
 // apply folds a delta into the sorted list without re-sorting: insert or remove by binary search.
-func (p *Workload) apply(d *sources.ClusterDelta) {
+func (p *Workload) apply(d *model.ClusterDelta) {
 	p.valid = false
 	t := p.target()
 	if d == nil || d.Reset || selectorKey(t) != p.sel {
@@ -310,7 +310,7 @@ func (p *Workload) render() string {
 func (p *Workload) deployLines() []string {
 	st := p.ctx.Styles
 	c := p.ctx.Cluster
-	var ds []*sources.Deployment
+	var ds []*model.Deployment
 	for _, d := range c.Deployments {
 		if p.ctx.Namespace == "" || d.Namespace == p.ctx.Namespace {
 			ds = append(ds, d)
@@ -402,7 +402,7 @@ func (p *Workload) hpaLines() []string {
 
 // hpaArithmetic explains the HPA's next decision the way its algorithm computes it:
 // desired = ceil(current × metric / target), unless within the 10 % tolerance, clamped to [min, max].
-func hpaArithmetic(h *sources.HPA) string {
+func hpaArithmetic(h *model.HPA) string {
 	if !h.HasCurrent || h.MetricTarget <= 0 || h.Current <= 0 {
 		return ""
 	}
@@ -431,7 +431,7 @@ func (p *Workload) zoneLine() string {
 	if len(c.Nodes) == 0 {
 		return ""
 	}
-	zones := c.Zones(func(func(*sources.Pod) bool) {}) // nodes per zone; pods come from the counts
+	zones := c.Zones(func(func(*model.Pod) bool) {}) // nodes per zone; pods come from the counts
 	for z, n := range p.perZone {
 		if n == 0 {
 			continue
@@ -443,7 +443,7 @@ func (p *Workload) zoneLine() string {
 			}
 		}
 		if !found {
-			zones = append(zones, core.ZoneCount{Zone: z, Pods: n})
+			zones = append(zones, model.ZoneCount{Zone: z, Pods: n})
 		}
 	}
 	sort.Slice(zones, func(i, j int) bool { return zones[i].Zone < zones[j].Zone })
@@ -516,7 +516,7 @@ func (p *Workload) podTable(sb *strings.Builder, rows int) {
 	from, to := p.scroll.Visible()
 	for i := from; i < to && i-from < rows; i++ {
 		k := p.keys[i]
-		var pod sources.Pod
+		var pod model.Pod
 		mark, style := "  ", st.Text
 		status := ""
 		if live, ok := c.Pods[k]; ok {

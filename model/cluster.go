@@ -1,22 +1,20 @@
-package core
+package model
 
 import (
 	"iter"
 	"sort"
 	"time"
-
-	"github.com/gamedaylab/gameday/sources"
 )
 
 // Cluster is the cockpit's copy of the cluster, built from the source's deltas. It is touched only on
 // the UI goroutine (in Update), so it needs no locks.
 type Cluster struct {
-	Pods        map[string]*sources.Pod
-	Deployments map[string]*sources.Deployment
-	ReplicaSets map[string]*sources.ReplicaSet
-	HPAs        map[string]*sources.HPA
-	Nodes       map[string]*sources.Node
-	PDBs        map[string]*sources.PDB
+	Pods        map[string]*Pod
+	Deployments map[string]*Deployment
+	ReplicaSets map[string]*ReplicaSet
+	HPAs        map[string]*HPA
+	Nodes       map[string]*Node
+	PDBs        map[string]*PDB
 	Events      map[string]*EventEntry
 	// Gone remembers recently deleted pods so panes can keep them visible, marked, for a few seconds.
 	Gone map[string]GonePod
@@ -28,14 +26,14 @@ type Cluster struct {
 
 // EventEntry is an event with the order it was first seen in (stable order across updates).
 type EventEntry struct {
-	sources.Event
+	Event
 	Seq   int
 	First time.Time
 }
 
 // GonePod is a pod deleted at At.
 type GonePod struct {
-	Pod sources.Pod
+	Pod Pod
 	At  time.Time
 }
 
@@ -50,19 +48,19 @@ func NewCluster() *Cluster {
 }
 
 func (c *Cluster) reset() {
-	c.Pods = map[string]*sources.Pod{}
-	c.Deployments = map[string]*sources.Deployment{}
-	c.ReplicaSets = map[string]*sources.ReplicaSet{}
-	c.HPAs = map[string]*sources.HPA{}
-	c.Nodes = map[string]*sources.Node{}
-	c.PDBs = map[string]*sources.PDB{}
+	c.Pods = map[string]*Pod{}
+	c.Deployments = map[string]*Deployment{}
+	c.ReplicaSets = map[string]*ReplicaSet{}
+	c.HPAs = map[string]*HPA{}
+	c.Nodes = map[string]*Node{}
+	c.PDBs = map[string]*PDB{}
 	c.Events = map[string]*EventEntry{}
 	c.eventOrder = nil
 	c.Gone = map[string]GonePod{}
 }
 
 // Apply folds a delta into the store.
-func (c *Cluster) Apply(d *sources.ClusterDelta, now time.Time) {
+func (c *Cluster) Apply(d *ClusterDelta, now time.Time) {
 	if d.Reset {
 		c.reset()
 		c.Synced = true
@@ -165,10 +163,10 @@ func (c *Cluster) PruneGone(now time.Time, keep time.Duration) []string {
 }
 
 // Deployment returns the named Deployment.
-func (c *Cluster) Deployment(ns, name string) *sources.Deployment { return c.Deployments[ns+"/"+name] }
+func (c *Cluster) Deployment(ns, name string) *Deployment { return c.Deployments[ns+"/"+name] }
 
 // HPAFor returns the HPA that scales the named Deployment.
-func (c *Cluster) HPAFor(ns, deploy string) *sources.HPA {
+func (c *Cluster) HPAFor(ns, deploy string) *HPA {
 	for _, h := range c.HPAs {
 		if h.Namespace == ns && h.TargetKind == "Deployment" && h.TargetName == deploy {
 			return h
@@ -186,7 +184,7 @@ func (c *Cluster) Zone(node string) string {
 }
 
 // Matches reports whether a pod belongs to the Deployment (by its label selector).
-func Matches(p *sources.Pod, d *sources.Deployment) bool {
+func Matches(p *Pod, d *Deployment) bool {
 	if d == nil || p.Namespace != d.Namespace || len(d.Selector) == 0 {
 		return false
 	}
@@ -199,9 +197,9 @@ func Matches(p *sources.Pod, d *sources.Deployment) bool {
 }
 
 // TargetPods returns the live pods of the Deployment (all pods of ns when deploy is "").
-func (c *Cluster) TargetPods(ns, deploy string) []sources.Pod {
+func (c *Cluster) TargetPods(ns, deploy string) []Pod {
 	d := c.Deployment(ns, deploy)
-	var out []sources.Pod
+	var out []Pod
 	for _, p := range c.Pods {
 		if deploy == "" && (ns == "" || p.Namespace == ns) || Matches(p, d) {
 			out = append(out, *p)
@@ -219,7 +217,7 @@ type ZoneCount struct {
 }
 
 // Zones counts nodes (ready) and the given pods per zone, sorted by zone.
-func (c *Cluster) Zones(pods iter.Seq[*sources.Pod]) []ZoneCount {
+func (c *Cluster) Zones(pods iter.Seq[*Pod]) []ZoneCount {
 	m := map[string]*ZoneCount{}
 	get := func(z string) *ZoneCount {
 		if z == "" {
