@@ -59,7 +59,7 @@ func (c *Cluster) reset() {
 	c.Gone = map[string]GonePod{}
 }
 
-// Apply folds a delta into the store.
+// Apply folds a delta into the store. It does not change d.
 func (c *Cluster) Apply(d *ClusterDelta, now time.Time) {
 	if d.Reset {
 		c.reset()
@@ -112,14 +112,16 @@ func (c *Cluster) Apply(d *ClusterDelta, now time.Time) {
 		delete(c.PDBs, k)
 	}
 	// Arrival order breaks ties between events of the same second; a relist delivers them in map
-	// order, so order them by time and name (names of one object's events increase) first.
-	sort.SliceStable(d.Events, func(i, j int) bool {
-		if !d.Events[i].Time.Equal(d.Events[j].Time) {
-			return d.Events[i].Time.Before(d.Events[j].Time)
+	// order, so order them by time and name (names of one object's events increase) first. The delta
+	// is shared by every subscriber of the bus: sort a copy.
+	events := append([]Event(nil), d.Events...)
+	sort.SliceStable(events, func(i, j int) bool {
+		if !events[i].Time.Equal(events[j].Time) {
+			return events[i].Time.Before(events[j].Time)
 		}
-		return d.Events[i].Name < d.Events[j].Name
+		return events[i].Name < events[j].Name
 	})
-	for _, e := range d.Events {
+	for _, e := range events {
 		if old, ok := c.Events[e.Key()]; ok {
 			old.Event = e
 			continue
