@@ -62,7 +62,7 @@ func (e *Env) shuffle(n int, swap func(i, j int)) {
 // for callers that pass the result on as one value (the cockpit's message).
 type Result struct {
 	Entry Entry
-	Err   error
+	Err   string `json:"err,omitempty"` // the error as text: events cross the bus and recordings as JSON
 }
 
 // Plan is a destructive action worked out before it runs: exactly what it hits and what remains.
@@ -285,7 +285,7 @@ func (e *Env) record(entry Entry, err error) (Result, error) {
 	if jerr := e.Journal.Append(entry); jerr != nil && err == nil {
 		err = jerr
 	}
-	return Result{Entry: entry, Err: err}, err
+	return Result{Entry: entry, Err: model.ErrText(err)}, err
 }
 
 // Record journals an entry that no plan made (a load run that ended by itself, a recovery measured

@@ -120,7 +120,7 @@ func TestHaltRevertsInjectedAndKeepsFailures(t *testing.T) {
 	in.Add(ok)
 	in.Add(bad)
 	r, _ := (&Env{}).Halt(context.Background(), in)
-	if !ok.reverted || r.Err == nil || !strings.Contains(r.Err.Error(), "apiserver down") {
+	if !ok.reverted || r.Err == "" || !strings.Contains(r.Err, "apiserver down") {
 		t.Fatalf("%+v", r)
 	}
 	if in.Len() != 1 {
@@ -136,11 +136,11 @@ func TestJournalAndHalt(t *testing.T) {
 	}
 	l := &fakeLoad{}
 	e := &Env{Journal: j, Load: l, Context: "c", User: "u"}
-	if r, err := e.StartLoad(LoadProfile{Name: "burst", Rate: 10}); err != nil || r.Err != nil || !l.active {
+	if r, err := e.StartLoad(LoadProfile{Name: "burst", Rate: 10}); err != nil || r.Err != "" || !l.active {
 		t.Fatalf("%+v", r)
 	}
 	r, _ := e.Halt(context.Background(), &Injected{})
-	if r.Err != nil || l.active || r.Entry.Action != "halt" {
+	if r.Err != "" || l.active || r.Entry.Action != "halt" {
 		t.Fatalf("%+v", r)
 	}
 	_ = j.Close()

@@ -173,7 +173,7 @@ type DrainProgress struct {
 	Blocked map[string]string // pod -> why (a PDB, for now)
 	Done    bool
 	Started time.Time
-	Err     error
+	Err     string `json:"err,omitempty"` // the error as text: events cross the bus and recordings as JSON
 }
 
 // RunNodes executes a cordon or uncordon at once, or the first step of a drain (cordon, then evict):
@@ -255,7 +255,8 @@ func (e *Env) DrainStep(ctx context.Context, pr DrainProgress) DrainProgress {
 		if len(blocked) > 0 {
 			err = fmt.Errorf("%d pod(s) not evicted after %s (blocked by disruption budgets)", len(blocked), pr.Plan.Timeout)
 		}
-		_, pr.Err = e.record(entry, err)
+		_, rerr := e.record(entry, err)
+		pr.Err = model.ErrText(rerr)
 	}
 	return pr
 }

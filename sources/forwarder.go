@@ -10,7 +10,7 @@ import (
 // ErrorMsg reports a source failure (including a recovered panic) for the status line.
 type ErrorMsg struct {
 	Source string
-	Err    error
+	Err    string `json:"err,omitempty"` // the error as text: events cross the bus and recordings as JSON
 }
 
 // Forwarder is the one path from source goroutines into the UI program. Sources Send into a buffered
@@ -54,7 +54,7 @@ func (f *Forwarder) Go(ctx context.Context, name string, fn func(ctx context.Con
 		defer f.wg.Done()
 		defer func() {
 			if r := recover(); r != nil {
-				f.Send(ctx, ErrorMsg{Source: name, Err: fmt.Errorf("internal error (recovered panic): %v\n%s", r, firstFrames(debug.Stack()))})
+				f.Send(ctx, ErrorMsg{Source: name, Err: fmt.Sprintf("internal error (recovered panic): %v\n%s", r, firstFrames(debug.Stack()))})
 			}
 		}()
 		fn(ctx)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/gamedaylab/gameday/model"
 )
 
 // Clock is the time source of pollers and the UI: the wall clock, or the simulation's clock in demo
@@ -86,7 +88,7 @@ func (p *poller) loop(ctx context.Context, once func(ctx context.Context) error)
 		case err != nil && IsUnreachable(err):
 			wait = b.next()
 			wasDown = true
-			p.send(ctx, ConnState{Source: p.name, OK: false, Err: err,
+			p.send(ctx, ConnState{Source: p.name, OK: false, Err: model.ErrText(err),
 				Detail: fmt.Sprintf("unreachable, retrying in %s", wait.Round(time.Second))})
 		case wasDown || err == nil:
 			b.reset()
@@ -177,10 +179,10 @@ func (m *MetricsPoller) once(ctx context.Context) error {
 			if firstErr == nil {
 				firstErr = err
 			}
-			m.send(ctx, MetricsMsg{Source: m.backend.Name(), Panel: p.ID, Start: start, End: end, Err: err})
+			m.send(ctx, MetricsMsg{Source: m.backend.Name(), Panel: p.ID, Start: start, End: end, Err: model.ErrText(err), ErrKind: ErrKindOf(err)})
 			continue
 		}
-		m.send(ctx, MetricsMsg{Source: m.backend.Name(), Panel: p.ID, Series: series, Start: start, End: end, Err: err})
+		m.send(ctx, MetricsMsg{Source: m.backend.Name(), Panel: p.ID, Series: series, Start: start, End: end, Err: model.ErrText(err), ErrKind: ErrKindOf(err)})
 	}
 	if unreachable > 0 && unreachable == len(panels) {
 		return firstErr
@@ -235,7 +237,7 @@ func (t *TracesPoller) once(ctx context.Context) error {
 	if err != nil && IsUnreachable(err) {
 		return err
 	}
-	t.send(ctx, TracesMsg{Traces: list, Err: err})
+	t.send(ctx, TracesMsg{Traces: list, Err: model.ErrText(err)})
 	return err
 }
 
@@ -295,7 +297,7 @@ func (l *LogsPoller) once(ctx context.Context) error {
 		}
 		if err != nil {
 			if !IsUnreachable(err) {
-				l.send(ctx, LogsMsg{Err: err})
+				l.send(ctx, LogsMsg{Err: model.ErrText(err)})
 			}
 			return err
 		}

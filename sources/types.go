@@ -4,6 +4,7 @@
 package sources
 
 import (
+	"errors"
 	"time"
 
 	zmodel "github.com/openzipkin/zipkin-go/model"
@@ -14,7 +15,7 @@ type ConnState struct {
 	Source string // "cluster", "metrics", "traces", "logs"
 	OK     bool
 	Detail string // e.g. "watching 1,204 pods" or "unreachable, retrying in 4s"
-	Err    error
+	Err    string `json:"err,omitempty"` // the error as text: events cross the bus and recordings as JSON
 }
 
 // ---- metrics ----
@@ -31,6 +32,26 @@ type Series struct {
 	Points []Point
 }
 
+// Kinds of a metrics error, so a pane can tell an outage from a bad query after the error became text.
+const (
+	ErrKindUnreachable = "unreachable" // the backend could not be reached: keep the last graph
+	ErrKindNoBackend   = "no-backend"  // no server is configured or found
+	ErrKindQuery       = "query"       // the backend answered with an error
+)
+
+// ErrKindOf classifies err for ErrKind.
+func ErrKindOf(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case IsUnreachable(err):
+		return ErrKindUnreachable
+	case errors.Is(err, ErrNoBackend):
+		return ErrKindNoBackend
+	}
+	return ErrKindQuery
+}
+
 // MetricsMsg carries a refreshed panel.
 type MetricsMsg struct {
 	Source string // which backend answered (the pane's title shows it)
@@ -38,7 +59,9 @@ type MetricsMsg struct {
 	Series []Series
 	Start  time.Time
 	End    time.Time
-	Err    error
+	Err    string `json:"err,omitempty"`
+	// ErrKind classifies Err: ErrKindUnreachable, ErrKindNoBackend or ErrKindQuery.
+	ErrKind string `json:"errKind,omitempty"` // the error as text: events cross the bus and recordings as JSON
 }
 
 // ---- traces ----
@@ -59,21 +82,21 @@ type TraceSummary struct {
 // TracesMsg carries the latest trace list.
 type TracesMsg struct {
 	Traces []TraceSummary
-	Err    error
+	Err    string `json:"err,omitempty"` // the error as text: events cross the bus and recordings as JSON
 }
 
 // TraceMsg carries one whole trace for the waterfall.
 type TraceMsg struct {
 	TraceID string
 	Spans   []zmodel.SpanModel
-	Err     error
+	Err     string `json:"err,omitempty"` // the error as text: events cross the bus and recordings as JSON
 }
 
 // SpanNamesMsg carries the span names a trace backend knows for a service (filter suggestions).
 type SpanNamesMsg struct {
 	Service string
 	Names   []string
-	Err     error
+	Err     string `json:"err,omitempty"` // the error as text: events cross the bus and recordings as JSON
 }
 
 // ---- logs ----
@@ -94,5 +117,5 @@ type LogLine struct {
 // LogsMsg carries new log lines in time order.
 type LogsMsg struct {
 	Lines []LogLine
-	Err   error
+	Err   string `json:"err,omitempty"` // the error as text: events cross the bus and recordings as JSON
 }

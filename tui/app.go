@@ -183,7 +183,7 @@ func (m *Model) Init() tea.Cmd {
 			if !found && err == nil {
 				return nil
 			}
-			r.Err = err
+			r.Err = model.ErrText(err)
 			return r
 		}))
 	}
@@ -199,7 +199,7 @@ func safe(cmd tea.Cmd) tea.Cmd {
 	return func() (msg tea.Msg) {
 		defer func() {
 			if r := recover(); r != nil {
-				msg = sources.ErrorMsg{Source: "command", Err: fmt.Errorf("internal error (recovered panic): %v\n%s", r, debug.Stack())}
+				msg = sources.ErrorMsg{Source: "command", Err: fmt.Sprintf("internal error (recovered panic): %v\n%s", r, debug.Stack())}
 			}
 		}()
 		msg = cmd()
@@ -259,12 +259,12 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.panes[core.PaneLogs].Update(msg)
 	case sources.ConnState:
 		m.conn[msg.Source] = msg
-		if !msg.OK && msg.Err != nil {
+		if !msg.OK && msg.Err != "" {
 			m.setStatus(fmt.Sprintf("%s: %s", msg.Source, msg.Detail), true)
 		}
 		return m, nil
 	case sources.ErrorMsg:
-		m.setStatus(fmt.Sprintf("%s: %s", msg.Source, firstLine(msg.Err.Error())), true)
+		m.setStatus(fmt.Sprintf("%s: %s", msg.Source, firstLine(msg.Err)), true)
 		return m, nil
 	case actions.Result:
 		return m, m.onResult(msg)
@@ -358,8 +358,8 @@ func (m *Model) onResult(r actions.Result) tea.Cmd {
 		m.firstAction = e.Time
 	}
 	switch {
-	case r.Err != nil:
-		m.setStatus(fmt.Sprintf("%s %s: %s", e.Action, e.Result, firstLine(r.Err.Error())), true)
+	case r.Err != "":
+		m.setStatus(fmt.Sprintf("%s %s: %s", e.Action, e.Result, firstLine(r.Err)), true)
 	default:
 		txt := e.Detail
 		if txt == "" {
@@ -541,7 +541,7 @@ func (m *Model) setRate(delta float64) tea.Cmd {
 func act(f func(ctx context.Context) (actions.Result, error)) tea.Cmd {
 	return safe(func() tea.Msg {
 		r, err := f(context.Background())
-		r.Err = err
+		r.Err = model.ErrText(err)
 		return r
 	})
 }
@@ -557,7 +557,7 @@ func (m *Model) runNodes(np actions.NodePlan) tea.Cmd {
 	env, in := m.deps.Env, m.deps.Injected
 	return safe(func() tea.Msg {
 		r, progress, err := env.RunNodes(context.Background(), np, in)
-		r.Err = err
+		r.Err = model.ErrText(err)
 		if progress != nil {
 			return drainStarted{result: r, progress: *progress}
 		}

@@ -180,10 +180,10 @@ func (m *Model) onDrain(p actions.DrainProgress) tea.Cmd {
 	if p.Done {
 		m.drain = nil
 		txt := fmt.Sprintf("drain %s done: evicted %d/%d", p.Plan.Scope, len(p.Evicted), len(p.Plan.Evict))
-		if p.Err != nil {
+		if p.Err != "" {
 			txt = fmt.Sprintf("drain %s: %s", p.Plan.Scope, p.Err)
 		}
-		m.setStatus(txt, p.Err != nil)
+		m.setStatus(txt, p.Err != "")
 		m.ctx.Markers.Add(m.ctx.Now(), "drained")
 		return m.broadcast(core.MarkersChangedMsg{})
 	}

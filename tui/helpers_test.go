@@ -78,12 +78,12 @@ func feed(t testing.TB, m *Model, s *sim.Sim) {
 	now := s.Now()
 	for _, p := range sources.DefaultPanels() {
 		series, err := s.Metrics().QueryRange(context.Background(), p, now.Add(-15*time.Minute), now, 10*time.Second)
-		m.Update(sources.MetricsMsg{Panel: p.ID, Series: series, Start: now.Add(-15 * time.Minute), End: now, Err: err})
+		m.Update(sources.MetricsMsg{Panel: p.ID, Series: series, Start: now.Add(-15 * time.Minute), End: now, Err: model.ErrText(err)})
 	}
 	tr, err := s.Traces().Recent(context.Background(), sources.TraceQuery{Service: sim.Target, Limit: 50})
-	m.Update(sources.TracesMsg{Traces: tr, Err: err})
+	m.Update(sources.TracesMsg{Traces: tr, Err: model.ErrText(err)})
 	lines, _, err := s.Logs().Tail(context.Background(), sources.LogQuery{Since: now.Add(-time.Minute), Limit: 200}, sources.LogCursor{})
-	m.Update(sources.LogsMsg{Lines: lines, Err: err})
+	m.Update(sources.LogsMsg{Lines: lines, Err: model.ErrText(err)})
 }
 
 func hasEvents(msgs []any) bool {

@@ -185,13 +185,13 @@ func TestKubeScaleRestartDryRunAndProtected(t *testing.T) {
 		return d
 	}
 	src := model.Deployment{Namespace: ns, Name: "web", Desired: 2, Ready: 2}
-	if r := first(env.Run(ctx, env.PlanScale(ns, src, 2, nil))); r.Err != nil {
+	if r := first(env.Run(ctx, env.PlanScale(ns, src, 2, nil))); r.Err != "" {
 		t.Fatal(r.Err)
 	}
 	waitReady(t, k.Client, ns, 4, 30*time.Second)
 
 	oldRS := replicaSets(t, k.Client, ns)
-	if r := first(env.Run(ctx, env.PlanRestart(ns, model.Deployment{Namespace: ns, Name: "web", Desired: 4, Ready: 4}))); r.Err != nil {
+	if r := first(env.Run(ctx, env.PlanRestart(ns, model.Deployment{Namespace: ns, Name: "web", Desired: 4, Ready: 4}))); r.Err != "" {
 		t.Fatal(r.Err)
 	}
 	if dep().Spec.Template.Annotations["kubectl.kubernetes.io/restartedAt"] == "" {
@@ -239,7 +239,7 @@ func TestKubeScaleRestartDryRunAndProtected(t *testing.T) {
 		dry.PlanRestart(ns, model.Deployment{Namespace: ns, Name: "web", Desired: 4, Ready: 4}),
 	} {
 		r := first(dry.Run(ctx, plan))
-		if r.Err != nil || r.Entry.Result != actions.ResultDryRun {
+		if r.Err != "" || r.Entry.Result != actions.ResultDryRun {
 			t.Fatalf("dry-run %s: %+v", plan.Action, r)
 		}
 	}
@@ -255,7 +255,7 @@ func TestKubeScaleRestartDryRunAndProtected(t *testing.T) {
 	}
 	// A dry run is still validated by the server: a bad request fails.
 	bad := first(dry.Run(ctx, actions.Plan{Action: "scale", Namespace: ns, Workload: "no-such-deploy", Replicas: 1, DryRun: true}))
-	if bad.Err == nil || !strings.Contains(bad.Err.Error(), "not found") {
+	if bad.Err == "" || !strings.Contains(bad.Err, "not found") {
 		t.Fatalf("a dry run of a missing Deployment must fail at the server: %+v", bad)
 	}
 
@@ -439,7 +439,7 @@ func TestKubeApiserverRestart(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	// A change made after the restart must reach the screen through the re-established watches.
-	if r := first((&actions.Env{Client: k.Client}).Run(context.Background(), actions.Plan{Action: "scale", Namespace: ns, Workload: "web", Replicas: 4})); r.Err != nil {
+	if r := first((&actions.Env{Client: k.Client}).Run(context.Background(), actions.Plan{Action: "scale", Namespace: ns, Workload: "web", Replicas: 4})); r.Err != "" {
 		t.Fatal(r.Err)
 	}
 	waitReady(t, k.Client, ns, 4, 60*time.Second)

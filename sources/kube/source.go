@@ -183,7 +183,7 @@ func (s *Source) watchFailed(ctx context.Context, k kind, err error) {
 		s.denied[k] = true
 		s.mu.Unlock()
 		if first {
-			s.send(ctx, sources.ErrorMsg{Source: "cluster", Err: fmt.Errorf("no access to %s: %v", kindNames[k], err)})
+			s.send(ctx, sources.ErrorMsg{Source: "cluster", Err: fmt.Sprintf("no access to %s: %v", kindNames[k], err)})
 		}
 		return
 	}
@@ -191,7 +191,7 @@ func (s *Source) watchFailed(ctx context.Context, k kind, err error) {
 	s.down[k] = err
 	s.mu.Unlock()
 	if wasUp {
-		s.send(ctx, sources.ConnState{Source: "cluster", OK: false, Err: err, Detail: "apiserver unreachable, reconnecting"})
+		s.send(ctx, sources.ConnState{Source: "cluster", OK: false, Err: model.ErrText(err), Detail: "apiserver unreachable, reconnecting"})
 	}
 }
 
@@ -208,7 +208,7 @@ func (s *Source) probe(ctx context.Context) {
 	s.mu.Unlock()
 	switch {
 	case err != nil && !wasDown:
-		s.send(ctx, sources.ConnState{Source: "cluster", OK: false, Err: err, Detail: "apiserver unreachable, reconnecting"})
+		s.send(ctx, sources.ConnState{Source: "cluster", OK: false, Err: model.ErrText(err), Detail: "apiserver unreachable, reconnecting"})
 	case err == nil && wasDown:
 		s.send(ctx, sources.ConnState{Source: "cluster", OK: true, Detail: "reconnected"})
 	}

@@ -119,11 +119,11 @@ func TestBadQueryOutageAndRecovery(t *testing.T) {
 	waitMsg := func(what string, ok func(any) bool) { t.Helper(); in.Wait(t, 20*time.Second, what, ok, 0) }
 	waitMsg("error in the bad panel", func(m any) bool {
 		mm, ok := m.(sources.MetricsMsg)
-		return ok && mm.Panel == "bad" && mm.Err != nil && strings.Contains(mm.Err.Error(), "parse error")
+		return ok && mm.Panel == "bad" && mm.Err != "" && strings.Contains(mm.Err, "parse error")
 	})
 	waitMsg("the good panel without error", func(m any) bool {
 		mm, ok := m.(sources.MetricsMsg)
-		return ok && mm.Panel == sources.PanelRate && mm.Err == nil && len(mm.Series) > 0
+		return ok && mm.Panel == sources.PanelRate && mm.Err == "" && len(mm.Series) > 0
 	})
 
 	p.Kill()
@@ -140,7 +140,7 @@ func TestBadQueryOutageAndRecovery(t *testing.T) {
 	}, n)
 	in.Wait(t, 40*time.Second, "the rate panel after the restart", func(m any) bool {
 		mm, ok := m.(sources.MetricsMsg)
-		return ok && mm.Panel == sources.PanelRate && mm.Err == nil
+		return ok && mm.Panel == sources.PanelRate && mm.Err == ""
 	}, n)
 }
 

@@ -126,12 +126,12 @@ func TestZipkinOutageAndRecovery(t *testing.T) {
 		t.Helper()
 		return in.Wait(t, 60*time.Second, what, ok, from)
 	}
-	n := wait("first list", func(m any) bool { tm, ok := m.(sources.TracesMsg); return ok && tm.Err == nil }, 0)
+	n := wait("first list", func(m any) bool { tm, ok := m.(sources.TracesMsg); return ok && tm.Err == "" }, 0)
 	zs.Kill()
 	n = wait("unreachable state", func(m any) bool {
 		c, ok := m.(sources.ConnState)
 		return ok && !c.OK && strings.Contains(c.Detail, "unreachable, retrying in")
 	}, n)
 	zs.Restart()
-	wait("recovery", func(m any) bool { tm, ok := m.(sources.TracesMsg); return ok && tm.Err == nil }, n)
+	wait("recovery", func(m any) bool { tm, ok := m.(sources.TracesMsg); return ok && tm.Err == "" }, n)
 }

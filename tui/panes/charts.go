@@ -1,6 +1,7 @@
 package panes
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -85,7 +86,7 @@ func niceMax(v float64, unit string) float64 {
 }
 
 // seriesHash identifies a panel's data: an unchanged hash means no redraw.
-func seriesHash(series []sources.Series, err error) uint64 {
+func seriesHash(series []sources.Series, err string) uint64 {
 	h := fnv.New64a()
 	for _, s := range series {
 		h.Write([]byte(s.Name))
@@ -99,8 +100,8 @@ func seriesHash(series []sources.Series, err error) uint64 {
 			h.Write(b[:])
 		}
 	}
-	if err != nil {
-		h.Write([]byte(err.Error()))
+	if err != "" {
+		h.Write([]byte(err))
 	}
 	return h.Sum64()
 }
@@ -290,4 +291,12 @@ func drawThresholds(ch *tslc.Model, st *themes.Styles, ymax float64, thresholds 
 			}
 		}
 	}
+}
+
+// asErr turns an event's error text back into an error for a pane's own error field.
+func asErr(s string) error {
+	if s == "" {
+		return nil
+	}
+	return errors.New(s)
 }

@@ -130,7 +130,7 @@ func (l *Logs) row(i int) *sources.LogLine {
 func (l *Logs) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case sources.LogsMsg:
-		l.err = msg.Err
+		l.err = asErr(msg.Err)
 		for _, ln := range msg.Lines {
 			l.push(ln)
 		}

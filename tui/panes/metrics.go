@@ -1,7 +1,6 @@
 package panes
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -34,7 +33,8 @@ type Metrics struct {
 type panelData struct {
 	series     []sources.Series
 	start, end time.Time
-	err        error
+	err        string
+	errKind    string
 	hash       uint64
 	chart      string
 	chartKey   string // size + marker version + hash the chart was drawn for
@@ -127,16 +127,16 @@ func (m *Metrics) Update(msg tea.Msg) tea.Cmd {
 		if msg.Source != "" {
 			m.source = msg.Source
 		}
-		if msg.Err != nil && sources.IsUnreachable(msg.Err) && len(d.series) > 0 {
+		if msg.ErrKind == sources.ErrKindUnreachable && len(d.series) > 0 {
 			// Keep the last good graph during an outage; the header says the backend is down.
-			d.err = msg.Err
+			d.err, d.errKind = msg.Err, msg.ErrKind
 			m.valid = false
 			return nil
 		}
 		h := seriesHash(msg.Series, msg.Err)
 		// Keep the window's time range moving even when values did not change.
 		d.start, d.end = msg.Start, msg.End
-		d.err = msg.Err
+		d.err, d.errKind = msg.Err, msg.ErrKind
 		if h != d.hash {
 			d.series, d.hash = msg.Series, h
 		}
@@ -229,7 +229,7 @@ func (m *Metrics) redrawPanel(id string) {
 	if compactMode {
 		return // sparklines are cheap: drawn in render
 	}
-	if d.err != nil && len(d.series) == 0 {
+	if d.err != "" && len(d.series) == 0 {
 		// The cell shows the error instead of a chart: drawing empty axes on every refresh of a
 		// missing backend was the cockpit's largest cost of its own under a busy cluster.
 		d.chart, d.chartKey = "", ""
@@ -321,14 +321,14 @@ func (m *Metrics) renderCell(i int, p sources.Panel, cw int) string {
 	}
 	body := d.chart
 	switch {
-	case d.err != nil && sources.IsUnreachable(d.err) && d.chart != "":
+	case d.errKind == sources.ErrKindUnreachable && d.chart != "":
 		line += st.Err.Render("  (unreachable: showing the last data)")
-	case d.err != nil && sources.IsUnreachable(d.err):
-		body = st.Warn.Render(core.Truncate(firstLine(d.err.Error()), cw-2))
-	case d.err != nil && errors.Is(d.err, sources.ErrNoBackend):
-		body = st.Muted.Render(core.Truncate(strings.TrimPrefix(firstLine(d.err.Error()), sources.ErrNoBackend.Error()+": "), cw-2))
-	case d.err != nil:
-		body = st.Err.Render(core.Truncate("query error: "+firstLine(d.err.Error()), cw-2))
+	case d.errKind == sources.ErrKindUnreachable:
+		body = st.Warn.Render(core.Truncate(firstLine(d.err), cw-2))
+	case d.errKind == sources.ErrKindNoBackend:
+		body = st.Muted.Render(core.Truncate(strings.TrimPrefix(firstLine(d.err), sources.ErrNoBackend.Error()+": "), cw-2))
+	case d.err != "":
+		body = st.Err.Render(core.Truncate("query error: "+firstLine(d.err), cw-2))
 	case d.end.IsZero():
 		body = st.Muted.Render("waiting for data…")
 	case len(d.series) == 0 || allEmpty(d.series):
@@ -374,8 +374,8 @@ func (m *Metrics) renderCompact() string {
 		label := ts.Render(core.Pad(strings.Fields(p.Title + " ")[0], compactLabelW-1))
 		var spark, vals string
 		switch {
-		case d.err != nil:
-			spark = st.Err.Render(core.Truncate("error: "+firstLine(d.err.Error()), sw))
+		case d.err != "":
+			spark = st.Err.Render(core.Truncate("error: "+firstLine(d.err), sw))
 		case len(d.series) > 0 && !d.end.IsZero():
 			spark = Sparkline(st, d.series[0], d.start, d.end, m.ctx.Markers.List, sw, st.SeriesStyle(0))
 			var vs []string

@@ -1,7 +1,6 @@
 package panes
 
 import (
-	"errors"
 	"fmt"
 	"math/rand"
 	"sort"
@@ -72,7 +71,7 @@ func TestErrorWithoutDataDrawsNoChart(t *testing.T) {
 	m.SetSize(100, 30)
 	for i := 0; i < 5; i++ {
 		end := now.Add(time.Duration(i) * 5 * time.Second)
-		m.Update(sources.MetricsMsg{Panel: sources.PanelRate, Err: errors.New("no Prometheus Service found"), Start: end.Add(-15 * time.Minute), End: end})
+		m.Update(sources.MetricsMsg{Panel: sources.PanelRate, Err: "no Prometheus Service found", Start: end.Add(-15 * time.Minute), End: end})
 	}
 	if d := m.Draws(sources.PanelRate); d != 0 {
 		t.Fatalf("%d charts drawn for a panel that only had errors", d)

@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	zmodel "github.com/openzipkin/zipkin-go/model"
 
+	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/tui/core"
 )
@@ -132,8 +133,8 @@ func (t *Traces) SetSize(w, h int) { t.w, t.h, t.valid = w, h, false }
 func (t *Traces) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case sources.TracesMsg:
-		t.err = msg.Err
-		if msg.Err == nil {
+		t.err = asErr(msg.Err)
+		if msg.Err == "" {
 			sel := ""
 			if t.scroll.Cursor < len(t.list) {
 				sel = t.list[t.scroll.Cursor].TraceID
@@ -153,7 +154,7 @@ func (t *Traces) Update(msg tea.Msg) tea.Cmd {
 		t.openTrace(msg)
 	case sources.SpanNamesMsg:
 		// Suggestions are a convenience: a failure leaves the filter usable as plain text.
-		if msg.Err == nil {
+		if msg.Err == "" {
 			t.names = msg.Names
 			t.input.SetSuggestions(msg.Names)
 			t.input.ShowSuggestions = len(msg.Names) > 0
@@ -243,7 +244,7 @@ func (t *Traces) spanNames() tea.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		names, err := n.SpanNames(ctx, svc)
-		return sources.SpanNamesMsg{Service: svc, Names: names, Err: err}
+		return sources.SpanNamesMsg{Service: svc, Names: names, Err: model.ErrText(err)}
 	}
 }
 
@@ -257,12 +258,12 @@ func (t *Traces) fetch(id string) tea.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		spans, err := b.Trace(ctx, id)
-		return sources.TraceMsg{TraceID: id, Spans: spans, Err: err}
+		return sources.TraceMsg{TraceID: id, Spans: spans, Err: model.ErrText(err)}
 	}
 }
 
 func (t *Traces) openTrace(msg sources.TraceMsg) {
-	wf := &waterfall{id: msg.TraceID, err: msg.Err}
+	wf := &waterfall{id: msg.TraceID, err: asErr(msg.Err)}
 	wf.spans, wf.depth = SpanTree(msg.Spans)
 	if len(wf.spans) > 0 {
 		sum := sources.SummarizeTrace(wf.spans)
