@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/model"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -25,7 +26,7 @@ type Env struct {
 	User    string
 	Guard   *Guard
 	Journal *Journal
-	Load    LoadDriver
+	Load    load.Driver
 	Now     func() time.Time
 	Timeout time.Duration
 	// KillGrace is the grace period of kills (--grace); nil leaves the pod's own.
@@ -80,8 +81,9 @@ type Plan struct {
 	Force       bool
 	DryRun      bool
 	Warnings    []string
-	// Refusal is set when the safety rules forbid the plan; it cannot be confirmed.
-	Refusal error
+	// Refusal is set when the safety rules forbid the plan; it cannot be confirmed. It is not encoded:
+	// the journal entry of a refused plan carries it as text.
+	Refusal error `json:"-"`
 }
 
 // Summary is the one-line description used by the dialog title and the journal.
@@ -203,7 +205,7 @@ func (e *Env) PlanKill(namespace, workload string, pods []model.Pod, c Count, gr
 	p.ReadyAfter = p.ReadyBefore - hitReady
 	switch {
 	case len(cands) == 0:
-		p.Refusal = fmt.Errorf("%w: deploy/%s has no live pods to kill", ErrRefused, workload)
+		p.Refusal = fmt.Errorf("%w: deploy/%s has no live pods to kill", model.ErrRefused, workload)
 	default:
 		if err := e.Guard.Check(namespace); err != nil {
 			p.Refusal = err
@@ -235,7 +237,7 @@ func (e *Env) PlanScale(namespace string, d model.Deployment, delta int32, hpa *
 	}
 	switch {
 	case p.Replicas == p.From:
-		p.Refusal = fmt.Errorf("%w: deploy/%s already has %d replicas", ErrRefused, d.Name, p.From)
+		p.Refusal = fmt.Errorf("%w: deploy/%s already has %d replicas", model.ErrRefused, d.Name, p.From)
 	default:
 		if err := e.Guard.Check(namespace); err != nil {
 			p.Refusal = err
@@ -273,7 +275,7 @@ func (e *Env) Run(ctx context.Context, p Plan) (Result, error) {
 // record finishes an entry from err, writes it, and makes the result.
 func (e *Env) record(entry Entry, err error) (Result, error) {
 	switch {
-	case err != nil && errors.Is(err, ErrRefused):
+	case err != nil && errors.Is(err, model.ErrRefused):
 		entry.Result, entry.Error = ResultRefused, err.Error()
 	case err != nil:
 		entry.Result, entry.Error = ResultError, err.Error()

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/model"
 )
 
@@ -56,7 +57,7 @@ func TestPlanKillPrefersReadyAndGuards(t *testing.T) {
 		}
 	}
 	p = e.PlanKill("ns", "web", pods(3, 0), Count{All: true}, nil)
-	if !errors.Is(p.Refusal, ErrRefused) || !strings.Contains(p.Refusal.Error(), "minimum of 1") {
+	if !errors.Is(p.Refusal, model.ErrRefused) || !strings.Contains(p.Refusal.Error(), "minimum of 1") {
 		t.Fatalf("blast radius: %v", p.Refusal)
 	}
 	p = e.PlanKill("ns", "web", pods(3, 0), Count{All: true, Force: true}, nil)
@@ -95,10 +96,10 @@ func TestGuardModes(t *testing.T) {
 
 type fakeLoad struct{ active bool }
 
-func (f *fakeLoad) Start(LoadProfile) error            { f.active = true; return nil }
+func (f *fakeLoad) Start(load.Profile) error           { f.active = true; return nil }
 func (f *fakeLoad) SetRate(r float64) (float64, error) { return r, nil }
 func (f *fakeLoad) Stop()                              { f.active = false }
-func (f *fakeLoad) Status() LoadStatus                 { return LoadStatus{Active: f.active, Requested: 100} }
+func (f *fakeLoad) Status() load.Status                { return load.Status{Active: f.active, Requested: 100} }
 
 type fakeFault struct {
 	reverted bool
@@ -136,7 +137,7 @@ func TestJournalAndHalt(t *testing.T) {
 	}
 	l := &fakeLoad{}
 	e := &Env{Journal: j, Load: l, Context: "c", User: "u"}
-	if r, err := e.StartLoad(LoadProfile{Name: "burst", Rate: 10}); err != nil || r.Err != "" || !l.active {
+	if r, err := e.StartLoad(load.Profile{Name: "burst", Rate: 10}); err != nil || r.Err != "" || !l.active {
 		t.Fatalf("%+v", r)
 	}
 	r, _ := e.Halt(context.Background(), &Injected{})
@@ -166,7 +167,7 @@ func TestJournalAndHalt(t *testing.T) {
 func TestReadOnlyRefusesLoad(t *testing.T) {
 	l := &fakeLoad{}
 	e := &Env{Load: l, Guard: &Guard{ReadOnly: true}}
-	r, _ := e.StartLoad(LoadProfile{Rate: 10})
+	r, _ := e.StartLoad(load.Profile{Rate: 10})
 	if r.Entry.Result != ResultRefused || l.active {
 		t.Fatalf("%+v", r)
 	}

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/gamedaylab/gameday/load"
+	"github.com/gamedaylab/gameday/model"
 )
 
 // Reverter undoes something the cockpit injected (a fault, a cordon). HALT and exit call every one.
@@ -73,7 +76,7 @@ func (g *Guard) checkLoad() error {
 }
 
 // StartLoad starts a load profile. In dry-run mode it is journaled but nothing is sent.
-func (e *Env) StartLoad(p LoadProfile) (Result, error) {
+func (e *Env) StartLoad(p load.Profile) (Result, error) {
 	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "load-start", Targets: []string{p.Name},
 		Detail: p.String(), DryRun: e.Guard != nil && e.Guard.DryRun}
 	err := e.Guard.checkLoad()
@@ -95,7 +98,7 @@ func (e *Env) SetLoadRate(delta float64) (Result, error) {
 	if e.Load == nil {
 		err = errors.New("no load generator")
 	} else if st := e.Load.Status(); !st.Active {
-		err = fmt.Errorf("%w: no load is running: press b to start a burst", ErrRefused)
+		err = fmt.Errorf("%w: no load is running: press b to start a burst", model.ErrRefused)
 	} else {
 		var got float64
 		got, err = e.Load.SetRate(st.Requested + delta)

@@ -6,11 +6,12 @@
 package actions
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/gamedaylab/gameday/model"
 )
 
 // Guard enforces the safety rules every destructive action respects.
@@ -28,11 +29,8 @@ type Guard struct {
 	ProductionPatterns []string
 }
 
-// ErrRefused wraps every refusal so callers can tell "the rules said no" from "the API failed".
-var ErrRefused = errors.New("refused")
-
 func refuse(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", ErrRefused, fmt.Sprintf(format, a...))
+	return fmt.Errorf("%w: %s", model.ErrRefused, fmt.Sprintf(format, a...))
 }
 
 // IsProduction reports whether the context matches a production pattern.

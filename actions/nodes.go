@@ -47,20 +47,19 @@ func (e *Env) restart(ctx context.Context, p Plan) error {
 // NodePlan is a cordon, uncordon or drain of nodes: which nodes, which pods get evicted, and what the
 // target keeps.
 type NodePlan struct {
-	Action    string // cordon, uncordon, drain
 	Scope     string // "node NAME" or "zone NAME"
 	Nodes     []string
 	Evict     []string // namespace/name of pods to evict (drain)
 	Protected []string // pods left alone: protected namespaces
-	Plan               // target blast radius, dry-run, refusal, warnings
+	Plan               // Action (cordon, uncordon, drain), target blast radius, dry-run, refusal, warnings
 	// Grace is the eviction's grace period (nil: the pod's own).
 	Timeout time.Duration
 }
 
 // PlanNodes plans cordon / uncordon / drain of one node or a whole zone.
 func (e *Env) PlanNodes(action, scope string, nodes []model.Node, pods []model.Pod, target *model.Deployment, pdbs []model.PDB, force bool) NodePlan {
-	np := NodePlan{Action: action, Scope: scope, Timeout: 2 * time.Minute}
-	np.Plan.Action = action
+	np := NodePlan{Scope: scope, Timeout: 2 * time.Minute}
+	np.Action = action
 	np.Force = force
 	if e.Guard != nil {
 		np.DryRun = e.Guard.DryRun
@@ -98,7 +97,7 @@ func (e *Env) PlanNodes(action, scope string, nodes []model.Node, pods []model.P
 	}
 	switch {
 	case len(np.Nodes) == 0:
-		np.Refusal = fmt.Errorf("%w: no node matches %s", ErrRefused, scope)
+		np.Refusal = fmt.Errorf("%w: no node matches %s", model.ErrRefused, scope)
 	case action == "uncordon":
 		if e.Guard != nil && e.Guard.ReadOnly {
 			np.Refusal = e.Guard.Check("")

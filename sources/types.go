@@ -1,6 +1,6 @@
 // Package sources defines the data that flows into the cockpit: the typed messages sources deliver and
 // the backend interfaces (metrics, traces, logs) that real servers and the simulated cluster implement.
-// Sources run their own goroutines and hand messages to one Forwarder; the UI never waits on them.
+// Sources run their own goroutines (a Group) and publish events through a Send; nobody waits on them.
 package sources
 
 import (

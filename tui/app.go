@@ -17,7 +17,9 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/model"
+	"github.com/gamedaylab/gameday/session"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/themes"
 	"github.com/gamedaylab/gameday/tui/core"
@@ -25,35 +27,24 @@ import (
 	"github.com/gamedaylab/gameday/tui/panes"
 )
 
-// Deps are the outside pieces the cockpit talks to. Any of the pollers may be nil.
+// Deps are the outside pieces the cockpit talks to.
 type Deps struct {
-	Env      *actions.Env
-	Injected *actions.Injected
-	Metrics  *sources.MetricsPoller
-	Traces   *sources.TracesPoller
-	Logs     *sources.LogsPoller
-	Panels   []sources.Panel
-	// MetricsName, TracesBackend and LogsBackend label the panes and let them fetch on demand.
-	MetricsName   string
-	TracesBackend sources.TraceBackend
-	LogsBackend   sources.LogBackend
-	// SwitchNamespace restarts the cluster source on another namespace (`:ns NAME`); nil keeps the
-	// watch and only filters.
-	SwitchNamespace func(ns string)
+	// Session is the game day the cockpit shows and acts through: its events arrive as messages (the
+	// caller forwards a bus subscription to the program), its actions are run by commands.
+	Session *session.Session
 	// TickEvery is the clock tick (default 1 s).
 	TickEvery time.Duration
 	// Trace, when set, records when pod changes reach the screen (benchmarks).
 	Trace *FrameTrace
 	// Screen, when set, draws the frames (the program then runs without Bubble Tea's renderer).
 	Screen interface{ Set(frame string, w, h int) }
-	// OnTarget tells the metrics backend the namespace and target its queries are about.
-	OnTarget func(namespace, target string)
 }
 
 // Model is the root of the program.
 type Model struct {
 	ctx   *core.Context
 	deps  Deps
+	sess  *session.Session
 	panes [core.NumPanes]core.Pane
 
 	focus    core.PaneID
@@ -74,15 +65,12 @@ type Model struct {
 
 	started     time.Time
 	firstAction time.Time
-	load        actions.LoadStatus
-	haltedAt    time.Time
+	load        load.Status
 	quitting    bool
 
 	helpOffset, helpMax int
 
-	drain    *actions.DrainProgress
-	watches  []*stopwatch
-	finished []Stopwatch
+	drain *actions.DrainProgress
 }
 
 // New builds the root model. ctx must have Styles, Keys, Config, Clock, Cluster and Markers set.
@@ -96,36 +84,34 @@ func New(ctx *core.Context, deps Deps) *Model {
 	if ctx.Cluster == nil {
 		ctx.Cluster = model.NewCluster()
 	}
-	if deps.Injected == nil {
-		deps.Injected = &actions.Injected{}
-	}
-	m := &Model{ctx: ctx, deps: deps, conn: map[string]sources.ConnState{}, started: ctx.Now(), metricsSrc: deps.MetricsName}
-	panels := deps.Panels
+	sess := deps.Session
+	m := &Model{ctx: ctx, deps: deps, sess: sess, conn: map[string]sources.ConnState{}, started: ctx.Now(), metricsSrc: sess.MetricsName}
+	panels := sess.Panels
 	if len(panels) == 0 {
 		panels = sources.DefaultPanels()
 	}
 	var setView func(time.Duration, int)
-	if deps.Metrics != nil {
-		setView = deps.Metrics.SetView
+	if sess.Metrics != nil {
+		setView = sess.Metrics.SetView
 	}
 	var setQuery func(sources.TraceQuery)
 	tq := sources.TraceQuery{Service: ctx.Target, Lookback: 15 * time.Minute, Limit: 100}
-	if deps.Traces != nil {
-		setQuery = deps.Traces.SetQuery
-		tq = deps.Traces.Query()
+	if sess.Traces != nil {
+		setQuery = sess.Traces.SetQuery
+		tq = sess.Traces.Query()
 	}
 	var setFilter func(string)
-	if deps.Logs != nil {
-		setFilter = deps.Logs.SetFilter
+	if sess.Logs != nil {
+		setFilter = sess.Logs.SetFilter
 	}
-	metricsName := deps.MetricsName
+	metricsName := sess.MetricsName
 	if metricsName == "" {
 		metricsName = "no metrics source"
 	}
 	m.panes[core.PaneWorkload] = panes.NewWorkload(ctx)
 	m.panes[core.PaneMetrics] = panes.NewMetrics(ctx, panels, ctx.Config.Metrics.Window.Duration, metricsName, setView)
-	m.panes[core.PaneTraces] = panes.NewTraces(ctx, deps.TracesBackend, tq, setQuery)
-	m.panes[core.PaneLogs] = panes.NewLogs(ctx, deps.LogsBackend, setFilter)
+	m.panes[core.PaneTraces] = panes.NewTraces(ctx, sess.TracesBackend, tq, setQuery)
+	m.panes[core.PaneLogs] = panes.NewLogs(ctx, sess.LogsBackend, setFilter)
 	m.panes[core.PaneEvents] = panes.NewEvents(ctx)
 	ti := textinput.New()
 	ti.Prompt = ":"
@@ -166,8 +152,6 @@ func (m *Model) Status() (string, bool) { return m.status, m.statusErr }
 
 type tickMsg struct{}
 
-type loadStatusMsg struct{ st actions.LoadStatus }
-
 func (m *Model) tick() tea.Cmd {
 	return tea.Tick(m.deps.TickEvery, func(time.Time) tea.Msg { return tickMsg{} })
 }
@@ -175,19 +159,11 @@ func (m *Model) tick() tea.Cmd {
 // Init implements tea.Model: the clock, the permission check, and the cleanup of what a crashed
 // session left behind (cordoned nodes).
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.tick(), m.checkPermissions()}
-	if m.deps.Env != nil && m.deps.Env.Client != nil && (m.ctx.Guard == nil || !m.ctx.Guard.ReadOnly) {
-		env := m.deps.Env
-		cmds = append(cmds, safe(func() tea.Msg {
-			r, found, err := env.CleanLeftovers(context.Background())
-			if !found && err == nil {
-				return nil
-			}
-			r.Err = model.ErrText(err)
-			return r
-		}))
-	}
-	return tea.Batch(cmds...)
+	sess := m.sess
+	return tea.Batch(m.tick(), m.checkPermissions(), safe(func() tea.Msg {
+		_ = sess.CleanLeftovers(context.Background()) // its result arrives from the bus
+		return nil
+	}))
 }
 
 // safe wraps a command so a panic in it becomes an error in the status line, not a crash. Batches
@@ -229,25 +205,24 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.resize()
 		return m, nil
 	case tickMsg:
-		return m, tea.Batch(m.onTick(), m.evalStopwatches())
+		return m, m.onTick()
 	case permissionsMsg:
 		m.onPermissions(msg)
 		return m, nil
-	case drainStarted:
-		return m, tea.Batch(m.onResult(msg.result), m.onDrain(msg.progress))
 	case actions.DrainProgress:
 		return m, m.onDrain(msg)
 	case drainNext:
-		env := m.deps.Env
-		return m, safe(func() tea.Msg { return env.DrainStep(context.Background(), msg.p) })
-	case loadStatusMsg:
-		return m, m.onLoadStatus(msg.st)
+		sess := m.sess
+		return m, safe(func() tea.Msg { sess.DrainStep(context.Background(), msg.p); return nil })
+	case load.Status:
+		m.load = msg
+		return m, nil
 	case *model.ClusterDelta:
 		m.ctx.Cluster.Apply(msg, m.ctx.Now())
 		if m.deps.Trace != nil {
 			m.deps.Trace.noteDelta(msg)
 		}
-		return m, tea.Batch(m.broadcast(core.ClusterChangedMsg{Delta: msg}), m.evalStopwatches())
+		return m, m.broadcast(core.ClusterChangedMsg{Delta: msg})
 	case sources.MetricsMsg:
 		if msg.Source != "" {
 			m.metricsSrc = msg.Source
@@ -310,24 +285,7 @@ func (m *Model) onTick() tea.Cmd {
 	if m.deps.Trace != nil {
 		cmds = append(cmds, m.deps.Trace.flush())
 	}
-	if l := m.deps.Env.Load; l != nil {
-		cmds = append(cmds, func() tea.Msg { return loadStatusMsg{st: l.Status()} })
-	}
 	return tea.Batch(cmds...)
-}
-
-// onLoadStatus notices a timed burst that ended by itself, and marks it.
-func (m *Model) onLoadStatus(st actions.LoadStatus) tea.Cmd {
-	was := m.load.Active
-	prev := m.load.Profile
-	m.load = st
-	if was && !st.Active && m.ctx.Now().Sub(m.haltedAt) > 2*time.Second {
-		e := m.deps.Env
-		entry := actions.Entry{Time: m.ctx.Now(), Context: e.Context, User: e.User, Action: "load-finished",
-			Targets: []string{prev.Name}, Detail: prev.String()}
-		return act(func(context.Context) (actions.Result, error) { return e.Record(entry, nil) })
-	}
-	return nil
 }
 
 func markerLabel(e actions.Entry) string {
@@ -367,17 +325,10 @@ func (m *Model) onResult(r actions.Result) tea.Cmd {
 		}
 		m.setStatus(fmt.Sprintf("%s %s: %s", e.Action, e.Result, txt), false)
 	}
-	if e.Action == "halt" {
-		m.haltedAt = e.Time
-	}
-	m.startStopwatch(e)
 	var cmds []tea.Cmd
 	if e.Result == actions.ResultOK || e.Result == actions.ResultDryRun {
 		m.ctx.Markers.Add(e.Time, markerLabel(e))
 		cmds = append(cmds, m.broadcast(core.MarkersChangedMsg{}))
-		if l := m.deps.Env.Load; l != nil && (strings.HasPrefix(e.Action, "load") || e.Action == "halt") {
-			cmds = append(cmds, func() tea.Msg { return loadStatusMsg{st: l.Status()} })
-		}
 	}
 	cmds = append(cmds, m.panes[core.PaneEvents].Update(r))
 	return tea.Batch(cmds...)
@@ -484,8 +435,8 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.promptDrain()
 	case key.Matches(msg, k.Burst):
 		b := m.ctx.Config.Load.Burst
-		p := actions.LoadProfile{Name: "burst", Kind: "constant", Rate: b.Rate, Duration: b.Duration.Duration}
-		return act(func(context.Context) (actions.Result, error) { return m.deps.Env.StartLoad(p) })
+		p := load.Profile{Name: "burst", Kind: "constant", Rate: b.Rate, Duration: b.Duration.Duration}
+		return m.startLoad(p)
 	case key.Matches(msg, k.Profile):
 		return m.pickProfile()
 	case key.Matches(msg, k.RateUp):
@@ -526,49 +477,40 @@ func (m *Model) halt() tea.Cmd {
 	if m.panes[m.focus].Capturing() {
 		cmds = append(cmds, m.panes[m.focus].Update(keyEsc))
 	}
-	m.haltedAt = m.ctx.Now()
-	env, in := m.deps.Env, m.deps.Injected
-	return tea.Batch(append(cmds, act(func(ctx context.Context) (actions.Result, error) { return env.Halt(ctx, in) }))...)
+	sess := m.sess
+	return tea.Batch(append(cmds, act(func(ctx context.Context) (actions.Result, error) { return sess.Halt(ctx) }))...)
 }
 
 func (m *Model) setRate(delta float64) tea.Cmd {
-	env := m.deps.Env
-	return act(func(context.Context) (actions.Result, error) { return env.SetLoadRate(delta) })
+	sess := m.sess
+	return act(func(context.Context) (actions.Result, error) { return sess.SetLoadRate(delta) })
 }
 
-// act is the one adapter from an action to a command: it runs off the UI goroutine and its result
-// becomes the message.
+func (m *Model) startLoad(p load.Profile) tea.Cmd {
+	sess := m.sess
+	return act(func(context.Context) (actions.Result, error) { return sess.StartLoad(p) })
+}
+
+// act is the one adapter from an action to a command: the action runs off the UI goroutine through
+// the session, which journals it and publishes the result; the result reaches the cockpit from the
+// bus like every other event, so an action started elsewhere (a scenario, a monkey) shows the same.
 func act(f func(ctx context.Context) (actions.Result, error)) tea.Cmd {
 	return safe(func() tea.Msg {
-		r, err := f(context.Background())
-		r.Err = model.ErrText(err)
-		return r
+		_, _ = f(context.Background())
+		return nil
 	})
 }
 
 // run runs a plan.
 func (m *Model) run(p actions.Plan) tea.Cmd {
-	env := m.deps.Env
-	return act(func(ctx context.Context) (actions.Result, error) { return env.Run(ctx, p) })
+	sess := m.sess
+	return act(func(ctx context.Context) (actions.Result, error) { return sess.Run(ctx, p) })
 }
 
 // runNodes runs a node plan; a drain that started goes on step by step (onDrain).
 func (m *Model) runNodes(np actions.NodePlan) tea.Cmd {
-	env, in := m.deps.Env, m.deps.Injected
-	return safe(func() tea.Msg {
-		r, progress, err := env.RunNodes(context.Background(), np, in)
-		r.Err = model.ErrText(err)
-		if progress != nil {
-			return drainStarted{result: r, progress: *progress}
-		}
-		return r
-	})
-}
-
-// drainStarted carries the cordon's result and the drain's first progress.
-type drainStarted struct {
-	result   actions.Result
-	progress actions.DrainProgress
+	sess := m.sess
+	return act(func(ctx context.Context) (actions.Result, error) { return sess.RunNodes(ctx, np) })
 }
 
 // keyEsc is what closes a pane's text input.
@@ -599,7 +541,7 @@ func (m *Model) planKill(c actions.Count) tea.Cmd {
 		return nil
 	}
 	pods := m.ctx.Cluster.TargetPods(m.ctx.Namespace, m.ctx.Target)
-	p := m.deps.Env.PlanKill(m.ctx.Namespace, m.ctx.Target, pods, c, nil)
+	p := m.sess.Env.PlanKill(m.ctx.Namespace, m.ctx.Target, pods, c, nil)
 	return m.confirm(p)
 }
 
@@ -608,7 +550,7 @@ func (m *Model) planScale(delta int32) tea.Cmd {
 		return nil
 	}
 	d := m.ctx.Cluster.Deployment(m.ctx.Namespace, m.ctx.Target)
-	p := m.deps.Env.PlanScale(m.ctx.Namespace, *d, delta, m.ctx.Cluster.HPAFor(m.ctx.Namespace, m.ctx.Target))
+	p := m.sess.Env.PlanScale(m.ctx.Namespace, *d, delta, m.ctx.Cluster.HPAFor(m.ctx.Namespace, m.ctx.Target))
 	if delta > 0 && p.Refusal == nil {
 		return m.run(p) // adding a replica destroys nothing: no question asked
 	}
@@ -725,12 +667,7 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		}
 		m.ctx.Namespace = arg
 		m.ctx.Perms = nil
-		if m.deps.OnTarget != nil {
-			m.deps.OnTarget(arg, m.ctx.Target)
-		}
-		if m.deps.SwitchNamespace != nil {
-			m.deps.SwitchNamespace(arg)
-		}
+		m.sess.SetNamespace(arg)
 		m.setStatus("namespace "+arg, false)
 		return tea.Batch(m.broadcast(core.TargetChangedMsg{}), m.checkPermissions())
 	case "restart":
@@ -907,14 +844,7 @@ func firstLine(s string) string {
 
 func (m *Model) setTarget(name string) tea.Cmd {
 	m.ctx.Target = name
-	if m.deps.OnTarget != nil {
-		m.deps.OnTarget(m.ctx.Namespace, name)
-	}
-	if m.deps.Traces != nil {
-		q := m.deps.Traces.Query()
-		q.Service = name
-		m.deps.Traces.SetQuery(q)
-	}
+	m.sess.SetTarget(name)
 	m.setStatus("target deploy/"+name, false)
 	return m.broadcast(core.TargetChangedMsg{})
 }
@@ -938,10 +868,10 @@ func (m *Model) pickTarget() tea.Cmd {
 }
 
 // profiles are what B offers, built from the configured burst (rate R, duration D).
-func (m *Model) profiles() ([]string, map[string]actions.LoadProfile) {
+func (m *Model) profiles() ([]string, map[string]load.Profile) {
 	b := m.ctx.Config.Load.Burst
 	r, d := b.Rate, b.Duration.Duration
-	list := []actions.LoadProfile{
+	list := []load.Profile{
 		{Name: "burst", Kind: "constant", Rate: r, To: r, Duration: d},
 		{Name: "ramp", Kind: "ramp", Rate: 0, To: 2 * r, Duration: d},
 		{Name: "step", Kind: "step", Rate: r, To: 3 * r, Duration: d, Steps: 4},
@@ -949,7 +879,7 @@ func (m *Model) profiles() ([]string, map[string]actions.LoadProfile) {
 		{Name: "sine", Kind: "sine", Rate: r, To: 3 * r, Duration: d, Period: d / 2},
 	}
 	names := make([]string, 0, len(list))
-	by := map[string]actions.LoadProfile{}
+	by := map[string]load.Profile{}
 	for _, p := range list {
 		if p.To > m.ctx.Config.Load.MaxRate {
 			continue // never offer what the cap would refuse
@@ -969,7 +899,7 @@ func (m *Model) pickProfile() tea.Cmd {
 			if !ok {
 				return nil
 			}
-			return act(func(context.Context) (actions.Result, error) { return m.deps.Env.StartLoad(p) })
+			return m.startLoad(p)
 		})
 	return m.dialog.form.Init()
 }

@@ -45,6 +45,7 @@ func drive(t *testing.T, m *Model, msg tea.Msg) []tea.Msg {
 	_, cmd := m.Update(msg)
 	var seen []tea.Msg
 	runCmd(m, cmd, 0, &seen)
+	pump(m, 0, &seen)
 	return seen
 }
 
@@ -67,6 +68,7 @@ func runCmd(m *Model, cmd tea.Cmd, depth int, seen *[]tea.Msg) {
 			_, next := m.Update(msg)
 			runCmd(m, next, depth+1, seen)
 		}
+		pump(m, depth, seen) // what the command published (an action's result)
 	case <-time.After(200 * time.Millisecond):
 	}
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/model"
+	"github.com/gamedaylab/gameday/session"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/themes"
 	"github.com/gamedaylab/gameday/tui/core"
@@ -32,7 +34,11 @@ func syntheticModel(b testing.TB, n, w, h int) *Model {
 	guard := &actions.Guard{MinReady: 1, Protected: cfg.Safety.ProtectedSet()}
 	ctx := &core.Context{Styles: st, Keys: keys.Default(), Config: &cfg, Clock: fixedClock{now}, Cluster: model.NewCluster(),
 		Markers: &core.Markers{}, Guard: guard, KubeContext: "bench", Namespace: "ns", Target: "web"}
-	m := New(ctx, Deps{Env: &actions.Env{Guard: guard}})
+	sess, err := session.New(session.Options{Config: &cfg, Guard: guard, Demo: true, Target: "web", Journal: filepath.Join(b.TempDir(), "journal.jsonl")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := New(ctx, Deps{Session: sess})
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	d := &model.ClusterDelta{Reset: true, At: now}
 	sel := map[string]string{"app": "web"}

@@ -92,7 +92,7 @@ func (m *Model) header() string {
 	} else {
 		left = append(left, st.Muted.Render("load idle"))
 	}
-	if n := m.deps.Injected.Len(); n > 0 {
+	if n := m.sess.Injected.Len(); n > 0 {
 		left = append(left, st.BadgeFault.Render(fmt.Sprintf("FAULTS %d", n)))
 	} else {
 		left = append(left, st.Muted.Render("faults 0"))

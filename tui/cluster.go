@@ -73,12 +73,12 @@ func (m *Model) onPermissions(p permissionsMsg) {
 }
 
 func (m *Model) checkPermissions() tea.Cmd {
-	if m.deps.Env == nil || m.deps.Env.Client == nil {
+	if m.sess.Env.Client == nil {
 		return nil
 	}
-	env, ns := m.deps.Env, m.ctx.Namespace
+	sess, ns := m.sess, m.ctx.Namespace
 	return safe(func() tea.Msg {
-		perms, err := env.CheckPermissions(context.Background(), ns)
+		perms, err := sess.CheckPermissions(context.Background(), ns)
 		return permissionsMsg{Namespace: ns, Perms: perms, Err: err}
 	})
 }
@@ -90,7 +90,7 @@ func (m *Model) planRestart() tea.Cmd {
 		return nil
 	}
 	d := m.ctx.Cluster.Deployment(m.ctx.Namespace, m.ctx.Target)
-	return m.confirm(m.deps.Env.PlanRestart(m.ctx.Namespace, *d))
+	return m.confirm(m.sess.Env.PlanRestart(m.ctx.Namespace, *d))
 }
 
 // nodesIn resolves "zone NAME" or a node name.
@@ -124,7 +124,7 @@ func (m *Model) planNodes(action, scope string, force bool) tea.Cmd {
 		pdbs = append(pdbs, *b)
 	}
 	sort.Slice(pdbs, func(i, j int) bool { return pdbs[i].Key() < pdbs[j].Key() })
-	np := m.deps.Env.PlanNodes(action, label, nodes, pods, c.Deployment(m.ctx.Namespace, m.ctx.Target), pdbs, force)
+	np := m.sess.Env.PlanNodes(action, label, nodes, pods, c.Deployment(m.ctx.Namespace, m.ctx.Target), pdbs, force)
 	if np.Refusal != nil || action == "uncordon" {
 		return m.runNodes(np)
 	}
@@ -193,122 +193,3 @@ func (m *Model) onDrain(p actions.DrainProgress) tea.Cmd {
 }
 
 type drainNext struct{ p actions.DrainProgress }
-
-// ---- the recovery stopwatch ----
-
-// stopwatch times a kill's recovery: replacement scheduled, replacement Ready, ready replicas back to
-// desired. Observed times come from the cockpit's clock; the API's own timestamps are kept beside them.
-type stopwatch struct {
-	entry       actions.Entry
-	ns, deploy  string
-	before      map[string]bool
-	killed      []string
-	scheduled   time.Time
-	ready       time.Time
-	recovered   time.Time
-	apiSched    time.Time
-	apiReady    time.Time
-	replacement string
-}
-
-// Stopwatch is a recovery measurement, for tests and the journal.
-type Stopwatch struct {
-	Replacement                     string
-	Scheduled, Ready, Recovered     time.Duration
-	APIScheduled, APIReady, Started time.Time
-}
-
-func (m *Model) startStopwatch(e actions.Entry) {
-	if e.Action != "kill" || e.Result != actions.ResultOK {
-		return
-	}
-	sw := &stopwatch{entry: e, ns: m.ctx.Namespace, deploy: m.ctx.Target, before: map[string]bool{}}
-	for k := range m.ctx.Cluster.Pods {
-		sw.before[k] = true
-	}
-	for _, t := range e.Targets {
-		sw.killed = append(sw.killed, m.ctx.Namespace+"/"+strings.TrimPrefix(t, "pod/"))
-	}
-	m.watches = append(m.watches, sw)
-}
-
-// evalStopwatches advances every running stopwatch; finished ones are journaled.
-func (m *Model) evalStopwatches() tea.Cmd {
-	if len(m.watches) == 0 {
-		return nil
-	}
-	now := m.ctx.Now()
-	c := m.ctx.Cluster
-	var cmds []tea.Cmd
-	keep := m.watches[:0]
-	for _, sw := range m.watches {
-		d := c.Deployment(sw.ns, sw.deploy)
-		for k, p := range c.Pods {
-			if sw.before[k] || !model.Matches(p, d) || p.Terminating() {
-				continue
-			}
-			if sw.scheduled.IsZero() && p.Node != "" {
-				sw.scheduled, sw.apiSched, sw.replacement = now, p.Scheduled, p.Name
-			}
-			if sw.ready.IsZero() && p.Ready {
-				sw.ready, sw.apiReady = now, p.ReadyAt
-				if sw.scheduled.IsZero() {
-					sw.scheduled, sw.apiSched, sw.replacement = now, p.Scheduled, p.Name
-				}
-			}
-		}
-		gone := true
-		for _, k := range sw.killed {
-			if p, ok := c.Pods[k]; ok && !p.Terminating() {
-				gone = false
-			}
-		}
-		if !sw.ready.IsZero() && d != nil && d.Ready >= d.Desired && gone {
-			sw.recovered = now
-		}
-		timedOut := now.Sub(sw.entry.Time) > 10*time.Minute
-		if sw.recovered.IsZero() && !timedOut {
-			keep = append(keep, sw)
-			continue
-		}
-		m.finished = append(m.finished, sw.result())
-		cmds = append(cmds, m.journalRecovery(sw, timedOut))
-	}
-	m.watches = keep
-	return tea.Batch(cmds...)
-}
-
-func (sw *stopwatch) result() Stopwatch {
-	t0 := sw.entry.Time
-	r := Stopwatch{Replacement: sw.replacement, APIScheduled: sw.apiSched, APIReady: sw.apiReady, Started: t0}
-	if !sw.scheduled.IsZero() {
-		r.Scheduled = sw.scheduled.Sub(t0)
-	}
-	if !sw.ready.IsZero() {
-		r.Ready = sw.ready.Sub(t0)
-	}
-	if !sw.recovered.IsZero() {
-		r.Recovered = sw.recovered.Sub(t0)
-	}
-	return r
-}
-
-func (m *Model) journalRecovery(sw *stopwatch, timedOut bool) tea.Cmd {
-	e := m.deps.Env
-	r := sw.result()
-	entry := actions.Entry{Time: m.ctx.Now(), Context: e.Context, User: e.User, Action: "recovery", Targets: sw.entry.Targets,
-		Detail: fmt.Sprintf("after kill at %s: replacement %s scheduled +%s, ready +%s, deploy/%s back to desired +%s",
-			sw.entry.Time.Format("15:04:05"), r.Replacement, secs(r.Scheduled), secs(r.Ready), sw.deploy, secs(r.Recovered)),
-		Recovery: secs(r.Recovered)}
-	var err error
-	if timedOut {
-		err = fmt.Errorf("deploy/%s not back to desired 10m after the kill", sw.deploy)
-		entry.Recovery = ""
-	}
-	return act(func(context.Context) (actions.Result, error) { return e.Record(entry, err) })
-}
-
-func secs(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
-
-// Stopwatches are the finished recovery measurements (tests).
-func (m *Model) Stopwatches() []Stopwatch { return m.finished }

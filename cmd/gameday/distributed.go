@@ -15,12 +15,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/gamedaylab/gameday/actions"
-	"github.com/gamedaylab/gameday/actions/load"
+	"github.com/gamedaylab/gameday/load"
+	"github.com/gamedaylab/gameday/load/engine"
 )
 
 // workerArgs are the load-worker arguments for one of n workers: each sends 1/n of every rate.
-func workerArgs(p actions.LoadProfile, n int, targets []load.Target, timeout time.Duration) []string {
+func workerArgs(p load.Profile, n int, targets []engine.Target, timeout time.Duration) []string {
 	div := func(v float64) string { return fmt.Sprintf("%g", v/float64(n)) }
 	args := []string{"load-worker", "--rate", div(p.Rate), "--duration", p.Duration.String(), "--timeout", timeout.String()}
 	switch p.Kind {
@@ -90,7 +90,7 @@ func JobSpec(namespace, image string, n int, args []string) *batchv1.Job {
 func ptr[T any](v T) *T { return &v }
 
 // runDistributed runs the load as an Indexed Job and merges the workers' results.
-func runDistributed(cmd *cobra.Command, o *loadOptions, p actions.LoadProfile, targets []load.Target, maxRate float64, th load.Thresholds) error {
+func runDistributed(cmd *cobra.Command, o *loadOptions, p load.Profile, targets []engine.Target, maxRate float64, th engine.Thresholds) error {
 	if p.Duration <= 0 {
 		return usageError{fmt.Errorf("--workers needs a --duration")}
 	}
@@ -122,7 +122,7 @@ func runDistributed(cmd *cobra.Command, o *loadOptions, p actions.LoadProfile, t
 	if err != nil {
 		return err
 	}
-	res, err := load.Merge(parts)
+	res, err := engine.Merge(parts)
 	if err != nil {
 		return err
 	}
@@ -143,14 +143,14 @@ func runDistributed(cmd *cobra.Command, o *loadOptions, p actions.LoadProfile, t
 
 // collectResults waits for every worker pod to end and decodes the results in their termination
 // messages.
-func collectResults(ctx context.Context, cs kubernetes.Interface, ns, job string, n int, timeout time.Duration) ([]load.Result, error) {
+func collectResults(ctx context.Context, cs kubernetes.Interface, ns, job string, n int, timeout time.Duration) ([]engine.Result, error) {
 	deadline := time.Now().Add(timeout)
 	for {
 		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "job-name=" + job})
 		if err != nil {
 			return nil, err
 		}
-		var parts []load.Result
+		var parts []engine.Result
 		var failed []string
 		for _, p := range pods.Items {
 			for _, c := range p.Status.ContainerStatuses {
@@ -162,7 +162,7 @@ func collectResults(ctx context.Context, cs kubernetes.Interface, ns, job string
 					failed = append(failed, fmt.Sprintf("%s exited %d: %s", p.Name, t.ExitCode, t.Message))
 					continue
 				}
-				var r load.Result
+				var r engine.Result
 				if err := json.Unmarshal([]byte(t.Message), &r); err != nil {
 					failed = append(failed, fmt.Sprintf("%s: unreadable result: %v", p.Name, err))
 					continue

@@ -18,7 +18,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
@@ -31,54 +30,14 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testbed.Main(m)) }
 
-// deployWeb creates deploy/web: fake pods (kwok) that report cpuUsage through kwok's usage annotation.
 func deployWeb(t *testing.T, cs kubernetes.Interface, ns string, replicas int32, cpuUsage string, spread bool) {
 	t.Helper()
-	labels := map[string]string{"app": "web"}
-	grace := int64(2)
-	d := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: map[string]string{"kwok.x-k8s.io/usage-cpu": cpuUsage}},
-				Spec: corev1.PodSpec{
-					TerminationGracePeriodSeconds: &grace,
-					Containers: []corev1.Container{{Name: "web", Image: "ghcr.io/gamedaylab/demoapp:test",
-						Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m")}}}},
-				},
-			},
-		},
-	}
-	if spread {
-		d.Spec.Template.Spec.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{{
-			MaxSkew: 1, TopologyKey: "topology.kubernetes.io/zone", WhenUnsatisfiable: corev1.DoNotSchedule,
-			LabelSelector: &metav1.LabelSelector{MatchLabels: labels},
-			// Cordoned nodes leave the spread domains; otherwise a drained zone pins the skew and the
-			// replacements cannot schedule (a real drill finding, not what this test is about).
-			NodeTaintsPolicy: ptrTo(corev1.NodeInclusionPolicyHonor),
-		}}
-	}
-	if _, err := cs.AppsV1().Deployments(ns).Create(context.Background(), d, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	waitReady(t, cs, ns, replicas, 60*time.Second)
+	testbed.DeployWeb(t, cs, ns, replicas, cpuUsage, spread)
 }
 
 func waitReady(t *testing.T, cs kubernetes.Interface, ns string, want int32, d time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		dep, err := cs.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
-		if err == nil && dep.Status.ReadyReplicas == want && dep.Status.Replicas == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("deploy/web in %s not %d ready after %s: %+v", ns, want, d, dep.Status)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testbed.WaitReady(t, cs, ns, want, d)
 }
 
 // cockpitOn runs the whole cockpit against the testbed, like `gameday --kubeconfig ... -n ns --target deploy/web`.
@@ -113,7 +72,7 @@ func TestKubeKillShowsReplacement(t *testing.T) {
 	k := testbed.SharedKube(t)
 	ns := k.Namespace(t, "kill")
 	deployWeb(t, k.Client, ns, 3, "50m", false)
-	_, tm, pr := cockpitOn(t, k, ns)
+	c, tm, pr := cockpitOn(t, k, ns)
 	pr.wait(t, 15*time.Second, "Workload deploy/web · pods[3]", "● cluster")
 
 	before, _ := k.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{})
@@ -140,8 +99,8 @@ func TestKubeKillShowsReplacement(t *testing.T) {
 	t.Logf("replacement %s on screen %s after the kill", replacement, time.Since(killedAt).Round(time.Millisecond))
 
 	pr.wait(t, 20*time.Second, "recovery ok")
-	m := finalModel(t, tm)
-	sw := m.Stopwatches()
+	finalModel(t, tm)
+	sw := c.sess.Recoveries()
 	if len(sw) != 1 {
 		t.Fatalf("stopwatches %+v", sw)
 	}

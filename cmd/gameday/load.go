@@ -20,9 +20,9 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
-	"github.com/gamedaylab/gameday/actions"
-	"github.com/gamedaylab/gameday/actions/load"
 	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/load"
+	"github.com/gamedaylab/gameday/load/engine"
 )
 
 // loadOptions are the flags of `gameday load` and `gameday load-worker`.
@@ -146,7 +146,7 @@ func parseSuccess(s string) (float64, error) {
 
 // loadTargets builds the targets: URLs from the command line, which must be configured targets when
 // the config lists any.
-func loadTargets(cfg config.Config, o *loadOptions, urls []string) ([]load.Target, error) {
+func loadTargets(cfg config.Config, o *loadOptions, urls []string) ([]engine.Target, error) {
 	if len(urls) == 0 {
 		if len(cfg.Load.Targets) == 0 {
 			return nil, usageError{errors.New("give at least one URL (or configure load.targets)")}
@@ -171,9 +171,9 @@ func loadTargets(cfg config.Config, o *loadOptions, urls []string) ([]load.Targe
 		}
 		body = b
 	}
-	var out []load.Target
+	var out []engine.Target
 	for _, u := range urls {
-		t := load.Target{Method: strings.ToUpper(o.method), URL: u, Header: header, Body: body}
+		t := engine.Target{Method: strings.ToUpper(o.method), URL: u, Header: header, Body: body}
 		if len(cfg.Load.Targets) > 0 {
 			found := false
 			for _, ct := range cfg.Load.Targets {
@@ -220,7 +220,7 @@ func runLoad(cmd *cobra.Command, o *loadOptions, urls []string, worker bool) err
 	if err != nil {
 		return usageError{err}
 	}
-	th := load.Thresholds{MaxP99: o.maxP99, MinSuccess: minSuccess}
+	th := engine.Thresholds{MaxP99: o.maxP99, MinSuccess: minSuccess}
 	targets, err := loadTargets(cfg, o, urls)
 	if err != nil {
 		return err
@@ -245,7 +245,7 @@ func runLoad(cmd *cobra.Command, o *loadOptions, urls []string, worker bool) err
 		// rates hiccups were what tipped the schedule into a backlog. The generator's heap is small.
 		debug.SetGCPercent(400)
 	}
-	e, err := load.New(load.Options{Targets: targets, MaxRate: maxRate, MaxWorkers: o.maxWorkers, Timeout: o.timeout})
+	e, err := engine.New(engine.Options{Targets: targets, MaxRate: maxRate, MaxWorkers: o.maxWorkers, Timeout: o.timeout})
 	if err != nil {
 		return err
 	}
@@ -284,7 +284,7 @@ func runLoad(cmd *cobra.Command, o *loadOptions, urls []string, worker bool) err
 }
 
 // progress is the live line on a terminal: elapsed, requested and achieved rate, success, latency.
-func progress(e *load.Engine, p actions.LoadProfile, done chan struct{}) {
+func progress(e *engine.Engine, p load.Profile, done chan struct{}) {
 	defer close(done)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
@@ -306,7 +306,7 @@ func progress(e *load.Engine, p actions.LoadProfile, done chan struct{}) {
 	}
 }
 
-func writeWorkerResult(o *loadOptions, res load.Result) error {
+func writeWorkerResult(o *loadOptions, res engine.Result) error {
 	res, err := res.WithHistogram()
 	if err != nil {
 		return err

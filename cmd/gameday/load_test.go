@@ -15,8 +15,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/gamedaylab/gameday/actions"
-	"github.com/gamedaylab/gameday/actions/load"
+	"github.com/gamedaylab/gameday/load"
+	"github.com/gamedaylab/gameday/load/engine"
 	"github.com/gamedaylab/gameday/testbed"
 )
 
@@ -42,7 +42,7 @@ func TestLoadWorkersMerge(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
-	var parts []load.Result
+	var parts []engine.Result
 	for i := 0; i < n; i++ {
 		if errs[i] != nil {
 			t.Fatal(errs[i])
@@ -51,13 +51,13 @@ func TestLoadWorkersMerge(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var r load.Result
+		var r engine.Result
 		if err := json.Unmarshal(b, &r); err != nil {
 			t.Fatal(err)
 		}
 		parts = append(parts, r)
 	}
-	merged, err := load.Merge(parts)
+	merged, err := engine.Merge(parts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +95,8 @@ func TestLoadWorkersMerge(t *testing.T) {
 func TestLoadJobSpecOnApiserver(t *testing.T) {
 	k := testbed.SharedKube(t)
 	ns := k.Namespace(t, "loadjob")
-	p := actions.LoadProfile{Kind: load.Ramp, Rate: 0, To: 600, Duration: time.Minute}
-	args := workerArgs(p, 3, []load.Target{{Method: "POST", URL: "http://web.shop.svc:8080/api/work", Body: []byte("{}")}}, 5*time.Second)
+	p := load.Profile{Kind: load.Ramp, Rate: 0, To: 600, Duration: time.Minute}
+	args := workerArgs(p, 3, []engine.Target{{Method: "POST", URL: "http://web.shop.svc:8080/api/work", Body: []byte("{}")}}, 5*time.Second)
 	if got := strings.Join(args, " "); !strings.Contains(got, "--profile ramp:0-200") || !strings.Contains(got, "--method POST") {
 		t.Fatalf("worker args %q: each worker takes a third of the rates", got)
 	}

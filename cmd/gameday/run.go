@@ -4,32 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/user"
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
-	"sync"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/gamedaylab/gameday/actions"
-	"github.com/gamedaylab/gameday/actions/load"
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/model"
-	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/session"
 	"github.com/gamedaylab/gameday/sources/kube"
-	"github.com/gamedaylab/gameday/sources/logs"
-	"github.com/gamedaylab/gameday/sources/prom"
-	"github.com/gamedaylab/gameday/sources/sim"
-	"github.com/gamedaylab/gameday/sources/traces"
 	"github.com/gamedaylab/gameday/themes"
 	"github.com/gamedaylab/gameday/tui"
 	"github.com/gamedaylab/gameday/tui/core"
@@ -37,15 +27,13 @@ import (
 	"github.com/gamedaylab/gameday/tui/screen"
 )
 
-// cockpit is everything one run wires together.
+// cockpit is everything one run wires together: a session and the cockpit over it.
 type cockpit struct {
-	ctx      *core.Context
-	deps     tui.Deps
-	fwd      *sources.Forwarder
-	starters []func(ctx context.Context)
-	cleanup  []func()
-	cores    *cores
-	pacer    *kube.Pacer // the informers' connection, paced once the first sync is done
+	ctx     *core.Context
+	deps    tui.Deps
+	sess    *session.Session
+	cleanup []func()
+	cores   *cores
 }
 
 func run(cmd *cobra.Command, o *options) error {
@@ -83,7 +71,7 @@ func run(cmd *cobra.Command, o *options) error {
 	return c.run()
 }
 
-// build wires sources, actions and the UI for the demo or for a real cluster.
+// build makes the session (the world, sources, journal and actions) and the cockpit's context.
 func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error) {
 	noColor := os.Getenv("NO_COLOR") != ""
 	styles, err := themes.Resolve(cfg.Theme, noColor)
@@ -101,34 +89,43 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 	guard := &actions.Guard{ReadOnly: cfg.Safety.ReadOnly, DryRun: cfg.Safety.DryRun, Armed: o.arm,
 		Protected: cfg.Safety.ProtectedSet(), MinReady: cfg.Safety.MinReadyReplicas,
 		ProductionPatterns: cfg.Safety.ProductionContexts}
-	c := &cockpit{fwd: sources.NewForwarder(1024), cores: newCores(), pacer: kube.NewPacer(watchPace())}
-	ctx := &core.Context{Styles: styles, Keys: km, Config: cfg, Cluster: model.NewCluster(), Markers: &core.Markers{},
-		Guard: guard, Target: target, NoColor: noColor}
-	c.ctx = ctx
-	env := &actions.Env{Guard: guard, Now: time.Now}
+	c := &cockpit{cores: newCores()}
+	so := session.Options{Config: cfg, Guard: guard, Demo: o.demo, Target: target, OnSynced: c.synced, LoadOnRun: c.cores.loadRun}
 	if o.grace >= 0 {
 		g := o.grace
-		env.KillGrace = &g
+		so.KillGrace = &g
 	}
 	if u, err := user.Current(); err == nil {
-		env.User = u.Username
+		so.User = u.Username
 	}
-	c.deps = tui.Deps{Env: env, Injected: &actions.Injected{}}
-
-	journalPath := cfg.Journal.Path
-	if journalPath == "" {
-		journalPath = config.DefaultJournalPath()
+	so.Journal = cfg.Journal.Path
+	if so.Journal == "" {
+		so.Journal = config.DefaultJournalPath()
 		if o.demo {
-			journalPath = filepath.Join(filepath.Dir(journalPath), "demo-journal.jsonl")
+			so.Journal = filepath.Join(filepath.Dir(so.Journal), "demo-journal.jsonl")
 		}
 	}
-	j, err := actions.OpenJournal(journalPath)
+	if !o.demo {
+		k, user, err := kubeFromFlags(o, cfg)
+		if err != nil {
+			return nil, err
+		}
+		k.Pacer = kube.NewPacer(watchPace())
+		so.Kube, so.User = k, user
+	}
+	sess, err := session.New(so)
 	if err != nil {
 		return nil, err
 	}
-	env.Journal = j
-	c.cleanup = append(c.cleanup, func() { _ = j.Close() })
-
+	c.sess = sess
+	c.cleanup = append(c.cleanup, func() { _ = sess.Close() })
+	if guard.IsProduction() && !o.arm {
+		guard.ReadOnly = true // be explicit in the header: nothing will be allowed
+	}
+	c.ctx = &core.Context{Styles: styles, Keys: km, Config: cfg, Cluster: model.NewCluster(), Markers: &core.Markers{},
+		Guard: guard, Target: sess.Target(), NoColor: noColor, Clock: sess.Clock, KubeContext: sess.KubeContext,
+		Namespace: sess.Namespace(), Demo: o.demo}
+	c.deps = tui.Deps{Session: sess}
 	if o.traceFile != "" {
 		f, err := os.Create(o.traceFile)
 		if err != nil {
@@ -138,56 +135,30 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 		c.deps.Trace = tr
 		c.cleanup = append(c.cleanup, func() { _ = f.Close() }, func() { tr.Flush() })
 	}
-	if o.demo {
-		c.wireDemo(cfg, env)
-	} else if err := c.wireCluster(o, cfg, env); err != nil {
-		return nil, err
-	}
-	guard.Context = ctx.KubeContext
-	env.Context = ctx.KubeContext
-	if guard.IsProduction() && !o.arm {
-		guard.ReadOnly = true // be explicit in the header: nothing will be allowed
-	}
 	return c, nil
 }
 
-func (c *cockpit) wireDemo(cfg *config.Config, env *actions.Env) {
-	s := sim.New(sim.Options{Seed: cfg.Demo.Seed, Speed: cfg.Demo.Speed, MaxLoadRate: cfg.Load.MaxRate})
-	ctx := c.ctx
-	ctx.Demo, ctx.Clock, ctx.KubeContext, ctx.Namespace = true, s, "gameday-demo", sim.Namespace
-	if ctx.Target == "" {
-		ctx.Target = sim.Target
-	}
-	env.Client, env.Now, env.Load = s.Client(), s.Now, s.Load()
-	env.SetSeed(cfg.Demo.Seed)
-	refresh := min(cfg.Metrics.Refresh.Duration, 2*time.Second)
-	c.deps.Metrics = sources.NewMetricsPoller(s.Metrics(), sources.DefaultPanels(), s, refresh, cfg.Metrics.Window.Duration, c.fwd.Send)
-	c.deps.Traces = sources.NewTracesPoller(s.Traces(), sources.TraceQuery{Service: ctx.Target, Lookback: 15 * time.Minute, Limit: 200}, s, 2*time.Second, c.fwd.Send)
-	c.deps.Logs = sources.NewLogsPoller(s.Logs(), sources.LogQuery{Namespace: sim.Namespace, Limit: 500}, s, 500*time.Millisecond, c.fwd.Send)
-	c.deps.MetricsName, c.deps.TracesBackend, c.deps.LogsBackend = "simulation", s.Traces(), s.Logs()
-	c.deps.Panels = sources.DefaultPanels()
-	c.starters = append(c.starters, s.Run)
-	c.addKube(s.Client(), sim.Namespace, s.Now)
-}
-
-func (c *cockpit) wireCluster(o *options, cfg *config.Config, env *actions.Env) error {
+// kubeFromFlags resolves the kubeconfig, context and namespace the kubectl way; user is the
+// kubeconfig user entry's name, never its credentials.
+func kubeFromFlags(o *options, cfg *config.Config) (*session.Kube, string, error) {
 	raw, err := o.kube.ToRawKubeConfigLoader().RawConfig()
 	if err != nil {
-		return fmt.Errorf("kubeconfig: %w", err)
+		return nil, "", fmt.Errorf("kubeconfig: %w", err)
 	}
 	ctxName := raw.CurrentContext
 	if o.kube.Context != nil && *o.kube.Context != "" {
 		ctxName = *o.kube.Context
 	}
 	if ctxName == "" {
-		return errors.New("kubeconfig: no current context; pass --context NAME or --kubeconfig FILE (or try gameday --demo)")
+		return nil, "", errors.New("kubeconfig: no current context; pass --context NAME or --kubeconfig FILE (or try gameday --demo)")
 	}
-	if _, ok := raw.Contexts[ctxName]; !ok {
-		return fmt.Errorf("kubeconfig: context %q not found (have: %s)", ctxName, contextNames(raw.Contexts))
+	kc, ok := raw.Contexts[ctxName]
+	if !ok {
+		return nil, "", fmt.Errorf("kubeconfig: context %q not found (have: %s)", ctxName, contextNames(raw.Contexts))
 	}
 	ns, _, err := o.kube.ToRawKubeConfigLoader().Namespace()
 	if err != nil {
-		return fmt.Errorf("kubeconfig: %w", err)
+		return nil, "", fmt.Errorf("kubeconfig: %w", err)
 	}
 	if o.allNS {
 		ns = ""
@@ -199,165 +170,9 @@ func (c *cockpit) wireCluster(o *options, cfg *config.Config, env *actions.Env) 
 	}
 	rc, err := o.kube.ToRESTConfig()
 	if err != nil {
-		return fmt.Errorf("kubeconfig: %w", err)
+		return nil, "", fmt.Errorf("kubeconfig: %w", err)
 	}
-	rc.UserAgent = "gameday"
-	// Protobuf decodes several times cheaper than JSON: it is most of the CPU of watching 5,000 pods.
-	rc.ContentType = "application/vnd.kubernetes.protobuf"
-	rc.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	client, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		return fmt.Errorf("kubernetes client: %w", err)
-	}
-	// The informers have their own connection, paced once synced, and decode through a client that
-	// drops what no pane shows; actions use client, whose requests are never held back.
-	watch, err := kube.WatchClient(rc, c.pacer)
-	if err != nil {
-		return err
-	}
-	ctx := c.ctx
-	ctx.Clock, ctx.KubeContext, ctx.Namespace = sources.WallClock{}, ctxName, ns
-	env.Client = client
-	if kc, ok := raw.Contexts[ctxName]; ok {
-		env.User = kc.AuthInfo // the kubeconfig user entry's name, never its credentials
-	}
-	c.addKube(watch, ns, time.Now)
-	if err := c.wireLoad(cfg, env); err != nil {
-		return err
-	}
-	if err := c.wireSignals(cfg); err != nil {
-		return err
-	}
-	return c.wireMetrics(cfg, client, rc)
-}
-
-// wireSignals connects the Traces pane to Zipkin and the Logs pane to Elasticsearch, when configured.
-func (c *cockpit) wireSignals(cfg *config.Config) error {
-	if u := cfg.Traces.URL; u != "" {
-		z, err := traces.NewZipkin(u)
-		if err != nil {
-			return err
-		}
-		svc := firstNonEmpty(cfg.Traces.Service, c.ctx.Target)
-		c.deps.Traces = sources.NewTracesPoller(z, sources.TraceQuery{Service: svc, Lookback: 15 * time.Minute, Limit: 200},
-			sources.WallClock{}, 3*time.Second, c.fwd.Send)
-		c.deps.TracesBackend = z
-	}
-	if u := cfg.Logs.URL; u != "" {
-		lc := cfg.Logs
-		pw, err := secretFrom(os.Getenv("GAMEDAY_ES_PASSWORD"), firstNonEmpty(os.Getenv("GAMEDAY_ES_PASSWORD_FILE"), lc.PasswordFile))
-		if err != nil {
-			return fmt.Errorf("elasticsearch password: %w", err)
-		}
-		key, err := secretFrom(os.Getenv("GAMEDAY_ES_API_KEY"), firstNonEmpty(os.Getenv("GAMEDAY_ES_API_KEY_FILE"), lc.APIKeyFile))
-		if err != nil {
-			return fmt.Errorf("elasticsearch API key: %w", err)
-		}
-		f := lc.Fields
-		es, err := logs.New(logs.Config{URL: u, Index: lc.Index, Username: firstNonEmpty(os.Getenv("GAMEDAY_ES_USER"), lc.Username),
-			Password: pw, APIKey: key, CAFile: lc.CAFile, Settle: lc.Settle.Duration, Fields: logs.Fields{Timestamp: f.Timestamp, Message: f.Message,
-				Namespace: f.Namespace, Pod: f.Pod, Container: f.Container, Level: f.Level, Msg: f.Msg, TraceID: f.TraceID, Tiebreaker: f.Tiebreaker}})
-		if err != nil {
-			return err
-		}
-		c.deps.Logs = sources.NewLogsPoller(es, sources.LogQuery{Namespace: c.ctx.Namespace, Limit: 500}, sources.WallClock{}, time.Second, c.fwd.Send)
-		c.deps.LogsBackend = es
-	}
-	return nil
-}
-
-// secretFrom is a value given directly, or read from a file.
-func secretFrom(v, file string) (string, error) {
-	if v != "" || file == "" {
-		return v, nil
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimSpace(string(b)), nil
-}
-
-// wireLoad gives the cockpit's b, B, +, - and HALT a real load engine on the configured targets.
-func (c *cockpit) wireLoad(cfg *config.Config, env *actions.Env) error {
-	if len(cfg.Load.Targets) == 0 {
-		return nil // b says: no load target is configured
-	}
-	var targets []load.Target
-	for _, t := range cfg.Load.Targets {
-		h := http.Header{}
-		for k, v := range t.Headers {
-			h.Set(k, v)
-		}
-		targets = append(targets, load.Target{Name: t.Name, Method: t.Method, URL: t.URL, Header: h, Body: []byte(t.Body)})
-	}
-	e, err := load.New(load.Options{Targets: targets, MaxRate: cfg.Load.MaxRate, OnRun: c.cores.loadRun})
-	if err != nil {
-		return fmt.Errorf("config load.targets: %w", err)
-	}
-	env.Load = e
-	return nil
-}
-
-// metricsBackend is Prometheus, given or discovered.
-type metricsBackend interface {
-	sources.MetricsBackend
-	SetVars(prom.Vars)
-}
-
-// wireMetrics graphs from --prometheus-url, or from a Prometheus found in the cluster.
-func (c *cockpit) wireMetrics(cfg *config.Config, client kubernetes.Interface, rc *rest.Config) error {
-	pc := cfg.Metrics.Prometheus
-	scrape := pc.ScrapeInterval.Duration
-	var mb metricsBackend
-	if pc.URL != "" {
-		b, err := prom.New(prom.Config{URL: pc.URL, CAFile: pc.CAFile, ScrapeInterval: scrape,
-			BearerToken: os.Getenv("GAMEDAY_PROMETHEUS_TOKEN"), BearerTokenFile: firstNonEmpty(os.Getenv("GAMEDAY_PROMETHEUS_TOKEN_FILE"), pc.TokenFile),
-			Username: firstNonEmpty(os.Getenv("GAMEDAY_PROMETHEUS_USER"), pc.Username), Password: os.Getenv("GAMEDAY_PROMETHEUS_PASSWORD"),
-			PasswordFile: firstNonEmpty(os.Getenv("GAMEDAY_PROMETHEUS_PASSWORD_FILE"), pc.PasswordFile)})
-		if err != nil {
-			return err
-		}
-		mb = b
-	} else {
-		mb = prom.DiscoverLater(context.Background(), client, rc, scrape)
-	}
-	mb.SetVars(prom.Vars{Namespace: c.ctx.Namespace, Workload: c.ctx.Target})
-	panels := panelsFrom(cfg)
-	c.deps.Panels = panels
-	c.deps.Metrics = sources.NewMetricsPoller(mb, panels, sources.WallClock{}, cfg.Metrics.Refresh.Duration, cfg.Metrics.Window.Duration, c.fwd.Send)
-	c.deps.MetricsName = mb.Name()
-	poller := c.deps.Metrics
-	c.deps.OnTarget = func(ns, target string) {
-		mb.SetVars(prom.Vars{Namespace: ns, Workload: target})
-		poller.Kick()
-	}
-	return nil
-}
-
-func firstNonEmpty(a ...string) string {
-	for _, s := range a {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
-// panelsFrom is the configured panels, or the defaults.
-func panelsFrom(cfg *config.Config) []sources.Panel {
-	if len(cfg.Metrics.Panels) == 0 {
-		return sources.DefaultPanels()
-	}
-	out := make([]sources.Panel, 0, len(cfg.Metrics.Panels))
-	for i, p := range cfg.Metrics.Panels {
-		sp := sources.Panel{ID: fmt.Sprintf("panel-%d", i), Title: p.Title, Unit: p.Unit, Thresholds: p.Thresholds}
-		for _, q := range p.Queries {
-			sp.Queries = append(sp.Queries, sources.PanelQuery{Legend: q.Legend, Expr: q.Expr})
-		}
-		out = append(out, sp)
-	}
-	return out
+	return &session.Kube{Rest: rc, Context: ctxName, Namespace: ns}, kc.AuthInfo, nil
 }
 
 func contextNames[T any](m map[string]T) string {
@@ -375,58 +190,29 @@ func contextNames[T any](m map[string]T) string {
 }
 
 // synced is called when the cluster source has sent its first full batch. The first sync ran on every
-// core (thousands of objects to decode before the first full frame) and unpaced; from now on the
-// cockpit watches on one core (unless load runs) and its watch connection is paced.
-func (c *cockpit) synced() {
-	c.cores.watching()
-	c.pacer.Start()
-}
+// core (thousands of objects to decode before the first full frame); from now on the cockpit watches
+// on one core (unless load runs). The session starts pacing its watch connection itself.
+func (c *cockpit) synced() { c.cores.watching() }
 
-// addKube starts the cluster source and lets `:ns` restart it on another namespace.
-func (c *cockpit) addKube(client kubernetes.Interface, ns string, now func() time.Time) {
-	var mu sync.Mutex
-	var stop context.CancelFunc
-	var parent context.Context
-	start := func(ns string) {
-		mu.Lock()
-		defer mu.Unlock()
-		if stop != nil {
-			stop()
-		}
-		var sctx context.Context
-		sctx, stop = context.WithCancel(parent)
-		src := kube.New(client, c.fwd.Send, kube.Options{Namespace: ns, Now: now, OnSynced: c.synced})
-		c.fwd.Go(sctx, "cluster", src.Run)
-	}
-	c.starters = append(c.starters, func(ctx context.Context) {
-		mu.Lock()
-		parent = ctx
-		mu.Unlock()
-		start(ns)
-	})
-	c.deps.SwitchNamespace = func(ns string) { go start(ns) }
-}
-
-// start runs the sources and the forwarder, delivering to send (the program's Send).
+// start runs the session and forwards its bus to send (the program's Send). A cockpit that falls
+// behind gets coalesced cluster deltas (see docs/ARCHITECTURE.md).
 func (c *cockpit) start(ctx context.Context, send func(any)) {
-	for _, s := range c.starters {
-		s := s
-		c.fwd.Go(ctx, "source", func(ctx context.Context) { s(ctx) })
-	}
-	if c.deps.Metrics != nil {
-		c.fwd.Go(ctx, "metrics", c.deps.Metrics.Run)
-	}
-	if c.deps.Traces != nil {
-		c.fwd.Go(ctx, "traces", c.deps.Traces.Run)
-	}
-	if c.deps.Logs != nil {
-		c.fwd.Go(ctx, "logs", c.deps.Logs.Run)
-	}
-	go c.fwd.Run(ctx, send)
+	sub := c.sess.Bus.Subscribe("cockpit", 1024)
+	c.sess.Start(ctx)
+	go func() {
+		defer sub.Close()
+		for {
+			e, ok := sub.Next(ctx)
+			if !ok {
+				return
+			}
+			send(e.Payload)
+		}
+	}()
 }
 
-// run starts the sources, the forwarder and the program; on exit it stops the load and reverts
-// everything injected, whatever way the program ended.
+// run starts the session and the program; on exit it stops the load and reverts everything
+// injected, whatever way the program ended.
 func (c *cockpit) run() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -481,11 +267,7 @@ func (c *cockpit) run() error {
 
 // onExit is HALT without the UI: faults must not outlive the cockpit.
 func (c *cockpit) onExit() {
-	env := c.deps.Env
-	if (env.Load == nil || !env.Load.Status().Active) && c.deps.Injected.Len() == 0 {
-		return // nothing to stop: keep the journal free of empty HALTs
-	}
-	if _, err := env.Halt(context.Background(), c.deps.Injected); err != nil {
+	if err := c.sess.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "gameday: on exit: "+err.Error())
 	}
 }

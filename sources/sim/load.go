@@ -6,14 +6,14 @@ import (
 	"math"
 	"time"
 
-	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/load"
 )
 
 // loadGen is the simulated load generator: a perfect open-loop sender whose requests join the
 // offered traffic, so a burst moves rate, CPU, latency and finally the HPA.
 type loadGen struct {
 	active  bool
-	profile actions.LoadProfile
+	profile load.Profile
 	started time.Time
 	sent    float64
 	errs    float64
@@ -23,37 +23,12 @@ type loadGen struct {
 	total time.Duration
 }
 
-// rateAt is the rate the profile asks for at time now.
+// rateAt is the rate the profile asks for at time now: the same shapes as the real engine (load.RateAt).
 func (g *loadGen) rateAt(_ *Sim, now time.Time) float64 {
 	if !g.active {
 		return 0
 	}
-	p := g.profile
-	el := now.Sub(g.started)
-	if el < 0 {
-		return 0
-	}
-	if p.Duration > 0 && el >= p.Duration {
-		return 0
-	}
-	frac := 0.0
-	if p.Duration > 0 {
-		frac = float64(el) / float64(p.Duration)
-	}
-	switch p.Kind {
-	case "ramp":
-		return p.Rate + (p.To-p.Rate)*frac
-	case "step":
-		return p.Rate + (p.To-p.Rate)*math.Floor(frac*4)/3
-	case "sine":
-		return p.Rate + (p.To-p.Rate)*(0.5-0.5*math.Cos(2*math.Pi*frac))
-	case "spike":
-		if frac > 0.4 && frac < 0.6 {
-			return p.To
-		}
-		return p.Rate
-	}
-	return p.Rate
+	return load.RateAt(g.profile, now.Sub(g.started))
 }
 
 func (g *loadGen) account(s *Sim, now time.Time, dt time.Duration, t *traffic) {
@@ -73,13 +48,13 @@ type simLoad Sim
 // ErrNoLoad is returned when steering a load that is not running.
 var ErrNoLoad = errors.New("no load is running: press b to start a burst")
 
-func (l *simLoad) Start(p actions.LoadProfile) error {
+func (l *simLoad) Start(p load.Profile) error {
 	s := (*Sim)(l)
 	if p.Rate <= 0 && p.To <= 0 {
 		return fmt.Errorf("load rate must be above 0, got %g", p.Rate)
 	}
-	if p.Rate > s.opts.MaxLoadRate || p.To > s.opts.MaxLoadRate {
-		return fmt.Errorf("load rate %g is above the configured maximum %g (load.maxRate)", math.Max(p.Rate, p.To), s.opts.MaxLoadRate)
+	if pk := load.Peak(p); pk > s.opts.MaxLoadRate {
+		return fmt.Errorf("load rate %g is above the configured maximum %g (load.maxRate)", pk, s.opts.MaxLoadRate)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -99,7 +74,7 @@ func (l *simLoad) SetRate(rate float64) (float64, error) {
 	// Live steering turns any shape into a constant rate for the rest of the run.
 	el := s.Now().Sub(s.load.started)
 	p := s.load.profile
-	p.Kind, p.Rate, p.To = "constant", rate, rate
+	p.Kind, p.Rate, p.To = load.Constant, rate, rate
 	if p.Duration > 0 {
 		p.Duration -= el
 	}
@@ -114,13 +89,13 @@ func (l *simLoad) Stop() {
 	s.mu.Unlock()
 }
 
-func (l *simLoad) Status() actions.LoadStatus {
+func (l *simLoad) Status() load.Status {
 	s := (*Sim)(l)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g := &s.load
 	now := s.Now()
-	st := actions.LoadStatus{Active: g.active, Profile: g.profile, Sent: int64(g.sent), Errors: int64(g.errs)}
+	st := load.Status{Active: g.active, Profile: g.profile, Sent: int64(g.sent), Errors: int64(g.errs)}
 	if !g.active {
 		return st
 	}

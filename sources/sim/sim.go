@@ -13,11 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gamedaylab/gameday/load"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes/fake"
-
-	"github.com/gamedaylab/gameday/actions"
 )
 
 // Namespace is where the simulated workloads live.
@@ -144,7 +143,7 @@ func (s *Sim) Client() *fake.Clientset { return s.client }
 func (s *Sim) Now() time.Time { return time.Unix(0, s.nowNs.Load()) }
 
 // Load is the simulated load generator (the cockpit's `b`, `+`, `-` and HALT drive it).
-func (s *Sim) Load() actions.LoadDriver { return (*simLoad)(s) }
+func (s *Sim) Load() load.Driver { return (*simLoad)(s) }
 
 // Run advances the simulation in real time until ctx ends.
 func (s *Sim) Run(ctx context.Context) {

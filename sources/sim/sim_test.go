@@ -2,12 +2,13 @@ package sim
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/sources"
 )
 
@@ -111,7 +112,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 
 func TestBurstScalesOutAndBackIn(t *testing.T) {
 	s := newTestSim(t)
-	if err := s.Load().Start(actions.LoadProfile{Name: "burst", Rate: 300, Duration: 60 * time.Second}); err != nil {
+	if err := s.Load().Start(load.Profile{Name: "burst", Rate: 300, Duration: 60 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	s.StepFor(45*time.Second, 250*time.Millisecond)
@@ -137,7 +138,7 @@ func TestBurstScalesOutAndBackIn(t *testing.T) {
 func TestDeterministic(t *testing.T) {
 	a, b := newTestSim(t), newTestSim(t)
 	for _, s := range []*Sim{a, b} {
-		_ = s.Load().Start(actions.LoadProfile{Rate: 200, Duration: 20 * time.Second})
+		_ = s.Load().Start(load.Profile{Rate: 200, Duration: 20 * time.Second})
 		s.StepFor(30*time.Second, 100*time.Millisecond)
 	}
 	ta, _ := a.Traces().Recent(context.Background(), sources.TraceQuery{Limit: 5})
@@ -194,7 +195,7 @@ func BenchmarkNew(b *testing.B) {
 // TestSteeringKeepsTheRunsProgress: after + / -, progress is still shown against the whole run.
 func TestSteeringKeepsTheRunsProgress(t *testing.T) {
 	s := newTestSim(t)
-	if err := s.Load().Start(actions.LoadProfile{Name: "burst", Rate: 200, Duration: 60 * time.Second}); err != nil {
+	if err := s.Load().Start(load.Profile{Name: "burst", Rate: 200, Duration: 60 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	s.StepFor(2*time.Second, 250*time.Millisecond)
@@ -209,5 +210,31 @@ func TestSteeringKeepsTheRunsProgress(t *testing.T) {
 	s.StepFor(58*time.Second, 500*time.Millisecond)
 	if s.Load().Status().Active {
 		t.Fatal("the steered run outlived its 60 s")
+	}
+}
+
+// TestSimulatedLoadFollowsTheEngineShapes: the demo's load generator runs every profile through
+// load.RateAt, as the real engine does: a sine honours its period and a step its number of steps
+// (the demo's own copy of the shapes ignored both).
+func TestSimulatedLoadFollowsTheEngineShapes(t *testing.T) {
+	cases := []struct {
+		p  load.Profile
+		at time.Duration
+	}{
+		{load.Profile{Name: "sine", Kind: load.Sine, Rate: 100, To: 300, Duration: time.Minute, Period: 10 * time.Second}, 5 * time.Second},
+		{load.Profile{Name: "step", Kind: load.Step, Rate: 100, To: 300, Duration: time.Minute, Steps: 2}, 40 * time.Second},
+		{load.Profile{Name: "ramp", Kind: load.Ramp, Rate: 0, To: 400, Duration: time.Minute}, 30 * time.Second},
+	}
+	for _, c := range cases {
+		s := New(Options{Seed: 1, Start: time.Unix(1_700_000_000, 0)})
+		if err := s.Load().Start(c.p); err != nil {
+			t.Fatal(err)
+		}
+		s.StepFor(c.at, 500*time.Millisecond)
+		got := s.Load().Status().Requested
+		want := load.RateAt(c.p, c.at)
+		if math.Abs(got-want) > 1 {
+			t.Errorf("%s at %s: requested %.1f, the engine's shape says %.1f", c.p.Kind, c.at, got, want)
+		}
 	}
 }

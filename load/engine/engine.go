@@ -1,4 +1,8 @@
-package load
+// Package engine is gameday's open-loop load generator: requests leave on schedule whether or not earlier
+// ones returned, latency is measured from each request's intended send time (no coordinated omission)
+// into HDR histograms, the rate can be steered live, and the generator says when it cannot keep the
+// schedule so the system under test is not blamed for the generator's limits.
+package engine
 
 import (
 	"context"
@@ -20,7 +24,8 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/valyala/fasthttp"
 
-	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/load"
+	"github.com/gamedaylab/gameday/model"
 )
 
 // Target is one configured request. Load goes only to configured targets.
@@ -47,7 +52,7 @@ type Options struct {
 	OnRun func(active bool)
 }
 
-// Engine runs one load at a time and implements actions.LoadDriver.
+// Engine runs one load at a time and implements load.Driver.
 type Engine struct {
 	opts Options
 	mu   sync.Mutex
@@ -190,7 +195,7 @@ func (e *Engine) Allow(raw string) error {
 	for i, t := range e.opts.Targets {
 		names[i] = t.URL
 	}
-	return fmt.Errorf("%w: %s is not a configured load target (configured: %s)", actions.ErrRefused, raw, strings.Join(names, ", "))
+	return fmt.Errorf("%w: %s is not a configured load target (configured: %s)", model.ErrRefused, raw, strings.Join(names, ", "))
 }
 
 // run is one load run.
@@ -198,7 +203,7 @@ type run struct {
 	e       *Engine
 	client  *fasthttp.Client
 	conns   connSet
-	profile actions.LoadProfile
+	profile load.Profile
 	start   time.Time
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -253,17 +258,17 @@ type worker struct {
 }
 
 // Start begins a profile against every configured target (round robin).
-func (e *Engine) Start(p actions.LoadProfile) error {
-	if pk := Peak(p); pk > e.opts.MaxRate {
-		return fmt.Errorf("%w: the profile peaks at %.0f requests/s, above the configured maximum %.0f (load.maxRate)", actions.ErrRefused, pk, e.opts.MaxRate)
+func (e *Engine) Start(p load.Profile) error {
+	if pk := load.Peak(p); pk > e.opts.MaxRate {
+		return fmt.Errorf("%w: the profile peaks at %.0f requests/s, above the configured maximum %.0f (load.maxRate)", model.ErrRefused, pk, e.opts.MaxRate)
 	}
-	if Peak(p) <= 0 {
+	if load.Peak(p) <= 0 {
 		return errors.New("the profile's rate is 0")
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.cur != nil && !e.cur.schedulerDone() {
-		return fmt.Errorf("%w: a load is already running (steer it with + / -, or HALT)", actions.ErrRefused)
+		return fmt.Errorf("%w: a load is already running (steer it with + / -, or HALT)", model.ErrRefused)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &run{e: e, profile: p, start: time.Now(), ctx: ctx, cancel: cancel,
@@ -325,7 +330,7 @@ func (r *run) rateAt(t time.Duration) float64 {
 		}
 		rate = o.rate
 	} else {
-		rate = RateAt(r.profile, t)
+		rate = load.RateAt(r.profile, t)
 	}
 	return math.Min(rate, r.e.opts.MaxRate)
 }
@@ -665,7 +670,7 @@ func (e *Engine) SetRate(rate float64) (float64, error) {
 	r := e.cur
 	e.mu.Unlock()
 	if r == nil || r.isDone() {
-		return 0, fmt.Errorf("%w: no load is running: press b to start a burst", actions.ErrRefused)
+		return 0, fmt.Errorf("%w: no load is running: press b to start a burst", model.ErrRefused)
 	}
 	rate = math.Max(0, math.Min(rate, e.opts.MaxRate))
 	el := time.Since(r.start)
@@ -715,12 +720,12 @@ func (e *Engine) Wait(ctx context.Context) (Result, error) {
 }
 
 // Status is a live snapshot for the cockpit.
-func (e *Engine) Status() actions.LoadStatus {
+func (e *Engine) Status() load.Status {
 	e.mu.Lock()
 	r := e.cur
 	e.mu.Unlock()
 	if r == nil {
-		return actions.LoadStatus{}
+		return load.Status{}
 	}
 	res := r.result()
 	sending := true
@@ -729,7 +734,7 @@ func (e *Engine) Status() actions.LoadStatus {
 		sending = false
 	default:
 	}
-	st := actions.LoadStatus{Active: sending, Profile: r.profile, Sent: res.Requests, Errors: res.Failed,
+	st := load.Status{Active: sending, Profile: r.profile, Sent: res.Requests, Errors: res.Failed,
 		P50: res.Latency.P50, P90: res.Latency.P90, P99: res.Latency.P99, Max: res.Latency.Max,
 		InFlight: int(r.inflight.Load()), Elapsed: time.Since(r.start), Diagnostics: res.Diagnostics}
 	if st.Active {
@@ -746,19 +751,19 @@ func (e *Engine) Status() actions.LoadStatus {
 
 // Result is a run's report.
 type Result struct {
-	Profile       actions.LoadProfile `json:"profile"`
-	Started       time.Time           `json:"started"`
-	Duration      time.Duration       `json:"duration"`
-	Scheduled     int64               `json:"scheduled"`
-	Requests      int64               `json:"requests"`
-	Completed     int64               `json:"completed"`
-	Success       int64               `json:"success"`
-	Failed        int64               `json:"failed"`
-	Dropped       int64               `json:"dropped"`
-	RequestedRate float64             `json:"requestedRate"`
-	AchievedRate  float64             `json:"achievedRate"`
-	SuccessRatio  float64             `json:"successRatio"`
-	Latency       Latency             `json:"latency"`
+	Profile       load.Profile  `json:"profile"`
+	Started       time.Time     `json:"started"`
+	Duration      time.Duration `json:"duration"`
+	Scheduled     int64         `json:"scheduled"`
+	Requests      int64         `json:"requests"`
+	Completed     int64         `json:"completed"`
+	Success       int64         `json:"success"`
+	Failed        int64         `json:"failed"`
+	Dropped       int64         `json:"dropped"`
+	RequestedRate float64       `json:"requestedRate"`
+	AchievedRate  float64       `json:"achievedRate"`
+	SuccessRatio  float64       `json:"successRatio"`
+	Latency       Latency       `json:"latency"`
 	// ServiceLatency counts from each request's actual send, leaving out the generator's own
 	// queueing: what tools that measure that way (vegeta, k6) report, for comparison.
 	ServiceLatency Latency          `json:"serviceLatency"`

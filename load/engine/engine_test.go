@@ -1,4 +1,4 @@
-package load
+package engine
 
 import (
 	"context"
@@ -13,7 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/load"
+	"github.com/gamedaylab/gameday/model"
 )
 
 // server is a real HTTP server on 127.0.0.1 whose latency, stalls and errors the test controls, and
@@ -87,7 +88,7 @@ func engine(t *testing.T, url string, maxRate float64) *Engine {
 	return e
 }
 
-func runFor(t *testing.T, e *Engine, p actions.LoadProfile) Result {
+func runFor(t *testing.T, e *Engine, p load.Profile) Result {
 	t.Helper()
 	if err := e.Start(p); err != nil {
 		t.Fatal(err)
@@ -112,7 +113,7 @@ func TestRateAndPercentiles(t *testing.T) {
 		return 2 * time.Millisecond
 	})
 	e := engine(t, s.URL, 0)
-	res := runFor(t, e, actions.LoadProfile{Name: "t", Kind: Constant, Rate: 500, Duration: 4 * time.Second})
+	res := runFor(t, e, load.Profile{Name: "t", Kind: load.Constant, Rate: 500, Duration: 4 * time.Second})
 	if d := math.Abs(float64(res.Requests)-2000) / 2000; d > 0.01 {
 		t.Fatalf("sent %d requests in 4 s at 500/s, want 2000 ± 1%%", res.Requests)
 	}
@@ -147,7 +148,7 @@ func TestStallCountsLikeAUserSeesIt(t *testing.T) {
 	// Open loop.
 	e := engine(t, s.URL, 0)
 	go stall()
-	open := runFor(t, e, actions.LoadProfile{Name: "t", Kind: Constant, Rate: 200, Duration: 4 * time.Second})
+	open := runFor(t, e, load.Profile{Name: "t", Kind: load.Constant, Rate: 200, Duration: 4 * time.Second})
 
 	// Closed loop on the same server and stall: one request at a time, each timed from its own send.
 	var lat []time.Duration
@@ -219,7 +220,7 @@ func TestProfilesArrivalCounts(t *testing.T) {
 func arrivalsOnce(t *testing.T, profile string, rate float64, secs int, want []float64) string {
 	s := newServer(t)
 	e := engine(t, s.URL, 0)
-	p, err := ParseProfile(profile, rate, time.Duration(secs)*time.Second)
+	p, err := load.ParseProfile(profile, rate, time.Duration(secs)*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +245,7 @@ func arrivalsOnce(t *testing.T, profile string, rate float64, secs int, want []f
 func TestLiveRateChangeAndHalt(t *testing.T) {
 	s := newServer(t)
 	e := engine(t, s.URL, 1000)
-	if err := e.Start(actions.LoadProfile{Name: "t", Kind: Constant, Rate: 100}); err != nil {
+	if err := e.Start(load.Profile{Name: "t", Kind: load.Constant, Rate: 100}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(1500 * time.Millisecond)
@@ -298,20 +299,20 @@ func TestLiveRateChangeAndHalt(t *testing.T) {
 func TestRefusals(t *testing.T) {
 	s := newServer(t)
 	e := engine(t, s.URL, 500)
-	if err := e.Allow("http://127.0.0.1:1/other"); !errors.Is(err, actions.ErrRefused) {
+	if err := e.Allow("http://127.0.0.1:1/other"); !errors.Is(err, model.ErrRefused) {
 		t.Fatalf("an unconfigured URL must be refused: %v", err)
 	}
 	if err := e.Allow(s.URL); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Start(actions.LoadProfile{Kind: Constant, Rate: 600}); !errors.Is(err, actions.ErrRefused) {
+	if err := e.Start(load.Profile{Kind: load.Constant, Rate: 600}); !errors.Is(err, model.ErrRefused) {
 		t.Fatalf("a rate above load.maxRate must be refused: %v", err)
 	}
-	if _, err := e.SetRate(10); !errors.Is(err, actions.ErrRefused) {
+	if _, err := e.SetRate(10); !errors.Is(err, model.ErrRefused) {
 		t.Fatalf("steering with nothing running: %v", err)
 	}
 	for _, bad := range []string{"ramp", "ramp:5", "ramp:a-b", "zigzag:1-2", "step:1-2/1", "sine:1-2/x"} {
-		if _, err := ParseProfile(bad, 10, time.Second); err == nil {
+		if _, err := load.ParseProfile(bad, 10, time.Second); err == nil {
 			t.Errorf("profile %q: no error", bad)
 		}
 	}
@@ -324,7 +325,7 @@ func TestRefusals(t *testing.T) {
 func TestTLSIsVerified(t *testing.T) {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
 	defer srv.Close()
-	res := runFor(t, engine(t, srv.URL, 100), actions.LoadProfile{Name: "t", Kind: Constant, Rate: 20, Duration: 500 * time.Millisecond})
+	res := runFor(t, engine(t, srv.URL, 100), load.Profile{Name: "t", Kind: load.Constant, Rate: 20, Duration: 500 * time.Millisecond})
 	if res.Success != 0 || res.Errors["TLS certificate not trusted"] == 0 {
 		t.Fatalf("success %d, errors %v: want every request refused for the untrusted certificate", res.Success, res.Errors)
 	}
@@ -371,7 +372,7 @@ func TestErrorsAreNamed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := runFor(t, e, actions.LoadProfile{Name: "t", Kind: Constant, Rate: 20, Duration: 500 * time.Millisecond})
+		res := runFor(t, e, load.Profile{Name: "t", Kind: load.Constant, Rate: 20, Duration: 500 * time.Millisecond})
 		if res.Failed == 0 || res.Errors[c.kind] != res.Failed {
 			t.Errorf("%s: failed %d, errors %v: want every failure named %q", c.url, res.Failed, res.Errors, c.kind)
 		}
@@ -399,8 +400,8 @@ func TestOnRunBracketsEveryRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runFor(t, e, actions.LoadProfile{Name: "t", Kind: Constant, Rate: 50, Duration: 300 * time.Millisecond})
-	if err := e.Start(actions.LoadProfile{Name: "t", Kind: Constant, Rate: 50}); err != nil {
+	runFor(t, e, load.Profile{Name: "t", Kind: load.Constant, Rate: 50, Duration: 300 * time.Millisecond})
+	if err := e.Start(load.Profile{Name: "t", Kind: load.Constant, Rate: 50}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond)

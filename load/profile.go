@@ -1,7 +1,6 @@
-// Package load is gameday's open-loop load generator: requests leave on schedule whether or not earlier
-// ones returned, latency is measured from each request's intended send time (no coordinated omission)
-// into HDR histograms, the rate can be steered live, and the generator says when it cannot keep the
-// schedule so the system under test is not blamed for the generator's limits.
+// Package load is what every layer knows of load: the profile (shape, rates, duration) and how its rate
+// moves over time, the live status, and the driver interface that the engine (load/engine) and the
+// simulated cluster implement. It imports nothing of gameday's.
 package load
 
 import (
@@ -10,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/gamedaylab/gameday/actions"
 )
 
 // Kinds of profile.
@@ -25,8 +22,8 @@ const (
 
 // ParseProfile reads --profile: constant, ramp:FROM-TO, step:FROM-TO[/STEPS], sine:LOW-HIGH[/PERIOD],
 // spike:BASE-PEAK. rate is --rate (the constant rate, and the default start of shapes).
-func ParseProfile(s string, rate float64, d time.Duration) (actions.LoadProfile, error) {
-	p := actions.LoadProfile{Name: "load", Kind: Constant, Rate: rate, To: rate, Duration: d}
+func ParseProfile(s string, rate float64, d time.Duration) (Profile, error) {
+	p := Profile{Name: "load", Kind: Constant, Rate: rate, To: rate, Duration: d}
 	if s == "" || s == Constant {
 		if rate <= 0 {
 			return p, fmt.Errorf("--rate: want a rate above 0 requests/s, got %g", rate)
@@ -73,7 +70,7 @@ func ParseProfile(s string, rate float64, d time.Duration) (actions.LoadProfile,
 }
 
 // RateAt is the requests/s a profile asks for at elapsed time t (0 after a timed profile ends).
-func RateAt(p actions.LoadProfile, t time.Duration) float64 {
+func RateAt(p Profile, t time.Duration) float64 {
 	if t < 0 || (p.Duration > 0 && t >= p.Duration) {
 		return 0
 	}
@@ -109,9 +106,60 @@ func RateAt(p actions.LoadProfile, t time.Duration) float64 {
 }
 
 // Peak is the highest rate the profile reaches (checked against the configured maximum).
-func Peak(p actions.LoadProfile) float64 {
+func Peak(p Profile) float64 {
 	if p.Kind == Constant || p.Kind == "" {
 		return p.Rate
 	}
 	return math.Max(p.Rate, p.To)
+}
+
+// Profile is what a load run sends: a shape, a rate and a duration. The cockpit's burst is constant; the
+// engine (load/engine) and the simulation run every shape from the one RateAt.
+type Profile struct {
+	Name     string        `json:"name"`     // shown in the header and journal ("burst", "ramp:0-500", ...)
+	Kind     string        `json:"kind"`     // constant, ramp, step, sine, spike
+	Rate     float64       `json:"rate"`     // requests per second (the start rate for shapes)
+	To       float64       `json:"to"`       // the end / peak rate for shapes
+	Duration time.Duration `json:"duration"` // 0 means until stopped
+	Steps    int           `json:"steps,omitempty"`
+	Period   time.Duration `json:"period,omitempty"`
+}
+
+// String is the profile as the journal and header print it.
+func (p Profile) String() string {
+	d := "until stopped"
+	if p.Duration > 0 {
+		d = p.Duration.String()
+	}
+	if p.Kind == "" || p.Kind == "constant" {
+		return fmt.Sprintf("%s %.0f/s for %s", p.Name, p.Rate, d)
+	}
+	return fmt.Sprintf("%s %s %.0f->%.0f/s for %s", p.Name, p.Kind, p.Rate, p.To, d)
+}
+
+// Status is a live snapshot of the running load, for the header and the load panel.
+type Status struct {
+	Active    bool
+	Profile   Profile
+	Requested float64 // the rate the schedule asks for now
+	Achieved  float64 // the rate actually sent over the last second
+	Success   float64 // 0..1 over the run
+	P50, P90  time.Duration
+	P99, Max  time.Duration
+	InFlight  int
+	Sent      int64
+	Errors    int64
+	Elapsed   time.Duration
+	// Diagnostics say when the generator itself is the bottleneck (late sends, worker or fd limits).
+	Diagnostics []string
+}
+
+// Driver runs load. The simulation implements it for demos; the load engine for real targets.
+type Driver interface {
+	Start(p Profile) error
+	// SetRate changes the running load's rate (clamped to the configured maximum); it returns the rate set.
+	SetRate(rate float64) (float64, error)
+	// Stop stops sending at once; it is what HALT calls.
+	Stop()
+	Status() Status
 }

@@ -1,10 +1,10 @@
-package load
+package engine
 
 import (
 	"testing"
 	"time"
 
-	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/load"
 )
 
 // TestGrowthStopsWhenItBuysNothing: the pool grows under Little's law only while growing raises
@@ -65,7 +65,7 @@ func TestServiceLatencyLeavesOutGeneratorQueueing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := runFor(t, e, actions.LoadProfile{Name: "t", Kind: Constant, Rate: 400, Duration: 2 * time.Second})
+	res := runFor(t, e, load.Profile{Name: "t", Kind: load.Constant, Rate: 400, Duration: 2 * time.Second})
 	if res.Latency.P99 < 300*time.Millisecond {
 		t.Fatalf("2 workers x 10 ms cannot serve 400/s: intended-time p99 %s should show the queue", res.Latency.P99)
 	}

@@ -1,0 +1,93 @@
+package session
+
+import (
+	"fmt"
+
+	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/bus"
+	"github.com/gamedaylab/gameday/load"
+	"github.com/gamedaylab/gameday/model"
+	"github.com/gamedaylab/gameday/sources"
+)
+
+// The kinds of event a session publishes. They are part of the recording format: keep the names.
+const (
+	KindCluster   = "cluster"    // *model.ClusterDelta: a batch of changes from the cluster source
+	KindConn      = "conn"       // sources.ConnState: a source's connection health
+	KindError     = "error"      // sources.ErrorMsg: a source failed (or recovered a panic)
+	KindMetrics   = "metrics"    // sources.MetricsMsg: one refreshed panel
+	KindTraces    = "traces"     // sources.TracesMsg: the latest trace list
+	KindTrace     = "trace"      // sources.TraceMsg: one whole trace (a waterfall opened)
+	KindSpanNames = "span-names" // sources.SpanNamesMsg: filter suggestions
+	KindLogs      = "logs"       // sources.LogsMsg: new log lines
+	KindLogsReset = "logs-reset" // sources.LogsReset: the log filter changed
+	KindAction    = "action"     // actions.Result: a journaled action, refusal, recovery or HALT
+	KindDrain     = "drain"      // actions.DrainProgress: a drain going on
+	KindLoad      = "load"       // load.Status: the running load, once a second
+)
+
+// Kinds is every kind with what a subscriber that falls behind does with it: cluster deltas coalesce,
+// action results and drain steps are never dropped, the rest keep the newest.
+func Kinds() bus.Kinds {
+	cluster := bus.KindOf[*model.ClusterDelta](KindCluster, bus.Coalesce)
+	cluster.Merge = func(a, b any) any { return model.Merge(a.(*model.ClusterDelta), b.(*model.ClusterDelta)) }
+	ks := []bus.Kind{
+		cluster,
+		bus.KindOf[sources.ConnState](KindConn, bus.Replace),
+		bus.KindOf[sources.ErrorMsg](KindError, bus.Keep),
+		bus.KindOf[sources.MetricsMsg](KindMetrics, bus.Replace),
+		bus.KindOf[sources.TracesMsg](KindTraces, bus.Replace),
+		bus.KindOf[sources.TraceMsg](KindTrace, bus.Keep),
+		bus.KindOf[sources.SpanNamesMsg](KindSpanNames, bus.Replace),
+		bus.KindOf[sources.LogsMsg](KindLogs, bus.Keep),
+		bus.KindOf[sources.LogsReset](KindLogsReset, bus.Keep),
+		bus.KindOf[actions.Result](KindAction, bus.Keep),
+		bus.KindOf[actions.DrainProgress](KindDrain, bus.Keep),
+		bus.KindOf[load.Status](KindLoad, bus.Replace),
+	}
+	out := bus.Kinds{}
+	for _, k := range ks {
+		out[k.Name] = k
+	}
+	return out
+}
+
+// KindOf names the kind of an event value; ok is false for a value no kind carries.
+func KindOf(msg any) (string, bool) {
+	switch msg.(type) {
+	case *model.ClusterDelta:
+		return KindCluster, true
+	case sources.ConnState:
+		return KindConn, true
+	case sources.ErrorMsg:
+		return KindError, true
+	case sources.MetricsMsg:
+		return KindMetrics, true
+	case sources.TracesMsg:
+		return KindTraces, true
+	case sources.TraceMsg:
+		return KindTrace, true
+	case sources.SpanNamesMsg:
+		return KindSpanNames, true
+	case sources.LogsMsg:
+		return KindLogs, true
+	case sources.LogsReset:
+		return KindLogsReset, true
+	case actions.Result:
+		return KindAction, true
+	case actions.DrainProgress:
+		return KindDrain, true
+	case load.Status:
+		return KindLoad, true
+	}
+	return "", false
+}
+
+// mustKind is KindOf for values the session itself makes.
+func mustKind(msg any) string {
+	k, ok := KindOf(msg)
+	if !ok {
+		panic(fmt.Sprintf("session: no event kind for %T", msg))
+	}
+	return k
+}

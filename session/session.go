@@ -1,0 +1,453 @@
+// Package session is a game day without a UI: it builds the world (a real cluster through its REST
+// config, or the simulated one), runs the sources, publishes every event on a bus, keeps its own
+// cluster store, the timeline of journaled actions, the recovery stopwatches, the load status and
+// the registry of injected faults, and runs HALT when it closes. The cockpit is one subscriber of a
+// session; a headless runner, a recorder and probes are others.
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/bus"
+	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/load"
+	"github.com/gamedaylab/gameday/model"
+	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/sources/sim"
+)
+
+// Options are what a session is built from. cmd/gameday fills them from flags and the config.
+type Options struct {
+	Config *config.Config
+	Guard  *actions.Guard
+	// Demo builds the simulated world; otherwise Kube must be set.
+	Demo bool
+	// DemoStart is the simulated time at start (zero: now); tests fix it for deterministic screens.
+	DemoStart time.Time
+	Kube      *Kube
+	// Target is the Deployment actions hit ("" for none yet).
+	Target string
+	// Journal is the journal's path.
+	Journal string
+	// User is who acts (the OS user in the demo, the kubeconfig user entry's name on a cluster).
+	User string
+	// KillGrace is the grace period of kills (nil: the pod's own).
+	KillGrace *int64
+	// OnSynced is called once the cluster source sent its first full batch.
+	OnSynced func()
+	// LoadOnRun is told when a load run starts and ends (the cockpit gives load every core).
+	LoadOnRun func(active bool)
+	// Now is the clock of a real-cluster session (default: the wall clock).
+	Now func() time.Time
+}
+
+// Session is one game day.
+type Session struct {
+	Env      *actions.Env
+	Injected *actions.Injected
+	Bus      *bus.Bus
+	Clock    sources.Clock
+	// Sim is the simulated world (nil on a real cluster).
+	Sim *sim.Sim
+	// Pollers and backends of the panes (any may be nil).
+	Metrics       *sources.MetricsPoller
+	Traces        *sources.TracesPoller
+	Logs          *sources.LogsPoller
+	Panels        []sources.Panel
+	MetricsName   string
+	TracesBackend sources.TraceBackend
+	LogsBackend   sources.LogBackend
+	KubeContext   string
+
+	opts     Options
+	group    *sources.Group
+	starters []func(ctx context.Context)
+	onTarget func(namespace, target string)
+	watch    kubernetes.Interface // the informers' client
+	watchNow func() time.Time
+	onSynced func()
+	journal  *actions.Journal
+
+	mu         sync.Mutex
+	ctx        context.Context
+	cancel     context.CancelFunc
+	stopKube   context.CancelFunc
+	namespace  string
+	target     string
+	store      *model.Cluster
+	watches    []*stopwatch
+	recoveries []Recovery
+	timeline   []actions.Entry
+	load       load.Status
+	haltedAt   time.Time
+	closed     bool
+}
+
+// New builds a session: the world, the journal, the action environment and the sources (not yet
+// running: Start runs them).
+func New(o Options) (*Session, error) {
+	if o.Config == nil {
+		c := config.Default()
+		o.Config = &c
+	}
+	if o.Guard == nil {
+		o.Guard = &actions.Guard{}
+	}
+	j, err := actions.OpenJournal(o.Journal)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{opts: o, Injected: &actions.Injected{}, store: model.NewCluster(), target: o.Target, journal: j}
+	s.Env = &actions.Env{Guard: o.Guard, Journal: j, User: o.User, KillGrace: o.KillGrace, Now: time.Now}
+	if o.Demo {
+		s.buildDemo()
+	} else if err := s.buildKube(); err != nil {
+		_ = j.Close()
+		return nil, err
+	}
+	s.Bus = bus.New(Kinds(), s.Clock.Now)
+	s.group = sources.NewGroup(s.send)
+	o.Guard.Context, s.Env.Context = s.KubeContext, s.KubeContext
+	return s, nil
+}
+
+// Namespace is the namespace the session watches and acts in.
+func (s *Session) Namespace() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.namespace
+}
+
+// Target is the Deployment actions hit.
+func (s *Session) Target() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.target
+}
+
+// Now is the session's clock (the simulation's in the demo).
+func (s *Session) Now() time.Time { return s.Clock.Now() }
+
+// Journal is the journal's file.
+func (s *Session) Journal() string { return s.journal.Path() }
+
+// Start runs the world and the sources until ctx ends or Close is called.
+func (s *Session) Start(ctx context.Context) {
+	s.mu.Lock()
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	ctx = s.ctx
+	s.mu.Unlock()
+	for _, st := range s.starters {
+		st := st
+		s.group.Go(ctx, "source", st)
+	}
+	s.startKube(s.Namespace())
+	if s.Metrics != nil {
+		s.group.Go(ctx, "metrics", s.Metrics.Run)
+	}
+	if s.Traces != nil {
+		s.group.Go(ctx, "traces", s.Traces.Run)
+	}
+	if s.Logs != nil {
+		s.group.Go(ctx, "logs", s.Logs.Run)
+	}
+	s.group.Go(ctx, "session", s.tick)
+}
+
+// tick watches the load and times out stopwatches, once a second of wall time.
+func (s *Session) tick(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.PollLoad()
+			s.evalStopwatches()
+		}
+	}
+}
+
+// startKube (re)starts the cluster source on ns.
+func (s *Session) startKube(ns string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx == nil || s.watch == nil {
+		return
+	}
+	if s.stopKube != nil {
+		s.stopKube()
+	}
+	var kctx context.Context
+	kctx, s.stopKube = context.WithCancel(s.ctx)
+	src := newKubeSource(s.watch, s.send, ns, s.watchNow, s.onSynced)
+	s.group.Go(kctx, "cluster", src.Run)
+}
+
+// SetNamespace moves the session to another namespace: the cluster source restarts there and the
+// metrics queries follow.
+func (s *Session) SetNamespace(ns string) {
+	s.mu.Lock()
+	s.namespace = ns
+	target := s.target
+	s.mu.Unlock()
+	if s.onTarget != nil {
+		s.onTarget(ns, target)
+	}
+	go s.startKube(ns)
+}
+
+// SetTarget points actions, metrics and traces at another Deployment ("" for none).
+func (s *Session) SetTarget(name string) {
+	s.mu.Lock()
+	s.target = name
+	ns := s.namespace
+	s.mu.Unlock()
+	if s.onTarget != nil {
+		s.onTarget(ns, name)
+	}
+	if s.Traces != nil {
+		q := s.Traces.Query()
+		q.Service = name
+		s.Traces.SetQuery(q)
+	}
+}
+
+// send is every source's Send: the session folds cluster deltas into its own store (and advances the
+// stopwatches) before the event goes out on the bus.
+func (s *Session) send(ctx context.Context, msg any) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	s.Publish(msg)
+	return true
+}
+
+// Publish puts an event on the bus, after the session's own bookkeeping.
+func (s *Session) Publish(msg any) {
+	if d, ok := msg.(*model.ClusterDelta); ok {
+		s.mu.Lock()
+		s.store.Apply(d, s.Clock.Now())
+		s.mu.Unlock()
+		defer s.evalStopwatches()
+	}
+	kind, ok := KindOf(msg)
+	if !ok {
+		s.Bus.Publish(KindError, sources.ErrorMsg{Source: "session", Err: fmt.Sprintf("internal error: an event of type %T has no kind", msg)})
+		return
+	}
+	s.Bus.Publish(kind, msg)
+}
+
+// Store calls f with the session's cluster store, locked; f must not keep it.
+func (s *Session) Store(f func(c *model.Cluster)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(s.store)
+}
+
+// Timeline is every action the session journaled, in order.
+func (s *Session) Timeline() []actions.Entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]actions.Entry(nil), s.timeline...)
+}
+
+// Recoveries are the finished recovery measurements.
+func (s *Session) Recoveries() []Recovery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Recovery(nil), s.recoveries...)
+}
+
+// LoadStatus is the last load status the session saw.
+func (s *Session) LoadStatus() load.Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.load
+}
+
+// done records and publishes an action's result: the timeline, the stopwatch of a kill, the bus.
+func (s *Session) done(r actions.Result, err error) (actions.Result, error) {
+	s.mu.Lock()
+	s.timeline = append(s.timeline, r.Entry)
+	if r.Entry.Action == "halt" {
+		s.haltedAt = s.Clock.Now()
+	}
+	s.mu.Unlock()
+	s.Bus.Publish(KindAction, r)
+	if r.Entry.Result == actions.ResultOK || r.Entry.Result == actions.ResultDryRun {
+		if a := r.Entry.Action; a == "halt" || len(a) >= 4 && a[:4] == "load" {
+			s.PollLoad()
+		}
+	}
+	return r, err
+}
+
+// Run runs a plan (kill, scale, restart) and publishes its result; a kill starts a stopwatch.
+func (s *Session) Run(ctx context.Context, p actions.Plan) (actions.Result, error) {
+	var before map[string]bool
+	if p.Action == "kill" && p.Refusal == nil {
+		s.mu.Lock()
+		before = make(map[string]bool, len(s.store.Pods))
+		for k := range s.store.Pods {
+			before[k] = true
+		}
+		s.mu.Unlock()
+	}
+	r, err := s.Env.Run(ctx, p)
+	if p.Action == "kill" && r.Entry.Result == actions.ResultOK {
+		s.startStopwatch(r.Entry, p, before)
+	}
+	return s.done(r, err)
+}
+
+// PlanKill plans a kill of c pods of the target from the session's store.
+func (s *Session) PlanKill(c actions.Count) (actions.Plan, error) {
+	s.mu.Lock()
+	ns, target := s.namespace, s.target
+	var pods []model.Pod
+	found := s.store.Deployment(ns, target) != nil
+	if found {
+		pods = s.store.TargetPods(ns, target)
+	}
+	s.mu.Unlock()
+	if target == "" {
+		return actions.Plan{}, errors.New("no target: pick one (the cockpit's :target deploy/NAME, or --target)")
+	}
+	if !found {
+		return actions.Plan{}, fmt.Errorf("deploy/%s not found in namespace %q", target, ns)
+	}
+	return s.Env.PlanKill(ns, target, pods, c, nil), nil
+}
+
+// Kill plans and runs a kill of c pods of the target, unconfirmed: for headless runs and scenario
+// steps, whose confirmation is the scenario itself.
+func (s *Session) Kill(ctx context.Context, c actions.Count) (actions.Result, error) {
+	p, err := s.PlanKill(c)
+	if err != nil {
+		return actions.Result{Err: err.Error()}, err
+	}
+	return s.Run(ctx, p)
+}
+
+// RunNodes runs a cordon, uncordon or the first step of a drain; a drain's progress is published.
+func (s *Session) RunNodes(ctx context.Context, np actions.NodePlan) (actions.Result, error) {
+	r, progress, err := s.Env.RunNodes(ctx, np, s.Injected)
+	r, err = s.done(r, err)
+	if progress != nil {
+		s.Bus.Publish(KindDrain, *progress)
+	}
+	return r, err
+}
+
+// DrainStep continues a drain and publishes its progress (and, when it ends, its result).
+func (s *Session) DrainStep(ctx context.Context, pr actions.DrainProgress) actions.DrainProgress {
+	pr = s.Env.DrainStep(ctx, pr)
+	if pr.Done {
+		s.mu.Lock()
+		s.timeline = append(s.timeline, actions.Entry{Time: s.Clock.Now(), Action: "drain-done", Detail: pr.Plan.Scope})
+		s.mu.Unlock()
+	}
+	s.Bus.Publish(KindDrain, pr)
+	return pr
+}
+
+// StartLoad starts a load profile.
+func (s *Session) StartLoad(p load.Profile) (actions.Result, error) {
+	return s.done(s.Env.StartLoad(p))
+}
+
+// SetLoadRate changes the running load's rate by delta requests/s.
+func (s *Session) SetLoadRate(delta float64) (actions.Result, error) {
+	return s.done(s.Env.SetLoadRate(delta))
+}
+
+// Halt stops all load and reverts everything injected. It asks nothing and is never refused.
+func (s *Session) Halt(ctx context.Context) (actions.Result, error) {
+	return s.done(s.Env.Halt(ctx, s.Injected))
+}
+
+// CleanLeftovers uncordons what a crashed session left behind; nothing is published when there was
+// nothing to clean.
+func (s *Session) CleanLeftovers(ctx context.Context) error {
+	if s.Env.Client == nil || s.opts.Guard.ReadOnly {
+		return nil
+	}
+	r, found, err := s.Env.CleanLeftovers(ctx)
+	if !found && err == nil {
+		return nil
+	}
+	if !found {
+		s.Publish(sources.ErrorMsg{Source: "cleanup", Err: err.Error()})
+		return err
+	}
+	_, err = s.done(r, err)
+	return err
+}
+
+// CheckPermissions asks which actions the identity may run in the session's namespace.
+func (s *Session) CheckPermissions(ctx context.Context, namespace string) (actions.Permissions, error) {
+	if s.Env.Client == nil {
+		return nil, nil
+	}
+	return s.Env.CheckPermissions(ctx, namespace)
+}
+
+// PollLoad reads the load driver's status, publishes it, and journals a timed run that ended by
+// itself (not by HALT).
+func (s *Session) PollLoad() {
+	l := s.Env.Load
+	if l == nil {
+		return
+	}
+	st := l.Status()
+	s.mu.Lock()
+	prev := s.load
+	s.load = st
+	halted := s.Clock.Now().Sub(s.haltedAt) <= 2*time.Second
+	s.mu.Unlock()
+	s.Bus.Publish(KindLoad, st)
+	if prev.Active && !st.Active && !halted {
+		entry := actions.Entry{Time: s.Clock.Now(), Action: "load-finished", Targets: []string{prev.Profile.Name}, Detail: prev.Profile.String()}
+		_, _ = s.done(s.Env.Record(entry, nil))
+	}
+}
+
+// Busy reports whether load runs or anything is injected (what HALT would stop).
+func (s *Session) Busy() bool {
+	return s.Env.Load != nil && s.Env.Load.Status().Active || s.Injected.Len() > 0
+}
+
+// Close stops the sources and, if load runs or anything is injected, runs HALT: faults must not
+// outlive the session, whatever way it ended. It returns HALT's error.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	cancel := s.cancel
+	s.mu.Unlock()
+	var err error
+	if s.Busy() {
+		_, err = s.Halt(context.Background())
+	}
+	if cancel != nil {
+		cancel()
+	}
+	s.group.Wait()
+	if jerr := s.journal.Close(); jerr != nil && err == nil {
+		err = jerr
+	}
+	return err
+}

@@ -1,0 +1,164 @@
+package session
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/load"
+	"github.com/gamedaylab/gameday/model"
+	"github.com/gamedaylab/gameday/testbed"
+)
+
+func TestMain(m *testing.M) { os.Exit(testbed.Main(m)) }
+
+// killAndRecover kills one pod of the target through the session, with no terminal anywhere, and
+// waits for the recovery stopwatch: the result comes back, the bus carries both the kill and the
+// recovery, and the journal on disk has both entries.
+func killAndRecover(t *testing.T, s *Session, within time.Duration) Recovery {
+	t.Helper()
+	sub := s.Bus.Subscribe("test", 4096)
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	s.Start(ctx)
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	waitFor(t, within, "the target's pods to be ready", func() bool {
+		ready := false
+		ns, target := s.Namespace(), s.Target()
+		s.Store(func(c *model.Cluster) {
+			d := c.Deployment(ns, target)
+			ready = c.Synced && d != nil && d.Ready > 0 && d.Ready == d.Desired
+		})
+		return ready
+	})
+	r, err := s.Kill(ctx, actions.Count{N: 1})
+	if err != nil || r.Entry.Action != "kill" || r.Entry.Result != actions.ResultOK || len(r.Entry.Targets) != 1 {
+		t.Fatalf("kill: %+v, %v", r, err)
+	}
+	waitFor(t, within, "the recovery", func() bool { return len(s.Recoveries()) > 0 })
+	rec := s.Recoveries()[0]
+	if rec.TimedOut || rec.Recovered <= 0 || rec.Ready <= 0 || rec.Replacement == "" || rec.Kill.Targets[0] != r.Entry.Targets[0] {
+		t.Fatalf("recovery %+v", rec)
+	}
+	var onBus []string
+	for _, e := range sub.Drain() {
+		if res, ok := e.Payload.(actions.Result); ok {
+			onBus = append(onBus, res.Entry.Action)
+		}
+	}
+	if !slices.Contains(onBus, "kill") || !slices.Contains(onBus, "recovery") {
+		t.Fatalf("bus carried actions %v, want kill and recovery", onBus)
+	}
+	entries := readJournal(t, s.Journal())
+	var kill, recovery *actions.Entry
+	for i := range entries {
+		switch entries[i].Action {
+		case "kill":
+			kill = &entries[i]
+		case "recovery":
+			recovery = &entries[i]
+		}
+	}
+	if kill == nil || recovery == nil || recovery.Recovery == "" || recovery.Targets[0] != kill.Targets[0] {
+		t.Fatalf("journal %+v", entries)
+	}
+	return rec
+}
+
+func TestHeadlessKillOnTheSimulatedCluster(t *testing.T) {
+	cfg := config.Default()
+	cfg.Demo.Speed = 20
+	s, err := New(Options{Config: &cfg, Demo: true, Journal: filepath.Join(t.TempDir(), "journal.jsonl"),
+		Guard: &actions.Guard{MinReady: 1}, User: "tester"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := killAndRecover(t, s, 30*time.Second)
+	t.Logf("simulated recovery: scheduled +%s, ready +%s, recovered +%s (simulated time)", rec.Scheduled, rec.Ready, rec.Recovered)
+}
+
+func TestHeadlessKillOnTheTestbed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a control plane: make test runs it")
+	}
+	k := testbed.SharedKube(t)
+	ns := k.Namespace(t, "session")
+	testbed.DeployWeb(t, k.Client, ns, 3, "100m", false)
+	s, err := New(Options{Kube: &Kube{Rest: k.Config, Context: "testbed", Namespace: ns}, Target: "web",
+		Journal: filepath.Join(t.TempDir(), "journal.jsonl"), Guard: &actions.Guard{MinReady: 1}, User: "tester"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := killAndRecover(t, s, 90*time.Second)
+	if rec.APIReady.IsZero() {
+		t.Fatalf("the API's ready time is missing: %+v", rec)
+	}
+	t.Logf("testbed recovery: scheduled +%s, ready +%s, recovered +%s", rec.Scheduled, rec.Ready, rec.Recovered)
+}
+
+// TestCloseRunsHalt: load running when the session closes is stopped and journaled as a halt.
+func TestCloseRunsHalt(t *testing.T) {
+	cfg := config.Default()
+	s, err := New(Options{Config: &cfg, Demo: true, Journal: filepath.Join(t.TempDir(), "journal.jsonl"), Guard: &actions.Guard{MinReady: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start(context.Background())
+	if _, err := s.StartLoad(load.Profile{Name: "burst", Kind: "constant", Rate: 50}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Env.Load.Status().Active {
+		t.Fatal("load still runs after Close")
+	}
+	var got []string
+	for _, e := range readJournal(t, s.Journal()) {
+		got = append(got, e.Action)
+	}
+	if len(got) != 2 || got[0] != "load-start" || got[1] != "halt" {
+		t.Fatalf("journal %v", got)
+	}
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func readJournal(t *testing.T, path string) []actions.Entry {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []actions.Entry
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var e actions.Entry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, e)
+	}
+	return out
+}

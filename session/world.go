@@ -1,0 +1,241 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/load/engine"
+	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/sources/kube"
+	"github.com/gamedaylab/gameday/sources/logs"
+	"github.com/gamedaylab/gameday/sources/prom"
+	"github.com/gamedaylab/gameday/sources/sim"
+	"github.com/gamedaylab/gameday/sources/traces"
+)
+
+// Kube is a real cluster: cmd/gameday resolves the kubeconfig (flags, context, namespace) into this.
+type Kube struct {
+	Rest      *rest.Config
+	Context   string
+	Namespace string
+	// Pacer paces the informers' connection once the first sync is done (nil: unpaced).
+	Pacer *kube.Pacer
+	// Getenv reads the backends' credentials (GAMEDAY_ES_PASSWORD, ...); default os.Getenv.
+	Getenv func(string) string
+}
+
+func (s *Session) buildDemo() {
+	cfg := s.opts.Config
+	w := sim.New(sim.Options{Seed: cfg.Demo.Seed, Speed: cfg.Demo.Speed, MaxLoadRate: cfg.Load.MaxRate, Start: s.opts.DemoStart})
+	s.Sim, s.Clock, s.KubeContext, s.namespace = w, w, "gameday-demo", sim.Namespace
+	if s.target == "" {
+		s.target = sim.Target
+	}
+	s.Env.Client, s.Env.Now, s.Env.Load = w.Client(), w.Now, w.Load()
+	s.Env.SetSeed(cfg.Demo.Seed)
+	refresh := min(cfg.Metrics.Refresh.Duration, 2*time.Second)
+	s.Panels = sources.DefaultPanels()
+	s.Metrics = sources.NewMetricsPoller(w.Metrics(), s.Panels, w, refresh, cfg.Metrics.Window.Duration, s.send)
+	s.Traces = sources.NewTracesPoller(w.Traces(), sources.TraceQuery{Service: s.target, Lookback: 15 * time.Minute, Limit: 200}, w, 2*time.Second, s.send)
+	s.Logs = sources.NewLogsPoller(w.Logs(), sources.LogQuery{Namespace: sim.Namespace, Limit: 500}, w, 500*time.Millisecond, s.send)
+	s.MetricsName, s.TracesBackend, s.LogsBackend = "simulation", w.Traces(), w.Logs()
+	s.starters = append(s.starters, w.Run)
+	s.watch, s.watchNow, s.onSynced = w.Client(), w.Now, s.opts.OnSynced
+}
+
+func (s *Session) buildKube() error {
+	k := s.opts.Kube
+	if k == nil || k.Rest == nil {
+		return fmt.Errorf("session: no cluster (give a kubeconfig, or use the demo)")
+	}
+	if k.Getenv == nil {
+		k.Getenv = os.Getenv
+	}
+	now := s.opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	rc := rest.CopyConfig(k.Rest)
+	rc.UserAgent = "gameday"
+	// Protobuf decodes several times cheaper than JSON: it is most of the CPU of watching 5,000 pods.
+	rc.ContentType = "application/vnd.kubernetes.protobuf"
+	rc.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %w", err)
+	}
+	// The informers have their own connection, paced once synced, and decode through a client that
+	// drops what no pane shows; actions use client, whose requests are never held back.
+	pacer := k.Pacer
+	if pacer == nil {
+		pacer = kube.NewPacer(0)
+	}
+	watch, err := kube.WatchClient(rc, pacer)
+	if err != nil {
+		return err
+	}
+	s.onSynced = func() {
+		pacer.Start()
+		if s.opts.OnSynced != nil {
+			s.opts.OnSynced()
+		}
+	}
+	s.Clock, s.KubeContext, s.namespace = clock(now), k.Context, k.Namespace
+	s.Env.Client, s.Env.Now = client, now
+	s.watch, s.watchNow = watch, now
+	if err := s.buildLoad(); err != nil {
+		return err
+	}
+	if err := s.buildSignals(); err != nil {
+		return err
+	}
+	return s.buildMetrics(client, rc)
+}
+
+// clock adapts a func to sources.Clock.
+type clock func() time.Time
+
+func (c clock) Now() time.Time { return c() }
+
+func newKubeSource(client kubernetes.Interface, send sources.Send, ns string, now func() time.Time, onSynced func()) *kube.Source {
+	return kube.New(client, send, kube.Options{Namespace: ns, Now: now, OnSynced: onSynced})
+}
+
+// buildLoad gives b, B, +, - and HALT a real load engine on the configured targets.
+func (s *Session) buildLoad() error {
+	cfg := s.opts.Config
+	if len(cfg.Load.Targets) == 0 {
+		return nil // b says: no load target is configured
+	}
+	var targets []engine.Target
+	for _, t := range cfg.Load.Targets {
+		h := http.Header{}
+		for k, v := range t.Headers {
+			h.Set(k, v)
+		}
+		targets = append(targets, engine.Target{Name: t.Name, Method: t.Method, URL: t.URL, Header: h, Body: []byte(t.Body)})
+	}
+	e, err := engine.New(engine.Options{Targets: targets, MaxRate: cfg.Load.MaxRate, OnRun: s.opts.LoadOnRun})
+	if err != nil {
+		return fmt.Errorf("config load.targets: %w", err)
+	}
+	s.Env.Load = e
+	return nil
+}
+
+// buildSignals connects the Traces pane to Zipkin and the Logs pane to Elasticsearch, when configured.
+func (s *Session) buildSignals() error {
+	cfg, env := s.opts.Config, s.opts.Kube.Getenv
+	if u := cfg.Traces.URL; u != "" {
+		z, err := traces.NewZipkin(u)
+		if err != nil {
+			return err
+		}
+		svc := firstNonEmpty(cfg.Traces.Service, s.target)
+		s.Traces = sources.NewTracesPoller(z, sources.TraceQuery{Service: svc, Lookback: 15 * time.Minute, Limit: 200},
+			s.Clock, 3*time.Second, s.send)
+		s.TracesBackend = z
+	}
+	if u := cfg.Logs.URL; u != "" {
+		lc := cfg.Logs
+		pw, err := secretFrom(env("GAMEDAY_ES_PASSWORD"), firstNonEmpty(env("GAMEDAY_ES_PASSWORD_FILE"), lc.PasswordFile))
+		if err != nil {
+			return fmt.Errorf("elasticsearch password: %w", err)
+		}
+		key, err := secretFrom(env("GAMEDAY_ES_API_KEY"), firstNonEmpty(env("GAMEDAY_ES_API_KEY_FILE"), lc.APIKeyFile))
+		if err != nil {
+			return fmt.Errorf("elasticsearch API key: %w", err)
+		}
+		f := lc.Fields
+		es, err := logs.New(logs.Config{URL: u, Index: lc.Index, Username: firstNonEmpty(env("GAMEDAY_ES_USER"), lc.Username),
+			Password: pw, APIKey: key, CAFile: lc.CAFile, Settle: lc.Settle.Duration, Fields: logs.Fields{Timestamp: f.Timestamp, Message: f.Message,
+				Namespace: f.Namespace, Pod: f.Pod, Container: f.Container, Level: f.Level, Msg: f.Msg, TraceID: f.TraceID, Tiebreaker: f.Tiebreaker}})
+		if err != nil {
+			return err
+		}
+		s.Logs = sources.NewLogsPoller(es, sources.LogQuery{Namespace: s.namespace, Limit: 500}, s.Clock, time.Second, s.send)
+		s.LogsBackend = es
+	}
+	return nil
+}
+
+// secretFrom is a value given directly, or read from a file.
+func secretFrom(v, file string) (string, error) {
+	if v != "" || file == "" {
+		return v, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// metricsBackend is Prometheus, given or discovered.
+type metricsBackend interface {
+	sources.MetricsBackend
+	SetVars(prom.Vars)
+}
+
+// buildMetrics graphs from the configured Prometheus, or from one found in the cluster.
+func (s *Session) buildMetrics(client kubernetes.Interface, rc *rest.Config) error {
+	cfg, env := s.opts.Config, s.opts.Kube.Getenv
+	pc := cfg.Metrics.Prometheus
+	scrape := pc.ScrapeInterval.Duration
+	var mb metricsBackend
+	if pc.URL != "" {
+		b, err := prom.New(prom.Config{URL: pc.URL, CAFile: pc.CAFile, ScrapeInterval: scrape,
+			BearerToken: env("GAMEDAY_PROMETHEUS_TOKEN"), BearerTokenFile: firstNonEmpty(env("GAMEDAY_PROMETHEUS_TOKEN_FILE"), pc.TokenFile),
+			Username: firstNonEmpty(env("GAMEDAY_PROMETHEUS_USER"), pc.Username), Password: env("GAMEDAY_PROMETHEUS_PASSWORD"),
+			PasswordFile: firstNonEmpty(env("GAMEDAY_PROMETHEUS_PASSWORD_FILE"), pc.PasswordFile)})
+		if err != nil {
+			return err
+		}
+		mb = b
+	} else {
+		mb = prom.DiscoverLater(context.Background(), client, rc, scrape)
+	}
+	mb.SetVars(prom.Vars{Namespace: s.namespace, Workload: s.target})
+	s.Panels = PanelsFrom(cfg)
+	s.Metrics = sources.NewMetricsPoller(mb, s.Panels, s.Clock, cfg.Metrics.Refresh.Duration, cfg.Metrics.Window.Duration, s.send)
+	s.MetricsName = mb.Name()
+	poller := s.Metrics
+	s.onTarget = func(ns, target string) {
+		mb.SetVars(prom.Vars{Namespace: ns, Workload: target})
+		poller.Kick()
+	}
+	return nil
+}
+
+// PanelsFrom is the configured panels, or the defaults.
+func PanelsFrom(cfg *config.Config) []sources.Panel {
+	if len(cfg.Metrics.Panels) == 0 {
+		return sources.DefaultPanels()
+	}
+	out := make([]sources.Panel, 0, len(cfg.Metrics.Panels))
+	for i, p := range cfg.Metrics.Panels {
+		sp := sources.Panel{ID: fmt.Sprintf("panel-%d", i), Title: p.Title, Unit: p.Unit, Thresholds: p.Thresholds}
+		for _, q := range p.Queries {
+			sp.Queries = append(sp.Queries, sources.PanelQuery{Legend: q.Legend, Expr: q.Expr})
+		}
+		out = append(out, sp)
+	}
+	return out
+}
+
+func firstNonEmpty(a ...string) string {
+	for _, s := range a {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,65 @@
+package testbed
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// DeployWeb creates deploy/web: fake pods (kwok) that report cpuUsage through kwok's usage annotation.
+func DeployWeb(t testing.TB, cs kubernetes.Interface, ns string, replicas int32, cpuUsage string, spread bool) {
+	t.Helper()
+	labels := map[string]string{"app": "web"}
+	grace := int64(2)
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: map[string]string{"kwok.x-k8s.io/usage-cpu": cpuUsage}},
+				Spec: corev1.PodSpec{
+					TerminationGracePeriodSeconds: &grace,
+					Containers: []corev1.Container{{Name: "web", Image: "ghcr.io/gamedaylab/demoapp:test",
+						Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m")}}}},
+				},
+			},
+		},
+	}
+	if spread {
+		d.Spec.Template.Spec.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{{
+			MaxSkew: 1, TopologyKey: "topology.kubernetes.io/zone", WhenUnsatisfiable: corev1.DoNotSchedule,
+			LabelSelector: &metav1.LabelSelector{MatchLabels: labels},
+			// Cordoned nodes leave the spread domains; otherwise a drained zone pins the skew and the
+			// replacements cannot schedule (a real drill finding, not what this test is about).
+			NodeTaintsPolicy: ptr(corev1.NodeInclusionPolicyHonor),
+		}}
+	}
+	if _, err := cs.AppsV1().Deployments(ns).Create(context.Background(), d, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	WaitReady(t, cs, ns, replicas, 60*time.Second)
+}
+
+func WaitReady(t testing.TB, cs kubernetes.Interface, ns string, want int32, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		dep, err := cs.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
+		if err == nil && dep.Status.ReadyReplicas == want && dep.Status.Replicas == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deploy/web in %s not %d ready after %s: %+v", ns, want, d, dep.Status)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
