@@ -41,7 +41,7 @@ lint:
 
 ## bench: the hot paths (frame render with 10,000 pods, chart redraw, delta apply, sim start)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./tui/... ./sources/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./tui/... ./sources/... ./sim/... ./model/...
 
 ## bench-load: gameday vs vegeta v12.13.0 (tuned) vs wrk's closed-loop ceiling on one loopback server
 bench-load: deps

@@ -76,41 +76,11 @@ func (c *Cluster) Apply(d *ClusterDelta, now time.Time) {
 			delete(c.Pods, k)
 		}
 	}
-	for i := range d.Deployments {
-		x := d.Deployments[i]
-		c.Deployments[x.Key()] = &x
-	}
-	for _, k := range d.DeploysGone {
-		delete(c.Deployments, k)
-	}
-	for i := range d.ReplicaSets {
-		x := d.ReplicaSets[i]
-		c.ReplicaSets[x.Key()] = &x
-	}
-	for _, k := range d.RSGone {
-		delete(c.ReplicaSets, k)
-	}
-	for i := range d.HPAs {
-		x := d.HPAs[i]
-		c.HPAs[x.Key()] = &x
-	}
-	for _, k := range d.HPAsGone {
-		delete(c.HPAs, k)
-	}
-	for i := range d.Nodes {
-		x := d.Nodes[i]
-		c.Nodes[x.Name] = &x
-	}
-	for _, k := range d.NodesGone {
-		delete(c.Nodes, k)
-	}
-	for i := range d.PDBs {
-		x := d.PDBs[i]
-		c.PDBs[x.Key()] = &x
-	}
-	for _, k := range d.PDBsGone {
-		delete(c.PDBs, k)
-	}
+	upsert(c.Deployments, d.Deployments, d.DeploysGone, Deployment.Key)
+	upsert(c.ReplicaSets, d.ReplicaSets, d.RSGone, ReplicaSet.Key)
+	upsert(c.HPAs, d.HPAs, d.HPAsGone, HPA.Key)
+	upsert(c.Nodes, d.Nodes, d.NodesGone, func(n Node) string { return n.Name })
+	upsert(c.PDBs, d.PDBs, d.PDBsGone, PDB.Key)
 	// Arrival order breaks ties between events of the same second; a relist delivers them in map
 	// order, so order them by time and name (names of one object's events increase) first. The delta
 	// is shared by every subscriber of the bus: sort a copy.
@@ -133,6 +103,18 @@ func (c *Cluster) Apply(d *ClusterDelta, now time.Time) {
 	for len(c.Events) > maxEvents && len(c.eventOrder) > 0 {
 		delete(c.Events, c.eventOrder[0])
 		c.eventOrder = c.eventOrder[1:]
+	}
+}
+
+// upsert stores each of items under its key, then removes the gone keys (the order Apply reads a
+// delta in).
+func upsert[T any](m map[string]*T, items []T, gone []string, key func(T) string) {
+	for i := range items {
+		x := items[i]
+		m[key(x)] = &x
+	}
+	for _, k := range gone {
+		delete(m, k)
 	}
 }
 

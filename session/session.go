@@ -19,8 +19,8 @@ import (
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/model"
+	"github.com/gamedaylab/gameday/sim"
 	"github.com/gamedaylab/gameday/sources"
-	"github.com/gamedaylab/gameday/sources/sim"
 )
 
 // Options are what a session is built from. cmd/gameday fills them from flags and the config.
@@ -195,29 +195,28 @@ func (s *Session) startKube(ns string) {
 // SetNamespace moves the session to another namespace: the cluster source restarts there and the
 // metrics queries follow.
 func (s *Session) SetNamespace(ns string) {
-	s.mu.Lock()
-	s.namespace = ns
-	target := s.target
-	s.mu.Unlock()
-	if s.onTarget != nil {
-		s.onTarget(ns, target)
-	}
+	s.point(func() { s.namespace = ns })
 	go s.startKube(ns)
 }
 
 // SetTarget points actions, metrics and traces at another Deployment ("" for none).
 func (s *Session) SetTarget(name string) {
-	s.mu.Lock()
-	s.target = name
-	ns := s.namespace
-	s.mu.Unlock()
-	if s.onTarget != nil {
-		s.onTarget(ns, name)
-	}
+	s.point(func() { s.target = name })
 	if s.Traces != nil {
 		q := s.Traces.Query()
 		q.Service = name
 		s.Traces.SetQuery(q)
+	}
+}
+
+// point changes where the session points and tells the metrics backend.
+func (s *Session) point(change func()) {
+	s.mu.Lock()
+	change()
+	ns, target := s.namespace, s.target
+	s.mu.Unlock()
+	if s.onTarget != nil {
+		s.onTarget(ns, target)
 	}
 }
 

@@ -13,12 +13,12 @@ import (
 
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/load/engine"
+	"github.com/gamedaylab/gameday/sim"
 	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/sources/elasticsearch"
 	"github.com/gamedaylab/gameday/sources/kube"
-	"github.com/gamedaylab/gameday/sources/logs"
-	"github.com/gamedaylab/gameday/sources/prom"
-	"github.com/gamedaylab/gameday/sources/sim"
-	"github.com/gamedaylab/gameday/sources/traces"
+	"github.com/gamedaylab/gameday/sources/prometheus"
+	"github.com/gamedaylab/gameday/sources/zipkin"
 )
 
 // Kube is a real cluster: cmd/gameday resolves the kubeconfig (flags, context, namespace) into this.
@@ -135,7 +135,7 @@ func (s *Session) buildLoad() error {
 func (s *Session) buildSignals() error {
 	cfg, env := s.opts.Config, s.opts.Kube.Getenv
 	if u := cfg.Traces.URL; u != "" {
-		z, err := traces.NewZipkin(u)
+		z, err := zipkin.NewZipkin(u)
 		if err != nil {
 			return err
 		}
@@ -155,8 +155,8 @@ func (s *Session) buildSignals() error {
 			return fmt.Errorf("elasticsearch API key: %w", err)
 		}
 		f := lc.Fields
-		es, err := logs.New(logs.Config{URL: u, Index: lc.Index, Username: firstNonEmpty(env("GAMEDAY_ES_USER"), lc.Username),
-			Password: pw, APIKey: key, CAFile: lc.CAFile, Settle: lc.Settle.Duration, Fields: logs.Fields{Timestamp: f.Timestamp, Message: f.Message,
+		es, err := elasticsearch.New(elasticsearch.Config{URL: u, Index: lc.Index, Username: firstNonEmpty(env("GAMEDAY_ES_USER"), lc.Username),
+			Password: pw, APIKey: key, CAFile: lc.CAFile, Settle: lc.Settle.Duration, Fields: elasticsearch.Fields{Timestamp: f.Timestamp, Message: f.Message,
 				Namespace: f.Namespace, Pod: f.Pod, Container: f.Container, Level: f.Level, Msg: f.Msg, TraceID: f.TraceID, Tiebreaker: f.Tiebreaker}})
 		if err != nil {
 			return err
@@ -182,7 +182,7 @@ func secretFrom(v, file string) (string, error) {
 // metricsBackend is Prometheus, given or discovered.
 type metricsBackend interface {
 	sources.MetricsBackend
-	SetVars(prom.Vars)
+	SetVars(prometheus.Vars)
 }
 
 // buildMetrics graphs from the configured Prometheus, or from one found in the cluster.
@@ -192,7 +192,7 @@ func (s *Session) buildMetrics(client kubernetes.Interface, rc *rest.Config) err
 	scrape := pc.ScrapeInterval.Duration
 	var mb metricsBackend
 	if pc.URL != "" {
-		b, err := prom.New(prom.Config{URL: pc.URL, CAFile: pc.CAFile, ScrapeInterval: scrape,
+		b, err := prometheus.New(prometheus.Config{URL: pc.URL, CAFile: pc.CAFile, ScrapeInterval: scrape,
 			BearerToken: env("GAMEDAY_PROMETHEUS_TOKEN"), BearerTokenFile: firstNonEmpty(env("GAMEDAY_PROMETHEUS_TOKEN_FILE"), pc.TokenFile),
 			Username: firstNonEmpty(env("GAMEDAY_PROMETHEUS_USER"), pc.Username), Password: env("GAMEDAY_PROMETHEUS_PASSWORD"),
 			PasswordFile: firstNonEmpty(env("GAMEDAY_PROMETHEUS_PASSWORD_FILE"), pc.PasswordFile)})
@@ -201,15 +201,15 @@ func (s *Session) buildMetrics(client kubernetes.Interface, rc *rest.Config) err
 		}
 		mb = b
 	} else {
-		mb = prom.DiscoverLater(context.Background(), client, rc, scrape)
+		mb = prometheus.DiscoverLater(context.Background(), client, rc, scrape)
 	}
-	mb.SetVars(prom.Vars{Namespace: s.namespace, Workload: s.target})
+	mb.SetVars(prometheus.Vars{Namespace: s.namespace, Workload: s.target})
 	s.Panels = PanelsFrom(cfg)
 	s.Metrics = sources.NewMetricsPoller(mb, s.Panels, s.Clock, cfg.Metrics.Refresh.Duration, cfg.Metrics.Window.Duration, s.send)
 	s.MetricsName = mb.Name()
 	poller := s.Metrics
 	s.onTarget = func(ns, target string) {
-		mb.SetVars(prom.Vars{Namespace: ns, Workload: target})
+		mb.SetVars(prometheus.Vars{Namespace: ns, Workload: target})
 		poller.Kick()
 	}
 	return nil

@@ -13,8 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/sim"
 	"github.com/gamedaylab/gameday/sources"
-	"github.com/gamedaylab/gameday/sources/sim"
 	"github.com/gamedaylab/gameday/tui/core"
 )
 

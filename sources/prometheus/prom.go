@@ -1,7 +1,7 @@
 // Package prom is the Prometheus metrics backend: range queries through client_golang's API client,
 // panel templates ($namespace, $workload, $pod, $interval), bearer/basic auth from env or file, a custom
 // CA, and discovery of an in-cluster Prometheus through the apiserver's service proxy.
-package prom
+package prometheus
 
 import (
 	"context"

@@ -1,6 +1,6 @@
 // Package traces reads traces from a Zipkin v2 API server. Spans decode into zipkin-go's
 // zmodel.SpanModel; another backend (Jaeger) can sit behind the same sources.TraceBackend.
-package traces
+package zipkin
 
 import (
 	"context"

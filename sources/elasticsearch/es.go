@@ -1,7 +1,7 @@
 // Package logs tails container logs from an Elasticsearch-API server (the EFK stack's store) with the
 // official go-elasticsearch client: sort by @timestamp plus a tiebreaker, page with search_after, read
 // only lines older than a settle delay, so nothing is shown twice or skipped.
-package logs
+package elasticsearch
 
 import (
 	"bytes"

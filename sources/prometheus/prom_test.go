@@ -1,4 +1,4 @@
-package prom
+package prometheus
 
 import (
 	"context"
@@ -49,15 +49,7 @@ func waitUp(t *testing.T, b *Backend, job string) {
 // TestRequestRateFollowsTraffic: traffic sent to a real demoapp appears as the request-rate series
 // of a real Prometheus within two scrape intervals, and its value is right within 10 %.
 func TestRequestRateFollowsTraffic(t *testing.T) {
-	p := testbed.StartPrometheus(t, scrape, "")
-	app := testbed.StartDemoapp(t, "web", "--work-ms", "0")
-	p.AddTarget("web", app.Addr, map[string]string{"namespace": "gameday", "app": "web", "pod": "web-0"})
-	b, err := New(Config{URL: p.URL, ScrapeInterval: scrape})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.SetVars(Vars{Namespace: "gameday", Workload: "web"})
-	waitUp(t, b, "demoapp")
+	_, app, b := scrapedDemoapp(t, "--work-ms", "0")
 	rate := sources.DefaultPanels()[0]
 	rate.Queries = rate.Queries[:1] // total
 
@@ -99,15 +91,7 @@ func TestRequestRateFollowsTraffic(t *testing.T) {
 // TestBadQueryOutageAndRecovery: a bad PromQL shows Prometheus's error in that panel only; Prometheus
 // killed mid-test is reported as unreachable with a retry delay, and the panels recover by themselves.
 func TestBadQueryOutageAndRecovery(t *testing.T) {
-	p := testbed.StartPrometheus(t, scrape, "")
-	app := testbed.StartDemoapp(t, "web")
-	p.AddTarget("web", app.Addr, map[string]string{"namespace": "gameday", "app": "web", "pod": "web-0"})
-	b, err := New(Config{URL: p.URL, ScrapeInterval: scrape})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.SetVars(Vars{Namespace: "gameday", Workload: "web"})
-	waitUp(t, b, "demoapp")
+	p, _, b := scrapedDemoapp(t)
 	panels := []sources.Panel{sources.DefaultPanels()[0], {ID: "bad", Title: "Bad", Unit: "count",
 		Queries: []sources.PanelQuery{{Legend: "x", Expr: `sum(rate(demoapp_http_requests_total[1m]`}}}}
 	var in testbed.Inbox
@@ -303,4 +287,20 @@ func TestDiscoveryThroughServiceProxy(t *testing.T) {
 	if len(series) != 1 || len(series[0].Points) < 5 || series[0].Points[0].V != 1 {
 		t.Fatalf("series %+v", series)
 	}
+}
+
+// scrapedDemoapp starts a real Prometheus scraping one demo app (deploy/web in namespace gameday) and
+// a backend on it, once the target is up.
+func scrapedDemoapp(t *testing.T, appArgs ...string) (*testbed.Prometheus, *testbed.Demoapp, *Backend) {
+	t.Helper()
+	p := testbed.StartPrometheus(t, scrape, "")
+	app := testbed.StartDemoapp(t, "web", appArgs...)
+	p.AddTarget("web", app.Addr, map[string]string{"namespace": "gameday", "app": "web", "pod": "web-0"})
+	b, err := New(Config{URL: p.URL, ScrapeInterval: scrape})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.SetVars(Vars{Namespace: "gameday", Workload: "web"})
+	waitUp(t, b, "demoapp")
+	return p, app, b
 }
