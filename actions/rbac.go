@@ -14,17 +14,8 @@ type Permission struct {
 	Reason  string
 }
 
-// Permissions by action name: kill, scale, restart, cordon, drain.
+// Permissions by permission name (Spec.Perm): kill, scale, restart, cordon, drain.
 type Permissions map[string]Permission
-
-// accessChecks are the API permissions each action needs.
-var accessChecks = map[string][]authv1.ResourceAttributes{
-	"kill":    {{Verb: "delete", Resource: "pods"}},
-	"scale":   {{Verb: "patch", Group: "apps", Resource: "deployments", Subresource: "scale"}},
-	"restart": {{Verb: "patch", Group: "apps", Resource: "deployments"}},
-	"cordon":  {{Verb: "patch", Resource: "nodes"}},
-	"drain":   {{Verb: "patch", Resource: "nodes"}, {Verb: "create", Resource: "pods", Subresource: "eviction"}},
-}
 
 // CheckPermissions asks the API server (SelfSubjectAccessReview) which actions the identity may run
 // in namespace, before any key is pressed.
@@ -32,7 +23,7 @@ func (e *Env) CheckPermissions(ctx context.Context, namespace string) (Permissio
 	ctx, cancel := context.WithTimeout(ctx, e.timeout())
 	defer cancel()
 	out := Permissions{}
-	for action, checks := range accessChecks {
+	for action, checks := range accessChecks() {
 		p := Permission{Allowed: true}
 		for _, c := range checks {
 			attrs := c

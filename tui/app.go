@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -71,6 +73,8 @@ type Model struct {
 	helpOffset, helpMax int
 
 	drain *actions.DrainProgress
+	// inflight counts action commands not yet run.
+	inflight sync.WaitGroup
 }
 
 // New builds the root model. ctx must have Styles, Keys, Config, Clock, Cluster and Markers set.
@@ -288,28 +292,6 @@ func (m *Model) onTick() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-func markerLabel(e actions.Entry) string {
-	switch e.Action {
-	case "kill":
-		return "kill"
-	case "scale":
-		return "scale"
-	case "load-start":
-		return "burst"
-	case "load-rate":
-		return "rate"
-	case "load-finished":
-		return "burst end"
-	case "halt":
-		return "HALT"
-	case "recovery":
-		return "recovered"
-	case "drain":
-		return "drain"
-	}
-	return e.Action
-}
-
 func (m *Model) onResult(r actions.Result) tea.Cmd {
 	e := r.Entry
 	if m.firstAction.IsZero() {
@@ -327,7 +309,7 @@ func (m *Model) onResult(r actions.Result) tea.Cmd {
 	}
 	var cmds []tea.Cmd
 	if e.Result == actions.ResultOK || e.Result == actions.ResultDryRun {
-		m.ctx.Markers.Add(e.Time, markerLabel(e))
+		m.ctx.Markers.Add(e.Time, actions.MarkerLabel(e.Action))
 		cmds = append(cmds, m.broadcast(core.MarkersChangedMsg{}))
 	}
 	cmds = append(cmds, m.panes[core.PaneEvents].Update(r))
@@ -478,39 +460,45 @@ func (m *Model) halt() tea.Cmd {
 		cmds = append(cmds, m.panes[m.focus].Update(keyEsc))
 	}
 	sess := m.sess
-	return tea.Batch(append(cmds, act(func(ctx context.Context) (actions.Result, error) { return sess.Halt(ctx) }))...)
+	return tea.Batch(append(cmds, m.act(func(ctx context.Context) (actions.Result, error) { return sess.Halt(ctx) }))...)
 }
 
 func (m *Model) setRate(delta float64) tea.Cmd {
 	sess := m.sess
-	return act(func(context.Context) (actions.Result, error) { return sess.SetLoadRate(delta) })
+	return m.act(func(context.Context) (actions.Result, error) { return sess.SetLoadRate(delta) })
 }
 
 func (m *Model) startLoad(p load.Profile) tea.Cmd {
 	sess := m.sess
-	return act(func(context.Context) (actions.Result, error) { return sess.StartLoad(p) })
+	return m.act(func(context.Context) (actions.Result, error) { return sess.StartLoad(p) })
 }
 
 // act is the one adapter from an action to a command: the action runs off the UI goroutine through
 // the session, which journals it and publishes the result; the result reaches the cockpit from the
 // bus like every other event, so an action started elsewhere (a scenario, a monkey) shows the same.
-func act(f func(ctx context.Context) (actions.Result, error)) tea.Cmd {
+func (m *Model) act(f func(ctx context.Context) (actions.Result, error)) tea.Cmd {
+	m.inflight.Add(1)
 	return safe(func() tea.Msg {
+		defer m.inflight.Done()
 		_, _ = f(context.Background())
 		return nil
 	})
 }
 
+// WaitActions waits until every action command handed out so far has run (tests: the action's result
+// is then on the bus).
+func (m *Model) WaitActions() { m.inflight.Wait() }
+
 // run runs a plan.
 func (m *Model) run(p actions.Plan) tea.Cmd {
 	sess := m.sess
-	return act(func(ctx context.Context) (actions.Result, error) { return sess.Run(ctx, p) })
+	return m.act(func(ctx context.Context) (actions.Result, error) { return sess.Run(ctx, p) })
 }
 
 // runNodes runs a node plan; a drain that started goes on step by step (onDrain).
 func (m *Model) runNodes(np actions.NodePlan) tea.Cmd {
 	sess := m.sess
-	return act(func(ctx context.Context) (actions.Result, error) { return sess.RunNodes(ctx, np) })
+	return m.act(func(ctx context.Context) (actions.Result, error) { return sess.RunNodes(ctx, np) })
 }
 
 // keyEsc is what closes a pane's text input.
@@ -670,6 +658,8 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		m.sess.SetNamespace(arg)
 		m.setStatus("namespace "+arg, false)
 		return tea.Batch(m.broadcast(core.TargetChangedMsg{}), m.checkPermissions())
+	case "kill", "scale", "load", "rate", "halt":
+		return m.actionCommand(f[0], strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), f[0])))
 	case "restart":
 		if ok, why := m.ctx.Allowed("restart"); !ok {
 			m.setStatus("restart: "+why, true)
@@ -727,9 +717,82 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		}
 		return m.broadcast(core.ThemeChangedMsg{})
 	default:
-		m.setStatus(fmt.Sprintf("unknown command %q: try :ns NAME, :target deploy/NAME, :restart, :drain zone Z, :cordon NODE, :theme NAME, :q", f[0]), true)
+		m.setStatus(fmt.Sprintf("unknown command %q: try %s", f[0], m.commandList()), true)
 	}
 	return nil
+}
+
+// actionCommand runs an action's `:` command: `:kill 2`, `:kill 50%!`, `:scale +1`, `:scale 5`,
+// `:load ramp:0-400`, `:rate -50`, `:halt`. It plans, confirms and refuses exactly as the action's key.
+func (m *Model) actionCommand(name, args string) tea.Cmd {
+	spec, _ := actions.ByCommand(name)
+	usage := fmt.Sprintf("usage: :%s %s", spec.Command, spec.Usage)
+	if spec.Perm != "" {
+		if ok, why := m.ctx.Allowed(spec.Perm); !ok {
+			m.setStatus(name+": "+why, true)
+			return nil
+		}
+	}
+	switch name {
+	case "halt":
+		return m.halt()
+	case "kill":
+		c := actions.Count{N: 1}
+		if args != "" {
+			var err error
+			if c, err = actions.ParseCount(args); err != nil {
+				m.setStatus(fmt.Sprintf(":kill %s (%s)", err, usage), true)
+				return nil
+			}
+		}
+		return m.planKill(c)
+	case "scale":
+		if !m.needTarget() {
+			return nil
+		}
+		n, err := strconv.Atoi(strings.TrimPrefix(args, "+"))
+		if err != nil || args == "" {
+			m.setStatus(fmt.Sprintf(":scale %q: want +N, -N or a replica count (%s)", args, usage), true)
+			return nil
+		}
+		delta := int32(n)
+		if args[0] != '+' && args[0] != '-' {
+			if n < 0 {
+				m.setStatus(fmt.Sprintf(":scale %d: a replica count is 0 or more (%s)", n, usage), true)
+				return nil
+			}
+			delta = int32(n) - m.ctx.Cluster.Deployment(m.ctx.Namespace, m.ctx.Target).Desired
+		}
+		return m.planScale(delta)
+	case "rate":
+		v, err := strconv.ParseFloat(args, 64)
+		if err != nil || args == "" || (args[0] != '+' && args[0] != '-') {
+			m.setStatus(fmt.Sprintf(":rate %q: want +N or -N requests/s (%s)", args, usage), true)
+			return nil
+		}
+		return m.setRate(v)
+	case "load":
+		b := m.ctx.Config.Load.Burst
+		if args == "" {
+			return m.startLoad(load.Profile{Name: "burst", Kind: load.Constant, Rate: b.Rate, To: b.Rate, Duration: b.Duration.Duration})
+		}
+		p, err := load.ParseProfile(args, b.Rate, b.Duration.Duration)
+		if err != nil {
+			m.setStatus(strings.Replace(err.Error(), "--profile", ":load", 1), true)
+			return nil
+		}
+		return m.startLoad(p)
+	}
+	return nil
+}
+
+// commandList names every `:` command, for the unknown-command message.
+func (m *Model) commandList() string {
+	var out []string
+	for _, e := range m.commandEntries() {
+		out = append(out, strings.Fields(e.key)[0])
+	}
+	return strings.Join(out, " ")
 }
 
 // ---- view ----

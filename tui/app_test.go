@@ -38,13 +38,14 @@ func keyMsg(s string) tea.KeyPressMsg {
 }
 
 // drive sends msg and runs the commands it returns, feeding their messages back, like the program
-// would. Commands that do not finish within 200 ms (ticks, cursor blinks) are dropped; an action on the
-// simulation answers in well under that.
+// would. Actions are awaited (their results come from the bus, pumped after each command); other
+// commands that do not finish within 50 ms (ticks, cursor blinks) are dropped.
 func drive(t *testing.T, m *Model, msg tea.Msg) []tea.Msg {
 	t.Helper()
 	_, cmd := m.Update(msg)
 	var seen []tea.Msg
 	runCmd(m, cmd, 0, &seen)
+	m.WaitActions()
 	pump(m, 0, &seen)
 	return seen
 }
@@ -68,8 +69,9 @@ func runCmd(m *Model, cmd tea.Cmd, depth int, seen *[]tea.Msg) {
 			_, next := m.Update(msg)
 			runCmd(m, next, depth+1, seen)
 		}
+		m.WaitActions()
 		pump(m, depth, seen) // what the command published (an action's result)
-	case <-time.After(200 * time.Millisecond):
+	case <-time.After(50 * time.Millisecond):
 	}
 }
 

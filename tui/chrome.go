@@ -8,6 +8,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 
+	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/tui/core"
 	"github.com/gamedaylab/gameday/tui/keys"
 )
@@ -190,7 +191,6 @@ func (m *Model) helpView(w, h int) string {
 		keyW = max(keyW, len(b.Help().Key))
 	}
 	keyW += 2
-	type entry struct{ key, desc string }
 	type sectionT struct {
 		title   string
 		entries []entry
@@ -204,7 +204,7 @@ func (m *Model) helpView(w, h int) string {
 	}
 	var sections []sectionT
 	var denied []entry
-	for _, a := range []string{"kill", "scale", "restart", "cordon", "drain"} {
+	for _, a := range actions.Perms() {
 		if ok, why := m.ctx.Allowed(a); !ok {
 			denied = append(denied, entry{a, strings.TrimPrefix(why, "forbidden: this identity ")})
 		}
@@ -215,15 +215,12 @@ func (m *Model) helpView(w, h int) string {
 	}
 	sections = append(sections, []sectionT{
 		sec("Global", k.NextPane, k.PrevPane, k.Zoom, k.Help, k.Command, k.Quit),
-		sec("Actions on the target", k.Kill, k.KillMany, k.ScaleUp, k.ScaleDown, k.Restart, k.Drain, k.Burst, k.Profile, k.RateUp, k.RateDown, k.Halt),
+		sec("Actions on the target", m.actionBindings()...),
 		sec("Move in a pane", k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom),
 		sec("Metrics", k.Narrower, k.Wider, k.Open, k.Back),
 		sec("Traces", k.Open, k.Errors, k.Filter, k.Logs, k.Back),
 		sec("Logs", k.Filter, k.Follow, k.Open, k.Back),
-		{title: "Command line (:)", entries: []entry{
-			{":ns NAME", "namespace"}, {":target deploy/NAME", "target"}, {":restart", "rollout restart the target"},
-			{":drain zone Z|NODE", "cordon + evict"}, {":cordon NODE|zone Z", "cordon"}, {":uncordon NODE|zone Z", "uncordon"},
-			{":theme NAME", "dark light high-contrast mono"}, {":q", "quit"}}},
+		{title: "Command line (:)", entries: m.commandEntries()},
 	}...)
 	g := m.ctx.Guard
 	if g != nil {
@@ -334,6 +331,36 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
+// entry is one line of the help overlay.
+type entry struct{ key, desc string }
+
+// actionBindings are the catalog's keyed actions, in catalog order.
+func (m *Model) actionBindings() []key.Binding {
+	var out []key.Binding
+	for _, spec := range actions.Catalog() {
+		if b, ok := m.ctx.Keys.Binding(spec.Key); ok {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// cockpitCommands are the `:` commands that are not actions.
+var cockpitCommands = [][2]string{{":ns NAME", "namespace"}, {":target deploy/NAME", "target"},
+	{":theme NAME", "dark light high-contrast mono"}, {":q", "quit"}}
+
+// commandEntries lists every `:` command: the cockpit's and every action's from the catalog.
+func (m *Model) commandEntries() []entry {
+	var out []entry
+	for _, c := range append(append([][2]string{}, cockpitCommands[:2]...), actions.CommandHelp()...) {
+		out = append(out, entry{c[0], c[1]})
+	}
+	for _, c := range cockpitCommands[2:] {
+		out = append(out, entry{c[0], c[1]})
+	}
+	return out
+}
+
 // haltKey is the HALT key that works where the keys go now: the chord while a text input has them.
 func (m *Model) haltKey() string {
 	ks := m.ctx.Keys.Halt.Keys()
@@ -350,19 +377,13 @@ func (m *Model) haltKey() string {
 	return ks[0]
 }
 
-// actionOfBinding is the permission an action key needs ("" for the others).
+// actionOfBinding is the permission an action key needs ("" for the others), from the catalog.
 func (m *Model) actionOfBinding(b key.Binding) string {
-	k := m.ctx.Keys
 	same := func(o key.Binding) bool { return strings.Join(o.Keys(), ",") == strings.Join(b.Keys(), ",") }
-	switch {
-	case same(k.Kill), same(k.KillMany):
-		return "kill"
-	case same(k.ScaleUp), same(k.ScaleDown):
-		return "scale"
-	case same(k.Restart):
-		return "restart"
-	case same(k.Drain):
-		return "drain"
+	for _, spec := range actions.Catalog() {
+		if o, ok := m.ctx.Keys.Binding(spec.Key); ok && spec.Perm != "" && same(o) {
+			return spec.Perm
+		}
 	}
 	return ""
 }

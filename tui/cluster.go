@@ -15,18 +15,12 @@ import (
 	"github.com/gamedaylab/gameday/tui/core"
 )
 
-// actionOfKey maps the action keys to the permission they need.
+// actionOfKey is the permission an action key needs ("" for the others), from the catalog.
 func (m *Model) actionOfKey(msg tea.KeyPressMsg) string {
-	k := m.ctx.Keys
-	switch {
-	case key.Matches(msg, k.Kill, k.KillMany):
-		return "kill"
-	case key.Matches(msg, k.ScaleUp, k.ScaleDown):
-		return "scale"
-	case key.Matches(msg, k.Restart):
-		return "restart"
-	case key.Matches(msg, k.Drain):
-		return "drain"
+	for _, spec := range actions.Catalog() {
+		if b, ok := m.ctx.Keys.Binding(spec.Key); ok && spec.Perm != "" && key.Matches(msg, b) {
+			return spec.Perm
+		}
 	}
 	return ""
 }

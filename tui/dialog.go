@@ -85,9 +85,9 @@ func planText(p actions.Plan, guard *actions.Guard) string {
 
 func newConfirm(st *themes.Styles, p actions.Plan, guard *actions.Guard, width int) *dialog {
 	d := &dialog{plan: &p, width: width}
-	verb := map[string]string{"kill": "Kill", "scale": "Scale"}[p.Action]
-	if verb == "" {
-		verb = "Run"
+	verb := "Run"
+	if spec, ok := actions.Lookup(p.Action); ok && spec.Verb != "" {
+		verb = spec.Verb
 	}
 	if p.DryRun {
 		verb += " (dry-run)"
@@ -149,6 +149,9 @@ func nodePlanText(np actions.NodePlan, guard *actions.Guard) string {
 func newNodeConfirm(st *themes.Styles, np actions.NodePlan, guard *actions.Guard, width int) *dialog {
 	d := &dialog{nodes: &np, width: width}
 	verb := strings.ToUpper(np.Action[:1]) + np.Action[1:]
+	if spec, ok := actions.Lookup(np.Action); ok && spec.Verb != "" {
+		verb = spec.Verb
+	}
 	if np.DryRun {
 		verb += " (dry-run)"
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
+
+	"github.com/gamedaylab/gameday/actions"
 )
 
 // Map holds every binding. Panes read the ones they handle; the footer and help read them all.
@@ -47,30 +49,18 @@ type Map struct {
 	Narrower key.Binding
 }
 
-// Default returns the built-in keymap.
+// Default returns the built-in keymap: the cockpit's own keys here, the actions' from the catalog.
 func Default() *Map {
 	b := func(help string, keys ...string) key.Binding {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(strings.Join(keys, "/"), help))
 	}
-	return &Map{
+	m := &Map{
 		NextPane: b("next pane", "tab"),
 		PrevPane: b("prev pane", "shift+tab"),
 		Zoom:     b("zoom pane", "z"),
 		Help:     b("help", "?"),
 		Command:  b("command", ":"),
 		Quit:     b("quit", "q", "ctrl+c"),
-
-		Kill:      b("kill a pod", "k"),
-		KillMany:  b("kill N / N%", "K"),
-		Burst:     b("load burst", "b"),
-		Profile:   b("pick a load profile", "B"),
-		RateUp:    b("load rate +", "+", "="),
-		RateDown:  b("load rate -", "-"),
-		ScaleUp:   b("scale +1", "s"),
-		ScaleDown: b("scale -1", "S"),
-		Restart:   b("rollout restart", "R"),
-		Drain:     b("drain a zone", "D"),
-		Halt:      b("HALT", "x", "ctrl+x"),
 
 		Up:       b("up", "up"),
 		Down:     b("down", "down", "j"),
@@ -87,6 +77,22 @@ func Default() *Map {
 		Wider:    b("longer window", "]"),
 		Narrower: b("shorter window", "["),
 	}
+	named := m.named()
+	for _, spec := range actions.Catalog() {
+		if spec.Key != "" {
+			*named[spec.Key] = b(spec.Help, spec.Keys...)
+		}
+	}
+	return m
+}
+
+// Binding is the binding of a config name (kill, halt, ...).
+func (m *Map) Binding(name string) (key.Binding, bool) {
+	b, ok := m.named()[name]
+	if !ok {
+		return key.Binding{}, false
+	}
+	return *b, true
 }
 
 // named maps the config names to the bindings. The names are part of the config format: keep them.
@@ -102,9 +108,17 @@ func (m *Map) named() map[string]*key.Binding {
 	}
 }
 
-// globalNames are the bindings that act from any pane; they must not share a key.
-var globalNames = []string{"nextPane", "prevPane", "zoom", "help", "command", "quit", "kill", "killMany",
-	"burst", "profile", "rateUp", "rateDown", "scaleUp", "scaleDown", "restart", "drain", "halt"}
+// globalNames are the bindings that act from any pane (the cockpit's and every action's); they must
+// not share a key.
+func globalNames() []string {
+	out := []string{"nextPane", "prevPane", "zoom", "help", "command", "quit"}
+	for _, spec := range actions.Catalog() {
+		if spec.Key != "" {
+			out = append(out, spec.Key)
+		}
+	}
+	return out
+}
 
 // Names lists the rebindable action names, sorted.
 func (m *Map) Names() []string {
@@ -142,7 +156,7 @@ func (m *Map) Apply(over map[string][]string) error {
 			strings.Join(m.Halt.Keys(), ", "))
 	}
 	owner := map[string]string{}
-	for _, n := range globalNames {
+	for _, n := range globalNames() {
 		for _, k := range named[n].Keys() {
 			if prev, ok := owner[k]; ok {
 				return fmt.Errorf("keys.%s: key %q is already bound to %s", n, k, prev)

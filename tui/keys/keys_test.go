@@ -1,8 +1,11 @@
 package keys
 
 import (
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/gamedaylab/gameday/actions"
 )
 
 func TestRebind(t *testing.T) {
@@ -37,8 +40,43 @@ func TestDefaultGlobalKeysDoNotClash(t *testing.T) {
 	if err := Default().Apply(nil); err != nil {
 		t.Fatal(err)
 	}
-	if len(Default().All()) != len(Default().Names()) {
-		t.Fatal("All and Names disagree")
+}
+
+// TestEveryBindingIsRebindable: every field of Map is reachable by exactly one config name (a field
+// left out of named() could not be rebound, and help would not list it), and every action of the
+// catalog with a key has its binding with the catalog's defaults and help.
+func TestEveryBindingIsRebindable(t *testing.T) {
+	m := Default()
+	v := reflect.ValueOf(m).Elem()
+	fields := map[uintptr]string{}
+	for i := 0; i < v.NumField(); i++ {
+		fields[v.Field(i).Addr().Pointer()] = v.Type().Field(i).Name
+	}
+	reached := map[uintptr]string{}
+	for name, b := range m.named() {
+		p := reflect.ValueOf(b).Pointer()
+		if other, dup := reached[p]; dup {
+			t.Errorf("config names %s and %s share a binding", name, other)
+		}
+		reached[p] = name
+	}
+	for p, f := range fields {
+		if _, ok := reached[p]; !ok {
+			t.Errorf("Map.%s has no config name: add it to named()", f)
+		}
+	}
+	for _, spec := range actions.Catalog() {
+		if spec.Key == "" {
+			continue
+		}
+		b, ok := m.Binding(spec.Key)
+		if !ok {
+			t.Errorf("catalog action %s: key name %q is not rebindable", spec.Name, spec.Key)
+			continue
+		}
+		if strings.Join(b.Keys(), ",") != strings.Join(spec.Keys, ",") || b.Help().Desc != spec.Help {
+			t.Errorf("%s: keys %v help %q, catalog says %v %q", spec.Key, b.Keys(), b.Help().Desc, spec.Keys, spec.Help)
+		}
 	}
 }
 

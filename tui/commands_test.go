@@ -1,0 +1,90 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gamedaylab/gameday/actions"
+)
+
+func command(t *testing.T, m *Model, line string) {
+	t.Helper()
+	typeKeys(t, m, ":")
+	typeText(t, m, line)
+	typeKeys(t, m, "enter")
+}
+
+// TestActionCommands: every action with a `:` command in the catalog runs from the command line, with
+// the same plan, confirmation and refusals as its key.
+func TestActionCommands(t *testing.T) {
+	t.Parallel()
+	m, s := newDemoModel(t, 120, 40)
+
+	command(t, m, "kill 2")
+	if open, title := m.DialogOpen(); !open || !strings.Contains(title, "Kill 2 pods of deploy/web") {
+		t.Fatalf(":kill 2 did not ask to kill 2 pods: open=%v %q", open, title)
+	}
+	typeKeys(t, m, "esc")
+
+	command(t, m, "kill lots")
+	if st, isErr := m.Status(); !isErr || !strings.Contains(st, "usage: :kill") {
+		t.Fatalf(":kill lots: status %q", st)
+	}
+
+	desired := m.Context().Cluster.Deployment("demo", "web").Desired
+	command(t, m, "scale +1")
+	if open, _ := m.DialogOpen(); open {
+		t.Fatal(":scale +1 asked: adding a replica destroys nothing")
+	}
+	if !journaled(m, "scale") {
+		t.Fatal(":scale +1 was not run")
+	}
+	command(t, m, "scale 1")
+	if open, title := m.DialogOpen(); !open || !strings.Contains(title, "to 1") {
+		t.Fatalf(":scale 1 (from %d) must ask, got open=%v %q", desired, open, title)
+	}
+	typeKeys(t, m, "esc")
+	command(t, m, "scale many")
+	if st, isErr := m.Status(); !isErr || !strings.Contains(st, "want +N, -N or a replica count") {
+		t.Fatalf(":scale many: status %q", st)
+	}
+
+	command(t, m, "load ramp:0-400")
+	if st := s.Load().Status(); !st.Active || st.Profile.Kind != "ramp" || st.Profile.To != 400 {
+		t.Fatalf(":load ramp:0-400 started %+v", st.Profile)
+	}
+	command(t, m, "rate -50")
+	if !journaled(m, "load-rate") {
+		t.Fatal(":rate -50 was not run")
+	}
+	command(t, m, "rate 50")
+	if st, isErr := m.Status(); !isErr || !strings.Contains(st, "want +N or -N") {
+		t.Fatalf(":rate 50: status %q", st)
+	}
+	command(t, m, "load wobble:1-2")
+	if st, isErr := m.Status(); !isErr || !strings.Contains(st, ":load") || !strings.Contains(st, "unknown shape") {
+		t.Fatalf(":load wobble: status %q", st)
+	}
+	command(t, m, "halt")
+	if s.Load().Status().Active || !journaled(m, "halt") {
+		t.Fatal(":halt did not stop the load")
+	}
+
+	command(t, m, "frobnicate")
+	st, _ := m.Status()
+	for _, c := range actions.CommandHelp() {
+		if name := strings.Fields(c[0])[0]; !strings.Contains(st, name) {
+			t.Errorf("the unknown-command message does not offer %s: %q", name, st)
+		}
+	}
+}
+
+// journaled reports whether the session journaled an action of that name.
+func journaled(m *Model, action string) bool {
+	for _, e := range m.sess.Timeline() {
+		if e.Action == action && (e.Result == actions.ResultOK || e.Result == actions.ResultDryRun) {
+			return true
+		}
+	}
+	return false
+}
