@@ -63,6 +63,7 @@ func Catalog() []Spec {
 		{Name: "load-rate", Key: "rateUp", Keys: []string{"+", "="}, Command: "rate", Usage: "+N|-N", CommandHelp: "steer the running load by N req/s", Help: "load rate +", Marker: "rate"},
 		{Name: "load-rate", Key: "rateDown", Keys: []string{"-"}, Help: "load rate -", Marker: "rate"},
 		{Name: "load-finished", Help: "a timed load run ended by itself", Marker: "burst end", Event: true},
+		{Name: "load-job", Help: "distributed load workers started as a Job (gameday load --workers); HALT deletes it", Marker: "load job", Event: true},
 		{Name: "halt", Key: "halt", Keys: []string{"x", "ctrl+x"}, Command: "halt", Help: "HALT", CommandHelp: "stop all load, revert everything injected (never asks)", Marker: "HALT"},
 		{Name: "recovery", Help: "a kill's recovery measured (ready replicas back to desired)", Marker: "recovered", Event: true},
 		{Name: "cleanup", Help: "what a crashed session left (cordons) undone at start", Marker: "cleanup", Event: true},

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,7 +16,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/load/engine"
 )
@@ -89,8 +94,10 @@ func JobSpec(namespace, image string, n int, args []string) *batchv1.Job {
 
 func ptr[T any](v T) *T { return &v }
 
-// runDistributed runs the load as an Indexed Job and merges the workers' results.
-func runDistributed(cmd *cobra.Command, o *loadOptions, p load.Profile, targets []engine.Target, maxRate float64, th engine.Thresholds) error {
+// runDistributed runs the load as an Indexed Job and merges the workers' results. The Job is an action:
+// the guard may refuse it, it is journaled, and it is deleted with its pods whatever way the run ends
+// (results in, Ctrl-C, SIGTERM, a breached threshold, an error), so no worker keeps sending.
+func runDistributed(cmd *cobra.Command, o *loadOptions, cfg config.Config, p load.Profile, targets []engine.Target, maxRate float64, th engine.Thresholds) (err error) {
 	if p.Duration <= 0 {
 		return usageError{fmt.Errorf("--workers needs a --duration")}
 	}
@@ -105,20 +112,55 @@ func runDistributed(cmd *cobra.Command, o *loadOptions, p load.Profile, targets 
 	if err != nil {
 		return err
 	}
-	ns, _, err := o.kube.ToRawKubeConfigLoader().Namespace()
+	loader := o.kube.ToRawKubeConfigLoader()
+	ns, _, err := loader.Namespace()
 	if err != nil {
 		return err
 	}
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	job, err := cs.BatchV1().Jobs(ns).Create(ctx, JobSpec(ns, o.image, o.workers, workerArgs(p, o.workers, targets, o.timeout)), metav1.CreateOptions{})
+	raw, err := loader.RawConfig()
 	if err != nil {
-		return fmt.Errorf("create the worker Job: %w", err)
+		return fmt.Errorf("kubeconfig: %w", err)
+	}
+	kctx := raw.CurrentContext
+	if o.kube.Context != nil && *o.kube.Context != "" {
+		kctx = *o.kube.Context
+	}
+	env, in, closeJournal, err := loadJobEnv(o, cfg, cs, kctx, raw.Contexts)
+	if err != nil {
+		return err
+	}
+	defer closeJournal()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	defer func() {
+		// HALT: delete the Job and its pods; an interrupted run says so.
+		if in.Len() == 0 {
+			return
+		}
+		r, herr := env.Halt(context.Background(), in)
+		if herr != nil {
+			fmt.Fprintln(os.Stderr, "gameday: "+herr.Error())
+			if err == nil {
+				err = herr
+			}
+			return
+		}
+		fmt.Fprintf(os.Stderr, "deleted %s (journal: %s)\n", strings.Join(r.Entry.Targets, ", "), env.Journal.Path())
+	}()
+	detail := fmt.Sprintf("%d workers × %s", o.workers, p.String())
+	_, job, err := env.StartLoadJob(ctx, in, JobSpec(ns, o.image, o.workers, workerArgs(p, o.workers, targets, o.timeout)), detail)
+	if err != nil {
+		return err
+	}
+	if env.Guard.DryRun {
+		fmt.Fprintf(os.Stderr, "dry-run: the apiserver accepted job %s/%s (%s); nothing was started\n", ns, job.Name, detail)
+		return nil
 	}
 	fmt.Fprintf(os.Stderr, "job %s/%s: %d workers × %.0f requests/s\n", ns, job.Name, o.workers, p.Rate/float64(o.workers))
 	parts, err := collectResults(ctx, cs, ns, job.Name, o.workers, p.Duration+5*time.Minute)
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: the worker Job is deleted")
+	}
 	if err != nil {
 		return err
 	}
@@ -181,4 +223,24 @@ func collectResults(ctx context.Context, cs kubernetes.Interface, ns, job string
 		}
 		time.Sleep(2 * time.Second)
 	}
+}
+
+// loadJobEnv is the action environment of a distributed run: the config's safety rules (and --arm),
+// the journal, and the registry HALT reverts.
+func loadJobEnv(o *loadOptions, cfg config.Config, cs kubernetes.Interface, kctx string, contexts map[string]*clientcmdapi.Context) (*actions.Env, *actions.Injected, func(), error) {
+	guard := &actions.Guard{ReadOnly: cfg.Safety.ReadOnly, DryRun: cfg.Safety.DryRun || o.dryRun, Armed: o.arm,
+		Protected: cfg.Safety.ProtectedSet(), MinReady: cfg.Safety.MinReadyReplicas, ProductionPatterns: cfg.Safety.ProductionContexts, Context: kctx}
+	path := cfg.Journal.Path
+	if path == "" {
+		path = config.DefaultJournalPath()
+	}
+	j, err := actions.OpenJournal(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	env := &actions.Env{Client: cs, Context: kctx, Guard: guard, Journal: j, Now: time.Now}
+	if c, ok := contexts[kctx]; ok && c != nil {
+		env.User = c.AuthInfo // the kubeconfig user entry's name, never its credentials
+	}
+	return env, &actions.Injected{}, func() { _ = j.Close() }, nil
 }

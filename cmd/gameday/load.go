@@ -41,6 +41,8 @@ type loadOptions struct {
 	minSuccess string
 	configPath string
 	// distributed
+	arm        bool
+	dryRun     bool
 	workers    int
 	image      string
 	kube       *genericclioptions.ConfigFlags
@@ -83,6 +85,8 @@ them. With --workers it runs as an Indexed Job of load workers in the cluster an
 	f := cmd.Flags()
 	f.IntVar(&o.workers, "workers", 0, "run as N load-worker pods (an Indexed Job) in the cluster and merge their results")
 	f.StringVar(&o.image, "image", "ghcr.io/gamedaylab/gameday:latest", "the worker image (built from deploy/Dockerfile)")
+	f.BoolVar(&o.arm, "arm", false, "with --workers: allow a context matching safety.productionContexts")
+	f.BoolVar(&o.dryRun, "dry-run", false, "with --workers: have the apiserver validate the worker Job, start nothing")
 	o.kube.AddFlags(f)
 	return cmd
 }
@@ -230,7 +234,7 @@ func runLoad(cmd *cobra.Command, o *loadOptions, urls []string, worker bool) err
 		maxRate = o.maxRate
 	}
 	if !worker && o.workers > 0 {
-		return runDistributed(cmd, o, prof, targets, maxRate, th)
+		return runDistributed(cmd, o, cfg, prof, targets, maxRate, th)
 	}
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)

@@ -1,0 +1,62 @@
+package actions
+
+import (
+	"context"
+	"fmt"
+
+	batchv1 "k8s.io/api/batch/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// StartLoadJob creates the Indexed Job of distributed load workers (gameday load --workers) as an
+// action: the guard refuses it where load is refused (read-only, an unarmed production context) and
+// in a protected namespace, it is journaled, and the Job is registered in in, so HALT (Ctrl-C,
+// SIGTERM, a breached threshold, the run's end) deletes it with its pods and no worker keeps sending.
+func (e *Env) StartLoadJob(ctx context.Context, in *Injected, job *batchv1.Job, detail string) (Result, *batchv1.Job, error) {
+	ns := job.Namespace
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "load-job", Targets: []string{"job/" + ns + "/" + job.GenerateName + "*"},
+		Detail: detail, DryRun: e.Guard != nil && e.Guard.DryRun}
+	if err := e.Guard.checkLoad(); err != nil {
+		r, err := e.record(entry, err)
+		return r, nil, err
+	}
+	if err := e.Guard.Check(ns); err != nil {
+		r, err := e.record(entry, err)
+		return r, nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.timeout())
+	defer cancel()
+	var dry []string
+	if entry.DryRun {
+		dry = []string{metav1.DryRunAll}
+	}
+	created, err := e.Client.BatchV1().Jobs(ns).Create(ctx, job, metav1.CreateOptions{DryRun: dry})
+	if err != nil {
+		r, err := e.record(entry, fmt.Errorf("create the worker Job in %s: %w", ns, err))
+		return r, nil, err
+	}
+	entry.Targets = []string{"job/" + ns + "/" + created.Name}
+	if !entry.DryRun && in != nil {
+		in.Add(&jobReverter{env: e, namespace: ns, name: created.Name})
+	}
+	r, err := e.record(entry, nil)
+	return r, created, err
+}
+
+// jobReverter deletes a load Job and, through the garbage collector, its pods.
+type jobReverter struct {
+	env             *Env
+	namespace, name string
+}
+
+func (j *jobReverter) Describe() string { return "load job " + j.namespace + "/" + j.name }
+
+func (j *jobReverter) Revert(ctx context.Context) error {
+	bg := metav1.DeletePropagationBackground
+	err := j.env.Client.BatchV1().Jobs(j.namespace).Delete(ctx, j.name, metav1.DeleteOptions{PropagationPolicy: &bg})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete job %s/%s: %w", j.namespace, j.name, err)
+	}
+	return nil
+}
