@@ -8,7 +8,6 @@ package actions
 import (
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/gamedaylab/gameday/model"
@@ -87,14 +86,4 @@ func (g *Guard) Badges() []string {
 		b = append(b, "ARMED")
 	}
 	return b
-}
-
-// ProtectedList is the protected namespaces, sorted, for help and errors.
-func (g *Guard) ProtectedList() []string {
-	out := make([]string, 0, len(g.Protected))
-	for n := range g.Protected {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
 }

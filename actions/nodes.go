@@ -52,7 +52,7 @@ type NodePlan struct {
 	Evict     []string // namespace/name of pods to evict (drain)
 	Protected []string // pods left alone: protected namespaces
 	Plan               // Action (cordon, uncordon, drain), target blast radius, dry-run, refusal, warnings
-	// Grace is the eviction's grace period (nil: the pod's own).
+	// Timeout is how long the drain keeps retrying evictions a disruption budget holds back.
 	Timeout time.Duration
 }
 

@@ -94,7 +94,7 @@ type Prometheus struct {
 	ScrapeInterval Duration `yaml:"scrapeInterval"`
 }
 
-// Panel is one graph: PromQL queries with $namespace, $workload, $pod and $interval templates.
+// Panel is one graph: PromQL queries with $namespace, $workload and $interval templates.
 type Panel struct {
 	Title      string       `yaml:"title"`
 	Unit       string       `yaml:"unit"`

@@ -118,6 +118,24 @@ func upsert[T any](m map[string]*T, items []T, gone []string, key func(T) string
 	}
 }
 
+// Rollout is the target's ReplicaSets that still have replicas, newest first: more than one means a
+// rollout is under way (the newest is the new template, the others the old ones draining).
+func (c *Cluster) Rollout(ns, deploy string) []ReplicaSet {
+	var out []ReplicaSet
+	for _, r := range c.ReplicaSets {
+		if r.Namespace == ns && r.Deployment == deploy && (r.Desired > 0 || r.Ready > 0) {
+			out = append(out, *r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Created.Equal(out[j].Created) {
+			return out[i].Created.After(out[j].Created)
+		}
+		return out[i].Name > out[j].Name
+	})
+	return out
+}
+
 // SortedEvents returns events oldest first, by first-seen time then arrival: an event whose count
 // goes up does not jump around.
 func (c *Cluster) SortedEvents() []*EventEntry {

@@ -56,6 +56,7 @@ type ReplicaSet struct {
 	Deployment string
 	Desired    int32
 	Ready      int32
+	Created    time.Time
 }
 
 // Key is namespace/name.

@@ -11,7 +11,7 @@ const (
 
 // DefaultPanels are the graphs shown when the config defines none: request rate, error ratio,
 // p50/p99 latency from the histogram, ready vs desired replicas, and CPU against the HPA target.
-// Templates: $namespace, $workload, $pod, $interval.
+// Templates: $namespace, $workload, $interval.
 func DefaultPanels() []Panel {
 	sel := `namespace="$namespace",app="$workload"`
 	return []Panel{

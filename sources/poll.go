@@ -204,9 +204,6 @@ func NewTracesPoller(b TraceBackend, q TraceQuery, clock Clock, interval time.Du
 	return &TracesPoller{poller: newPoller("traces", interval, send), backend: b, clock: clock, query: q}
 }
 
-// Backend is the trace backend (for fetching one trace from a command).
-func (t *TracesPoller) Backend() TraceBackend { return t.backend }
-
 // SetQuery replaces the query and refreshes now.
 func (t *TracesPoller) SetQuery(q TraceQuery) {
 	t.mu.Lock()
@@ -259,9 +256,6 @@ type LogsReset struct{ Filter string }
 func NewLogsPoller(b LogBackend, q LogQuery, clock Clock, interval time.Duration, send func(context.Context, any) bool) *LogsPoller {
 	return &LogsPoller{poller: newPoller("logs", interval, send), backend: b, clock: clock, query: q}
 }
-
-// Backend is the log backend.
-func (l *LogsPoller) Backend() LogBackend { return l.backend }
 
 // SetFilter changes the query text and restarts the tail from the lookback window.
 func (l *LogsPoller) SetFilter(f string) {

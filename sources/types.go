@@ -68,15 +68,14 @@ type MetricsMsg struct {
 
 // TraceSummary is one row of the traces pane.
 type TraceSummary struct {
-	TraceID   string
-	Start     time.Time
-	Root      string // root span name
-	Service   string // root service
-	Duration  time.Duration
-	Spans     int
-	Services  []string
-	Error     bool
-	ActionTag string // set by the UI when the trace started shortly after an action
+	TraceID  string
+	Start    time.Time
+	Root     string // root span name
+	Service  string // root service
+	Duration time.Duration
+	Spans    int
+	Services []string
+	Error    bool
 }
 
 // TracesMsg carries the latest trace list.

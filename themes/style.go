@@ -8,8 +8,8 @@ import (
 
 // Style is a lipgloss style that also knows the escape sequences it wraps one line in. Panes render
 // thousands of table cells and rows per second; lipgloss lays out every Render (borders, margins,
-// padding, alignment), which cost ~15 µs a call and 14 % of gameday's CPU at 5,000 pods, while for
-// the plain colour styles the answer is always prefix + text + suffix.
+// padding, alignment), a large share of the cockpit's CPU at 5,000 pods, while for the plain colour
+// styles the answer is always prefix + text + suffix.
 type Style struct {
 	lipgloss.Style
 	pre, post string

@@ -72,7 +72,6 @@ type Model struct {
 
 	helpOffset, helpMax int
 
-	drain *actions.DrainProgress
 	// inflight counts action commands not yet run.
 	inflight sync.WaitGroup
 }

@@ -172,7 +172,6 @@ func (m *Model) promptDrain() tea.Cmd {
 // onDrain shows progress and schedules the next eviction round until the drain is done.
 func (m *Model) onDrain(p actions.DrainProgress) tea.Cmd {
 	if p.Done {
-		m.drain = nil
 		txt := fmt.Sprintf("drain %s done: evicted %d/%d", p.Plan.Scope, len(p.Evicted), len(p.Plan.Evict))
 		if p.Err != "" {
 			txt = fmt.Sprintf("drain %s: %s", p.Plan.Scope, p.Err)
@@ -181,7 +180,6 @@ func (m *Model) onDrain(p actions.DrainProgress) tea.Cmd {
 		m.ctx.Markers.Add(m.ctx.Now(), "drained")
 		return m.broadcast(core.MarkersChangedMsg{})
 	}
-	m.drain = &p
 	m.setStatus(fmt.Sprintf("drain %s: evicted %d/%d, %d waiting on disruption budgets", p.Plan.Scope, len(p.Evicted), len(p.Plan.Evict), len(p.Blocked)), false)
 	return tea.Tick(time.Second, func(time.Time) tea.Msg { return drainNext{p} })
 }

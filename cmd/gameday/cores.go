@@ -11,8 +11,8 @@ import (
 // cores keeps the cockpit on one core while it only watches, and gives it every core for the first
 // sync (thousands of objects to decode before the first full frame) and while it sends load.
 // Watching (informers, the UI, the pollers) needs a few percent of one core; with two Ps the Go
-// scheduler spent ~20 % more CPU waking threads for each watch event (bench-cluster, same run: 3.0
-// vs 3.8 CPU-s). The load engine needs all cores at high rates. GOMAXPROCS in the environment wins.
+// scheduler spent more CPU waking threads for each watch event (bench-cluster; numbers in
+// docs/ARCHITECTURE.md). The load engine needs all cores at high rates. GOMAXPROCS in the environment wins.
 type cores struct {
 	all     int
 	manual  bool
@@ -58,8 +58,7 @@ func (c *cores) apply() {
 
 // tuneGC lets the heap grow to 3x the live data before a collection (GOGC=200) unless GOGC is set.
 // The live heap is mostly the informer caches; the garbage is the watch stream's decoded objects.
-// Measured on 5,000 pods under churn: ~10 % less CPU for ~30 MiB more RSS (still a third of
-// k9s's).
+// Under churn that trades a little RSS for less CPU (docs/ARCHITECTURE.md).
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(200)
@@ -67,8 +66,8 @@ func tuneGC() {
 }
 
 // watchPace is how long the informers' connection gathers watch events between reads once synced
-// (kube.Pacer). Measured on 5,000 pods under churn, same run: 2.70 CPU-s unpaced, 1.61 at 50 ms,
-// 1.46 at 100 ms; 50 ms keeps event-to-screen latency well inside its 250 ms budget.
+// (kube.Pacer): longer saves CPU, shorter keeps event-to-screen latency low; the default keeps it well
+// inside its budget (numbers in docs/ARCHITECTURE.md).
 // GAMEDAY_WATCH_PACE (a Go duration, 0 turns it off) overrides it for measurements.
 func watchPace() time.Duration {
 	if v := os.Getenv("GAMEDAY_WATCH_PACE"); v != "" {

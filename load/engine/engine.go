@@ -102,10 +102,10 @@ func New(o Options) (*Engine, error) {
 	return &Engine{opts: o}, nil
 }
 
-// newClient is a run's HTTP client. fasthttp rather than net/http: measured on this machine at 24,000
-// req/s, net/http's client spent ~30 µs of CPU per request, most of it in the hand-offs between its
-// per-connection read and write goroutines, and the generator, competing with the server for the same
-// cores, fell behind its schedule first; fasthttp (18 µs) sends and reads on the caller's goroutine.
+// newClient is a run's HTTP client. fasthttp rather than net/http: net/http's client spends much of
+// its CPU per request in the hand-offs between its per-connection read and write goroutines, and the
+// generator, competing with the server for the same cores, fell behind its schedule first; fasthttp
+// sends and reads on the caller's goroutine (numbers in docs/ARCHITECTURE.md).
 // It has no per-request context, so a run tracks its connections and HALT closes them, which ends
 // every request in flight; a run's client dials nothing after that.
 func newClient(o Options, conns *connSet) *fasthttp.Client {
@@ -418,8 +418,8 @@ type svcWindow struct {
 // completes) gets more workers at once, so the schedule keeps its times. Otherwise the pool grows at
 // most once per window, by a quarter, while it is below rate x service time (Little's law) and only
 // while growing raised throughput: when this process or the machine is short of CPU, more workers
-// only add connections and contention, and service times rise with the pool. That spiral took a
-// 28,000/s run from 32 workers and 2 ms p99 to 4,096 workers and seconds.
+// only add connections and contention, and service times rise with the pool: a spiral from a small
+// pool and a low p99 to thousands of workers and seconds.
 func (r *run) growBy(rate float64, pool int, w *svcWindow) int {
 	now := time.Now()
 	if !w.at.IsZero() && now.Sub(w.at) < 100*time.Millisecond {

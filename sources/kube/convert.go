@@ -118,7 +118,7 @@ func toDeployment(d *appsv1.Deployment) model.Deployment {
 }
 
 func toReplicaSet(r *appsv1.ReplicaSet) model.ReplicaSet {
-	out := model.ReplicaSet{Namespace: r.Namespace, Name: r.Name, Ready: r.Status.ReadyReplicas}
+	out := model.ReplicaSet{Namespace: r.Namespace, Name: r.Name, Ready: r.Status.ReadyReplicas, Created: r.CreationTimestamp.Time}
 	if r.Spec.Replicas != nil {
 		out.Desired = *r.Spec.Replicas
 	}

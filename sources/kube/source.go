@@ -110,7 +110,7 @@ func (s *Source) Run(ctx context.Context) {
 	}
 	// Events start once the first frame has its pods. A namespace where 5,000 pods were just created
 	// holds thousands of events; listed alongside the pods, they took the apiserver's and gameday's CPU
-	// from the pods list and delayed the first frame by up to 400 ms (measured on the bench testbed).
+	// from the pods list and delayed the first frame (measured on the bench testbed).
 	// They reach the events pane in the next batches.
 	s.informers[kEvent] = nsf.Events().V1().Events().Informer()
 	s.handle(ctx, kEvent)

@@ -1,5 +1,5 @@
 // Package prom is the Prometheus metrics backend: range queries through client_golang's API client,
-// panel templates ($namespace, $workload, $pod, $interval), bearer/basic auth from env or file, a custom
+// panel templates ($namespace, $workload, $interval), bearer/basic auth from env or file, a custom
 // CA, and discovery of an in-cluster Prometheus through the apiserver's service proxy.
 package prometheus
 
@@ -53,7 +53,6 @@ type Backend struct {
 type Vars struct {
 	Namespace string
 	Workload  string
-	Pod       string
 }
 
 // New connects to Prometheus at cfg.URL.
@@ -149,7 +148,7 @@ func (b *Backend) Expand(expr string, step time.Duration) string {
 	if 2*step > iv {
 		iv = 2 * step
 	}
-	r := strings.NewReplacer("$namespace", v.Namespace, "$workload", v.Workload, "$pod", v.Pod,
+	r := strings.NewReplacer("$namespace", v.Namespace, "$workload", v.Workload,
 		"$interval", model.Duration(iv).String())
 	return r.Replace(expr)
 }

@@ -225,3 +225,31 @@ func TestTraceFilter(t *testing.T) {
 		t.Fatal("a bad duration must be an error")
 	}
 }
+
+// TestWorkloadShowsARollout: while the target has two ReplicaSets with replicas, the pane names the
+// new one (the newest) with its ready/desired beside the old one's; once the old one is scaled to 0
+// the line goes.
+func TestWorkloadShowsARollout(t *testing.T) {
+	ctx := testCtx()
+	w := NewWorkload(ctx)
+	w.SetSize(100, 20)
+	sel := map[string]string{"app": "web"}
+	d := &model.ClusterDelta{Reset: true, Deployments: []model.Deployment{{Namespace: "ns", Name: "web", Desired: 3, Ready: 3, Selector: sel}},
+		ReplicaSets: []model.ReplicaSet{
+			{Namespace: "ns", Name: "web-old", Deployment: "web", Desired: 2, Ready: 2, Created: now.Add(-time.Hour)},
+			{Namespace: "ns", Name: "web-new", Deployment: "web", Desired: 1, Ready: 0, Created: now.Add(-time.Second)},
+			{Namespace: "ns", Name: "other-x", Deployment: "other", Desired: 1, Ready: 1, Created: now},
+		}}
+	ctx.Cluster.Apply(d, now)
+	w.Update(core.ClusterChangedMsg{Delta: d})
+	got := ansi.Strip(w.View())
+	if !strings.Contains(got, "rollout new rs/web-new 0/1  old rs/web-old 2/2") || strings.Contains(got, "other-x") {
+		t.Fatalf("no rollout line:\n%s", got)
+	}
+	done := &model.ClusterDelta{ReplicaSets: []model.ReplicaSet{{Namespace: "ns", Name: "web-old", Deployment: "web", Created: now.Add(-time.Hour)}}}
+	ctx.Cluster.Apply(done, now)
+	w.Update(core.ClusterChangedMsg{Delta: done})
+	if got := ansi.Strip(w.View()); strings.Contains(got, "rollout") {
+		t.Fatalf("the rollout line stayed after the old ReplicaSet emptied:\n%s", got)
+	}
+}

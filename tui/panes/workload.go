@@ -292,6 +292,9 @@ func (p *Workload) render() string {
 	if pl := p.pendingLine(); pl != "" {
 		add(pl)
 	}
+	if rl := p.rolloutLine(); rl != "" {
+		add(rl)
+	}
 	for _, l := range deploys[min(2, len(deploys)):] {
 		add(l)
 	}
@@ -494,6 +497,20 @@ func (p *Workload) pendingLine() string {
 	return p.ctx.Styles.Warn.Render(fmt.Sprintf("%d pending: %s", p.pending, p.pendingWhy))
 }
 
+// rolloutLine shows a rollout under way: the new ReplicaSet's ready/desired beside the old ones'.
+func (p *Workload) rolloutLine() string {
+	rs := p.ctx.Cluster.Rollout(p.ctx.Namespace, p.ctx.Target)
+	if len(rs) < 2 {
+		return ""
+	}
+	st := p.ctx.Styles
+	parts := []string{st.Bold.Render("rollout ") + st.OK.Render(fmt.Sprintf("new rs/%s %d/%d", rs[0].Name, rs[0].Ready, rs[0].Desired))}
+	for _, r := range rs[1:] {
+		parts = append(parts, st.Muted.Render(fmt.Sprintf("old rs/%s %d/%d", r.Name, r.Ready, r.Desired)))
+	}
+	return core.FitLine(strings.Join(parts, "  "), p.w)
+}
+
 // podTable renders the header and only the visible rows.
 func (p *Workload) podTable(sb *strings.Builder, rows int) {
 	st := p.ctx.Styles
@@ -550,14 +567,6 @@ func (p *Workload) podTable(sb *strings.Builder, rows int) {
 		sb.WriteByte('\n')
 		sb.WriteString(line)
 	}
-}
-
-// SelectedPod is the pod under the cursor ("" if none).
-func (p *Workload) SelectedPod() string {
-	if p.scroll.Cursor < len(p.keys) {
-		return p.keys[p.scroll.Cursor]
-	}
-	return ""
 }
 
 // commonPrefix of zone names (eu-west-1a, eu-west-1b -> eu-west-1), so narrow panes show a, b, c.
