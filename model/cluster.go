@@ -59,15 +59,18 @@ func (c *Cluster) reset() {
 	c.Gone = map[string]GonePod{}
 }
 
-// Apply folds a delta into the store. It does not change d.
+// Apply folds a delta into the store. It does not change d, and d must not change after (the store
+// keeps pointers into it).
 func (c *Cluster) Apply(d *ClusterDelta, now time.Time) {
 	if d.Reset {
 		c.reset()
 		c.Synced = true
 	}
+	// The store points into the delta instead of copying: every subscriber's store then shares one
+	// copy of each object (a delta is read-only once published).
 	for i := range d.Pods {
-		p := d.Pods[i]
-		c.Pods[p.Key()] = &p
+		p := &d.Pods[i]
+		c.Pods[p.Key()] = p
 		delete(c.Gone, p.Key())
 	}
 	for _, k := range d.PodsGone {
@@ -110,8 +113,7 @@ func (c *Cluster) Apply(d *ClusterDelta, now time.Time) {
 // delta in).
 func upsert[T any](m map[string]*T, items []T, gone []string, key func(T) string) {
 	for i := range items {
-		x := items[i]
-		m[key(x)] = &x
+		m[key(items[i])] = &items[i]
 	}
 	for _, k := range gone {
 		delete(m, k)

@@ -89,9 +89,6 @@ func TestHeadlessKillOnTheSimulatedCluster(t *testing.T) {
 }
 
 func TestHeadlessKillOnTheTestbed(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a control plane: make test runs it")
-	}
 	k := testbed.SharedKube(t)
 	ns := k.Namespace(t, "session")
 	testbed.DeployWeb(t, k.Client, ns, 3, "100m", false)

@@ -25,10 +25,16 @@ type Server struct {
 }
 
 // StartZipkin starts the real Zipkin server (in-memory storage); stopped when the test ends.
-func StartZipkin(t testing.TB) *Server { return startObs(t, "zipkin", "ZIPKIN_URL") }
+func StartZipkin(t testing.TB) *Server {
+	realServer(t, "Zipkin")
+	return startObs(t, "zipkin", "ZIPKIN_URL")
+}
 
 // StartOpenSearch starts the real Elasticsearch-API server; stopped when the test ends.
-func StartOpenSearch(t testing.TB) *Server { return startObs(t, "opensearch", "ES_URL") }
+func StartOpenSearch(t testing.TB) *Server {
+	realServer(t, "OpenSearch")
+	return startObs(t, "opensearch", "ES_URL")
+}
 
 var (
 	osMu     sync.Mutex
@@ -39,6 +45,7 @@ var (
 // SharedOpenSearch is one Elasticsearch-API server for the package's tests (it takes ~10 s to start);
 // tests keep apart by index prefix. Stopped by Main.
 func SharedOpenSearch(t testing.TB) *Server {
+	realServer(t, "OpenSearch")
 	t.Helper()
 	osMu.Lock()
 	defer osMu.Unlock()

@@ -33,6 +33,7 @@ func StartPrometheus(t testing.TB, scrape time.Duration, tsdb string) *Prometheu
 
 // StartPrometheusOn is StartPrometheus listening on ip (a loopback alias, see LoopbackAlias).
 func StartPrometheusOn(t testing.TB, ip string, scrape time.Duration, tsdb string) *Prometheus {
+	realServer(t, "Prometheus")
 	t.Helper()
 	run := t.TempDir()
 	args := []string{run, scrape.String()}

@@ -65,6 +65,7 @@ func Main(m *testing.M) int {
 // SharedKube returns the control plane of this test run: the one `make test` started, or one started
 // now for this package.
 func SharedKube(t testing.TB) *Kube {
+	realServer(t, "a Kubernetes control plane")
 	t.Helper()
 	mu.Lock()
 	defer mu.Unlock()
@@ -94,6 +95,7 @@ func SharedKube(t testing.TB) *Kube {
 
 // PrivateKube starts a control plane only this test uses (for tests that stop components).
 func PrivateKube(t testing.TB) *Kube {
+	realServer(t, "a Kubernetes control plane")
 	t.Helper()
 	dir := t.TempDir()
 	k, err := up(dir)
@@ -259,4 +261,14 @@ func (k *Kube) LogTail(name string, lines int) string {
 		all = all[len(all)-lines:]
 	}
 	return strings.Join(all, "\n")
+}
+
+// realServer skips a test that needs a real server (a control plane, a Java server, Prometheus)
+// under `go test -short`: `make unit` is the fast loop and starts none; `make test` (and CI) runs
+// every one of them.
+func realServer(t testing.TB, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("needs %s: make unit (go test -short) skips it, make test runs it", what)
+	}
 }

@@ -200,6 +200,7 @@ func TestProfilesArrivalCounts(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.profile, func(t *testing.T) {
+			t.Parallel() // a few hundred requests/s each: the shapes overlap without starving each other
 			// Arrival times are taken in this process: when the machine starves it (make test runs every
 			// package, the real servers and the race detector on 2 cores) a stall of 100 ms or more moves
 			// requests across a second boundary. A wrong shape fails both attempts; a stall rarely hits
