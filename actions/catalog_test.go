@@ -52,3 +52,23 @@ func TestCatalogIsConsistent(t *testing.T) {
 		}
 	}
 }
+
+func TestParseScaleAndRate(t *testing.T) {
+	for _, c := range []struct {
+		arg     string
+		desired int32
+		want    int32
+		bad     bool
+	}{{"+1", 3, 1, false}, {"-2", 3, -2, false}, {"5", 3, 2, false}, {"0", 3, -3, false}, {"", 3, 0, true}, {"many", 3, 0, true}} {
+		got, err := ParseScale(c.arg, c.desired)
+		if (err != nil) != c.bad || got != c.want {
+			t.Errorf("ParseScale(%q, %d) = %d, %v", c.arg, c.desired, got, err)
+		}
+	}
+	if v, err := ParseRateStep("-50"); err != nil || v != -50 {
+		t.Errorf("ParseRateStep(-50) = %v, %v", v, err)
+	}
+	if _, err := ParseRateStep("50"); err == nil {
+		t.Error("ParseRateStep(50): a bare number is not a change")
+	}
+}

@@ -172,6 +172,9 @@ func (s *Session) tick(ctx context.Context) {
 		case <-t.C:
 			s.PollLoad()
 			s.evalStopwatches()
+			s.mu.Lock()
+			s.store.PruneGone(s.Clock.Now(), time.Minute) // deleted pods are kept for a while, not forever
+			s.mu.Unlock()
 		}
 	}
 }

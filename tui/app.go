@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -749,24 +748,16 @@ func (m *Model) actionCommand(name, args string) tea.Cmd {
 		if !m.needTarget() {
 			return nil
 		}
-		n, err := strconv.Atoi(strings.TrimPrefix(args, "+"))
-		if err != nil || args == "" {
-			m.setStatus(fmt.Sprintf(":scale %q: want +N, -N or a replica count (%s)", args, usage), true)
+		delta, err := actions.ParseScale(args, m.ctx.Cluster.Deployment(m.ctx.Namespace, m.ctx.Target).Desired)
+		if err != nil {
+			m.setStatus(fmt.Sprintf(":scale %s (%s)", err, usage), true)
 			return nil
-		}
-		delta := int32(n)
-		if args[0] != '+' && args[0] != '-' {
-			if n < 0 {
-				m.setStatus(fmt.Sprintf(":scale %d: a replica count is 0 or more (%s)", n, usage), true)
-				return nil
-			}
-			delta = int32(n) - m.ctx.Cluster.Deployment(m.ctx.Namespace, m.ctx.Target).Desired
 		}
 		return m.planScale(delta)
 	case "rate":
-		v, err := strconv.ParseFloat(args, 64)
-		if err != nil || args == "" || (args[0] != '+' && args[0] != '-') {
-			m.setStatus(fmt.Sprintf(":rate %q: want +N or -N requests/s (%s)", args, usage), true)
+		v, err := actions.ParseRateStep(args)
+		if err != nil {
+			m.setStatus(fmt.Sprintf(":rate %s (%s)", err, usage), true)
 			return nil
 		}
 		return m.setRate(v)
