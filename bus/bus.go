@@ -25,10 +25,12 @@ type Envelope struct {
 type Policy int
 
 const (
-	// Replace drops the oldest queued event of the same kind (a newer one supersedes it: metrics,
-	// trace lists, load status); with none queued the new event is dropped. Either is counted.
+	// Replace drops the oldest queued event of the same kind and key (a newer one supersedes it: a
+	// panel's metrics, a source's connection state, the load status) and queues the new one; with none
+	// of that key queued the new one is queued past the bound, which the number of keys limits.
 	Replace Policy = iota
-	// Keep queues the event past the bound: results of actions are rare and must never be lost.
+	// Keep queues the event past the bound, up to four times it; beyond that it is dropped and
+	// counted, unless the kind is Lossless (results of actions: rare, and never lost).
 	Keep
 	// Coalesce folds the event into the newest queued event of the kind with the kind's merge
 	// function (cluster deltas): nothing is lost, the subscriber sees fewer, larger batches.
@@ -41,6 +43,10 @@ type Kind struct {
 	Policy Policy
 	// Merge folds b into a (Coalesce); it must not change either.
 	Merge func(a, b any) any
+	// Key tells apart events of a Replace kind that do not supersede each other (a panel, a source).
+	Key func(payload any) string
+	// Lossless Keep events are never dropped.
+	Lossless bool
 	// New returns a pointer to a zero payload for decoding; the decoded payload is its element.
 	New func() any
 }
@@ -159,6 +165,10 @@ func (s *Sub) push(e Envelope, k Kind) {
 	if len(s.queue) >= s.size {
 		switch k.Policy {
 		case Keep:
+			if !k.Lossless && len(s.queue) >= 4*s.size {
+				s.dropped[e.Kind]++
+				return
+			}
 		case Coalesce:
 			if i := s.last(e.Kind); i >= 0 && k.Merge != nil {
 				q := s.queue[i]
@@ -169,13 +179,11 @@ func (s *Sub) push(e Envelope, k Kind) {
 				return
 			}
 		default:
-			s.dropped[e.Kind]++
-			if i := s.last(e.Kind); i >= 0 {
+			if i := s.oldest(e.Kind, k.key(e.Payload), k); i >= 0 {
+				s.dropped[e.Kind]++
 				copy(s.queue[i:], s.queue[i+1:])
 				s.queue = s.queue[:len(s.queue)-1]
-				break
 			}
-			return
 		}
 	}
 	s.queue = append(s.queue, e)
@@ -183,6 +191,23 @@ func (s *Sub) push(e Envelope, k Kind) {
 	case s.ready <- struct{}{}:
 	default:
 	}
+}
+
+// oldest is the first queued event of kind with that key, or -1.
+func (s *Sub) oldest(kind, key string, k Kind) int {
+	for i, q := range s.queue {
+		if q.Kind == kind && k.key(q.Payload) == key {
+			return i
+		}
+	}
+	return -1
+}
+
+func (k Kind) key(payload any) string {
+	if k.Key == nil {
+		return ""
+	}
+	return k.Key(payload)
 }
 
 func (s *Sub) last(kind string) int {

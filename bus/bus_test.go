@@ -20,7 +20,9 @@ func testKinds() Kinds {
 	c.Merge = func(a, b any) any {
 		return &delta{Changes: a.(*delta).Changes + b.(*delta).Changes}
 	}
-	return Kinds{"cluster": c, "status": KindOf[status]("status", Replace), "result": KindOf[result]("result", Keep)}
+	r := KindOf[result]("result", Keep)
+	r.Lossless = true
+	return Kinds{"cluster": c, "status": KindOf[status]("status", Replace), "result": r}
 }
 
 // TestSlowSubscriberDoesNotSlowOthers: one subscriber never reads while 10,000 events are published.
@@ -153,5 +155,35 @@ func TestDecodeTypesThePayload(t *testing.T) {
 	}
 	if _, err := ks.Decode([]byte(`{"seq":1,"kind":"nope","payload":{}}`)); err == nil {
 		t.Fatal("unknown kind decoded")
+	}
+}
+
+// TestReplaceIsPerKeyAndKeepIsBounded: a full queue replaces a panel's metrics only by the same
+// panel's (another panel's event is never lost to it), and a Keep kind that is not lossless stops at
+// four times the bound, counted.
+func TestReplaceIsPerKeyAndKeepIsBounded(t *testing.T) {
+	type panel struct{ ID, V string }
+	type line struct{ N int }
+	p := KindOf[panel]("metrics", Replace)
+	p.Key = func(x any) string { return x.(panel).ID }
+	ks := Kinds{"metrics": p, "logs": KindOf[line]("logs", Keep)}
+	b := New(ks, nil)
+	s := b.Subscribe("s", 2)
+	b.Publish("metrics", panel{"rate", "1"})
+	b.Publish("metrics", panel{"errors", "1"})
+	b.Publish("metrics", panel{"rate", "2"})
+	b.Publish("metrics", panel{"cpu", "1"})
+	got := map[string]string{}
+	for _, e := range s.Drain() {
+		got[e.Payload.(panel).ID] = e.Payload.(panel).V
+	}
+	if len(got) != 3 || got["rate"] != "2" || got["errors"] != "1" || got["cpu"] != "1" {
+		t.Fatalf("per-panel replace kept %v", got)
+	}
+	for i := 0; i < 20; i++ {
+		b.Publish("logs", line{i})
+	}
+	if q := s.Drain(); len(q) != 8 || s.Stats().Dropped["logs"] != 12 {
+		t.Fatalf("logs queued %d (want 8), stats %+v", len(q), s.Stats())
 	}
 }

@@ -59,18 +59,17 @@ func (c *Cluster) reset() {
 	c.Gone = map[string]GonePod{}
 }
 
-// Apply folds a delta into the store. It does not change d, and d must not change after (the store
-// keeps pointers into it).
+// Apply folds a delta into the store. It does not change d (every subscriber of the bus shares it).
 func (c *Cluster) Apply(d *ClusterDelta, now time.Time) {
 	if d.Reset {
 		c.reset()
 		c.Synced = true
 	}
-	// The store points into the delta instead of copying: every subscriber's store then shares one
-	// copy of each object (a delta is read-only once published).
+	// Each object is copied: a pointer into the delta would keep the whole batch (and every
+	// superseded object in it) alive for as long as one of its objects is current.
 	for i := range d.Pods {
-		p := &d.Pods[i]
-		c.Pods[p.Key()] = p
+		p := d.Pods[i]
+		c.Pods[p.Key()] = &p
 		delete(c.Gone, p.Key())
 	}
 	for _, k := range d.PodsGone {
@@ -113,7 +112,8 @@ func (c *Cluster) Apply(d *ClusterDelta, now time.Time) {
 // delta in).
 func upsert[T any](m map[string]*T, items []T, gone []string, key func(T) string) {
 	for i := range items {
-		m[key(items[i])] = &items[i]
+		x := items[i]
+		m[key(x)] = &x
 	}
 	for _, k := range gone {
 		delete(m, k)

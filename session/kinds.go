@@ -27,22 +27,28 @@ const (
 )
 
 // Kinds is every kind with what a subscriber that falls behind does with it: cluster deltas coalesce,
-// action results and drain steps are never dropped, the rest keep the newest.
+// action results and drain steps are never dropped, logs, traces and errors are kept up to a hard
+// bound, the rest keep the newest per panel, source or service.
 func Kinds() bus.Kinds {
 	cluster := bus.KindOf[*model.ClusterDelta](KindCluster, bus.Coalesce)
 	cluster.Merge = func(a, b any) any { return model.Merge(a.(*model.ClusterDelta), b.(*model.ClusterDelta)) }
+	conn := bus.KindOf[sources.ConnState](KindConn, bus.Replace)
+	conn.Key = func(p any) string { return p.(sources.ConnState).Source }
+	metrics := bus.KindOf[sources.MetricsMsg](KindMetrics, bus.Replace)
+	metrics.Key = func(p any) string { return p.(sources.MetricsMsg).Panel }
+	names := bus.KindOf[sources.SpanNamesMsg](KindSpanNames, bus.Replace)
+	names.Key = func(p any) string { return p.(sources.SpanNamesMsg).Service }
+	result := bus.KindOf[actions.Result](KindAction, bus.Keep)
+	result.Lossless = true
+	drain := bus.KindOf[actions.DrainProgress](KindDrain, bus.Keep)
+	drain.Lossless = true
 	ks := []bus.Kind{
-		cluster,
-		bus.KindOf[sources.ConnState](KindConn, bus.Replace),
+		cluster, conn, metrics, names, result, drain,
 		bus.KindOf[sources.ErrorMsg](KindError, bus.Keep),
-		bus.KindOf[sources.MetricsMsg](KindMetrics, bus.Replace),
 		bus.KindOf[sources.TracesMsg](KindTraces, bus.Replace),
 		bus.KindOf[sources.TraceMsg](KindTrace, bus.Keep),
-		bus.KindOf[sources.SpanNamesMsg](KindSpanNames, bus.Replace),
 		bus.KindOf[sources.LogsMsg](KindLogs, bus.Keep),
 		bus.KindOf[sources.LogsReset](KindLogsReset, bus.Keep),
-		bus.KindOf[actions.Result](KindAction, bus.Keep),
-		bus.KindOf[actions.DrainProgress](KindDrain, bus.Keep),
 		bus.KindOf[load.Status](KindLoad, bus.Replace),
 	}
 	out := bus.Kinds{}

@@ -75,6 +75,11 @@ type Session struct {
 	onSynced func()
 	journal  *actions.Journal
 
+	pollMu sync.Mutex
+	// acting counts actions under way: Close waits for them before its HALT, so a cordon that lands
+	// late is still reverted.
+	acting sync.WaitGroup
+
 	mu         sync.Mutex
 	ctx        context.Context
 	cancel     context.CancelFunc
@@ -173,7 +178,7 @@ func (s *Session) tick(ctx context.Context) {
 			s.PollLoad()
 			s.evalStopwatches()
 			s.mu.Lock()
-			s.store.PruneGone(s.Clock.Now(), time.Minute) // deleted pods are kept for a while, not forever
+			s.store.PruneGone(s.Clock.Now(), 0) // nothing in the session reads deleted pods
 			s.mu.Unlock()
 		}
 	}
@@ -183,7 +188,7 @@ func (s *Session) tick(ctx context.Context) {
 func (s *Session) startKube(ns string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ctx == nil || s.watch == nil {
+	if s.ctx == nil || s.watch == nil || s.closed {
 		return
 	}
 	if s.stopKube != nil {
@@ -277,13 +282,26 @@ func (s *Session) LoadStatus() load.Status {
 	return s.load
 }
 
+// errClosing refuses an action that arrives while the session closes.
+var errClosing = fmt.Errorf("%w: the session is closing", model.ErrRefused)
+
+// act registers an action under way; the returned func ends it.
+func (s *Session) act() (func(), error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errClosing
+	}
+	s.acting.Add(1)
+	return s.acting.Done, nil
+}
+
+func refused(err error) (actions.Result, error) { return actions.Result{Err: err.Error()}, err }
+
 // done records and publishes an action's result: the timeline, the stopwatch of a kill, the bus.
 func (s *Session) done(r actions.Result, err error) (actions.Result, error) {
 	s.mu.Lock()
 	s.timeline = append(s.timeline, r.Entry)
-	if r.Entry.Action == "halt" {
-		s.haltedAt = s.Clock.Now()
-	}
 	s.mu.Unlock()
 	s.Bus.Publish(KindAction, r)
 	if r.Entry.Result == actions.ResultOK || r.Entry.Result == actions.ResultDryRun {
@@ -296,6 +314,11 @@ func (s *Session) done(r actions.Result, err error) (actions.Result, error) {
 
 // Run runs a plan (kill, scale, restart) and publishes its result; a kill starts a stopwatch.
 func (s *Session) Run(ctx context.Context, p actions.Plan) (actions.Result, error) {
+	end, err := s.act()
+	if err != nil {
+		return refused(err)
+	}
+	defer end()
 	var before map[string]bool
 	if p.Action == "kill" && p.Refusal == nil {
 		s.mu.Lock()
@@ -305,11 +328,11 @@ func (s *Session) Run(ctx context.Context, p actions.Plan) (actions.Result, erro
 		}
 		s.mu.Unlock()
 	}
-	r, err := s.Env.Run(ctx, p)
+	r, err := s.done(s.Env.Run(ctx, p))
 	if p.Action == "kill" && r.Entry.Result == actions.ResultOK {
-		s.startStopwatch(r.Entry, p, before)
+		s.startStopwatch(r.Entry, p, before) // after the kill is published: its recovery comes later
 	}
-	return s.done(r, err)
+	return r, err
 }
 
 // PlanKill plans a kill of c pods of the target from the session's store.
@@ -343,6 +366,11 @@ func (s *Session) Kill(ctx context.Context, c actions.Count) (actions.Result, er
 
 // RunNodes runs a cordon, uncordon or the first step of a drain; a drain's progress is published.
 func (s *Session) RunNodes(ctx context.Context, np actions.NodePlan) (actions.Result, error) {
+	end, err := s.act()
+	if err != nil {
+		return refused(err)
+	}
+	defer end()
 	r, progress, err := s.Env.RunNodes(ctx, np, s.Injected)
 	r, err = s.done(r, err)
 	if progress != nil {
@@ -353,6 +381,12 @@ func (s *Session) RunNodes(ctx context.Context, np actions.NodePlan) (actions.Re
 
 // DrainStep continues a drain and publishes its progress (and, when it ends, its result).
 func (s *Session) DrainStep(ctx context.Context, pr actions.DrainProgress) actions.DrainProgress {
+	end, err := s.act()
+	if err != nil {
+		pr.Done, pr.Err = true, err.Error()
+		return pr
+	}
+	defer end()
 	pr = s.Env.DrainStep(ctx, pr)
 	if pr.Done {
 		s.mu.Lock()
@@ -365,16 +399,29 @@ func (s *Session) DrainStep(ctx context.Context, pr actions.DrainProgress) actio
 
 // StartLoad starts a load profile.
 func (s *Session) StartLoad(p load.Profile) (actions.Result, error) {
+	end, err := s.act()
+	if err != nil {
+		return refused(err)
+	}
+	defer end()
 	return s.done(s.Env.StartLoad(p))
 }
 
 // SetLoadRate changes the running load's rate by delta requests/s.
 func (s *Session) SetLoadRate(delta float64) (actions.Result, error) {
+	end, err := s.act()
+	if err != nil {
+		return refused(err)
+	}
+	defer end()
 	return s.done(s.Env.SetLoadRate(delta))
 }
 
 // Halt stops all load and reverts everything injected. It asks nothing and is never refused.
 func (s *Session) Halt(ctx context.Context) (actions.Result, error) {
+	s.mu.Lock()
+	s.haltedAt = s.Clock.Now() // before the load stops: the poll must not take it for a run that ended
+	s.mu.Unlock()
 	return s.done(s.Env.Halt(ctx, s.Injected))
 }
 
@@ -411,6 +458,8 @@ func (s *Session) PollLoad() {
 	if l == nil {
 		return
 	}
+	s.pollMu.Lock() // one poll at a time: an older status must not overwrite a newer one
+	defer s.pollMu.Unlock()
 	st := l.Status()
 	s.mu.Lock()
 	prev := s.load
@@ -440,6 +489,12 @@ func (s *Session) Close() error {
 	s.closed = true
 	cancel := s.cancel
 	s.mu.Unlock()
+	waited := make(chan struct{})
+	go func() { s.acting.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(30 * time.Second): // an action stuck past its own timeout: HALT all the same
+	}
 	var err error
 	if s.Busy() {
 		_, err = s.Halt(context.Background())

@@ -148,7 +148,9 @@ func runDistributed(cmd *cobra.Command, o *loadOptions, cfg config.Config, p loa
 		fmt.Fprintf(os.Stderr, "deleted %s (journal: %s)\n", strings.Join(r.Entry.Targets, ", "), env.Journal.Path())
 	}()
 	detail := fmt.Sprintf("%d workers × %s", o.workers, p.String())
-	_, job, err := env.StartLoadJob(ctx, in, JobSpec(ns, o.image, o.workers, workerArgs(p, o.workers, targets, o.timeout)), detail)
+	// Not under the signal context: a Ctrl-C while the create is in flight must not leave a Job the
+	// apiserver made but HALT does not know of.
+	_, job, err := env.StartLoadJob(context.WithoutCancel(ctx), in, JobSpec(ns, o.image, o.workers, workerArgs(p, o.workers, targets, o.timeout)), detail)
 	if err != nil {
 		return err
 	}
