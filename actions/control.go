@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/gamedaylab/gameday/load"
@@ -27,6 +28,19 @@ func (in *Injected) Add(r Reverter) {
 	in.mu.Lock()
 	in.items = append(in.items, r)
 	in.mu.Unlock()
+}
+
+// forget drops what keep says is no longer injected (a fault reverted by hand).
+func (in *Injected) forget(keep func(Reverter) Reverter) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	out := in.items[:0]
+	for _, r := range in.items {
+		if r = keep(r); r != nil {
+			out = append(out, r)
+		}
+	}
+	in.items = out
 }
 
 // Len is how many injected things are active (for the header).
@@ -115,6 +129,7 @@ func (e *Env) Halt(ctx context.Context, in *Injected) (Result, error) {
 		e.Load.Stop()
 		stopped = append(stopped, "load")
 	}
+	loadStopped := len(stopped)
 	var err error
 	if in != nil {
 		ctx, cancel := context.WithTimeout(ctx, e.timeout())
@@ -124,9 +139,21 @@ func (e *Env) Halt(ctx context.Context, in *Injected) (Result, error) {
 		stopped = append(stopped, done...)
 	}
 	entry.Targets = stopped
-	entry.Detail = "nothing was running"
-	if len(stopped) > 0 {
-		entry.Detail = fmt.Sprintf("stopped %d: %v", len(stopped), stopped)
-	}
+	entry.Detail = haltDetail(stopped[:loadStopped], stopped[loadStopped:])
 	return e.record(entry, err)
+}
+
+// haltDetail says what HALT did: load is stopped, faults are reverted.
+func haltDetail(load, reverted []string) string {
+	var parts []string
+	if len(load) > 0 {
+		parts = append(parts, "stopped load")
+	}
+	if len(reverted) > 0 {
+		parts = append(parts, fmt.Sprintf("reverted %d: %s", len(reverted), strings.Join(reverted, ", ")))
+	}
+	if len(parts) == 0 {
+		return "nothing was running"
+	}
+	return strings.Join(parts, "; ")
 }

@@ -124,6 +124,14 @@ func matchesSelector(labels, sel map[string]string) bool {
 	return true
 }
 
+// EvictVerb is "evicted", or "would evict" for a dry run (the apiserver validated, nothing moved).
+func (np NodePlan) EvictVerb() string {
+	if np.DryRun {
+		return "would evict"
+	}
+	return "evicted"
+}
+
 // Summary describes the node plan in one line.
 func (np NodePlan) Summary() string {
 	switch np.Action {
@@ -144,6 +152,31 @@ func (c *cordonReverter) Describe() string { return "cordon " + strings.Join(c.n
 
 func (c *cordonReverter) Revert(ctx context.Context) error {
 	return c.env.setUnschedulable(ctx, c.nodes, false, false)
+}
+
+// forgetCordons drops the uncordoned nodes from the registered cordons (a cordon of a zone keeps its
+// other nodes).
+func forgetCordons(in *Injected, nodes []string) {
+	gone := map[string]bool{}
+	for _, n := range nodes {
+		gone[n] = true
+	}
+	in.forget(func(r Reverter) Reverter {
+		c, ok := r.(*cordonReverter)
+		if !ok {
+			return r
+		}
+		var left []string
+		for _, n := range c.nodes {
+			if !gone[n] {
+				left = append(left, n)
+			}
+		}
+		if len(left) == 0 {
+			return nil
+		}
+		return &cordonReverter{env: c.env, nodes: left}
+	})
 }
 
 func (e *Env) setUnschedulable(ctx context.Context, nodes []string, on, dry bool) error {
@@ -199,7 +232,11 @@ func (e *Env) RunNodes(ctx context.Context, np NodePlan, in *Injected) (Result, 
 		r, err := e.record(entry, nil)
 		return r, &DrainProgress{Plan: np, Started: e.now(), Blocked: map[string]string{}}, err
 	case "uncordon":
-		r, err := e.record(entry, e.setUnschedulable(ctx, np.Nodes, false, np.DryRun))
+		err := e.setUnschedulable(ctx, np.Nodes, false, np.DryRun)
+		if err == nil && !np.DryRun && in != nil {
+			forgetCordons(in, np.Nodes) // reverted by hand: HALT has nothing left to undo there
+		}
+		r, err := e.record(entry, err)
 		return r, nil, err
 	}
 	r, err := e.record(entry, fmt.Errorf("unknown node action %q", np.Action))
@@ -249,7 +286,7 @@ func (e *Env) DrainStep(ctx context.Context, pr DrainProgress) DrainProgress {
 		pr.Done = true
 		entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "drain-done",
 			Targets: prefixed("node/", pr.Plan.Nodes), DryRun: pr.Plan.DryRun,
-			Detail: fmt.Sprintf("%s: evicted %d/%d in %s", pr.Plan.Scope, len(pr.Evicted), len(pr.Plan.Evict), e.now().Sub(pr.Started).Round(100*time.Millisecond))}
+			Detail: fmt.Sprintf("%s: %s %d/%d in %s", pr.Plan.Scope, pr.Plan.EvictVerb(), len(pr.Evicted), len(pr.Plan.Evict), e.now().Sub(pr.Started).Round(100*time.Millisecond))}
 		var err error
 		if len(blocked) > 0 {
 			err = fmt.Errorf("%d pod(s) not evicted after %s (blocked by disruption budgets)", len(blocked), pr.Plan.Timeout)

@@ -172,7 +172,7 @@ func (m *Model) promptDrain() tea.Cmd {
 // onDrain shows progress and schedules the next eviction round until the drain is done.
 func (m *Model) onDrain(p actions.DrainProgress) tea.Cmd {
 	if p.Done {
-		txt := fmt.Sprintf("drain %s done: evicted %d/%d", p.Plan.Scope, len(p.Evicted), len(p.Plan.Evict))
+		txt := fmt.Sprintf("drain %s done: %s %d/%d", p.Plan.Scope, p.Plan.EvictVerb(), len(p.Evicted), len(p.Plan.Evict))
 		if p.Err != "" {
 			txt = fmt.Sprintf("drain %s: %s", p.Plan.Scope, p.Err)
 		}
@@ -180,7 +180,7 @@ func (m *Model) onDrain(p actions.DrainProgress) tea.Cmd {
 		m.ctx.Markers.Add(m.ctx.Now(), "drained")
 		return m.broadcast(core.MarkersChangedMsg{})
 	}
-	m.setStatus(fmt.Sprintf("drain %s: evicted %d/%d, %d waiting on disruption budgets", p.Plan.Scope, len(p.Evicted), len(p.Plan.Evict), len(p.Blocked)), false)
+	m.setStatus(fmt.Sprintf("drain %s: %s %d/%d, %d waiting on disruption budgets", p.Plan.Scope, p.Plan.EvictVerb(), len(p.Evicted), len(p.Plan.Evict), len(p.Blocked)), false)
 	return tea.Tick(time.Second, func(time.Time) tea.Msg { return drainNext{p} })
 }
 
