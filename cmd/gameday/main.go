@@ -33,6 +33,7 @@ type options struct {
 	grace      int64
 	traceFile  string
 	cpuProfile string
+	memProfile string
 	promURL    string
 	promCA     string
 	zipkinURL  string
@@ -127,6 +128,8 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
 	_ = f.MarkHidden("trace-frames")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "benchmarks: write a CPU profile")
 	_ = f.MarkHidden("cpuprofile")
+	f.StringVar(&o.memProfile, "memprofile", "", "benchmarks: write a heap profile at exit")
+	_ = f.MarkHidden("memprofile")
 	return cmd
 }
 

@@ -68,6 +68,14 @@ func run(cmd *cobra.Command, o *options) error {
 			c.cleanup[i]()
 		}
 	}()
+	if o.memProfile != "" {
+		defer func() {
+			if f, err := os.Create(o.memProfile); err == nil {
+				_ = pprof.WriteHeapProfile(f)
+				_ = f.Close()
+			}
+		}()
+	}
 	return c.run()
 }
 
