@@ -216,6 +216,9 @@ func runLoad(cmd *cobra.Command, o *loadOptions, urls []string, worker bool) err
 	if o.output != "text" && o.output != "json" {
 		return usageError{fmt.Errorf("--output %q: want text or json", o.output)}
 	}
+	if err := o.validate(); err != nil {
+		return usageError{err}
+	}
 	prof, err := load.ParseProfile(o.profile, o.rate, o.duration)
 	if err != nil {
 		return usageError{err}
@@ -324,6 +327,24 @@ func writeWorkerResult(o *loadOptions, res engine.Result) error {
 		if err := os.WriteFile(o.result, b, 0o644); err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, os.ErrPermission) {
 			return fmt.Errorf("--result-file: %w", err)
 		}
+	}
+	return nil
+}
+
+// validate refuses values that would otherwise be read as something else: a negative --duration ran
+// until stopped, and --timeout 0 became 10 s without a word.
+func (o *loadOptions) validate() error {
+	switch {
+	case o.duration < 0:
+		return fmt.Errorf("--duration %s: want 0 (until stopped) or a positive duration such as 30s", o.duration)
+	case o.timeout <= 0:
+		return fmt.Errorf("--timeout %s: want a positive duration such as 10s", o.timeout)
+	case o.maxWorkers < 1:
+		return fmt.Errorf("--max-workers %d: want at least 1 request in flight", o.maxWorkers)
+	case o.workers < 0:
+		return fmt.Errorf("--workers %d: want 0 (send from here) or a number of worker pods", o.workers)
+	case o.maxRate < 0:
+		return fmt.Errorf("--max-rate %g: want 0 (the config's load.maxRate) or a rate above 0", o.maxRate)
 	}
 	return nil
 }
