@@ -126,7 +126,7 @@ func addLoadFlags(cmd *cobra.Command, o *loadOptions) {
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "benchmarks: write a CPU profile")
 	_ = f.MarkHidden("cpuprofile")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%w (see gameday %s --help)", err, cmd.Name())}
+		return usageError{fmt.Errorf("%s (see gameday %s --help)", flagError(err), cmd.Name())}
 	})
 }
 

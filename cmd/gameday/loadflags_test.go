@@ -44,3 +44,30 @@ func TestLoadFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagErrorsSayWhatIsWanted (issue 13 item 19): a value the flag parser rejects is reported as the
+// flag, the value and what is wanted, not as Go's strconv or time errors.
+func TestFlagErrorsSayWhatIsWanted(t *testing.T) {
+	bin := gamedayBinary(t)
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"load", "--workers", "abc", "http://127.0.0.1:9/"}, `--workers "abc": want an integer`},
+		{[]string{"load", "--rate", "lots", "http://127.0.0.1:9/"}, `--rate "lots": want a number`},
+		{[]string{"load", "--duration", "5", "http://127.0.0.1:9/"}, `--duration "5": want a duration such as 30s`},
+		{[]string{"--grace", "x"}, `--grace "x": want an integer`},
+	} {
+		cmd := exec.Command(bin, c.args...)
+		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir)
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+			t.Fatalf("%v: exit %v, want 2:\n%s", c.args, err, out)
+		}
+		if s := string(out); !strings.Contains(s, c.want) || strings.Contains(s, "strconv") || strings.Contains(s, "time: ") {
+			t.Fatalf("%v: want %q, got %s", c.args, c.want, s)
+		}
+	}
+}

@@ -102,7 +102,7 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
 		},
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%w (see gameday --help)", err)}
+		return usageError{fmt.Errorf("%s (see gameday --help)", flagError(err))}
 	})
 	cmd.AddCommand(newLoadCmd(), newLoadWorkerCmd())
 	f := cmd.Flags()
@@ -212,4 +212,34 @@ func parseTarget(s string) (string, error) {
 		return name, nil
 	}
 	return "", usageError{fmt.Errorf("--target %q: want deploy/NAME (only Deployments can be targets for now)", s)}
+}
+
+// flagInternals maps what the flag parser's errors say of Go's parsers to what the flag wants.
+var flagInternals = []struct{ marker, want string }{
+	{"strconv.ParseInt", "want an integer"},
+	{"strconv.ParseUint", "want a whole number of 0 or more"},
+	{"strconv.ParseFloat", "want a number"},
+	{"strconv.ParseBool", "want true or false"},
+	{"time: ", "want a duration such as 30s, 1m30s or 500ms"},
+}
+
+// flagError rewrites `invalid argument "abc" for "--workers" flag: strconv.ParseInt: parsing "abc":
+// invalid syntax` as `--workers "abc": want an integer`; other flag errors pass as they are.
+func flagError(err error) string {
+	msg := err.Error()
+	arg, rest, ok := strings.Cut(strings.TrimPrefix(msg, "invalid argument "), " for ")
+	if !ok || !strings.HasPrefix(msg, "invalid argument ") {
+		return msg
+	}
+	flag, detail, ok := strings.Cut(rest, " flag: ")
+	if !ok {
+		return msg
+	}
+	flag = strings.Trim(flag, `"`)
+	for _, f := range flagInternals {
+		if strings.Contains(detail, f.marker) {
+			return fmt.Sprintf("%s %s: %s", flag, arg, f.want)
+		}
+	}
+	return fmt.Sprintf("%s %s: %s", flag, arg, detail)
 }
