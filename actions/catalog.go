@@ -39,35 +39,36 @@ type Spec struct {
 	Event bool
 }
 
-// Catalog is every action and journaled event, in help order.
-func Catalog() []Spec {
-	return []Spec{
-		{Name: "kill", Key: "kill", Keys: []string{"k"}, Command: "kill", Usage: "[N|N%|all][!]", CommandHelp: "kill N pods (! forces past the minimum)", Help: "kill a pod", Perm: "kill",
-			Access: []authv1.ResourceAttributes{{Verb: "delete", Resource: "pods"}}, Destructive: true, Verb: "Kill", Marker: "kill"},
-		{Name: "kill", Key: "killMany", Keys: []string{"K"}, Help: "kill N / N%", Perm: "kill", Destructive: true, Verb: "Kill", Marker: "kill"},
-		{Name: "scale", Key: "scaleUp", Keys: []string{"s"}, Command: "scale", Usage: "+N|-N|N", CommandHelp: "scale by N, or to N replicas", Help: "scale +1", Perm: "scale",
-			Access: []authv1.ResourceAttributes{{Verb: "patch", Group: "apps", Resource: "deployments", Subresource: "scale"}}, Verb: "Scale", Marker: "scale"},
-		{Name: "scale", Key: "scaleDown", Keys: []string{"S"}, Help: "scale -1", Perm: "scale", Destructive: true, Verb: "Scale", Marker: "scale"},
-		{Name: "restart", Key: "restart", Keys: []string{"R"}, Command: "restart", Help: "rollout restart", Perm: "restart",
-			Access: []authv1.ResourceAttributes{{Verb: "patch", Group: "apps", Resource: "deployments"}}, Destructive: true, Verb: "Restart", Marker: "restart"},
-		{Name: "cordon", Command: "cordon", Usage: "NODE|zone Z", Help: "cordon a node or a zone's nodes", Perm: "cordon",
-			Access: []authv1.ResourceAttributes{{Verb: "patch", Resource: "nodes"}}, Destructive: true, Verb: "Cordon", Marker: "cordon"},
-		{Name: "uncordon", Command: "uncordon", Usage: "NODE|zone Z", Help: "uncordon a node or a zone's nodes", Perm: "cordon", Marker: "uncordon"},
-		{Name: "drain", Key: "drain", Keys: []string{"D"}, Command: "drain", Usage: "zone Z|NODE[!]", Help: "drain a zone", Perm: "drain",
-			Access:      []authv1.ResourceAttributes{{Verb: "patch", Resource: "nodes"}, {Verb: "create", Resource: "pods", Subresource: "eviction"}},
-			Destructive: true, Verb: "Drain", Marker: "drain"},
-		{Name: "drain-done", Help: "a drain's evictions ended", Marker: "drained", Event: true},
-		{Name: "load-start", Key: "burst", Keys: []string{"b"}, Command: "load", Usage: "[ramp:A-B|step:A-B/N|sine:A-B/P|spike:A-B]", CommandHelp: "a burst, or a load profile",
-			Help: "load burst", Marker: "burst"},
-		{Name: "load-start", Key: "profile", Keys: []string{"B"}, Help: "pick a load profile", Marker: "burst"},
-		{Name: "load-rate", Key: "rateUp", Keys: []string{"+", "="}, Command: "rate", Usage: "+N|-N", CommandHelp: "steer the running load by N req/s", Help: "load rate +", Marker: "rate"},
-		{Name: "load-rate", Key: "rateDown", Keys: []string{"-"}, Help: "load rate -", Marker: "rate"},
-		{Name: "load-finished", Help: "a timed load run ended by itself", Marker: "burst end", Event: true},
-		{Name: "load-job", Help: "distributed load workers started as a Job (gameday load --workers); HALT deletes it", Marker: "load job", Event: true},
-		{Name: "halt", Key: "halt", Keys: []string{"x", "ctrl+x"}, Command: "halt", Help: "HALT", CommandHelp: "stop all load, revert everything injected (never asks)", Marker: "HALT"},
-		{Name: "recovery", Help: "a kill's recovery measured (ready replicas back to desired)", Marker: "recovered", Event: true},
-		{Name: "cleanup", Help: "what a crashed session left (cordons) undone at start", Marker: "cleanup", Event: true},
-	}
+// Catalog is every action and journaled event, in help order. It is one table, built once: the
+// footer reads it on every frame. Callers must not change it.
+func Catalog() []Spec { return catalog }
+
+var catalog = []Spec{
+	{Name: "kill", Key: "kill", Keys: []string{"k"}, Command: "kill", Usage: "[N|N%|all][!]", CommandHelp: "kill N pods (! forces past the minimum)", Help: "kill a pod", Perm: "kill",
+		Access: []authv1.ResourceAttributes{{Verb: "delete", Resource: "pods"}}, Destructive: true, Verb: "Kill", Marker: "kill"},
+	{Name: "kill", Key: "killMany", Keys: []string{"K"}, Help: "kill N / N%", Perm: "kill", Destructive: true, Verb: "Kill", Marker: "kill"},
+	{Name: "scale", Key: "scaleUp", Keys: []string{"s"}, Command: "scale", Usage: "+N|-N|N", CommandHelp: "scale by N, or to N replicas", Help: "scale +1", Perm: "scale",
+		Access: []authv1.ResourceAttributes{{Verb: "patch", Group: "apps", Resource: "deployments", Subresource: "scale"}}, Verb: "Scale", Marker: "scale"},
+	{Name: "scale", Key: "scaleDown", Keys: []string{"S"}, Help: "scale -1", Perm: "scale", Destructive: true, Verb: "Scale", Marker: "scale"},
+	{Name: "restart", Key: "restart", Keys: []string{"R"}, Command: "restart", Help: "rollout restart", Perm: "restart",
+		Access: []authv1.ResourceAttributes{{Verb: "patch", Group: "apps", Resource: "deployments"}}, Destructive: true, Verb: "Restart", Marker: "restart"},
+	{Name: "cordon", Command: "cordon", Usage: "NODE|zone Z", Help: "cordon a node or a zone's nodes", Perm: "cordon",
+		Access: []authv1.ResourceAttributes{{Verb: "patch", Resource: "nodes"}}, Destructive: true, Verb: "Cordon", Marker: "cordon"},
+	{Name: "uncordon", Command: "uncordon", Usage: "NODE|zone Z", Help: "uncordon a node or a zone's nodes", Perm: "cordon", Marker: "uncordon"},
+	{Name: "drain", Key: "drain", Keys: []string{"D"}, Command: "drain", Usage: "zone Z|NODE[!]", Help: "drain a zone", Perm: "drain",
+		Access:      []authv1.ResourceAttributes{{Verb: "patch", Resource: "nodes"}, {Verb: "create", Resource: "pods", Subresource: "eviction"}},
+		Destructive: true, Verb: "Drain", Marker: "drain"},
+	{Name: "drain-done", Help: "a drain's evictions ended", Marker: "drained", Event: true},
+	{Name: "load-start", Key: "burst", Keys: []string{"b"}, Command: "load", Usage: "[ramp:A-B|step:A-B/N|sine:A-B/P|spike:A-B]", CommandHelp: "a burst, or a load profile",
+		Help: "load burst", Marker: "burst"},
+	{Name: "load-start", Key: "profile", Keys: []string{"B"}, Help: "pick a load profile", Marker: "burst"},
+	{Name: "load-rate", Key: "rateUp", Keys: []string{"+", "="}, Command: "rate", Usage: "+N|-N", CommandHelp: "steer the running load by N req/s", Help: "load rate +", Marker: "rate"},
+	{Name: "load-rate", Key: "rateDown", Keys: []string{"-"}, Help: "load rate -", Marker: "rate"},
+	{Name: "load-finished", Help: "a timed load run ended by itself", Marker: "burst end", Event: true},
+	{Name: "load-job", Help: "distributed load workers started as a Job (gameday load --workers); HALT deletes it", Marker: "load job", Event: true},
+	{Name: "halt", Key: "halt", Keys: []string{"x", "ctrl+x"}, Command: "halt", Help: "HALT", CommandHelp: "stop all load, revert everything injected (never asks)", Marker: "HALT"},
+	{Name: "recovery", Help: "a kill's recovery measured (ready replicas back to desired)", Marker: "recovered", Event: true},
+	{Name: "cleanup", Help: "what a crashed session left (cordons) undone at start", Marker: "cleanup", Event: true},
 }
 
 // Lookup finds the first spec with that journal name.
@@ -106,20 +107,6 @@ func MarkerLabel(action string) string {
 		return s.Marker
 	}
 	return action
-}
-
-// JournalActions lists every action name the journal can hold, sorted.
-func JournalActions() []string {
-	seen := map[string]bool{}
-	for _, s := range Catalog() {
-		seen[s.Name] = true
-	}
-	out := make([]string, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // accessChecks are the API permissions each Perm needs, from the catalog.

@@ -252,8 +252,8 @@ func prefixed(p string, names []string) []string {
 }
 
 // DrainStep evicts every pod not yet evicted; PDB refusals (429) are retried by the next step.
-// When all are evicted, or the timeout passes, it journals the drain's outcome.
-func (e *Env) DrainStep(ctx context.Context, pr DrainProgress) DrainProgress {
+// When all are evicted, or the timeout passes, it journals the drain's outcome and returns that entry.
+func (e *Env) DrainStep(ctx context.Context, pr DrainProgress) (DrainProgress, *Result) {
 	ctx, cancel := context.WithTimeout(ctx, e.timeout())
 	defer cancel()
 	done := map[string]bool{}
@@ -291,10 +291,11 @@ func (e *Env) DrainStep(ctx context.Context, pr DrainProgress) DrainProgress {
 		if len(blocked) > 0 {
 			err = fmt.Errorf("%d pod(s) not evicted after %s (blocked by disruption budgets)", len(blocked), pr.Plan.Timeout)
 		}
-		_, rerr := e.record(entry, err)
+		r, rerr := e.record(entry, err)
 		pr.Err = model.ErrText(rerr)
+		return pr, &r
 	}
-	return pr
+	return pr, nil
 }
 
 func firstSentence(s string) string {

@@ -21,6 +21,7 @@ import (
 	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/sim"
 	"github.com/gamedaylab/gameday/sources"
+	"github.com/gamedaylab/gameday/sources/kube"
 )
 
 // Options are what a session is built from. cmd/gameday fills them from flags and the config.
@@ -44,8 +45,6 @@ type Options struct {
 	OnSynced func()
 	// LoadOnRun is told when a load run starts and ends (the cockpit gives load every core).
 	LoadOnRun func(active bool)
-	// Now is the clock of a real-cluster session (default: the wall clock).
-	Now func() time.Time
 }
 
 // Session is one game day.
@@ -196,7 +195,7 @@ func (s *Session) startKube(ns string) {
 	}
 	var kctx context.Context
 	kctx, s.stopKube = context.WithCancel(s.ctx)
-	src := newKubeSource(s.watch, s.send, ns, s.watchNow, s.onSynced)
+	src := kube.New(s.watch, s.send, kube.Options{Namespace: ns, Now: s.watchNow, OnSynced: s.onSynced})
 	s.group.Go(kctx, "cluster", src.Run)
 }
 
@@ -359,7 +358,7 @@ func (s *Session) PlanKill(c actions.Count) (actions.Plan, error) {
 func (s *Session) Kill(ctx context.Context, c actions.Count) (actions.Result, error) {
 	p, err := s.PlanKill(c)
 	if err != nil {
-		return actions.Result{Err: err.Error()}, err
+		return refused(err)
 	}
 	return s.Run(ctx, p)
 }
@@ -387,11 +386,9 @@ func (s *Session) DrainStep(ctx context.Context, pr actions.DrainProgress) actio
 		return pr
 	}
 	defer end()
-	pr = s.Env.DrainStep(ctx, pr)
-	if pr.Done {
-		s.mu.Lock()
-		s.timeline = append(s.timeline, actions.Entry{Time: s.Clock.Now(), Action: "drain-done", Detail: pr.Plan.Scope})
-		s.mu.Unlock()
+	pr, done := s.Env.DrainStep(ctx, pr)
+	if done != nil {
+		_, _ = s.done(*done, nil) // the journaled drain-done, on the timeline and the bus like any result
 	}
 	s.Bus.Publish(KindDrain, pr)
 	return pr

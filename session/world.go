@@ -59,10 +59,6 @@ func (s *Session) buildKube() error {
 	if k.Getenv == nil {
 		k.Getenv = os.Getenv
 	}
-	now := s.opts.Now
-	if now == nil {
-		now = time.Now
-	}
 	rc := rest.CopyConfig(k.Rest)
 	rc.UserAgent = "gameday"
 	// Protobuf decodes several times cheaper than JSON: it is most of the CPU of watching 5,000 pods.
@@ -88,9 +84,9 @@ func (s *Session) buildKube() error {
 			s.opts.OnSynced()
 		}
 	}
-	s.Clock, s.KubeContext, s.namespace = clock(now), k.Context, k.Namespace
-	s.Env.Client, s.Env.Now = client, now
-	s.watch, s.watchNow = watch, now
+	s.Clock, s.KubeContext, s.namespace = sources.WallClock{}, k.Context, k.Namespace
+	s.Env.Client = client
+	s.watch, s.watchNow = watch, time.Now
 	if err := s.buildLoad(); err != nil {
 		return err
 	}
@@ -98,15 +94,6 @@ func (s *Session) buildKube() error {
 		return err
 	}
 	return s.buildMetrics(client, rc)
-}
-
-// clock adapts a func to sources.Clock.
-type clock func() time.Time
-
-func (c clock) Now() time.Time { return c() }
-
-func newKubeSource(client kubernetes.Interface, send sources.Send, ns string, now func() time.Time, onSynced func()) *kube.Source {
-	return kube.New(client, send, kube.Options{Namespace: ns, Now: now, OnSynced: onSynced})
 }
 
 // buildLoad gives b, B, +, - and HALT a real load engine on the configured targets.

@@ -73,6 +73,9 @@ type Model struct {
 
 	// inflight counts action commands not yet run.
 	inflight sync.WaitGroup
+	// gated are the action keys that need a permission, from the catalog and the keymap (fixed once
+	// the cockpit starts): the footer and the key router read them on every frame and key.
+	gated []gatedKey
 }
 
 // New builds the root model. ctx must have Styles, Keys, Config, Clock, Cluster and Markers set.
@@ -109,6 +112,11 @@ func New(ctx *core.Context, deps Deps) *Model {
 	metricsName := sess.MetricsName
 	if metricsName == "" {
 		metricsName = "no metrics source"
+	}
+	for _, spec := range actions.Catalog() {
+		if b, ok := ctx.Keys.Binding(spec.Key); ok && spec.Perm != "" {
+			m.gated = append(m.gated, gatedKey{b, strings.Join(b.Keys(), ","), spec.Perm})
+		}
 	}
 	m.panes[core.PaneWorkload] = panes.NewWorkload(ctx)
 	m.panes[core.PaneMetrics] = panes.NewMetrics(ctx, panels, ctx.Config.Metrics.Window.Duration, metricsName, setView)
@@ -445,9 +453,7 @@ func (m *Model) isHalt(msg tea.KeyPressMsg) bool {
 
 // halt closes whatever is open (a pending confirmation must not be confirmed after HALT) and runs HALT.
 func (m *Model) halt() tea.Cmd {
-	if m.dialog != nil {
-		m.dialog = nil
-	}
+	m.dialog = nil
 	if m.cmdOn {
 		m.cmdOn = false
 		m.cmdline.Blur()

@@ -377,12 +377,12 @@ func (m *Model) haltKey() string {
 	return ks[0]
 }
 
-// actionOfBinding is the permission an action key needs ("" for the others), from the catalog.
+// actionOfBinding is the permission an action key needs ("" for the others).
 func (m *Model) actionOfBinding(b key.Binding) string {
-	same := func(o key.Binding) bool { return strings.Join(o.Keys(), ",") == strings.Join(b.Keys(), ",") }
-	for _, spec := range actions.Catalog() {
-		if o, ok := m.ctx.Keys.Binding(spec.Key); ok && spec.Perm != "" && same(o) {
-			return spec.Perm
+	keys := strings.Join(b.Keys(), ",")
+	for _, g := range m.gated {
+		if g.keys == keys {
+			return g.perm
 		}
 	}
 	return ""

@@ -12,14 +12,20 @@ import (
 
 	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/model"
-	"github.com/gamedaylab/gameday/tui/core"
 )
 
-// actionOfKey is the permission an action key needs ("" for the others), from the catalog.
+// gatedKey is an action key and the permission it needs.
+type gatedKey struct {
+	binding key.Binding
+	keys    string
+	perm    string
+}
+
+// actionOfKey is the permission an action key needs ("" for the others).
 func (m *Model) actionOfKey(msg tea.KeyPressMsg) string {
-	for _, spec := range actions.Catalog() {
-		if b, ok := m.ctx.Keys.Binding(spec.Key); ok && spec.Perm != "" && key.Matches(msg, b) {
-			return spec.Perm
+	for _, g := range m.gated {
+		if key.Matches(msg, g.binding) {
+			return g.perm
 		}
 	}
 	return ""
@@ -176,9 +182,8 @@ func (m *Model) onDrain(p actions.DrainProgress) tea.Cmd {
 		if p.Err != "" {
 			txt = fmt.Sprintf("drain %s: %s", p.Plan.Scope, p.Err)
 		}
-		m.setStatus(txt, p.Err != "")
-		m.ctx.Markers.Add(m.ctx.Now(), "drained")
-		return m.broadcast(core.MarkersChangedMsg{})
+		m.setStatus(txt, p.Err != "") // the marker comes with the drain-done result
+		return nil
 	}
 	m.setStatus(fmt.Sprintf("drain %s: %s %d/%d, %d waiting on disruption budgets", p.Plan.Scope, p.Plan.EvictVerb(), len(p.Evicted), len(p.Plan.Evict), len(p.Blocked)), false)
 	return tea.Tick(time.Second, func(time.Time) tea.Msg { return drainNext{p} })
