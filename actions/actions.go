@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,7 +12,6 @@ import (
 	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/model"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -115,141 +111,8 @@ func (p Plan) Targets() []string {
 	return []string{"deploy/" + p.Workload}
 }
 
-// Count is how many pods to hit: N, N%, or all; a trailing ! forces past the blast-radius guard.
-type Count struct {
-	N     int
-	Pct   int
-	All   bool
-	Force bool
-}
-
-// ParseCount reads "3", "50%", "all", each optionally followed by "!".
-func ParseCount(s string) (Count, error) {
-	var c Count
-	s = strings.TrimSpace(strings.ToLower(s))
-	if strings.HasSuffix(s, "!") {
-		c.Force, s = true, strings.TrimSpace(strings.TrimSuffix(s, "!"))
-	}
-	switch {
-	case s == "all":
-		c.All = true
-	case strings.HasSuffix(s, "%"):
-		v, err := strconv.Atoi(strings.TrimSuffix(s, "%"))
-		if err != nil || v <= 0 || v > 100 {
-			return c, fmt.Errorf("%q: want a percentage from 1%% to 100%%", s)
-		}
-		c.Pct = v
-	default:
-		v, err := strconv.Atoi(s)
-		if err != nil || v <= 0 {
-			return c, fmt.Errorf("%q: want a number of pods (3), a percentage (50%%) or all, optionally with ! to force", s)
-		}
-		c.N = v
-	}
-	return c, nil
-}
-
-// Of resolves the count against n candidates: a percentage rounds down (at least one), like Chaos
-// Mesh's fixed-percent mode.
-func (c Count) Of(n int) int {
-	switch {
-	case c.All:
-		return n
-	case c.Pct > 0:
-		k := int(math.Floor(float64(n) * float64(c.Pct) / 100))
-		if k < 1 && n > 0 {
-			k = 1
-		}
-		return k
-	}
-	if c.N > n {
-		return n
-	}
-	return c.N
-}
-
-// PlanKill picks victims among the target's live pods (not already terminating), ready ones first so
-// the experiment removes real capacity, in random order.
-func (e *Env) PlanKill(namespace, workload string, pods []model.Pod, c Count, grace *int64) Plan {
-	if grace == nil {
-		grace = e.KillGrace
-	}
-	p := Plan{Action: "kill", Namespace: namespace, Workload: workload, Grace: grace, Force: c.Force}
-	if e.Guard != nil {
-		p.DryRun = e.Guard.DryRun
-	}
-	var ready, notReady []model.Pod
-	for _, pod := range pods {
-		if pod.Terminating() {
-			continue
-		}
-		if pod.Ready {
-			ready = append(ready, pod)
-		} else {
-			notReady = append(notReady, pod)
-		}
-	}
-	p.ReadyBefore = len(ready)
-	e.shuffle(len(ready), func(i, j int) { ready[i], ready[j] = ready[j], ready[i] })
-	e.shuffle(len(notReady), func(i, j int) { notReady[i], notReady[j] = notReady[j], notReady[i] })
-	cands := append(ready, notReady...)
-	k := c.Of(len(cands))
-	hitReady := 0
-	for i := 0; i < k; i++ {
-		p.Pods = append(p.Pods, cands[i].Name)
-		if cands[i].Ready {
-			hitReady++
-		}
-	}
-	sort.Strings(p.Pods)
-	p.ReadyAfter = p.ReadyBefore - hitReady
-	switch {
-	case len(cands) == 0:
-		p.Refusal = fmt.Errorf("%w: deploy/%s has no live pods to kill", model.ErrRefused, workload)
-	default:
-		if err := e.Guard.Check(namespace); err != nil {
-			p.Refusal = err
-		} else if err := e.Guard.CheckRemaining(p.ReadyAfter, p.ReadyBefore, c.Force); err != nil {
-			p.Refusal = err
-		}
-	}
-	return p
-}
-
-// PlanScale plans a change of replicas by delta. An HPA on the target will fight a manual scale:
-// the plan says so.
-func (e *Env) PlanScale(namespace string, d model.Deployment, delta int32, hpa *model.HPA) Plan {
-	p := Plan{Action: "scale", Namespace: namespace, Workload: d.Name, From: d.Desired, Replicas: d.Desired + delta,
-		ReadyBefore: int(d.Ready)}
-	if e.Guard != nil {
-		p.DryRun = e.Guard.DryRun
-	}
-	if p.Replicas < 0 {
-		p.Replicas = 0
-	}
-	p.ReadyAfter = int(d.Ready)
-	if int(p.Replicas) < p.ReadyAfter {
-		p.ReadyAfter = int(p.Replicas)
-	}
-	if hpa != nil {
-		p.Warnings = append(p.Warnings, fmt.Sprintf("HPA %s manages this Deployment (min %d, max %d): it will move replicas back at its next sync",
-			hpa.Name, hpa.Min, hpa.Max))
-	}
-	switch {
-	case p.Replicas == p.From:
-		p.Refusal = fmt.Errorf("%w: deploy/%s already has %d replicas", model.ErrRefused, d.Name, p.From)
-	default:
-		if err := e.Guard.Check(namespace); err != nil {
-			p.Refusal = err
-		} else if err := e.Guard.CheckRemaining(p.ReadyAfter, p.ReadyBefore, false); err != nil {
-			p.Refusal = err
-		}
-	}
-	return p
-}
-
-// Run executes a plan and journals it. A refused plan is journaled and returned as refused.
-func (e *Env) Run(ctx context.Context, p Plan) (Result, error) {
+// runPlan executes a plan with do and journals it. A refused plan is journaled and returned as refused.
+func (e *Env) runPlan(ctx context.Context, p Plan, do func(context.Context, Plan) error) (Result, error) {
 	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: p.Action, Targets: p.Targets(),
 		DryRun: p.DryRun, Detail: p.Summary()}
 	var err error
@@ -258,18 +121,47 @@ func (e *Env) Run(ctx context.Context, p Plan) (Result, error) {
 	} else {
 		ctx, cancel := context.WithTimeout(ctx, e.timeout())
 		defer cancel()
-		switch p.Action {
-		case "kill":
-			err = e.kill(ctx, p)
-		case "scale":
-			err = e.scale(ctx, p)
-		case "restart":
-			err = e.restart(ctx, p)
-		default:
-			err = fmt.Errorf("unknown action %q", p.Action)
-		}
+		err = do(ctx, p)
 	}
 	return e.record(entry, err)
+}
+
+// runWith is the Run of a workload action (kill, scale, restart) whose call is do.
+func runWith(do func(e *Env, ctx context.Context, p Plan) error) func(context.Context, Exec, Step) (Result, error) {
+	return func(ctx context.Context, x Exec, st Step) (Result, error) {
+		if st.Plan == nil {
+			return x.Env.record(Entry{Time: x.Env.now(), Action: st.Action}, fmt.Errorf("internal error: %s step without a plan", st.Action))
+		}
+		return x.Env.runPlan(ctx, *st.Plan, func(ctx context.Context, p Plan) error { return do(x.Env, ctx, p) })
+	}
+}
+
+// planStep makes a workload plan a step: head lists what it hits, confirm says whether a person must
+// say yes (a refused plan is never asked: it is journaled as refused).
+func (e *Env) planStep(p Plan, head string, confirm bool) Step {
+	return Step{Action: p.Action, Summary: p.Summary(), Detail: planText(p, head, e.Guard), Confirm: confirm && p.Refusal == nil,
+		DryRun: p.DryRun, Refusal: p.Refusal, Plan: &p}
+}
+
+// planText lists exactly what a plan will hit and what remains.
+func planText(p Plan, head string, guard *Guard) string {
+	var b strings.Builder
+	b.WriteString(head)
+	minReady := 0
+	if guard != nil {
+		minReady = guard.MinReady
+	}
+	b.WriteString(fmt.Sprintf("Ready replicas: %d → %d (minimum %d)", p.ReadyBefore, p.ReadyAfter, minReady))
+	if p.Force {
+		b.WriteString("  FORCED past the minimum")
+	}
+	for _, w := range p.Warnings {
+		b.WriteString("\n! " + w)
+	}
+	if p.DryRun {
+		b.WriteString("\nDRY-RUN: the API server validates the request, nothing changes.")
+	}
+	return b.String()
 }
 
 // record finishes an entry from err, writes it, and makes the result.
@@ -309,27 +201,6 @@ func (e *Env) timeout() time.Duration {
 func (e *Env) dryRun(p Plan) []string {
 	if p.DryRun {
 		return []string{metav1.DryRunAll}
-	}
-	return nil
-}
-
-func (e *Env) kill(ctx context.Context, p Plan) error {
-	var errs []error
-	for _, name := range p.Pods {
-		err := e.Client.CoreV1().Pods(p.Namespace).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: p.Grace, DryRun: e.dryRun(p)})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("delete pod %s/%s: %w", p.Namespace, name, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func (e *Env) scale(ctx context.Context, p Plan) error {
-	patch := []byte(fmt.Sprintf(`{"spec":{"replicas":%d}}`, p.Replicas))
-	_, err := e.Client.AppsV1().Deployments(p.Namespace).Patch(ctx, p.Workload, types.MergePatchType, patch,
-		metav1.PatchOptions{DryRun: e.dryRun(p)}, "scale")
-	if err != nil {
-		return fmt.Errorf("scale deploy/%s in %s: %w", p.Workload, p.Namespace, err)
 	}
 	return nil
 }

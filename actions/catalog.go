@@ -1,22 +1,34 @@
 package actions
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
 
 	authv1 "k8s.io/api/authorization/v1"
+
+	"github.com/gamedaylab/gameday/load"
+	"github.com/gamedaylab/gameday/model"
 )
 
-// Spec describes one action once. The keymap and its defaults, the help overlay, the crossed-out
-// marks and SelfSubjectAccessReview checks, the confirm dialog's verb, the marker labels, the `:`
-// commands and the journal's action names are all derived from the catalog.
+// Spec describes one action once, and carries it out: how its arguments parse (from a key, a prompt's
+// answer, a `:` command or a scenario step), how it plans and how it runs. The keymap and its
+// defaults, the help overlay, the crossed-out marks and SelfSubjectAccessReview checks, the confirm
+// dialog, the marker labels, the `:` commands and the journal's action names are all derived from the
+// catalog. Each action is one file of this package that registers its specs.
 type Spec struct {
 	// Name is the journal's action name.
 	Name string
+	// Order places the spec in help and the catalog.
+	Order int
 	// Key is the binding's name in the config's `keys:` section ("" for none) and Keys its defaults.
 	Key  string
 	Keys []string
+	// Args are the arguments the key passes to Plan ("" for the defaults).
+	Args string
+	// Ask is set when the key asks for the arguments first (how many pods, which zone, which profile).
+	Ask *Ask
 	// Command is the `:` command that runs it ("" for none); Usage shows its arguments.
 	Command     string
 	Usage       string
@@ -37,43 +49,112 @@ type Spec struct {
 	// Event is set for journal entries that no key starts (a recovery measured, a load run that
 	// ended by itself): they have a name, a marker and help, nothing else.
 	Event bool
+	// Timed actions start a recovery stopwatch when they succeed (the session times them).
+	Timed bool
+	// Halts is set on HALT: the session marks the time before it runs, so the load it stops is not
+	// taken for a run that ended by itself.
+	Halts bool
+	// Plan reads the arguments and works out, purely, what the action will hit. An error is bad input
+	// (it says what is wanted); a plan the safety rules forbid comes back with Refusal set, to be
+	// journaled as refused. Nil for events.
+	Plan func(e *Env, w World, args string) (Step, error)
+	// Run carries out a planned step and journals it. Nil for events.
+	Run func(ctx context.Context, x Exec, st Step) (Result, error)
 }
 
-// Catalog is every action and journaled event, in help order. It is one table, built once: the
-// footer reads it on every frame. Callers must not change it.
+// Ask is what a key asks before it plans: a text prompt, or a pick from Options when they are set.
+type Ask struct {
+	Title func(w World) string
+	Help  func(w World) string
+	// Default is the prompt's placeholder, taken when the answer is empty.
+	Default func(w World) string
+	// Options make the question a picker.
+	Options func(w World) []string
+	// Check validates an answer as it is typed ("" is the default).
+	Check func(w World, answer string) error
+	// Args turns the answer into the Plan's arguments.
+	Args func(answer string) string
+	// None is the refusal when there is nothing to ask about (no zones).
+	None func(w World) error
+}
+
+// World is what an action plans against: the session's view, read-only while Plan runs. Plan must not
+// keep pointers into Cluster.
+type World struct {
+	Namespace string
+	Target    string
+	Cluster   *model.Cluster
+	Load      load.Status
+	// Burst is what b starts (load.burst); RateStep what + and - change (load.rateStep); MaxRate the cap.
+	Burst    load.Profile
+	RateStep float64
+	MaxRate  float64
+}
+
+// Step is an action planned: what it will hit, whether it must be confirmed, and the parameters its
+// Run takes (one of Plan, Nodes, Profile, Rate).
+type Step struct {
+	Action string
+	// Summary is one line (the confirm's title, the cancelled message); Detail what the confirm lists.
+	Summary string
+	Detail  string
+	// Confirm is set when a person must say yes first (destructive steps).
+	Confirm bool
+	DryRun  bool
+	// Refusal is set when the safety rules forbid the step: Run journals it as refused.
+	Refusal error `json:"-"`
+
+	Plan    *Plan
+	Nodes   *NodePlan
+	Profile *load.Profile
+	Rate    float64
+
+	spec *Spec
+}
+
+// Spec is the catalog entry the step came from.
+func (st Step) Spec() Spec {
+	if st.spec == nil {
+		return Spec{}
+	}
+	return *st.spec
+}
+
+// Verb labels the confirm button.
+func (st Step) Verb() string {
+	v := st.Spec().Verb
+	if v == "" {
+		v = "Run"
+	}
+	if st.DryRun {
+		v += " (dry-run)"
+	}
+	return v
+}
+
+// Exec is what a step runs with. Drain is told the progress of a drain that started; the session
+// continues it.
+type Exec struct {
+	Env      *Env
+	Injected *Injected
+	Drain    func(DrainProgress)
+}
+
+// catalog is filled by the action files' init functions and sorted once by Order: the footer reads
+// it on every frame. Nothing changes it after init.
+var catalog []Spec
+
+func register(specs ...Spec) {
+	catalog = append(catalog, specs...)
+	sort.SliceStable(catalog, func(i, j int) bool { return catalog[i].Order < catalog[j].Order })
+}
+
+// Catalog is every action and journaled event, in help order. Callers must not change it.
 func Catalog() []Spec { return catalog }
-
-var catalog = []Spec{
-	{Name: "kill", Key: "kill", Keys: []string{"k"}, Command: "kill", Usage: "[N|N%|all][!]", CommandHelp: "kill N pods (! forces past the minimum)", Help: "kill a pod", Perm: "kill",
-		Access: []authv1.ResourceAttributes{{Verb: "delete", Resource: "pods"}}, Destructive: true, Verb: "Kill", Marker: "kill"},
-	{Name: "kill", Key: "killMany", Keys: []string{"K"}, Help: "kill N / N%", Perm: "kill", Destructive: true, Verb: "Kill", Marker: "kill"},
-	{Name: "scale", Key: "scaleUp", Keys: []string{"s"}, Command: "scale", Usage: "+N|-N|N", CommandHelp: "scale by N, or to N replicas", Help: "scale +1", Perm: "scale",
-		Access: []authv1.ResourceAttributes{{Verb: "patch", Group: "apps", Resource: "deployments", Subresource: "scale"}}, Verb: "Scale", Marker: "scale"},
-	{Name: "scale", Key: "scaleDown", Keys: []string{"S"}, Help: "scale -1", Perm: "scale", Destructive: true, Verb: "Scale", Marker: "scale"},
-	{Name: "restart", Key: "restart", Keys: []string{"R"}, Command: "restart", Help: "rollout restart", Perm: "restart",
-		Access: []authv1.ResourceAttributes{{Verb: "patch", Group: "apps", Resource: "deployments"}}, Destructive: true, Verb: "Restart", Marker: "restart"},
-	{Name: "cordon", Command: "cordon", Usage: "NODE|zone Z", Help: "cordon a node or a zone's nodes", Perm: "cordon",
-		Access: []authv1.ResourceAttributes{{Verb: "patch", Resource: "nodes"}}, Destructive: true, Verb: "Cordon", Marker: "cordon"},
-	{Name: "uncordon", Command: "uncordon", Usage: "NODE|zone Z", Help: "uncordon a node or a zone's nodes", Perm: "cordon", Marker: "uncordon"},
-	{Name: "drain", Key: "drain", Keys: []string{"D"}, Command: "drain", Usage: "zone Z|NODE[!]", Help: "drain a zone", Perm: "drain",
-		Access:      []authv1.ResourceAttributes{{Verb: "patch", Resource: "nodes"}, {Verb: "create", Resource: "pods", Subresource: "eviction"}},
-		Destructive: true, Verb: "Drain", Marker: "drain"},
-	{Name: "drain-done", Help: "a drain's evictions ended", Marker: "drained", Event: true},
-	{Name: "load-start", Key: "burst", Keys: []string{"b"}, Command: "load", Usage: "[ramp:A-B|step:A-B/N|sine:A-B/P|spike:A-B]", CommandHelp: "a burst, or a load profile",
-		Help: "load burst", Marker: "burst"},
-	{Name: "load-start", Key: "profile", Keys: []string{"B"}, Help: "pick a load profile", Marker: "burst"},
-	{Name: "load-rate", Key: "rateUp", Keys: []string{"+", "="}, Command: "rate", Usage: "+N|-N", CommandHelp: "steer the running load by N req/s", Help: "load rate +", Marker: "rate"},
-	{Name: "load-rate", Key: "rateDown", Keys: []string{"-"}, Help: "load rate -", Marker: "rate"},
-	{Name: "load-finished", Help: "a timed load run ended by itself", Marker: "burst end", Event: true},
-	{Name: "load-job", Help: "distributed load workers started as a Job (gameday load --workers); HALT deletes it", Marker: "load job", Event: true},
-	{Name: "halt", Key: "halt", Keys: []string{"x", "ctrl+x"}, Command: "halt", Help: "HALT", CommandHelp: "stop all load, revert everything injected (never asks)", Marker: "HALT"},
-	{Name: "recovery", Help: "a kill's recovery measured (ready replicas back to desired)", Marker: "recovered", Event: true},
-	{Name: "cleanup", Help: "what a crashed session left (cordons) undone at start", Marker: "cleanup", Event: true},
-}
 
 // Lookup finds the first spec with that journal name.
 func Lookup(name string) (Spec, bool) {
-	for _, s := range Catalog() {
+	for _, s := range catalog {
 		if s.Name == name {
 			return s, true
 		}
@@ -83,7 +164,7 @@ func Lookup(name string) (Spec, bool) {
 
 // ByKey finds the spec of a key binding name.
 func ByKey(key string) (Spec, bool) {
-	for _, s := range Catalog() {
+	for _, s := range catalog {
 		if s.Key != "" && s.Key == key {
 			return s, true
 		}
@@ -93,12 +174,46 @@ func ByKey(key string) (Spec, bool) {
 
 // ByCommand finds the spec of a `:` command.
 func ByCommand(cmd string) (Spec, bool) {
-	for _, s := range Catalog() {
+	for _, s := range catalog {
 		if s.Command != "" && s.Command == cmd {
 			return s, true
 		}
 	}
 	return Spec{}, false
+}
+
+// Prepare plans spec with args against w. The step remembers its spec, so Do can run it.
+func (e *Env) Prepare(spec Spec, w World, args string) (Step, error) {
+	if spec.Plan == nil || spec.Run == nil {
+		return Step{}, fmt.Errorf("%s is not an action that can be started", spec.Name)
+	}
+	st, err := spec.Plan(e, w, strings.TrimSpace(args))
+	if err != nil {
+		return Step{}, err
+	}
+	st.spec = &spec
+	if st.Action == "" {
+		st.Action = spec.Name
+	}
+	return st, nil
+}
+
+// Do runs a prepared step (a refused one is journaled as refused).
+func (x Exec) Do(ctx context.Context, st Step) (Result, error) {
+	if st.spec == nil || st.spec.Run == nil {
+		return Result{Err: "internal error: a step without its action"}, fmt.Errorf("internal error: step %q has no action", st.Action)
+	}
+	return st.spec.Run(ctx, x, st)
+}
+
+// Run runs a workload plan made outside the catalog's Plan (PlanKill, PlanScale, PlanRestart) through
+// its action's Run, as a step would.
+func (e *Env) Run(ctx context.Context, p Plan) (Result, error) {
+	spec, ok := Lookup(p.Action)
+	if !ok || spec.Run == nil {
+		return e.record(Entry{Time: e.now(), Context: e.Context, User: e.User, Action: p.Action}, fmt.Errorf("unknown action %q", p.Action))
+	}
+	return Exec{Env: e}.Do(ctx, Step{Action: p.Action, Summary: p.Summary(), DryRun: p.DryRun, Refusal: p.Refusal, Plan: &p, spec: &spec})
 }
 
 // MarkerLabel is the label an entry's marker carries on the graphs.
@@ -112,7 +227,7 @@ func MarkerLabel(action string) string {
 // accessChecks are the API permissions each Perm needs, from the catalog.
 func accessChecks() map[string][]authv1.ResourceAttributes {
 	out := map[string][]authv1.ResourceAttributes{}
-	for _, s := range Catalog() {
+	for _, s := range catalog {
 		if s.Perm != "" && len(s.Access) > 0 {
 			if _, ok := out[s.Perm]; !ok {
 				out[s.Perm] = s.Access
@@ -135,7 +250,7 @@ func Perms() []string {
 // CommandHelp is one line per `:` command of an action, for help and the unknown-command message.
 func CommandHelp() [][2]string {
 	var out [][2]string
-	for _, s := range Catalog() {
+	for _, s := range catalog {
 		if s.Command == "" {
 			continue
 		}
@@ -154,7 +269,7 @@ func JournalTable() string {
 	var b strings.Builder
 	b.WriteString("| action | what | marker |\n| --- | --- | --- |\n")
 	seen := map[string]bool{}
-	for _, s := range Catalog() {
+	for _, s := range catalog {
 		if seen[s.Name] {
 			continue
 		}
@@ -166,4 +281,24 @@ func JournalTable() string {
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", s.Name, help, s.Marker)
 	}
 	return b.String()
+}
+
+// needTarget finds the target Deployment in w, or says what is missing.
+func needTarget(w World) (*model.Deployment, error) {
+	if w.Target == "" {
+		return nil, fmt.Errorf("no target: pick one with :target deploy/NAME (or --target)")
+	}
+	d := w.Cluster.Deployment(w.Namespace, w.Target)
+	if d == nil {
+		return nil, fmt.Errorf("deploy/%s not found in namespace %q", w.Target, w.Namespace)
+	}
+	return d, nil
+}
+
+// capitalised makes a summary a title.
+func capitalised(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -9,6 +9,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+func init() {
+	register(Spec{Name: "load-job", Order: 65, Help: "distributed load workers started as a Job (gameday load --workers); HALT deletes it",
+		Marker: "load job", Event: true})
+}
+
 // StartLoadJob creates the Indexed Job of distributed load workers (gameday load --workers) as an
 // action: the guard refuses it where load is refused (read-only, an unarmed production context) and
 // in a protected namespace, it is journaled, and the Job is registered in in, so HALT (Ctrl-C,

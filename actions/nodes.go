@@ -8,41 +8,137 @@ import (
 	"strings"
 	"time"
 
+	authv1 "k8s.io/api/authorization/v1"
+
 	"github.com/gamedaylab/gameday/model"
-	policyv1 "k8s.io/api/policy/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
 
+func init() {
+	register(
+		Spec{Name: "cordon", Order: 40, Command: "cordon", Usage: "NODE|zone Z", Help: "cordon a node or a zone's nodes", Perm: "cordon",
+			Access: []authv1.ResourceAttributes{{Verb: "patch", Resource: "nodes"}}, Destructive: true, Verb: "Cordon", Marker: "cordon",
+			Plan: planNodesStep("cordon"), Run: runNodes},
+		Spec{Name: "uncordon", Order: 41, Command: "uncordon", Usage: "NODE|zone Z", Help: "uncordon a node or a zone's nodes", Perm: "cordon",
+			Marker: "uncordon", Plan: planNodesStep("uncordon"), Run: runNodes},
+		Spec{Name: "cleanup", Order: 90, Help: "what a crashed session left (cordons) undone at start", Marker: "cleanup", Event: true},
+	)
+}
+
+// planNodesStep reads "NODE" or "zone Z", optionally followed by ! (force past the minimum), and plans
+// action on those nodes. Uncordoning takes nothing away: it is not confirmed.
+func planNodesStep(action string) func(e *Env, w World, args string) (Step, error) {
+	return func(e *Env, w World, args string) (Step, error) {
+		force := strings.HasSuffix(args, "!")
+		scope := strings.TrimSpace(strings.TrimSuffix(args, "!"))
+		if scope == "" || scope == "zone" {
+			return Step{}, fmt.Errorf("want a node name or zone ZONE (:%s NODE, :%s zone ZONE)", action, action)
+		}
+		label, nodes := nodesIn(w.Cluster, scope)
+		pods := make([]model.Pod, 0, len(w.Cluster.Pods))
+		for _, p := range w.Cluster.Pods {
+			pods = append(pods, *p)
+		}
+		var pdbs []model.PDB
+		for _, b := range w.Cluster.PDBs {
+			pdbs = append(pdbs, *b)
+		}
+		sort.Slice(pdbs, func(i, j int) bool { return pdbs[i].Key() < pdbs[j].Key() })
+		var target *model.Deployment
+		if d := w.Cluster.Deployment(w.Namespace, w.Target); d != nil {
+			c := *d
+			target = &c
+		}
+		np := e.PlanNodes(action, label, nodes, pods, target, pdbs, force)
+		return Step{Action: action, Summary: np.Summary(), Detail: nodePlanText(np, e.Guard), DryRun: np.DryRun, Refusal: np.Refusal,
+			Confirm: action != "uncordon" && np.Refusal == nil, Nodes: &np}, nil
+	}
+}
+
+// runNodes runs a cordon, an uncordon or the first step of a drain; the drain goes on through x.Drain.
+func runNodes(ctx context.Context, x Exec, st Step) (Result, error) {
+	if st.Nodes == nil {
+		return x.Env.record(Entry{Time: x.Env.now(), Action: st.Action}, fmt.Errorf("internal error: %s step without nodes", st.Action))
+	}
+	r, progress, err := x.Env.RunNodes(ctx, *st.Nodes, x.Injected)
+	if progress != nil && x.Drain != nil {
+		x.Drain(*progress)
+	}
+	return r, err
+}
+
+// nodesIn resolves "zone NAME" or a node name.
+func nodesIn(c *model.Cluster, scope string) (string, []model.Node) {
+	var out []model.Node
+	if z, ok := strings.CutPrefix(scope, "zone "); ok {
+		z = strings.TrimSpace(z)
+		for _, n := range c.Nodes {
+			if n.Zone == z {
+				out = append(out, *n)
+			}
+		}
+		return "zone " + z, out
+	}
+	if n, ok := c.Nodes[scope]; ok {
+		out = append(out, *n)
+	}
+	return "node " + scope, out
+}
+
+// Zones are the nodes' zones (topology.kubernetes.io/zone), sorted.
+func Zones(c *model.Cluster) []string {
+	seen := map[string]bool{}
+	for _, n := range c.Nodes {
+		if n.Zone != "" {
+			seen[n.Zone] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for z := range seen {
+		out = append(out, z)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// nodePlanText lists the nodes, the pods a drain evicts, what is left alone and what the target keeps.
+func nodePlanText(np NodePlan, guard *Guard) string {
+	var b strings.Builder
+	b.WriteString("Nodes to cordon: " + strings.Join(np.Nodes, ", ") + "\n")
+	if np.Action == "drain" {
+		b.WriteString(fmt.Sprintf("Pods to evict (%d):\n", len(np.Evict)))
+		for i, p := range np.Evict {
+			if i == 8 {
+				b.WriteString(fmt.Sprintf("  … and %d more\n", len(np.Evict)-8))
+				break
+			}
+			b.WriteString("  • " + p + "\n")
+		}
+		if len(np.Protected) > 0 {
+			b.WriteString(fmt.Sprintf("Left alone (protected namespaces): %d pod(s)\n", len(np.Protected)))
+		}
+	}
+	if np.Workload != "" {
+		minReady := 0
+		if guard != nil {
+			minReady = guard.MinReady
+		}
+		b.WriteString(fmt.Sprintf("deploy/%s ready replicas: %d → %d until replacements are ready (minimum %d)", np.Workload, np.ReadyBefore, np.ReadyAfter, minReady))
+	}
+	for _, w := range np.Warnings {
+		b.WriteString("\n! " + w)
+	}
+	b.WriteString("\nHALT (x) or quitting uncordons these nodes.")
+	if np.DryRun {
+		b.WriteString("\nDRY-RUN: the API server validates the requests, nothing changes.")
+	}
+	return b.String()
+}
+
 // CordonAnnotation marks nodes gameday cordoned, so a later start can find and undo leftovers of a
 // session that crashed.
 const CordonAnnotation = "gameday.dev/cordoned-by"
-
-// PlanRestart plans a rollout restart of the target (the kubectl way: a template annotation).
-func (e *Env) PlanRestart(namespace string, d model.Deployment) Plan {
-	p := Plan{Action: "restart", Namespace: namespace, Workload: d.Name, From: d.Desired, Replicas: d.Desired,
-		ReadyBefore: int(d.Ready), ReadyAfter: int(d.Ready)}
-	if e.Guard != nil {
-		p.DryRun = e.Guard.DryRun
-	}
-	p.Warnings = append(p.Warnings, "pods are replaced one by one following the Deployment's rollout strategy")
-	if err := e.Guard.Check(namespace); err != nil {
-		p.Refusal = err
-	}
-	return p
-}
-
-func (e *Env) restart(ctx context.Context, p Plan) error {
-	patch := fmt.Sprintf(`{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":%q}}}}}`,
-		e.now().UTC().Format(time.RFC3339))
-	_, err := e.Client.AppsV1().Deployments(p.Namespace).Patch(ctx, p.Workload, types.StrategicMergePatchType, []byte(patch),
-		metav1.PatchOptions{DryRun: e.dryRun(p)})
-	if err != nil {
-		return fmt.Errorf("rollout restart deploy/%s in %s: %w", p.Workload, p.Namespace, err)
-	}
-	return nil
-}
 
 // NodePlan is a cordon, uncordon or drain of nodes: which nodes, which pods get evicted, and what the
 // target keeps.
@@ -198,16 +294,6 @@ func (e *Env) setUnschedulable(ctx context.Context, nodes []string, on, dry bool
 	return errors.Join(errs...)
 }
 
-// DrainProgress reports a drain as it goes; Done ends it. The root model schedules the next step.
-type DrainProgress struct {
-	Plan    NodePlan
-	Evicted []string
-	Blocked map[string]string // pod -> why (a PDB, for now)
-	Done    bool
-	Started time.Time
-	Err     string `json:"err,omitempty"` // the error as text: events cross the bus and recordings as JSON
-}
-
 // RunNodes executes a cordon or uncordon at once, or the first step of a drain (cordon, then evict):
 // a drain that started returns its progress, which DrainStep continues.
 func (e *Env) RunNodes(ctx context.Context, np NodePlan, in *Injected) (Result, *DrainProgress, error) {
@@ -249,60 +335,6 @@ func prefixed(p string, names []string) []string {
 		out[i] = p + n
 	}
 	return out
-}
-
-// DrainStep evicts every pod not yet evicted; PDB refusals (429) are retried by the next step.
-// When all are evicted, or the timeout passes, it journals the drain's outcome and returns that entry.
-func (e *Env) DrainStep(ctx context.Context, pr DrainProgress) (DrainProgress, *Result) {
-	ctx, cancel := context.WithTimeout(ctx, e.timeout())
-	defer cancel()
-	done := map[string]bool{}
-	for _, k := range pr.Evicted {
-		done[k] = true
-	}
-	blocked := map[string]string{}
-	for _, key := range pr.Plan.Evict {
-		if done[key] {
-			continue
-		}
-		ns, name, _ := strings.Cut(key, "/")
-		ev := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
-		if pr.Plan.DryRun {
-			ev.DeleteOptions = &metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}}
-		}
-		err := e.Client.PolicyV1().Evictions(ns).Evict(ctx, ev)
-		switch {
-		case err == nil || apierrors.IsNotFound(err):
-			pr.Evicted = append(pr.Evicted, key)
-		case apierrors.IsTooManyRequests(err):
-			blocked[key] = "disruption budget: " + firstSentence(err.Error())
-		default:
-			blocked[key] = err.Error()
-		}
-	}
-	pr.Blocked = blocked
-	timedOut := e.now().Sub(pr.Started) > pr.Plan.Timeout
-	if len(blocked) == 0 || timedOut {
-		pr.Done = true
-		entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "drain-done",
-			Targets: prefixed("node/", pr.Plan.Nodes), DryRun: pr.Plan.DryRun,
-			Detail: fmt.Sprintf("%s: %s %d/%d in %s", pr.Plan.Scope, pr.Plan.EvictVerb(), len(pr.Evicted), len(pr.Plan.Evict), e.now().Sub(pr.Started).Round(100*time.Millisecond))}
-		var err error
-		if len(blocked) > 0 {
-			err = fmt.Errorf("%d pod(s) not evicted after %s (blocked by disruption budgets)", len(blocked), pr.Plan.Timeout)
-		}
-		r, rerr := e.record(entry, err)
-		pr.Err = model.ErrText(rerr)
-		return pr, &r
-	}
-	return pr, nil
-}
-
-func firstSentence(s string) string {
-	if i := strings.Index(s, ". "); i > 0 {
-		return s[:i]
-	}
-	return s
 }
 
 // Leftovers finds nodes a previous session cordoned and did not uncordon (it crashed or was killed).

@@ -70,12 +70,15 @@ func (s *Session) evalStopwatches() {
 			continue
 		}
 		finished = append(finished, sw)
-		s.recoveries = append(s.recoveries, sw.result(timedOut))
 	}
 	s.watches = keep
 	s.mu.Unlock()
 	for _, sw := range finished {
-		s.journalRecovery(sw.result(sw.recovered.IsZero()), sw.deploy, now)
+		r := sw.result(sw.recovered.IsZero())
+		s.journalRecovery(r, sw.deploy, now)
+		s.mu.Lock()
+		s.recoveries = append(s.recoveries, r) // after the journal and the bus: a reader of Recoveries finds both
+		s.mu.Unlock()
 	}
 }
 

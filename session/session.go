@@ -7,7 +7,6 @@ package session
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -311,15 +310,59 @@ func (s *Session) done(r actions.Result, err error) (actions.Result, error) {
 	return r, err
 }
 
-// Run runs a plan (kill, scale, restart) and publishes its result; a kill starts a stopwatch.
-func (s *Session) Run(ctx context.Context, p actions.Plan) (actions.Result, error) {
+// World is the session's view for planning: call it with the store locked.
+func (s *Session) world() actions.World {
+	c := s.opts.Config
+	return actions.World{Namespace: s.namespace, Target: s.target, Cluster: s.store, Load: s.load,
+		Burst:    load.Profile{Name: "burst", Kind: load.Constant, Rate: c.Load.Burst.Rate, To: c.Load.Burst.Rate, Duration: c.Load.Burst.Duration.Duration},
+		RateStep: c.Load.RateStep, MaxRate: c.Load.MaxRate}
+}
+
+// View calls f with the session's planning view, locked; f must not keep it (a prompt's question and
+// its checks read it).
+func (s *Session) View(f func(w actions.World)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(s.world())
+}
+
+// Prepare plans an action of the catalog with args against the session's view: what it will hit, or
+// why the arguments are wrong. Nothing runs.
+func (s *Session) Prepare(spec actions.Spec, args string) (actions.Step, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Env.Prepare(spec, s.world(), args)
+}
+
+// Act plans and runs the action of a `:` command with args, unconfirmed: for headless runs and
+// scenario steps, whose confirmation is the scenario itself. A refused plan is journaled as refused.
+func (s *Session) Act(ctx context.Context, command, args string) (actions.Result, error) {
+	spec, ok := actions.ByCommand(command)
+	if !ok {
+		return refused(fmt.Errorf("unknown action %q", command))
+	}
+	st, err := s.Prepare(spec, args)
+	if err != nil {
+		return actions.Result{Err: err.Error()}, fmt.Errorf("%s %s: %w", command, args, err)
+	}
+	return s.Do(ctx, st)
+}
+
+// Do runs a prepared step and publishes its result. HALT is never refused; a timed action (kill)
+// starts its recovery stopwatch; a drain goes on in the background until its evictions are done.
+func (s *Session) Do(ctx context.Context, st actions.Step) (actions.Result, error) {
+	spec := st.Spec()
+	if spec.Halts {
+		return s.Halt(ctx)
+	}
 	end, err := s.act()
 	if err != nil {
 		return refused(err)
 	}
 	defer end()
+	timed := spec.Timed && st.Plan != nil && st.Refusal == nil
 	var before map[string]bool
-	if p.Action == "kill" && p.Refusal == nil {
+	if timed {
 		s.mu.Lock()
 		before = make(map[string]bool, len(s.store.Pods))
 		for k := range s.store.Pods {
@@ -327,59 +370,55 @@ func (s *Session) Run(ctx context.Context, p actions.Plan) (actions.Result, erro
 		}
 		s.mu.Unlock()
 	}
-	r, err := s.done(s.Env.Run(ctx, p))
-	if p.Action == "kill" && r.Entry.Result == actions.ResultOK {
-		s.startStopwatch(r.Entry, p, before) // after the kill is published: its recovery comes later
+	var drain *actions.DrainProgress
+	x := actions.Exec{Env: s.Env, Injected: s.Injected, Drain: func(p actions.DrainProgress) { drain = &p }}
+	r, err := s.done(x.Do(ctx, st))
+	if drain != nil {
+		s.drain(*drain) // after the drain's result: its progress follows it
+	}
+	if timed && r.Entry.Result == actions.ResultOK {
+		s.startStopwatch(r.Entry, *st.Plan, before) // after the action is published: its recovery comes later
 	}
 	return r, err
 }
 
-// PlanKill plans a kill of c pods of the target from the session's store.
-func (s *Session) PlanKill(c actions.Count) (actions.Plan, error) {
+// drain publishes a drain's first progress and continues it once a second until its evictions are
+// done, HALT runs, or the session closes.
+func (s *Session) drain(pr actions.DrainProgress) {
+	s.Bus.Publish(KindDrain, pr)
 	s.mu.Lock()
-	ns, target := s.namespace, s.target
-	var pods []model.Pod
-	found := s.store.Deployment(ns, target) != nil
-	if found {
-		pods = s.store.TargetPods(ns, target)
-	}
+	ctx := s.ctx
 	s.mu.Unlock()
-	if target == "" {
-		return actions.Plan{}, errors.New("no target: pick one (the cockpit's :target deploy/NAME, or --target)")
+	if ctx == nil {
+		ctx = context.Background()
 	}
-	if !found {
-		return actions.Plan{}, fmt.Errorf("deploy/%s not found in namespace %q", target, ns)
-	}
-	return s.Env.PlanKill(ns, target, pods, c, nil), nil
+	started := s.Clock.Now()
+	s.group.Go(ctx, "drain", func(ctx context.Context) {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for !pr.Done {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			s.mu.Lock()
+			halted := !s.haltedAt.Before(started)
+			s.mu.Unlock()
+			if halted {
+				var r actions.Result
+				pr, r = s.Env.StopDrain(pr, "HALT")
+				_, _ = s.done(r, nil)
+				s.Bus.Publish(KindDrain, pr)
+				return
+			}
+			pr = s.drainStep(ctx, pr)
+		}
+	})
 }
 
-// Kill plans and runs a kill of c pods of the target, unconfirmed: for headless runs and scenario
-// steps, whose confirmation is the scenario itself.
-func (s *Session) Kill(ctx context.Context, c actions.Count) (actions.Result, error) {
-	p, err := s.PlanKill(c)
-	if err != nil {
-		return refused(err)
-	}
-	return s.Run(ctx, p)
-}
-
-// RunNodes runs a cordon, uncordon or the first step of a drain; a drain's progress is published.
-func (s *Session) RunNodes(ctx context.Context, np actions.NodePlan) (actions.Result, error) {
-	end, err := s.act()
-	if err != nil {
-		return refused(err)
-	}
-	defer end()
-	r, progress, err := s.Env.RunNodes(ctx, np, s.Injected)
-	r, err = s.done(r, err)
-	if progress != nil {
-		s.Bus.Publish(KindDrain, *progress)
-	}
-	return r, err
-}
-
-// DrainStep continues a drain and publishes its progress (and, when it ends, its result).
-func (s *Session) DrainStep(ctx context.Context, pr actions.DrainProgress) actions.DrainProgress {
+// drainStep continues a drain and publishes its progress (and, when it ends, its result).
+func (s *Session) drainStep(ctx context.Context, pr actions.DrainProgress) actions.DrainProgress {
 	end, err := s.act()
 	if err != nil {
 		pr.Done, pr.Err = true, err.Error()
@@ -394,32 +433,12 @@ func (s *Session) DrainStep(ctx context.Context, pr actions.DrainProgress) actio
 	return pr
 }
 
-// StartLoad starts a load profile.
-func (s *Session) StartLoad(p load.Profile) (actions.Result, error) {
-	end, err := s.act()
-	if err != nil {
-		return refused(err)
-	}
-	defer end()
-	return s.done(s.Env.StartLoad(p))
-}
-
-// SetLoadRate changes the running load's rate by delta requests/s.
-func (s *Session) SetLoadRate(delta float64) (actions.Result, error) {
-	end, err := s.act()
-	if err != nil {
-		return refused(err)
-	}
-	defer end()
-	return s.done(s.Env.SetLoadRate(delta))
-}
-
 // Halt stops all load and reverts everything injected. It asks nothing and is never refused.
 func (s *Session) Halt(ctx context.Context) (actions.Result, error) {
 	s.mu.Lock()
 	s.haltedAt = s.Clock.Now() // before the load stops: the poll must not take it for a run that ended
 	s.mu.Unlock()
-	return s.done(s.Env.Halt(ctx, s.Injected))
+	return s.done(s.Env.Halt(ctx, s.Injected)) // not through act(): HALT runs while the session closes
 }
 
 // CleanLeftovers uncordons what a crashed session left behind; nothing is published when there was

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/config"
-	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/testbed"
 )
@@ -42,7 +41,7 @@ func killAndRecover(t *testing.T, s *Session, within time.Duration) Recovery {
 		})
 		return ready
 	})
-	r, err := s.Kill(ctx, actions.Count{N: 1})
+	r, err := s.Act(ctx, "kill", "1")
 	if err != nil || r.Entry.Action != "kill" || r.Entry.Result != actions.ResultOK || len(r.Entry.Targets) != 1 {
 		t.Fatalf("kill: %+v, %v", r, err)
 	}
@@ -112,7 +111,7 @@ func TestCloseRunsHalt(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Start(context.Background())
-	if _, err := s.StartLoad(load.Profile{Name: "burst", Kind: "constant", Rate: 50}); err != nil {
+	if _, err := s.Act(context.Background(), "load", "ramp:0-50"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -158,4 +157,67 @@ func readJournal(t *testing.T, path string) []actions.Entry {
 		out = append(out, e)
 	}
 	return out
+}
+
+// TestEveryCommandRunsHeadless: every action of the catalog runs through Act, the path scenario steps
+// take, on the simulated cluster with no terminal: each is journaled with the catalog's name, a drain
+// continues by itself until its evictions are done, and HALT reverts the cordon.
+func TestEveryCommandRunsHeadless(t *testing.T) {
+	cfg := config.Default()
+	cfg.Demo.Speed = 20
+	s, err := New(Options{Config: &cfg, Demo: true, Journal: filepath.Join(t.TempDir(), "journal.jsonl"),
+		Guard: &actions.Guard{MinReady: 1}, User: "tester"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s.Start(ctx)
+	defer s.Close()
+	waitFor(t, 10*time.Second, "the cluster", func() bool {
+		synced := false
+		s.Store(func(c *model.Cluster) { synced = c.Synced && len(c.Nodes) > 0 })
+		return synced
+	})
+	var zone string
+	s.View(func(w actions.World) { zone = actions.Zones(w.Cluster)[0] })
+	steps := [][2]string{{"scale", "+1"}, {"kill", "1"}, {"restart", ""}, {"load", "ramp:0-40"}, {"rate", "+10"},
+		{"cordon", "zone " + zone}, {"uncordon", "zone " + zone}, {"drain", "zone " + zone + "!"}}
+	for _, st := range steps {
+		r, err := s.Act(ctx, st[0], st[1])
+		if err != nil || r.Entry.Result != actions.ResultOK {
+			t.Fatalf(":%s %s: %+v, %v", st[0], st[1], r, err)
+		}
+	}
+	waitFor(t, 20*time.Second, "the drain to end by itself", func() bool {
+		for _, e := range s.Timeline() {
+			if e.Action == "drain-done" {
+				return true
+			}
+		}
+		return false
+	})
+	if _, err := s.Act(ctx, "halt", ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Injected.Len(); n != 0 {
+		t.Fatalf("HALT left %d injected", n)
+	}
+	if _, err := s.Act(ctx, "kill", "lots"); err == nil {
+		t.Fatal(":kill lots was accepted")
+	}
+	var got []string
+	for _, e := range readJournal(t, s.Journal()) {
+		got = append(got, e.Action)
+	}
+	want := []string{"scale", "kill", "restart", "load-start", "load-rate", "cordon", "uncordon", "drain", "drain-done", "halt"}
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			t.Fatalf("journal %v lacks %s", got, w)
+		}
+	}
+	for _, spec := range actions.Catalog() {
+		if spec.Command != "" && !slices.Contains(got, spec.Name) {
+			t.Errorf("command :%s (%s) was not exercised", spec.Command, spec.Name)
+		}
+	}
 }

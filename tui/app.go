@@ -76,6 +76,8 @@ type Model struct {
 	// gated are the action keys that need a permission, from the catalog and the keymap (fixed once
 	// the cockpit starts): the footer and the key router read them on every frame and key.
 	gated []gatedKey
+	// actionKeys are the catalog's keys and their actions, in catalog order.
+	actionKeys []actionKey
 }
 
 // New builds the root model. ctx must have Styles, Keys, Config, Clock, Cluster and Markers set.
@@ -114,8 +116,15 @@ func New(ctx *core.Context, deps Deps) *Model {
 		metricsName = "no metrics source"
 	}
 	for _, spec := range actions.Catalog() {
-		if b, ok := ctx.Keys.Binding(spec.Key); ok && spec.Perm != "" {
+		b, ok := ctx.Keys.Binding(spec.Key)
+		if !ok || spec.Key == "" {
+			continue
+		}
+		if spec.Perm != "" {
 			m.gated = append(m.gated, gatedKey{b, strings.Join(b.Keys(), ","), spec.Perm})
+		}
+		if !spec.Halts {
+			m.actionKeys = append(m.actionKeys, actionKey{b, spec})
 		}
 	}
 	m.panes[core.PaneWorkload] = panes.NewWorkload(ctx)
@@ -220,10 +229,8 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.onPermissions(msg)
 		return m, nil
 	case actions.DrainProgress:
-		return m, m.onDrain(msg)
-	case drainNext:
-		sess := m.sess
-		return m, safe(func() tea.Msg { sess.DrainStep(context.Background(), msg.p); return nil })
+		m.onDrain(msg)
+		return m, nil
 	case load.Status:
 		m.load = msg
 		return m, nil
@@ -409,29 +416,12 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Zoom):
 		m.zoom = !m.zoom
 		m.resize()
-	case key.Matches(msg, k.Kill):
-		return m.planKill(actions.Count{N: 1})
-	case key.Matches(msg, k.KillMany):
-		return m.promptKill()
-	case key.Matches(msg, k.ScaleUp):
-		return m.planScale(1)
-	case key.Matches(msg, k.ScaleDown):
-		return m.planScale(-1)
-	case key.Matches(msg, k.Restart):
-		return m.planRestart()
-	case key.Matches(msg, k.Drain):
-		return m.promptDrain()
-	case key.Matches(msg, k.Burst):
-		b := m.ctx.Config.Load.Burst
-		p := load.Profile{Name: "burst", Kind: "constant", Rate: b.Rate, Duration: b.Duration.Duration}
-		return m.startLoad(p)
-	case key.Matches(msg, k.Profile):
-		return m.pickProfile()
-	case key.Matches(msg, k.RateUp):
-		return m.setRate(m.ctx.Config.Load.RateStep)
-	case key.Matches(msg, k.RateDown):
-		return m.setRate(-m.ctx.Config.Load.RateStep)
 	default:
+		for _, a := range m.actionKeys {
+			if key.Matches(msg, a.binding) {
+				return m.startKey(a.spec)
+			}
+		}
 		return m.panes[m.focus].Update(msg)
 	}
 	return nil
@@ -467,16 +457,6 @@ func (m *Model) halt() tea.Cmd {
 	return tea.Batch(append(cmds, m.act(func(ctx context.Context) (actions.Result, error) { return sess.Halt(ctx) }))...)
 }
 
-func (m *Model) setRate(delta float64) tea.Cmd {
-	sess := m.sess
-	return m.act(func(context.Context) (actions.Result, error) { return sess.SetLoadRate(delta) })
-}
-
-func (m *Model) startLoad(p load.Profile) tea.Cmd {
-	sess := m.sess
-	return m.act(func(context.Context) (actions.Result, error) { return sess.StartLoad(p) })
-}
-
 // act is the one adapter from an action to a command: the action runs off the UI goroutine through
 // the session, which journals it and publishes the result; the result reaches the cockpit from the
 // bus like every other event, so an action started elsewhere (a scenario, a monkey) shows the same.
@@ -493,16 +473,10 @@ func (m *Model) act(f func(ctx context.Context) (actions.Result, error)) tea.Cmd
 // is then on the bus).
 func (m *Model) WaitActions() { m.inflight.Wait() }
 
-// run runs a plan.
-func (m *Model) run(p actions.Plan) tea.Cmd {
+// do runs a prepared step through the session.
+func (m *Model) do(st actions.Step) tea.Cmd {
 	sess := m.sess
-	return m.act(func(ctx context.Context) (actions.Result, error) { return sess.Run(ctx, p) })
-}
-
-// runNodes runs a node plan; a drain that started goes on step by step (onDrain).
-func (m *Model) runNodes(np actions.NodePlan) tea.Cmd {
-	sess := m.sess
-	return m.act(func(ctx context.Context) (actions.Result, error) { return sess.RunNodes(ctx, np) })
+	return m.act(func(ctx context.Context) (actions.Result, error) { return sess.Do(ctx, st) })
 }
 
 // keyEsc is what closes a pane's text input.
@@ -513,75 +487,82 @@ func (m *Model) quit() tea.Cmd {
 	return tea.Quit
 }
 
-func (m *Model) needTarget() bool {
-	if m.ctx.Target == "" {
-		m.setStatus("no target: pick one with :target deploy/NAME", true)
-		return false
-	}
-	if m.ctx.Cluster.Deployment(m.ctx.Namespace, m.ctx.Target) == nil {
-		m.setStatus(fmt.Sprintf("deploy/%s not found in namespace %q", m.ctx.Target, m.ctx.Namespace), true)
-		return false
-	}
-	return true
-}
-
 func (m *Model) dialogWidth() int { return min(max(m.ctx.Width*2/3, 60), 90) }
 
-// planKill plans and asks for confirmation; a refused plan is journaled and shown, not asked.
-func (m *Model) planKill(c actions.Count) tea.Cmd {
-	if !m.needTarget() {
-		return nil
+// startKey starts an action from its key: it asks first when the action asks (K, D, B).
+func (m *Model) startKey(spec actions.Spec) tea.Cmd {
+	if spec.Halts {
+		return m.halt()
 	}
-	pods := m.ctx.Cluster.TargetPods(m.ctx.Namespace, m.ctx.Target)
-	p := m.sess.Env.PlanKill(m.ctx.Namespace, m.ctx.Target, pods, c, nil)
-	return m.confirm(p)
+	if spec.Ask == nil {
+		return m.plan(spec, spec.Args, "")
+	}
+	return m.ask(spec)
 }
 
-func (m *Model) planScale(delta int32) tea.Cmd {
-	if !m.needTarget() {
+// ask puts an action's question: a picker when it has options, a text prompt otherwise.
+func (m *Model) ask(spec actions.Spec) tea.Cmd {
+	q := spec.Ask
+	var title, help, def string
+	var opts []string
+	var none error
+	m.sess.View(func(w actions.World) {
+		if q.None != nil {
+			if none = q.None(w); none != nil {
+				return
+			}
+		}
+		title, help = q.Title(w), q.Help(w)
+		if q.Default != nil {
+			def = q.Default(w)
+		}
+		if q.Options != nil {
+			opts = q.Options(w)
+		}
+	})
+	if none != nil {
+		m.setStatus(none.Error(), true)
 		return nil
 	}
-	d := m.ctx.Cluster.Deployment(m.ctx.Namespace, m.ctx.Target)
-	p := m.sess.Env.PlanScale(m.ctx.Namespace, *d, delta, m.ctx.Cluster.HPAFor(m.ctx.Namespace, m.ctx.Target))
-	if delta > 0 && p.Refusal == nil {
-		return m.run(p) // adding a replica destroys nothing: no question asked
+	answered := func(m *Model, s string) tea.Cmd {
+		if s = strings.TrimSpace(s); s == "" {
+			s = def
+		}
+		return m.plan(spec, q.Args(s), "")
 	}
-	return m.confirm(p)
-}
-
-func (m *Model) confirm(p actions.Plan) tea.Cmd {
-	if p.Refusal != nil {
-		return m.run(p) // journals the refusal and reports it
-	}
-	m.dialog = newConfirm(m.ctx.Styles, p, m.ctx.Guard, m.dialogWidth())
-	return m.dialog.form.Init()
-}
-
-func (m *Model) promptKill() tea.Cmd {
-	if !m.needTarget() {
-		return nil
+	if q.Options != nil {
+		m.dialog = newSelect(m.ctx.Styles, title, help, opts, m.dialogWidth(), answered)
+		return m.dialog.form.Init()
 	}
 	validate := func(s string) error {
-		if strings.TrimSpace(s) == "" {
-			return nil // empty means the placeholder: 1
+		if q.Check == nil {
+			return nil
 		}
-		_, err := actions.ParseCount(s)
+		var err error
+		m.sess.View(func(w actions.World) { err = q.Check(w, s) })
 		return err
 	}
-	m.dialog = newPrompt(m.ctx.Styles, "Kill how many pods of deploy/"+m.ctx.Target+"?",
-		"A number (3), a percentage (50%) or all; add ! to go below the minimum of ready replicas (2!).",
-		"1", validate, m.dialogWidth(), func(m *Model, s string) tea.Cmd {
-			if strings.TrimSpace(s) == "" {
-				s = "1"
-			}
-			c, err := actions.ParseCount(s)
-			if err != nil {
-				m.setStatus(err.Error(), true)
-				return nil
-			}
-			return m.planKill(c)
-		})
+	m.dialog = newPrompt(m.ctx.Styles, title, help, def, validate, m.dialogWidth(), answered)
 	return m.dialog.form.Init()
+}
+
+// plan prepares an action and asks for confirmation when it takes something away; a refused plan is
+// journaled and shown, not asked. usage is the command's usage for bad arguments ("" from a key).
+func (m *Model) plan(spec actions.Spec, args, usage string) tea.Cmd {
+	st, err := m.sess.Prepare(spec, args)
+	if err != nil {
+		if usage != "" {
+			m.setStatus(fmt.Sprintf(":%s %s (%s)", spec.Command, err, usage), true)
+		} else {
+			m.setStatus(err.Error(), true)
+		}
+		return nil
+	}
+	if st.Confirm {
+		m.dialog = newConfirm(m.ctx.Styles, st, m.dialogWidth())
+		return m.dialog.form.Init()
+	}
+	return m.do(st)
 }
 
 func (m *Model) updateDialog(msg tea.Msg) tea.Cmd {
@@ -593,19 +574,12 @@ func (m *Model) updateDialog(msg tea.Msg) tea.Cmd {
 	switch d.form.State {
 	case huh.StateCompleted:
 		m.dialog = nil
-		if d.nodes != nil {
+		if d.step != nil {
 			if !d.yes {
-				m.setStatus("cancelled: "+d.nodes.Summary(), false)
+				m.setStatus("cancelled: "+d.step.Summary, false)
 				return nil
 			}
-			return m.runNodes(*d.nodes)
-		}
-		if d.plan != nil {
-			if !d.yes {
-				m.setStatus("cancelled: "+d.plan.Summary(), false)
-				return nil
-			}
-			return m.run(*d.plan)
+			return m.do(*d.step)
 		}
 		if d.onInput != nil {
 			return d.onInput(m, d.input)
@@ -662,31 +636,6 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		m.sess.SetNamespace(arg)
 		m.setStatus("namespace "+arg, false)
 		return tea.Batch(m.broadcast(core.TargetChangedMsg{}), m.checkPermissions())
-	case "kill", "scale", "load", "rate", "halt":
-		return m.actionCommand(f[0], strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), f[0])))
-	case "restart":
-		if ok, why := m.ctx.Allowed("restart"); !ok {
-			m.setStatus("restart: "+why, true)
-			return nil
-		}
-		return m.planRestart()
-	case "cordon", "uncordon", "drain":
-		perm := f[0]
-		if perm == "uncordon" {
-			perm = "cordon"
-		}
-		if ok, why := m.ctx.Allowed(perm); !ok {
-			m.setStatus(f[0]+": "+why, true)
-			return nil
-		}
-		scope := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), f[0]))
-		force := strings.HasSuffix(scope, "!")
-		scope = strings.TrimSpace(strings.TrimSuffix(scope, "!"))
-		if scope == "" {
-			m.setStatus(fmt.Sprintf("usage: :%s NODE or :%s zone ZONE", f[0], f[0]), true)
-			return nil
-		}
-		return m.planNodes(f[0], scope, force)
 	case "target":
 		if arg == "" {
 			return m.pickTarget()
@@ -721,65 +670,28 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		}
 		return m.broadcast(core.ThemeChangedMsg{})
 	default:
+		if spec, ok := actions.ByCommand(f[0]); ok {
+			return m.actionCommand(spec, strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), f[0])))
+		}
 		m.setStatus(fmt.Sprintf("unknown command %q: try %s", f[0], m.commandList()), true)
 	}
 	return nil
 }
 
 // actionCommand runs an action's `:` command: `:kill 2`, `:kill 50%!`, `:scale +1`, `:scale 5`,
-// `:load ramp:0-400`, `:rate -50`, `:halt`. It plans, confirms and refuses exactly as the action's key.
-func (m *Model) actionCommand(name, args string) tea.Cmd {
-	spec, _ := actions.ByCommand(name)
-	usage := fmt.Sprintf("usage: :%s %s", spec.Command, spec.Usage)
+// `:load ramp:0-400`, `:rate -50`, `:drain zone a`, `:halt`. It plans, confirms and refuses exactly as
+// the action's key.
+func (m *Model) actionCommand(spec actions.Spec, args string) tea.Cmd {
 	if spec.Perm != "" {
 		if ok, why := m.ctx.Allowed(spec.Perm); !ok {
-			m.setStatus(name+": "+why, true)
+			m.setStatus(spec.Command+": "+why, true)
 			return nil
 		}
 	}
-	switch name {
-	case "halt":
+	if spec.Halts {
 		return m.halt()
-	case "kill":
-		c := actions.Count{N: 1}
-		if args != "" {
-			var err error
-			if c, err = actions.ParseCount(args); err != nil {
-				m.setStatus(fmt.Sprintf(":kill %s (%s)", err, usage), true)
-				return nil
-			}
-		}
-		return m.planKill(c)
-	case "scale":
-		if !m.needTarget() {
-			return nil
-		}
-		delta, err := actions.ParseScale(args, m.ctx.Cluster.Deployment(m.ctx.Namespace, m.ctx.Target).Desired)
-		if err != nil {
-			m.setStatus(fmt.Sprintf(":scale %s (%s)", err, usage), true)
-			return nil
-		}
-		return m.planScale(delta)
-	case "rate":
-		v, err := actions.ParseRateStep(args)
-		if err != nil {
-			m.setStatus(fmt.Sprintf(":rate %s (%s)", err, usage), true)
-			return nil
-		}
-		return m.setRate(v)
-	case "load":
-		b := m.ctx.Config.Load.Burst
-		if args == "" {
-			return m.startLoad(load.Profile{Name: "burst", Kind: load.Constant, Rate: b.Rate, To: b.Rate, Duration: b.Duration.Duration})
-		}
-		p, err := load.ParseProfile(args, b.Rate, b.Duration.Duration)
-		if err != nil {
-			m.setStatus(strings.Replace(err.Error(), "--profile", ":load", 1), true)
-			return nil
-		}
-		return m.startLoad(p)
 	}
-	return nil
+	return m.plan(spec, args, strings.TrimSpace(fmt.Sprintf("usage: :%s %s", spec.Command, spec.Usage)))
 }
 
 // commandList names every `:` command, for the unknown-command message.
@@ -923,42 +835,5 @@ func (m *Model) pickTarget() tea.Cmd {
 	sort.Strings(names)
 	m.dialog = newSelect(m.ctx.Styles, "Target which Deployment?", "Actions (kill, scale, restart) hit the target.", names, m.dialogWidth(),
 		func(m *Model, s string) tea.Cmd { return m.setTarget(s) })
-	return m.dialog.form.Init()
-}
-
-// profiles are what B offers, built from the configured burst (rate R, duration D).
-func (m *Model) profiles() ([]string, map[string]load.Profile) {
-	b := m.ctx.Config.Load.Burst
-	r, d := b.Rate, b.Duration.Duration
-	list := []load.Profile{
-		{Name: "burst", Kind: "constant", Rate: r, To: r, Duration: d},
-		{Name: "ramp", Kind: "ramp", Rate: 0, To: 2 * r, Duration: d},
-		{Name: "step", Kind: "step", Rate: r, To: 3 * r, Duration: d, Steps: 4},
-		{Name: "spike", Kind: "spike", Rate: r, To: 5 * r, Duration: d},
-		{Name: "sine", Kind: "sine", Rate: r, To: 3 * r, Duration: d, Period: d / 2},
-	}
-	names := make([]string, 0, len(list))
-	by := map[string]load.Profile{}
-	for _, p := range list {
-		if p.To > m.ctx.Config.Load.MaxRate {
-			continue // never offer what the cap would refuse
-		}
-		label := p.String()
-		names = append(names, label)
-		by[label] = p
-	}
-	return names, by
-}
-
-func (m *Model) pickProfile() tea.Cmd {
-	names, by := m.profiles()
-	m.dialog = newSelect(m.ctx.Styles, "Start which load profile?", "Shapes from load.burst in the config; + and - steer a running load, x stops it.",
-		names, m.dialogWidth(), func(m *Model, s string) tea.Cmd {
-			p, ok := by[s]
-			if !ok {
-				return nil
-			}
-			return m.startLoad(p)
-		})
 	return m.dialog.form.Init()
 }

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
@@ -18,8 +17,7 @@ import (
 type dialog struct {
 	form  *huh.Form
 	title string
-	plan  *actions.Plan
-	nodes *actions.NodePlan
+	step  *actions.Step
 	yes   bool
 	// text is set when the dialog is a text input: printable keys are letters there.
 	text    bool
@@ -49,53 +47,13 @@ func huhTheme(st *themes.Styles) huh.Theme {
 // dialog (80x24 terminals).
 func wrap(s string, width int) string { return ansi.Wordwrap(s, width-6, "") }
 
-// planText lists exactly what a plan will hit and what remains.
-func planText(p actions.Plan, guard *actions.Guard) string {
-	var b strings.Builder
-	switch p.Action {
-	case "kill":
-		b.WriteString("Pods to delete:\n")
-		for _, n := range p.Pods {
-			b.WriteString("  • pod/" + n + "\n")
-		}
-		grace := "graceful (the pod's terminationGracePeriodSeconds)"
-		if p.Grace != nil {
-			grace = fmt.Sprintf("grace %ds", *p.Grace)
-		}
-		b.WriteString(fmt.Sprintf("Deletion: %s\n", grace))
-	case "scale":
-		b.WriteString(fmt.Sprintf("deploy/%s replicas: %d → %d\n", p.Workload, p.From, p.Replicas))
-	}
-	minReady := 0
-	if guard != nil {
-		minReady = guard.MinReady
-	}
-	b.WriteString(fmt.Sprintf("Ready replicas: %d → %d (minimum %d)", p.ReadyBefore, p.ReadyAfter, minReady))
-	if p.Force {
-		b.WriteString("  FORCED past the minimum")
-	}
-	for _, w := range p.Warnings {
-		b.WriteString("\n! " + w)
-	}
-	if p.DryRun {
-		b.WriteString("\nDRY-RUN: the API server validates the request, nothing changes.")
-	}
-	return b.String()
-}
-
-func newConfirm(st *themes.Styles, p actions.Plan, guard *actions.Guard, width int) *dialog {
-	d := &dialog{plan: &p, width: width}
-	verb := "Run"
-	if spec, ok := actions.Lookup(p.Action); ok && spec.Verb != "" {
-		verb = spec.Verb
-	}
-	if p.DryRun {
-		verb += " (dry-run)"
-	}
-	d.title = strings.ToUpper(p.Summary()[:1]) + p.Summary()[1:] + "?"
+// newConfirm asks to run a step, showing exactly what it will hit.
+func newConfirm(st *themes.Styles, step actions.Step, width int) *dialog {
+	d := &dialog{step: &step, width: width}
+	d.title = strings.ToUpper(step.Summary[:1]) + step.Summary[1:] + "?"
 	d.form = huh.NewForm(huh.NewGroup(
-		huh.NewConfirm().Title(d.title).Description(wrap(planText(p, guard), width)).
-			Affirmative(verb).Negative("Cancel").Value(&d.yes),
+		huh.NewConfirm().Title(d.title).Description(wrap(step.Detail, width)).
+			Affirmative(step.Verb()).Negative("Cancel").Value(&d.yes),
 	)).WithTheme(huhTheme(st)).WithShowHelp(true).WithWidth(width)
 	return d
 }
@@ -110,57 +68,6 @@ func newPrompt(st *themes.Styles, title, desc, placeholder string, validate func
 
 func (d *dialog) view(st *themes.Styles) string {
 	return st.Dialog.Width(d.width + 4).Render(d.form.View())
-}
-
-// nodePlanText lists the nodes, the pods a drain evicts, what is left alone and what the target keeps.
-func nodePlanText(np actions.NodePlan, guard *actions.Guard) string {
-	var b strings.Builder
-	b.WriteString("Nodes to cordon: " + strings.Join(np.Nodes, ", ") + "\n")
-	if np.Action == "drain" {
-		b.WriteString(fmt.Sprintf("Pods to evict (%d):\n", len(np.Evict)))
-		for i, p := range np.Evict {
-			if i == 8 {
-				b.WriteString(fmt.Sprintf("  … and %d more\n", len(np.Evict)-8))
-				break
-			}
-			b.WriteString("  • " + p + "\n")
-		}
-		if len(np.Protected) > 0 {
-			b.WriteString(fmt.Sprintf("Left alone (protected namespaces): %d pod(s)\n", len(np.Protected)))
-		}
-	}
-	if np.Workload != "" {
-		minReady := 0
-		if guard != nil {
-			minReady = guard.MinReady
-		}
-		b.WriteString(fmt.Sprintf("deploy/%s ready replicas: %d → %d until replacements are ready (minimum %d)", np.Workload, np.ReadyBefore, np.ReadyAfter, minReady))
-	}
-	for _, w := range np.Warnings {
-		b.WriteString("\n! " + w)
-	}
-	b.WriteString("\nHALT (x) or quitting uncordons these nodes.")
-	if np.DryRun {
-		b.WriteString("\nDRY-RUN: the API server validates the requests, nothing changes.")
-	}
-	return b.String()
-}
-
-func newNodeConfirm(st *themes.Styles, np actions.NodePlan, guard *actions.Guard, width int) *dialog {
-	d := &dialog{nodes: &np, width: width}
-	verb := strings.ToUpper(np.Action[:1]) + np.Action[1:]
-	if spec, ok := actions.Lookup(np.Action); ok && spec.Verb != "" {
-		verb = spec.Verb
-	}
-	if np.DryRun {
-		verb += " (dry-run)"
-	}
-	d.title = strings.ToUpper(np.Summary()[:1]) + np.Summary()[1:] + "?"
-	d.form = huh.NewForm(huh.NewGroup(
-		huh.NewConfirm().Title(d.title).Description(wrap(nodePlanText(np, guard), width)).
-			Affirmative(verb).Negative("Cancel").Value(&d.yes),
-	)).WithTheme(huhTheme(st)).WithShowHelp(true).WithWidth(width)
-	return d
 }
 
 func newSelect(st *themes.Styles, title, desc string, options []string, width int, onInput func(m *Model, s string) tea.Cmd) *dialog {

@@ -21,17 +21,10 @@ type Map struct {
 	Command  key.Binding
 	Quit     key.Binding
 
-	Kill      key.Binding
-	KillMany  key.Binding
-	Burst     key.Binding
-	Profile   key.Binding
-	RateUp    key.Binding
-	RateDown  key.Binding
-	ScaleUp   key.Binding
-	ScaleDown key.Binding
-	Restart   key.Binding
-	Drain     key.Binding
-	Halt      key.Binding
+	// Halt is an action's key too (the catalog's), kept by name: the cockpit checks it before anything.
+	Halt key.Binding
+	// actions are the other action keys, by the catalog's key name (kill, scaleUp, ...).
+	actions map[string]*key.Binding
 
 	Up       key.Binding
 	Down     key.Binding
@@ -77,13 +70,27 @@ func Default() *Map {
 		Wider:    b("longer window", "]"),
 		Narrower: b("shorter window", "["),
 	}
-	named := m.named()
+	m.actions = map[string]*key.Binding{}
 	for _, spec := range actions.Catalog() {
-		if spec.Key != "" {
-			*named[spec.Key] = b(spec.Help, spec.Keys...)
+		if spec.Key == "" {
+			continue
 		}
+		kb := b(spec.Help, spec.Keys...)
+		if spec.Key == "halt" {
+			m.Halt = kb
+			continue
+		}
+		m.actions[spec.Key] = &kb
 	}
 	return m
+}
+
+// Action is the binding of an action's key name (kill, scaleUp, ...); a disabled binding if none.
+func (m *Map) Action(name string) key.Binding {
+	if b, ok := m.actions[name]; ok {
+		return *b
+	}
+	return key.NewBinding(key.WithDisabled())
 }
 
 // Binding is the binding of a config name (kill, halt, ...).
@@ -97,15 +104,17 @@ func (m *Map) Binding(name string) (key.Binding, bool) {
 
 // named maps the config names to the bindings. The names are part of the config format: keep them.
 func (m *Map) named() map[string]*key.Binding {
-	return map[string]*key.Binding{
+	out := map[string]*key.Binding{
 		"nextPane": &m.NextPane, "prevPane": &m.PrevPane, "zoom": &m.Zoom, "help": &m.Help,
-		"command": &m.Command, "quit": &m.Quit,
-		"kill": &m.Kill, "killMany": &m.KillMany, "burst": &m.Burst, "profile": &m.Profile, "rateUp": &m.RateUp,
-		"rateDown": &m.RateDown, "scaleUp": &m.ScaleUp, "scaleDown": &m.ScaleDown, "restart": &m.Restart, "drain": &m.Drain, "halt": &m.Halt,
+		"command": &m.Command, "quit": &m.Quit, "halt": &m.Halt,
 		"up": &m.Up, "down": &m.Down, "pageUp": &m.PageUp, "pageDown": &m.PageDown, "top": &m.Top,
 		"bottom": &m.Bottom, "open": &m.Open, "back": &m.Back, "filter": &m.Filter,
 		"follow": &m.Follow, "errors": &m.Errors, "logs": &m.Logs, "wider": &m.Wider, "narrower": &m.Narrower,
 	}
+	for n, b := range m.actions {
+		out[n] = b
+	}
+	return out
 }
 
 // globalNames are the bindings that act from any pane (the cockpit's and every action's); they must

@@ -13,8 +13,8 @@ func TestRebind(t *testing.T) {
 	if err := m.Apply(map[string][]string{"kill": {"ctrl+k"}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := m.Kill.Keys(); len(got) != 1 || got[0] != "ctrl+k" || m.Kill.Help().Key != "ctrl+k" {
-		t.Fatalf("kill keys %v help %q", got, m.Kill.Help().Key)
+	if got := m.Action("kill").Keys(); len(got) != 1 || got[0] != "ctrl+k" || m.Action("kill").Help().Key != "ctrl+k" {
+		t.Fatalf("kill keys %v help %q", got, m.Action("kill").Help().Key)
 	}
 }
 
@@ -50,7 +50,9 @@ func TestEveryBindingIsRebindable(t *testing.T) {
 	v := reflect.ValueOf(m).Elem()
 	fields := map[uintptr]string{}
 	for i := 0; i < v.NumField(); i++ {
-		fields[v.Field(i).Addr().Pointer()] = v.Type().Field(i).Name
+		if f := v.Type().Field(i); f.IsExported() {
+			fields[v.Field(i).Addr().Pointer()] = f.Name
+		}
 	}
 	reached := map[uintptr]string{}
 	for name, b := range m.named() {

@@ -85,7 +85,7 @@ func (m *Metrics) Capturing() bool { return false }
 // ShortHelp implements help.KeyMap.
 func (m *Metrics) ShortHelp() []key.Binding {
 	k := m.ctx.Keys
-	return []key.Binding{k.Narrower, k.Wider, k.Open, k.Burst, k.RateUp, k.RateDown}
+	return []key.Binding{k.Narrower, k.Wider, k.Open, k.Action("burst"), k.Action("rateUp"), k.Action("rateDown")}
 }
 
 // FullHelp implements help.KeyMap.

@@ -67,7 +67,7 @@ func (p *Workload) SetSize(w, h int) { p.w, p.h, p.valid = w, h, false }
 // ShortHelp implements help.KeyMap.
 func (p *Workload) ShortHelp() []key.Binding {
 	k := p.ctx.Keys
-	return []key.Binding{k.Kill, k.KillMany, k.ScaleUp, k.ScaleDown, k.Restart, k.Drain, k.Burst}
+	return []key.Binding{k.Action("kill"), k.Action("killMany"), k.Action("scaleUp"), k.Action("scaleDown"), k.Action("restart"), k.Action("drain"), k.Action("burst")}
 }
 
 // FullHelp implements help.KeyMap.

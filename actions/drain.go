@@ -1,0 +1,124 @@
+package actions
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	authv1 "k8s.io/api/authorization/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gamedaylab/gameday/model"
+)
+
+func init() {
+	register(
+		Spec{Name: "drain", Order: 50, Key: "drain", Keys: []string{"D"}, Command: "drain", Usage: "zone Z|NODE[!]", Help: "drain a zone", Perm: "drain",
+			Access:      []authv1.ResourceAttributes{{Verb: "patch", Resource: "nodes"}, {Verb: "create", Resource: "pods", Subresource: "eviction"}},
+			Destructive: true, Verb: "Drain", Marker: "drain", Plan: planNodesStep("drain"), Run: runNodes,
+			Ask: &Ask{
+				Title: func(World) string { return "Drain which zone?" },
+				Help: func(w World) string {
+					return "Cordons its nodes and evicts their pods (PodDisruptionBudgets are respected). Zones: " +
+						strings.Join(Zones(w.Cluster), ", ") + ". Add ! to go below the minimum of ready replicas."
+				},
+				Default: func(w World) string { return Zones(w.Cluster)[0] },
+				Check: func(w World, s string) error {
+					z := strings.TrimSuffix(strings.TrimSpace(s), "!")
+					zs := Zones(w.Cluster)
+					for _, x := range zs {
+						if x == z {
+							return nil
+						}
+					}
+					return fmt.Errorf("%q is not a zone (have: %s)", z, strings.Join(zs, ", "))
+				},
+				Args: func(s string) string { return "zone " + s },
+				None: func(w World) error {
+					if len(Zones(w.Cluster)) == 0 {
+						return fmt.Errorf("no zones: nodes carry no topology.kubernetes.io/zone label")
+					}
+					return nil
+				},
+			}},
+		Spec{Name: "drain-done", Order: 51, Help: "a drain's evictions ended", Marker: "drained", Event: true},
+	)
+}
+
+// DrainProgress reports a drain as it goes; Done ends it. The session schedules the next step.
+type DrainProgress struct {
+	Plan    NodePlan
+	Evicted []string
+	Blocked map[string]string // pod -> why (a PDB, for now)
+	Done    bool
+	Started time.Time
+	Err     string `json:"err,omitempty"` // the error as text: events cross the bus and recordings as JSON
+}
+
+// DrainStep evicts every pod not yet evicted; PDB refusals (429) are retried by the next step.
+// When all are evicted, or the timeout passes, it journals the drain's outcome and returns that entry.
+func (e *Env) DrainStep(ctx context.Context, pr DrainProgress) (DrainProgress, *Result) {
+	ctx, cancel := context.WithTimeout(ctx, e.timeout())
+	defer cancel()
+	done := map[string]bool{}
+	for _, k := range pr.Evicted {
+		done[k] = true
+	}
+	blocked := map[string]string{}
+	for _, key := range pr.Plan.Evict {
+		if done[key] {
+			continue
+		}
+		ns, name, _ := strings.Cut(key, "/")
+		ev := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+		if pr.Plan.DryRun {
+			ev.DeleteOptions = &metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}}
+		}
+		err := e.Client.PolicyV1().Evictions(ns).Evict(ctx, ev)
+		switch {
+		case err == nil || apierrors.IsNotFound(err):
+			pr.Evicted = append(pr.Evicted, key)
+		case apierrors.IsTooManyRequests(err):
+			blocked[key] = "disruption budget: " + firstSentence(err.Error())
+		default:
+			blocked[key] = err.Error()
+		}
+	}
+	pr.Blocked = blocked
+	timedOut := e.now().Sub(pr.Started) > pr.Plan.Timeout
+	if len(blocked) == 0 || timedOut {
+		pr.Done = true
+		entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "drain-done",
+			Targets: prefixed("node/", pr.Plan.Nodes), DryRun: pr.Plan.DryRun,
+			Detail: fmt.Sprintf("%s: %s %d/%d in %s", pr.Plan.Scope, pr.Plan.EvictVerb(), len(pr.Evicted), len(pr.Plan.Evict), e.now().Sub(pr.Started).Round(100*time.Millisecond))}
+		var err error
+		if len(blocked) > 0 {
+			err = fmt.Errorf("%d pod(s) not evicted after %s (blocked by disruption budgets)", len(blocked), pr.Plan.Timeout)
+		}
+		r, rerr := e.record(entry, err)
+		pr.Err = model.ErrText(rerr)
+		return pr, &r
+	}
+	return pr, nil
+}
+
+func firstSentence(s string) string {
+	if i := strings.Index(s, ". "); i > 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// StopDrain ends a drain before its evictions are done (HALT, the session closing) and journals why.
+func (e *Env) StopDrain(pr DrainProgress, why string) (DrainProgress, Result) {
+	pr.Done = true
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "drain-done",
+		Targets: prefixed("node/", pr.Plan.Nodes), DryRun: pr.Plan.DryRun,
+		Detail: fmt.Sprintf("%s: %s %d/%d, then stopped: %s", pr.Plan.Scope, pr.Plan.EvictVerb(), len(pr.Evicted), len(pr.Plan.Evict), why)}
+	r, err := e.record(entry, fmt.Errorf("%w: drain stopped by %s", model.ErrRefused, why))
+	pr.Err = model.ErrText(err)
+	return pr, r
+}

@@ -1,0 +1,56 @@
+package actions
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+func init() {
+	register(Spec{Name: "halt", Order: 70, Key: "halt", Keys: []string{"x", "ctrl+x"}, Command: "halt", Help: "HALT",
+		CommandHelp: "stop all load, revert everything injected (never asks)", Marker: "HALT", Halts: true,
+		Plan: func(_ *Env, _ World, args string) (Step, error) {
+			if args != "" {
+				return Step{}, fmt.Errorf("%q: halt takes no arguments", args)
+			}
+			return Step{Action: "halt", Summary: "HALT"}, nil
+		},
+		Run: func(ctx context.Context, x Exec, _ Step) (Result, error) { return x.Env.Halt(ctx, x.Injected) }})
+}
+
+// Halt stops all load and reverts everything injected. It asks nothing and is never refused.
+func (e *Env) Halt(ctx context.Context, in *Injected) (Result, error) {
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "halt"}
+	var stopped []string
+	if e.Load != nil && e.Load.Status().Active {
+		e.Load.Stop()
+		stopped = append(stopped, "load")
+	}
+	loadStopped := len(stopped)
+	var err error
+	if in != nil {
+		ctx, cancel := context.WithTimeout(ctx, e.timeout())
+		defer cancel()
+		var done []string
+		done, err = in.RevertAll(ctx)
+		stopped = append(stopped, done...)
+	}
+	entry.Targets = stopped
+	entry.Detail = haltDetail(stopped[:loadStopped], stopped[loadStopped:])
+	return e.record(entry, err)
+}
+
+// haltDetail says what HALT did: load is stopped, faults are reverted.
+func haltDetail(load, reverted []string) string {
+	var parts []string
+	if len(load) > 0 {
+		parts = append(parts, "stopped load")
+	}
+	if len(reverted) > 0 {
+		parts = append(parts, fmt.Sprintf("reverted %d: %s", len(reverted), strings.Join(reverted, ", ")))
+	}
+	if len(parts) == 0 {
+		return "nothing was running"
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,167 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gamedaylab/gameday/load"
+	"github.com/gamedaylab/gameday/model"
+)
+
+func init() {
+	register(
+		Spec{Name: "load-start", Order: 60, Key: "burst", Keys: []string{"b"}, Command: "load", Usage: "[ramp:A-B|step:A-B/N|sine:A-B/P|spike:A-B]",
+			CommandHelp: "a burst, or a load profile", Help: "load burst", Marker: "burst", Plan: planLoadStep, Run: runLoad},
+		Spec{Name: "load-start", Order: 61, Key: "profile", Keys: []string{"B"}, Help: "pick a load profile", Marker: "burst",
+			Plan: planLoadStep, Run: runLoad,
+			Ask: &Ask{
+				Title: func(World) string { return "Start which load profile?" },
+				Help: func(World) string {
+					return "Shapes from load.burst in the config; + and - steer a running load, x stops it."
+				},
+				Options: func(w World) []string {
+					var out []string
+					for _, p := range Profiles(w) {
+						out = append(out, p.String())
+					}
+					return out
+				},
+				Args: func(s string) string { return s },
+			}},
+		Spec{Name: "load-rate", Order: 62, Key: "rateUp", Keys: []string{"+", "="}, Args: "+", Command: "rate", Usage: "+N|-N",
+			CommandHelp: "steer the running load by N req/s", Help: "load rate +", Marker: "rate",
+			Plan: planRateStep, Run: runRate},
+		Spec{Name: "load-rate", Order: 63, Key: "rateDown", Keys: []string{"-"}, Args: "-", Help: "load rate -", Marker: "rate",
+			Plan: planRateStep, Run: runRate},
+		Spec{Name: "load-finished", Order: 64, Help: "a timed load run ended by itself", Marker: "burst end", Event: true},
+	)
+}
+
+// Profiles are the shapes B offers, built from the configured burst (rate R, duration D); none that
+// the rate cap would refuse.
+func Profiles(w World) []load.Profile {
+	r, d := w.Burst.Rate, w.Burst.Duration
+	list := []load.Profile{
+		{Name: "burst", Kind: load.Constant, Rate: r, To: r, Duration: d},
+		{Name: "ramp", Kind: "ramp", Rate: 0, To: 2 * r, Duration: d},
+		{Name: "step", Kind: "step", Rate: r, To: 3 * r, Duration: d, Steps: 4},
+		{Name: "spike", Kind: "spike", Rate: r, To: 5 * r, Duration: d},
+		{Name: "sine", Kind: "sine", Rate: r, To: 3 * r, Duration: d, Period: d / 2},
+	}
+	out := list[:0]
+	for _, p := range list {
+		if w.MaxRate > 0 && p.To > w.MaxRate {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// planLoadStep reads nothing (the burst), a name or label of Profiles, or a profile spec (ramp:0-400).
+func planLoadStep(e *Env, w World, args string) (Step, error) {
+	p := load.Profile{Name: "burst", Kind: load.Constant, Rate: w.Burst.Rate, To: w.Burst.Rate, Duration: w.Burst.Duration}
+	if args != "" {
+		found := false
+		for _, q := range Profiles(w) {
+			if args == q.Name || args == q.String() {
+				p, found = q, true
+				break
+			}
+		}
+		if !found {
+			var err error
+			if p, err = load.ParseProfile(args, w.Burst.Rate, w.Burst.Duration); err != nil {
+				return Step{}, err
+			}
+		}
+	}
+	st := Step{Action: "load-start", Summary: "load " + p.String(), DryRun: e.Guard != nil && e.Guard.DryRun, Profile: &p}
+	st.Refusal = e.Guard.checkLoad()
+	return st, nil
+}
+
+func runLoad(_ context.Context, x Exec, st Step) (Result, error) {
+	if st.Profile == nil {
+		return x.Env.record(Entry{Time: x.Env.now(), Action: st.Action}, errors.New("internal error: load step without a profile"))
+	}
+	return x.Env.StartLoad(*st.Profile)
+}
+
+// planRateStep reads +N or -N requests/s, or + or - alone for the configured step.
+func planRateStep(_ *Env, w World, args string) (Step, error) {
+	var v float64
+	switch args {
+	case "+":
+		v = w.RateStep
+	case "-":
+		v = -w.RateStep
+	default:
+		var err error
+		if v, err = ParseRateStep(args); err != nil {
+			return Step{}, err
+		}
+	}
+	return Step{Action: "load-rate", Summary: fmt.Sprintf("load rate %+.0f req/s", v), Rate: v}, nil
+}
+
+func runRate(_ context.Context, x Exec, st Step) (Result, error) { return x.Env.SetLoadRate(st.Rate) }
+
+// ParseRateStep reads a change of the running load's rate: +N or -N requests/s.
+func ParseRateStep(arg string) (float64, error) {
+	arg = strings.TrimSpace(arg)
+	v, err := strconv.ParseFloat(arg, 64)
+	if err != nil || arg == "" || (arg[0] != '+' && arg[0] != '-') {
+		return 0, fmt.Errorf("%q: want +N or -N requests/s", arg)
+	}
+	return v, nil
+}
+
+// checkLoad: load changes how the system behaves, so read-only and unarmed production contexts refuse it.
+func (g *Guard) checkLoad() error {
+	if g == nil {
+		return nil
+	}
+	if g.ReadOnly {
+		return refuse("read-only mode (--read-only): no load is sent")
+	}
+	if g.IsProduction() && !g.Armed {
+		return refuse("context %q matches a production pattern: start with --arm to send load", g.Context)
+	}
+	return nil
+}
+
+// StartLoad starts a load profile. In dry-run mode it is journaled but nothing is sent.
+func (e *Env) StartLoad(p load.Profile) (Result, error) {
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "load-start", Targets: []string{p.Name},
+		Detail: p.String(), DryRun: e.Guard != nil && e.Guard.DryRun}
+	err := e.Guard.checkLoad()
+	switch {
+	case err != nil:
+	case e.Load == nil:
+		err = errors.New("no load target is configured (load.targets in the config)")
+	case entry.DryRun:
+	default:
+		err = e.Load.Start(p)
+	}
+	return e.record(entry, err)
+}
+
+// SetLoadRate changes the running load's rate by delta requests/s.
+func (e *Env) SetLoadRate(delta float64) (Result, error) {
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "load-rate"}
+	var err error
+	if e.Load == nil {
+		err = errors.New("no load generator")
+	} else if st := e.Load.Status(); !st.Active {
+		err = fmt.Errorf("%w: no load is running: press b to start a burst", model.ErrRefused)
+	} else {
+		var got float64
+		got, err = e.Load.SetRate(st.Requested + delta)
+		entry.Detail = fmt.Sprintf("rate %.0f -> %.0f req/s", st.Requested, got)
+	}
+	return e.record(entry, err)
+}
