@@ -7,8 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/config"
@@ -218,6 +223,88 @@ func TestEveryCommandRunsHeadless(t *testing.T) {
 	for _, spec := range actions.Catalog() {
 		if spec.Command != "" && !slices.Contains(got, spec.Name) {
 			t.Errorf("command :%s (%s) was not exercised", spec.Command, spec.Name)
+		}
+	}
+}
+
+// TestHaltStopsADrainUnderWay: a drain that a disruption budget holds back goes on by itself until
+// HALT, which ends it (journaled as stopped by HALT, no eviction after) and uncordons its nodes. On a
+// control plane of its own: it cordons nodes.
+func TestHaltStopsADrainUnderWay(t *testing.T) {
+	k := testbed.PrivateKube(t)
+	ns := k.Namespace(t, "drainhalt")
+	testbed.DeployWeb(t, k.Client, ns, 3, "50m", true)
+	ctx := context.Background()
+	all := intstr.FromInt32(3)
+	pdb := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "web"},
+		Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: &all, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}}
+	if _, err := k.Client.PolicyV1().PodDisruptionBudgets(ns).Create(ctx, pdb, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{Kube: &Kube{Rest: k.Config, Context: "testbed", Namespace: ns}, Target: "web",
+		Journal: filepath.Join(t.TempDir(), "journal.jsonl"), Guard: &actions.Guard{MinReady: 1}, User: "tester"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start(ctx)
+	defer s.Close()
+	var zone string
+	waitFor(t, 30*time.Second, "the target ready and its zones", func() bool {
+		ok := false
+		s.View(func(w actions.World) {
+			d := w.Cluster.Deployment(ns, "web")
+			if zs := actions.Zones(w.Cluster); len(zs) > 0 && d != nil && d.Ready == 3 && len(w.Cluster.PDBs) > 0 {
+				zone, ok = zs[0], true
+			}
+		})
+		return ok
+	})
+	sub := s.Bus.Subscribe("test", 4096)
+	if r, err := s.Act(ctx, "drain", "zone "+zone+"!"); err != nil || r.Entry.Result != actions.ResultOK {
+		t.Fatalf("drain: %+v, %v", r, err)
+	}
+	blocked := 0
+	waitFor(t, 30*time.Second, "two eviction rounds held back by the budget", func() bool {
+		for _, e := range sub.Drain() {
+			if p, ok := e.Payload.(actions.DrainProgress); ok && len(p.Blocked) > 0 {
+				blocked++
+			}
+		}
+		return blocked >= 2
+	})
+	if _, err := s.Act(ctx, "halt", ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the drain to stop", func() bool {
+		for _, e := range s.Timeline() {
+			if e.Action == "drain-done" {
+				return true
+			}
+		}
+		return false
+	})
+	var done actions.Entry
+	for _, e := range s.Timeline() {
+		if e.Action == "drain-done" {
+			done = e
+		}
+	}
+	if !strings.Contains(done.Detail, "stopped: HALT") {
+		t.Fatalf("drain-done %+v, want stopped by HALT", done)
+	}
+	time.Sleep(2 * time.Second) // a drain still stepping would publish again
+	for _, e := range sub.Drain() {
+		if p, ok := e.Payload.(actions.DrainProgress); ok && !p.Done {
+			t.Fatalf("the drain went on after HALT: %+v", p)
+		}
+	}
+	nodes, err := k.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes.Items {
+		if n.Spec.Unschedulable {
+			t.Fatalf("HALT left %s cordoned", n.Name)
 		}
 	}
 }
