@@ -75,8 +75,10 @@ type Plan struct {
 	ReadyAfter  int
 	Grace       *int64
 	Force       bool
-	DryRun      bool
-	Warnings    []string
+	// Selected is set when a person picked the pod (the cursor), not chance.
+	Selected bool
+	DryRun   bool
+	Warnings []string
 	// Refusal is set when the safety rules forbid the plan; it cannot be confirmed. It is not encoded:
 	// the journal entry of a refused plan carries it as text.
 	Refusal error `json:"-"`
@@ -90,7 +92,13 @@ func (p Plan) Summary() string {
 		if len(p.Pods) == 1 {
 			noun = "pod"
 		}
-		return fmt.Sprintf("kill %d %s of deploy/%s in %s", len(p.Pods), noun, p.Workload, p.Namespace)
+		switch {
+		case p.Selected && p.Workload == "":
+			return fmt.Sprintf("kill the selected pod %s in %s", p.Pods[0], p.Namespace)
+		case p.Selected:
+			return fmt.Sprintf("kill the selected pod %s of deploy/%s in %s", p.Pods[0], p.Workload, p.Namespace)
+		}
+		return fmt.Sprintf("kill %d random %s of deploy/%s in %s", len(p.Pods), noun, p.Workload, p.Namespace)
 	case "scale":
 		return fmt.Sprintf("scale deploy/%s in %s from %d to %d", p.Workload, p.Namespace, p.From, p.Replicas)
 	case "restart":

@@ -27,6 +27,8 @@ type Spec struct {
 	Keys []string
 	// Args are the arguments the key passes to Plan ("" for the defaults).
 	Args string
+	// Selected keys act on the pod under the cursor: the cockpit passes pod/NAME as the arguments.
+	Selected bool
 	// Ask is set when the key asks for the arguments first (how many pods, which zone, which profile).
 	Ask *Ask
 	// Command is the `:` command that runs it ("" for none); Usage shows its arguments.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,10 +19,10 @@ import (
 func init() {
 	killAccess := []authv1.ResourceAttributes{{Verb: "delete", Resource: "pods"}}
 	register(
-		Spec{Name: "kill", Order: 10, Key: "kill", Keys: []string{"k"}, Command: "kill", Usage: "[N|N%|all][!]",
-			CommandHelp: "kill N pods (! forces past the minimum)", Help: "kill a pod", Perm: "kill", Access: killAccess,
+		Spec{Name: "kill", Order: 10, Key: "kill", Keys: []string{"ctrl+k"}, Selected: true, Command: "kill", Usage: "[N|N%|all][!]|pod/NAME",
+			CommandHelp: "kill N random pods (! forces past the minimum), or one pod", Help: "kill selected pod", Perm: "kill", Access: killAccess,
 			Destructive: true, Verb: "Kill", Marker: "kill", Timed: true, Plan: planKillStep, Run: runWith((*Env).kill)},
-		Spec{Name: "kill", Order: 11, Key: "killMany", Keys: []string{"K"}, Help: "kill N / N%", Perm: "kill",
+		Spec{Name: "kill", Order: 11, Key: "killMany", Keys: []string{"K"}, Help: "kill random pods", Perm: "kill",
 			Destructive: true, Verb: "Kill", Marker: "kill", Timed: true, Plan: planKillStep, Run: runWith((*Env).kill),
 			Ask: &Ask{
 				Title: func(w World) string { return "Kill how many pods of deploy/" + w.Target + "?" },
@@ -43,8 +44,12 @@ func init() {
 	)
 }
 
-// planKillStep reads a count (default 1) and picks the victims among the target's pods.
+// planKillStep reads a count (default 1) and picks random victims among the target's pods, or kills
+// the one pod that pod/NAME names (the cockpit's selected pod).
 func planKillStep(e *Env, w World, args string) (Step, error) {
+	if name, ok := strings.CutPrefix(args, "pod/"); ok {
+		return planKillPod(e, w, name)
+	}
 	c := Count{N: 1}
 	if args != "" {
 		var err error
@@ -56,6 +61,63 @@ func planKillStep(e *Env, w World, args string) (Step, error) {
 		return Step{}, err
 	}
 	p := e.PlanKill(w.Namespace, w.Target, w.Cluster.TargetPods(w.Namespace, w.Target), c, nil)
+	return e.planStep(p, killHead(p), true), nil
+}
+
+// planKillPod plans the kill of one named pod: of the target (whose ready minimum the guard keeps),
+// or of the namespace when there is no target.
+func planKillPod(e *Env, w World, name string) (Step, error) {
+	force := strings.HasSuffix(name, "!")
+	name = strings.TrimSuffix(name, "!")
+	pod := w.Cluster.Pods[w.Namespace+"/"+name]
+	if pod == nil || name == "" {
+		return Step{}, fmt.Errorf("pod/%s not found in namespace %q", name, w.Namespace)
+	}
+	var pods []model.Pod
+	if w.Target != "" {
+		if _, err := needTarget(w); err != nil {
+			return Step{}, err
+		}
+		pods = w.Cluster.TargetPods(w.Namespace, w.Target)
+		if !slices.ContainsFunc(pods, func(p model.Pod) bool { return p.Name == name }) {
+			return Step{}, fmt.Errorf("pod/%s is not a pod of the target deploy/%s", name, w.Target)
+		}
+	}
+	p := e.PlanKillPod(w.Namespace, w.Target, pods, *pod, force)
+	return e.planStep(p, killHead(p), true), nil
+}
+
+// PlanKillPod plans the kill of pod, one of pods (the workload's, whose ready replicas the guard
+// counts; none when there is no workload).
+func (e *Env) PlanKillPod(namespace, workload string, pods []model.Pod, pod model.Pod, force bool) Plan {
+	p := Plan{Action: "kill", Namespace: namespace, Workload: workload, Grace: e.KillGrace, Force: force, Selected: true, Pods: []string{pod.Name}}
+	if e.Guard != nil {
+		p.DryRun = e.Guard.DryRun
+	}
+	for _, q := range pods {
+		if q.Ready && !q.Terminating() {
+			p.ReadyBefore++
+		}
+	}
+	p.ReadyAfter = p.ReadyBefore
+	if pod.Ready && !pod.Terminating() && workload != "" {
+		p.ReadyAfter--
+	}
+	switch {
+	case pod.Terminating():
+		p.Refusal = fmt.Errorf("%w: pod/%s is already terminating", model.ErrRefused, pod.Name)
+	default:
+		if err := e.Guard.Check(namespace); err != nil {
+			p.Refusal = err
+		} else if workload != "" {
+			p.Refusal = e.Guard.CheckRemaining(p.ReadyAfter, p.ReadyBefore, force)
+		}
+	}
+	return p
+}
+
+// killHead lists the pods a kill deletes and how.
+func killHead(p Plan) string {
 	var head strings.Builder
 	head.WriteString("Pods to delete:\n")
 	for _, n := range p.Pods {
@@ -66,7 +128,7 @@ func planKillStep(e *Env, w World, args string) (Step, error) {
 		grace = fmt.Sprintf("grace %ds", *p.Grace)
 	}
 	fmt.Fprintf(&head, "Deletion: %s\n", grace)
-	return e.planStep(p, head.String(), true), nil
+	return head.String()
 }
 
 // Count is how many pods to hit: N, N%, or all; a trailing ! forces past the blast-radius guard.

@@ -91,6 +91,7 @@ type Session struct {
 	load       load.Status
 	haltedAt   time.Time
 	closed     bool
+	closeHalt  *actions.Result
 }
 
 // New builds a session: the world, the journal, the action environment and the sources (not yet
@@ -360,7 +361,7 @@ func (s *Session) Do(ctx context.Context, st actions.Step) (actions.Result, erro
 		return refused(err)
 	}
 	defer end()
-	timed := spec.Timed && st.Plan != nil && st.Refusal == nil
+	timed := spec.Timed && st.Plan != nil && st.Plan.Workload != "" && st.Refusal == nil
 	var before map[string]bool
 	if timed {
 		s.mu.Lock()
@@ -494,6 +495,16 @@ func (s *Session) Busy() bool {
 	return s.Env.Load != nil && s.Env.Load.Status().Active || s.Injected.Len() > 0
 }
 
+// HaltedOnClose is the HALT that Close ran (false when nothing was running or injected).
+func (s *Session) HaltedOnClose() (actions.Result, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closeHalt == nil {
+		return actions.Result{}, false
+	}
+	return *s.closeHalt, true
+}
+
 // Close stops the sources and, if load runs or anything is injected, runs HALT: faults must not
 // outlive the session, whatever way it ended. It returns HALT's error.
 func (s *Session) Close() error {
@@ -513,7 +524,11 @@ func (s *Session) Close() error {
 	}
 	var err error
 	if s.Busy() {
-		_, err = s.Halt(context.Background())
+		var r actions.Result
+		r, err = s.Halt(context.Background())
+		s.mu.Lock()
+		s.closeHalt = &r
+		s.mu.Unlock()
 	}
 	if cancel != nil {
 		cancel()

@@ -494,10 +494,30 @@ func (m *Model) startKey(spec actions.Spec) tea.Cmd {
 	if spec.Halts {
 		return m.halt()
 	}
+	if spec.Selected {
+		pod := ""
+		if w, ok := m.panes[core.PaneWorkload].(interface{ SelectedPod() string }); ok && m.focus == core.PaneWorkload {
+			pod = w.SelectedPod()
+		}
+		if pod == "" {
+			m.setStatus(fmt.Sprintf("%s %s the selected pod: focus the Workload pane (tab) and move onto a pod (j/k); %s kills random pods",
+				keyName(m.ctx.Keys.Action(spec.Key)), spec.Name+"s", keyName(m.ctx.Keys.Action("killMany"))), true)
+			return nil
+		}
+		return m.plan(spec, "pod/"+pod, "")
+	}
 	if spec.Ask == nil {
 		return m.plan(spec, spec.Args, "")
 	}
 	return m.ask(spec)
+}
+
+// keyName is a binding's first key, as help shows it.
+func keyName(b key.Binding) string {
+	if ks := b.Keys(); len(ks) > 0 {
+		return ks[0]
+	}
+	return "?"
 }
 
 // ask puts an action's question: a picker when it has options, a text prompt otherwise.

@@ -226,10 +226,12 @@ func hasQuit(msgs []tea.Msg) bool {
 func TestKillConfirmed(t *testing.T) {
 	t.Parallel()
 	m, s := newDemoModel(t, 120, 40)
-	typeKeys(t, m, "k")
+	typeKeys(t, m, "j") // the cursor on the second pod: that one dies, not a random one
+	selected := m.Pane(core.PaneWorkload).(interface{ SelectedPod() string }).SelectedPod()
+	typeKeys(t, m, "ctrl+k")
 	open, title := m.DialogOpen()
-	if !open || title != "Kill 1 pod of deploy/web in demo?" {
-		t.Fatalf("dialog %v %q", open, title)
+	if !open || selected == "" || title != "Kill the selected pod "+selected+" of deploy/web in demo?" {
+		t.Fatalf("dialog %v %q, selected %q", open, title, selected)
 	}
 	out := screen(m)
 	if !strings.Contains(out, "Ready replicas: 3 → 2 (minimum 1)") || !strings.Contains(out, "• pod/web-") {
@@ -245,8 +247,8 @@ func TestKillConfirmed(t *testing.T) {
 	if res == nil || res.Entry.Result != actions.ResultOK || len(res.Entry.Targets) != 1 {
 		t.Fatalf("want one ok result, got %+v", res)
 	}
-	if got := terminatingPods(t, s); len(got) != 1 || "pod/"+got[0] != res.Entry.Targets[0] {
-		t.Fatalf("terminating pods %v, journal says %v", got, res.Entry.Targets)
+	if got := terminatingPods(t, s); len(got) != 1 || "pod/"+got[0] != res.Entry.Targets[0] || got[0] != selected {
+		t.Fatalf("terminating pods %v, journal says %v, selected %s", got, res.Entry.Targets, selected)
 	}
 	if open, _ := m.DialogOpen(); open {
 		t.Fatal("dialog still open")
@@ -259,11 +261,38 @@ func TestKillConfirmed(t *testing.T) {
 	}
 }
 
+// TestNavigationNeverKills: j and k move the cursor in every pane and kill nothing; the kill of the
+// selected pod needs the Workload pane's cursor, and says so elsewhere.
+func TestNavigationNeverKills(t *testing.T) {
+	t.Parallel()
+	m, s := newDemoModel(t, 120, 40)
+	for i := 0; i < 5; i++ {
+		for range core.NumPanes {
+			typeKeys(t, m, "j", "k", "k", "j")
+			if open, title := m.DialogOpen(); open {
+				t.Fatalf("j/k opened %q in pane %d", title, m.Focused())
+			}
+			typeKeys(t, m, "tab")
+		}
+	}
+	if got := terminatingPods(t, s); len(got) != 0 {
+		t.Fatalf("navigating killed %v", got)
+	}
+	typeKeys(t, m, "tab") // Metrics: no pod cursor there
+	typeKeys(t, m, "ctrl+k")
+	if open, _ := m.DialogOpen(); open {
+		t.Fatal("ctrl+k outside the Workload pane asked to kill")
+	}
+	if st, isErr := m.Status(); !isErr || !strings.Contains(st, "focus the Workload pane") || !strings.Contains(st, "K kills random pods") {
+		t.Fatalf("status %q", st)
+	}
+}
+
 func TestKillCancelled(t *testing.T) {
 	t.Parallel()
 	for _, cancel := range []string{"esc", "n"} {
 		m, s := newDemoModel(t, 120, 40)
-		typeKeys(t, m, "k", cancel)
+		typeKeys(t, m, "ctrl+k", cancel)
 		if open, _ := m.DialogOpen(); open {
 			t.Fatalf("%s left the dialog open", cancel)
 		}
@@ -283,7 +312,7 @@ func TestKillManyAndBlastRadius(t *testing.T) {
 	typeText(t, m, "2")
 	typeKeys(t, m, "enter")
 	out := screen(m)
-	if open, title := m.DialogOpen(); !open || !strings.Contains(title, "Kill 2 pods") {
+	if open, title := m.DialogOpen(); !open || !strings.Contains(title, "Kill 2 random pods") {
 		t.Fatalf("after K 2: dialog %v %q\n%s", open, title, out)
 	}
 	typeKeys(t, m, "y")
@@ -350,7 +379,7 @@ func TestReadOnlyAndDryRun(t *testing.T) {
 	t.Parallel()
 	m, s := newDemoModel(t, 120, 40)
 	m.Context().Guard.ReadOnly = true
-	typeKeys(t, m, "k")
+	typeKeys(t, m, "ctrl+k")
 	if open, _ := m.DialogOpen(); open {
 		t.Fatal("read-only must refuse before asking")
 	}
@@ -363,7 +392,7 @@ func TestReadOnlyAndDryRun(t *testing.T) {
 
 	m, s = newDemoModel(t, 120, 40)
 	m.Context().Guard.DryRun = true
-	typeKeys(t, m, "k")
+	typeKeys(t, m, "ctrl+k")
 	if !strings.Contains(screen(m), "DRY-RUN: the API server validates") {
 		t.Fatalf("dry-run dialog:\n%s", screen(m))
 	}
@@ -431,7 +460,7 @@ func TestEveryLineFitsTheTerminal(t *testing.T) {
 	t.Parallel()
 	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
 		m, _ := newDemoModel(t, size[0], size[1])
-		for _, state := range []func(){func() {}, func() { typeKeys(t, m, "k") }, func() { typeKeys(t, m, "esc", "?") }} {
+		for _, state := range []func(){func() {}, func() { typeKeys(t, m, "ctrl+k") }, func() { typeKeys(t, m, "esc", "?") }} {
 			state()
 			lines := strings.Split(screen(m), "\n")
 			if len(lines) != size[1] {
@@ -464,7 +493,7 @@ func TestGolden(t *testing.T) {
 		})
 		t.Run(name("confirm"), func(t *testing.T) {
 			m, _ := newDemoModel(t, w, h)
-			typeKeys(t, m, "k")
+			typeKeys(t, m, "ctrl+k")
 			golden.RequireEqual(t, []byte(screen(m)))
 		})
 	}

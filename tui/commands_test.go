@@ -21,7 +21,7 @@ func TestActionCommands(t *testing.T) {
 	m, s := newDemoModel(t, 120, 40)
 
 	command(t, m, "kill 2")
-	if open, title := m.DialogOpen(); !open || !strings.Contains(title, "Kill 2 pods of deploy/web") {
+	if open, title := m.DialogOpen(); !open || !strings.Contains(title, "Kill 2 random pods of deploy/web") {
 		t.Fatalf(":kill 2 did not ask to kill 2 pods: open=%v %q", open, title)
 	}
 	typeKeys(t, m, "esc")

@@ -52,7 +52,7 @@ func newConfirm(st *themes.Styles, step actions.Step, width int) *dialog {
 	d := &dialog{step: &step, width: width}
 	d.title = strings.ToUpper(step.Summary[:1]) + step.Summary[1:] + "?"
 	d.form = huh.NewForm(huh.NewGroup(
-		huh.NewConfirm().Title(d.title).Description(wrap(step.Detail, width)).
+		huh.NewConfirm().Title(wrap(d.title, width)).Description(wrap(step.Detail, width)).
 			Affirmative(step.Verb()).Negative("Cancel").Value(&d.yes),
 	)).WithTheme(huhTheme(st)).WithShowHelp(true).WithWidth(width)
 	return d

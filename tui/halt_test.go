@@ -22,7 +22,7 @@ func TestHaltFromEveryOverlay(t *testing.T) {
 	}{
 		{name: "main screen", open: func(*testing.T, *Model) {}, halt: "x"},
 		{name: "help", open: func(t *testing.T, m *Model) { typeKeys(t, m, "?") }, halt: "x"},
-		{name: "kill confirm", open: func(t *testing.T, m *Model) { typeKeys(t, m, "k") }, halt: "x"},
+		{name: "kill confirm", open: func(t *testing.T, m *Model) { typeKeys(t, m, "ctrl+k") }, halt: "x"},
 		{name: "kill-many prompt", open: func(t *testing.T, m *Model) { typeKeys(t, m, "K") }, halt: "ctrl+x", typing: true},
 		{name: "kill-many confirm", open: func(t *testing.T, m *Model) { typeKeys(t, m, "K", "2", "enter") }, halt: "x"},
 		{name: "scale-down confirm", open: func(t *testing.T, m *Model) { typeKeys(t, m, "S") }, halt: "x"},

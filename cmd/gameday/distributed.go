@@ -22,6 +22,7 @@ import (
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/load/engine"
+	"github.com/gamedaylab/gameday/model"
 )
 
 // workerArgs are the load-worker arguments for one of n workers: each sends 1/n of every rate.
@@ -102,7 +103,7 @@ func runDistributed(cmd *cobra.Command, o *loadOptions, cfg config.Config, p loa
 		return usageError{fmt.Errorf("--workers needs a --duration")}
 	}
 	if load.Peak(p) > maxRate {
-		return fmt.Errorf("refused: the profile peaks at %.0f requests/s, above the maximum %.0f (load.maxRate or --max-rate)", load.Peak(p), maxRate)
+		return fmt.Errorf("%w: the profile peaks at %.0f requests/s, above the maximum %.0f (load.maxRate or --max-rate)", model.ErrRefused, load.Peak(p), maxRate)
 	}
 	rc, err := o.kube.ToRESTConfig()
 	if err != nil {

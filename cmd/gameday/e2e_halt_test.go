@@ -21,7 +21,7 @@ func TestEndToEndHaltFromEveryOverlay(t *testing.T) {
 		halt  string
 	}{
 		{"help", []string{"?"}, "Help · every key", "x"},
-		{"kill confirm", []string{"k"}, "Kill 1 pod of deploy/web", "x"},
+		{"kill confirm", []string{"C-k"}, "Kill the selected pod", "x"},
 		{"kill-many prompt", []string{"K"}, "Kill how many pods", "C-x"},
 		{"scale-down confirm", []string{"S"}, "Scale deploy/web", "x"},
 		{"drain prompt", []string{"D"}, "Drain which zone?", "C-x"},
@@ -64,6 +64,35 @@ func TestEndToEndHaltFromEveryOverlay(t *testing.T) {
 			}
 			if halts != len(steps) {
 				t.Fatalf("journal has %d halts, want %d", halts, len(steps))
+			}
+		})
+	}
+}
+
+// TestEndToEndQuitSaysWhatHaltReverted (issue 13 item 17): q with load running and a node cordoned
+// prints, once the terminal is back, what HALT stopped and reverted and where the journal is. Before,
+// the cockpit exited without a word.
+func TestEndToEndQuitSaysWhatHaltReverted(t *testing.T) {
+	bin := gamedayBinary(t)
+	for _, size := range [][2]int{{80, 24}, {200, 60}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			journal := filepath.Join(dir, "journal.jsonl")
+			s := newTmux(t, size[0], size[1], fmt.Sprintf("env XDG_CONFIG_HOME=%s XDG_STATE_HOME=%s %s --demo --journal %s; echo EXITED $?; sleep 30", dir, dir, bin, journal))
+			s.waitFor(10*time.Second, "Workload deploy/web", "x HALT")
+			s.keys(":", "cordon node-a-1", "Enter")
+			s.waitFor(5*time.Second, "Cordon node node-a-1")
+			s.keys("y")
+			s.waitFor(5*time.Second, "cordon ok")
+			s.keys("b")
+			s.waitFor(5*time.Second, "LOAD burst")
+			s.keys("q")
+			out := s.waitFor(10*time.Second, "EXITED 0")
+			for _, want := range []string{"gameday: HALT on exit: stopped load; reverted 1: cordon node-a-1", "gameday: journal: " + journal} {
+				if !strings.Contains(strings.ReplaceAll(out, "\n", ""), want) {
+					t.Fatalf("after q the terminal lacks %q:\n%s", want, out)
+				}
 			}
 		})
 	}

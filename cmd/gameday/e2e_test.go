@@ -132,8 +132,8 @@ func TestEndToEndDemoInTmux(t *testing.T) {
 
 	s.waitFor(10*time.Second, "Workload deploy/web", "Running", "Metrics", "Traces", "Logs", "Events")
 
-	s.keys("k")
-	s.waitFor(5*time.Second, "Kill 1 pod of deploy/web in demo?", "Ready replicas: 3 → 2")
+	s.keys("C-k") // the pod under the cursor (the first row)
+	s.waitFor(5*time.Second, "Kill the selected pod web-", "Ready replicas: 3 → 2")
 	s.keys("y")
 	s.waitFor(5*time.Second, "Terminating", "+ web-")
 
@@ -278,8 +278,8 @@ func TestEndToEndKubeInTmux(t *testing.T) {
 		dir, dir, bin, k.Kubeconfig, ns)
 	s := newTmux(t, 120, 40, cmd)
 	s.waitFor(15*time.Second, "ctx testbed", "ns "+ns, "Workload deploy/web · pods[3]", "Running", "● cluster")
-	s.keys("k")
-	s.waitFor(5*time.Second, "Kill 1 pod of deploy/web in "+ns+"?")
+	s.keys("C-k")
+	s.waitFor(5*time.Second, "Kill the selected pod web-")
 	s.keys("y")
 	s.waitFor(10*time.Second, "kill ok", "+ web-")
 	s.waitFor(15*time.Second, "recovery ok")

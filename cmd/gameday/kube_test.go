@@ -76,8 +76,8 @@ func TestKubeKillShowsReplacement(t *testing.T) {
 	pr.wait(t, 15*time.Second, "Workload deploy/web · pods[3]", "● cluster")
 
 	before, _ := k.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{})
-	tm.Type("k")
-	pr.wait(t, 5*time.Second, "Kill 1 pod of deploy/web in "+ns+"?")
+	tm.Send(tea.KeyPressMsg{Code: 'k', Mod: tea.ModCtrl})
+	pr.wait(t, 5*time.Second, "Kill the selected pod web-")
 	killedAt := time.Now()
 	tm.Type("y")
 	pr.wait(t, 5*time.Second, "kill ok")
@@ -274,9 +274,9 @@ current-context: viewer
 	restricted := *k
 	restricted.Kubeconfig = kc
 	_, tm, pr := cockpitOn(t, &restricted, ns)
-	pr.wait(t, 15*time.Second, "Workload deploy/web · pods[2]", "k kill a pod ✗", "S scale -1 ✗", "R rollout restart ✗")
-	tm.Type("k")
-	pr.wait(t, 5*time.Second, "k is disabled: forbidden: this identity cannot delete pods in "+ns)
+	pr.wait(t, 15*time.Second, "Workload deploy/web · pods[2]", "ctrl+k kill selected pod ✗", "S scale -1 ✗", "R rollout restart ✗")
+	tm.Send(tea.KeyPressMsg{Code: 'k', Mod: tea.ModCtrl})
+	pr.wait(t, 5*time.Second, "ctrl+k is disabled: forbidden: this identity cannot delete pods in "+ns)
 	tm.Type("?")
 	pr.wait(t, 5*time.Second, "Not allowed for this identity", "cannot patch nodes", "cluster-wide")
 	if strings.Contains(pr.get(), tok.Status.Token[:20]) {
@@ -465,8 +465,8 @@ func TestKubeWithPrometheusGraphs(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	tm.Type("k")
-	pr.wait(t, 5*time.Second, "Kill 1 pod")
+	tm.Send(tea.KeyPressMsg{Code: 'k', Mod: tea.ModCtrl})
+	pr.wait(t, 5*time.Second, "Kill the selected pod")
 	tm.Type("y")
 	pr.wait(t, 20*time.Second, "kill ok", "kill│")
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -23,6 +24,7 @@ import (
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/load/engine"
+	"github.com/gamedaylab/gameday/model"
 )
 
 // loadOptions are the flags of `gameday load` and `gameday load-worker`.
@@ -51,11 +53,6 @@ type loadOptions struct {
 	cpuProfile string
 }
 
-// thresholdBreached makes the exit code 1 without another message.
-type thresholdBreached struct{ n int }
-
-func (t thresholdBreached) Error() string { return fmt.Sprintf("%d threshold(s) breached", t.n) }
-
 func newLoadCmd() *cobra.Command {
 	o := &loadOptions{kube: genericclioptions.NewConfigFlags(true)}
 	cmd := &cobra.Command{
@@ -73,7 +70,9 @@ them. With --workers it runs as an Indexed Job of load workers in the cluster an
   gameday load --duration 2m --profile ramp:0-500 --output json http://127.0.0.1:8080/
 
   # spread 3,000 requests/s over 6 worker pods in namespace loadtest
-  gameday load --workers 6 -n loadtest --rate 3000 --duration 5m http://web.shop.svc:8080/`,
+  gameday load --workers 6 -n loadtest --rate 3000 --duration 5m http://web.shop.svc:8080/
+
+` + exitCodesHelp,
 		Args:          cobra.MinimumNArgs(0),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -120,8 +119,8 @@ func addLoadFlags(cmd *cobra.Command, o *loadOptions) {
 	f.IntVar(&o.maxWorkers, "max-workers", 4096, "most requests in flight at once")
 	f.Float64Var(&o.maxRate, "max-rate", 0, "refuse profiles above this rate (default: load.maxRate of the config)")
 	f.StringVarP(&o.output, "output", "o", "text", "report format: text or json")
-	f.DurationVar(&o.maxP99, "max-p99", 0, "fail (exit 1) when p99 latency is above this")
-	f.StringVar(&o.minSuccess, "min-success", "", "fail (exit 1) when the success ratio is below this (0.999 or 99.9%)")
+	f.DurationVar(&o.maxP99, "max-p99", 0, "fail (exit 3) when p99 latency is above this")
+	f.StringVar(&o.minSuccess, "min-success", "", "fail (exit 3) when the success ratio is below this (0.999 or 99.9%)")
 	f.StringVar(&o.configPath, "config", "", "config file (default "+config.DefaultPath()+")")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "benchmarks: write a CPU profile")
 	_ = f.MarkHidden("cpuprofile")
@@ -177,6 +176,9 @@ func loadTargets(cfg config.Config, o *loadOptions, urls []string) ([]engine.Tar
 	}
 	var out []engine.Target
 	for _, u := range urls {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return nil, usageError{fmt.Errorf("%q: want an http:// or https:// URL with a host, such as http://127.0.0.1:8080/", u)}
+		}
 		t := engine.Target{Method: strings.ToUpper(o.method), URL: u, Header: header, Body: body}
 		if len(cfg.Load.Targets) > 0 {
 			found := false
@@ -196,7 +198,7 @@ func loadTargets(cfg config.Config, o *loadOptions, urls []string) ([]engine.Tar
 				}
 			}
 			if !found {
-				return nil, fmt.Errorf("refused: %s is not in load.targets of the config; load goes only to configured targets", u)
+				return nil, fmt.Errorf("%w: %s is not in load.targets of the config; load goes only to configured targets", model.ErrRefused, u)
 			}
 		}
 		out = append(out, t)
@@ -272,8 +274,18 @@ func runLoad(cmd *cobra.Command, o *loadOptions, urls []string, worker bool) err
 	if err != nil {
 		return err
 	}
+	var stopped error
+	if ctx.Err() != nil && prof.Duration > 0 && res.Duration < prof.Duration {
+		// A timed run cut short: its numbers are partial and judge nothing (0 means until stopped:
+		// there the interrupt is the normal end).
+		in := interrupted{after: res.Duration, of: prof.Duration}
+		res.Interrupted, stopped = in.Error(), in
+	}
 	if worker {
-		return writeWorkerResult(o, res)
+		if err := writeWorkerResult(o, res); err != nil {
+			return err
+		}
+		return stopped
 	}
 	breaches := th.Check(res)
 	out := cmd.OutOrStdout()
@@ -284,7 +296,10 @@ func runLoad(cmd *cobra.Command, o *loadOptions, urls []string, worker bool) err
 	} else {
 		res.WriteText(out, th)
 	}
-	if len(breaches) > 0 {
+	switch {
+	case stopped != nil:
+		return stopped
+	case len(breaches) > 0:
 		return thresholdBreached{len(breaches)}
 	}
 	return nil

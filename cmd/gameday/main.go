@@ -3,7 +3,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -44,22 +43,24 @@ type options struct {
 // processStart is when the process started (the time to the first full frame is measured from it).
 var processStart = time.Now()
 
-// usageError is a bad flag or argument: exit code 2.
-type usageError struct{ error }
-
 func main() {
 	if err := newRoot().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "gameday: "+err.Error())
-		var ue usageError
-		var tb thresholdBreached
-		switch {
-		case errors.As(err, &tb):
-			os.Exit(1)
-		case errors.As(err, &ue) || strings.Contains(err.Error(), "flag"):
-			os.Exit(2)
-		}
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// noArgs refuses arguments to a command that takes none; a word close to a subcommand gets a "did you
+// mean" (gameday lod -> load).
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf(": did you mean %q?", s[0])
+	}
+	return usageError{fmt.Errorf("%s (see %s --help)", msg, cmd.CommandPath())}
 }
 
 func newRoot() *cobra.Command { return newRootWith(&options{}) }
@@ -93,8 +94,10 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
   GAMEDAY_PROMETHEUS_TOKEN_FILE=/var/run/prom-token gameday -n shop --target deploy/web --prometheus-url https://prom.example:9090
 
   # Projector-friendly colours, demo twice as fast
-  gameday --demo --theme high-contrast --demo-speed 2`,
-		Args:          cobra.NoArgs,
+  gameday --demo --theme high-contrast --demo-speed 2
+
+` + exitCodesHelp,
+		Args:          noArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -104,6 +107,7 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%s (see gameday --help)", flagError(err))}
 	})
+	cmd.SuggestionsMinimumDistance = 2
 	cmd.AddCommand(newLoadCmd(), newLoadWorkerCmd())
 	f := cmd.Flags()
 	o.kube.AddFlags(f)

@@ -113,8 +113,8 @@ func TestWholeProgramOnSim(t *testing.T) {
 	c.start(ctx, func(m any) { tm.Send(m) })
 
 	pr.wait(t, 10*time.Second, "Workload deploy/web · pods[3]", "Running")
-	tm.Type("k")
-	pr.wait(t, 5*time.Second, "Kill 1 pod of deploy/web in demo?")
+	tm.Send(tea.KeyPressMsg{Code: 'k', Mod: tea.ModCtrl})
+	pr.wait(t, 5*time.Second, "Kill the selected pod web-")
 	tm.Type("y")
 	pr.wait(t, 5*time.Second, "Terminating", "+ web-")
 	tm.Type("b")

@@ -273,9 +273,18 @@ func (c *cockpit) run() error {
 	return nil
 }
 
-// onExit is HALT without the UI: faults must not outlive the cockpit.
+// onExit is HALT without the UI: faults must not outlive the cockpit. Once the terminal is back it
+// says what HALT did and where the journal is, so a quit with load running or a node cordoned is
+// never silent.
 func (c *cockpit) onExit() {
-	if err := c.sess.Close(); err != nil {
+	err := c.sess.Close()
+	if r, ok := c.sess.HaltedOnClose(); ok {
+		fmt.Fprintln(os.Stderr, "gameday: HALT on exit: "+r.Entry.Detail)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "gameday: on exit: "+err.Error())
+	}
+	if n := len(c.sess.Timeline()); n > 0 {
+		fmt.Fprintf(os.Stderr, "gameday: journal: %s (%d entries this session)\n", c.sess.Journal(), n)
 	}
 }

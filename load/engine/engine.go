@@ -751,19 +751,21 @@ func (e *Engine) Status() load.Status {
 
 // Result is a run's report.
 type Result struct {
-	Profile       load.Profile  `json:"profile"`
-	Started       time.Time     `json:"started"`
-	Duration      time.Duration `json:"duration"`
-	Scheduled     int64         `json:"scheduled"`
-	Requests      int64         `json:"requests"`
-	Completed     int64         `json:"completed"`
-	Success       int64         `json:"success"`
-	Failed        int64         `json:"failed"`
-	Dropped       int64         `json:"dropped"`
-	RequestedRate float64       `json:"requestedRate"`
-	AchievedRate  float64       `json:"achievedRate"`
-	SuccessRatio  float64       `json:"successRatio"`
-	Latency       Latency       `json:"latency"`
+	Profile  load.Profile  `json:"profile"`
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration"`
+	// Interrupted says how a timed run was cut short ("interrupted after 3s of 30s"): a partial report.
+	Interrupted   string  `json:"interrupted,omitempty"`
+	Scheduled     int64   `json:"scheduled"`
+	Requests      int64   `json:"requests"`
+	Completed     int64   `json:"completed"`
+	Success       int64   `json:"success"`
+	Failed        int64   `json:"failed"`
+	Dropped       int64   `json:"dropped"`
+	RequestedRate float64 `json:"requestedRate"`
+	AchievedRate  float64 `json:"achievedRate"`
+	SuccessRatio  float64 `json:"successRatio"`
+	Latency       Latency `json:"latency"`
 	// ServiceLatency counts from each request's actual send, leaving out the generator's own
 	// queueing: what tools that measure that way (vegeta, k6) report, for comparison.
 	ServiceLatency Latency          `json:"serviceLatency"`

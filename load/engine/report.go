@@ -150,6 +150,9 @@ func (r Result) WriteText(w io.Writer, th Thresholds) {
 		p("generator    %s", d)
 	}
 	switch {
+	case r.Interrupted != "":
+		p("result       INTERRUPTED %s", strings.TrimPrefix(r.Interrupted, "interrupted "))
+		return
 	case th == Thresholds{}:
 		// A run without thresholds checks nothing: saying PASS over 0 % success would mislead.
 		p("result       no thresholds set (--max-p99, --min-success): nothing checked")
@@ -169,7 +172,7 @@ func (r Result) WriteJSON(w io.Writer, breaches []string) error {
 		Result
 		Pass     bool     `json:"pass"`
 		Breaches []string `json:"breaches,omitempty"`
-	}{r, len(breaches) == 0, breaches}
+	}{r, len(breaches) == 0 && r.Interrupted == "", breaches}
 	out.Histogram = ""
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -55,7 +55,7 @@ func Default() *Map {
 		Command:  b("command", ":"),
 		Quit:     b("quit", "q", "ctrl+c"),
 
-		Up:       b("up", "up"),
+		Up:       b("up", "up", "k"),
 		Down:     b("down", "down", "j"),
 		PageUp:   b("page up", "pgup"),
 		PageDown: b("page down", "pgdown"),
@@ -168,12 +168,37 @@ func (m *Map) Apply(over map[string][]string) error {
 	for _, n := range globalNames() {
 		for _, k := range named[n].Keys() {
 			if prev, ok := owner[k]; ok {
-				return fmt.Errorf("keys.%s: key %q is already bound to %s", n, k, prev)
+				return clash(over, n, prev, k, "")
 			}
 			owner[k] = n
 		}
 	}
+	// A pane key that a global key shadows never reaches its pane (global keys are matched first).
+	global := map[string]bool{}
+	for _, n := range globalNames() {
+		global[n] = true
+	}
+	for _, n := range m.Names() {
+		if global[n] {
+			continue
+		}
+		for _, k := range named[n].Keys() {
+			if g, ok := owner[k]; ok {
+				return clash(over, n, g, k, fmt.Sprintf(": %s is a global key and wins, so %s would never work", g, n))
+			}
+		}
+	}
 	return nil
+}
+
+// clash names the binding the config changed first (the one the user touched), then the other.
+func clash(over map[string][]string, a, b, k, why string) error {
+	if _, touched := over[b]; touched {
+		if _, alsoA := over[a]; !alsoA {
+			a, b = b, a
+		}
+	}
+	return fmt.Errorf("keys.%s: key %q is already bound to %s%s", a, k, b, why)
 }
 
 // All returns every binding, ordered by action name (help and tests list them all).

@@ -25,7 +25,9 @@ func TestRebindErrors(t *testing.T) {
 	}{
 		{map[string][]string{"explode": {"e"}}, "keys.explode: unknown action"},
 		{map[string][]string{"kill": {}}, "keys.kill: give at least one key"},
-		{map[string][]string{"kill": {"x"}}, `key "x" is already bound to kill`},
+		{map[string][]string{"kill": {"x"}}, `keys.kill: key "x" is already bound to halt`},
+		{map[string][]string{"up": {"s"}}, `keys.up: key "s" is already bound to scaleUp: scaleUp is a global key and wins, so up would never work`},
+		{map[string][]string{"scaleUp": {"k"}}, `keys.scaleUp: key "k" is already bound to up: scaleUp is a global key and wins`},
 		{map[string][]string{"halt": {"x"}}, "keys.halt: include a chord such as ctrl+x"},
 	}
 	for _, c := range cases {

@@ -100,6 +100,20 @@ func (p *Workload) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+// SelectedPod is the name of the live pod under the cursor ("" when none: the cursor is on a pod
+// that is gone or terminating, or there are no pods).
+func (p *Workload) SelectedPod() string {
+	i := p.scroll.Cursor
+	if i < 0 || i >= len(p.keys) {
+		return ""
+	}
+	pod, ok := p.ctx.Cluster.Pods[p.keys[i]]
+	if !ok || pod.Terminating() {
+		return ""
+	}
+	return pod.Name
+}
+
 func (p *Workload) target() *model.Deployment {
 	return p.ctx.Cluster.Deployment(p.ctx.Namespace, p.ctx.Target)
 }
