@@ -52,7 +52,8 @@ func TestExitCodes(t *testing.T) {
 		{"bad URL", []string{"load", "--duration", "1s", "127.0.0.1:8080"}, 2, "want an http:// or https:// URL"},
 		{"bad flag", []string{"load", "--rate", "lots", srv.URL}, 2, "want a number"},
 		{"breached", []string{"load", "--rate", "20", "--duration", "1s", "--max-p99", "1ns", srv.URL + "/"}, 3, "result       FAIL"},
-		{"refused target", []string{"load", "--config", allowed, "--duration", "1s", "http://127.0.0.1:9/other"}, 4, "not in load.targets"},
+		{"refused target", []string{"load", "--config", allowed, "--duration", "1s", "http://127.0.0.1:9/other"}, 4, "not in load.targets of the config; load goes only to configured targets (allowed: " + srv.URL + "/)"},
+		{"allowed without the slash", []string{"load", "--config", allowed, "--duration", "1s", strings.ToUpper(srv.URL[:4]) + srv.URL[4:]}, 0, "nothing checked"},
 		{"refused rate", []string{"load", "--rate", "900", "--max-rate", "100", "--duration", "1s", srv.URL + "/"}, 4, "above the configured maximum"},
 		{"could not run", []string{"load", "--duration", "1s", "--body", "@" + filepath.Join(dir, "missing"), srv.URL + "/"}, 1, "--body"},
 	} {

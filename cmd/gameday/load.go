@@ -183,7 +183,7 @@ func loadTargets(cfg config.Config, o *loadOptions, urls []string) ([]engine.Tar
 		if len(cfg.Load.Targets) > 0 {
 			found := false
 			for _, ct := range cfg.Load.Targets {
-				if ct.URL == u {
+				if load.SameURL(ct.URL, u) {
 					found = true
 					t.Name = ct.Name
 					if ct.Method != "" {
@@ -198,7 +198,12 @@ func loadTargets(cfg config.Config, o *loadOptions, urls []string) ([]engine.Tar
 				}
 			}
 			if !found {
-				return nil, fmt.Errorf("%w: %s is not in load.targets of the config; load goes only to configured targets", model.ErrRefused, u)
+				var allowed []string
+				for _, ct := range cfg.Load.Targets {
+					allowed = append(allowed, ct.URL)
+				}
+				return nil, fmt.Errorf("%w: %s is not in load.targets of the config; load goes only to configured targets (allowed: %s)",
+					model.ErrRefused, u, strings.Join(allowed, ", "))
 			}
 		}
 		out = append(out, t)

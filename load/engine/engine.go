@@ -187,7 +187,7 @@ func (s *connSet) closeAll() {
 // Allow refuses a URL that is not a configured target.
 func (e *Engine) Allow(raw string) error {
 	for _, t := range e.opts.Targets {
-		if t.URL == raw {
+		if load.SameURL(t.URL, raw) {
 			return nil
 		}
 	}
@@ -195,7 +195,7 @@ func (e *Engine) Allow(raw string) error {
 	for i, t := range e.opts.Targets {
 		names[i] = t.URL
 	}
-	return fmt.Errorf("%w: %s is not a configured load target (configured: %s)", model.ErrRefused, raw, strings.Join(names, ", "))
+	return fmt.Errorf("%w: %s is not a configured load target (allowed: %s)", model.ErrRefused, raw, strings.Join(names, ", "))
 }
 
 // run is one load run.
