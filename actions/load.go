@@ -81,12 +81,22 @@ func planLoadStep(e *Env, w World, args string) (Step, error) {
 	}
 	st := Step{Action: "load-start", Summary: "load " + p.String(), DryRun: e.Guard != nil && e.Guard.DryRun, Profile: &p}
 	st.Refusal = e.Guard.checkLoad()
+	if st.Refusal == nil && w.Target != "" && w.Cluster != nil && w.Cluster.Synced && w.Cluster.Deployment(w.Namespace, w.Target) == nil {
+		// The graphs would plot someone else's traffic (or nothing) and the run would judge nothing.
+		st.Refusal = fmt.Errorf("%w: the target deploy/%s does not exist in namespace %q: pick one with :target deploy/NAME (or :target - for none) before sending load",
+			model.ErrRefused, w.Target, w.Namespace)
+	}
 	return st, nil
 }
 
 func runLoad(_ context.Context, x Exec, st Step) (Result, error) {
 	if st.Profile == nil {
 		return x.Env.record(Entry{Time: x.Env.now(), Action: st.Action}, errors.New("internal error: load step without a profile"))
+	}
+	if st.Refusal != nil {
+		e := x.Env
+		return e.record(Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "load-start", Targets: []string{st.Profile.Name},
+			Detail: st.Profile.String(), DryRun: st.DryRun}, st.Refusal)
 	}
 	return x.Env.StartLoad(*st.Profile)
 }

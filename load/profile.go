@@ -149,7 +149,11 @@ type Status struct {
 	InFlight  int
 	Sent      int64
 	Errors    int64
-	Elapsed   time.Duration
+	// Completed requests have an answer (or an error); Success is over them, so it means nothing at 0.
+	Completed int64
+	// Timeout is the per-request timeout (0: the driver has none).
+	Timeout time.Duration
+	Elapsed time.Duration
 	// Diagnostics say when the generator itself is the bottleneck (late sends, worker or fd limits).
 	Diagnostics []string
 }

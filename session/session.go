@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gamedaylab/gameday/actions"
@@ -458,6 +460,29 @@ func (s *Session) CleanLeftovers(ctx context.Context) error {
 	}
 	_, err = s.done(r, err)
 	return err
+}
+
+// CheckWhere says what is wrong with where the session points, once its cluster source has synced: a
+// namespace that does not exist, a target that is not in it ("" when all is well). On a real cluster
+// an informer on a missing namespace lists nothing and says nothing, so it asks the API.
+func (s *Session) CheckWhere(ctx context.Context) string {
+	ns, target := s.Namespace(), s.Target()
+	if ns != "" && s.Env.Client != nil {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if _, err := s.Env.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+			return fmt.Sprintf("namespace %q does not exist: nothing to watch or act on and the graphs have no data (:ns NAME)", ns)
+		}
+	}
+	if target == "" {
+		return ""
+	}
+	found := false
+	s.Store(func(c *model.Cluster) { found = c.Deployment(ns, target) != nil })
+	if !found {
+		return fmt.Sprintf("deploy/%s not found in namespace %q: the graphs have no data for it and load is refused (:target picks one)", target, ns)
+	}
+	return ""
 }
 
 // CheckPermissions asks which actions the identity may run in the session's namespace.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -306,5 +307,34 @@ func TestHaltStopsADrainUnderWay(t *testing.T) {
 		if n.Spec.Unschedulable {
 			t.Fatalf("HALT left %s cordoned", n.Name)
 		}
+	}
+}
+
+// TestTargetThatDoesNotExist (issue 13 item 6): --target naming no Deployment is said once the cluster
+// is listed, and load aimed at it is refused (the graphs would plot someone else's traffic).
+func TestTargetThatDoesNotExist(t *testing.T) {
+	cfg := config.Default()
+	s, err := New(Options{Config: &cfg, Demo: true, Target: "nosuch", Journal: filepath.Join(t.TempDir(), "journal.jsonl"), Guard: &actions.Guard{MinReady: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s.Start(ctx)
+	defer s.Close()
+	waitFor(t, 10*time.Second, "the cluster", func() bool {
+		synced := false
+		s.Store(func(c *model.Cluster) { synced = c.Synced })
+		return synced
+	})
+	if got := s.CheckWhere(ctx); !strings.Contains(got, `deploy/nosuch not found in namespace "demo"`) {
+		t.Fatalf("CheckWhere: %q", got)
+	}
+	r, err := s.Act(ctx, "load", "")
+	if !errors.Is(err, model.ErrRefused) || r.Entry.Result != actions.ResultRefused || s.Env.Load.Status().Active {
+		t.Fatalf("load at a missing target: %+v, %v", r, err)
+	}
+	s.SetTarget("web")
+	if got := s.CheckWhere(ctx); got != "" {
+		t.Fatalf("CheckWhere with deploy/web: %q", got)
 	}
 }

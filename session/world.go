@@ -49,6 +49,11 @@ func (s *Session) buildDemo() {
 	s.MetricsName, s.TracesBackend, s.LogsBackend = "simulation", w.Traces(), w.Logs()
 	s.starters = append(s.starters, w.Run)
 	s.watch, s.watchNow, s.onSynced = w.Client(), w.Now, s.opts.OnSynced
+	w.SetMetricsScope(s.namespace, s.target)
+	s.onTarget = func(ns, target string) {
+		w.SetMetricsScope(ns, target)
+		s.Metrics.Kick()
+	}
 }
 
 func (s *Session) buildKube() error {

@@ -47,8 +47,12 @@ func (m *simMetrics) QueryRange(_ context.Context, p sources.Panel, start, end t
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]sources.Series, 0, len(defs))
+	measured := (s.scopeNS == "" || s.scopeNS == Namespace) && (s.scopeTarget == "" || s.scopeTarget == Target)
 	for _, d := range defs {
 		r := s.store.series[d.series]
+		if !measured {
+			r = nil // a query scoped elsewhere: no data, as Prometheus would answer
+		}
 		ser := sources.Series{Name: d.legend}
 		if r != nil {
 			var bucket time.Time

@@ -27,6 +27,7 @@ var (
 	podsGVR        = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
 	podsGVK        = schema.GroupVersionKind{Version: "v1", Kind: "Pod"}
 	nodesGVR       = schema.GroupVersionResource{Version: "v1", Resource: "nodes"}
+	namespacesGVR  = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 	deploymentsGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
 	replicasetsGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "replicasets"}
 	hpaGVR         = schema.GroupVersionResource{Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"}

@@ -95,7 +95,7 @@ func (l *simLoad) Status() load.Status {
 	defer s.mu.Unlock()
 	g := &s.load
 	now := s.Now()
-	st := load.Status{Active: g.active, Profile: g.profile, Sent: int64(g.sent), Errors: int64(g.errs)}
+	st := load.Status{Active: g.active, Profile: g.profile, Sent: int64(g.sent), Errors: int64(g.errs), Completed: int64(g.sent)}
 	if !g.active {
 		return st
 	}

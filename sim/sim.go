@@ -61,6 +61,16 @@ type Sim struct {
 	nextHPA time.Time
 	// backfilling is true while New simulates the history before Start.
 	backfilling bool
+	// scope is where the metrics are asked for (namespace, workload), as a Prometheus query would be
+	// scoped: the simulation measures only its target, so elsewhere there is no data.
+	scopeNS, scopeTarget string
+}
+
+// SetMetricsScope scopes the metrics to a namespace and workload ("" for any workload).
+func (s *Sim) SetMetricsScope(ns, target string) {
+	s.mu.Lock()
+	s.scopeNS, s.scopeTarget = ns, target
+	s.mu.Unlock()
 }
 
 // workload is the simulation's knowledge of one Deployment: how its pods behave.
@@ -191,6 +201,10 @@ func (s *Sim) StepFor(d, tick time.Duration) {
 }
 
 func (s *Sim) bootstrap() {
+	// The namespaces a cluster has, so a :ns to one that does not exist is noticed as on a cluster.
+	for _, ns := range []string{Namespace, "default", "kube-system", "kube-public", "kube-node-lease"} {
+		s.mustCreate(namespacesGVR, "", &corev1.Namespace{ObjectMeta: meta("", ns, s.Now().Add(-48*time.Hour), nil)})
+	}
 	zones := []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}
 	for i := 0; i < 6; i++ {
 		z := zones[i%3]

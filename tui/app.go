@@ -239,7 +239,16 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.deps.Trace != nil {
 			m.deps.Trace.noteDelta(msg)
 		}
-		return m, m.broadcast(core.ClusterChangedMsg{Delta: msg})
+		cmd := m.broadcast(core.ClusterChangedMsg{Delta: msg})
+		if msg.Reset { // a (re)started source's full list: is what we point at there?
+			cmd = tea.Batch(cmd, m.checkWhere())
+		}
+		return m, cmd
+	case whereMsg:
+		if msg != "" {
+			m.setStatus(string(msg), true)
+		}
+		return m, nil
 	case sources.MetricsMsg:
 		if msg.Source != "" {
 			m.metricsSrc = msg.Source
@@ -467,6 +476,14 @@ func (m *Model) act(f func(ctx context.Context) (actions.Result, error)) tea.Cmd
 		_, _ = f(context.Background())
 		return nil
 	})
+}
+
+// whereMsg is what is wrong with where the cockpit points ("" for nothing).
+type whereMsg string
+
+func (m *Model) checkWhere() tea.Cmd {
+	sess := m.sess
+	return safe(func() tea.Msg { return whereMsg(sess.CheckWhere(context.Background())) })
 }
 
 // WaitActions waits until every action command handed out so far has run (tests: the action's result

@@ -68,44 +68,97 @@ func (m *Model) header() string {
 	}
 	line1 = joinLR(line1, strings.Join(badges, " "), w)
 
-	var left []string
-	if l := m.load; l.Active {
-		// The live load panel: requested vs achieved, success, latency, in flight, progress, and the
-		// generator's own diagnostics (so the cluster is not blamed for the generator's limits).
-		txt := fmt.Sprintf("LOAD %s %.0f→%.0f/s", l.Profile.Name, l.Requested, l.Achieved)
-		left = append(left, st.BadgeLoad.Render(txt))
-		okStyle := st.OK
-		if l.Success < 0.99 {
-			okStyle = st.Err
+	return line1 + "\n" + m.statusLine(w, now)
+}
+
+// statusLine is the header's second line, ranked so what matters most always fits, at 80 columns
+// too: FAULTS, the last action's result or refusal, the load's asked and sent rates; then, as room
+// allows, the connection names, latency, the progress bar and the generator's diagnostics.
+func (m *Model) statusLine(w int, now time.Time) string {
+	st := m.ctx.Styles
+	l := m.load
+	var loadBadge, loadFull string
+	var extras []string // optional, most useful first
+	if l.Active {
+		loadBadge = st.BadgeLoad.Render(fmt.Sprintf("LOAD %s %.0f→%.0f/s", l.Profile.Name, l.Requested, l.Achieved))
+		loadFull = st.BadgeLoad.Render(fmt.Sprintf("LOAD %s asked %.0f/s sent %.0f/s", l.Profile.Name, l.Requested, l.Achieved))
+		okTxt := st.Muted.Render("ok -")
+		if l.Completed > 0 {
+			okStyle := st.OK
+			if l.Success < 0.99 {
+				okStyle = st.Err
+			}
+			okTxt = okStyle.Render(fmt.Sprintf("ok %.1f%%", 100*l.Success))
 		}
-		left = append(left, okStyle.Render(fmt.Sprintf("ok %.1f%%", 100*l.Success))+
-			st.Text.Render(fmt.Sprintf(" p50 %s p90 %s p99 %s max %s", fmtMs(l.P50), fmtMs(l.P90), fmtMs(l.P99), fmtMs(l.Max)))+
-			st.Muted.Render(fmt.Sprintf(" in-flight %d", l.InFlight)))
+		extras = append(extras, okTxt)
+		if l.Completed == 0 && l.InFlight > 0 && l.Timeout > 0 {
+			extras[0] += st.Warn.Render(fmt.Sprintf(" waiting for %d in-flight requests (timeout %s)", l.InFlight, l.Timeout))
+		} else {
+			extras = append(extras, st.Text.Render(fmt.Sprintf("p50 %s p99 %s", fmtMs(l.P50), fmtMs(l.P99)))+
+				st.Muted.Render(fmt.Sprintf(" p90 %s max %s in-flight %d", fmtMs(l.P90), fmtMs(l.Max), l.InFlight)))
+		}
 		if d := l.Profile.Duration; d > 0 {
 			frac := min(float64(l.Elapsed)/float64(d), 1)
 			n := int(frac * 10)
-			left = append(left, st.Accent.Render(strings.Repeat("█", n))+st.Muted.Render(strings.Repeat("░", 10-n))+
+			extras = append(extras, st.Accent.Render(strings.Repeat("█", n))+st.Muted.Render(strings.Repeat("░", 10-n))+
 				st.Muted.Render(fmt.Sprintf(" %s/%s", l.Elapsed.Round(time.Second), d.Round(time.Second))))
 		}
 		if len(l.Diagnostics) > 0 {
-			left = append(left, st.Warn.Render("! "+l.Diagnostics[0]))
+			extras = append(extras, st.Warn.Render("! "+l.Diagnostics[0]))
 		}
 	} else {
-		left = append(left, st.Muted.Render("load idle"))
+		loadBadge = st.Muted.Render("load idle")
+		loadFull = loadBadge
 	}
+	faults := st.Muted.Render("faults 0")
 	if n := m.sess.Injected.Len(); n > 0 {
-		left = append(left, st.BadgeFault.Render(fmt.Sprintf("FAULTS %d", n)))
-	} else {
-		left = append(left, st.Muted.Render("faults 0"))
+		faults = st.BadgeFault.Render(fmt.Sprintf("FAULTS %d", n))
 	}
+	status := ""
 	if m.status != "" && now.Sub(m.statusAt) < statusTTL {
 		s := st.OK
 		if m.statusErr {
 			s = st.Err
 		}
-		left = append(left, s.Render(m.status))
+		status = s.Render(m.status)
 	}
-	return line1 + "\n" + joinLR(strings.Join(left, "  "), m.connDots(), w)
+	dots, dotsFull := m.connDots(false), m.connDots(true)
+	width := func(parts ...string) int {
+		n := 0
+		for _, p := range parts {
+			if p != "" {
+				n += core.Width(p) + 2
+			}
+		}
+		return n
+	}
+	// Always: load (short), FAULTS, the status (cut to what is left), the dots (short).
+	room := w - width(loadBadge, faults, dots)
+	if status != "" && core.Width(status) > room-2 {
+		status = core.FitLine(status, max(room-2, 0))
+	}
+	room -= width(status)
+	if room >= core.Width(loadFull)-core.Width(loadBadge) {
+		room -= core.Width(loadFull) - core.Width(loadBadge)
+		loadBadge = loadFull
+	}
+	if room >= core.Width(dotsFull)-core.Width(dots) {
+		room -= core.Width(dotsFull) - core.Width(dots)
+		dots = dotsFull
+	}
+	left := []string{loadBadge}
+	for _, e := range extras {
+		if width(e) > room {
+			break
+		}
+		room -= width(e)
+		left = append(left, e)
+	}
+	left = append(left, faults)
+	if status != "" {
+		left = append(left, status)
+	}
+	return joinLR(strings.Join(left, "  "), dots, w)
 }
 
 func fmtMs(d time.Duration) string {
@@ -119,22 +172,31 @@ func fmtMs(d time.Duration) string {
 }
 
 // connDots shows each source's health: ● ok, ○ down (with the reason in the status line).
-func (m *Model) connDots() string {
+// connDots are the backends' states; short, a dot each (cluster, metrics, traces, logs in that order,
+// help says so), and a failing one always names itself.
+func (m *Model) connDots(full bool) string {
 	st := m.ctx.Styles
 	var out []string
 	names := []string{"cluster", "metrics", "traces", "logs"}
 	for _, n := range names {
 		c, ok := m.conn[n]
+		label := ""
+		if full {
+			label = " " + n
+		}
 		switch {
 		case !ok && n == "cluster" && !m.ctx.Cluster.Synced:
-			out = append(out, st.Muted.Render("◌ "+n))
+			out = append(out, st.Muted.Render("◌"+label))
 		case !ok || c.OK:
-			out = append(out, st.OK.Render("● ")+st.Muted.Render(n))
+			out = append(out, st.OK.Render("●")+st.Muted.Render(label))
 		default:
 			out = append(out, st.Err.Render("○ "+n))
 		}
 	}
-	return strings.Join(out, " ")
+	if full {
+		return strings.Join(out, " ")
+	}
+	return strings.Join(out, "")
 }
 
 // joinLR puts left and right on one line of width w; left is truncated first.

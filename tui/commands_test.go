@@ -3,8 +3,11 @@ package tui
 import (
 	"strings"
 	"testing"
+	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/model"
 )
 
 func command(t *testing.T, m *Model, line string) {
@@ -87,4 +90,33 @@ func journaled(m *Model, action string) bool {
 		}
 	}
 	return false
+}
+
+// TestNamespaceThatDoesNotExistIsSaid (issue 13 item 6): :ns to a namespace the cluster does not have
+// warns once the source has listed it. Before, it was accepted silently.
+func TestNamespaceThatDoesNotExistIsSaid(t *testing.T) {
+	t.Parallel()
+	m, _ := newDemoModel(t, 120, 40)
+	command(t, m, "ns nosuchns")
+	m.sess.Publish(&model.ClusterDelta{Reset: true}) // what the restarted source lists there: nothing
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var seen []tea.Msg
+		pump(m, 0, &seen)
+		if st, isErr := m.Status(); isErr && strings.Contains(st, `namespace "nosuchns" does not exist`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			st, _ := m.Status()
+			t.Fatalf("no warning after :ns nosuchns; status %q", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(screen(m), `deploy/web not found in namespace "nosuchns"`) {
+		t.Fatalf("the workload pane does not say the target is missing:\n%s", screen(m))
+	}
+	typeKeys(t, m, "b")
+	if st, isErr := m.Status(); !isErr || !strings.Contains(st, "does not exist") {
+		t.Fatalf("b aimed at a missing target: status %q", st)
+	}
 }

@@ -97,3 +97,23 @@ func TestEndToEndQuitSaysWhatHaltReverted(t *testing.T) {
 		})
 	}
 }
+
+// TestEndToEndMissingNamespaceAndTarget (issue 13 item 6): the real binary warns about a --target that
+// does not exist and a :ns to a namespace the cluster lacks, and refuses b's load at a missing target.
+func TestEndToEndMissingNamespaceAndTarget(t *testing.T) {
+	bin := gamedayBinary(t)
+	for _, size := range [][2]int{{80, 24}, {200, 60}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			s := newTmux(t, size[0], size[1], fmt.Sprintf("env XDG_CONFIG_HOME=%s XDG_STATE_HOME=%s %s --demo --target deploy/nosuch --journal %s/j; sleep 30", dir, dir, bin, dir))
+			s.waitFor(10*time.Second, "deploy/nosuch not found")
+			s.keys("b")
+			s.waitFor(5*time.Second, "load-start refused")
+			s.keys(":", "target deploy/web", "Enter")
+			s.waitFor(5*time.Second, "target deploy/web")
+			s.keys(":", "ns nosuchns", "Enter")
+			s.waitFor(10*time.Second, `namespace "nosuchns" does`)
+		})
+	}
+}

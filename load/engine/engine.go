@@ -736,7 +736,8 @@ func (e *Engine) Status() load.Status {
 	}
 	st := load.Status{Active: sending, Profile: r.profile, Sent: res.Requests, Errors: res.Failed,
 		P50: res.Latency.P50, P90: res.Latency.P90, P99: res.Latency.P99, Max: res.Latency.Max,
-		InFlight: int(r.inflight.Load()), Elapsed: time.Since(r.start), Diagnostics: res.Diagnostics}
+		InFlight: int(r.inflight.Load()), Elapsed: time.Since(r.start), Diagnostics: res.Diagnostics,
+		Completed: res.Completed, Timeout: e.opts.Timeout}
 	if st.Active {
 		st.Requested = math.Float64frombits(r.requestedAt.Load())
 		if s := int(time.Since(r.start)/time.Second) - 1; s >= 0 {

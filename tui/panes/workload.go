@@ -296,6 +296,9 @@ func (p *Workload) render() string {
 		}
 	}
 	add(deploys[0]) // header of the deployment table
+	if p.ctx.Target != "" && p.target() == nil {
+		add(core.FitLine(st.Warn.Render(fmt.Sprintf("deploy/%s not found in namespace %q: no data, load refused (:target)", p.ctx.Target, p.ctx.Namespace)), p.w))
+	}
 	if len(deploys) > 1 {
 		add(deploys[1]) // the target (always first)
 	}

@@ -1,0 +1,50 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gamedaylab/gameday/load"
+)
+
+// headerLine2 is the header's second line as shown.
+func headerLine2(m *Model) string { return strings.Split(screen(m), "\n")[1] }
+
+// TestHeaderRanksWhatMatters (issue 13 item 10): during a burst, at 80 and 120 columns, the action's
+// result and the FAULTS badge fit, and the load badge says what its numbers are. Before, the latency
+// figures pushed both off the line.
+func TestHeaderRanksWhatMatters(t *testing.T) {
+	t.Parallel()
+	for _, w := range []int{80, 120} {
+		m, _ := newDemoModel(t, w, 30)
+		command(t, m, "cordon node-a-1")
+		typeKeys(t, m, "y")
+		typeKeys(t, m, "b")
+		m.Update(load.Status{Active: true, Profile: load.Profile{Name: "burst", Duration: time.Minute}, Requested: 200, Achieved: 198,
+			Success: 1, Sent: 4000, Completed: 3990, InFlight: 10, Elapsed: 20 * time.Second, P50: 16 * time.Millisecond,
+			P90: 40 * time.Millisecond, P99: 80 * time.Millisecond, Max: 120 * time.Millisecond, Diagnostics: []string{"late sends: 3% of requests left >1ms after their time"}})
+		line := headerLine2(m)
+		for _, want := range []string{"LOAD", "198/s", "FAULTS 1", "load-start ok"} {
+			if !strings.Contains(line, want) {
+				t.Errorf("%d columns: header line %q lacks %q", w, line, want)
+			}
+		}
+		if w == 120 && !strings.Contains(line, "asked 200/s sent 198/s") {
+			t.Errorf("120 columns: the load badge does not say asked and sent: %q", line)
+		}
+	}
+}
+
+// TestHeaderWaitsForAnswers (issue 13 item 21): before any request completed, success is "ok -" and the
+// header says what it waits for, not "ok 0.00%".
+func TestHeaderWaitsForAnswers(t *testing.T) {
+	t.Parallel()
+	m, _ := newDemoModel(t, 200, 40)
+	m.Update(load.Status{Active: true, Profile: load.Profile{Name: "burst", Duration: time.Minute}, Requested: 10, Achieved: 10,
+		Sent: 10, InFlight: 10, Elapsed: 2 * time.Second, Timeout: 10 * time.Second})
+	line := headerLine2(m)
+	if !strings.Contains(line, "ok -") || !strings.Contains(line, "waiting for 10 in-flight requests (timeout 10s)") || strings.Contains(line, "0.0%") {
+		t.Fatalf("header %q", line)
+	}
+}
