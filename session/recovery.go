@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,8 @@ type stopwatch struct {
 	apiSched    time.Time
 	apiReady    time.Time
 	replacement string
+	// readyAt is when each replacement was first seen Ready (a kill of N pods waits for N).
+	readyAt map[string]time.Time
 }
 
 // Recovery is one finished recovery measurement.
@@ -37,6 +40,10 @@ type Recovery struct {
 	APIScheduled, APIReady      time.Time
 	Started                     time.Time
 	TimedOut                    bool
+	// Killed is how many pods the kill took; Replacements how many came back Ready and AllReady when
+	// the last of them did (a kill of one pod: the same as Ready).
+	Killed, Replacements int
+	AllReady             time.Duration
 }
 
 func (s *Session) startStopwatch(e actions.Entry, p actions.Plan, before map[string]bool) {
@@ -91,6 +98,14 @@ func (sw *stopwatch) advance(c *model.Cluster, now time.Time) {
 		if sw.scheduled.IsZero() && p.Node != "" {
 			sw.scheduled, sw.apiSched, sw.replacement = now, p.Scheduled, p.Name
 		}
+		if p.Ready {
+			if sw.readyAt == nil {
+				sw.readyAt = map[string]time.Time{}
+			}
+			if _, seen := sw.readyAt[p.Name]; !seen {
+				sw.readyAt[p.Name] = now
+			}
+		}
 		if sw.ready.IsZero() && p.Ready {
 			sw.ready, sw.apiReady = now, p.ReadyAt
 			if sw.scheduled.IsZero() {
@@ -121,14 +136,34 @@ func (sw *stopwatch) result(timedOut bool) Recovery {
 	if !sw.recovered.IsZero() {
 		r.Recovered = sw.recovered.Sub(t0)
 	}
+	r.Killed = len(sw.killed)
+	var times []time.Time
+	for _, at := range sw.readyAt {
+		times = append(times, at)
+	}
+	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+	r.Replacements = min(len(times), r.Killed)
+	if r.Replacements > 0 && r.Replacements == r.Killed {
+		r.AllReady = times[r.Killed-1].Sub(t0)
+	}
 	return r
 }
 
 func (s *Session) journalRecovery(r Recovery, deploy string, now time.Time) {
-	entry := actions.Entry{Time: now, Action: "recovery", Targets: r.Kill.Targets,
-		Detail: fmt.Sprintf("after kill at %s: replacement %s scheduled +%s, ready +%s, deploy/%s back to desired +%s",
-			r.Kill.Time.Format("15:04:05"), r.Replacement, secs(r.Scheduled), secs(r.Ready), deploy, secs(r.Recovered)),
-		Recovery: secs(r.Recovered)}
+	detail := fmt.Sprintf("recovered in %s: after kill at %s: replacement %s scheduled +%s, ready +%s, deploy/%s back to desired +%s",
+		secs(r.Recovered), r.Kill.Time.Format("15:04:05"), r.Replacement, secs(r.Scheduled), secs(r.Ready), deploy, secs(r.Recovered))
+	if r.Killed > 1 {
+		all := "not all ready"
+		if r.AllReady > 0 {
+			all = "all ready +" + secs(r.AllReady)
+		}
+		detail = fmt.Sprintf("recovered in %s: after kill of %d pods at %s: %d replacements, first ready +%s, %s, deploy/%s back to desired +%s",
+			secs(r.Recovered), r.Killed, r.Kill.Time.Format("15:04:05"), r.Replacements, secs(r.Ready), all, deploy, secs(r.Recovered))
+	}
+	if r.TimedOut {
+		detail = strings.SplitN(detail, ": ", 2)[1]
+	}
+	entry := actions.Entry{Time: now, Action: "recovery", Targets: r.Kill.Targets, Detail: detail, Recovery: secs(r.Recovered)}
 	var err error
 	if r.TimedOut {
 		err = fmt.Errorf("deploy/%s not back to desired %s after the kill", deploy, strings.TrimSuffix(recoveryTimeout.String(), "0s"))

@@ -338,3 +338,39 @@ func TestTargetThatDoesNotExist(t *testing.T) {
 		t.Fatalf("CheckWhere with deploy/web: %q", got)
 	}
 }
+
+// TestKillOfManyReportsEveryReplacement (issue 13 item 9): a kill of two pods waits for two
+// replacements and says when the first and when all were ready.
+func TestKillOfManyReportsEveryReplacement(t *testing.T) {
+	cfg := config.Default()
+	cfg.Demo.Speed = 20
+	s, err := New(Options{Config: &cfg, Demo: true, Journal: filepath.Join(t.TempDir(), "journal.jsonl"), Guard: &actions.Guard{MinReady: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s.Start(ctx)
+	defer s.Close()
+	waitFor(t, 10*time.Second, "the target ready", func() bool {
+		ok := false
+		s.Store(func(c *model.Cluster) { d := c.Deployment("demo", "web"); ok = c.Synced && d != nil && d.Ready == 3 })
+		return ok
+	})
+	if r, err := s.Act(ctx, "kill", "2"); err != nil || len(r.Entry.Targets) != 2 {
+		t.Fatalf("kill 2: %+v, %v", r, err)
+	}
+	waitFor(t, 30*time.Second, "the recovery", func() bool { return len(s.Recoveries()) > 0 })
+	rec := s.Recoveries()[0]
+	if rec.Killed != 2 || rec.Replacements != 2 || rec.AllReady < rec.Ready || rec.AllReady <= 0 {
+		t.Fatalf("recovery %+v", rec)
+	}
+	var detail string
+	for _, e := range s.Timeline() {
+		if e.Action == "recovery" {
+			detail = e.Detail
+		}
+	}
+	if !strings.HasPrefix(detail, "recovered in ") || !strings.Contains(detail, "2 replacements, first ready +") || !strings.Contains(detail, "all ready +") {
+		t.Fatalf("recovery detail %q", detail)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -61,6 +62,11 @@ type Model struct {
 	status     string
 	statusErr  bool
 	statusAt   time.Time
+	// recovering are the kills whose recovery the session is timing (the header counts); recovered
+	// is the last result, held in the header for a while of wall time.
+	recovering  []actions.Entry
+	recovered   string
+	recoveredAt time.Time
 
 	frames [core.NumPanes]framed
 
@@ -208,7 +214,7 @@ func safe(cmd tea.Cmd) tea.Cmd {
 }
 
 func (m *Model) setStatus(text string, isErr bool) {
-	m.status, m.statusErr, m.statusAt = text, isErr, m.ctx.Now()
+	m.status, m.statusErr, m.statusAt = text, isErr, time.Now() // held for wall time: the demo's clock may run 20x
 }
 
 // Update implements tea.Model. Every command it returns is wrapped by safe.
@@ -329,6 +335,7 @@ func (m *Model) onResult(r actions.Result) tea.Cmd {
 		}
 		m.setStatus(fmt.Sprintf("%s %s: %s", e.Action, e.Result, txt), false)
 	}
+	m.trackRecovery(r)
 	var cmds []tea.Cmd
 	if e.Result == actions.ResultOK || e.Result == actions.ResultDryRun {
 		m.ctx.Markers.Add(e.Time, actions.MarkerLabel(e.Action))
@@ -336,6 +343,29 @@ func (m *Model) onResult(r actions.Result) tea.Cmd {
 	}
 	cmds = append(cmds, m.panes[core.PaneEvents].Update(r))
 	return tea.Batch(cmds...)
+}
+
+// trackRecovery follows kills until their recovery is measured: a kill starts a counter, its
+// recovery ends it with the result (or says it did not recover).
+func (m *Model) trackRecovery(r actions.Result) {
+	e := r.Entry
+	switch {
+	case e.Action == "kill" && e.Result == actions.ResultOK:
+		m.recovering = append(m.recovering, e)
+	case e.Action == "recovery":
+		for i, k := range m.recovering {
+			if slices.Equal(k.Targets, e.Targets) {
+				m.recovering = slices.Delete(m.recovering, i, i+1)
+				break
+			}
+		}
+		m.recovered, m.recoveredAt = "recovered in "+e.Recovery, time.Now()
+		if r.Err != "" {
+			m.recovered = "NOT recovered: " + firstLine(r.Err)
+		}
+	case e.Action == "halt":
+		m.recovering = nil // nothing will be timed past a HALT the session closes on
+	}
 }
 
 func (m *Model) setFocus(id core.PaneID) {

@@ -115,12 +115,15 @@ func (m *Model) statusLine(w int, now time.Time) string {
 		faults = st.BadgeFault.Render(fmt.Sprintf("FAULTS %d", n))
 	}
 	status := ""
-	if m.status != "" && now.Sub(m.statusAt) < statusTTL {
+	if m.status != "" && time.Since(m.statusAt) < statusTTL {
 		s := st.OK
 		if m.statusErr {
 			s = st.Err
 		}
 		status = s.Render(m.status)
+	}
+	if r := m.recoveryBadge(now); r != "" {
+		faults += "  " + r
 	}
 	dots, dotsFull := m.connDots(false), m.connDots(true)
 	width := func(parts ...string) int {
@@ -172,6 +175,30 @@ func fmtMs(d time.Duration) string {
 }
 
 // connDots shows each source's health: ● ok, ○ down (with the reason in the status line).
+// recoveryHold is how long (wall time) the header keeps the last recovery's result.
+const recoveryHold = 30 * time.Second
+
+// recoveryBadge counts a kill's recovery as it runs ("recovering 00:04", on the session's clock, as
+// the result is measured) and then holds the result.
+func (m *Model) recoveryBadge(now time.Time) string {
+	st := m.ctx.Styles
+	if n := len(m.recovering); n > 0 {
+		d := max(now.Sub(m.recovering[0].Time), 0)
+		txt := fmt.Sprintf("recovering %02d:%02d", int(d.Minutes()), int(d.Seconds())%60)
+		if n > 1 {
+			txt += fmt.Sprintf(" (%d kills)", n)
+		}
+		return st.Warn.Render(txt)
+	}
+	if m.recovered != "" && time.Since(m.recoveredAt) < recoveryHold {
+		if strings.HasPrefix(m.recovered, "NOT") {
+			return st.Err.Render(m.recovered)
+		}
+		return st.OK.Render(m.recovered)
+	}
+	return ""
+}
+
 // connDots are the backends' states; short, a dot each (cluster, metrics, traces, logs in that order,
 // help says so), and a failing one always names itself.
 func (m *Model) connDots(full bool) string {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/load"
 )
 
@@ -46,5 +47,46 @@ func TestHeaderWaitsForAnswers(t *testing.T) {
 	line := headerLine2(m)
 	if !strings.Contains(line, "ok -") || !strings.Contains(line, "waiting for 10 in-flight requests (timeout 10s)") || strings.Contains(line, "0.0%") {
 		t.Fatalf("header %q", line)
+	}
+}
+
+// TestFooterAlwaysStartsWithHaltAndHelp (issue 13 item 11): in every pane, zoomed or not, at 80 and
+// 200 columns, the footer's first words are HALT and help.
+func TestFooterAlwaysStartsWithHaltAndHelp(t *testing.T) {
+	t.Parallel()
+	for _, size := range [][2]int{{80, 24}, {200, 60}} {
+		m, _ := newDemoModel(t, size[0], size[1])
+		for p := 0; p < 5; p++ {
+			for _, zoom := range []bool{false, true} {
+				if zoom {
+					typeKeys(t, m, "z")
+				}
+				lines := strings.Split(screen(m), "\n")
+				if last := strings.TrimSpace(lines[len(lines)-1]); !strings.HasPrefix(last, "x HALT · ? help") {
+					t.Errorf("%dx%d pane %d zoom %v: footer %q", size[0], size[1], m.Focused(), zoom, last)
+				}
+				if zoom {
+					typeKeys(t, m, "z")
+				}
+			}
+			typeKeys(t, m, "tab")
+		}
+	}
+}
+
+// TestRecoveryCounter (issue 13 item 9): a kill starts "recovering 00:00" in the header; its recovery
+// replaces it with the result, held for wall time.
+func TestRecoveryCounter(t *testing.T) {
+	t.Parallel()
+	m, _ := newDemoModel(t, 200, 40)
+	typeKeys(t, m, "ctrl+k", "y")
+	if line := headerLine2(m); !strings.Contains(line, "recovering 00:00") {
+		t.Fatalf("after the kill: %q", line)
+	}
+	kill := m.recovering[0]
+	m.Update(actions.Result{Entry: actions.Entry{Time: kill.Time.Add(6 * time.Second), Action: "recovery", Targets: kill.Targets,
+		Result: actions.ResultOK, Recovery: "6.1s", Detail: "recovered in 6.1s: ..."}})
+	if line := headerLine2(m); !strings.Contains(line, "recovered in 6.1s") || strings.Contains(line, "recovering") {
+		t.Fatalf("after the recovery: %q", line)
 	}
 }

@@ -117,3 +117,31 @@ func TestEndToEndMissingNamespaceAndTarget(t *testing.T) {
 		})
 	}
 }
+
+// TestEndToEndRecoveryIsCounted (issue 13 item 9): after a kill the header counts "recovering 00:0N"
+// until replicas are back, then holds "recovered in N.Ns" for wall seconds (at --demo-speed 20 too),
+// and the events line starts with the result. Before, nothing counted and the result showed for half a
+// second at that speed.
+func TestEndToEndRecoveryIsCounted(t *testing.T) {
+	bin := gamedayBinary(t)
+	for _, size := range [][2]int{{80, 24}, {200, 60}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			s := newTmux(t, size[0], size[1], fmt.Sprintf("env XDG_CONFIG_HOME=%s XDG_STATE_HOME=%s %s --demo --demo-speed 2 --journal %s/j; sleep 40", dir, dir, bin, dir))
+			s.waitFor(10*time.Second, "Workload deploy/web", "x HALT")
+			s.keys("K")
+			s.waitFor(5*time.Second, "Kill how many pods")
+			s.keys("2", "Enter")
+			s.waitFor(5*time.Second, "Kill 2 random pods")
+			s.keys("y")
+			s.waitFor(5*time.Second, "recovering 00:0")
+			s.waitFor(30*time.Second, "recovered in ")
+			time.Sleep(6 * time.Second) // 12 simulated seconds, past the old 10 s of simulated time: still held
+			screen := s.waitFor(time.Second, "recovered in ")
+			if size[0] >= 200 && !strings.Contains(screen, "recovery ok: recovered in") {
+				t.Fatalf("the events line does not start with the result:\n%s", screen)
+			}
+		})
+	}
+}

@@ -140,7 +140,7 @@ func TestEndToEndDemoInTmux(t *testing.T) {
 	s.keys("b")
 	s.waitFor(5*time.Second, "LOAD burst")
 	s.keys("+")
-	s.waitFor(5*time.Second, "LOAD burst 250→")
+	s.waitFor(5*time.Second, "LOAD burst asked 250/s")
 	s.keys("x")
 	s.waitFor(5*time.Second, "load idle", "halt ok")
 

@@ -121,9 +121,6 @@ func journalToRow(j journalRow) *eventRow {
 	if j.Error != "" {
 		note += ": " + j.Error
 	}
-	if j.Recovery != "" {
-		note += " · recovered in " + j.Recovery
-	}
 	return &eventRow{key: fmt.Sprintf("j/%d", j.seq), t: j.Time, seq: j.seq, journal: true, typ: j.Result, reason: j.Action,
 		object: strings.Join(j.Targets, ","), note: note}
 }
