@@ -75,8 +75,11 @@ func (s *Sim) SetMetricsScope(ns, target string) {
 
 // workload is the simulation's knowledge of one Deployment: how its pods behave.
 type workload struct {
-	name       string
-	rsName     string
+	name   string
+	rsName string // the current ReplicaSet (the newest revision)
+	// revision is the template's restartedAt of rsName; oldRS are earlier ReplicaSets, oldest first.
+	revision string
+	oldRS    []string
 	warmup     time.Duration // container start -> Ready
 	grace      time.Duration // how long a terminating pod takes to drain
 	cpuRequest float64       // millicores
@@ -94,6 +97,7 @@ type nodeSpec struct {
 type podPlan struct {
 	name      string
 	workload  string
+	rs        string // its ReplicaSet
 	node      string
 	created   time.Time
 	scheduled time.Time

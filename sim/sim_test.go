@@ -3,10 +3,12 @@ package sim
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/sources"
@@ -236,5 +238,56 @@ func TestSimulatedLoadFollowsTheEngineShapes(t *testing.T) {
 		if math.Abs(got-want) > 1 {
 			t.Errorf("%s at %s: requested %.1f, the engine's shape says %.1f", c.p.Kind, c.at, got, want)
 		}
+	}
+}
+
+// TestRolloutRestartRollsThePods (issue 13 item 7): the patch kubectl rollout restart (and R) sends
+// makes a new ReplicaSet, surges one pod at a time, lets old pods go only as new ones are ready (ready
+// never below 3), and ends with every pod of the new ReplicaSet. Before, nothing happened.
+func TestRolloutRestartRollsThePods(t *testing.T) {
+	s := newTestSim(t)
+	ctx := context.Background()
+	before, _ := s.Client().AppsV1().ReplicaSets(Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
+	patch := `{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":"2026-03-14T15:00:00Z"}}}}}`
+	if _, err := s.Client().AppsV1().Deployments(Namespace).Patch(ctx, Target, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	maxLive := 0
+	for i := 0; i < 600; i++ { // 60 s
+		s.Step(100 * time.Millisecond)
+		live, _ := webPods(t, s)
+		maxLive = max(maxLive, live)
+		d, _ := s.Client().AppsV1().Deployments(Namespace).Get(ctx, Target, metav1.GetOptions{})
+		if d.Status.ReadyReplicas < 3 {
+			t.Fatalf("at %s ready replicas fell to %d during the rollout", 100*time.Millisecond*time.Duration(i), d.Status.ReadyReplicas)
+		}
+	}
+	after, _ := s.Client().AppsV1().ReplicaSets(Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
+	if len(after.Items) != len(before.Items)+1 {
+		t.Fatalf("ReplicaSets %d -> %d, want one new", len(before.Items), len(after.Items))
+	}
+	var newRS string
+	for _, rs := range after.Items {
+		if rs.Name != before.Items[0].Name {
+			newRS = rs.Name
+			if *rs.Spec.Replicas != 3 || rs.Status.ReadyReplicas != 3 {
+				t.Fatalf("new ReplicaSet %s: %d replicas, %d ready", rs.Name, *rs.Spec.Replicas, rs.Status.ReadyReplicas)
+			}
+		} else if *rs.Spec.Replicas != 0 {
+			t.Fatalf("old ReplicaSet still has %d replicas", *rs.Spec.Replicas)
+		}
+	}
+	pods, _ := s.Client().CoreV1().Pods(Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
+	for _, p := range pods.Items {
+		if !strings.HasPrefix(p.Name, newRS+"-") {
+			t.Fatalf("pod %s is not of the new ReplicaSet %s", p.Name, newRS)
+		}
+	}
+	if maxLive != 4 {
+		t.Fatalf("most live pods during the rollout %d, want 4 (one surge)", maxLive)
+	}
+	d, _ := s.Client().AppsV1().Deployments(Namespace).Get(ctx, Target, metav1.GetOptions{})
+	if d.Status.UpdatedReplicas != 3 {
+		t.Fatalf("updated replicas %d", d.Status.UpdatedReplicas)
 	}
 }
