@@ -78,8 +78,8 @@ type workload struct {
 	name   string
 	rsName string // the current ReplicaSet (the newest revision)
 	// revision is the template's restartedAt of rsName; oldRS are earlier ReplicaSets, oldest first.
-	revision string
-	oldRS    []string
+	revision   string
+	oldRS      []string
 	warmup     time.Duration // container start -> Ready
 	grace      time.Duration // how long a terminating pod takes to drain
 	cpuRequest float64       // millicores
