@@ -52,17 +52,32 @@ func TestOverridesAndDurations(t *testing.T) {
 	}
 }
 
+// TestDefaultBurstFollowsALowerCap (issue 13 item 18): a maxRate below the default burst is not an
+// error (it refused headless load runs, which never use the burst); the burst follows the cap.
+func TestDefaultBurstFollowsALowerCap(t *testing.T) {
+	c := Default()
+	if err := Parse([]byte("load:\n  maxRate: 100\n"), &c); err != nil || c.Load.Burst.Rate != 100 {
+		t.Fatalf("err %v, burst %g", err, c.Load.Burst.Rate)
+	}
+}
+
 func TestErrorsNameTheField(t *testing.T) {
 	cases := map[string][]string{
-		"safety:\n  minReady: 2\n":              {"line 2", `unknown field "minReady"`, "minReadyReplicas"},
-		"thme: dark\n":                          {"line 1", `unknown field "thme"`, "theme"},
-		"theme: sepia\n":                        {"theme", "high-contrast"},
-		"load:\n  burst:\n    duration: 5x\n":   {"line 3", "duration like 30s"},
-		"load:\n  maxRate: 10\n":                {"load.burst.rate", "above load.maxRate"},
-		"metrics:\n  refresh: 10ms\n":           {"metrics.refresh"},
-		"load:\n  targets:\n  - url: ftp://x\n": {"load.targets[0].url"},
-		"demo:\n  speed: 0\n":                   {"demo.speed"},
-		"theme: [a\n":                           {"not valid YAML"},
+		"safety:\n  minReady: 2\n":                       {"line 2", `unknown field "minReady"`, "minReadyReplicas"},
+		"thme: dark\n":                                   {"line 1", `unknown field "thme"`, "theme"},
+		"theme: sepia\n":                                 {"theme", "high-contrast"},
+		"load:\n  burst:\n    duration: 5x\n":            {"line 3", "duration like 30s"},
+		"load:\n  maxRate: 10\n  burst:\n    rate: 50\n": {"line 4: load.burst.rate", "above load.maxRate"},
+		"metrics:\n  refresh: 10ms\n":                    {"line 2: metrics.refresh"},
+		"load:\n  targets:\n  - url: ftp://x\n":          {"line 3: load.targets[0].url"},
+		"demo:\n  speed: 0\n":                            {"line 2: demo.speed"},
+		// Issue 13 item 18: type errors say the field and what is wanted, not Go's types.
+		"load:\n  maxRate: lots\n":     {`line 2: load.maxRate: want a number, got "lots"`},
+		"load:\n  burst: 200\n":        {`line 2: load.burst: want a mapping with the fields duration, rate, got "200"`},
+		"metrics:\n  refresh: 5\n":     {`line 2: metrics.refresh: want a duration like 30s or 5m, got "5"`},
+		"safety:\n  readOnly: maybe\n": {`line 2: safety.`},
+		"load:\n  targets: http://x\n": {`line 2: load.targets: want a list, got "http://x"`},
+		"theme: [a\n":                  {"not valid YAML"},
 	}
 	for in, wants := range cases {
 		c := Default()
@@ -74,6 +89,11 @@ func TestErrorsNameTheField(t *testing.T) {
 		for _, w := range wants {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("%q: error %q lacks %q", in, err, w)
+			}
+		}
+		for _, internal := range []string{"config.", "!!", "unmarshal", "float64", "int64"} {
+			if strings.Contains(err.Error(), internal) {
+				t.Errorf("%q: error %q shows Go's internals (%s)", in, err, internal)
 			}
 		}
 	}
