@@ -3,9 +3,12 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 func TestDefaultsAreValid(t *testing.T) {
@@ -97,4 +100,54 @@ func TestErrorsNameTheField(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestConfigDocIsTrue (issue 13, docs): the sample in docs/CONFIG.md is a valid config and sets every
+// field the code reads, so a new field cannot be left undocumented.
+func TestConfigDocIsTrue(t *testing.T) {
+	doc, err := os.ReadFile("../docs/CONFIG.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := strings.Index(string(doc), "```yaml\n")
+	end := strings.Index(string(doc)[start+8:], "```")
+	sample := string(doc)[start+8 : start+8+end]
+	c := Default()
+	if err := Parse([]byte(sample), &c); err != nil {
+		t.Fatalf("the sample in docs/CONFIG.md is not a valid config: %v", err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte(sample), &root); err != nil {
+		t.Fatal(err)
+	}
+	idx := indexFields(&root)
+	for _, p := range fieldPaths(reflect.TypeOf(Config{}), "") {
+		if _, ok := idx.byPath[p]; !ok {
+			t.Errorf("docs/CONFIG.md's sample lacks %s", p)
+		}
+	}
+}
+
+// fieldPaths are the YAML paths of every field of t (a list's first element stands for all).
+func fieldPaths(t reflect.Type, prefix string) []string {
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if name == "" || name == "-" {
+			continue
+		}
+		p := name
+		if prefix != "" {
+			p = prefix + "." + name
+		}
+		out = append(out, p)
+		ft := f.Type
+		if ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct {
+			out = append(out, fieldPaths(ft.Elem(), p+"[0]")...)
+		} else if ft.Kind() == reflect.Struct && ft != reflect.TypeOf(Duration{}) {
+			out = append(out, fieldPaths(ft, p)...)
+		}
+	}
+	return out
 }

@@ -12,6 +12,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 )
 
 // TestExitCodes (issue 13 items 3 and 4): each exit code of the table, from the real binary. Before,
@@ -94,5 +98,28 @@ func TestExitCodes(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 || !strings.Contains(out.String(), "INTERRUPTED after 2s of 30s") ||
 		strings.Contains(out.String(), "PASS") || !strings.Contains(out.String(), "requests ") {
 		t.Fatalf("interrupted run: %v:\n%s", err, out.String())
+	}
+}
+
+// TestReadmeListsEveryFlag (issue 13, docs): every flag gameday and gameday load define (not the
+// kubectl ones, listed as a group) is in the README.
+func TestReadmeListsEveryFlag(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kube := map[string]bool{}
+	fs := pflag.NewFlagSet("kube", pflag.ContinueOnError)
+	genericclioptions.NewConfigFlags(true).AddFlags(fs)
+	fs.VisitAll(func(f *pflag.Flag) { kube[f.Name] = true })
+	for _, cmd := range []*cobra.Command{newRoot(), newLoadCmd()} {
+		cmd.Flags().VisitAll(func(f *pflag.Flag) {
+			if f.Hidden || kube[f.Name] || f.Name == "help" {
+				return
+			}
+			if !strings.Contains(string(readme), "--"+f.Name) {
+				t.Errorf("README lacks %s --%s", cmd.Name(), f.Name)
+			}
+		})
 	}
 }

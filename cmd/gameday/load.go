@@ -82,7 +82,7 @@ them. With --workers it runs as an Indexed Job of load workers in the cluster an
 	}
 	addLoadFlags(cmd, o)
 	f := cmd.Flags()
-	f.IntVar(&o.workers, "workers", 0, "run as N load-worker pods (an Indexed Job) in the cluster and merge their results")
+	f.IntVar(&o.workers, "workers", 0, "send from N pods (an Indexed Job) in the cluster and merge their results; pods, not concurrency (see --max-workers)")
 	f.StringVar(&o.image, "image", "ghcr.io/gamedaylab/gameday:latest", "the worker image (built from deploy/Dockerfile)")
 	f.BoolVar(&o.arm, "arm", false, "with --workers: allow a context matching safety.productionContexts")
 	f.BoolVar(&o.dryRun, "dry-run", false, "with --workers: have the apiserver validate the worker Job, start nothing")
@@ -109,14 +109,14 @@ func newLoadWorkerCmd() *cobra.Command {
 
 func addLoadFlags(cmd *cobra.Command, o *loadOptions) {
 	f := cmd.Flags()
-	f.Float64Var(&o.rate, "rate", 50, "requests per second (the start rate of shaped profiles)")
+	f.Float64Var(&o.rate, "rate", 50, "requests per second of the constant profile (a shaped --profile such as ramp:0-500 sets its own rates)")
 	f.DurationVar(&o.duration, "duration", 30*time.Second, "how long (0: until interrupted)")
 	f.StringVar(&o.profile, "profile", "constant", "constant, ramp:FROM-TO, step:FROM-TO[/STEPS], sine:LOW-HIGH[/PERIOD], spike:BASE-PEAK")
 	f.StringVar(&o.method, "method", "GET", "HTTP method")
 	f.StringArrayVarP(&o.headers, "header", "H", nil, "request header \"Name: value\" (repeatable)")
 	f.StringVar(&o.body, "body", "", "request body, or @FILE")
 	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "per-request timeout")
-	f.IntVar(&o.maxWorkers, "max-workers", 4096, "most requests in flight at once")
+	f.IntVar(&o.maxWorkers, "max-workers", 4096, "most requests in flight at once: concurrency, as vegeta's -max-workers (not --workers, which is pods)")
 	f.Float64Var(&o.maxRate, "max-rate", 0, "refuse profiles above this rate (default: load.maxRate of the config)")
 	f.StringVarP(&o.output, "output", "o", "text", "report format: text or json")
 	f.DurationVar(&o.maxP99, "max-p99", 0, "fail (exit 3) when p99 latency is above this")

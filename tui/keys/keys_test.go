@@ -1,7 +1,9 @@
 package keys
 
 import (
+	"os"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -90,5 +92,20 @@ func TestPrintable(t *testing.T) {
 		if got := Printable(k); got != want {
 			t.Errorf("Printable(%q) = %v, want %v", k, got, want)
 		}
+	}
+}
+
+// TestConfigDocListsEveryKeyName: docs/CONFIG.md's list of rebindable names is the keymap's.
+func TestConfigDocListsEveryKeyName(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/CONFIG.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "Rebindable key names: `")
+	list, _, _ := strings.Cut(rest, "`")
+	got := strings.Fields(list)
+	sort.Strings(got)
+	if want := Default().Names(); !ok || !reflect.DeepEqual(got, want) {
+		t.Fatalf("docs/CONFIG.md lists %v, the keymap has %v", got, want)
 	}
 }
