@@ -55,32 +55,51 @@ func (m *simMetrics) QueryRange(_ context.Context, p sources.Panel, start, end t
 		}
 		ser := sources.Series{Name: d.legend}
 		if r != nil {
-			var bucket time.Time
-			var sum float64
-			var n int
-			flush := func() {
-				if n > 0 {
-					ser.Points = append(ser.Points, sources.Point{T: bucket, V: sum / float64(n)})
-				}
-			}
-			for i := 0; i < r.len(); i++ {
-				pt := r.at(i)
-				if pt.T.Before(start) || pt.T.After(end) {
-					continue
-				}
-				b := start.Add(pt.T.Sub(start).Truncate(step))
-				if b != bucket {
-					flush()
-					bucket, sum, n = b, 0, 0
-				}
-				sum += pt.V
-				n++
-			}
-			flush()
+			ser.Points = resample(r, start, end, step, p.Unit == "count")
 		}
 		out = append(out, ser)
 	}
 	return out, nil
+}
+
+// resample turns raw samples into a range query's answer: one point per step, the step's mean (as
+// rate() over the step would smooth it), or for counts the step's last sample (a count of pods has no
+// fractions: "ready 5.3" with 3 ready was a mean). The last point is the latest sample, so a legend
+// reading it shows what is true now.
+func resample(r *ring[sources.Point], start, end time.Time, step time.Duration, last bool) []sources.Point {
+	var out []sources.Point
+	var bucket time.Time
+	var sum float64
+	var n int
+	var latest sources.Point
+	flush := func() {
+		if n > 0 {
+			v := sum / float64(n)
+			if last {
+				v = latest.V
+			}
+			out = append(out, sources.Point{T: bucket, V: v})
+		}
+	}
+	for i := 0; i < r.len(); i++ {
+		pt := r.at(i)
+		if pt.T.Before(start) || pt.T.After(end) {
+			continue
+		}
+		b := start.Add(pt.T.Sub(start).Truncate(step))
+		if b != bucket {
+			flush()
+			bucket, sum, n = b, 0, 0
+		}
+		sum += pt.V
+		n++
+		latest = sources.Point{T: pt.T, V: pt.V}
+	}
+	flush()
+	if len(out) > 0 && latest.T.After(out[len(out)-1].T) {
+		out = append(out, latest)
+	}
+	return out
 }
 
 type simTraces Sim

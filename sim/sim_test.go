@@ -291,3 +291,28 @@ func TestRolloutRestartRollsThePods(t *testing.T) {
 		t.Fatalf("updated replicas %d", d.Status.UpdatedReplicas)
 	}
 }
+
+// TestCountsAreNotAveraged (issue 13 item 16): a count resampled over long steps keeps whole values
+// (the last sample of each step) and ends at the latest sample, which the legend shows.
+func TestCountsAreNotAveraged(t *testing.T) {
+	r := newRing[sources.Point](100)
+	for i := 0; i < 60; i++ {
+		v := 6.0
+		if i >= 45 {
+			v = 3 // scaled in a quarter of the way before the end
+		}
+		r.push(sources.Point{T: t0.Add(time.Duration(i) * time.Second), V: v})
+	}
+	pts := resample(r, t0, t0.Add(time.Minute), 40*time.Second, true)
+	for _, p := range pts {
+		if p.V != 3 && p.V != 6 {
+			t.Fatalf("count point %v is not a whole replica count: %v", p.V, pts)
+		}
+	}
+	if last := pts[len(pts)-1]; last.V != 3 || !last.T.Equal(t0.Add(59*time.Second)) {
+		t.Fatalf("the last point %+v is not the latest sample", last)
+	}
+	if mean := resample(r, t0, t0.Add(time.Minute), 40*time.Second, false); mean[1].V == 3 || mean[1].V == 6 {
+		t.Fatalf("rates are the step's mean: %v", mean)
+	}
+}

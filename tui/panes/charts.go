@@ -188,7 +188,10 @@ func drawMarkers(ch *tslc.Model, st *themes.Styles, start, end time.Time, marker
 		}
 		x := x0 + int(float64(gw-1)*float64(m.T.Sub(start))/float64(span))
 		for y := 0; y < ch.Origin().Y; y++ {
-			ch.Canvas.SetCell(canvas.Point{X: x, Y: y}, canvas.NewCellWithStyle('│', st.Marker.Style))
+			// Under the data: the line fills empty cells only, so a burst it marks stays visible.
+			if p := (canvas.Point{X: x, Y: y}); empty(ch.Canvas.Cell(p).Rune) {
+				ch.Canvas.SetCell(p, canvas.NewCellWithStyle('│', st.Marker.Style))
+			}
 		}
 		xs, labels = append(xs, x), append(labels, m.Label)
 	}
@@ -196,13 +199,19 @@ func drawMarkers(ch *tslc.Model, st *themes.Styles, start, end time.Time, marker
 	// line (left of it near the right edge), one row lower when it would overlap the previous one.
 	for i, x := range xs {
 		label := []rune(labels[i])
+		if len(label) > gw {
+			label = label[:gw]
+		}
 		lx := x + 1
 		if lx+len(label) > x0+gw {
-			lx = x - len(label)
+			lx = x - len(label) // left of the line: a label never leaves its chart
+		}
+		if lx < x0 {
+			continue
 		}
 		for row := 0; row < len(lastLabelEnd) && row < ch.Origin().Y; row++ {
-			if lx <= lastLabelEnd[row] || lx < x0 {
-				continue
+			if lx <= lastLabelEnd[row] || !blank(ch, lx, row, len(label)) {
+				continue // overlaps a label or the data: try a row lower
 			}
 			for j, r := range label {
 				ch.Canvas.SetCell(canvas.Point{X: lx + j, Y: row}, canvas.NewCellWithStyle(r, st.Marker.Style))
@@ -211,6 +220,18 @@ func drawMarkers(ch *tslc.Model, st *themes.Styles, start, end time.Time, marker
 			break
 		}
 	}
+}
+
+func empty(r rune) bool { return r == 0 || r == ' ' || r == '│' || r == '┄' }
+
+// blank reports whether n cells from (x, y) hold no data (marker lines and thresholds may go).
+func blank(ch *tslc.Model, x, y, n int) bool {
+	for i := 0; i < n; i++ {
+		if !empty(ch.Canvas.Cell(canvas.Point{X: x + i, Y: y}).Rune) {
+			return false
+		}
+	}
+	return true
 }
 
 var sparkRunes = []rune("▁▂▃▄▅▆▇█")
@@ -257,20 +278,24 @@ func Sparkline(st *themes.Styles, s sources.Series, start, end time.Time, marker
 		}
 	}
 	for i := 0; i < w; i++ {
+		r := ' '
+		if counts[i] > 0 {
+			idx := 0
+			if hi > 0 {
+				idx = int(math.Round(buckets[i] / hi * float64(len(sparkRunes)-1)))
+			}
+			r = sparkRunes[idx]
+		}
 		if mark[i] {
+			// A marker colours its sample, it does not replace it (at 80 columns a cell is a minute).
 			flush()
-			sb.WriteString(st.Marker.Render("┃"))
+			if r == ' ' {
+				r = '┃'
+			}
+			sb.WriteString(st.Marker.Render(string(r)))
 			continue
 		}
-		if counts[i] == 0 {
-			run.WriteRune(' ')
-			continue
-		}
-		idx := 0
-		if hi > 0 {
-			idx = int(math.Round(buckets[i] / hi * float64(len(sparkRunes)-1)))
-		}
-		run.WriteRune(sparkRunes[idx])
+		run.WriteRune(r)
 	}
 	flush()
 	return sb.String()
