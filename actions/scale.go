@@ -37,7 +37,8 @@ func planScaleStep(e *Env, w World, args string) (Step, error) {
 	}
 	p := e.PlanScale(w.Namespace, *d, delta, w.Cluster.HPAFor(w.Namespace, w.Target))
 	head := fmt.Sprintf("deploy/%s replicas: %d → %d\n", p.Workload, p.From, p.Replicas)
-	return e.planStep(p, head, p.Replicas < p.From), nil
+	// Fewer replicas take capacity away; more are asked too when an HPA will fight them (its warning).
+	return e.planStep(p, head, p.Replicas < p.From || len(p.Warnings) > 0), nil
 }
 
 // ParseScale reads a scale argument: +N or -N changes the replicas by N, N sets them; the result is

@@ -80,6 +80,9 @@ type HPA struct {
 	HasCurrent    bool
 	Conditions    []Condition
 	LastScale     time.Time
+	// ScaleDownWindow is spec.behavior.scaleDown.stabilizationWindowSeconds (the API's default 5m):
+	// the HPA keeps the highest recommendation of that long.
+	ScaleDownWindow time.Duration
 }
 
 // Key is namespace/name.

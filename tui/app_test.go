@@ -425,7 +425,11 @@ func TestScaleUpAndDown(t *testing.T) {
 		}
 		return *d.Spec.Replicas
 	}
-	typeKeys(t, m, "s")
+	typeKeys(t, m, "s") // an HPA manages web: s gets its warning, as S does (issue 13 item 14)
+	if open, title := m.DialogOpen(); !open || !strings.Contains(title, "from 3 to 4") || !strings.Contains(screen(m), "HPA web manages this Deployment") {
+		t.Fatalf("s: dialog %v %q, want the HPA warning", open, title)
+	}
+	typeKeys(t, m, "y")
 	if got := replicas(); got != 4 {
 		t.Fatalf("s: replicas %d, want 4", got)
 	}

@@ -36,9 +36,10 @@ func TestActionCommands(t *testing.T) {
 
 	desired := m.Context().Cluster.Deployment("demo", "web").Desired
 	command(t, m, "scale +1")
-	if open, _ := m.DialogOpen(); open {
-		t.Fatal(":scale +1 asked: adding a replica destroys nothing")
+	if open, title := m.DialogOpen(); !open || !strings.Contains(title, "to 4") {
+		t.Fatalf(":scale +1 on a Deployment an HPA manages must show the HPA warning first: open=%v %q", open, title)
 	}
+	typeKeys(t, m, "y")
 	if !journaled(m, "scale") {
 		t.Fatal(":scale +1 was not run")
 	}

@@ -142,6 +142,10 @@ func toHPA(h *autoscalingv2.HorizontalPodAutoscaler) model.HPA {
 	if h.Status.LastScaleTime != nil {
 		out.LastScale = h.Status.LastScaleTime.Time
 	}
+	out.ScaleDownWindow = 5 * time.Minute
+	if b := h.Spec.Behavior; b != nil && b.ScaleDown != nil && b.ScaleDown.StabilizationWindowSeconds != nil {
+		out.ScaleDownWindow = time.Duration(*b.ScaleDown.StabilizationWindowSeconds) * time.Second
+	}
 	if len(h.Spec.Metrics) > 0 {
 		m := h.Spec.Metrics[0]
 		if m.Type == autoscalingv2.ResourceMetricSourceType && m.Resource != nil {

@@ -253,3 +253,22 @@ func TestWorkloadShowsARollout(t *testing.T) {
 		t.Fatalf("the rollout line stayed after the old ReplicaSet emptied:\n%s", got)
 	}
 }
+
+// TestHPAHoldIsExplained (issue 13 item 14): while the scale-down window holds the HPA above what its
+// arithmetic computes, the line names the window and its countdown instead of contradicting itself.
+func TestHPAHoldIsExplained(t *testing.T) {
+	ctx := testCtx()
+	w := NewWorkload(ctx)
+	w.SetSize(120, 20)
+	sel := map[string]string{"app": "web"}
+	d := &model.ClusterDelta{Reset: true, Deployments: []model.Deployment{{Namespace: "ns", Name: "web", Desired: 8, Ready: 8, Selector: sel}},
+		HPAs: []model.HPA{{Namespace: "ns", Name: "web", TargetKind: "Deployment", TargetName: "web", Min: 2, Max: 10, Current: 8, Desired: 7,
+			Metric: "cpu", MetricCurrent: 30, MetricTarget: 60, MetricUnit: "%", HasCurrent: true, ScaleDownWindow: time.Minute,
+			LastScale: now.Add(-18 * time.Second)}}}
+	ctx.Cluster.Apply(d, now)
+	w.Update(core.ClusterChangedMsg{Delta: d})
+	got := ansi.Strip(w.View())
+	if !strings.Contains(got, "held at 7 by the 60s scale-down window, 42s left (next: 8 × 30/60 → 4)") {
+		t.Fatalf("no hold explained:\n%s", got)
+	}
+}

@@ -34,6 +34,8 @@ type Workload struct {
 	pending    int
 	pendingWhy string
 	whyDirty   bool
+	// hpaHigh is when the HPA's computed recommendation was last as high as what it holds.
+	hpaHigh time.Time
 }
 
 // podContrib is what one pod adds to the zone line.
@@ -81,10 +83,12 @@ func (p *Workload) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case core.ClusterChangedMsg:
 		p.apply(msg.Delta)
+		p.noteHPA(p.ctx.Now())
 	case core.TargetChangedMsg:
 		p.rebuild()
 	case core.TickMsg:
 		p.dropExpired(msg.Pruned)
+		p.noteHPA(msg.Now)
 		p.valid = false
 	case core.FocusMsg:
 		p.focus, p.valid = true, false
@@ -415,9 +419,62 @@ func (p *Workload) hpaLines() []string {
 		out = append(out, "    "+strings.Join(conds, " "))
 	}
 	if a := hpaArithmetic(h); a != "" {
+		if held := p.hpaHold(h); held != "" {
+			next, _ := hpaNext(h)
+			a = fmt.Sprintf("%s (next: %d × %.0f/%.0f → %d)", held, h.Current, h.MetricCurrent, h.MetricTarget, next) // the hold first: it is what a narrow pane must show
+		}
 		out = append(out, st.Muted.Render("    "+a))
 	}
 	return out
+}
+
+// hpaNext is the replica count the HPA's algorithm computes now (false when it cannot be computed).
+func hpaNext(h *model.HPA) (int32, bool) {
+	if !h.HasCurrent || h.MetricTarget <= 0 || h.Current <= 0 {
+		return 0, false
+	}
+	ratio := h.MetricCurrent / h.MetricTarget
+	if ratio >= 0.9 && ratio <= 1.1 {
+		return h.Current, true
+	}
+	return min(max(int32(math.Ceil(float64(h.Current)*ratio-1e-9)), h.Min), h.Max), true
+}
+
+// noteHPA remembers when the HPA's computed recommendation was last as high as what it holds: the
+// scale-down window keeps the highest recommendation of its length, so that is when the hold ends.
+func (p *Workload) noteHPA(now time.Time) {
+	if p.ctx.Target == "" {
+		return
+	}
+	h := p.ctx.Cluster.HPAFor(p.ctx.Namespace, p.ctx.Target)
+	if h == nil {
+		return
+	}
+	if next, ok := hpaNext(h); ok && next >= h.Desired {
+		p.hpaHigh = now
+	}
+}
+
+// hpaHold says why the HPA does not follow its own arithmetic down: the stabilisation window, and how
+// long it has left at most ("" when it is not holding).
+func (p *Workload) hpaHold(h *model.HPA) string {
+	next, ok := hpaNext(h)
+	if !ok || next >= h.Desired || h.ScaleDownWindow <= 0 {
+		return ""
+	}
+	since := p.hpaHigh
+	if h.LastScale.After(since) {
+		since = h.LastScale // it scaled to what it holds then: the recommendation was that high
+	}
+	txt := fmt.Sprintf("held at %d by the %ds scale-down window", h.Desired, int(h.ScaleDownWindow.Seconds()))
+	if !since.IsZero() {
+		left := h.ScaleDownWindow - p.ctx.Now().Sub(since)
+		if left < 0 {
+			left = 0
+		}
+		txt += fmt.Sprintf(", %ds left", int(left.Seconds()))
+	}
+	return txt
 }
 
 // hpaArithmetic explains the HPA's next decision the way its algorithm computes it:
