@@ -138,9 +138,9 @@ func TestCockpitDrivesRealLoad(t *testing.T) {
 	_, tm, pr := cockpitOn(t, k, ns, "--config", cfgPath)
 	pr.wait(t, 15*time.Second, "pods[2]")
 	tm.Type("b")
-	pr.wait(t, 5*time.Second, "LOAD burst 100→")
+	pr.wait(t, 5*time.Second, "LOAD burst asked 100/s")
 	tm.Type("+")
-	pr.wait(t, 5*time.Second, "LOAD burst 200→")
+	pr.wait(t, 5*time.Second, "LOAD burst asked 200/s")
 	// The achieved rate reaches the new one within a few percent (a loaded machine shows 198-202).
 	pr.waitMatch(t, 5*time.Second, regexp.MustCompile(`→(19[6-9]|20[0-4])/s`))
 	tm.Type("x")
