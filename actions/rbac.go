@@ -17,6 +17,13 @@ type Permission struct {
 // Permissions by permission name (Spec.Perm): kill, scale, restart, cordon, drain.
 type Permissions map[string]Permission
 
+// PermissionsAnswer is what the identity may do in a namespace, as an event.
+type PermissionsAnswer struct {
+	Namespace string
+	Perms     Permissions
+	Err       string `json:"err,omitempty"`
+}
+
 // CheckPermissions asks the API server (SelfSubjectAccessReview) which actions the identity may run
 // in namespace, before any key is pressed.
 func (e *Env) CheckPermissions(ctx context.Context, namespace string) (Permissions, error) {

@@ -12,19 +12,28 @@ import (
 
 // The kinds of event a session publishes. They are part of the recording format: keep the names.
 const (
-	KindCluster   = "cluster"    // *model.ClusterDelta: a batch of changes from the cluster source
-	KindConn      = "conn"       // sources.ConnState: a source's connection health
-	KindError     = "error"      // sources.ErrorMsg: a source failed (or recovered a panic)
-	KindMetrics   = "metrics"    // sources.MetricsMsg: one refreshed panel
-	KindTraces    = "traces"     // sources.TracesMsg: the latest trace list
-	KindTrace     = "trace"      // sources.TraceMsg: one whole trace (a waterfall opened)
-	KindSpanNames = "span-names" // sources.SpanNamesMsg: filter suggestions
-	KindLogs      = "logs"       // sources.LogsMsg: new log lines
-	KindLogsReset = "logs-reset" // sources.LogsReset: the log filter changed
-	KindAction    = "action"     // actions.Result: a journaled action, refusal, recovery or HALT
-	KindDrain     = "drain"      // actions.DrainProgress: a drain going on
-	KindLoad      = "load"       // load.Status: the running load, once a second
+	KindCluster   = "cluster"     // *model.ClusterDelta: a batch of changes from the cluster source
+	KindConn      = "conn"        // sources.ConnState: a source's connection health
+	KindError     = "error"       // sources.ErrorMsg: a source failed (or recovered a panic)
+	KindMetrics   = "metrics"     // sources.MetricsMsg: one refreshed panel
+	KindTraces    = "traces"      // sources.TracesMsg: the latest trace list
+	KindTrace     = "trace"       // sources.TraceMsg: one whole trace (a waterfall opened)
+	KindSpanNames = "span-names"  // sources.SpanNamesMsg: filter suggestions
+	KindLogs      = "logs"        // sources.LogsMsg: new log lines
+	KindLogsReset = "logs-reset"  // sources.LogsReset: the log filter changed
+	KindTraceLogs = "trace-logs"  // sources.TraceLogsMsg: the log lines of one trace (a pivot opened)
+	KindAction    = "action"      // actions.Result: a journaled action, refusal, recovery or HALT
+	KindDrain     = "drain"       // actions.DrainProgress: a drain going on
+	KindLoad      = "load"        // load.Status: the running load, once a second
+	KindPerms     = "permissions" // actions.PermissionsAnswer: what the identity may do in a namespace
+	KindWhere     = "where"       // Where: the namespace and target the session points at changed
 )
+
+// Where is what the session points at: a scenario or a command changing it reaches every subscriber.
+type Where struct {
+	Namespace string
+	Target    string
+}
 
 // Kinds is every kind with what a subscriber that falls behind does with it: cluster deltas coalesce,
 // action results and drain steps are never dropped, logs, traces and errors are kept up to a hard
@@ -49,7 +58,10 @@ func Kinds() bus.Kinds {
 		bus.KindOf[sources.TraceMsg](KindTrace, bus.Keep),
 		bus.KindOf[sources.LogsMsg](KindLogs, bus.Keep),
 		bus.KindOf[sources.LogsReset](KindLogsReset, bus.Keep),
+		bus.KindOf[sources.TraceLogsMsg](KindTraceLogs, bus.Keep),
 		bus.KindOf[load.Status](KindLoad, bus.Replace),
+		bus.KindOf[actions.PermissionsAnswer](KindPerms, bus.Replace),
+		bus.KindOf[Where](KindWhere, bus.Replace),
 	}
 	out := bus.Kinds{}
 	for _, k := range ks {
@@ -79,12 +91,18 @@ func KindOf(msg any) (string, bool) {
 		return KindLogs, true
 	case sources.LogsReset:
 		return KindLogsReset, true
+	case sources.TraceLogsMsg:
+		return KindTraceLogs, true
 	case actions.Result:
 		return KindAction, true
 	case actions.DrainProgress:
 		return KindDrain, true
 	case load.Status:
 		return KindLoad, true
+	case actions.PermissionsAnswer:
+		return KindPerms, true
+	case Where:
+		return KindWhere, true
 	}
 	return "", false
 }

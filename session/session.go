@@ -227,6 +227,7 @@ func (s *Session) point(change func()) {
 	if s.onTarget != nil {
 		s.onTarget(ns, target)
 	}
+	s.Bus.Publish(KindWhere, Where{Namespace: ns, Target: target})
 }
 
 // send is every source's Send: the session folds cluster deltas into its own store (and advances the
@@ -253,6 +254,61 @@ func (s *Session) Publish(msg any) {
 		return
 	}
 	s.Bus.Publish(kind, msg)
+}
+
+// FetchTrace asks the trace backend for one whole trace (a waterfall opened); the answer is a
+// TraceMsg on the bus, as every event, so a recording keeps what was looked at.
+func (s *Session) FetchTrace(id string) {
+	b := s.TracesBackend
+	if b == nil {
+		return
+	}
+	s.fetch(func(ctx context.Context) any {
+		spans, err := b.Trace(ctx, id)
+		return sources.TraceMsg{TraceID: id, Spans: spans, Err: model.ErrText(err)}
+	})
+}
+
+// FetchTraceLogs asks the log backend for the lines of one trace; the answer is a TraceLogsMsg.
+func (s *Session) FetchTraceLogs(id string) {
+	b := s.LogsBackend
+	if b == nil {
+		return
+	}
+	s.fetch(func(ctx context.Context) any {
+		lines, err := b.ByTrace(ctx, id)
+		return sources.TraceLogsMsg{TraceID: id, Lines: lines, Err: model.ErrText(err)}
+	})
+}
+
+// FetchSpanNames asks the trace backend which span names a service has (filter suggestions).
+func (s *Session) FetchSpanNames(service string) {
+	n, ok := s.TracesBackend.(sources.SpanNamer)
+	if !ok || service == "" {
+		return
+	}
+	s.fetch(func(ctx context.Context) any {
+		names, err := n.SpanNames(ctx, service)
+		return sources.SpanNamesMsg{Service: service, Names: names, Err: model.ErrText(err)}
+	})
+}
+
+// fetch runs one backend request off the caller's goroutine and publishes its answer.
+func (s *Session) fetch(do func(ctx context.Context) any) {
+	s.mu.Lock()
+	ctx := s.ctx
+	s.mu.Unlock()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	s.group.Go(ctx, "fetch", func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		msg := do(ctx)
+		if ctx.Err() == nil || msg != nil {
+			s.Publish(msg)
+		}
+	})
 }
 
 // Store calls f with the session's cluster store, locked; f must not keep it.
@@ -490,7 +546,9 @@ func (s *Session) CheckPermissions(ctx context.Context, namespace string) (actio
 	if s.Env.Client == nil {
 		return nil, nil
 	}
-	return s.Env.CheckPermissions(ctx, namespace)
+	perms, err := s.Env.CheckPermissions(ctx, namespace)
+	s.Bus.Publish(KindPerms, actions.PermissionsAnswer{Namespace: namespace, Perms: perms, Err: model.ErrText(err)})
+	return perms, err
 }
 
 // PollLoad reads the load driver's status, publishes it, and journals a timed run that ended by

@@ -19,6 +19,7 @@ import (
 	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/model"
+	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/testbed"
 )
 
@@ -373,4 +374,40 @@ func TestKillOfManyReportsEveryReplacement(t *testing.T) {
 	if !strings.HasPrefix(detail, "recovered in ") || !strings.Contains(detail, "2 replacements, first ready +") || !strings.Contains(detail, "all ready +") {
 		t.Fatalf("recovery detail %q", detail)
 	}
+}
+
+// TestWhatAPaneOpensComesOnTheBus (issue 12): a waterfall, its log lines and span names are fetched by
+// the session and published, so every subscriber (a recorder) sees what the cockpit looked at.
+func TestWhatAPaneOpensComesOnTheBus(t *testing.T) {
+	cfg := config.Default()
+	s, err := New(Options{Config: &cfg, Demo: true, Journal: filepath.Join(t.TempDir(), "journal.jsonl")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s.Start(ctx)
+	defer s.Close()
+	traces, err := s.TracesBackend.Recent(ctx, sources.TraceQuery{Service: "web", Limit: 1, Lookback: time.Hour})
+	if err != nil || len(traces) == 0 {
+		t.Fatalf("no trace to open: %v", err)
+	}
+	sub := s.Bus.Subscribe("recorder", 4096)
+	id := traces[0].TraceID
+	s.FetchTrace(id)
+	s.FetchTraceLogs(id)
+	s.FetchSpanNames("web")
+	got := map[string]bool{}
+	waitFor(t, 10*time.Second, "the three answers", func() bool {
+		for _, e := range sub.Drain() {
+			switch m := e.Payload.(type) {
+			case sources.TraceMsg:
+				got["trace"] = m.TraceID == id && len(m.Spans) > 0
+			case sources.TraceLogsMsg:
+				got["logs"] = m.TraceID == id && m.Err == ""
+			case sources.SpanNamesMsg:
+				got["names"] = m.Service == "web" && len(m.Names) > 0
+			}
+		}
+		return got["trace"] && got["logs"] && got["names"]
+	})
 }

@@ -100,6 +100,13 @@ type SpanNamesMsg struct {
 
 // ---- logs ----
 
+// TraceLogsMsg carries the log lines of one trace (the pivot from a waterfall to its logs).
+type TraceLogsMsg struct {
+	TraceID string
+	Lines   []LogLine
+	Err     string `json:"err,omitempty"` // the error as text: events cross the bus and recordings as JSON
+}
+
 // LogLine is one container log line.
 type LogLine struct {
 	Time      time.Time

@@ -135,8 +135,16 @@ func New(ctx *core.Context, deps Deps) *Model {
 	}
 	m.panes[core.PaneWorkload] = panes.NewWorkload(ctx)
 	m.panes[core.PaneMetrics] = panes.NewMetrics(ctx, panels, ctx.Config.Metrics.Window.Duration, metricsName, setView)
-	m.panes[core.PaneTraces] = panes.NewTraces(ctx, sess.TracesBackend, tq, setQuery)
-	m.panes[core.PaneLogs] = panes.NewLogs(ctx, sess.LogsBackend, setFilter)
+	var tracesName, logsName string
+	if sess.TracesBackend != nil {
+		tracesName = sess.TracesBackend.Name()
+	}
+	if sess.LogsBackend != nil {
+		logsName = sess.LogsBackend.Name()
+	}
+	ctx.Fetch = sess
+	m.panes[core.PaneTraces] = panes.NewTraces(ctx, tracesName, tq, setQuery)
+	m.panes[core.PaneLogs] = panes.NewLogs(ctx, logsName, setFilter)
 	m.panes[core.PaneEvents] = panes.NewEvents(ctx)
 	ti := textinput.New()
 	ti.Prompt = ":"
@@ -231,9 +239,19 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tickMsg:
 		return m, m.onTick()
-	case permissionsMsg:
+	case actions.PermissionsAnswer:
 		m.onPermissions(msg)
 		return m, nil
+	case session.Where:
+		if msg.Namespace == m.ctx.Namespace && msg.Target == m.ctx.Target {
+			return m, nil // the cockpit's own change
+		}
+		// Someone else (a scenario step, a probe runner) moved the session: follow it.
+		if msg.Namespace != m.ctx.Namespace {
+			m.ctx.Perms = nil
+		}
+		m.ctx.Namespace, m.ctx.Target = msg.Namespace, msg.Target
+		return m, m.broadcast(core.TargetChangedMsg{})
 	case actions.DrainProgress:
 		m.onDrain(msg)
 		return m, nil
@@ -262,7 +280,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.panes[core.PaneMetrics].Update(msg)
 	case sources.TracesMsg, sources.TraceMsg, sources.SpanNamesMsg:
 		return m, m.panes[core.PaneTraces].Update(msg)
-	case sources.LogsMsg, sources.LogsReset:
+	case sources.LogsMsg, sources.LogsReset, sources.TraceLogsMsg:
 		return m, m.panes[core.PaneLogs].Update(msg)
 	case sources.ConnState:
 		m.conn[msg.Source] = msg

@@ -48,16 +48,10 @@ func (m *Model) forbidden(msg tea.KeyPressMsg) bool {
 	return false
 }
 
-// permissionsMsg is what the identity may do in a namespace (SelfSubjectAccessReview).
-type permissionsMsg struct {
-	Namespace string
-	Perms     actions.Permissions
-	Err       error
-}
-
-func (m *Model) onPermissions(p permissionsMsg) {
-	if p.Err != nil {
-		m.setStatus(p.Err.Error(), true)
+// onPermissions takes what the identity may do in a namespace (SelfSubjectAccessReview), from the bus.
+func (m *Model) onPermissions(p actions.PermissionsAnswer) {
+	if p.Err != "" {
+		m.setStatus(p.Err, true)
 		return
 	}
 	if p.Namespace != m.ctx.Namespace {
@@ -82,8 +76,8 @@ func (m *Model) checkPermissions() tea.Cmd {
 	}
 	sess, ns := m.sess, m.ctx.Namespace
 	return safe(func() tea.Msg {
-		perms, err := sess.CheckPermissions(context.Background(), ns)
-		return permissionsMsg{Namespace: ns, Perms: perms, Err: err}
+		_, _ = sess.CheckPermissions(context.Background(), ns) // the answer comes on the bus
+		return nil
 	})
 }
 

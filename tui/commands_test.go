@@ -121,3 +121,16 @@ func TestNamespaceThatDoesNotExistIsSaid(t *testing.T) {
 		t.Fatalf("b aimed at a missing target: status %q", st)
 	}
 }
+
+// TestCockpitFollowsTheSession (issue 12): when something other than the cockpit (a scenario step)
+// points the session at another target, the cockpit follows it from the bus.
+func TestCockpitFollowsTheSession(t *testing.T) {
+	t.Parallel()
+	m, _ := newDemoModel(t, 120, 40)
+	m.sess.SetTarget("gateway")
+	var seen []tea.Msg
+	pump(m, 0, &seen)
+	if m.Context().Target != "gateway" || !strings.Contains(screen(m), "Workload deploy/gateway") {
+		t.Fatalf("the cockpit did not follow: target %q\n%s", m.Context().Target, screen(m))
+	}
+}

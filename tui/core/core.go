@@ -49,9 +49,19 @@ type Pane interface {
 	help.KeyMap
 }
 
+// Fetcher is the session's side of the panes' requests.
+type Fetcher interface {
+	FetchTrace(id string)
+	FetchTraceLogs(id string)
+	FetchSpanNames(service string)
+}
+
 // Context is shared by pointer between the root model and every pane.
 type Context struct {
 	Width, Height int
+	// Fetch asks the session for what a pane opens (a trace, its logs, span names); the answers come
+	// back as events. Nil: nothing to ask.
+	Fetch Fetcher
 	Styles        *themes.Styles
 	Keys          *keys.Map
 	Config        *config.Config

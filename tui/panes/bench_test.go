@@ -40,7 +40,7 @@ func BenchmarkChartRedraw(b *testing.B) {
 // after each batch; it reports lines per second. The ring keeps memory bounded (LogCapacity lines).
 func BenchmarkLogsIngest(b *testing.B) {
 	ctx := testCtx()
-	l := NewLogs(ctx, nil, nil)
+	l := NewLogs(ctx, "", nil)
 	l.SetSize(120, 30)
 	end := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	batch := make([]sources.LogLine, 500)
@@ -64,7 +64,7 @@ func BenchmarkLogsIngest(b *testing.B) {
 // BenchmarkWaterfall500 renders the waterfall of a 500-span trace (tree order, bars, the selected span).
 func BenchmarkWaterfall500(b *testing.B) {
 	ctx := testCtx()
-	tr := NewTraces(ctx, nil, sources.TraceQuery{}, nil)
+	tr := NewTraces(ctx, "", sources.TraceQuery{}, nil)
 	tr.SetSize(140, 40)
 	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	spans := make([]zmodel.SpanModel, 500)

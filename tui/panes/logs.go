@@ -1,10 +1,8 @@
 package panes
 
 import (
-	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
@@ -34,7 +32,7 @@ type Logs struct {
 	// trace set: the pane shows one trace's lines (the pivot from a waterfall) instead of the tail.
 	trace      string
 	traceLines []sources.LogLine
-	backend    sources.LogBackend
+	source     string // the backend's name, for the title
 	setFilter  func(string)
 	err        error
 	cache      string
@@ -44,11 +42,11 @@ type Logs struct {
 }
 
 // NewLogs makes the pane. setFilter hands a new filter to the poller (non-blocking); it may be nil.
-func NewLogs(ctx *core.Context, backend sources.LogBackend, setFilter func(string)) *Logs {
+func NewLogs(ctx *core.Context, source string, setFilter func(string)) *Logs {
 	ti := textinput.New()
 	ti.Prompt = "/"
 	ti.Placeholder = "filter (query text), enter to apply, esc to cancel"
-	return &Logs{ctx: ctx, buf: make([]sources.LogLine, LogCapacity), follow: true, input: ti, backend: backend, setFilter: setFilter}
+	return &Logs{ctx: ctx, buf: make([]sources.LogLine, LogCapacity), follow: true, input: ti, source: source, setFilter: setFilter}
 }
 
 // ID implements core.Pane.
@@ -61,8 +59,8 @@ func (l *Logs) Title() string {
 		mode = "paused"
 	}
 	t := "Logs"
-	if l.backend != nil {
-		t += " · " + l.backend.Name()
+	if l.source != "" {
+		t += " · " + l.source
 	}
 	if l.trace != "" {
 		return fmt.Sprintf("Logs of trace %s · %d lines", shortID(l.trace), len(l.traceLines))
@@ -147,9 +145,11 @@ func (l *Logs) Update(msg tea.Msg) tea.Cmd {
 		l.scroll.SetN(0)
 		l.valid = false
 	case core.TraceLogsMsg:
-		return l.fetchTrace(msg.TraceID)
-	case traceLogsLoaded:
-		l.trace, l.traceLines, l.err = msg.id, msg.lines, msg.err
+		if l.ctx.Fetch != nil {
+			l.ctx.Fetch.FetchTraceLogs(msg.TraceID) // the lines come as a sources.TraceLogsMsg
+		}
+	case sources.TraceLogsMsg:
+		l.trace, l.traceLines, l.err = msg.TraceID, msg.Lines, asErr(msg.Err)
 		l.scroll.SetN(len(l.traceLines))
 		l.scroll.Top()
 		l.valid = false
@@ -171,25 +171,6 @@ func (l *Logs) Update(msg tea.Msg) tea.Cmd {
 		}
 	}
 	return nil
-}
-
-type traceLogsLoaded struct {
-	id    string
-	lines []sources.LogLine
-	err   error
-}
-
-func (l *Logs) fetchTrace(id string) tea.Cmd {
-	b := l.backend
-	if b == nil {
-		return nil
-	}
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		lines, err := b.ByTrace(ctx, id)
-		return traceLogsLoaded{id: id, lines: lines, err: err}
-	}
 }
 
 func (l *Logs) key(msg tea.KeyPressMsg) tea.Cmd {

@@ -113,7 +113,7 @@ func TestSpanTree(t *testing.T) {
 }
 
 func TestLogRingIsBounded(t *testing.T) {
-	l := NewLogs(testCtx(), nil, nil)
+	l := NewLogs(testCtx(), "", nil)
 	l.SetSize(80, 10)
 	for i := 0; i < LogCapacity+1234; i++ {
 		l.Update(sources.LogsMsg{Lines: []sources.LogLine{{Time: now, Msg: fmt.Sprint(i), Seq: uint64(i)}}})

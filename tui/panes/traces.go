@@ -1,7 +1,6 @@
 package panes
 
 import (
-	"context"
 	"fmt"
 	"hash/fnv"
 	"sort"
@@ -13,7 +12,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	zmodel "github.com/openzipkin/zipkin-go/model"
 
-	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/tui/core"
 )
@@ -23,14 +21,14 @@ const actionTagWindow = 5 * time.Second
 
 // Traces lists recent traces of the target service; Enter opens a waterfall.
 type Traces struct {
-	ctx     *core.Context
-	w, h    int
-	focus   bool
-	list    []sources.TraceSummary
-	err     error
-	scroll  core.Scroller
-	query   sources.TraceQuery
-	backend sources.TraceBackend
+	ctx    *core.Context
+	w, h   int
+	focus  bool
+	list   []sources.TraceSummary
+	err    error
+	scroll core.Scroller
+	query  sources.TraceQuery
+	source string // the backend's name, for the title
 	// setQuery hands a changed query to the poller (non-blocking).
 	setQuery func(sources.TraceQuery)
 	wf       *waterfall
@@ -52,12 +50,13 @@ type waterfall struct {
 	err    error
 }
 
-// NewTraces makes the pane. backend fetches whole traces; setQuery may be nil.
-func NewTraces(ctx *core.Context, backend sources.TraceBackend, q sources.TraceQuery, setQuery func(sources.TraceQuery)) *Traces {
+// NewTraces makes the pane. source names the trace backend ("" for none); whole traces and span names
+// are asked of ctx.Fetch; setQuery may be nil.
+func NewTraces(ctx *core.Context, source string, q sources.TraceQuery, setQuery func(sources.TraceQuery)) *Traces {
 	ti := textinput.New()
 	ti.Prompt = "/"
 	ti.Placeholder = "span name, >200ms (slower than), errors; enter applies, esc cancels"
-	return &Traces{ctx: ctx, backend: backend, query: q, setQuery: setQuery, input: ti}
+	return &Traces{ctx: ctx, source: source, query: q, setQuery: setQuery, input: ti}
 }
 
 // ID implements core.Pane.
@@ -79,8 +78,8 @@ func (t *Traces) Title() string {
 		f += " · span " + t.query.SpanName
 	}
 	name := "Traces"
-	if t.backend != nil {
-		name += " · " + t.backend.Name()
+	if t.source != "" {
+		name += " · " + t.source
 	}
 	return fmt.Sprintf("%s%s · [%d]", name, f, len(t.list))
 }
@@ -232,34 +231,21 @@ func (t *Traces) key(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// spanNames asks the backend, off the UI goroutine, which span names the service has, so the filter
-// can complete them (tab accepts a suggestion).
+// spanNames asks, through the session, which span names the service has, so the filter can complete
+// them (tab accepts a suggestion); the answer comes as a SpanNamesMsg.
 func (t *Traces) spanNames() tea.Cmd {
-	n, ok := t.backend.(sources.SpanNamer)
-	svc := t.query.Service
-	if !ok || svc == "" {
-		return nil
+	if t.ctx.Fetch != nil {
+		t.ctx.Fetch.FetchSpanNames(t.query.Service)
 	}
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		names, err := n.SpanNames(ctx, svc)
-		return sources.SpanNamesMsg{Service: svc, Names: names, Err: model.ErrText(err)}
-	}
+	return nil
 }
 
-// fetch loads one trace off the UI goroutine.
+// fetch asks for one whole trace; it arrives as a TraceMsg.
 func (t *Traces) fetch(id string) tea.Cmd {
-	b := t.backend
-	if b == nil {
-		return nil
+	if t.ctx.Fetch != nil {
+		t.ctx.Fetch.FetchTrace(id)
 	}
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		spans, err := b.Trace(ctx, id)
-		return sources.TraceMsg{TraceID: id, Spans: spans, Err: model.ErrText(err)}
-	}
+	return nil
 }
 
 func (t *Traces) openTrace(msg sources.TraceMsg) {
