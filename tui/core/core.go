@@ -61,14 +61,14 @@ type Context struct {
 	Width, Height int
 	// Fetch asks the session for what a pane opens (a trace, its logs, span names); the answers come
 	// back as events. Nil: nothing to ask.
-	Fetch Fetcher
-	Styles        *themes.Styles
-	Keys          *keys.Map
-	Config        *config.Config
-	Clock         sources.Clock
-	Cluster       *model.Cluster
-	Markers       *Markers
-	Guard         *actions.Guard
+	Fetch   Fetcher
+	Styles  *themes.Styles
+	Keys    *keys.Map
+	Config  *config.Config
+	Clock   sources.Clock
+	Cluster *model.Cluster
+	Markers *Markers
+	Guard   *actions.Guard
 	// Perms are the actions the identity may run (nil: not known yet, allowed).
 	Perms actions.Permissions
 
