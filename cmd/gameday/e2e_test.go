@@ -54,6 +54,9 @@ var tmuxSessions atomic.Int64
 
 func newTmux(t *testing.T, w, h int, command string) *tmuxSession {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("tmux end-to-end test: make test runs it; make unit (-short) is the fast loop")
+	}
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatal("tmux is not installed: `make test` installs it (apt-get install tmux); the end-to-end test needs it")
 	}

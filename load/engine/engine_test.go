@@ -137,6 +137,9 @@ func TestRateAndPercentiles(t *testing.T) {
 // scheduled during the stall waited), while a closed-loop client in the same test sees one slow request
 // and a clean p99: that is the coordinated omission the engine corrects.
 func TestStallCountsLikeAUserSeesIt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 4-8 s timing run: make test runs it; make unit (-short) is the fast loop")
+	}
 	s := newServer(t)
 	s.setDelay(func(int64) time.Duration { return time.Millisecond })
 	stall := func() {

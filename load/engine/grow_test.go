@@ -59,6 +59,9 @@ func TestGrowthStopsWhenItBuysNothing(t *testing.T) {
 // the intended send shows the wait; the latency from the actual send (vegeta's and k6's definition)
 // does not, and both survive a merge.
 func TestServiceLatencyLeavesOutGeneratorQueueing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 4-8 s timing run: make test runs it; make unit (-short) is the fast loop")
+	}
 	s := newServer(t)
 	s.setDelay(func(int64) time.Duration { return 10 * time.Millisecond })
 	e, err := New(Options{Targets: []Target{{URL: s.URL}}, MaxWorkers: 2})
