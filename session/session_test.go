@@ -12,9 +12,7 @@ import (
 	"testing"
 	"time"
 
-	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/config"
@@ -136,6 +134,29 @@ func TestCloseRunsHalt(t *testing.T) {
 	}
 }
 
+// startDemo starts a session on the simulated cluster (speed 0: the default; target "": the demo's),
+// waits until its cluster is listed, and closes it at the test's end.
+func startDemo(t *testing.T, speed float64, target string) *Session {
+	t.Helper()
+	cfg := config.Default()
+	if speed > 0 {
+		cfg.Demo.Speed = speed
+	}
+	s, err := New(Options{Config: &cfg, Demo: true, Target: target, Journal: filepath.Join(t.TempDir(), "journal.jsonl"),
+		Guard: &actions.Guard{MinReady: 1}, User: "tester"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start(context.Background())
+	t.Cleanup(func() { _ = s.Close() })
+	waitFor(t, 10*time.Second, "the cluster", func() bool {
+		synced := false
+		s.Store(func(c *model.Cluster) { synced = c.Synced && len(c.Nodes) > 0 })
+		return synced
+	})
+	return s
+}
+
 func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
@@ -170,21 +191,8 @@ func readJournal(t *testing.T, path string) []actions.Entry {
 // take, on the simulated cluster with no terminal: each is journaled with the catalog's name, a drain
 // continues by itself until its evictions are done, and HALT reverts the cordon.
 func TestEveryCommandRunsHeadless(t *testing.T) {
-	cfg := config.Default()
-	cfg.Demo.Speed = 20
-	s, err := New(Options{Config: &cfg, Demo: true, Journal: filepath.Join(t.TempDir(), "journal.jsonl"),
-		Guard: &actions.Guard{MinReady: 1}, User: "tester"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := startDemo(t, 20, "")
 	ctx := context.Background()
-	s.Start(ctx)
-	defer s.Close()
-	waitFor(t, 10*time.Second, "the cluster", func() bool {
-		synced := false
-		s.Store(func(c *model.Cluster) { synced = c.Synced && len(c.Nodes) > 0 })
-		return synced
-	})
 	var zone string
 	s.View(func(w actions.World) { zone = actions.Zones(w.Cluster)[0] })
 	steps := [][2]string{{"scale", "+1"}, {"kill", "1"}, {"restart", ""}, {"load", "ramp:0-40"}, {"rate", "+10"},
@@ -237,12 +245,7 @@ func TestHaltStopsADrainUnderWay(t *testing.T) {
 	ns := k.Namespace(t, "drainhalt")
 	testbed.DeployWeb(t, k.Client, ns, 3, "50m", true)
 	ctx := context.Background()
-	all := intstr.FromInt32(3)
-	pdb := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "web"},
-		Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: &all, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}}
-	if _, err := k.Client.PolicyV1().PodDisruptionBudgets(ns).Create(ctx, pdb, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	testbed.GuardWeb(t, k.Client, ns, 3, 0)
 	s, err := New(Options{Kube: &Kube{Rest: k.Config, Context: "testbed", Namespace: ns}, Target: "web",
 		Journal: filepath.Join(t.TempDir(), "journal.jsonl"), Guard: &actions.Guard{MinReady: 1}, User: "tester"})
 	if err != nil {
@@ -314,19 +317,8 @@ func TestHaltStopsADrainUnderWay(t *testing.T) {
 // TestTargetThatDoesNotExist (issue 13 item 6): --target naming no Deployment is said once the cluster
 // is listed, and load aimed at it is refused (the graphs would plot someone else's traffic).
 func TestTargetThatDoesNotExist(t *testing.T) {
-	cfg := config.Default()
-	s, err := New(Options{Config: &cfg, Demo: true, Target: "nosuch", Journal: filepath.Join(t.TempDir(), "journal.jsonl"), Guard: &actions.Guard{MinReady: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := startDemo(t, 0, "nosuch")
 	ctx := context.Background()
-	s.Start(ctx)
-	defer s.Close()
-	waitFor(t, 10*time.Second, "the cluster", func() bool {
-		synced := false
-		s.Store(func(c *model.Cluster) { synced = c.Synced })
-		return synced
-	})
 	if got := s.CheckWhere(ctx); !strings.Contains(got, `deploy/nosuch not found in namespace "demo"`) {
 		t.Fatalf("CheckWhere: %q", got)
 	}
@@ -343,15 +335,8 @@ func TestTargetThatDoesNotExist(t *testing.T) {
 // TestKillOfManyReportsEveryReplacement (issue 13 item 9): a kill of two pods waits for two
 // replacements and says when the first and when all were ready.
 func TestKillOfManyReportsEveryReplacement(t *testing.T) {
-	cfg := config.Default()
-	cfg.Demo.Speed = 20
-	s, err := New(Options{Config: &cfg, Demo: true, Journal: filepath.Join(t.TempDir(), "journal.jsonl"), Guard: &actions.Guard{MinReady: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := startDemo(t, 20, "")
 	ctx := context.Background()
-	s.Start(ctx)
-	defer s.Close()
 	waitFor(t, 10*time.Second, "the target ready", func() bool {
 		ok := false
 		s.Store(func(c *model.Cluster) { d := c.Deployment("demo", "web"); ok = c.Synced && d != nil && d.Ready == 3 })
@@ -379,14 +364,8 @@ func TestKillOfManyReportsEveryReplacement(t *testing.T) {
 // TestWhatAPaneOpensComesOnTheBus (issue 12): a waterfall, its log lines and span names are fetched by
 // the session and published, so every subscriber (a recorder) sees what the cockpit looked at.
 func TestWhatAPaneOpensComesOnTheBus(t *testing.T) {
-	cfg := config.Default()
-	s, err := New(Options{Config: &cfg, Demo: true, Journal: filepath.Join(t.TempDir(), "journal.jsonl")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := startDemo(t, 0, "")
 	ctx := context.Background()
-	s.Start(ctx)
-	defer s.Close()
 	traces, err := s.TracesBackend.Recent(ctx, sources.TraceQuery{Service: "web", Limit: 1, Lookback: time.Hour})
 	if err != nil || len(traces) == 0 {
 		t.Fatalf("no trace to open: %v", err)

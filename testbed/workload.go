@@ -7,8 +7,10 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -63,3 +65,27 @@ func WaitReady(t testing.TB, cs kubernetes.Interface, ns string, want int32, d t
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// GuardWeb creates a PodDisruptionBudget of minAvailable over deploy/web's pods and waits until the
+// PDB controller has computed it allows allowed disruptions.
+func GuardWeb(t testing.TB, cs kubernetes.Interface, ns string, minAvailable, allowed int32) {
+	t.Helper()
+	ctx := context.Background()
+	minAvail := intstr.FromInt32(minAvailable)
+	pdb := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "web"},
+		Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: &minAvail, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}}
+	if _, err := cs.PolicyV1().PodDisruptionBudgets(ns).Create(ctx, pdb, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, _ := cs.PolicyV1().PodDisruptionBudgets(ns).Get(ctx, "web", metav1.GetOptions{})
+		if b != nil && b.Status.ObservedGeneration > 0 && b.Status.DisruptionsAllowed == allowed {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("PDB not computed: %+v", b)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -16,10 +16,8 @@ import (
 	authnv1 "k8s.io/api/authentication/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gamedaylab/gameday/actions"
@@ -319,24 +317,7 @@ func TestKubeDrainZoneRespectsPDB(t *testing.T) {
 	ns := k.Namespace(t, "drain")
 	deployWeb(t, k.Client, ns, 6, "50m", true)
 	ctx := context.Background()
-	minAvail := intstr.FromInt32(5)
-	pdb := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "web"},
-		Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: &minAvail, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}}
-	if _, err := k.Client.PolicyV1().PodDisruptionBudgets(ns).Create(ctx, pdb, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	// Let the PDB controller compute what it allows.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		b, _ := k.Client.PolicyV1().PodDisruptionBudgets(ns).Get(ctx, "web", metav1.GetOptions{})
-		if b != nil && b.Status.DisruptionsAllowed == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("PDB not computed: %+v", b)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testbed.GuardWeb(t, k.Client, ns, 5, 1)
 	_, tm, pr := cockpitOn(t, k, ns)
 	pr.wait(t, 15*time.Second, "pods[6]", "zone-a")
 	tm.Type("D")
