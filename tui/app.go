@@ -64,6 +64,11 @@ type Model struct {
 	statusAt   time.Time
 	// recovering are the kills whose recovery the session is timing (the header counts); recovered
 	// is the last result, held in the header for a while of wall time.
+	dots struct {
+		short, full string
+		valid       bool
+		synced      bool
+	}
 	recovering  []actions.Entry
 	recovered   string
 	recoveredAt time.Time
@@ -284,6 +289,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.panes[core.PaneLogs].Update(msg)
 	case sources.ConnState:
 		m.conn[msg.Source] = msg
+		m.dots.valid = false
 		if !msg.OK && msg.Err != "" {
 			m.setStatus(fmt.Sprintf("%s: %s", msg.Source, msg.Detail), true)
 		}
@@ -748,6 +754,7 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		}
 		*m.ctx.Styles = *st
 		m.frames = [core.NumPanes]framed{}
+		m.dots.valid = false
 		if m.ctx.NoColor {
 			m.setStatus("theme "+arg+" (drawn mono: NO_COLOR is set)", false)
 		} else {

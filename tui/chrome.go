@@ -125,7 +125,7 @@ func (m *Model) statusLine(w int, now time.Time) string {
 	if r := m.recoveryBadge(now); r != "" {
 		faults += "  " + r
 	}
-	dots, dotsFull := m.connDots(false), m.connDots(true)
+	dots, dotsFull := m.cachedDots()
 	width := func(parts ...string) int {
 		n := 0
 		for _, p := range parts {
@@ -197,6 +197,16 @@ func (m *Model) recoveryBadge(now time.Time) string {
 		return st.OK.Render(m.recovered)
 	}
 	return ""
+}
+
+// cachedDots are connDots, short and full, re-rendered only when a connection's state, the cluster's
+// sync or the theme changed (the header is drawn on every frame).
+func (m *Model) cachedDots() (string, string) {
+	if !m.dots.valid || m.dots.synced != m.ctx.Cluster.Synced {
+		m.dots.short, m.dots.full = m.connDots(false), m.connDots(true)
+		m.dots.valid, m.dots.synced = true, m.ctx.Cluster.Synced
+	}
+	return m.dots.short, m.dots.full
 }
 
 // connDots are the backends' states; short, a dot each (cluster, metrics, traces, logs in that order,
