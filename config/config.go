@@ -3,22 +3,18 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
-	"regexp"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/gamedaylab/gameday/themes"
+	"github.com/gamedaylab/gameday/yamlfile"
 )
 
 // Config is the whole file. Flags override the fields they share.
@@ -264,181 +260,23 @@ func Read(path string, explicit bool) (Config, error) {
 // Parse decodes YAML strictly over cfg and validates the result. Every error names the line, the
 // field (as a path: load.burst.rate) and what is allowed, never a Go type.
 func Parse(data []byte, cfg *Config) error {
-	var idx fieldIndex
-	if len(bytes.TrimSpace(data)) > 0 {
-		var root yaml.Node
-		if err := yaml.Unmarshal(data, &root); err != nil {
-			return fmt.Errorf("not valid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
-		}
-		idx = indexFields(&root)
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		if err := dec.Decode(cfg); err != nil {
-			return idx.explain(err)
-		}
+	idx, err := yamlfile.Decode(data, cfg, configTypes...)
+	if err != nil {
+		return err
 	}
-	if _, set := idx.byPath["load.burst.rate"]; !set && cfg.Load.MaxRate > 0 && cfg.Load.Burst.Rate > cfg.Load.MaxRate {
+	if !idx.Has("load.burst.rate") && cfg.Load.MaxRate > 0 && cfg.Load.Burst.Rate > cfg.Load.MaxRate {
 		// The default burst under a lower cap: the cap wins (it refused headless load runs that
 		// never use the burst).
 		cfg.Load.Burst.Rate = cfg.Load.MaxRate
 	}
 	if err := cfg.Validate(); err != nil {
-		return idx.withLines(err)
+		return idx.WithLines(err)
 	}
 	return nil
 }
 
-// fieldIndex maps the file's lines to field paths (load.targets[0].url) and back.
-type fieldIndex struct {
-	byLine map[int]string
-	byPath map[string]int
-}
-
-func indexFields(root *yaml.Node) fieldIndex {
-	idx := fieldIndex{byLine: map[int]string{}, byPath: map[string]int{}}
-	var walk func(n *yaml.Node, path string)
-	walk = func(n *yaml.Node, path string) {
-		switch n.Kind {
-		case yaml.DocumentNode:
-			for _, c := range n.Content {
-				walk(c, path)
-			}
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k, v := n.Content[i], n.Content[i+1]
-				p := k.Value
-				if path != "" {
-					p = path + "." + k.Value
-				}
-				idx.byPath[p] = k.Line
-				idx.byLine[k.Line] = p
-				if v.Line != k.Line {
-					if _, taken := idx.byLine[v.Line]; !taken || v.Kind == yaml.ScalarNode {
-						idx.byLine[v.Line] = p
-					}
-				}
-				walk(v, p)
-			}
-		case yaml.SequenceNode:
-			for i, c := range n.Content {
-				p := fmt.Sprintf("%s[%d]", path, i)
-				idx.byPath[p] = c.Line
-				if _, taken := idx.byLine[c.Line]; !taken {
-					idx.byLine[c.Line] = p
-				}
-				walk(c, p)
-			}
-		}
-	}
-	walk(root, "")
-	return idx
-}
-
-var (
-	unknownField = regexp.MustCompile(`line (\d+): field (\S+) not found in type (\S+)`)
-	badType      = regexp.MustCompile("line (\\d+): cannot unmarshal !!(\\w+) `([^`]*)` into (\\S+)")
-	lineMsg      = regexp.MustCompile(`^line (\d+): (.*)$`)
-)
-
-// explain rewrites yaml's decoding errors as "line N: field: what is wanted, got what".
-func (idx fieldIndex) explain(err error) error {
-	var te *yaml.TypeError
-	if !errors.As(err, &te) {
-		if m := lineMsg.FindStringSubmatch(err.Error()); m != nil { // our own UnmarshalYAML (durations)
-			return fmt.Errorf("line %s: %s: %s", m[1], idx.at(m[1]), m[2])
-		}
-		return fmt.Errorf("not valid YAML: %w", err)
-	}
-	msgs := make([]string, 0, len(te.Errors))
-	for _, e := range te.Errors {
-		if m := unknownField.FindStringSubmatch(e); m != nil {
-			msgs = append(msgs, fmt.Sprintf("line %s: unknown field %q (allowed here: %s)", m[1], m[2], allowedFields(m[3])))
-			continue
-		}
-		if m := badType.FindStringSubmatch(e); m != nil {
-			msgs = append(msgs, fmt.Sprintf("line %s: %s: want %s, got %s", m[1], idx.at(m[1]), wanted(m[4]), quoted(m[2], m[3])))
-			continue
-		}
-		if m := lineMsg.FindStringSubmatch(e); m != nil {
-			msgs = append(msgs, fmt.Sprintf("line %s: %s: %s", m[1], idx.at(m[1]), m[2]))
-			continue
-		}
-		msgs = append(msgs, e)
-	}
-	return errors.New(strings.Join(msgs, "; "))
-}
-
-// at is the field at a line ("?" when the line holds none).
-func (idx fieldIndex) at(line string) string {
-	n, _ := strconv.Atoi(line)
-	if p, ok := idx.byLine[n]; ok {
-		return p
-	}
-	return "?"
-}
-
-// withLines puts the line of each "field: message" of a validation error in front of it.
-func (idx fieldIndex) withLines(err error) error {
-	parts := strings.Split(err.Error(), "; ")
-	for i, part := range parts {
-		field, _, _ := strings.Cut(part, ": ")
-		if n, ok := idx.byPath[field]; ok {
-			parts[i] = fmt.Sprintf("line %d: %s", n, part)
-		}
-	}
-	return errors.New(strings.Join(parts, "; "))
-}
-
-// wanted says in words what a Go type takes.
-func wanted(goType string) string {
-	switch {
-	case strings.HasPrefix(goType, "float"):
-		return "a number"
-	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
-		return "a whole number"
-	case goType == "bool":
-		return "true or false"
-	case goType == "string":
-		return "text"
-	case strings.HasPrefix(goType, "[]"):
-		return "a list"
-	case strings.HasPrefix(goType, "map["):
-		return "a mapping of names to values"
-	case strings.HasPrefix(goType, "config."):
-		return "a mapping with the fields " + allowedFields(goType)
-	}
-	return "another kind of value (see docs/CONFIG.md)"
-}
-
-func quoted(tag, v string) string {
-	switch tag {
-	case "map":
-		return "a mapping"
-	case "seq":
-		return "a list"
-	}
-	return strconv.Quote(v)
-}
-
-// allowedFields lists the yaml names of the struct type named in a yaml error ("config.Safety").
-func allowedFields(typeName string) string {
-	types := []any{Config{}, Safety{}, Load{}, Burst{}, Target{}, Metrics{}, Prometheus{}, Panel{}, PanelQuery{}, Traces{}, Logs{}, LogFields{}, Journal{}, Demo{}, UI{}}
-	for _, v := range types {
-		t := reflect.TypeOf(v)
-		if t.String() != typeName {
-			continue
-		}
-		names := make([]string, 0, t.NumField())
-		for i := 0; i < t.NumField(); i++ {
-			if tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]; tag != "" && tag != "-" {
-				names = append(names, tag)
-			}
-		}
-		sort.Strings(names)
-		return strings.Join(names, ", ")
-	}
-	return "see docs/CONFIG.md"
-}
+// configTypes are the file's structs, whose fields an error lists.
+var configTypes = []any{Config{}, Safety{}, Load{}, Burst{}, Target{}, Metrics{}, Prometheus{}, Panel{}, PanelQuery{}, Traces{}, Logs{}, LogFields{}, Journal{}, Demo{}, UI{}}
 
 // ExpandHome turns a leading ~/ into the home directory (paths in YAML are written that way).
 func ExpandHome(p string) string {

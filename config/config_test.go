@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/gamedaylab/gameday/yamlfile"
 )
 
 func TestDefaultsAreValid(t *testing.T) {
@@ -116,13 +116,13 @@ func TestConfigDocIsTrue(t *testing.T) {
 	if err := Parse([]byte(sample), &c); err != nil {
 		t.Fatalf("the sample in docs/CONFIG.md is not a valid config: %v", err)
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal([]byte(sample), &root); err != nil {
+	var into Config
+	idx, err := yamlfile.Decode([]byte(sample), &into, configTypes...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	idx := indexFields(&root)
 	for _, p := range fieldPaths(reflect.TypeOf(Config{}), "") {
-		if _, ok := idx.byPath[p]; !ok {
+		if !idx.Has(p) {
 			t.Errorf("docs/CONFIG.md's sample lacks %s", p)
 		}
 	}
