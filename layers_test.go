@@ -22,6 +22,8 @@ var layers = map[string]int{
 	"yamlfile": 0, "config": 1, "sources": 1, "actions": 1, "load/engine": 1,
 	// Backends by technology, and the simulated world.
 	"sources/kube": 2, "sources/prometheus": 2, "sources/zipkin": 2, "sources/elasticsearch": 2, "sim": 2,
+	// The experiment file.
+	"scenario": 2,
 	// The session: a game day without a UI.
 	"session": 3,
 	// The cockpit.

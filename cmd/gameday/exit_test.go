@@ -31,6 +31,14 @@ func TestExitCodes(t *testing.T) {
 	if err := os.WriteFile(allowed, []byte("load:\n  targets:\n  - name: api\n    url: "+srv.URL+"/\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	example, err := os.ReadFile("../../examples/kill-under-load.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	badScenario := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(badScenario, []byte(strings.Replace(string(example), "kind: Experiment", "kind: Exp", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	run := func(args ...string) (int, string) {
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir)
@@ -59,6 +67,8 @@ func TestExitCodes(t *testing.T) {
 		{"refused target", []string{"load", "--config", allowed, "--duration", "1s", "http://127.0.0.1:9/other"}, 4, "not in load.targets of the config; load goes only to configured targets (allowed: " + srv.URL + "/)"},
 		{"allowed without the slash", []string{"load", "--config", allowed, "--duration", "1s", strings.ToUpper(srv.URL[:4]) + srv.URL[4:]}, 0, "nothing checked"},
 		{"refused rate", []string{"load", "--rate", "900", "--max-rate", "100", "--duration", "1s", srv.URL + "/"}, 4, "above the configured maximum"},
+		{"valid scenario", []string{"validate", "../../examples/kill-under-load.yaml"}, 0, "valid: experiment kill-under-load"},
+		{"invalid scenario", []string{"validate", badScenario}, 2, badScenario + ": line 5: kind: want Experiment"},
 		{"could not run", []string{"load", "--duration", "1s", "--body", "@" + filepath.Join(dir, "missing"), srv.URL + "/"}, 1, "--body"},
 	} {
 		code, out := run(c.args...)

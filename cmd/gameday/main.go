@@ -108,7 +108,7 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
 		return usageError{fmt.Errorf("%s (see gameday --help)", flagError(err))}
 	})
 	cmd.SuggestionsMinimumDistance = 2
-	cmd.AddCommand(newLoadCmd(), newLoadWorkerCmd())
+	cmd.AddCommand(newLoadCmd(), newLoadWorkerCmd(), newValidateCmd())
 	f := cmd.Flags()
 	o.kube.AddFlags(f)
 	f.BoolVarP(&o.allNS, "all-namespaces", "A", false, "watch every namespace")

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gamedaylab/gameday/scenario"
+)
+
+func newValidateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate FILE...",
+		Short: "Check scenario files: every error names the file, the line, the field and what is allowed",
+		Example: `  # before a game day, or in CI on every change of the scenarios
+  gameday validate examples/*.yaml`,
+		Args:          cobra.MinimumNArgs(1),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, files []string) error {
+			failed := 0
+			for _, f := range files {
+				e, err := scenario.Read(f)
+				if err != nil {
+					failed++
+					fmt.Fprintln(cmd.ErrOrStderr(), err)
+					continue
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: valid: experiment %s, %d probes, %d steps, %d rollbacks\n",
+					f, e.Metadata.Name, len(e.Hypothesis.Probes), len(e.Method), len(e.Rollbacks))
+			}
+			if failed > 0 {
+				return usageError{fmt.Errorf("%d of %d scenario file(s) invalid", failed, len(files))}
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,313 @@
+// Package scenario is the experiment file: a steady-state hypothesis (probes with expectations),
+// a method (steps from the action catalog, waits, probes that must become true), rollbacks and a
+// guard. It parses and validates; running one is the experiment engine's job.
+package scenario
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/yamlfile"
+)
+
+// APIVersion and Kind name the format; a file must say both.
+const (
+	APIVersion = "gameday.dev/v1alpha1"
+	Kind       = "Experiment"
+)
+
+// Experiment is one scenario file.
+type Experiment struct {
+	APIVersion string            `yaml:"apiVersion"`
+	Kind       string            `yaml:"kind"`
+	Metadata   Metadata          `yaml:"metadata"`
+	Guard      Guard             `yaml:"guard"`
+	Target     string            `yaml:"target"` // deploy/NAME: what the steps act on
+	Vars       map[string]string `yaml:"vars"`
+	Hypothesis Hypothesis        `yaml:"hypothesis"`
+	Method     []Step            `yaml:"method"`
+	Rollbacks  []Step            `yaml:"rollbacks"`
+}
+
+// Metadata names the experiment.
+type Metadata struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+}
+
+// Guard is where the experiment may run and how hard it may hit; the cockpit's safety rules apply too.
+type Guard struct {
+	Context      string  `yaml:"context"`      // the kube context it may run in ("" for any)
+	Namespace    string  `yaml:"namespace"`    // the namespace it runs in (refused elsewhere)
+	MaxDisrupted string  `yaml:"maxDisrupted"` // the most pods of the target disrupted at once: N or N%
+	MaxRate      float64 `yaml:"maxRate"`      // the load ceiling, requests/s
+}
+
+// Hypothesis is the steady state: what must hold.
+type Hypothesis struct {
+	Probes []Probe `yaml:"probes"`
+}
+
+// Probe observes the system through one backend and compares what it sees with Expect.
+type Probe struct {
+	Name       string           `yaml:"name"`
+	Kubernetes *KubernetesProbe `yaml:"kubernetes"`
+	Prometheus *PrometheusProbe `yaml:"prometheus"`
+	HTTP       *HTTPProbe       `yaml:"http"`
+	// Expect is a comparison of the observed value: "< 0.3", ">= 3", "== 0", "between 1 and 5"
+	// (a Kubernetes probe's CEL expression is itself the expectation).
+	Expect string `yaml:"expect"`
+	// Phases are when it is checked: before, during, after (default: before and after).
+	Phases []string `yaml:"phases"`
+	// For is how long a breach during the method must last to count.
+	For config.Duration `yaml:"for"`
+	// Abort HALTs the run on a sustained breach.
+	Abort bool `yaml:"abort"`
+	// OnNoData is what no data means: fail (the default) or inconclusive; never a pass.
+	OnNoData string  `yaml:"onNoData"`
+	Weight   float64 `yaml:"weight"`
+}
+
+// KubernetesProbe is a CEL expression over one object, as Kubernetes' own validation rules are.
+type KubernetesProbe struct {
+	Kind string `yaml:"kind"` // Deployment, HorizontalPodAutoscaler, Pod...
+	Name string `yaml:"name"`
+	Expr string `yaml:"expr"` // e.g. object.status.readyReplicas == object.spec.replicas
+}
+
+// PrometheusProbe is an instant query, or a value over a window.
+type PrometheusProbe struct {
+	Query  string          `yaml:"query"`
+	Window config.Duration `yaml:"window"`
+}
+
+// HTTPProbe checks one request.
+type HTTPProbe struct {
+	URL          string `yaml:"url"`
+	Status       []int  `yaml:"status"`
+	BodyContains string `yaml:"bodyContains"`
+}
+
+// Step is one thing the method does: an action of the catalog with its arguments (as its `:`
+// command takes them), a wait, a probe that must become true within a time, or a marker note.
+type Step struct {
+	Action     string          `yaml:"action"`
+	Args       string          `yaml:"args"`
+	Background bool            `yaml:"background"`
+	Wait       config.Duration `yaml:"wait"`
+	Probe      string          `yaml:"probe"`
+	Within     config.Duration `yaml:"within"`
+	Note       string          `yaml:"note"`
+}
+
+// types are the format's structs, whose fields an error lists.
+var types = []any{Experiment{}, Metadata{}, Guard{}, Hypothesis{}, Probe{}, KubernetesProbe{}, PrometheusProbe{}, HTTPProbe{}, Step{}}
+
+// Read parses and validates the file at path; errors name the file, the line and the field.
+func Read(path string) (*Experiment, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	e, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return e, nil
+}
+
+// Parse decodes a scenario strictly and validates it.
+func Parse(data []byte) (*Experiment, error) {
+	var e Experiment
+	idx, err := yamlfile.Decode(data, &e, types...)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.validate(); err != nil {
+		return nil, idx.WithLines(err)
+	}
+	return &e, nil
+}
+
+var phases = []string{"before", "during", "after"}
+
+// validate checks what YAML types alone cannot, as "field: what is wrong; ..." (Parse adds lines).
+func (e *Experiment) validate() error {
+	var errs []string
+	bad := func(field, format string, a ...any) {
+		errs = append(errs, fmt.Sprintf("%s: %s", field, fmt.Sprintf(format, a...)))
+	}
+	if e.APIVersion != APIVersion {
+		bad("apiVersion", "want %s, got %q", APIVersion, e.APIVersion)
+	}
+	if e.Kind != Kind {
+		bad("kind", "want %s, got %q", Kind, e.Kind)
+	}
+	if strings.TrimSpace(e.Metadata.Name) == "" {
+		bad("metadata.name", "every experiment needs a name (it names the journal, the JUnit suite and the report)")
+	}
+	if e.Target != "" && !strings.HasPrefix(e.Target, "deploy/") {
+		bad("target", "want deploy/NAME, got %q", e.Target)
+	}
+	if m := e.Guard.MaxDisrupted; m != "" {
+		if c, err := actions.ParseCount(m); err != nil || c.All || c.Force {
+			bad("guard.maxDisrupted", "want a number of pods (2) or a percentage (50%%), got %q", m)
+		}
+	}
+	if e.Guard.MaxRate < 0 {
+		bad("guard.maxRate", "want a rate above 0 requests/s, got %g", e.Guard.MaxRate)
+	}
+	names := map[string]bool{}
+	for i, p := range e.Hypothesis.Probes {
+		f := fmt.Sprintf("hypothesis.probes[%d]", i)
+		switch {
+		case strings.TrimSpace(p.Name) == "":
+			bad(f+".name", "every probe needs a name (steps and reports refer to it)")
+		case names[p.Name]:
+			bad(f+".name", "%q is used twice", p.Name)
+		}
+		names[p.Name] = true
+		kinds := 0
+		for _, set := range []bool{p.Kubernetes != nil, p.Prometheus != nil, p.HTTP != nil} {
+			if set {
+				kinds++
+			}
+		}
+		if kinds != 1 {
+			bad(f, "give exactly one of kubernetes, prometheus, http (got %d)", kinds)
+		}
+		if p.Kubernetes != nil {
+			if p.Kubernetes.Kind == "" || p.Kubernetes.Name == "" || strings.TrimSpace(p.Kubernetes.Expr) == "" {
+				bad(f+".kubernetes", "give kind, name and expr (a CEL expression over object)")
+			}
+		} else if _, err := ParseExpect(p.Expect); err != nil {
+			bad(f+".expect", "%v", err)
+		}
+		if p.Prometheus != nil && strings.TrimSpace(p.Prometheus.Query) == "" {
+			bad(f+".prometheus.query", "empty PromQL")
+		}
+		if p.HTTP != nil && !strings.HasPrefix(p.HTTP.URL, "http://") && !strings.HasPrefix(p.HTTP.URL, "https://") {
+			bad(f+".http.url", "want an http:// or https:// URL, got %q", p.HTTP.URL)
+		}
+		for _, ph := range p.Phases {
+			if !slices.Contains(phases, ph) {
+				bad(f+".phases", "%q is not a phase (allowed: %s)", ph, strings.Join(phases, ", "))
+			}
+		}
+		if p.OnNoData != "" && p.OnNoData != "fail" && p.OnNoData != "inconclusive" {
+			bad(f+".onNoData", "want fail or inconclusive (no data is never a pass), got %q", p.OnNoData)
+		}
+		if p.For.Duration < 0 || p.Weight < 0 {
+			bad(f, "for and weight must not be negative")
+		}
+	}
+	check := func(list string, steps []Step) {
+		for i, s := range steps {
+			f := fmt.Sprintf("%s[%d]", list, i)
+			n := 0
+			for _, set := range []bool{s.Action != "", s.Wait.Duration != 0, s.Probe != "", s.Note != ""} {
+				if set {
+					n++
+				}
+			}
+			if n != 1 {
+				bad(f, "give exactly one of action, wait, probe, note (got %d)", n)
+				continue
+			}
+			switch {
+			case s.Action != "":
+				if spec, ok := actions.ByCommand(s.Action); !ok || spec.Run == nil {
+					bad(f+".action", "%q is not an action (allowed: %s)", s.Action, strings.Join(Commands(), ", "))
+				}
+			case s.Wait.Duration < 0:
+				bad(f+".wait", "must not be negative")
+			case s.Probe != "":
+				if !names[s.Probe] {
+					bad(f+".probe", "no probe is named %q in hypothesis.probes", s.Probe)
+				}
+			}
+			if s.Within.Duration < 0 || s.Within.Duration > 0 && s.Probe == "" {
+				bad(f+".within", "only a probe step waits within a time, and not a negative one")
+			}
+			if s.Background && s.Action == "" {
+				bad(f+".background", "only an action runs in the background")
+			}
+		}
+	}
+	if len(e.Method) == 0 {
+		bad("method", "give at least one step")
+	}
+	check("method", e.Method)
+	check("rollbacks", e.Rollbacks)
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// Commands are the `:` commands a step may name: the catalog's actions.
+func Commands() []string {
+	var out []string
+	for _, s := range actions.Catalog() {
+		if s.Command != "" && s.Run != nil {
+			out = append(out, s.Command)
+		}
+	}
+	return out
+}
+
+// Expect is a comparison of an observed value.
+type Expect struct {
+	Op     string // < <= > >= == != between
+	V, Max float64
+}
+
+// ParseExpect reads "< 0.3", ">= 3", "== 0", "!= 0", "between 1 and 5".
+func ParseExpect(s string) (Expect, error) {
+	f := strings.Fields(s)
+	want := `want a comparison such as "< 0.3", ">= 3", "== 0" or "between 1 and 5"`
+	switch {
+	case len(f) == 4 && f[0] == "between" && f[2] == "and":
+		lo, err1 := strconv.ParseFloat(f[1], 64)
+		hi, err2 := strconv.ParseFloat(f[3], 64)
+		if err1 != nil || err2 != nil || lo > hi {
+			return Expect{}, fmt.Errorf("%q: %s", s, want)
+		}
+		return Expect{Op: "between", V: lo, Max: hi}, nil
+	case len(f) == 2 && slices.Contains([]string{"<", "<=", ">", ">=", "==", "!="}, f[0]):
+		v, err := strconv.ParseFloat(f[1], 64)
+		if err != nil {
+			return Expect{}, fmt.Errorf("%q: %s", s, want)
+		}
+		return Expect{Op: f[0], V: v}, nil
+	}
+	return Expect{}, fmt.Errorf("%q: %s", s, want)
+}
+
+// Holds reports whether v meets the expectation.
+func (x Expect) Holds(v float64) bool {
+	switch x.Op {
+	case "<":
+		return v < x.V
+	case "<=":
+		return v <= x.V
+	case ">":
+		return v > x.V
+	case ">=":
+		return v >= x.V
+	case "==":
+		return v == x.V
+	case "!=":
+		return v != x.V
+	case "between":
+		return v >= x.V && v <= x.Max
+	}
+	return false
+}
+

@@ -1,0 +1,88 @@
+package scenario
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestExamplesAreValid: every file in examples/ parses and validates.
+func TestExamplesAreValid(t *testing.T) {
+	files, _ := filepath.Glob("../examples/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no examples")
+	}
+	for _, f := range files {
+		if _, err := Read(f); err != nil {
+			t.Errorf("%v", err)
+		}
+	}
+}
+
+// TestErrorsNameLineAndField: each mistake is reported with its line, the field's path and what is
+// allowed, never a Go type.
+func TestErrorsNameLineAndField(t *testing.T) {
+	base, err := os.ReadFile("../examples/kill-under-load.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		from, to string
+		want     string
+	}{
+		{"kind: Experiment", "kind: Experment", `line 5: kind: want Experiment, got "Experment"`},
+		{"  args: 30%", "  args: 30%\n  wait: 5s", "give exactly one of action, wait, probe, note"},
+		{"- action: kill", "- action: explode", `"explode" is not an action (allowed: kill, scale, restart, cordon, uncordon, drain, load, rate, halt)`},
+		{"- probe: replicas-ready", "- probe: replica-ready", `no probe is named "replica-ready"`},
+		{`expect: "< 0.3"`, `expect: "below 0.3"`, `hypothesis.probes[1].expect: "below 0.3": want a comparison`},
+		{"phases: [during]", "phases: [while]", `"while" is not a phase (allowed: before, during, after)`},
+		{"  for: 30s", "  for: 30", `for: want a duration like 30s or 5m, got "30"`},
+		{"  maxRate: 400", "  maxRate: lots", `line 12: guard.maxRate: want a number, got "lots"`},
+		{"  abort: true", "  abort: true\n    onNoData: pass", "onNoData: want fail or inconclusive (no data is never a pass)"},
+		{"  maxDisrupted: 50%", "  maxDisruptd: 50%", `unknown field "maxDisruptd" (allowed here: context, maxDisrupted, maxRate, namespace)`},
+	} {
+		in := strings.Replace(string(base), c.from, c.to, 1)
+		if in == string(base) {
+			t.Fatalf("case %q changes nothing", c.from)
+		}
+		_, err := Parse([]byte(in))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s -> %s: error %v, want %q", c.from, c.to, err, c.want)
+			continue
+		}
+		for _, internal := range []string{"scenario.", "!!", "unmarshal"} {
+			if strings.Contains(err.Error(), internal) {
+				t.Errorf("%s: error %q shows Go's internals", c.to, err)
+			}
+		}
+	}
+}
+
+func TestExpect(t *testing.T) {
+	for s, cases := range map[string]map[float64]bool{
+		"< 0.3":           {0.2: true, 0.3: false},
+		">= 3":            {3: true, 2: false},
+		"== 0":            {0: true, 1: false},
+		"between 1 and 5": {1: true, 5: true, 5.1: false},
+	} {
+		x, err := ParseExpect(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for v, want := range cases {
+			if x.Holds(v) != want {
+				t.Errorf("%q holds for %v: %v", s, v, !want)
+			}
+		}
+	}
+}
+
+// FuzzParse: no input panics the parser.
+func FuzzParse(f *testing.F) {
+	if b, err := os.ReadFile("../examples/kill-under-load.yaml"); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte("method: [{action: kill}]"))
+	f.Fuzz(func(t *testing.T, b []byte) { _, _ = Parse(b) })
+}
