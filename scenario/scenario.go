@@ -310,4 +310,3 @@ func (x Expect) Holds(v float64) bool {
 	}
 	return false
 }
-
