@@ -26,6 +26,8 @@ var layers = map[string]int{
 	"scenario": 2,
 	// The session: a game day without a UI.
 	"session": 3,
+	// Experiments run on a session.
+	"experiment": 4,
 	// The cockpit.
 	"tui/keys": 4, "tui/screen": 4, "tui/core": 5, "tui/panes": 6, "tui": 7,
 	// Binaries: flags and wiring.

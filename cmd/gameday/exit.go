@@ -42,6 +42,9 @@ func (t thresholdBreached) Error() string { return fmt.Sprintf("%d threshold(s) 
 type interrupted struct{ after, of time.Duration }
 
 func (i interrupted) Error() string {
+	if i.of == 0 {
+		return "interrupted: reverts done"
+	}
 	return fmt.Sprintf("interrupted after %s of %s: the report is partial, no verdict", i.after.Round(time.Second), i.of)
 }
 
@@ -50,9 +53,12 @@ func exitCode(err error) int {
 	var ue usageError
 	var tb thresholdBreached
 	var in interrupted
+	var oe outcomeError
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &oe):
+		return oe.code
 	case errors.As(err, &in):
 		return exitInterrupted
 	case errors.As(err, &tb):

@@ -69,6 +69,8 @@ func TestExitCodes(t *testing.T) {
 		{"refused rate", []string{"load", "--rate", "900", "--max-rate", "100", "--duration", "1s", srv.URL + "/"}, 4, "above the configured maximum"},
 		{"valid scenario", []string{"validate", "../../examples/kill-under-load.yaml"}, 0, "valid: experiment kill-under-load"},
 		{"invalid scenario", []string{"validate", badScenario}, 2, badScenario + ": line 5: kind: want Experiment"},
+		{"experiment held", []string{"run", "--demo", "--demo-speed", "20", "--journal", filepath.Join(dir, "run.jsonl"), "../../examples/kill-and-recover.yaml"}, 0, "outcome: held"},
+		{"experiment invalid", []string{"run", "--demo", badScenario}, 2, "line 5: kind: want Experiment"},
 		{"could not run", []string{"load", "--duration", "1s", "--body", "@" + filepath.Join(dir, "missing"), srv.URL + "/"}, 1, "--body"},
 	} {
 		code, out := run(c.args...)

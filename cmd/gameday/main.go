@@ -67,7 +67,6 @@ func newRoot() *cobra.Command { return newRootWith(&options{}) }
 
 // newRootWith builds the command around o, so tests can read the parsed options.
 func newRootWith(o *options) *cobra.Command {
-	o.kube = genericclioptions.NewConfigFlags(true)
 	cmd := &cobra.Command{
 		Use:   "gameday",
 		Short: "A terminal cockpit for Kubernetes game days",
@@ -108,7 +107,22 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
 		return usageError{fmt.Errorf("%s (see gameday --help)", flagError(err))}
 	})
 	cmd.SuggestionsMinimumDistance = 2
-	cmd.AddCommand(newLoadCmd(), newLoadWorkerCmd(), newValidateCmd())
+	cmd.AddCommand(newLoadCmd(), newLoadWorkerCmd(), newValidateCmd(), newRunCmd())
+	f := cmd.Flags()
+	addSessionFlags(cmd, o)
+	f.StringVar(&o.theme, "theme", "", "colour theme: "+strings.Join(themes.Names(), ", ")+" (NO_COLOR forces mono)")
+	f.StringVar(&o.traceFile, "trace-frames", "", "benchmarks: write, for every pod change, when it reached the screen")
+	_ = f.MarkHidden("trace-frames")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "benchmarks: write a CPU profile")
+	_ = f.MarkHidden("cpuprofile")
+	f.StringVar(&o.memProfile, "memprofile", "", "benchmarks: write a heap profile at exit")
+	_ = f.MarkHidden("memprofile")
+	return cmd
+}
+
+// addSessionFlags are the flags of everything that runs a session: the cockpit and gameday run.
+func addSessionFlags(cmd *cobra.Command, o *options) {
+	o.kube = genericclioptions.NewConfigFlags(true)
 	f := cmd.Flags()
 	o.kube.AddFlags(f)
 	f.BoolVarP(&o.allNS, "all-namespaces", "A", false, "watch every namespace")
@@ -116,7 +130,6 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
 	f.BoolVar(&o.demo, "demo", false, "run on the embedded simulated cluster (no cluster needed)")
 	f.Float64Var(&o.demoSpeed, "demo-speed", 0, "simulated time per real second in --demo (default 1, from config demo.speed)")
 	f.Int64Var(&o.seed, "seed", 0, "random seed of the simulated cluster (default 42, from config demo.seed)")
-	f.StringVar(&o.theme, "theme", "", "colour theme: "+strings.Join(themes.Names(), ", ")+" (NO_COLOR forces mono)")
 	f.StringVar(&o.configPath, "config", "", "config file (default "+config.DefaultPath()+")")
 	f.BoolVar(&o.readOnly, "read-only", false, "watch only: every action is refused")
 	f.BoolVar(&o.dryRun, "dry-run", false, "server-side dry run: the API validates actions, nothing changes")
@@ -128,13 +141,6 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
 	f.StringVar(&o.esURL, "es-url", "", "Elasticsearch-API server of the EFK stack for the Logs pane; auth from GAMEDAY_ES_USER, GAMEDAY_ES_PASSWORD[_FILE] or GAMEDAY_ES_API_KEY[_FILE]")
 	f.StringVar(&o.esIndex, "es-index", "", "index pattern of container logs (default logstash-*)")
 	f.Int64Var(&o.grace, "grace", -1, "grace period in seconds for pod kills (-1: the pod's own; 0: kill at once)")
-	f.StringVar(&o.traceFile, "trace-frames", "", "benchmarks: write, for every pod change, when it reached the screen")
-	_ = f.MarkHidden("trace-frames")
-	f.StringVar(&o.cpuProfile, "cpuprofile", "", "benchmarks: write a CPU profile")
-	_ = f.MarkHidden("cpuprofile")
-	f.StringVar(&o.memProfile, "memprofile", "", "benchmarks: write a heap profile at exit")
-	_ = f.MarkHidden("memprofile")
-	return cmd
 }
 
 // loadConfig reads the config file and lets flags override it.

@@ -1,0 +1,77 @@
+package experiment
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/model"
+	"github.com/gamedaylab/gameday/scenario"
+	"github.com/gamedaylab/gameday/session"
+)
+
+func demo(t *testing.T) *session.Session {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Demo.Speed = 20
+	s, err := session.New(session.Options{Config: &cfg, Demo: true, Journal: filepath.Join(t.TempDir(), "j.jsonl"), Guard: &actions.Guard{MinReady: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start(context.Background())
+	t.Cleanup(func() { _ = s.Close() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok := false
+		s.Store(func(c *model.Cluster) { d := c.Deployment("demo", "web"); ok = c.Synced && d != nil && d.Ready == 3 })
+		if ok {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the demo did not sync")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestKillAndRecoverHolds: the example kills a third of web on the demo and the CEL probe sees the
+// replicas back within its minute; the run ends with HALT.
+func TestKillAndRecoverHolds(t *testing.T) {
+	e, err := scenario.Read("../examples/kill-and-recover.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	res := Run(context.Background(), demo(t), e, &out)
+	if res.Outcome != Held || !strings.Contains(out.String(), "step 1: kill 30%: ok") || !strings.Contains(out.String(), "replicas-ready held after") ||
+		!strings.Contains(out.String(), "HALT: ") {
+		t.Fatalf("outcome %s:\n%s", res.Outcome, out.String())
+	}
+}
+
+// TestDeviationAndGuard: a probe that cannot hold in time deviates, and a run in the wrong namespace
+// is refused before it touches anything; both HALT.
+func TestDeviationAndGuard(t *testing.T) {
+	e, err := scenario.Read("../examples/kill-and-recover.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Hypothesis.Probes[0].Kubernetes.Expr = "object.status.readyReplicas > 5"
+	e.Hypothesis.Probes[0].Phases = []string{"after"}
+	e.Method[2].Within = config.Duration{Duration: 3 * time.Second}
+	var out bytes.Buffer
+	if res := Run(context.Background(), demo(t), e, &out); res.Outcome != Deviated || !strings.Contains(out.String(), "did not hold within 3s") {
+		t.Fatalf("outcome %s:\n%s", res.Outcome, out.String())
+	}
+	e.Guard.Namespace = "prod"
+	out.Reset()
+	s := demo(t)
+	if res := Run(context.Background(), s, e, &out); res.Outcome != Refused || len(s.Timeline()) != 1 || s.Timeline()[0].Action != "halt" {
+		t.Fatalf("outcome %s, timeline %v:\n%s", res.Outcome, s.Timeline(), out.String())
+	}
+}
