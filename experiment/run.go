@@ -42,6 +42,11 @@ func Run(ctx context.Context, s *session.Session, e *scenario.Experiment, out io
 
 func (r *runner) run(ctx context.Context) {
 	s, e := r.s, r.e
+	if g := e.Guard.Context; g != "" && g != s.KubeContext {
+		r.set(Refused)
+		r.say("refused: the experiment may run in kube context %q, the session is on %q (--context %s)", g, s.KubeContext, g)
+		return
+	}
 	if g := e.Guard.Namespace; g != "" && g != s.Namespace() {
 		r.set(Refused)
 		r.say("refused: the experiment may run in namespace %q, the session is in %q (-n %s)", g, s.Namespace(), g)

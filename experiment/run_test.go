@@ -68,10 +68,12 @@ func TestDeviationAndGuard(t *testing.T) {
 	if res := Run(context.Background(), demo(t), e, &out); res.Outcome != Deviated || !strings.Contains(out.String(), "did not hold within 3s") {
 		t.Fatalf("outcome %s:\n%s", res.Outcome, out.String())
 	}
-	e.Guard.Namespace = "prod"
-	out.Reset()
-	s := demo(t)
-	if res := Run(context.Background(), s, e, &out); res.Outcome != Refused || len(s.Timeline()) != 1 || s.Timeline()[0].Action != "halt" {
-		t.Fatalf("outcome %s, timeline %v:\n%s", res.Outcome, s.Timeline(), out.String())
+	for _, g := range []scenario.Guard{{Namespace: "prod"}, {Context: "prod-eu"}} {
+		e.Guard = g
+		out.Reset()
+		s := demo(t)
+		if res := Run(context.Background(), s, e, &out); res.Outcome != Refused || len(s.Timeline()) != 1 || s.Timeline()[0].Action != "halt" {
+			t.Fatalf("guard %+v: outcome %s, timeline %v:\n%s", g, res.Outcome, s.Timeline(), out.String())
+		}
 	}
 }
