@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/scenario"
 	"github.com/gamedaylab/gameday/session"
 )
@@ -169,6 +171,11 @@ func (r *runner) step(ctx context.Context, i int, st scenario.Step) bool {
 	n := i + 1
 	switch {
 	case st.Action != "":
+		if why := r.overGuard(st); why != "" {
+			r.say("step %d: %s %s: refused by the experiment's guard: %s", n, st.Action, st.Args, why)
+			r.set(Refused)
+			return false
+		}
 		res, err := r.s.Act(ctx, st.Action, st.Args)
 		if err != nil {
 			r.say("step %d: %s %s: %s", n, st.Action, st.Args, err)
@@ -208,6 +215,32 @@ func (r *runner) step(ctx context.Context, i int, st scenario.Step) bool {
 		r.say("step %d: note: %s", n, st.Note)
 	}
 	return true
+}
+
+// overGuard says why a step would go past the experiment's guard ("" when it would not): load above
+// guard.maxRate.
+func (r *runner) overGuard(st scenario.Step) string {
+	ceiling := r.e.Guard.MaxRate
+	if ceiling <= 0 {
+		return ""
+	}
+	spec, ok := actions.ByCommand(st.Action)
+	if !ok {
+		return ""
+	}
+	switch spec.Name {
+	case "load-start":
+		step, err := r.s.Prepare(spec, st.Args)
+		if err == nil && step.Profile != nil && load.Peak(*step.Profile) > ceiling {
+			return fmt.Sprintf("the profile peaks at %.0f requests/s, above guard.maxRate %.0f", load.Peak(*step.Profile), ceiling)
+		}
+	case "load-rate":
+		step, err := r.s.Prepare(spec, st.Args)
+		if l := r.s.LoadStatus(); err == nil && l.Active && l.Requested+step.Rate > ceiling {
+			return fmt.Sprintf("%.0f requests/s would be above guard.maxRate %.0f", l.Requested+step.Rate, ceiling)
+		}
+	}
+	return ""
 }
 
 func (r *runner) probe(name string) scenario.Probe {

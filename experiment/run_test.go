@@ -68,6 +68,16 @@ func TestDeviationAndGuard(t *testing.T) {
 	if res := Run(context.Background(), demo(t), e, &out); res.Outcome != Deviated || !strings.Contains(out.String(), "did not hold within 3s") {
 		t.Fatalf("outcome %s:\n%s", res.Outcome, out.String())
 	}
+	// A load step above guard.maxRate is refused, and nothing is sent.
+	e.Guard = scenario.Guard{MaxRate: 100}
+	e.Method = append([]scenario.Step{{Action: "load", Args: "ramp:0-400"}}, e.Method...)
+	out.Reset()
+	s := demo(t)
+	if res := Run(context.Background(), s, e, &out); res.Outcome != Refused || !strings.Contains(out.String(), "peaks at 400 requests/s, above guard.maxRate 100") ||
+		s.LoadStatus().Active || len(s.Timeline()) != 1 {
+		t.Fatalf("outcome %s, timeline %v:\n%s", res.Outcome, s.Timeline(), out.String())
+	}
+	e.Method = e.Method[1:]
 	for _, g := range []scenario.Guard{{Namespace: "prod"}, {Context: "prod-eu"}} {
 		e.Guard = g
 		out.Reset()
