@@ -387,8 +387,6 @@ func (m *Model) trackRecovery(r actions.Result) {
 		if r.Err != "" {
 			m.recovered = "NOT recovered: " + firstLine(r.Err)
 		}
-	case e.Action == "halt":
-		m.recovering = nil // nothing will be timed past a HALT the session closes on
 	}
 }
 

@@ -90,3 +90,14 @@ func TestRecoveryCounter(t *testing.T) {
 		t.Fatalf("after the recovery: %q", line)
 	}
 }
+
+// TestHaltDoesNotHideARecovery: HALT reverts faults but the killed pods' recovery is still measured
+// by the session, so the header keeps counting until its result arrives.
+func TestHaltDoesNotHideARecovery(t *testing.T) {
+	t.Parallel()
+	m, _ := newDemoModel(t, 200, 40)
+	typeKeys(t, m, "ctrl+k", "y", "x")
+	if line := headerLine2(m); !strings.Contains(line, "recovering 00:") {
+		t.Fatalf("after the kill and HALT: %q", line)
+	}
+}

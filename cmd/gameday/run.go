@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
+	"sync"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -29,11 +30,14 @@ import (
 
 // cockpit is everything one run wires together: a session and the cockpit over it.
 type cockpit struct {
-	ctx     *core.Context
-	deps    tui.Deps
-	sess    *session.Session
-	cleanup []func()
-	cores   *cores
+	// listed is closed once the cluster source sent its first full batch (gameday run waits on it).
+	listed   chan struct{}
+	syncOnce sync.Once
+	ctx      *core.Context
+	deps     tui.Deps
+	sess     *session.Session
+	cleanup  []func()
+	cores    *cores
 }
 
 func run(cmd *cobra.Command, o *options) error {
@@ -97,7 +101,7 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 	guard := &actions.Guard{ReadOnly: cfg.Safety.ReadOnly, DryRun: cfg.Safety.DryRun, Armed: o.arm,
 		Protected: cfg.Safety.ProtectedSet(), MinReady: cfg.Safety.MinReadyReplicas,
 		ProductionPatterns: cfg.Safety.ProductionContexts}
-	c := &cockpit{cores: newCores()}
+	c := &cockpit{cores: newCores(), listed: make(chan struct{})}
 	so := session.Options{Config: cfg, Guard: guard, Demo: o.demo, Target: target, OnSynced: c.synced, LoadOnRun: c.cores.loadRun}
 	if o.grace >= 0 {
 		g := o.grace
@@ -200,7 +204,10 @@ func contextNames[T any](m map[string]T) string {
 // synced is called when the cluster source has sent its first full batch. The first sync ran on every
 // core (thousands of objects to decode before the first full frame); from now on the cockpit watches
 // on one core (unless load runs). The session starts pacing its watch connection itself.
-func (c *cockpit) synced() { c.cores.watching() }
+func (c *cockpit) synced() {
+	c.cores.watching()
+	c.syncOnce.Do(func() { close(c.listed) })
+}
 
 // start runs the session and forwards its bus to send (the program's Send). A cockpit that falls
 // behind gets coalesced cluster deltas (see docs/ARCHITECTURE.md).

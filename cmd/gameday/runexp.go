@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gamedaylab/gameday/experiment"
-	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/scenario"
 )
 
@@ -78,13 +77,12 @@ func runExperiment(cmd *cobra.Command, o *options, file string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	c.sess.Start(ctx)
-	deadline := time.Now().Add(60 * time.Second)
-	for synced := false; !synced; {
-		c.sess.Store(func(cl *model.Cluster) { synced = cl.Synced })
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the cluster was not listed within 60 s")
-		}
-		time.Sleep(50 * time.Millisecond)
+	select {
+	case <-c.listed:
+	case <-ctx.Done():
+		return interrupted{}
+	case <-time.After(60 * time.Second):
+		return fmt.Errorf("the cluster was not listed within 60 s")
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "experiment %s on %s, namespace %s\n", e.Metadata.Name, c.sess.KubeContext, c.sess.Namespace())
 	res := experiment.Run(ctx, c.sess, e, cmd.OutOrStdout())
