@@ -28,6 +28,8 @@ var layers = map[string]int{
 	"session": 3,
 	// Experiments run on a session.
 	"experiment": 4,
+	// A run's report, from its journal.
+	"report": 5,
 	// The cockpit.
 	"tui/keys": 4, "tui/screen": 4, "tui/core": 5, "tui/panes": 6, "tui": 7,
 	// Binaries: flags and wiring.

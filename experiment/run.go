@@ -1,18 +1,23 @@
 // Package experiment runs a scenario against a session: the hypothesis before, the method's steps
-// through the action catalog (session.Act, the path every key takes), probe steps that must become
-// true within a time, the hypothesis after, the rollbacks, and always HALT at the end, whatever
-// happened. It prints one line per step and probe as it happens.
+// through the action catalog (session.Act, the path every key takes) while the during-probes are
+// watched, probe steps that must become true within a time, the hypothesis after, the rollbacks, and
+// always HALT at the end, whatever happened. It prints one line per step and probe as it happens and
+// keeps a journal of all of it.
 package experiment
 
 import (
 	"context"
 	"fmt"
 	"io"
+	"math"
+	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/load"
+	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/scenario"
 	"github.com/gamedaylab/gameday/session"
 )
@@ -20,113 +25,174 @@ import (
 // Outcomes of a run, worst last.
 const (
 	Held         = "held"         // every probe held before, during the steps and after
-	Deviated     = "deviated"     // a probe did not hold after the method, or a probe step timed out
-	Inconclusive = "inconclusive" // a probe could not be checked (no data, or a kind not run yet)
+	Inconclusive = "inconclusive" // a probe could not be checked (no data, and onNoData: inconclusive)
+	Deviated     = "deviated"     // a probe did not hold during or after the method, or a probe step timed out
+	Aborted      = "aborted"      // a sustained breach of an abort probe HALTed the run (reverts done)
 	NotSteady    = "not-steady"   // the hypothesis did not hold before the method: nothing was done
 	Refused      = "refused"      // preflight: the guard or a step refused
 	RevertFailed = "revert-failed"
 )
 
+var rank = map[string]int{Held: 0, Inconclusive: 1, Deviated: 2, Aborted: 3, NotSteady: 4, Refused: 5, RevertFailed: 6}
+
+// Options say where the scenario came from and how the reverts may be stopped.
+type Options struct {
+	File, Digest, Version string
+	// Reverts is the rollbacks' and HALT's context: a second interrupt cancels it, the only way to
+	// skip them (nil: they always run).
+	Reverts context.Context
+	// Tick is how often during-probes are checked, in session time (default 1 s).
+	Tick time.Duration
+}
+
 // Result is what a run found.
 type Result struct {
 	Outcome string
 	Lines   []string
+	Journal *Journal
 }
 
 // Run runs e on s, writing progress to out. s must be started; Run HALTs it at the end.
-func Run(ctx context.Context, s *session.Session, e *scenario.Experiment, out io.Writer) Result {
-	r := &runner{s: s, e: e, out: out, res: Result{Outcome: Held}}
-	r.run(ctx)
-	r.revert() // always: success, deviation, refusal, interruption
-	r.say("outcome: %s", r.res.Outcome)
-	return r.res
-}
-
-func (r *runner) run(ctx context.Context) {
-	s, e := r.s, r.e
-	if g := e.Guard.Context; g != "" && g != s.KubeContext {
-		r.set(Refused)
-		r.say("refused: the experiment may run in kube context %q, the session is on %q (--context %s)", g, s.KubeContext, g)
-		return
+func Run(ctx context.Context, s *session.Session, e *scenario.Experiment, out io.Writer, o Options) Result {
+	if o.Reverts == nil {
+		o.Reverts = context.Background()
 	}
-	if g := e.Guard.Namespace; g != "" && g != s.Namespace() {
-		r.set(Refused)
-		r.say("refused: the experiment may run in namespace %q, the session is in %q (-n %s)", g, s.Namespace(), g)
-		return
+	if o.Tick <= 0 {
+		o.Tick = time.Second
 	}
-	if e.Target != "" {
-		s.SetTarget(strings.TrimPrefix(e.Target, "deploy/"))
+	e = expand(e, s)
+	clock := "wall"
+	if s.Sim != nil {
+		clock = "simulated"
 	}
-	probes := map[string]*kubeProbe{}
+	r := &runner{s: s, e: e, out: out, o: o, outcome: Held, j: &Journal{Version: JournalVersion, Experiment: e.Metadata.Name,
+		Description: e.Metadata.Description, File: o.File, Digest: o.Digest, Gameday: o.Version, Context: s.KubeContext,
+		Namespace: s.Namespace(), Target: e.Target, Clock: clock, Start: s.Now()}}
 	for _, p := range e.Hypothesis.Probes {
-		if p.Kubernetes != nil {
-			k, err := compileKube(*p.Kubernetes)
-			if err != nil {
-				r.set(Refused)
-				r.say("refused: probe %s: %v", p.Name, err)
-				return
-			}
-			probes[p.Name] = k
-		}
+		r.j.Probes = append(r.j.Probes, define(p))
 	}
-	r.probes = probes
-	if !r.hypothesis(ctx, "before") {
-		r.set(NotSteady)
-		r.say("the hypothesis does not hold before the method: nothing was done")
-		return
-	}
-	for i, st := range e.Method {
-		if ctx.Err() != nil {
-			r.say("interrupted before step %d", i+1)
-			break
-		}
-		if !r.step(ctx, i, st) {
-			break
-		}
-	}
-	if r.res.Outcome == Held || r.res.Outcome == Inconclusive {
-		if !r.hypothesis(ctx, "after") {
-			r.set(Deviated)
-		}
-	}
+	r.run(ctx)
+	r.revert()
+	r.finish()
+	return Result{Outcome: r.outcome, Lines: r.j.Lines, Journal: r.j}
 }
 
 type runner struct {
 	s      *session.Session
 	e      *scenario.Experiment
 	out    io.Writer
-	probes map[string]*kubeProbe
-	res    Result
+	o      Options
+	probes map[string]prober
+
+	mu      sync.Mutex
+	outcome string
+	j       *Journal
+	bg      sync.WaitGroup
 }
 
-var rank = map[string]int{Held: 0, Inconclusive: 1, Deviated: 2, NotSteady: 3, Refused: 4, RevertFailed: 5}
+func (r *runner) run(ctx context.Context) {
+	s, e := r.s, r.e
+	if g := e.Guard.Context; g != "" && g != s.KubeContext {
+		r.set(Refused, fmt.Sprintf("the experiment may run in kube context %q, the session is on %q", g, s.KubeContext))
+		r.say("refused: the experiment may run in kube context %q, the session is on %q (--context %s)", g, s.KubeContext, g)
+		return
+	}
+	if g := e.Guard.Namespace; g != "" && g != s.Namespace() {
+		r.set(Refused, fmt.Sprintf("the experiment may run in namespace %q, the session is in %q", g, s.Namespace()))
+		r.say("refused: the experiment may run in namespace %q, the session is in %q (-n %s)", g, s.Namespace(), g)
+		return
+	}
+	if e.Target != "" {
+		s.SetTarget(strings.TrimPrefix(e.Target, "deploy/"))
+	}
+	r.probes = map[string]prober{}
+	for _, p := range e.Hypothesis.Probes {
+		pr, err := compile(s, p)
+		if err != nil {
+			r.set(Refused, fmt.Sprintf("probe %s: %v", p.Name, err))
+			r.say("refused: probe %s: %v", p.Name, err)
+			return
+		}
+		r.probes[p.Name] = pr
+	}
+	if !r.hypothesis(ctx, "before") {
+		r.set(NotSteady, "the hypothesis did not hold before the method")
+		r.say("the hypothesis does not hold before the method: nothing was done")
+		return
+	}
+	method, stop := context.WithCancel(ctx)
+	defer stop()
+	watched := r.watch(method, stop)
+	for i, st := range e.Method {
+		if method.Err() != nil {
+			r.skip(i, st)
+			continue
+		}
+		if !r.step(method, i, st) {
+			for k := i + 1; k < len(e.Method); k++ {
+				r.skip(k, e.Method[k])
+			}
+			break
+		}
+	}
+	watched()
+	if ctx.Err() != nil {
+		r.say("interrupted: the method stopped, the reverts run")
+		return
+	}
+	r.mu.Lock()
+	o := r.outcome
+	r.mu.Unlock()
+	if o == Held || o == Inconclusive || o == Deviated {
+		if !r.hypothesis(ctx, "after") {
+			r.set(Deviated, "the hypothesis did not hold after the method")
+		}
+	}
+}
 
-// set makes the outcome worse, never better.
-func (r *runner) set(o string) {
-	if rank[o] > rank[r.res.Outcome] {
-		r.res.Outcome = o
+// set makes the outcome worse, never better; the first reason is kept.
+func (r *runner) set(o, why string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rank[o] > rank[r.outcome] {
+		r.outcome = o
+		if r.j.Reason == "" || o == Aborted || o == RevertFailed {
+			r.j.Reason = why
+		}
 	}
 }
 
 func (r *runner) say(format string, a ...any) {
 	line := fmt.Sprintf(format, a...)
-	r.res.Lines = append(r.res.Lines, line)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.j.Lines = append(r.j.Lines, line)
 	fmt.Fprintln(r.out, line)
+}
+
+func (r *runner) record(f func(j *Journal)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f(r.j)
 }
 
 // hypothesis checks the probes of a phase (a probe without phases is checked before and after).
 func (r *runner) hypothesis(ctx context.Context, phase string) bool {
 	ok := true
 	for _, p := range r.e.Hypothesis.Probes {
-		if !inPhase(p, phase) {
+		if !inPhase(p, phase) || phase == "during" {
 			continue
 		}
-		held, checked := r.check(ctx, p, phase)
-		if !checked {
-			r.set(Inconclusive)
-			continue
+		start := r.s.Now()
+		c := r.check(ctx, p, phase)
+		v := verdict(p, phase, start, r.s.Now(), []Check{c})
+		r.record(func(j *Journal) { j.Verdicts = append(j.Verdicts, v) })
+		switch v.Status {
+		case StatusInconclusive:
+			r.set(Inconclusive, fmt.Sprintf("probe %s could not be checked %s the method: %s", p.Name, phase, c.Err))
+		case StatusFailed:
+			ok = false
 		}
-		ok = ok && held
 	}
 	return ok
 }
@@ -143,102 +209,294 @@ func inPhase(p scenario.Probe, phase string) bool {
 	return false
 }
 
-// check runs one probe once and says what it saw.
-func (r *runner) check(ctx context.Context, p scenario.Probe, phase string) (held, checked bool) {
-	k, ok := r.probes[p.Name]
-	if !ok {
-		r.say("%-6s probe %s: not checked: only kubernetes probes run in this version", phase, p.Name)
-		return false, false
+// check runs one probe once, journals the check and says what it saw (quiet: only a breach is said).
+func (r *runner) check(ctx context.Context, p scenario.Probe, phase string) Check {
+	return r.checkQuiet(ctx, p, phase, false)
+}
+
+func (r *runner) checkQuiet(ctx context.Context, p scenario.Probe, phase string, quiet bool) Check {
+	now := r.s.Now()
+	o, err := r.probes[p.Name].observe(ctx, now)
+	c := Check{Probe: p.Name, Phase: phase, Time: now, Held: o.held && err == nil, Seen: o.seen}
+	if !math.IsNaN(o.value) && err == nil {
+		v := o.value
+		c.Value = &v
 	}
-	held, seen, err := k.eval(ctx, r.s.Env.Client, r.s.Namespace())
+	if err != nil {
+		c.Err = err.Error()
+	}
+	r.record(func(j *Journal) { j.Checks = append(j.Checks, c) })
 	switch {
+	case quiet:
 	case err != nil && p.OnNoData == "inconclusive":
 		r.say("%-6s probe %s: inconclusive: %v", phase, p.Name, err)
-		return false, false
 	case err != nil:
 		r.say("%-6s probe %s: FAILED: %v (no data is a failure: onNoData)", phase, p.Name, err)
-		return false, true
-	case held:
-		r.say("%-6s probe %s: ok (%s)", phase, p.Name, seen)
-	default:
-		r.say("%-6s probe %s: FAILED (%s)", phase, p.Name, seen)
+	case o.held:
+		r.say("%-6s probe %s: ok (%s)", phase, p.Name, o.seen)
+	case !o.held:
+		r.say("%-6s probe %s: FAILED (%s)", phase, p.Name, o.seen)
 	}
-	return held, true
+	return c
+}
+
+// noData reports whether a check could not observe anything, and the probe calls that inconclusive.
+func noData(p scenario.Probe, c Check) bool { return c.Err != "" && p.OnNoData == "inconclusive" }
+
+// verdict sums the checks of one probe in one phase.
+func verdict(p scenario.Probe, phase string, start, end time.Time, checks []Check) Verdict {
+	v := Verdict{Probe: p.Name, Phase: phase, Start: start, End: end, Tolerance: tolerance(p), Checks: len(checks), Status: StatusHeld, Met: true}
+	var last *Check
+	for i := range checks {
+		c := &checks[i]
+		switch {
+		case noData(p, *c):
+			if v.Status == StatusHeld {
+				v.Status = StatusInconclusive
+			}
+		case !c.Held:
+			v.Breaches++
+			if v.Status != StatusFailed {
+				v.Status, v.Met, v.Observed, v.Value = StatusFailed, false, seenOf(*c), c.Value
+			}
+		}
+		last = c
+	}
+	if v.Status == StatusInconclusive {
+		v.Met, v.Observed = false, seenOf(*last)
+	}
+	if v.Status == StatusHeld && last != nil {
+		v.Observed, v.Value = seenOf(*last), last.Value
+	}
+	return v
+}
+
+func seenOf(c Check) string {
+	if c.Err != "" {
+		return c.Err
+	}
+	return c.Seen
 }
 
 // step runs one method step; false stops the method.
 func (r *runner) step(ctx context.Context, i int, st scenario.Step) bool {
 	n := i + 1
+	rec := StepRecord{N: n, Kind: kindOf(st), Action: st.Action, Args: st.Args, Probe: st.Probe, Background: st.Background, Start: r.s.Now(), Status: actions.ResultOK}
+	if st.Wait.Duration > 0 {
+		rec.Args = st.Wait.Duration.String()
+	}
+	done := func(status, detail string) {
+		rec.End, rec.Status, rec.Detail = r.s.Now(), status, detail
+		r.record(func(j *Journal) { j.Steps = append(j.Steps, rec) })
+	}
 	switch {
 	case st.Action != "":
 		if why := r.overGuard(st); why != "" {
 			r.say("step %d: %s %s: refused by the experiment's guard: %s", n, st.Action, st.Args, why)
-			r.set(Refused)
+			r.set(Refused, fmt.Sprintf("step %d: %s", n, why))
+			done(actions.ResultRefused, why)
 			return false
+		}
+		if st.Background {
+			r.say("step %d: %s %s: started in the background", n, st.Action, st.Args)
+			r.bg.Add(1)
+			go func() {
+				defer r.bg.Done()
+				res, err := r.s.Act(ctx, st.Action, st.Args)
+				if err != nil {
+					r.say("step %d (background): %s %s: %s", n, st.Action, st.Args, err)
+					r.set(Refused, fmt.Sprintf("step %d: %v", n, err))
+					done(res.Entry.Result, err.Error())
+					return
+				}
+				r.say("step %d (background): %s %s: %s %s", n, st.Action, st.Args, res.Entry.Result, res.Entry.Detail)
+				done(res.Entry.Result, res.Entry.Detail)
+			}()
+			return true
 		}
 		res, err := r.s.Act(ctx, st.Action, st.Args)
 		if err != nil {
 			r.say("step %d: %s %s: %s", n, st.Action, st.Args, err)
-			r.set(Refused)
+			r.set(Refused, fmt.Sprintf("step %d: %v", n, err))
+			done(firstNonEmpty(res.Entry.Result, actions.ResultError), err.Error())
 			return false
 		}
 		r.say("step %d: %s %s: %s %s", n, st.Action, st.Args, res.Entry.Result, res.Entry.Detail)
+		if spec, _ := actions.ByCommand(st.Action); spec.Name == "load-start" {
+			r.awaitLoad(ctx, n)
+		}
+		done(res.Entry.Result, res.Entry.Detail)
 	case st.Wait.Duration > 0:
 		r.say("step %d: wait %s", n, st.Wait.Duration)
 		r.sleep(ctx, st.Wait.Duration)
+		done(statusOf(ctx), "")
 	case st.Probe != "":
-		within := st.Within.Duration
-		if within <= 0 {
-			within = time.Minute
-		}
-		p := r.probe(st.Probe)
-		deadline := r.s.Now().Add(within)
-		start := r.s.Now()
-		for {
-			held, checked := r.check(ctx, p, fmt.Sprintf("step %d", n))
-			if !checked {
-				r.set(Inconclusive)
-				return true
-			}
-			if held {
-				r.say("step %d: %s held after %s (within %s)", n, st.Probe, r.s.Now().Sub(start).Round(100*time.Millisecond), within)
-				return true
-			}
-			if !r.s.Now().Before(deadline) || ctx.Err() != nil {
-				r.say("step %d: %s did not hold within %s", n, st.Probe, within)
-				r.set(Deviated)
-				return false
-			}
-			r.sleep(ctx, time.Second)
-		}
+		return r.probeStep(ctx, n, st, &rec, done)
 	case st.Note != "":
 		r.say("step %d: note: %s", n, st.Note)
+		done(actions.ResultOK, st.Note)
 	}
-	return true
+	return ctx.Err() == nil
+}
+
+// probeStep checks a probe at once and then every second until it holds or its time is up.
+func (r *runner) probeStep(ctx context.Context, n int, st scenario.Step, rec *StepRecord, done func(string, string)) bool {
+	within := st.Within.Duration
+	if within <= 0 {
+		within = time.Minute
+	}
+	p := r.probe(st.Probe)
+	phase := fmt.Sprintf("step %d", n)
+	start := r.s.Now()
+	deadline := start.Add(within)
+	var checks []Check
+	var first time.Time // when it first held
+	for {
+		c := r.checkQuiet(ctx, p, phase, true)
+		checks = append(checks, c)
+		if !c.Held {
+			first = time.Time{}
+		}
+		switch {
+		case noData(p, c):
+			v := verdict(p, phase, start, r.s.Now(), checks[len(checks)-1:])
+			r.record(func(j *Journal) { j.Verdicts = append(j.Verdicts, v) })
+			r.set(Inconclusive, fmt.Sprintf("step %d: probe %s could not be checked: %s", n, p.Name, c.Err))
+			done(StatusInconclusive, c.Err)
+			return true
+		case c.Held && first.IsZero():
+			// Confirmed a second later: right after an action the API may still show the state before
+			// it (a Deployment's status lags its pods), and that must not pass for a recovery.
+			first = c.Time
+		case c.Held:
+			took := first.Sub(start).Round(100 * time.Millisecond)
+			v := verdict(p, phase, start, r.s.Now(), checks[len(checks)-1:])
+			v.Checks, v.Breaches = len(checks), len(checks)-1
+			r.record(func(j *Journal) { j.Verdicts = append(j.Verdicts, v) })
+			r.say("step %d: %s held after %s (within %s; still held 1s later): %s", n, st.Probe, took, within, c.Seen)
+			done(actions.ResultOK, fmt.Sprintf("held after %s", took))
+			return true
+		}
+		if first.IsZero() && !r.s.Now().Before(deadline) || ctx.Err() != nil {
+			v := verdict(p, phase, start, r.s.Now(), checks)
+			r.record(func(j *Journal) { j.Verdicts = append(j.Verdicts, v) })
+			if ctx.Err() != nil {
+				done(StepInterrupted, "")
+				return false
+			}
+			r.say("step %d: %s did not hold within %s (%s)", n, st.Probe, within, seenOf(c))
+			r.set(Deviated, fmt.Sprintf("step %d: %s did not hold within %s", n, st.Probe, within))
+			done(StepDeviated, fmt.Sprintf("did not hold within %s: %s", within, seenOf(c)))
+			return false
+		}
+		r.sleep(ctx, time.Second)
+	}
+}
+
+func (r *runner) skip(i int, st scenario.Step) {
+	r.record(func(j *Journal) {
+		j.Steps = append(j.Steps, StepRecord{N: i + 1, Kind: kindOf(st), Action: st.Action, Args: st.Args, Status: StepSkipped})
+	})
+}
+
+func kindOf(st scenario.Step) string {
+	switch {
+	case st.Action != "":
+		return "action"
+	case st.Wait.Duration > 0:
+		return "wait"
+	case st.Probe != "":
+		return "probe"
+	}
+	return "note"
+}
+
+func statusOf(ctx context.Context) string {
+	if ctx.Err() != nil {
+		return StepInterrupted
+	}
+	return actions.ResultOK
+}
+
+// awaitLoad waits for a load run with an end to finish (a step in the foreground); load until
+// stopped, or in the background, does not hold the method up.
+func (r *runner) awaitLoad(ctx context.Context, n int) {
+	l := r.s.LoadStatus()
+	if l.Profile.Duration <= 0 {
+		return
+	}
+	r.say("step %d: waiting for the load to finish (%s)", n, l.Profile.Duration)
+	for ctx.Err() == nil {
+		r.sleep(ctx, 200*time.Millisecond)
+		if !r.s.LoadStatus().Active {
+			return
+		}
+	}
 }
 
 // overGuard says why a step would go past the experiment's guard ("" when it would not): load above
-// guard.maxRate.
+// guard.maxRate, a kill or drain that would leave more of the target's pods disrupted than
+// guard.maxDisrupted.
 func (r *runner) overGuard(st scenario.Step) string {
-	ceiling := r.e.Guard.MaxRate
-	if ceiling <= 0 {
-		return ""
-	}
 	spec, ok := actions.ByCommand(st.Action)
 	if !ok {
 		return ""
 	}
-	switch spec.Name {
-	case "load-start":
+	ceiling := r.e.Guard.MaxRate
+	switch {
+	case spec.Name == "load-start" && ceiling > 0:
 		step, err := r.s.Prepare(spec, st.Args)
 		if err == nil && step.Profile != nil && load.Peak(*step.Profile) > ceiling {
 			return fmt.Sprintf("the profile peaks at %.0f requests/s, above guard.maxRate %.0f", load.Peak(*step.Profile), ceiling)
 		}
-	case "load-rate":
+	case spec.Name == "load-rate" && ceiling > 0:
 		step, err := r.s.Prepare(spec, st.Args)
 		if l := r.s.LoadStatus(); err == nil && l.Active && l.Requested+step.Rate > ceiling {
 			return fmt.Sprintf("%.0f requests/s would be above guard.maxRate %.0f", l.Requested+step.Rate, ceiling)
 		}
+	case (spec.Name == "kill-many" || spec.Name == "kill" || spec.Name == "drain") && r.e.Guard.MaxDisrupted != "":
+		return r.overDisrupted(spec, st)
+	}
+	return ""
+}
+
+// overDisrupted compares the pods a step would take from the target, plus those already not ready,
+// with guard.maxDisrupted (a count, or a share of the desired replicas, rounded down).
+func (r *runner) overDisrupted(spec actions.Spec, st scenario.Step) string {
+	c, err := actions.ParseCount(r.e.Guard.MaxDisrupted)
+	if err != nil {
+		return ""
+	}
+	step, err := r.s.Prepare(spec, st.Args)
+	if err != nil {
+		return "" // the step itself will say why it cannot run
+	}
+	target, ns := r.s.Target(), r.s.Namespace() // not inside Store: both take the session's lock
+	var desired, ready int32
+	r.s.Store(func(cl *model.Cluster) {
+		if d := cl.Deployment(ns, target); d != nil {
+			desired, ready = d.Desired, d.Ready
+		}
+	})
+	hit := 0
+	switch {
+	case step.Plan != nil && len(step.Plan.Pods) > 0:
+		hit = len(step.Plan.Pods)
+	case step.Nodes != nil:
+		for _, p := range step.Nodes.Evict {
+			if strings.HasPrefix(p, ns+"/"+target+"-") {
+				hit++
+			}
+		}
+	}
+	limit := c.N
+	if c.Pct > 0 {
+		limit = int(desired) * c.Pct / 100
+	}
+	down := max(0, int(desired-ready))
+	if hit+down > limit {
+		return fmt.Sprintf("%d of %s's %d pods would be disrupted (%d now not ready, %d by this step), above guard.maxDisrupted %s (%d)",
+			hit+down, target, desired, down, hit, r.e.Guard.MaxDisrupted, limit)
 	}
 	return ""
 }
@@ -260,25 +518,82 @@ func (r *runner) sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// revert runs the rollbacks and HALT.
+// revert runs the rollbacks and HALT, unless a second interrupt cancels o.Reverts.
 func (r *runner) revert() {
+	r.bg.Wait()
+	ctx := r.o.Reverts
+	skipped := func() bool {
+		if ctx.Err() == nil {
+			return false
+		}
+		r.record(func(j *Journal) { j.RevertsSkipped = true })
+		r.say("reverts SKIPPED by a second interrupt: load, cordons and faults may be left behind; run gameday revert")
+		r.set(RevertFailed, "the reverts were skipped by a second interrupt")
+		return true
+	}
 	for i, st := range r.e.Rollbacks {
+		if skipped() {
+			return
+		}
+		rec := StepRecord{N: i + 1, Kind: kindOf(st), Action: st.Action, Args: st.Args, Start: r.s.Now()}
 		if st.Action == "" {
 			continue
 		}
-		res, err := r.s.Act(context.Background(), st.Action, st.Args)
+		res, err := r.s.Act(ctx, st.Action, st.Args)
+		rec.End, rec.Status, rec.Detail = r.s.Now(), res.Entry.Result, res.Entry.Detail
 		if err != nil {
 			r.say("rollback %d: %s %s: %s", i+1, st.Action, st.Args, err)
-			r.set(RevertFailed)
-			continue
+			r.set(RevertFailed, fmt.Sprintf("rollback %d: %v", i+1, err))
+			rec.Status, rec.Detail = actions.ResultError, err.Error()
+		} else {
+			r.say("rollback %d: %s: %s %s", i+1, st.Action, res.Entry.Result, res.Entry.Detail)
 		}
-		r.say("rollback %d: %s: %s %s", i+1, st.Action, res.Entry.Result, res.Entry.Detail)
+		r.record(func(j *Journal) { j.Reverts = append(j.Reverts, rec) })
 	}
-	res, err := r.s.Halt(context.Background())
-	if err != nil {
-		r.say("HALT: %s: a person must look", err)
-		r.set(RevertFailed)
+	if skipped() {
 		return
 	}
-	r.say("HALT: %s", res.Entry.Detail)
+	rec := StepRecord{N: len(r.e.Rollbacks) + 1, Kind: "halt", Action: "halt", Start: r.s.Now()}
+	res, err := r.s.Halt(ctx)
+	rec.End, rec.Status, rec.Detail = r.s.Now(), res.Entry.Result, res.Entry.Detail
+	if err != nil {
+		r.say("HALT: %s: a person must look", err)
+		r.set(RevertFailed, fmt.Sprintf("HALT: %v", err))
+		rec.Status, rec.Detail = actions.ResultError, err.Error()
+	} else {
+		r.say("HALT: %s", res.Entry.Detail)
+	}
+	r.record(func(j *Journal) { j.Reverts = append(j.Reverts, rec) })
+}
+
+// finish fills the journal's recoveries, load and end, and says the outcome.
+func (r *runner) finish() {
+	l := r.s.LoadStatus()
+	recs := r.s.Recoveries()
+	r.record(func(j *Journal) {
+		for _, rc := range recs {
+			if rc.Kill.Time.Before(j.Start) {
+				continue
+			}
+			j.Recoveries = append(j.Recoveries, Recovery{Kill: strings.Join(rc.Kill.Targets, " "), Time: rc.Kill.Time, Killed: rc.Killed,
+				Replacements: rc.Replacements, FirstReady: rc.Ready, AllReady: rc.AllReady, Recovered: rc.Recovered, TimedOut: rc.TimedOut})
+		}
+		if l.Sent > 0 {
+			j.Load = &Load{Profile: l.Profile.String(), Sent: l.Sent, Completed: l.Completed, Errors: l.Errors, Success: l.Success,
+				P50: l.P50, P99: l.P99, Max: l.Max, Elapsed: l.Elapsed}
+		}
+		sort.SliceStable(j.Checks, func(a, b int) bool { return j.Checks[a].Time.Before(j.Checks[b].Time) })
+		j.End = r.s.Now()
+		j.Outcome = r.outcome
+	})
+	r.say("outcome: %s", r.outcome)
+}
+
+func firstNonEmpty(a ...string) string {
+	for _, s := range a {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }

@@ -47,7 +47,7 @@ func TestKillAndRecoverHolds(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	res := Run(context.Background(), demo(t), e, &out)
+	res := Run(context.Background(), demo(t), e, &out, Options{})
 	if res.Outcome != Held || !strings.Contains(out.String(), "step 1: kill 30%: ok") || !strings.Contains(out.String(), "replicas-ready held after") ||
 		!strings.Contains(out.String(), "HALT: ") {
 		t.Fatalf("outcome %s:\n%s", res.Outcome, out.String())
@@ -63,9 +63,9 @@ func TestDeviationAndGuard(t *testing.T) {
 	}
 	e.Hypothesis.Probes[0].Kubernetes.Expr = "object.status.readyReplicas > 5"
 	e.Hypothesis.Probes[0].Phases = []string{"after"}
-	e.Method[2].Within = config.Duration{Duration: 3 * time.Second}
+	e.Method[1].Within = config.Duration{Duration: 3 * time.Second}
 	var out bytes.Buffer
-	if res := Run(context.Background(), demo(t), e, &out); res.Outcome != Deviated || !strings.Contains(out.String(), "did not hold within 3s") {
+	if res := Run(context.Background(), demo(t), e, &out, Options{}); res.Outcome != Deviated || !strings.Contains(out.String(), "did not hold within 3s") {
 		t.Fatalf("outcome %s:\n%s", res.Outcome, out.String())
 	}
 	// A load step above guard.maxRate is refused, and nothing is sent.
@@ -73,7 +73,7 @@ func TestDeviationAndGuard(t *testing.T) {
 	e.Method = append([]scenario.Step{{Action: "load", Args: "ramp:0-400"}}, e.Method...)
 	out.Reset()
 	s := demo(t)
-	if res := Run(context.Background(), s, e, &out); res.Outcome != Refused || !strings.Contains(out.String(), "peaks at 400 requests/s, above guard.maxRate 100") ||
+	if res := Run(context.Background(), s, e, &out, Options{}); res.Outcome != Refused || !strings.Contains(out.String(), "peaks at 400 requests/s, above guard.maxRate 100") ||
 		s.LoadStatus().Active || len(s.Timeline()) != 1 {
 		t.Fatalf("outcome %s, timeline %v:\n%s", res.Outcome, s.Timeline(), out.String())
 	}
@@ -82,7 +82,7 @@ func TestDeviationAndGuard(t *testing.T) {
 		e.Guard = g
 		out.Reset()
 		s := demo(t)
-		if res := Run(context.Background(), s, e, &out); res.Outcome != Refused || len(s.Timeline()) != 1 || s.Timeline()[0].Action != "halt" {
+		if res := Run(context.Background(), s, e, &out, Options{}); res.Outcome != Refused || len(s.Timeline()) != 1 || s.Timeline()[0].Action != "halt" {
 			t.Fatalf("guard %+v: outcome %s, timeline %v:\n%s", g, res.Outcome, s.Timeline(), out.String())
 		}
 	}

@@ -60,8 +60,11 @@ type Probe struct {
 	Kubernetes *KubernetesProbe `yaml:"kubernetes"`
 	Prometheus *PrometheusProbe `yaml:"prometheus"`
 	HTTP       *HTTPProbe       `yaml:"http"`
+	Zipkin     *ZipkinProbe     `yaml:"zipkin"`
+	// Elasticsearch counts log lines (OpenSearch too: the EFK stack's store).
+	Elasticsearch *ElasticsearchProbe `yaml:"elasticsearch"`
 	// Expect is a comparison of the observed value: "< 0.3", ">= 3", "== 0", "between 1 and 5"
-	// (a Kubernetes probe's CEL expression is itself the expectation).
+	// (a Kubernetes probe's CEL expression and an HTTP probe's checks are themselves the expectation).
 	Expect string `yaml:"expect"`
 	// Phases are when it is checked: before, during, after (default: before and after).
 	Phases []string `yaml:"phases"`
@@ -81,17 +84,41 @@ type KubernetesProbe struct {
 	Expr string `yaml:"expr"` // e.g. object.status.readyReplicas == object.spec.replicas
 }
 
-// PrometheusProbe is an instant query, or a value over a window.
+// PrometheusProbe is an instant query (the latest value of every series it returns), or, with a
+// window, every sample of the last window: a breach in the middle is not averaged away.
 type PrometheusProbe struct {
 	Query  string          `yaml:"query"`
 	Window config.Duration `yaml:"window"`
 }
 
-// HTTPProbe checks one request.
+// HTTPProbe checks one request: every check given must pass.
 type HTTPProbe struct {
-	URL          string `yaml:"url"`
-	Status       []int  `yaml:"status"`
-	BodyContains string `yaml:"bodyContains"`
+	URL          string          `yaml:"url"`
+	Method       string          `yaml:"method"` // GET by default
+	Status       []int           `yaml:"status"` // any 2xx by default
+	BodyContains string          `yaml:"bodyContains"`
+	JSONPath     string          `yaml:"jsonPath"` // a gjson path into the body, e.g. status or items.#
+	Equals       string          `yaml:"equals"`   // what JSONPath must give
+	MaxLatency   config.Duration `yaml:"maxLatency"`
+	Timeout      config.Duration `yaml:"timeout"` // 5s by default
+}
+
+// ZipkinProbe measures the traces of a service (and span name) over a window.
+type ZipkinProbe struct {
+	Service  string          `yaml:"service"` // default: the target
+	SpanName string          `yaml:"spanName"`
+	Window   config.Duration `yaml:"window"` // default 1m
+	// Measure is count, errors, errorRatio, or a latency percentile p50, p90, p95, p99 (seconds).
+	Measure string `yaml:"measure"`
+}
+
+// ZipkinMeasures are what a Zipkin probe can measure.
+var ZipkinMeasures = []string{"count", "errors", "errorRatio", "p50", "p90", "p95", "p99"}
+
+// ElasticsearchProbe counts the log lines a query string matches over a window, in the namespace.
+type ElasticsearchProbe struct {
+	Query  string          `yaml:"query"`  // an Elasticsearch query string, e.g. level:error
+	Window config.Duration `yaml:"window"` // default 1m
 }
 
 // Step is one thing the method does: an action of the catalog with its arguments (as its `:`
@@ -107,7 +134,8 @@ type Step struct {
 }
 
 // types are the format's structs, whose fields an error lists.
-var types = []any{Experiment{}, Metadata{}, Guard{}, Hypothesis{}, Probe{}, KubernetesProbe{}, PrometheusProbe{}, HTTPProbe{}, Step{}}
+var types = []any{Experiment{}, Metadata{}, Guard{}, Hypothesis{}, Probe{}, KubernetesProbe{}, PrometheusProbe{}, HTTPProbe{},
+	ZipkinProbe{}, ElasticsearchProbe{}, Step{}}
 
 // Read parses and validates the file at path; errors name the file, the line and the field.
 func Read(path string) (*Experiment, error) {
@@ -174,26 +202,58 @@ func (e *Experiment) validate() error {
 		}
 		names[p.Name] = true
 		kinds := 0
-		for _, set := range []bool{p.Kubernetes != nil, p.Prometheus != nil, p.HTTP != nil} {
+		for _, set := range []bool{p.Kubernetes != nil, p.Prometheus != nil, p.HTTP != nil, p.Zipkin != nil, p.Elasticsearch != nil} {
 			if set {
 				kinds++
 			}
 		}
 		if kinds != 1 {
-			bad(f, "give exactly one of kubernetes, prometheus, http (got %d)", kinds)
+			bad(f, "give exactly one of kubernetes, prometheus, http, zipkin, elasticsearch (got %d)", kinds)
 		}
-		if p.Kubernetes != nil {
+		switch {
+		case p.Kubernetes != nil:
 			if p.Kubernetes.Kind == "" || p.Kubernetes.Name == "" || strings.TrimSpace(p.Kubernetes.Expr) == "" {
 				bad(f+".kubernetes", "give kind, name and expr (a CEL expression over object)")
 			}
-		} else if _, err := ParseExpect(p.Expect); err != nil {
-			bad(f+".expect", "%v", err)
+			if p.Expect != "" {
+				bad(f+".expect", "a kubernetes probe's expr is its expectation: drop expect")
+			}
+		case p.HTTP != nil:
+			if p.Expect != "" {
+				bad(f+".expect", "an http probe's checks (status, bodyContains, jsonPath with equals, maxLatency) are its expectation: drop expect")
+			}
+		default:
+			if _, err := ParseExpect(p.Expect); err != nil {
+				bad(f+".expect", "%v", err)
+			}
 		}
 		if p.Prometheus != nil && strings.TrimSpace(p.Prometheus.Query) == "" {
 			bad(f+".prometheus.query", "empty PromQL")
 		}
-		if p.HTTP != nil && !strings.HasPrefix(p.HTTP.URL, "http://") && !strings.HasPrefix(p.HTTP.URL, "https://") {
-			bad(f+".http.url", "want an http:// or https:// URL, got %q", p.HTTP.URL)
+		if h := p.HTTP; h != nil {
+			if !strings.HasPrefix(h.URL, "http://") && !strings.HasPrefix(h.URL, "https://") {
+				bad(f+".http.url", "want an http:// or https:// URL, got %q", h.URL)
+			}
+			if (h.JSONPath == "") != (h.Equals == "") {
+				bad(f+".http", "jsonPath and equals go together (the value at the path must equal it)")
+			}
+			if h.Method != "" && !slices.Contains([]string{"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"}, h.Method) {
+				bad(f+".http.method", "want GET, HEAD, POST, PUT, DELETE, OPTIONS or PATCH, got %q", h.Method)
+			}
+			for _, c := range h.Status {
+				if c < 100 || c > 599 {
+					bad(f+".http.status", "%d is not an HTTP status (100-599)", c)
+				}
+			}
+		}
+		if z := p.Zipkin; z != nil && z.Measure != "" && !slices.Contains(ZipkinMeasures, z.Measure) {
+			bad(f+".zipkin.measure", "want %s, got %q", strings.Join(ZipkinMeasures, ", "), z.Measure)
+		}
+		if z := p.Zipkin; z != nil && z.Measure == "" {
+			bad(f+".zipkin.measure", "say what to measure: %s", strings.Join(ZipkinMeasures, ", "))
+		}
+		if es := p.Elasticsearch; es != nil && strings.TrimSpace(es.Query) == "" {
+			bad(f+".elasticsearch.query", "give a query string (e.g. level:error); every line would be counted")
 		}
 		for _, ph := range p.Phases {
 			if !slices.Contains(phases, ph) {
@@ -309,4 +369,13 @@ func (x Expect) Holds(v float64) bool {
 		return v >= x.V && v <= x.Max
 	}
 	return false
+}
+
+// String is the expectation as written: "< 0.3", "between 1 and 5".
+func (x Expect) String() string {
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	if x.Op == "between" {
+		return "between " + f(x.V) + " and " + f(x.Max)
+	}
+	return x.Op + " " + f(x.V)
 }

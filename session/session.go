@@ -57,14 +57,16 @@ type Session struct {
 	// Sim is the simulated world (nil on a real cluster).
 	Sim *sim.Sim
 	// Pollers and backends of the panes (any may be nil).
-	Metrics       *sources.MetricsPoller
-	Traces        *sources.TracesPoller
-	Logs          *sources.LogsPoller
-	Panels        []sources.Panel
-	MetricsName   string
-	TracesBackend sources.TraceBackend
-	LogsBackend   sources.LogBackend
-	KubeContext   string
+	Metrics     *sources.MetricsPoller
+	Traces      *sources.TracesPoller
+	Logs        *sources.LogsPoller
+	Panels      []sources.Panel
+	MetricsName string
+	// MetricsBackend answers the panels' queries and an experiment's Prometheus probes.
+	MetricsBackend sources.MetricsBackend
+	TracesBackend  sources.TraceBackend
+	LogsBackend    sources.LogBackend
+	KubeContext    string
 
 	opts     Options
 	group    *sources.Group

@@ -46,7 +46,7 @@ func (s *Session) buildDemo() {
 	s.Metrics = sources.NewMetricsPoller(w.Metrics(), s.Panels, w, refresh, cfg.Metrics.Window.Duration, s.send)
 	s.Traces = sources.NewTracesPoller(w.Traces(), sources.TraceQuery{Service: s.target, Lookback: 15 * time.Minute, Limit: 200}, w, 2*time.Second, s.send)
 	s.Logs = sources.NewLogsPoller(w.Logs(), sources.LogQuery{Namespace: sim.Namespace, Limit: 500}, w, 500*time.Millisecond, s.send)
-	s.MetricsName, s.TracesBackend, s.LogsBackend = "simulation", w.Traces(), w.Logs()
+	s.MetricsName, s.MetricsBackend, s.TracesBackend, s.LogsBackend = "simulation", w.Metrics(), w.Traces(), w.Logs()
 	s.starters = append(s.starters, w.Run)
 	s.watch, s.watchNow, s.onSynced = w.Client(), w.Now, s.opts.OnSynced
 	w.SetMetricsScope(s.namespace, s.target)
@@ -198,7 +198,7 @@ func (s *Session) buildMetrics(client kubernetes.Interface, rc *rest.Config) err
 	mb.SetVars(prometheus.Vars{Namespace: s.namespace, Workload: s.target})
 	s.Panels = PanelsFrom(cfg)
 	s.Metrics = sources.NewMetricsPoller(mb, s.Panels, s.Clock, cfg.Metrics.Refresh.Duration, cfg.Metrics.Window.Duration, s.send)
-	s.MetricsName = mb.Name()
+	s.MetricsName, s.MetricsBackend = mb.Name(), mb
 	poller := s.Metrics
 	s.onTarget = func(ns, target string) {
 		mb.SetVars(prometheus.Vars{Namespace: ns, Workload: target})

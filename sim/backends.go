@@ -39,7 +39,10 @@ func (m *simMetrics) QueryRange(_ context.Context, p sources.Panel, start, end t
 	s := (*Sim)(m)
 	defs, ok := panelSeries[p.ID]
 	if !ok {
-		return nil, fmt.Errorf("the simulation serves only the default panels (rate, errors, latency, replicas, cpu), not %q", p.ID)
+		defs, ok = (*Sim)(m).byExpr(p)
+	}
+	if !ok {
+		return nil, fmt.Errorf("the simulation serves only the default panels' queries (rate, errors, latency, replicas, cpu), not %q", firstExpr(p))
 	}
 	if step <= 0 {
 		step = time.Second
@@ -60,6 +63,33 @@ func (m *simMetrics) QueryRange(_ context.Context, p sources.Panel, start, end t
 		out = append(out, ser)
 	}
 	return out, nil
+}
+
+// byExpr serves a query that is one of the default panels' (an experiment's probe asks for the p99
+// in PromQL, not by panel id): the text is compared with $namespace and $workload filled in.
+func (s *Sim) byExpr(p sources.Panel) ([]struct{ legend, series string }, bool) {
+	if len(p.Queries) != 1 {
+		return nil, false
+	}
+	s.mu.Lock()
+	r := strings.NewReplacer("$namespace", s.scopeNS, "$workload", s.scopeTarget)
+	s.mu.Unlock()
+	want := strings.Join(strings.Fields(r.Replace(p.Queries[0].Expr)), "")
+	for _, d := range sources.DefaultPanels() {
+		for i, q := range d.Queries {
+			if strings.Join(strings.Fields(r.Replace(q.Expr)), "") == want {
+				return panelSeries[d.ID][i : i+1], true
+			}
+		}
+	}
+	return nil, false
+}
+
+func firstExpr(p sources.Panel) string {
+	if len(p.Queries) > 0 {
+		return p.Queries[0].Expr
+	}
+	return p.ID
 }
 
 // resample turns raw samples into a range query's answer: one point per step, the step's mean (as
@@ -224,6 +254,23 @@ func (l *simLogs) Tail(_ context.Context, q sources.LogQuery, after sources.LogC
 		out = append(out, ln)
 	}
 	return out, cur, nil
+}
+
+// Count is how many lines between q.Since and end contain q.Filter (case-insensitive).
+func (l *simLogs) Count(_ context.Context, q sources.LogQuery, end time.Time) (int, error) {
+	s := (*Sim)(l)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := strings.ToLower(q.Filter)
+	n := 0
+	for i := 0; i < s.store.logs.len(); i++ {
+		ln := s.store.logs.at(i)
+		if ln.Time.Before(q.Since) || ln.Time.After(end) || f != "" && !strings.Contains(strings.ToLower(ln.Raw), f) {
+			continue
+		}
+		n++
+	}
+	return n, nil
 }
 
 func (l *simLogs) ByTrace(_ context.Context, traceID string) ([]sources.LogLine, error) {

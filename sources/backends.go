@@ -62,6 +62,12 @@ type LogQuery struct {
 	Limit     int
 }
 
+// LogCounter is what a LogBackend may also do: count the lines a query matches between q.Since and
+// end (an experiment's probe: "ERROR lines in the last minute").
+type LogCounter interface {
+	Count(ctx context.Context, q LogQuery, end time.Time) (int, error)
+}
+
 // LogCursor is where the previous page ended: the sort values of its last line.
 type LogCursor struct {
 	Time time.Time

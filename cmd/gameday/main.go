@@ -107,7 +107,7 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
 		return usageError{fmt.Errorf("%s (see gameday --help)", flagError(err))}
 	})
 	cmd.SuggestionsMinimumDistance = 2
-	cmd.AddCommand(newLoadCmd(), newLoadWorkerCmd(), newValidateCmd(), newRunCmd())
+	cmd.AddCommand(newLoadCmd(), newLoadWorkerCmd(), newValidateCmd(), newRunCmd(), newReportCmd())
 	f := cmd.Flags()
 	addSessionFlags(cmd, o)
 	f.StringVar(&o.theme, "theme", "", "colour theme: "+strings.Join(themes.Names(), ", ")+" (NO_COLOR forces mono)")

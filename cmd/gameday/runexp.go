@@ -2,22 +2,30 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gamedaylab/gameday/experiment"
+	"github.com/gamedaylab/gameday/report"
 	"github.com/gamedaylab/gameday/scenario"
 )
 
 // The exit codes of gameday run, beside the table's 0, 2, 4 and 130.
 const (
 	exitDeviated     = 3 // the hypothesis did not hold (or did not before the method)
-	exitRevertFailed = 6 // a rollback or HALT failed: a person must look
+	exitAborted      = 5 // a probe with abort: true breached: HALTed, reverts done
+	exitRevertFailed = 6 // a rollback or HALT failed, or a second interrupt skipped them: a person must look
 	exitInconclusive = 7 // a probe could not be checked
 )
 
@@ -29,19 +37,30 @@ type outcomeError struct {
 
 func (o outcomeError) Error() string { return "experiment " + o.outcome }
 
+type runOptions struct {
+	options
+	out string
+}
+
 func newRunCmd() *cobra.Command {
-	o := &options{}
+	o := &runOptions{}
 	cmd := &cobra.Command{
 		Use:   "run [flags] FILE",
 		Short: "Run a scenario headless: hypothesis, method, rollbacks, HALT; one line per step and probe",
 		Example: `  # on the simulated cluster
   gameday run --demo examples/kill-and-recover.yaml
 
-  # on a cluster, as the cockpit would (kubectl flags)
-  gameday run --context staging -n shop examples/kill-and-recover.yaml
+  # on a cluster, as the cockpit would (kubectl flags), with Prometheus for the probes
+  gameday run --context staging -n shop --prometheus-url http://prometheus:9090 examples/kill-under-load.yaml
 
-Exit codes: 0 held, 2 invalid file, 3 deviated, 4 refused, 6 a revert failed, 7 inconclusive,
-130 interrupted (reverts done).`,
+  # in CI: the journal, JUnit XML and the report go to --out
+  gameday run --out reports/ examples/kill-and-recover.yaml
+
+Ctrl-C (or SIGTERM) stops the method and runs the reverts (rollbacks, then HALT); a second Ctrl-C
+skips them, and the journal says so.
+
+Exit codes: 0 held, 2 invalid file, 3 deviated, 4 refused, 5 aborted by a probe (reverts done),
+6 a revert failed or was skipped (a person must look), 7 inconclusive, 130 interrupted (reverts done).`,
 		Args:          cobra.ExactArgs(1),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -49,14 +68,20 @@ Exit codes: 0 held, 2 invalid file, 3 deviated, 4 refused, 6 a revert failed, 7 
 			return runExperiment(cmd, o, args[0])
 		},
 	}
-	addSessionFlags(cmd, o)
+	addSessionFlags(cmd, &o.options)
+	cmd.Flags().StringVar(&o.out, "out", "gameday-runs", "directory for the run's journal (NAME-TIME.json), JUnit XML (NAME-TIME.xml) and report (NAME-TIME.md, charts)")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%s (see gameday run --help)", flagError(err))}
 	})
 	return cmd
 }
 
-func runExperiment(cmd *cobra.Command, o *options, file string) error {
+func runExperiment(cmd *cobra.Command, ro *runOptions, file string) error {
+	o := &ro.options
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return usageError{err}
+	}
 	e, err := scenario.Read(file)
 	if err != nil {
 		return usageError{err}
@@ -69,13 +94,37 @@ func runExperiment(cmd *cobra.Command, o *options, file string) error {
 	if err != nil {
 		return err
 	}
+	skipCleanup := false
 	defer func() {
+		if skipCleanup {
+			return // a second interrupt: the person asked to leave now, reverts skipped
+		}
 		for i := len(c.cleanup) - 1; i >= 0; i-- {
 			c.cleanup[i]()
 		}
 	}()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	stderr := cmd.ErrOrStderr()
+	ctx, interrupt := context.WithCancel(context.Background())
+	defer interrupt()
+	reverts, skip := context.WithCancel(context.Background())
+	defer skip()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		n := 0
+		for sig := range sigs {
+			n++
+			if n == 1 {
+				fmt.Fprintf(stderr, "%s: stopping the method and running the reverts (again to skip them)\n", sig)
+				interrupt()
+				continue
+			}
+			fmt.Fprintf(stderr, "%s again: skipping the reverts\n", sig)
+			skip()
+			return
+		}
+	}()
 	c.sess.Start(ctx)
 	select {
 	case <-c.listed:
@@ -84,9 +133,19 @@ func runExperiment(cmd *cobra.Command, o *options, file string) error {
 	case <-time.After(60 * time.Second):
 		return fmt.Errorf("the cluster was not listed within 60 s")
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "experiment %s on %s, namespace %s\n", e.Metadata.Name, c.sess.KubeContext, c.sess.Namespace())
-	res := experiment.Run(ctx, c.sess, e, cmd.OutOrStdout())
-	if ctx.Err() != nil {
+	started := time.Now()
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "experiment %s on %s, namespace %s\n", e.Metadata.Name, c.sess.KubeContext, c.sess.Namespace())
+	sum := sha256.Sum256(data)
+	res := experiment.Run(ctx, c.sess, e, out, experiment.Options{File: file, Digest: hex.EncodeToString(sum[:]), Version: version(), Reverts: reverts})
+	skipCleanup = res.Journal.RevertsSkipped
+	if err := writeRun(out, ro.out, started, res.Journal); err != nil {
+		return err
+	}
+	switch {
+	case res.Outcome == experiment.RevertFailed:
+		return outcomeError{res.Outcome, exitRevertFailed}
+	case ctx.Err() != nil:
 		return interrupted{}
 	}
 	switch res.Outcome {
@@ -94,10 +153,71 @@ func runExperiment(cmd *cobra.Command, o *options, file string) error {
 		return nil
 	case experiment.Deviated, experiment.NotSteady:
 		return outcomeError{res.Outcome, exitDeviated}
+	case experiment.Aborted:
+		return outcomeError{res.Outcome, exitAborted}
 	case experiment.Refused:
 		return outcomeError{res.Outcome, exitRefused}
-	case experiment.RevertFailed:
-		return outcomeError{res.Outcome, exitRevertFailed}
 	}
 	return outcomeError{res.Outcome, exitInconclusive}
+}
+
+// writeRun writes the journal, the JUnit XML and the report into dir, named after the experiment
+// and the wall time it started.
+func writeRun(out io.Writer, dir string, started time.Time, j *experiment.Journal) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	base := fmt.Sprintf("%s-%s", j.Experiment, started.UTC().Format("20060102-150405"))
+	jp, xp := filepath.Join(dir, base+".json"), filepath.Join(dir, base+".xml")
+	if err := experiment.WriteJournal(jp, j); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	if err := experiment.WriteJUnit(xp, j); err != nil {
+		return fmt.Errorf("JUnit: %w", err)
+	}
+	md, err := report.Write(dir, base, j)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	fmt.Fprintf(out, "journal %s\njunit   %s\nreport  %s\n", jp, xp, md)
+	return nil
+}
+
+// version is gameday's module version (devel in a source build).
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+func newReportCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "report [flags] JOURNAL",
+		Short: "Render a run's report (Markdown with SVG charts) again from its JSON journal",
+		Example: `  gameday report gameday-runs/kill-and-recover-20261202-071500.json
+  gameday report --out /tmp/r gameday-runs/kill-and-recover-20261202-071500.json`,
+		Args:          cobra.ExactArgs(1),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			j, err := experiment.ReadJournal(args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			dir := out
+			if dir == "" {
+				dir = filepath.Dir(args[0])
+			}
+			md, err := report.Write(dir, strings.TrimSuffix(filepath.Base(args[0]), ".json"), j)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), md)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "directory for the report (default: the journal's)")
+	return cmd
 }

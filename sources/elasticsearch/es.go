@@ -315,6 +315,44 @@ func (e *ES) Tail(ctx context.Context, q sources.LogQuery, after sources.LogCurs
 	return out, cur, nil
 }
 
+// Count is how many lines match q between q.Since and end (the _count API: nothing is fetched).
+func (e *ES) Count(ctx context.Context, q sources.LogQuery, end time.Time) (int, error) {
+	f := e.cfg.Fields
+	rng := map[string]any{"lte": end.UTC().Format(time.RFC3339Nano)}
+	if !q.Since.IsZero() {
+		rng["gte"] = q.Since.UTC().Format(time.RFC3339Nano)
+	}
+	filter := []any{map[string]any{"range": map[string]any{f.Timestamp: rng}}}
+	if q.Namespace != "" {
+		filter = append(filter, map[string]any{"match_phrase": map[string]any{f.Namespace: q.Namespace}})
+	}
+	boolQ := map[string]any{"filter": filter}
+	if strings.TrimSpace(q.Filter) != "" {
+		boolQ["must"] = []any{map[string]any{"query_string": map[string]any{"query": q.Filter, "default_operator": "AND", "lenient": true}}}
+	}
+	b, _ := json.Marshal(map[string]any{"query": map[string]any{"bool": boolQ}})
+	res, err := e.client.Count(e.client.Count.WithContext(ctx), e.client.Count.WithIndex(e.cfg.Index),
+		e.client.Count.WithBody(bytes.NewReader(b)), e.client.Count.WithIgnoreUnavailable(true), e.client.Count.WithAllowNoIndices(true))
+	if err != nil {
+		return 0, sources.Unreachable(err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return 0, sources.Unreachable(err)
+	}
+	if res.IsError() {
+		return 0, fmt.Errorf("count: %s: %s", res.Status(), firstLine(string(raw)))
+	}
+	var out struct {
+		Count *int `json:"count"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil || out.Count == nil {
+		return 0, fmt.Errorf("count: the answer has no count: %s", firstLine(string(raw)))
+	}
+	return *out.Count, nil
+}
+
 // ByTrace returns the lines carrying a trace id, oldest first.
 func (e *ES) ByTrace(ctx context.Context, traceID string) ([]sources.LogLine, error) {
 	f := e.cfg.Fields

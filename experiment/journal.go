@@ -1,0 +1,158 @@
+package experiment
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+)
+
+// JournalVersion is the version of the run journal's format; a reader refuses one it does not know.
+const JournalVersion = 1
+
+// Journal is everything a run did and saw, written as JSON when it ends: the report and the JUnit
+// file are rendered from it (`gameday report` renders the report again from the file).
+type Journal struct {
+	Version     int       `json:"version"`
+	Experiment  string    `json:"experiment"`
+	Description string    `json:"description,omitempty"`
+	File        string    `json:"file,omitempty"`
+	Digest      string    `json:"digest,omitempty"` // sha256 of the scenario file
+	Gameday     string    `json:"gameday,omitempty"`
+	Context     string    `json:"context"`
+	Namespace   string    `json:"namespace"`
+	Target      string    `json:"target,omitempty"`
+	Clock       string    `json:"clock"` // "wall", or "simulated" on the demo (times are the simulation's)
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	Outcome     string    `json:"outcome"`
+	Reason      string    `json:"reason,omitempty"` // the first thing that made the outcome worse than held
+
+	Probes   []ProbeDef   `json:"probes"`
+	Verdicts []Verdict    `json:"verdicts"` // one per probe per phase, and per probe step
+	Checks   []Check      `json:"checks"`   // every single check, in time order (the charts)
+	Steps    []StepRecord `json:"steps"`
+	Reverts  []StepRecord `json:"reverts"`
+	// RevertsSkipped is set when a second interrupt skipped the reverts: a person must look.
+	RevertsSkipped bool       `json:"revertsSkipped,omitempty"`
+	Recoveries     []Recovery `json:"recoveries,omitempty"`
+	Load           *Load      `json:"load,omitempty"`
+	Lines          []string   `json:"lines"`
+}
+
+// ProbeDef is a probe as the file declares it.
+type ProbeDef struct {
+	Name   string   `json:"name"`
+	Kind   string   `json:"kind"` // kubernetes, prometheus, http, zipkin, elasticsearch
+	What   string   `json:"what"` // the query, expression or URL
+	Expect string   `json:"expect,omitempty"`
+	Phases []string `json:"phases"`
+	For    string   `json:"for,omitempty"`
+	Abort  bool     `json:"abort,omitempty"`
+	Weight float64  `json:"weight,omitempty"`
+}
+
+// Verdict statuses.
+const (
+	StatusHeld         = "held"
+	StatusFailed       = "failed"
+	StatusInconclusive = "inconclusive"
+	StatusAborted      = "aborted" // a sustained breach of an abort probe stopped the run
+)
+
+// Verdict is one probe in one phase (before, during, after, or "step N" for a probe step).
+type Verdict struct {
+	Probe     string    `json:"probe"`
+	Phase     string    `json:"phase"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	Status    string    `json:"status"`
+	Observed  string    `json:"observed"`        // what was seen (the failing check's, else the last)
+	Value     *float64  `json:"value,omitempty"` // the number behind it, when there is one
+	Tolerance string    `json:"tolerance"`       // the expectation
+	Met       bool      `json:"toleranceMet"`
+	Checks    int       `json:"checks"`
+	Breaches  int       `json:"breaches,omitempty"`
+}
+
+// Check is one observation of a probe.
+type Check struct {
+	Probe string    `json:"probe"`
+	Phase string    `json:"phase"`
+	Time  time.Time `json:"time"`
+	Held  bool      `json:"held"`
+	Value *float64  `json:"value,omitempty"`
+	Seen  string    `json:"seen"`
+	Err   string    `json:"err,omitempty"`
+}
+
+// Step statuses beside the session's ok / dry-run / refused / error.
+const (
+	StepDeviated    = "deviated" // a probe step did not hold in time
+	StepInterrupted = "interrupted"
+	StepSkipped     = "skipped"
+)
+
+// StepRecord is one step of the method, a rollback, or the final HALT.
+type StepRecord struct {
+	N          int       `json:"n"`
+	Kind       string    `json:"kind"` // action, wait, probe, note, halt
+	Action     string    `json:"action,omitempty"`
+	Args       string    `json:"args,omitempty"`
+	Probe      string    `json:"probe,omitempty"` // a probe step's probe
+	Background bool      `json:"background,omitempty"`
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end"`
+	Status     string    `json:"status"`
+	Detail     string    `json:"detail,omitempty"`
+}
+
+// Recovery is a kill's recovery as the session's stopwatch measured it.
+type Recovery struct {
+	Kill         string        `json:"kill"`
+	Time         time.Time     `json:"time"`
+	Killed       int           `json:"killed"`
+	Replacements int           `json:"replacements"`
+	FirstReady   time.Duration `json:"firstReady"` // kill -> first replacement Ready
+	AllReady     time.Duration `json:"allReady"`   // kill -> every replacement Ready
+	Recovered    time.Duration `json:"recovered"`  // kill -> ready replicas back to desired (0: not within the run)
+	TimedOut     bool          `json:"timedOut,omitempty"`
+}
+
+// Load is the load's summary at the end of the method.
+type Load struct {
+	Profile   string        `json:"profile"`
+	Sent      int64         `json:"sent"`
+	Completed int64         `json:"completed"`
+	Errors    int64         `json:"errors"`
+	Success   float64       `json:"success"`
+	P50       time.Duration `json:"p50"`
+	P99       time.Duration `json:"p99"`
+	Max       time.Duration `json:"max"`
+	Elapsed   time.Duration `json:"elapsed"`
+}
+
+// WriteJournal writes j as indented JSON.
+func WriteJournal(path string, j *Journal) error {
+	b, err := json.MarshalIndent(j, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// ReadJournal reads a journal written by WriteJournal.
+func ReadJournal(path string) (*Journal, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var j Journal
+	if err := json.Unmarshal(b, &j); err != nil {
+		return nil, fmt.Errorf("%s: not a gameday run journal: %w", path, err)
+	}
+	if j.Version != JournalVersion {
+		return nil, fmt.Errorf("%s: journal format version %d, this gameday reads version %d", path, j.Version, JournalVersion)
+	}
+	return &j, nil
+}
