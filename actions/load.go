@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/model"
@@ -13,7 +14,7 @@ import (
 
 func init() {
 	register(
-		Spec{Name: "load-start", Order: 60, Key: "burst", Keys: []string{"b"}, Command: "load", Usage: "[ramp:A-B|step:A-B/N|sine:A-B/P|spike:A-B]",
+		Spec{Name: "load-start", Order: 60, Key: "burst", Keys: []string{"b"}, Command: "load", Usage: "[RATE|ramp:A-B|step:A-B/N|sine:A-B/P|spike:A-B] [DURATION]",
 			CommandHelp: "a burst, or a load profile", Help: "load burst", Marker: "burst", Plan: planLoadStep, Run: runLoad},
 		Spec{Name: "load-start", Order: 61, Key: "profile", Keys: []string{"B"}, Help: "pick a load profile", Marker: "burst",
 			Plan: planLoadStep, Run: runLoad,
@@ -64,6 +65,22 @@ func Profiles(w World) []load.Profile {
 // planLoadStep reads nothing (the burst), a name or label of Profiles, or a profile spec (ramp:0-400).
 func planLoadStep(e *Env, w World, args string) (Step, error) {
 	p := load.Profile{Name: "burst", Kind: load.Constant, Rate: w.Burst.Rate, To: w.Burst.Rate, Duration: w.Burst.Duration}
+	// "PROFILE DURATION" or "RATE DURATION": a scenario step says how long, and a constant rate.
+	if f := strings.Fields(args); len(f) == 2 {
+		d, err := time.ParseDuration(f[1])
+		if err != nil || d <= 0 {
+			return Step{}, fmt.Errorf("load %s: want a duration such as 30s after the profile, got %q", args, f[1])
+		}
+		w.Burst.Duration, args = d, f[0]
+		p.Duration = d
+	}
+	if r, err := strconv.ParseFloat(args, 64); err == nil {
+		if r <= 0 {
+			return Step{}, fmt.Errorf("load %s: want a rate above 0 requests/s", args)
+		}
+		p = load.Profile{Name: "constant", Kind: load.Constant, Rate: r, To: r, Duration: p.Duration}
+		args = ""
+	}
 	if args != "" {
 		found := false
 		for _, q := range Profiles(w) {

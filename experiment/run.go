@@ -28,12 +28,13 @@ const (
 	Inconclusive = "inconclusive" // a probe could not be checked (no data, and onNoData: inconclusive)
 	Deviated     = "deviated"     // a probe did not hold during or after the method, or a probe step timed out
 	Aborted      = "aborted"      // a sustained breach of an abort probe HALTed the run (reverts done)
+	Interrupted  = "interrupted"  // a signal stopped the method (reverts done): no verdict
 	NotSteady    = "not-steady"   // the hypothesis did not hold before the method: nothing was done
 	Refused      = "refused"      // preflight: the guard or a step refused
 	RevertFailed = "revert-failed"
 )
 
-var rank = map[string]int{Held: 0, Inconclusive: 1, Deviated: 2, Aborted: 3, NotSteady: 4, Refused: 5, RevertFailed: 6}
+var rank = map[string]int{Held: 0, Inconclusive: 1, Deviated: 2, Aborted: 3, Interrupted: 4, NotSteady: 5, Refused: 6, RevertFailed: 7}
 
 // Options say where the scenario came from and how the reverts may be stopped.
 type Options struct {
@@ -137,6 +138,7 @@ func (r *runner) run(ctx context.Context) {
 	}
 	watched()
 	if ctx.Err() != nil {
+		r.set(Interrupted, "interrupted by a signal: the method stopped, the reverts ran")
 		r.say("interrupted: the method stopped, the reverts run")
 		return
 	}
@@ -536,6 +538,13 @@ func (r *runner) revert() {
 			return
 		}
 		rec := StepRecord{N: i + 1, Kind: kindOf(st), Action: st.Action, Args: st.Args, Start: r.s.Now()}
+		if st.Wait.Duration > 0 { // e.g. let the cluster settle between two rollback actions
+			r.say("rollback %d: wait %s", i+1, st.Wait.Duration)
+			r.sleep(ctx, st.Wait.Duration)
+			rec.Args, rec.End, rec.Status = st.Wait.Duration.String(), r.s.Now(), statusOf(ctx)
+			r.record(func(j *Journal) { j.Reverts = append(j.Reverts, rec) })
+			continue
+		}
 		if st.Action == "" {
 			continue
 		}

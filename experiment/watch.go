@@ -75,7 +75,7 @@ func (r *runner) watch(ctx context.Context, stopMethod context.CancelFunc) (stop
 				if !counted[i] && v.Status == StatusFailed {
 					// breaches shorter than `for` do not count: the verdict holds, the count says they happened
 					v.Status, v.Met = StatusHeld, true
-					v.Observed = fmt.Sprintf("%d short breaches (under %s); last: %s", v.Breaches, p.For.Duration, seenOf(checks[i][len(checks[i])-1]))
+					v.Observed = fmt.Sprintf("%d breaching checks, none lasting %s; last: %s", v.Breaches, p.For.Duration, seenOf(checks[i][len(checks[i])-1]))
 				}
 				if p.Name == aborted {
 					v.Status = StatusAborted

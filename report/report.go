@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -101,20 +102,41 @@ func Render(base string, j *experiment.Journal) (Files, error) {
 	p("\n")
 
 	p("## Timeline\n\n| When | What | Result |\n| --- | --- | --- |\n")
+	type event struct {
+		t            time.Time
+		what, result string
+	}
+	var rows []event
+	var unrun []string
 	for _, st := range j.Steps {
 		if st.Status == experiment.StepSkipped {
-			p("| | step %d: %s | not run |\n", st.N, cell(what(st)))
+			unrun = append(unrun, fmt.Sprintf("| | step %d: %s | not run |\n", st.N, cell(what(st))))
 			continue
 		}
-		p("| %s | step %d: %s | %s |\n", at(st.Start), st.N, cell(what(st)), cell(strings.TrimSpace(st.Status+" "+st.Detail)))
+		rows = append(rows, event{st.Start, fmt.Sprintf("step %d: %s", st.N, what(st)), strings.TrimSpace(st.Status + " " + st.Detail)})
 	}
 	for _, v := range j.Verdicts {
-		if v.Status == experiment.StatusFailed || v.Status == experiment.StatusAborted {
-			p("| %s | probe %s %s: %s | %s |\n", at(v.End), v.Probe, v.Phase, v.Status, cell(v.Observed))
+		if v.Status != experiment.StatusFailed && v.Status != experiment.StatusAborted {
+			continue
 		}
+		t := v.End
+		for _, c := range j.Checks { // the first breach, not the end of the phase
+			if c.Probe == v.Probe && c.Phase == v.Phase && !c.Held {
+				t = c.Time
+				break
+			}
+		}
+		rows = append(rows, event{t, fmt.Sprintf("probe %s %s: first breach (%s)", v.Probe, v.Phase, v.Status), v.Observed})
 	}
 	for _, st := range j.Reverts {
-		p("| %s | revert: %s | %s |\n", at(st.Start), cell(what(st)), cell(strings.TrimSpace(st.Status+" "+st.Detail)))
+		rows = append(rows, event{st.Start, "revert: " + what(st), strings.TrimSpace(st.Status + " " + st.Detail)})
+	}
+	sort.SliceStable(rows, func(a, b int) bool { return rows[a].t.Before(rows[b].t) })
+	for _, r := range rows {
+		p("| %s | %s | %s |\n", at(r.t), cell(r.what), cell(r.result))
+	}
+	for _, u := range unrun {
+		p("%s", u)
 	}
 	if j.RevertsSkipped {
 		p("| | **reverts skipped by a second interrupt** | a person must look |\n")
@@ -215,7 +237,7 @@ func chart(j *experiment.Journal, d experiment.ProbeDef) ([]byte, bool, error) {
 		return nil, false, nil // a CEL probe is true or false: its verdicts say it all
 	}
 	plt := plot.New()
-	plt.Title.Text = d.Name
+	plt.Title.Text = d.Name + " (want " + d.Expect + ")"
 	plt.X.Label.Text = "seconds since the start"
 	plt.Y.Label.Text = d.Kind
 	line, err := plotter.NewLine(pts)

@@ -44,3 +44,13 @@ if [ ! -f "$O/.done" ]; then
   mv "$O.tmp" "$O"
   touch "$O/.done"
 fi
+
+# junitparser (PyPI): the JUnit reader of CI test-result publishers (e.g. publish-unit-test-result-action);
+# tests read gameday run's JUnit XML with it.
+J=$TESTBED_CACHE/junitparser-$JUNITPARSER_VERSION
+if [ ! -f "$J/.done" ]; then
+  log "junitparser $JUNITPARSER_VERSION (PyPI)"
+  rm -rf "$J" && mkdir -p "$J"
+  python3 -m pip install --quiet --no-deps --target "$J" "junitparser==$JUNITPARSER_VERSION" >&2
+  touch "$J/.done"
+fi

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -39,6 +40,11 @@ func TestExitCodes(t *testing.T) {
 	if err := os.WriteFile(badScenario, []byte(strings.Replace(string(example), "kind: Experiment", "kind: Exp", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	abort := filepath.Join(dir, "abort.yaml")
+	if err := os.WriteFile(abort, []byte(abortScenario), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runs := filepath.Join(dir, "runs")
 	run := func(args ...string) (int, string) {
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir)
@@ -69,7 +75,10 @@ func TestExitCodes(t *testing.T) {
 		{"refused rate", []string{"load", "--rate", "900", "--max-rate", "100", "--duration", "1s", srv.URL + "/"}, 4, "above the configured maximum"},
 		{"valid scenario", []string{"validate", "../../examples/kill-under-load.yaml"}, 0, "valid: experiment kill-under-load"},
 		{"invalid scenario", []string{"validate", badScenario}, 2, badScenario + ": line 5: kind: want Experiment"},
-		{"experiment held", []string{"run", "--demo", "--demo-speed", "20", "--journal", filepath.Join(dir, "run.jsonl"), "../../examples/kill-and-recover.yaml"}, 0, "outcome: held"},
+		{"experiment held", []string{"run", "--demo", "--demo-speed", "20", "--out", runs, "--journal", filepath.Join(dir, "run.jsonl"), "../../examples/kill-and-recover.yaml"}, 0, "outcome: held"},
+		{"experiment deviated", []string{"run", "--demo", "--demo-speed", "20", "--out", runs, "../../examples/kill-all-deviates.yaml"}, 3, "outcome: deviated"},
+		{"experiment aborted", []string{"run", "--demo", "--demo-speed", "20", "--out", runs, abort}, 5, "ABORT: HALT: stopped load"},
+		{"report of no journal", []string{"report", badScenario}, 2, "not a gameday run journal"},
 		{"experiment invalid", []string{"run", "--demo", badScenario}, 2, "line 5: kind: want Experiment"},
 		{"could not run", []string{"load", "--duration", "1s", "--body", "@" + filepath.Join(dir, "missing"), srv.URL + "/"}, 1, "--body"},
 	} {
@@ -77,6 +86,21 @@ func TestExitCodes(t *testing.T) {
 		if code != c.code || !strings.Contains(out, c.want) {
 			t.Errorf("%s: gameday %v: exit %d, want %d with %q:\n%s", c.name, c.args, code, c.code, c.want, out)
 		}
+	}
+
+	// gameday report renders a run's report again from its journal.
+	journals, _ := filepath.Glob(filepath.Join(runs, "kill-and-recover-*.json"))
+	if len(journals) != 1 {
+		t.Fatalf("journals %v", journals)
+	}
+	again := filepath.Join(dir, "again")
+	if code, out := run("report", "--out", again, journals[0]); code != 0 || !strings.Contains(out, filepath.Join(again, strings.TrimSuffix(filepath.Base(journals[0]), ".json")+".md")) {
+		t.Fatalf("gameday report: exit %d:\n%s", code, out)
+	}
+	first, _ := os.ReadFile(strings.TrimSuffix(journals[0], ".json") + ".md")
+	second, _ := os.ReadFile(filepath.Join(again, strings.TrimSuffix(filepath.Base(journals[0]), ".json")+".md"))
+	if len(first) == 0 || string(first) != string(second) {
+		t.Fatalf("the report rendered again differs from the run's:\n%s\n---\n%s", first, second)
 	}
 
 	// The table is in both --help texts and in the README, with every code.
@@ -113,6 +137,104 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
+// TestRunInterrupted: Ctrl-C in the middle of a run with a cordon and load active stops the method,
+// runs the reverts (load stopped, the zone uncordoned) and exits 130; a second Ctrl-C skips the
+// reverts, says so on the screen and in the journal, and exits 6 (a person must look).
+func TestRunInterrupted(t *testing.T) {
+	bin := gamedayBinary(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "cordon.yaml")
+	scenario := `apiVersion: gameday.dev/v1alpha1
+kind: Experiment
+metadata: {name: cordon}
+target: deploy/web
+method:
+- action: load
+  args: 20 10m
+  background: true
+- action: cordon
+  args: zone eu-west-1a
+- wait: 10m
+`
+	for _, c := range []struct {
+		signals int
+		code    int
+		want    string
+		skipped bool
+	}{
+		{1, 130, "HALT: stopped load; reverted 1: cordon node-a-1,node-a-2", false},
+		// A rollback that waits gives the second Ctrl-C something to cut short, as a hung revert would.
+		{2, 6, "reverts SKIPPED by a second interrupt", true},
+	} {
+		doc := scenario
+		if c.signals == 2 {
+			doc += "rollbacks:\n- wait: 10m\n"
+		}
+		if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		runs := filepath.Join(dir, fmt.Sprint("runs", c.signals))
+		cmd := exec.Command(bin, "run", "--demo", "--out", runs, file)
+		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir)
+		var out syncBuffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(out.String(), "step 3: wait 10m") {
+			if time.Now().After(deadline) {
+				t.Fatalf("the run did not reach its wait:\n%s", out.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		if c.signals == 2 {
+			for !strings.Contains(out.String(), "rollback 1: wait 10m") {
+				if time.Now().After(deadline) {
+					t.Fatalf("the rollbacks did not start:\n%s", out.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			_ = cmd.Process.Signal(syscall.SIGINT)
+		}
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != c.code || !strings.Contains(out.String(), c.want) {
+			t.Fatalf("%d interrupts: %v, want exit %d and %q:\n%s", c.signals, err, c.code, c.want, out.String())
+		}
+		journals, _ := filepath.Glob(filepath.Join(runs, "cordon-*.json"))
+		if len(journals) != 1 {
+			t.Fatalf("%d interrupts: journals %v", c.signals, journals)
+		}
+		b, _ := os.ReadFile(journals[0])
+		if strings.Contains(string(b), `"revertsSkipped": true`) != c.skipped {
+			t.Fatalf("%d interrupts: the journal's revertsSkipped is not %v:\n%s", c.signals, c.skipped, b)
+		}
+	}
+}
+
+// abortScenario breaches its abort probe as soon as load runs: the run HALTs and exits 5.
+const abortScenario = `apiVersion: gameday.dev/v1alpha1
+kind: Experiment
+metadata: {name: abort}
+target: deploy/web
+hypothesis:
+  probes:
+  - name: p99
+    prometheus:
+      query: histogram_quantile(0.99, sum by (le) (rate(demoapp_http_request_duration_seconds_bucket{namespace="$namespace",app="$workload"}[$interval])))
+    expect: "< 0.000001"
+    phases: [during]
+    for: 2s
+    abort: true
+method:
+- action: load
+  args: 50 10m
+  background: true
+- wait: 10m
+`
+
 // TestReadmeListsEveryFlag (issue 13, docs): every flag gameday and gameday load define (not the
 // kubectl ones, listed as a group) is in the README.
 func TestReadmeListsEveryFlag(t *testing.T) {
@@ -134,4 +256,22 @@ func TestReadmeListsEveryFlag(t *testing.T) {
 			}
 		})
 	}
+}
+
+// syncBuffer is an output both the process and the test read.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
