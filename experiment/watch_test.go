@@ -224,5 +224,3 @@ func TestJournalAndJUnit(t *testing.T) {
 		t.Fatalf("the failure's message or the digest is missing:\n%s", b)
 	}
 }
-
-
