@@ -70,6 +70,9 @@ func JUnit(j *Journal) ([]byte, error) {
 	for _, v := range j.Verdicts {
 		c := junitCase{Name: fmt.Sprintf("probe %s (%s)", v.Probe, v.Phase), Classname: class + ".probes", Time: secs(v.End.Sub(v.Start))}
 		msg := fmt.Sprintf("observed %s; want %s", v.Observed, v.Tolerance)
+		if strings.Contains(v.Observed, "want ") { // a numeric probe's observation says what it wanted
+			msg = "observed " + v.Observed
+		}
 		switch v.Status {
 		case StatusFailed, StatusAborted:
 			c.Failure = &junitMessage{Message: msg, Type: v.Status, Text: fmt.Sprintf("%d checks, %d breaches\n%s", v.Checks, v.Breaches, msg)}

@@ -119,6 +119,9 @@ func (r *runner) run(ctx context.Context) {
 	if !r.hypothesis(ctx, "before") {
 		r.set(NotSteady, "the hypothesis did not hold before the method")
 		r.say("the hypothesis does not hold before the method: nothing was done")
+		for i, st := range e.Method {
+			r.skip(i, st)
+		}
 		return
 	}
 	method, stop := context.WithCancel(ctx)

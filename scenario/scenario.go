@@ -231,7 +231,7 @@ func (e *Experiment) validate() error {
 			bad(f+".prometheus.query", "empty PromQL")
 		}
 		if h := p.HTTP; h != nil {
-			if !strings.HasPrefix(h.URL, "http://") && !strings.HasPrefix(h.URL, "https://") {
+			if !strings.HasPrefix(h.URL, "http://") && !strings.HasPrefix(h.URL, "https://") && !strings.HasPrefix(h.URL, "$") {
 				bad(f+".http.url", "want an http:// or https:// URL, got %q", h.URL)
 			}
 			if (h.JSONPath == "") != (h.Equals == "") {
