@@ -24,29 +24,29 @@ const (
 
 // Experiment is one scenario file.
 type Experiment struct {
-	APIVersion string            `yaml:"apiVersion"`
-	Kind       string            `yaml:"kind"`
-	Metadata   Metadata          `yaml:"metadata"`
+	APIVersion string            `yaml:"apiVersion" jsonschema:"required,enum=gameday.dev/v1alpha1"`
+	Kind       string            `yaml:"kind" jsonschema:"required,enum=Experiment"`
+	Metadata   Metadata          `yaml:"metadata" jsonschema:"required"`
 	Guard      Guard             `yaml:"guard"`
-	Target     string            `yaml:"target"` // deploy/NAME: what the steps act on
+	Target     string            `yaml:"target" jsonschema:"pattern=^deploy/"` // deploy/NAME: what the steps act on
 	Vars       map[string]string `yaml:"vars"`
 	Hypothesis Hypothesis        `yaml:"hypothesis"`
-	Method     []Step            `yaml:"method"`
+	Method     []Step            `yaml:"method" jsonschema:"required,minItems=1"`
 	Rollbacks  []Step            `yaml:"rollbacks"`
 }
 
 // Metadata names the experiment.
 type Metadata struct {
-	Name        string `yaml:"name"`
+	Name        string `yaml:"name" jsonschema:"required,minLength=1"`
 	Description string `yaml:"description"`
 }
 
 // Guard is where the experiment may run and how hard it may hit; the cockpit's safety rules apply too.
 type Guard struct {
-	Context      string  `yaml:"context"`      // the kube context it may run in ("" for any)
-	Namespace    string  `yaml:"namespace"`    // the namespace it runs in (refused elsewhere)
-	MaxDisrupted string  `yaml:"maxDisrupted"` // the most pods of the target disrupted at once: N or N%
-	MaxRate      float64 `yaml:"maxRate"`      // the load ceiling, requests/s
+	Context      string  `yaml:"context"`                                      // the kube context it may run in ("" for any)
+	Namespace    string  `yaml:"namespace"`                                    // the namespace it runs in (refused elsewhere)
+	MaxDisrupted string  `yaml:"maxDisrupted" jsonschema:"pattern=^[0-9]+%?$"` // the most pods of the target disrupted at once: N or N%
+	MaxRate      float64 `yaml:"maxRate" jsonschema:"minimum=0"`               // the load ceiling, requests/s
 }
 
 // Hypothesis is the steady state: what must hold.
@@ -56,7 +56,7 @@ type Hypothesis struct {
 
 // Probe observes the system through one backend and compares what it sees with Expect.
 type Probe struct {
-	Name       string           `yaml:"name"`
+	Name       string           `yaml:"name" jsonschema:"required,minLength=1"`
 	Kubernetes *KubernetesProbe `yaml:"kubernetes"`
 	Prometheus *PrometheusProbe `yaml:"prometheus"`
 	HTTP       *HTTPProbe       `yaml:"http"`
@@ -67,35 +67,35 @@ type Probe struct {
 	// (a Kubernetes probe's CEL expression and an HTTP probe's checks are themselves the expectation).
 	Expect string `yaml:"expect"`
 	// Phases are when it is checked: before, during, after (default: before and after).
-	Phases []string `yaml:"phases"`
+	Phases []string `yaml:"phases" jsonschema:"enum=before,enum=during,enum=after"`
 	// For is how long a breach during the method must last to count.
 	For config.Duration `yaml:"for"`
 	// Abort HALTs the run on a sustained breach.
 	Abort bool `yaml:"abort"`
 	// OnNoData is what no data means: fail (the default) or inconclusive; never a pass.
-	OnNoData string  `yaml:"onNoData"`
-	Weight   float64 `yaml:"weight"`
+	OnNoData string  `yaml:"onNoData" jsonschema:"enum=fail,enum=inconclusive"`
+	Weight   float64 `yaml:"weight" jsonschema:"minimum=0"`
 }
 
 // KubernetesProbe is a CEL expression over one object, as Kubernetes' own validation rules are.
 type KubernetesProbe struct {
-	Kind string `yaml:"kind"` // Deployment, HorizontalPodAutoscaler, Pod...
-	Name string `yaml:"name"`
-	Expr string `yaml:"expr"` // e.g. object.status.readyReplicas == object.spec.replicas
+	Kind string `yaml:"kind" jsonschema:"required,enum=Deployment,enum=ReplicaSet,enum=HorizontalPodAutoscaler,enum=Pod,enum=Node,enum=PodDisruptionBudget"`
+	Name string `yaml:"name" jsonschema:"required"`
+	Expr string `yaml:"expr" jsonschema:"required"` // e.g. object.status.readyReplicas == object.spec.replicas
 }
 
 // PrometheusProbe is an instant query (the latest value of every series it returns), or, with a
 // window, every sample of the last window: a breach in the middle is not averaged away.
 type PrometheusProbe struct {
-	Query  string          `yaml:"query"`
+	Query  string          `yaml:"query" jsonschema:"required,minLength=1"`
 	Window config.Duration `yaml:"window"`
 }
 
 // HTTPProbe checks one request: every check given must pass.
 type HTTPProbe struct {
-	URL          string          `yaml:"url"`
-	Method       string          `yaml:"method"` // GET by default
-	Status       []int           `yaml:"status"` // any 2xx by default
+	URL          string          `yaml:"url" jsonschema:"required,pattern=^(https?://|\\$)"`
+	Method       string          `yaml:"method" jsonschema:"enum=GET,enum=HEAD,enum=POST,enum=PUT,enum=DELETE,enum=OPTIONS,enum=PATCH"` // GET by default
+	Status       []int           `yaml:"status" jsonschema:"minimum=100,maximum=599"`                                                   // any 2xx by default
 	BodyContains string          `yaml:"bodyContains"`
 	JSONPath     string          `yaml:"jsonPath"` // a gjson path into the body, e.g. status or items.#
 	Equals       string          `yaml:"equals"`   // what JSONPath must give
@@ -109,7 +109,7 @@ type ZipkinProbe struct {
 	SpanName string          `yaml:"spanName"`
 	Window   config.Duration `yaml:"window"` // default 1m
 	// Measure is count, errors, errorRatio, or a latency percentile p50, p90, p95, p99 (seconds).
-	Measure string `yaml:"measure"`
+	Measure string `yaml:"measure" jsonschema:"required,enum=count,enum=errors,enum=errorRatio,enum=p50,enum=p90,enum=p95,enum=p99"`
 }
 
 // ZipkinMeasures are what a Zipkin probe can measure.
@@ -117,8 +117,8 @@ var ZipkinMeasures = []string{"count", "errors", "errorRatio", "p50", "p90", "p9
 
 // ElasticsearchProbe counts the log lines a query string matches over a window, in the namespace.
 type ElasticsearchProbe struct {
-	Query  string          `yaml:"query"`  // an Elasticsearch query string, e.g. level:error
-	Window config.Duration `yaml:"window"` // default 1m
+	Query  string          `yaml:"query" jsonschema:"required,minLength=1"` // an Elasticsearch query string, e.g. level:error
+	Window config.Duration `yaml:"window"`                                  // default 1m
 }
 
 // Step is one thing the method does: an action of the catalog with its arguments (as its `:`
