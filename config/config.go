@@ -68,6 +68,17 @@ type Target struct {
 	URL     string            `yaml:"url"`
 	Headers map[string]string `yaml:"headers"`
 	Body    string            `yaml:"body"`
+	// Checks are what every response must be, beyond answering: a 200 with the wrong body fails.
+	Checks *Checks `yaml:"checks"`
+}
+
+// Checks of a load target's responses.
+type Checks struct {
+	Status       []int    `yaml:"status"` // allowed codes (default: 2xx and 3xx)
+	BodyContains string   `yaml:"bodyContains"`
+	JSONPath     string   `yaml:"jsonPath"` // gjson syntax, e.g. data.ok
+	Equals       string   `yaml:"equals"`   // what jsonPath must give
+	MaxLatency   Duration `yaml:"maxLatency"`
 }
 
 // Metrics configures the graphs.
@@ -276,7 +287,7 @@ func Parse(data []byte, cfg *Config) error {
 }
 
 // configTypes are the file's structs, whose fields an error lists.
-var configTypes = []any{Config{}, Safety{}, Load{}, Burst{}, Target{}, Metrics{}, Prometheus{}, Panel{}, PanelQuery{}, Traces{}, Logs{}, LogFields{}, Journal{}, Demo{}, UI{}}
+var configTypes = []any{Config{}, Safety{}, Load{}, Burst{}, Target{}, Checks{}, Metrics{}, Prometheus{}, Panel{}, PanelQuery{}, Traces{}, Logs{}, LogFields{}, Journal{}, Demo{}, UI{}}
 
 // ExpandHome turns a leading ~/ into the home directory (paths in YAML are written that way).
 func ExpandHome(p string) string {
@@ -323,6 +334,16 @@ func (c *Config) Validate() error {
 	for i, t := range c.Load.Targets {
 		if !strings.HasPrefix(t.URL, "http://") && !strings.HasPrefix(t.URL, "https://") {
 			bad(fmt.Sprintf("load.targets[%d].url", i), "want an http:// or https:// URL, got %q", t.URL)
+		}
+		if c := t.Checks; c != nil {
+			if (c.JSONPath == "") != (c.Equals == "") {
+				bad(fmt.Sprintf("load.targets[%d].checks", i), "jsonPath and equals go together (the value at the path must equal it)")
+			}
+			for _, code := range c.Status {
+				if code < 100 || code > 599 {
+					bad(fmt.Sprintf("load.targets[%d].checks.status", i), "%d is not an HTTP status (100-599)", code)
+				}
+			}
 		}
 	}
 	if c.Metrics.Refresh.Duration < 500*time.Millisecond {

@@ -121,15 +121,17 @@ type Recovery struct {
 
 // Load is the load's summary at the end of the method.
 type Load struct {
-	Profile   string        `json:"profile"`
-	Sent      int64         `json:"sent"`
-	Completed int64         `json:"completed"`
-	Errors    int64         `json:"errors"`
-	Success   float64       `json:"success"`
-	P50       time.Duration `json:"p50"`
-	P99       time.Duration `json:"p99"`
-	Max       time.Duration `json:"max"`
-	Elapsed   time.Duration `json:"elapsed"`
+	Profile   string `json:"profile"`
+	Sent      int64  `json:"sent"`
+	Completed int64  `json:"completed"`
+	Errors    int64  `json:"errors"`
+	// Checks are answers that failed a load target's check (counted in Errors too).
+	Checks  int64         `json:"checks,omitempty"`
+	Success float64       `json:"success"`
+	P50     time.Duration `json:"p50"`
+	P99     time.Duration `json:"p99"`
+	Max     time.Duration `json:"max"`
+	Elapsed time.Duration `json:"elapsed"`
 }
 
 // WriteJournal writes j as indented JSON.

@@ -591,7 +591,7 @@ func (r *runner) finish() {
 				Replacements: rc.Replacements, FirstReady: rc.Ready, AllReady: rc.AllReady, Recovered: rc.Recovered, TimedOut: rc.TimedOut})
 		}
 		if l.Sent > 0 {
-			j.Load = &Load{Profile: l.Profile.String(), Sent: l.Sent, Completed: l.Completed, Errors: l.Errors, Success: l.Success,
+			j.Load = &Load{Profile: l.Profile.String(), Sent: l.Sent, Completed: l.Completed, Errors: l.Errors, Checks: l.CheckFailures, Success: l.Success,
 				P50: l.P50, P99: l.P99, Max: l.Max, Elapsed: l.Elapsed}
 		}
 		sort.SliceStable(j.Checks, func(a, b int) bool { return j.Checks[a].Time.Before(j.Checks[b].Time) })

@@ -148,7 +148,9 @@ type Status struct {
 	P99, Max  time.Duration
 	InFlight  int
 	Sent      int64
-	Errors    int64
+	Errors    int64 // failed requests, failed checks included
+	// CheckFailures are the answers that came back but failed a target's check (a 200 with the wrong body).
+	CheckFailures int64
 	// Completed requests have an answer (or an error); Success is over them, so it means nothing at 0.
 	Completed int64
 	// Timeout is the per-request timeout (0: the driver has none).

@@ -176,8 +176,8 @@ func Render(base string, j *experiment.Journal) (Files, error) {
 		p("\n")
 	}
 	if l := j.Load; l != nil {
-		p("## Load\n\n| Profile | Sent | Completed | Errors | Success | p50 | p99 | Max | Elapsed |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
-		p("| %s | %d | %d | %d | %.2f%% | %s | %s | %s | %s |\n\n", cell(l.Profile), l.Sent, l.Completed, l.Errors, 100*l.Success,
+		p("## Load\n\n| Profile | Sent | Completed | Errors | of which failed checks | Success | p50 | p99 | Max | Elapsed |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+		p("| %s | %d | %d | %d | %d | %.2f%% | %s | %s | %s | %s |\n\n", cell(l.Profile), l.Sent, l.Completed, l.Errors, l.Checks, 100*l.Success,
 			fmtDur(l.P50), fmtDur(l.P99), fmtDur(l.Max), fmtDur(l.Elapsed))
 		p("Latency is measured from each request's intended send time (so a stalled generator counts, as in vegeta and wrk2).\n\n")
 	}

@@ -113,7 +113,7 @@ func (s *Session) buildLoad() error {
 		for k, v := range t.Headers {
 			h.Set(k, v)
 		}
-		targets = append(targets, engine.Target{Name: t.Name, Method: t.Method, URL: t.URL, Header: h, Body: []byte(t.Body)})
+		targets = append(targets, engine.Target{Name: t.Name, Method: t.Method, URL: t.URL, Header: h, Body: []byte(t.Body), Check: EngineCheck(t.Checks)})
 	}
 	e, err := engine.New(engine.Options{Targets: targets, MaxRate: cfg.Load.MaxRate, OnRun: s.opts.LoadOnRun})
 	if err != nil {
@@ -121,6 +121,14 @@ func (s *Session) buildLoad() error {
 	}
 	s.Env.Load = e
 	return nil
+}
+
+// EngineCheck is a config target's checks as the engine runs them.
+func EngineCheck(c *config.Checks) *engine.Check {
+	if c == nil {
+		return nil
+	}
+	return &engine.Check{Status: c.Status, BodyContains: c.BodyContains, JSONPath: c.JSONPath, Equals: c.Equals, MaxLatency: c.MaxLatency.Duration}
 }
 
 // buildSignals connects the Traces pane to Zipkin and the Logs pane to Elasticsearch, when configured.

@@ -89,6 +89,9 @@ func (m *Model) statusLine(w int, now time.Time) string {
 				okStyle = st.Err
 			}
 			okTxt = okStyle.Render(fmt.Sprintf("ok %.1f%%", 100*l.Success))
+			if l.CheckFailures > 0 { // answered, but wrong: the function failed, not the service
+				okTxt += st.Err.Render(fmt.Sprintf(" checks ✗%d", l.CheckFailures))
+			}
 		}
 		extras = append(extras, okTxt)
 		if l.Completed == 0 && l.InFlight > 0 && l.Timeout > 0 {

@@ -101,3 +101,17 @@ func TestHaltDoesNotHideARecovery(t *testing.T) {
 		t.Fatalf("after the kill and HALT: %q", line)
 	}
 }
+
+// TestHeaderCountsFailedChecks: answers that came back but failed a load target's check are shown
+// as such beside the success ratio, at 80 columns too.
+func TestHeaderCountsFailedChecks(t *testing.T) {
+	t.Parallel()
+	for _, w := range []int{80, 200} {
+		m, _ := newDemoModel(t, w, 30)
+		m.Update(load.Status{Active: true, Profile: load.Profile{Name: "burst", Duration: time.Minute}, Requested: 100, Achieved: 100,
+			Sent: 1000, Completed: 1000, Errors: 300, CheckFailures: 300, Success: 0.7, Elapsed: 10 * time.Second})
+		if line := headerLine2(m); !strings.Contains(line, "ok 70.0% checks ✗300") {
+			t.Errorf("%d columns: header %q", w, line)
+		}
+	}
+}

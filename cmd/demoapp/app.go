@@ -82,6 +82,7 @@ func (a *app) handler() http.Handler {
 	}
 	mux.Handle("/", traced("/", a.root))
 	mux.Handle("/api/work", traced("/api/work", a.work))
+	mux.Handle("/api/item", traced("/api/item", a.item))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	mux.HandleFunc("/readyz", a.ready)
 	mux.Handle("/metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
@@ -177,6 +178,21 @@ func (a *app) work(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = fmt.Fprintf(w, "done cpu_ms=%g latency_ms=%g\n", cpuMs, latMs)
+}
+
+// item answers a JSON document a load check can verify ({"ok": true, "name": "item-ID"}); a share
+// of answers (corrupt=) are 200 with ok false and no name: the service answers, and answers wrong.
+func (a *app) item(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("id")
+	if id == "" {
+		id = "1"
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if c := queryFloat(r, "corrupt", a.cfg.corrupt); c > 0 && rand.Float64() < c {
+		_, _ = fmt.Fprintf(w, `{"id":%q,"name":"","ok":false,"service":%q}`+"\n", id, a.cfg.name)
+		return
+	}
+	_, _ = fmt.Fprintf(w, `{"id":%q,"name":"item-%s","ok":true,"service":%q}`+"\n", id, id, a.cfg.name)
 }
 
 func (a *app) callDownstream(ctx context.Context, in *http.Request) error {

@@ -30,6 +30,7 @@ type config struct {
 	workMs     float64
 	latencyMs  float64
 	failRate   float64
+	corrupt    float64
 	drain      time.Duration
 }
 
@@ -69,9 +70,13 @@ func parse(args []string) (config, error) {
 	fs.Float64Var(&c.workMs, "work-ms", envFloat("DEMOAPP_WORK_MS", 5), "default CPU work per /api/work request (ms)")
 	fs.Float64Var(&c.latencyMs, "latency-ms", envFloat("DEMOAPP_LATENCY_MS", 0), "default added latency per /api/work request (ms)")
 	fs.Float64Var(&c.failRate, "fail", envFloat("DEMOAPP_FAIL", 0), "default fraction of /api/work requests that fail with 500")
+	fs.Float64Var(&c.corrupt, "corrupt", envFloat("DEMOAPP_CORRUPT", 0), "default fraction of /api/item answers that are 200 with a wrong body (ok: false): a fault only a response check sees")
 	fs.DurationVar(&c.drain, "drain", envDur("DEMOAPP_DRAIN", 20*time.Second), "how long SIGTERM waits for in-flight requests")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if c.corrupt < 0 || c.corrupt > 1 {
+		return c, fmt.Errorf("--corrupt: want a fraction from 0 to 1, got %g", c.corrupt)
 	}
 	if c.failRate < 0 || c.failRate > 1 {
 		return c, fmt.Errorf("--fail: want a fraction from 0 to 1, got %g", c.failRate)

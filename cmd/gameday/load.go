@@ -25,6 +25,7 @@ import (
 	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/load/engine"
 	"github.com/gamedaylab/gameday/model"
+	"github.com/gamedaylab/gameday/session"
 )
 
 // loadOptions are the flags of `gameday load` and `gameday load-worker`.
@@ -42,6 +43,11 @@ type loadOptions struct {
 	maxP99     time.Duration
 	minSuccess string
 	configPath string
+	// checks of every response
+	checkStatus  []int
+	checkBody    string
+	checkJSON    string
+	checkLatency time.Duration
 	// distributed
 	arm        bool
 	dryRun     bool
@@ -122,6 +128,10 @@ func addLoadFlags(cmd *cobra.Command, o *loadOptions) {
 	f.DurationVar(&o.maxP99, "max-p99", 0, "fail (exit 3) when p99 latency is above this")
 	f.StringVar(&o.minSuccess, "min-success", "", "fail (exit 3) when the success ratio is below this (0.999 or 99.9%)")
 	f.StringVar(&o.configPath, "config", "", "config file (default "+config.DefaultPath()+")")
+	f.IntSliceVar(&o.checkStatus, "check-status", nil, "every response must have one of these codes (e.g. 200,201); a failed check is a failed request")
+	f.StringVar(&o.checkBody, "check-body", "", "every response body must contain this text")
+	f.StringVar(&o.checkJSON, "check-json", "", "PATH=VALUE: the JSON body at PATH (gjson syntax, e.g. data.ok) must equal VALUE")
+	f.DurationVar(&o.checkLatency, "check-latency", 0, "every response must come within this (from its intended send time)")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "benchmarks: write a CPU profile")
 	_ = f.MarkHidden("cpuprofile")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
@@ -174,12 +184,16 @@ func loadTargets(cfg config.Config, o *loadOptions, urls []string) ([]engine.Tar
 		}
 		body = b
 	}
+	check, err := checkFlags(o)
+	if err != nil {
+		return nil, err
+	}
 	var out []engine.Target
 	for _, u := range urls {
 		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
 			return nil, usageError{fmt.Errorf("%q: want an http:// or https:// URL with a host, such as http://127.0.0.1:8080/", u)}
 		}
-		t := engine.Target{Method: strings.ToUpper(o.method), URL: u, Header: header, Body: body}
+		t := engine.Target{Method: strings.ToUpper(o.method), URL: u, Header: header, Body: body, Check: check}
 		if len(cfg.Load.Targets) > 0 {
 			found := false
 			for _, ct := range cfg.Load.Targets {
@@ -194,6 +208,9 @@ func loadTargets(cfg config.Config, o *loadOptions, urls []string) ([]engine.Tar
 					}
 					if ct.Body != "" && len(body) == 0 {
 						t.Body = []byte(ct.Body)
+					}
+					if ct.Checks != nil && check == nil {
+						t.Check = session.EngineCheck(ct.Checks)
 					}
 				}
 			}
@@ -367,4 +384,25 @@ func (o *loadOptions) validate() error {
 		return fmt.Errorf("--max-rate %g: want 0 (the config's load.maxRate) or a rate above 0", o.maxRate)
 	}
 	return nil
+}
+
+// checkFlags is the --check-* flags as one check (nil when none is given).
+func checkFlags(o *loadOptions) (*engine.Check, error) {
+	if len(o.checkStatus) == 0 && o.checkBody == "" && o.checkJSON == "" && o.checkLatency == 0 {
+		return nil, nil
+	}
+	c := &engine.Check{Status: o.checkStatus, BodyContains: o.checkBody, MaxLatency: o.checkLatency}
+	if o.checkJSON != "" {
+		path, want, ok := strings.Cut(o.checkJSON, "=")
+		if !ok || path == "" {
+			return nil, usageError{fmt.Errorf("--check-json %q: want PATH=VALUE, e.g. data.ok=true", o.checkJSON)}
+		}
+		c.JSONPath, c.Equals = path, want
+	}
+	for _, code := range o.checkStatus {
+		if code < 100 || code > 599 {
+			return nil, usageError{fmt.Errorf("--check-status %d: not an HTTP status (100-599)", code)}
+		}
+	}
+	return c, nil
 }

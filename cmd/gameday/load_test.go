@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -145,4 +146,28 @@ func TestCockpitDrivesRealLoad(t *testing.T) {
 	pr.waitMatch(t, 5*time.Second, regexp.MustCompile(`sent (19[6-9]|20[0-4])/s`))
 	tm.Type("x")
 	pr.wait(t, 3*time.Second, "load idle", "halt ok")
+}
+
+// TestLoadChecksCatchWrongAnswers: against the real demo app answering 200 with a wrong body 30 % of
+// the time, --check-json counts those answers as failed checks (within binomial bounds: 300
+// requests, mean 90, 5 sd either side), every status is still 200, and --min-success fails the run.
+func TestLoadChecksCatchWrongAnswers(t *testing.T) {
+	app := testbed.StartDemoapp(t, "web", "--work-ms", "0")
+	bin := gamedayBinary(t)
+	cmd := exec.Command(bin, "load", "--rate", "100", "--duration", "3s", "--check-json", "ok=true", "--min-success", "0.9",
+		"-o", "json", "http://"+app.Addr+"/api/item?id=7&corrupt=0.3")
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir())
+	out, err := cmd.Output()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitBreached {
+		t.Fatalf("want exit %d (the success threshold breached): %v\n%s", exitBreached, err, out)
+	}
+	var r engine.Result
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	failed := r.Checks[`ok != "true"`]
+	if r.Completed < 280 || r.Codes[200] != r.Completed || failed < 90-5*8 || failed > 90+5*8 || r.Failed != failed {
+		t.Fatalf("completed %d, codes %v, checks %v, failed %d", r.Completed, r.Codes, r.Checks, r.Failed)
+	}
 }

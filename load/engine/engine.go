@@ -5,6 +5,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -22,6 +24,7 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/tidwall/gjson"
 	"github.com/valyala/fasthttp"
 
 	"github.com/gamedaylab/gameday/load"
@@ -35,8 +38,39 @@ type Target struct {
 	URL    string
 	Header http.Header
 	Body   []byte
+	// Check is what every response must pass beyond a 2xx/3xx status (nil: the status only).
+	Check *Check
 
 	hdrs [][2]string // Header flattened once: every request copies these
+}
+
+// Check is what a response must be: a function check, not only "it answers". A response that
+// fails one is failed and counted as a failed check (Result.Checks), apart from status codes.
+type Check struct {
+	Status       []int         `json:"status,omitempty"` // allowed codes (default: 2xx and 3xx)
+	BodyContains string        `json:"bodyContains,omitempty"`
+	JSONPath     string        `json:"jsonPath,omitempty"` // gjson syntax: data.items.#, status
+	Equals       string        `json:"equals,omitempty"`   // what JSONPath must give
+	MaxLatency   time.Duration `json:"maxLatency,omitempty"`
+}
+
+// failed names the first check a response fails ("" when it passes); lat is from the intended send.
+func (c *Check) failed(code int, body []byte, lat time.Duration) string {
+	if len(c.Status) > 0 && !slices.Contains(c.Status, code) {
+		return fmt.Sprintf("status %d not in %v", code, c.Status)
+	}
+	if c.BodyContains != "" && !bytes.Contains(body, []byte(c.BodyContains)) {
+		return fmt.Sprintf("body lacks %q", c.BodyContains)
+	}
+	if c.JSONPath != "" {
+		if got := gjson.GetBytes(body, c.JSONPath); !got.Exists() || got.String() != c.Equals {
+			return fmt.Sprintf("%s != %q", c.JSONPath, c.Equals)
+		}
+	}
+	if c.MaxLatency > 0 && lat > c.MaxLatency {
+		return fmt.Sprintf("slower than %s", c.MaxLatency)
+	}
+	return ""
 }
 
 // Options configure an engine.
@@ -253,6 +287,7 @@ type worker struct {
 	ok, fail int64
 	codes    map[int]int64
 	errs     map[string]int64
+	checks   map[string]int64
 	bytesIn  int64
 	bytesOut int64
 }
@@ -550,7 +585,7 @@ func (r *run) spawn(n int) {
 	r.wmu.Lock()
 	defer r.wmu.Unlock()
 	for i := 0; i < n && len(r.workers) < r.e.opts.MaxWorkers; i++ {
-		w := &worker{hist: newHist(), svc: newHist(), codes: map[int]int64{}, errs: map[string]int64{}, ch: make(chan int64, 1)}
+		w := &worker{hist: newHist(), svc: newHist(), codes: map[int]int64{}, errs: map[string]int64{}, checks: map[string]int64{}, ch: make(chan int64, 1)}
 		r.workers = append(r.workers, w)
 		r.wg.Add(1)
 		go r.work(w)
@@ -608,11 +643,15 @@ func (r *run) send(w *worker, intended time.Time) {
 	err := r.client.DoDeadline(req, resp, start.Add(r.e.opts.Timeout))
 	code := resp.StatusCode()
 	in := int64(len(resp.Body()))
-	fasthttp.ReleaseRequest(req)
-	fasthttp.ReleaseResponse(resp)
 	// Latency from the intended send time: a stalled server delays everything queued behind it, and
 	// that delay is what a user would have waited.
 	lat := time.Since(intended)
+	check := ""
+	if t.Check != nil && err == nil {
+		check = t.Check.failed(code, resp.Body(), lat)
+	}
+	fasthttp.ReleaseRequest(req)
+	fasthttp.ReleaseResponse(resp)
 	took := time.Since(start)
 	r.svcNs.Add(int64(took))
 	r.svcN.Add(1)
@@ -629,6 +668,10 @@ func (r *run) send(w *worker, intended time.Time) {
 	case err != nil:
 		w.fail++
 		w.errs[errKind(err)]++
+	case check != "":
+		w.fail++
+		w.codes[code]++
+		w.checks[check]++
 	case code >= 200 && code < 400:
 		w.ok++
 		w.codes[code]++
@@ -636,6 +679,14 @@ func (r *run) send(w *worker, intended time.Time) {
 		w.fail++
 		w.codes[code]++
 	}
+}
+
+func sum(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 // errKind names an error class for the report.
@@ -737,7 +788,7 @@ func (e *Engine) Status() load.Status {
 	st := load.Status{Active: sending, Profile: r.profile, Sent: res.Requests, Errors: res.Failed,
 		P50: res.Latency.P50, P90: res.Latency.P90, P99: res.Latency.P99, Max: res.Latency.Max,
 		InFlight: int(r.inflight.Load()), Elapsed: time.Since(r.start), Diagnostics: res.Diagnostics,
-		Completed: res.Completed, Timeout: e.opts.Timeout}
+		Completed: res.Completed, Timeout: e.opts.Timeout, CheckFailures: sum(res.Checks)}
 	if st.Active {
 		st.Requested = math.Float64frombits(r.requestedAt.Load())
 		if s := int(time.Since(r.start)/time.Second) - 1; s >= 0 {
@@ -772,9 +823,11 @@ type Result struct {
 	ServiceLatency Latency          `json:"serviceLatency"`
 	Codes          map[int]int64    `json:"codes"`
 	Errors         map[string]int64 `json:"errors"`
-	BytesIn        int64            `json:"bytesIn"`
-	BytesOut       int64            `json:"bytesOut"`
-	Diagnostics    []string         `json:"diagnostics,omitempty"`
+	// Checks counts responses that failed a target's check, by the check failed.
+	Checks      map[string]int64 `json:"checks,omitempty"`
+	BytesIn     int64            `json:"bytesIn"`
+	BytesOut    int64            `json:"bytesOut"`
+	Diagnostics []string         `json:"diagnostics,omitempty"`
 	// Histogram is the merged latency histogram (µs), encoded: workers ship it to be merged.
 	Histogram        string         `json:"histogram,omitempty"`
 	ServiceHistogram string         `json:"serviceHistogram,omitempty"`
@@ -795,7 +848,7 @@ type Latency struct {
 
 func (r *run) result() Result {
 	h, sh := newHist(), newHist()
-	res := Result{Profile: r.profile, Started: r.start, Codes: map[int]int64{}, Errors: map[string]int64{}}
+	res := Result{Profile: r.profile, Started: r.start, Codes: map[int]int64{}, Errors: map[string]int64{}, Checks: map[string]int64{}}
 	r.wmu.Lock()
 	ws := append([]*worker(nil), r.workers...)
 	r.wmu.Unlock()
@@ -807,6 +860,7 @@ func (r *run) result() Result {
 		res.Failed += w.fail
 		addCounts(res.Codes, w.codes)
 		addCounts(res.Errors, w.errs)
+		addCounts(res.Checks, w.checks)
 		res.BytesIn += w.bytesIn
 		res.BytesOut += w.bytesOut
 		w.mu.Unlock()

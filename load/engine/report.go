@@ -51,7 +51,7 @@ func addCounts[K comparable](dst, src map[K]int64) {
 
 // Merge combines worker results into one: counts add up, histograms merge, rates add up.
 func Merge(parts []Result) (Result, error) {
-	out := Result{Codes: map[int]int64{}, Errors: map[string]int64{}}
+	out := Result{Codes: map[int]int64{}, Errors: map[string]int64{}, Checks: map[string]int64{}}
 	h, sh := newHist(), newHist()
 	for i, p := range parts {
 		if p.Histogram == "" {
@@ -86,6 +86,7 @@ func Merge(parts []Result) (Result, error) {
 		out.BytesOut += p.BytesOut
 		addCounts(out.Codes, p.Codes)
 		addCounts(out.Errors, p.Errors)
+		addCounts(out.Checks, p.Checks)
 		for _, d := range p.Diagnostics {
 			out.Diagnostics = append(out.Diagnostics, fmt.Sprintf("worker %d: %s", i, d))
 		}
@@ -144,6 +145,14 @@ func (r Result) WriteText(w io.Writer, th Thresholds) {
 		}
 		sort.Strings(errs)
 		p("errors       %s", strings.Join(errs, "  "))
+	}
+	if len(r.Checks) > 0 {
+		var cs []string
+		for k, n := range r.Checks {
+			cs = append(cs, fmt.Sprintf("%s×%d", k, n))
+		}
+		sort.Strings(cs)
+		p("checks       %d answered but failed a check: %s", sum(r.Checks), strings.Join(cs, "  "))
 	}
 	p("bytes        in %d  out %d", r.BytesIn, r.BytesOut)
 	for _, d := range r.Diagnostics {
