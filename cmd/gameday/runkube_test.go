@@ -183,4 +183,3 @@ func requests(t *testing.T, addr string) float64 {
 	}
 	return n
 }
-
