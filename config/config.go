@@ -168,6 +168,9 @@ type Demo struct {
 type UI struct {
 	// Highlight is how long a pod that appeared or went away stays marked.
 	Highlight Duration `yaml:"highlight"`
+	// SteadyGate is what destructive keys do while a scenario's steady state does not hold (gameday
+	// --scenario): warn in the confirm dialog, or refuse.
+	SteadyGate string `yaml:"steadyGate"`
 }
 
 // Duration is a time.Duration written as "30s" or "5m" in YAML.
@@ -206,7 +209,7 @@ func Default() Config {
 		},
 		Metrics: Metrics{Refresh: Duration{5 * time.Second}, Window: Duration{5 * time.Minute}},
 		Demo:    Demo{Seed: 42, Speed: 1},
-		UI:      UI{Highlight: Duration{5 * time.Second}},
+		UI:      UI{Highlight: Duration{5 * time.Second}, SteadyGate: "warn"},
 	}
 }
 
@@ -345,6 +348,9 @@ func (c *Config) Validate() error {
 				}
 			}
 		}
+	}
+	if g := c.UI.SteadyGate; g != "warn" && g != "refuse" {
+		bad("ui.steadyGate", "want warn or refuse, got %q", g)
 	}
 	if c.Metrics.Refresh.Duration < 500*time.Millisecond {
 		bad("metrics.refresh", "must be at least 500ms, got %s", c.Metrics.Refresh.Duration)

@@ -44,6 +44,10 @@ type Options struct {
 	Reverts context.Context
 	// Tick is how often during-probes are checked, in session time (default 1 s).
 	Tick time.Duration
+	// Gate, when set, holds the method until it receives (the facilitator pressed the key), and so
+	// each manual step; meanwhile the steady state is checked every 5 s. Nil: no waiting, and a
+	// manual step is passed with a line saying so (headless).
+	Gate <-chan struct{}
 }
 
 // Result is what a run found.
@@ -55,27 +59,95 @@ type Result struct {
 
 // Run runs e on s, writing progress to out. s must be started; Run HALTs it at the end.
 func Run(ctx context.Context, s *session.Session, e *scenario.Experiment, out io.Writer, o Options) Result {
+	return Start(ctx, s, e, out, o).Wait()
+}
+
+// Live is a run under way: the cockpit's runbook reads its snapshot while it runs.
+type Live struct {
+	r    *runner
+	done chan Result
+}
+
+// Start runs e on s in the background (see Run).
+func Start(ctx context.Context, s *session.Session, e *scenario.Experiment, out io.Writer, o Options) *Live {
 	if o.Reverts == nil {
 		o.Reverts = context.Background()
 	}
 	if o.Tick <= 0 {
 		o.Tick = time.Second
 	}
+	if out == nil {
+		out = io.Discard
+	}
 	e = expand(e, s)
 	clock := "wall"
 	if s.Sim != nil {
 		clock = "simulated"
 	}
-	r := &runner{s: s, e: e, out: out, o: o, outcome: Held, j: &Journal{Version: JournalVersion, Experiment: e.Metadata.Name,
+	r := &runner{s: s, e: e, out: out, o: o, outcome: Held, current: -1, j: &Journal{Version: JournalVersion, Experiment: e.Metadata.Name,
 		Description: e.Metadata.Description, File: o.File, Digest: o.Digest, Gameday: o.Version, Context: s.KubeContext,
 		Namespace: s.Namespace(), Target: e.Target, Clock: clock, Start: s.Now()}}
 	for _, p := range e.Hypothesis.Probes {
 		r.j.Probes = append(r.j.Probes, define(p))
 	}
-	r.run(ctx)
-	r.revert()
-	r.finish()
-	return Result{Outcome: r.outcome, Lines: r.j.Lines, Journal: r.j}
+	l := &Live{r: r, done: make(chan Result, 1)}
+	go func() {
+		r.run(ctx)
+		r.revert()
+		r.finish()
+		l.done <- Result{Outcome: r.outcome, Lines: r.j.Lines, Journal: r.j}
+	}()
+	return l
+}
+
+// Wait waits for the run's end.
+func (l *Live) Wait() Result {
+	res := <-l.done
+	l.done <- res
+	return res
+}
+
+// Snapshot is what a run has done and seen so far.
+type Snapshot struct {
+	Experiment *scenario.Experiment
+	Journal    Journal // copies of its slices: safe to keep
+	Outcome    string  // "" while it runs
+	Current    int     // the method step under way (-1 before the method, len(method) after)
+	// Waiting is set while the run waits for the facilitator (Options.Gate): before the method, or at
+	// a manual step.
+	Waiting bool
+	// Latest is each probe's last check.
+	Latest map[string]Check
+	// Steady is the latest steady-state check (nil before the first): the hypothesis' before-probes.
+	Steady    *bool
+	SteadyWhy string
+	StartedAt time.Time // the method's start (zero before it)
+}
+
+// Snapshot copies the run's state.
+func (l *Live) Snapshot() Snapshot {
+	r := l.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	j := *r.j
+	j.Verdicts = append([]Verdict(nil), j.Verdicts...)
+	j.Steps = append([]StepRecord(nil), j.Steps...)
+	j.Reverts = append([]StepRecord(nil), j.Reverts...)
+	j.Lines = append([]string(nil), j.Lines...)
+	j.Checks = nil // the charts' data: not for the runbook
+	sn := Snapshot{Experiment: r.e, Journal: j, Current: r.current, Waiting: r.waiting, SteadyWhy: r.steadyWhy, StartedAt: r.methodAt,
+		Latest: make(map[string]Check, len(r.latest))}
+	for k, v := range r.latest {
+		sn.Latest[k] = v
+	}
+	if r.finished {
+		sn.Outcome = r.outcome
+	}
+	if r.steadyAt != (time.Time{}) {
+		v := r.steady
+		sn.Steady = &v
+	}
+	return sn
 }
 
 type runner struct {
@@ -85,10 +157,18 @@ type runner struct {
 	o      Options
 	probes map[string]prober
 
-	mu      sync.Mutex
-	outcome string
-	j       *Journal
-	bg      sync.WaitGroup
+	mu        sync.Mutex
+	outcome   string
+	j         *Journal
+	bg        sync.WaitGroup
+	current   int
+	waiting   bool
+	finished  bool
+	steady    bool
+	steadyWhy string
+	steadyAt  time.Time
+	methodAt  time.Time
+	latest    map[string]Check // each probe's last check (the runbook shows it live)
 }
 
 func (r *runner) run(ctx context.Context) {
@@ -116,6 +196,13 @@ func (r *runner) run(ctx context.Context) {
 		}
 		r.probes[p.Name] = pr
 	}
+	if r.o.Gate != nil && !r.gate(ctx, "start the method") {
+		r.set(Interrupted, "stopped before the method started")
+		for i, st := range e.Method {
+			r.skip(i, st)
+		}
+		return
+	}
 	if !r.hypothesis(ctx, "before") {
 		r.set(NotSteady, "the hypothesis did not hold before the method")
 		r.say("the hypothesis does not hold before the method: nothing was done")
@@ -126,8 +213,10 @@ func (r *runner) run(ctx context.Context) {
 	}
 	method, stop := context.WithCancel(ctx)
 	defer stop()
+	r.record(func(*Journal) { r.methodAt = r.s.Now() })
 	watched := r.watch(method, stop)
 	for i, st := range e.Method {
+		r.record(func(*Journal) { r.current = i })
 		if method.Err() != nil {
 			r.skip(i, st)
 			continue
@@ -140,6 +229,7 @@ func (r *runner) run(ctx context.Context) {
 		}
 	}
 	watched()
+	r.record(func(*Journal) { r.current = len(e.Method) })
 	if ctx.Err() != nil {
 		r.set(Interrupted, "interrupted by a signal: the method stopped, the reverts ran")
 		r.say("interrupted: the method stopped, the reverts run")
@@ -230,7 +320,13 @@ func (r *runner) checkQuiet(ctx context.Context, p scenario.Probe, phase string,
 	if err != nil {
 		c.Err = err.Error()
 	}
-	r.record(func(j *Journal) { j.Checks = append(j.Checks, c) })
+	r.record(func(j *Journal) {
+		j.Checks = append(j.Checks, c)
+		if r.latest == nil {
+			r.latest = map[string]Check{}
+		}
+		r.latest[p.Name] = c
+	})
 	switch {
 	case quiet:
 	case err != nil && p.OnNoData == "inconclusive":
@@ -293,6 +389,14 @@ func (r *runner) step(ctx context.Context, i int, st scenario.Step) bool {
 	done := func(status, detail string) {
 		rec.End, rec.Status, rec.Detail = r.s.Now(), status, detail
 		r.record(func(j *Journal) { j.Steps = append(j.Steps, rec) })
+	}
+	if st.Manual {
+		if r.o.Gate == nil {
+			r.say("step %d: manual step, passed (headless): %s", n, firstNonEmpty(st.Note, st.Action))
+		} else if !r.gate(ctx, fmt.Sprintf("step %d", n)) {
+			done(StepInterrupted, "")
+			return false
+		}
 	}
 	switch {
 	case st.Action != "":
@@ -421,6 +525,50 @@ func statusOf(ctx context.Context) string {
 		return StepInterrupted
 	}
 	return actions.ResultOK
+}
+
+// gate waits for the facilitator, checking the steady state every 5 s meanwhile; false when the run
+// was stopped instead.
+func (r *runner) gate(ctx context.Context, what string) bool {
+	r.say("waiting for the facilitator to %s", what)
+	r.record(func(*Journal) { r.waiting = true })
+	defer r.record(func(*Journal) { r.waiting = false })
+	next := time.Time{}
+	for {
+		if now := time.Now(); now.After(next) {
+			r.checkSteady(ctx)
+			next = now.Add(5 * time.Second)
+		}
+		select {
+		case <-r.o.Gate:
+			return true
+		case <-ctx.Done():
+			return false
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// checkSteady checks the before-probes quietly and keeps the answer for the runbook and the gate.
+func (r *runner) checkSteady(ctx context.Context) {
+	ok, why := true, ""
+	for _, p := range r.e.Hypothesis.Probes {
+		if !inPhase(p, "before") {
+			continue
+		}
+		now := r.s.Now()
+		o, err := r.probes[p.Name].observe(ctx, now)
+		switch {
+		case err != nil && p.OnNoData != "inconclusive":
+			ok, why = false, fmt.Sprintf("%s: %v", p.Name, err)
+		case err == nil && !o.held:
+			ok, why = false, fmt.Sprintf("%s: %s", p.Name, o.seen)
+		}
+		if !ok {
+			break
+		}
+	}
+	r.record(func(*Journal) { r.steady, r.steadyWhy, r.steadyAt = ok, why, r.s.Now() })
 }
 
 // awaitLoad waits for a load run with an end to finish (a step in the foreground); load until
@@ -597,6 +745,7 @@ func (r *runner) finish() {
 		sort.SliceStable(j.Checks, func(a, b int) bool { return j.Checks[a].Time.Before(j.Checks[b].Time) })
 		j.End = r.s.Now()
 		j.Outcome = r.outcome
+		r.finished = true
 	})
 	r.say("outcome: %s", r.outcome)
 }

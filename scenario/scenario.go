@@ -131,6 +131,8 @@ type Step struct {
 	Probe      string          `yaml:"probe"`
 	Within     config.Duration `yaml:"within"`
 	Note       string          `yaml:"note"`
+	// Manual holds the cockpit's run here until the facilitator presses the key (headless: passed).
+	Manual bool `yaml:"manual"`
 }
 
 // types are the format's structs, whose fields an error lists.

@@ -19,6 +19,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/experiment"
 	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/session"
@@ -40,6 +41,13 @@ type Deps struct {
 	Trace *FrameTrace
 	// Screen, when set, draws the frames (the program then runs without Bubble Tea's renderer).
 	Screen interface{ Set(frame string, w, h int) }
+	// Runbook is the scenario run the cockpit presents (gameday --scenario), nil without one: Gate
+	// lets its method start and its manual steps pass, Stop stops it (HALT does). SteadyGate is
+	// what destructive keys do while its steady state does not hold: warn (the default) or refuse.
+	Runbook    *experiment.Live
+	Gate       chan<- struct{}
+	Stop       func()
+	SteadyGate string
 }
 
 // Model is the root of the program.
@@ -52,9 +60,14 @@ type Model struct {
 	focus    core.PaneID
 	zoom     bool
 	showHelp bool
-	cmdline  textinput.Model
-	cmdOn    bool
-	dialog   *dialog
+	// runbook is the scenario run's latest snapshot and its rendered text (made on the tick);
+	// showRunbook puts it in the body.
+	runbook     experiment.Snapshot
+	runbookText string
+	showRunbook bool
+	cmdline     textinput.Model
+	cmdOn       bool
+	dialog      *dialog
 
 	conn map[string]sources.ConnState
 	// metricsSrc names the Prometheus in use (discovered ones change it), shown in the header.
@@ -336,6 +349,7 @@ func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
 
 func (m *Model) onTick() tea.Cmd {
 	now := m.ctx.Now()
+	m.refreshRunbook()
 	pruned := m.ctx.Cluster.PruneGone(now, m.ctx.Config.UI.Highlight.Duration)
 	cmds := []tea.Cmd{m.tick(), m.broadcast(core.TickMsg{Now: now, Pruned: pruned})}
 	if m.deps.Trace != nil {
@@ -477,6 +491,10 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Zoom):
 		m.zoom = !m.zoom
 		m.resize()
+	case m.deps.Runbook != nil && key.Matches(msg, k.Runbook):
+		m.showRunbook = !m.showRunbook
+	case m.deps.Runbook != nil && key.Matches(msg, k.NextStep):
+		m.nextStep()
 	default:
 		for _, a := range m.actionKeys {
 			if key.Matches(msg, a.binding) {
@@ -510,6 +528,9 @@ func (m *Model) halt() tea.Cmd {
 		m.cmdline.Blur()
 	}
 	m.showHelp, m.helpOffset = false, 0
+	if m.deps.Stop != nil {
+		m.deps.Stop() // the scenario's method stops too: HALT means stop everything
+	}
 	var cmds []tea.Cmd
 	if m.panes[m.focus].Capturing() {
 		cmds = append(cmds, m.panes[m.focus].Update(keyEsc))
@@ -646,6 +667,15 @@ func (m *Model) plan(spec actions.Spec, args, usage string) tea.Cmd {
 			m.setStatus(err.Error(), true)
 		}
 		return nil
+	}
+	if spec.Destructive && st.Confirm && !m.steadyHolds() { // scale up needs no confirm: it is not gated
+		why := "steady state does not hold (" + m.runbook.SteadyWhy + "): the system is already unwell"
+		if m.deps.SteadyGate == "refuse" {
+			m.setStatus("refused: "+why+" (ui.steadyGate: refuse)", true)
+			return nil
+		}
+		st.Detail = "⚠ " + why + "\n" + st.Detail
+		st.Confirm = true
 	}
 	if st.Confirm {
 		m.dialog = newConfirm(m.ctx.Styles, st, m.dialogWidth())
@@ -830,6 +860,8 @@ func (m *Model) Render() string {
 	switch {
 	case m.showHelp:
 		body = m.helpView(bw, bh)
+	case m.showRunbook:
+		body = core.Frame(m.ctx.Styles, "Runbook · "+m.runbook.Journal.Experiment+" ("+keyName(m.ctx.Keys.Runbook)+": close)", m.runbookText, bw, bh, true)
 	case m.zoom:
 		p := m.panes[m.focus]
 		body = core.Frame(m.ctx.Styles, p.Title()+" (z: unzoom)", p.View(), bw, bh, true)

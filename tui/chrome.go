@@ -117,6 +117,9 @@ func (m *Model) statusLine(w int, now time.Time) string {
 	if n := m.sess.Injected.Len(); n > 0 {
 		faults = st.BadgeFault.Render(fmt.Sprintf("FAULTS %d", n))
 	}
+	if b := m.steadyBadge(); b != "" {
+		faults = b + " " + faults
+	}
 	status := ""
 	if m.status != "" && time.Since(m.statusAt) < statusTTL {
 		s := st.OK
@@ -322,6 +325,7 @@ func (m *Model) helpView(w, h int) string {
 		sec("Metrics", k.Narrower, k.Wider, k.Open, k.Back),
 		sec("Traces", k.Open, k.Errors, k.Filter, k.Logs, k.Back),
 		sec("Logs", k.Filter, k.Follow, k.Open, k.Back),
+		sec("Runbook (gameday --scenario FILE)", k.Runbook, k.NextStep),
 		{title: "Command line (:)", entries: m.commandEntries()},
 	}...)
 	g := m.ctx.Guard

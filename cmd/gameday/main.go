@@ -17,6 +17,7 @@ import (
 
 // options are the root command's flags.
 type options struct {
+	scenario   string
 	kube       *genericclioptions.ConfigFlags
 	allNS      bool
 	target     string
@@ -110,6 +111,7 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
 	cmd.AddCommand(newLoadCmd(), newLoadWorkerCmd(), newValidateCmd(), newRunCmd(), newReportCmd())
 	f := cmd.Flags()
 	addSessionFlags(cmd, o)
+	f.StringVar(&o.scenario, "scenario", "", "present this scenario in a runbook (r shows it, N starts the method and passes manual steps)")
 	f.StringVar(&o.theme, "theme", "", "colour theme: "+strings.Join(themes.Names(), ", ")+" (NO_COLOR forces mono)")
 	f.StringVar(&o.traceFile, "trace-frames", "", "benchmarks: write, for every pod change, when it reached the screen")
 	_ = f.MarkHidden("trace-frames")

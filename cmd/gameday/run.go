@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -18,7 +19,9 @@ import (
 
 	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/experiment"
 	"github.com/gamedaylab/gameday/model"
+	"github.com/gamedaylab/gameday/scenario"
 	"github.com/gamedaylab/gameday/session"
 	"github.com/gamedaylab/gameday/sources/kube"
 	"github.com/gamedaylab/gameday/themes"
@@ -38,6 +41,7 @@ type cockpit struct {
 	sess     *session.Session
 	cleanup  []func()
 	cores    *cores
+	stopRun  func() // stops the --scenario run and waits for its reverts
 }
 
 func run(cmd *cobra.Command, o *options) error {
@@ -137,7 +141,19 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 	c.ctx = &core.Context{Styles: styles, Keys: km, Config: cfg, Cluster: model.NewCluster(), Markers: &core.Markers{},
 		Guard: guard, Target: sess.Target(), NoColor: noColor, Clock: sess.Clock, KubeContext: sess.KubeContext,
 		Namespace: sess.Namespace(), Demo: o.demo}
-	c.deps = tui.Deps{Session: sess}
+	c.deps = tui.Deps{Session: sess, SteadyGate: cfg.UI.SteadyGate}
+	if o.scenario != "" {
+		e, err := scenario.Read(o.scenario)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--scenario: %w", err)}
+		}
+		gate := make(chan struct{})
+		runCtx, stop := context.WithCancel(context.Background())
+		live := experiment.Start(runCtx, sess, e, io.Discard, experiment.Options{File: o.scenario, Version: version(), Gate: gate})
+		c.deps.Runbook, c.deps.Gate, c.deps.Stop = live, gate, stop
+		// Before the session closes: the run's reverts go through it.
+		c.stopRun = func() { stop(); live.Wait() }
+	}
 	if o.traceFile != "" {
 		f, err := os.Create(o.traceFile)
 		if err != nil {
@@ -284,6 +300,9 @@ func (c *cockpit) run() error {
 // says what HALT did and where the journal is, so a quit with load running or a node cordoned is
 // never silent.
 func (c *cockpit) onExit() {
+	if c.stopRun != nil {
+		c.stopRun()
+	}
 	err := c.sess.Close()
 	if r, ok := c.sess.HaltedOnClose(); ok {
 		fmt.Fprintln(os.Stderr, "gameday: HALT on exit: "+r.Entry.Detail)

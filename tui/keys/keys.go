@@ -40,6 +40,11 @@ type Map struct {
 	Logs     key.Binding
 	Wider    key.Binding
 	Narrower key.Binding
+
+	// Runbook shows the scenario's runbook (gameday --scenario); NextStep starts its method or
+	// passes a manual step.
+	Runbook  key.Binding
+	NextStep key.Binding
 }
 
 // Default returns the built-in keymap: the cockpit's own keys here, the actions' from the catalog.
@@ -69,6 +74,8 @@ func Default() *Map {
 		Logs:     b("trace logs", "l"),
 		Wider:    b("longer window", "]"),
 		Narrower: b("shorter window", "["),
+		Runbook:  b("runbook", "r"),
+		NextStep: b("next runbook step", "N"),
 	}
 	m.actions = map[string]*key.Binding{}
 	for _, spec := range actions.Catalog() {
@@ -110,6 +117,7 @@ func (m *Map) named() map[string]*key.Binding {
 		"up": &m.Up, "down": &m.Down, "pageUp": &m.PageUp, "pageDown": &m.PageDown, "top": &m.Top,
 		"bottom": &m.Bottom, "open": &m.Open, "back": &m.Back, "filter": &m.Filter,
 		"follow": &m.Follow, "errors": &m.Errors, "logs": &m.Logs, "wider": &m.Wider, "narrower": &m.Narrower,
+		"runbook": &m.Runbook, "nextStep": &m.NextStep,
 	}
 	for n, b := range m.actions {
 		out[n] = b
@@ -120,7 +128,7 @@ func (m *Map) named() map[string]*key.Binding {
 // globalNames are the bindings that act from any pane (the cockpit's and every action's); they must
 // not share a key.
 func globalNames() []string {
-	out := []string{"nextPane", "prevPane", "zoom", "help", "command", "quit"}
+	out := []string{"nextPane", "prevPane", "zoom", "help", "command", "quit", "runbook", "nextStep"}
 	for _, spec := range actions.Catalog() {
 		if spec.Key != "" {
 			out = append(out, spec.Key)
