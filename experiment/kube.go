@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/google/cel-go/cel"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,7 +21,8 @@ type kubeProbe struct {
 }
 
 func compileKube(p scenario.KubernetesProbe) (*kubeProbe, error) {
-	env, err := cel.NewEnv(cel.Variable("object", cel.DynType))
+	// Optional types: object.status.?readyReplicas.orValue(0), since the API omits a count that is 0.
+	env, err := cel.NewEnv(cel.Variable("object", cel.DynType), cel.OptionalTypes())
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +52,11 @@ func (k *kubeProbe) eval(ctx context.Context, cs kubernetes.Interface, ns string
 	}
 	out, _, err := k.prog.Eval(map[string]any{"object": m})
 	if err != nil {
-		return false, "", fmt.Errorf("%s: %w", k.spec.Expr, err)
+		hint := ""
+		if strings.Contains(err.Error(), "no such key") {
+			hint = " (the API leaves out a field that is 0 or unset: write object.status.?readyReplicas.orValue(0), or has(...))"
+		}
+		return false, "", fmt.Errorf("%s: %w%s", k.spec.Expr, err, hint)
 	}
 	b, isBool := out.Value().(bool)
 	if !isBool {

@@ -104,14 +104,16 @@ func TestForWindow(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := demo(t)
-			p := scenario.Probe{Name: "x", Expect: "< 1", Phases: []string{"during"}, For: config.Duration{Duration: 3 * time.Second}}
+			// Ticks of 5 s of the demo's clock (250 ms of wall time) and a window of 2.5 ticks: a loaded
+			// machine delaying a check by up to half a tick does not change the verdict.
+			p := scenario.Probe{Name: "x", Expect: "< 1", Phases: []string{"during"}, For: config.Duration{Duration: 12500 * time.Millisecond}}
 			r := &runner{s: s, e: &scenario.Experiment{Hypothesis: scenario.Hypothesis{Probes: []scenario.Probe{p}}}, out: &bytes.Buffer{},
-				o: Options{Tick: time.Second, Reverts: context.Background()}, outcome: Held, j: &Journal{},
+				o: Options{Tick: 5 * time.Second, Reverts: context.Background()}, outcome: Held, j: &Journal{},
 				probes: map[string]prober{"x": &scripted{held: c.script}}}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			stop := r.watch(ctx, cancel)
-			r.sleep(context.Background(), 11*time.Second)
+			r.sleep(context.Background(), 57*time.Second)
 			stop()
 			v := r.j.Verdicts[0]
 			if v.Status != c.want || ctx.Err() != nil || (c.want == StatusHeld) != (r.outcome == Held) || v.Breaches == 0 {

@@ -289,3 +289,27 @@ func TestEndToEndKubeInTmux(t *testing.T) {
 	s.keys("q")
 	s.waitGone(5*time.Second, "Workload deploy/")
 }
+
+// TestEndToEndRunbookInTmux: gameday --scenario on the demo, at 80x24 and 200x60, as a facilitator
+// runs it: r shows the runbook waiting, N starts the method, the steps tick off, the probe holds, the
+// outcome shows, and q leaves with the run's HALT done.
+func TestEndToEndRunbookInTmux(t *testing.T) {
+	bin := gamedayBinary(t)
+	for _, size := range [][2]int{{80, 24}, {200, 60}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			dir := t.TempDir()
+			cmd := fmt.Sprintf("env XDG_CONFIG_HOME=%s XDG_STATE_HOME=%s %s --demo --demo-speed 10 --journal %s --scenario ../../examples/kill-and-recover.yaml; sleep 30",
+				dir, dir, bin, filepath.Join(dir, "journal.jsonl"))
+			s := newTmux(t, size[0], size[1], cmd)
+			s.waitFor(10*time.Second, "STEADY ✓")
+			s.keys("r")
+			s.waitFor(5*time.Second, "Runbook · kill-and-recover", "press N to start the method", "1 kill 30%")
+			s.keys("N")
+			s.waitFor(30*time.Second, "outcome: held", "✓ 1 kill 30%", "✓ 2 probe replicas-ready")
+			s.keys("r")
+			s.waitGone(5*time.Second, "Runbook · ")
+			s.keys("q")
+			s.waitFor(10*time.Second, "gameday: journal:")
+		})
+	}
+}
