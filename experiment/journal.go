@@ -36,8 +36,14 @@ type Journal struct {
 	// RevertsSkipped is set when a second interrupt skipped the reverts: a person must look.
 	RevertsSkipped bool       `json:"revertsSkipped,omitempty"`
 	Recoveries     []Recovery `json:"recoveries,omitempty"`
-	Load           *Load      `json:"load,omitempty"`
-	Lines          []string   `json:"lines"`
+	// Restores are the times from a probe's first breach to its next held check (the SLO green again).
+	Restores []Restore `json:"restores,omitempty"`
+	// Scaling is the HPA's reaction to each load step: desired replicas changed, then pods ready.
+	Scaling []Scaling `json:"scaling,omitempty"`
+	// Budget is the error budget burned by the load during the run (hypothesis.errorBudget).
+	Budget *Budget  `json:"budget,omitempty"`
+	Load   *Load    `json:"load,omitempty"`
+	Lines  []string `json:"lines"`
 }
 
 // ProbeDef is a probe as the file declares it.
@@ -117,6 +123,36 @@ type Recovery struct {
 	AllReady     time.Duration `json:"allReady"`   // kill -> every replacement Ready
 	Recovered    time.Duration `json:"recovered"`  // kill -> ready replicas back to desired (0: not within the run)
 	TimedOut     bool          `json:"timedOut,omitempty"`
+}
+
+// Restore is one breach of a probe and how long until it held again (0 and Open: not within the run).
+type Restore struct {
+	Probe  string        `json:"probe"`
+	Breach time.Time     `json:"breach"`
+	Green  time.Time     `json:"green,omitempty"`
+	Took   time.Duration `json:"took,omitempty"`
+	Open   bool          `json:"open,omitempty"`
+	Checks int           `json:"checks"` // breaching checks in a row
+}
+
+// Scaling is an HPA's reaction to a load step (zero times: it did not happen within the run).
+type Scaling struct {
+	Step           int           `json:"step"`
+	HPA            string        `json:"hpa"`
+	Start          time.Time     `json:"start"`
+	From           int32         `json:"from"`
+	To             int32         `json:"to,omitempty"` // the highest desired replicas seen
+	DesiredChanged time.Duration `json:"desiredChanged,omitempty"`
+	Ready          time.Duration `json:"ready,omitempty"` // until ready replicas reached the new desired
+}
+
+// Budget is the error budget of the run's load: failed requests (and failed checks) against what
+// the SLO allows.
+type Budget struct {
+	Allowed  float64 `json:"allowed"` // the share of requests that may fail
+	Requests int64   `json:"requests"`
+	Failed   int64   `json:"failed"`
+	Burned   float64 `json:"burned"` // failed / (allowed x requests): above 1, the budget is spent
 }
 
 // Load is the load's summary at the end of the method.

@@ -419,6 +419,9 @@ func (r *runner) step(ctx context.Context, i int, st scenario.Step) bool {
 					return
 				}
 				r.say("step %d (background): %s %s: %s %s", n, st.Action, st.Args, res.Entry.Result, res.Entry.Detail)
+				if spec, _ := actions.ByCommand(st.Action); spec.Name == "load-start" && res.Entry.Result == actions.ResultOK {
+					r.watchScaling(ctx, n)
+				}
 				done(res.Entry.Result, res.Entry.Detail)
 			}()
 			return true
@@ -432,6 +435,7 @@ func (r *runner) step(ctx context.Context, i int, st scenario.Step) bool {
 		}
 		r.say("step %d: %s %s: %s %s", n, st.Action, st.Args, res.Entry.Result, res.Entry.Detail)
 		if spec, _ := actions.ByCommand(st.Action); spec.Name == "load-start" {
+			r.watchScaling(ctx, n)
 			r.awaitLoad(ctx, n)
 		}
 		done(res.Entry.Result, res.Entry.Detail)
@@ -569,6 +573,79 @@ func (r *runner) checkSteady(ctx context.Context) {
 		}
 	}
 	r.record(func(*Journal) { r.steady, r.steadyWhy, r.steadyAt = ok, why, r.s.Now() })
+}
+
+// watchScaling times the target's HPA reacting to a load step, until the method ends: desired
+// replicas changed, then ready replicas up to the new desired.
+func (r *runner) watchScaling(ctx context.Context, n int) {
+	ns, target := r.s.Namespace(), r.s.Target()
+	var hpa string
+	var from int32
+	r.s.Store(func(c *model.Cluster) {
+		if h := c.HPAFor(ns, target); h != nil {
+			hpa, from = h.Name, h.Desired
+		}
+	})
+	if hpa == "" {
+		return
+	}
+	sc := Scaling{Step: n, HPA: hpa, Start: r.s.Now(), From: from}
+	r.bg.Add(1)
+	go func() {
+		defer r.bg.Done()
+		defer r.record(func(j *Journal) { j.Scaling = append(j.Scaling, sc) })
+		for ctx.Err() == nil && (sc.DesiredChanged == 0 || sc.Ready == 0) {
+			var desired, ready int32
+			found := false
+			r.s.Store(func(c *model.Cluster) {
+				h, d := c.HPAFor(ns, target), c.Deployment(ns, target)
+				if h != nil && d != nil {
+					desired, ready, found = h.Desired, d.Ready, true
+				}
+			})
+			now := r.s.Now()
+			if found && desired != from && sc.DesiredChanged == 0 {
+				sc.DesiredChanged = now.Sub(sc.Start)
+				r.say("HPA %s: desired %d -> %d after %s", hpa, from, desired, sc.DesiredChanged.Round(100*time.Millisecond))
+			}
+			sc.To = max(sc.To, desired)
+			if sc.DesiredChanged > 0 && sc.Ready == 0 && ready >= desired && desired > from {
+				sc.Ready = now.Sub(sc.Start)
+				r.say("HPA %s: %d pods ready after %s", hpa, ready, sc.Ready.Round(100*time.Millisecond))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+}
+
+// restores times each breach of each probe to its next held check.
+func restores(e *scenario.Experiment, checks []Check) []Restore {
+	var out []Restore
+	open := map[string]int{} // probe -> index in out of its open breach
+	for _, c := range checks {
+		i, inBreach := open[c.Probe]
+		switch {
+		case !c.Held && c.Err != "" && probeOf(e, c.Probe).OnNoData == "inconclusive":
+		case !c.Held && !inBreach:
+			open[c.Probe] = len(out)
+			out = append(out, Restore{Probe: c.Probe, Breach: c.Time, Open: true, Checks: 1})
+		case !c.Held:
+			out[i].Checks++
+		case inBreach:
+			out[i].Green, out[i].Took, out[i].Open = c.Time, c.Time.Sub(out[i].Breach), false
+			delete(open, c.Probe)
+		}
+	}
+	return out
+}
+
+func probeOf(e *scenario.Experiment, name string) scenario.Probe {
+	for _, p := range e.Hypothesis.Probes {
+		if p.Name == name {
+			return p
+		}
+	}
+	return scenario.Probe{}
 }
 
 // awaitLoad waits for a load run with an end to finish (a step in the foreground); load until
@@ -743,7 +820,19 @@ func (r *runner) finish() {
 				P50: l.P50, P99: l.P99, Max: l.Max, Elapsed: l.Elapsed}
 		}
 		sort.SliceStable(j.Checks, func(a, b int) bool { return j.Checks[a].Time.Before(j.Checks[b].Time) })
+		j.Restores = restores(r.e, j.Checks)
 		j.End = r.s.Now()
+	})
+	if b := r.e.Hypothesis.ErrorBudget; b > 0 && l.Completed > 0 {
+		bud := &Budget{Allowed: b, Requests: l.Completed, Failed: l.Errors, Burned: float64(l.Errors) / (b * float64(l.Completed))}
+		r.record(func(j *Journal) { j.Budget = bud })
+		if bud.Burned > 1 {
+			r.set(Deviated, fmt.Sprintf("the error budget is spent: %d of %d requests failed (%.2f%%), the budget allows %.2f%%",
+				bud.Failed, bud.Requests, 100*float64(bud.Failed)/float64(bud.Requests), 100*b))
+		}
+		r.say("error budget: %d of %d requests failed, %.0f%% of the %.2f%% budget burned", bud.Failed, bud.Requests, 100*bud.Burned, 100*b)
+	}
+	r.record(func(j *Journal) {
 		j.Outcome = r.outcome
 		r.finished = true
 	})

@@ -175,6 +175,28 @@ func Render(base string, j *experiment.Journal) (Files, error) {
 		}
 		p("\n")
 	}
+	if len(j.Restores) > 0 {
+		p("## Time to restore\n\nFrom a probe's first breaching check to its next held one: how long the SLO was red.\n\n| Probe | Breach | Breaching checks | Green again after |\n| --- | --- | --- | --- |\n")
+		for _, r := range j.Restores {
+			took := fmtDur(r.Took)
+			if r.Open {
+				took = "not within the run"
+			}
+			p("| %s | %s | %d | %s |\n", r.Probe, at(r.Breach), r.Checks, took)
+		}
+		p("\n")
+	}
+	if len(j.Scaling) > 0 {
+		p("## Autoscaling\n\n| Load step | HPA | Desired before | Highest desired | Desired changed after | New pods ready after |\n| --- | --- | --- | --- | --- | --- |\n")
+		for _, sc := range j.Scaling {
+			p("| %d | %s | %d | %d | %s | %s |\n", sc.Step, sc.HPA, sc.From, max(sc.To, sc.From), orNot(sc.DesiredChanged), orNot(sc.Ready))
+		}
+		p("\n")
+	}
+	if b := j.Budget; b != nil {
+		p("## Error budget\n\n%d of %d requests failed (%.2f%%); the budget allows %.2f%%: **%.0f%% burned**.\n\n",
+			b.Failed, b.Requests, 100*float64(b.Failed)/float64(max(b.Requests, 1)), 100*b.Allowed, 100*b.Burned)
+	}
 	if l := j.Load; l != nil {
 		p("## Load\n\n| Profile | Sent | Completed | Errors | of which failed checks | Success | p50 | p99 | Max | Elapsed |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 		p("| %s | %d | %d | %d | %d | %.2f%% | %s | %s | %s | %s |\n\n", cell(l.Profile), l.Sent, l.Completed, l.Errors, l.Checks, 100*l.Success,
@@ -184,6 +206,13 @@ func Render(base string, j *experiment.Journal) (Files, error) {
 	p("## Run log\n\n```\n%s\n```\n", strings.Join(j.Lines, "\n"))
 	f.Markdown = b.Bytes()
 	return f, nil
+}
+
+func orNot(d time.Duration) string {
+	if d == 0 {
+		return "not within the run"
+	}
+	return fmtDur(d)
 }
 
 func what(st experiment.StepRecord) string {

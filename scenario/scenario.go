@@ -52,6 +52,9 @@ type Guard struct {
 // Hypothesis is the steady state: what must hold.
 type Hypothesis struct {
 	Probes []Probe `yaml:"probes"`
+	// ErrorBudget is the share of the load's requests that may fail (0.01: 1 %); the run reports how
+	// much of it was burned, and more than all of it is a deviation.
+	ErrorBudget float64 `yaml:"errorBudget" jsonschema:"minimum=0,maximum=1"`
 }
 
 // Probe observes the system through one backend and compares what it sees with Expect.
@@ -189,6 +192,9 @@ func (e *Experiment) validate() error {
 		if c, err := actions.ParseCount(m); err != nil || c.All || c.Force {
 			bad("guard.maxDisrupted", "want a number of pods (2) or a percentage (50%%), got %q", m)
 		}
+	}
+	if b := e.Hypothesis.ErrorBudget; b < 0 || b > 1 {
+		bad("hypothesis.errorBudget", "want a share of requests from 0 to 1 (0.01 is 1%%), got %g", b)
 	}
 	if e.Guard.MaxRate < 0 {
 		bad("guard.maxRate", "want a rate above 0 requests/s, got %g", e.Guard.MaxRate)

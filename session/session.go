@@ -558,7 +558,6 @@ func (s *Session) PollLoad() {
 		return
 	}
 	s.pollMu.Lock() // one poll at a time: an older status must not overwrite a newer one
-	defer s.pollMu.Unlock()
 	st := l.Status()
 	s.mu.Lock()
 	prev := s.load
@@ -566,6 +565,7 @@ func (s *Session) PollLoad() {
 	halted := s.Clock.Now().Sub(s.haltedAt) <= 2*time.Second
 	s.mu.Unlock()
 	s.Bus.Publish(KindLoad, st)
+	s.pollMu.Unlock() // before journaling: done polls the load again after a load action
 	if prev.Active && !st.Active && !halted {
 		entry := actions.Entry{Time: s.Clock.Now(), Action: "load-finished", Targets: []string{prev.Profile.Name}, Detail: prev.Profile.String()}
 		_, _ = s.done(s.Env.Record(entry, nil))

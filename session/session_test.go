@@ -390,3 +390,44 @@ func TestWhatAPaneOpensComesOnTheBus(t *testing.T) {
 		return got["trace"] && got["logs"] && got["names"]
 	})
 }
+
+// TestTimedLoadEndsByItself: a timed load that ends by itself is journaled as load-finished, and the
+// session still answers afterwards. Before, journaling it polled the load again under the poll lock:
+// the session's ticker deadlocked and the next HALT hung for ever.
+func TestTimedLoadEndsByItself(t *testing.T) {
+	cfg := config.Default()
+	cfg.Demo.Speed = 20
+	s, err := New(Options{Config: &cfg, Demo: true, Journal: filepath.Join(t.TempDir(), "journal.jsonl"), Guard: &actions.Guard{MinReady: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start(context.Background())
+	defer s.Close()
+	if _, err := s.Act(context.Background(), "load", "50 1s"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		found := false
+		for _, e := range s.Timeline() {
+			found = found || e.Action == "load-finished"
+		}
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no load-finished: %v", s.Timeline())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	done := make(chan struct{})
+	go func() {
+		_, _ = s.Halt(context.Background())
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("HALT hung after a timed load ended by itself")
+	}
+}
