@@ -7,8 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/config"
@@ -148,5 +153,111 @@ for suite in xml:
 		!strings.Contains(got2, "probe http-bad (before) | Failure | observed 500 in") ||
 		!strings.Contains(got2, "step 1: note | Skipped |") {
 		t.Fatalf("junitparser read:\n%s", got2)
+	}
+}
+
+// TestRecoveryAgreesWithAWatch: the recovery a run reports (kill -> replacement Ready, kill ->
+// replicas back to desired) agrees within 1 s with what an independent client-side watch of the
+// testbed's apiserver saw.
+func TestRecoveryAgreesWithAWatch(t *testing.T) {
+	k := testbed.SharedKube(t)
+	ns := k.Namespace(t, "recovery")
+	testbed.DeployWeb(t, k.Client, ns, 3, "50m", false)
+	testbed.WaitReady(t, k.Client, ns, 3, 60*time.Second)
+	before := map[string]bool{}
+	pods, err := k.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pods.Items {
+		before[p.Name] = true
+	}
+	// The independent measurement: a watch of its own, noting wall time as events arrive.
+	var mu sync.Mutex
+	var firstReady, allBack time.Time
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pw, err := k.Client.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{ResourceVersion: pods.ResourceVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dw, err := k.Client.AppsV1().Deployments(ns).Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	go func() {
+		for ev := range pw.ResultChan() {
+			p, ok := ev.Object.(*corev1.Pod)
+			if !ok || before[p.Name] {
+				continue
+			}
+			for _, c := range p.Status.Conditions {
+				if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+					mu.Lock()
+					if firstReady.IsZero() {
+						firstReady = time.Now()
+					}
+					mu.Unlock()
+				}
+			}
+		}
+	}()
+	go func() {
+		for ev := range dw.ResultChan() {
+			d, ok := ev.Object.(*appsv1.Deployment)
+			if !ok {
+				continue
+			}
+			mu.Lock()
+			if d.Status.ReadyReplicas < 3 {
+				killed = true
+			} else if killed && allBack.IsZero() {
+				allBack = time.Now()
+			}
+			mu.Unlock()
+		}
+	}()
+	s, err := session.New(session.Options{Kube: &session.Kube{Rest: k.Config, Context: "testbed", Namespace: ns},
+		Target: "web", Journal: filepath.Join(t.TempDir(), "j.jsonl"), Guard: &actions.Guard{MinReady: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start(context.Background())
+	t.Cleanup(func() { _ = s.Close() })
+	time.Sleep(2 * time.Second) // the session's informers listed
+	e := parse(t, `apiVersion: gameday.dev/v1alpha1
+kind: Experiment
+metadata: {name: recovery}
+target: deploy/web
+hypothesis:
+  probes:
+  - name: ready
+    kubernetes: {kind: Deployment, name: web, expr: "object.status.?readyReplicas.orValue(0) == object.spec.replicas"}
+method:
+- action: kill
+  args: "1"
+- probe: ready
+  within: 60s
+- wait: 3s
+`)
+	var out bytes.Buffer
+	res := Run(context.Background(), s, e, &out, Options{})
+	if res.Outcome != Held || len(res.Journal.Recoveries) != 1 {
+		t.Fatalf("outcome %s, recoveries %+v:\n%s", res.Outcome, res.Journal.Recoveries, out.String())
+	}
+	rc := res.Journal.Recoveries[0]
+	mu.Lock()
+	defer mu.Unlock()
+	if firstReady.IsZero() || allBack.IsZero() {
+		t.Fatalf("the watch saw no replacement ready (%v) or no recovery (%v)", firstReady, allBack)
+	}
+	watchReady, watchBack := firstReady.Sub(rc.Time), allBack.Sub(rc.Time)
+	t.Logf("replacement ready: run %s, watch %s; replicas back: run %s, watch %s", rc.FirstReady, watchReady, rc.Recovered, watchBack)
+	if d := rc.FirstReady - watchReady; d > time.Second || d < -time.Second {
+		t.Errorf("replacement ready: the run says %s, the watch %s", rc.FirstReady, watchReady)
+	}
+	if d := rc.Recovered - watchBack; d > time.Second || d < -time.Second {
+		t.Errorf("replicas back to desired: the run says %s, the watch %s", rc.Recovered, watchBack)
 	}
 }
