@@ -128,7 +128,7 @@ method:
 	if v := got["prom-errors-window"]; v.Value == nil || *v.Value < 0.2 || *v.Value > 0.8 {
 		t.Errorf("the error ratio Prometheus measured is not about half: %+v", v)
 	}
-	if v := got["http-bad"]; !strings.Contains(v.Observed, "status 500, want [200]") {
+	if v := got["http-bad"]; !strings.Contains(v.Observed, "status 500 not in [200]") {
 		t.Errorf("http-bad: %+v", v)
 	}
 	if res.Outcome != NotSteady {

@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"cmp"
 	"encoding/xml"
 	"fmt"
 	"os"
@@ -94,7 +95,7 @@ func JUnit(j *Journal) ([]byte, error) {
 			case StepDeviated:
 				c.Failure = &junitMessage{Message: st.Detail, Type: st.Status}
 			default:
-				c.Error = &junitMessage{Message: firstNonEmpty(st.Detail, st.Status), Type: st.Status}
+				c.Error = &junitMessage{Message: cmp.Or(st.Detail, st.Status), Type: st.Status}
 			}
 			s.Cases = append(s.Cases, c)
 		}

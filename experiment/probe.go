@@ -7,14 +7,12 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/tidwall/gjson"
-
+	"github.com/gamedaylab/gameday/load/engine"
 	"github.com/gamedaylab/gameday/scenario"
 	"github.com/gamedaylab/gameday/session"
 	"github.com/gamedaylab/gameday/sources"
@@ -237,24 +235,14 @@ func (h httpProber) observe(ctx context.Context, _ time.Time) (observation, erro
 	if err != nil {
 		return observation{value: math.NaN()}, fmt.Errorf("%w: reading the body: %v", errNoData, err)
 	}
+	// The same checks as a load target's (engine.Check); the status defaults to 2xx here.
 	var failed []string
-	if len(h.p.Status) > 0 && !slices.Contains(h.p.Status, res.StatusCode) || len(h.p.Status) == 0 && res.StatusCode/100 != 2 {
-		want := "2xx"
-		if len(h.p.Status) > 0 {
-			want = fmt.Sprint(h.p.Status)
-		}
-		failed = append(failed, fmt.Sprintf("status %d, want %s", res.StatusCode, want))
+	if len(h.p.Status) == 0 && res.StatusCode/100 != 2 {
+		failed = append(failed, fmt.Sprintf("status %d, want 2xx", res.StatusCode))
 	}
-	if h.p.BodyContains != "" && !strings.Contains(string(body), h.p.BodyContains) {
-		failed = append(failed, fmt.Sprintf("the body lacks %q", h.p.BodyContains))
-	}
-	if h.p.JSONPath != "" {
-		if got := gjson.GetBytes(body, h.p.JSONPath); !got.Exists() || got.String() != h.p.Equals {
-			failed = append(failed, fmt.Sprintf("%s is %q, want %q", h.p.JSONPath, got.String(), h.p.Equals))
-		}
-	}
-	if m := h.p.MaxLatency.Duration; m > 0 && took > m {
-		failed = append(failed, fmt.Sprintf("took %s, want at most %s", took.Round(time.Millisecond), m))
+	c := engine.Check{Status: h.p.Status, BodyContains: h.p.BodyContains, JSONPath: h.p.JSONPath, Equals: h.p.Equals, MaxLatency: h.p.MaxLatency.Duration}
+	if why := c.Failed(res.StatusCode, body, took); why != "" {
+		failed = append(failed, why)
 	}
 	o := observation{held: len(failed) == 0, value: took.Seconds()}
 	if o.held {

@@ -6,6 +6,7 @@
 package experiment
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -392,7 +393,7 @@ func (r *runner) step(ctx context.Context, i int, st scenario.Step) bool {
 	}
 	if st.Manual {
 		if r.o.Gate == nil {
-			r.say("step %d: manual step, passed (headless): %s", n, firstNonEmpty(st.Note, st.Action))
+			r.say("step %d: manual step, passed (headless): %s", n, cmp.Or(st.Note, st.Action))
 		} else if !r.gate(ctx, fmt.Sprintf("step %d", n)) {
 			done(StepInterrupted, "")
 			return false
@@ -430,7 +431,7 @@ func (r *runner) step(ctx context.Context, i int, st scenario.Step) bool {
 		if err != nil {
 			r.say("step %d: %s %s: %s", n, st.Action, st.Args, err)
 			r.set(Refused, fmt.Sprintf("step %d: %v", n, err))
-			done(firstNonEmpty(res.Entry.Result, actions.ResultError), err.Error())
+			done(cmp.Or(res.Entry.Result, actions.ResultError), err.Error())
 			return false
 		}
 		r.say("step %d: %s %s: %s %s", n, st.Action, st.Args, res.Entry.Result, res.Entry.Detail)
@@ -458,7 +459,7 @@ func (r *runner) probeStep(ctx context.Context, n int, st scenario.Step, rec *St
 	if within <= 0 {
 		within = time.Minute
 	}
-	p := r.probe(st.Probe)
+	p := probeOf(r.e, st.Probe)
 	phase := fmt.Sprintf("step %d", n)
 	start := r.s.Now()
 	deadline := start.Add(within)
@@ -537,18 +538,17 @@ func (r *runner) gate(ctx context.Context, what string) bool {
 	r.say("waiting for the facilitator to %s", what)
 	r.record(func(*Journal) { r.waiting = true })
 	defer r.record(func(*Journal) { r.waiting = false })
-	next := time.Time{}
+	steady := time.NewTicker(5 * time.Second)
+	defer steady.Stop()
+	r.checkSteady(ctx)
 	for {
-		if now := time.Now(); now.After(next) {
-			r.checkSteady(ctx)
-			next = now.Add(5 * time.Second)
-		}
 		select {
 		case <-r.o.Gate:
 			return true
 		case <-ctx.Done():
 			return false
-		case <-time.After(100 * time.Millisecond):
+		case <-steady.C:
+			r.checkSteady(ctx)
 		}
 	}
 }
@@ -701,43 +701,33 @@ func (r *runner) overDisrupted(spec actions.Spec, st scenario.Step) string {
 	if err != nil {
 		return "" // the step itself will say why it cannot run
 	}
-	target, ns := r.s.Target(), r.s.Namespace() // not inside Store: both take the session's lock
-	var desired, ready int32
+	// The plan's own blast radius: ready replicas of the target before and after the step.
+	var p *actions.Plan
+	switch {
+	case step.Plan != nil:
+		p = step.Plan
+	case step.Nodes != nil:
+		p = &step.Nodes.Plan
+	default:
+		return ""
+	}
+	target, ns := r.s.Target(), r.s.Namespace()
+	var desired int32
 	r.s.Store(func(cl *model.Cluster) {
 		if d := cl.Deployment(ns, target); d != nil {
-			desired, ready = d.Desired, d.Ready
+			desired = d.Desired
 		}
 	})
-	hit := 0
-	switch {
-	case step.Plan != nil && len(step.Plan.Pods) > 0:
-		hit = len(step.Plan.Pods)
-	case step.Nodes != nil:
-		for _, p := range step.Nodes.Evict {
-			if strings.HasPrefix(p, ns+"/"+target+"-") {
-				hit++
-			}
-		}
-	}
+	hit, down := p.ReadyBefore-p.ReadyAfter, max(0, int(desired)-p.ReadyBefore)
 	limit := c.N
 	if c.Pct > 0 {
 		limit = int(desired) * c.Pct / 100
 	}
-	down := max(0, int(desired-ready))
 	if hit+down > limit {
 		return fmt.Sprintf("%d of %s's %d pods would be disrupted (%d now not ready, %d by this step), above guard.maxDisrupted %s (%d)",
 			hit+down, target, desired, down, hit, r.e.Guard.MaxDisrupted, limit)
 	}
 	return ""
-}
-
-func (r *runner) probe(name string) scenario.Probe {
-	for _, p := range r.e.Hypothesis.Probes {
-		if p.Name == name {
-			return p
-		}
-	}
-	return scenario.Probe{Name: name}
 }
 
 // sleep waits d of the session's clock (the simulation's in the demo).
@@ -837,13 +827,4 @@ func (r *runner) finish() {
 		r.finished = true
 	})
 	r.say("outcome: %s", r.outcome)
-}
-
-func firstNonEmpty(a ...string) string {
-	for _, s := range a {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

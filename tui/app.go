@@ -493,6 +493,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.resize()
 	case m.deps.Runbook != nil && key.Matches(msg, k.Runbook):
 		m.showRunbook = !m.showRunbook
+		m.refreshRunbook()
 	case m.deps.Runbook != nil && key.Matches(msg, k.NextStep):
 		m.nextStep()
 	default:

@@ -16,7 +16,9 @@ func (m *Model) refreshRunbook() {
 		return
 	}
 	m.runbook = m.deps.Runbook.Snapshot()
-	m.runbookText = renderRunbook(m, m.runbook)
+	if m.showRunbook { // hidden, only the header's badge reads the snapshot
+		m.runbookText = renderRunbook(m, m.runbook)
+	}
 }
 
 // steadyHolds is false only when a scenario is loaded and its latest steady-state check failed.

@@ -54,8 +54,8 @@ type Check struct {
 	MaxLatency   time.Duration `json:"maxLatency,omitempty"`
 }
 
-// failed names the first check a response fails ("" when it passes); lat is from the intended send.
-func (c *Check) failed(code int, body []byte, lat time.Duration) string {
+// Failed names the first check a response fails ("" when it passes); lat is from the intended send.
+func (c *Check) Failed(code int, body []byte, lat time.Duration) string {
 	if len(c.Status) > 0 && !slices.Contains(c.Status, code) {
 		return fmt.Sprintf("status %d not in %v", code, c.Status)
 	}
@@ -648,7 +648,7 @@ func (r *run) send(w *worker, intended time.Time) {
 	lat := time.Since(intended)
 	check := ""
 	if t.Check != nil && err == nil {
-		check = t.Check.failed(code, resp.Body(), lat)
+		check = t.Check.Failed(code, resp.Body(), lat)
 	}
 	fasthttp.ReleaseRequest(req)
 	fasthttp.ReleaseResponse(resp)

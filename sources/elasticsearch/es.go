@@ -274,16 +274,13 @@ func firstLine(s string) string {
 	return s
 }
 
-// Tail returns up to q.Limit lines after the cursor, oldest first.
-func (e *ES) Tail(ctx context.Context, q sources.LogQuery, after sources.LogCursor) ([]sources.LogLine, sources.LogCursor, error) {
+// query selects q's lines between since (zero: any) and until: the namespace, and the filter as an
+// Elasticsearch query string.
+func (e *ES) query(q sources.LogQuery, since, until time.Time) map[string]any {
 	f := e.cfg.Fields
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 500
-	}
-	rng := map[string]any{"lte": time.Now().Add(-e.cfg.Settle).UTC().Format(time.RFC3339Nano)}
-	if !after.Set && !q.Since.IsZero() {
-		rng["gte"] = q.Since.UTC().Format(time.RFC3339Nano)
+	rng := map[string]any{"lte": until.UTC().Format(time.RFC3339Nano)}
+	if !since.IsZero() {
+		rng["gte"] = since.UTC().Format(time.RFC3339Nano)
 	}
 	filter := []any{map[string]any{"range": map[string]any{f.Timestamp: rng}}}
 	if q.Namespace != "" {
@@ -293,7 +290,21 @@ func (e *ES) Tail(ctx context.Context, q sources.LogQuery, after sources.LogCurs
 	if strings.TrimSpace(q.Filter) != "" {
 		boolQ["must"] = []any{map[string]any{"query_string": map[string]any{"query": q.Filter, "default_operator": "AND", "lenient": true}}}
 	}
-	body := map[string]any{"size": limit, "query": map[string]any{"bool": boolQ},
+	return map[string]any{"bool": boolQ}
+}
+
+// Tail returns up to q.Limit lines after the cursor, oldest first.
+func (e *ES) Tail(ctx context.Context, q sources.LogQuery, after sources.LogCursor) ([]sources.LogLine, sources.LogCursor, error) {
+	f := e.cfg.Fields
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 500
+	}
+	since := q.Since
+	if after.Set {
+		since = time.Time{} // the cursor says where to go on
+	}
+	body := map[string]any{"size": limit, "query": e.query(q, since, time.Now().Add(-e.cfg.Settle)),
 		"sort": []any{map[string]any{f.Timestamp: map[string]any{"order": "asc", "unmapped_type": "date"}}, map[string]any{f.Tiebreaker: map[string]any{"order": "asc", "unmapped_type": "keyword"}}}}
 	if after.Set && len(after.Sort) > 0 {
 		body["search_after"] = after.Sort
@@ -317,20 +328,7 @@ func (e *ES) Tail(ctx context.Context, q sources.LogQuery, after sources.LogCurs
 
 // Count is how many lines match q between q.Since and end (the _count API: nothing is fetched).
 func (e *ES) Count(ctx context.Context, q sources.LogQuery, end time.Time) (int, error) {
-	f := e.cfg.Fields
-	rng := map[string]any{"lte": end.UTC().Format(time.RFC3339Nano)}
-	if !q.Since.IsZero() {
-		rng["gte"] = q.Since.UTC().Format(time.RFC3339Nano)
-	}
-	filter := []any{map[string]any{"range": map[string]any{f.Timestamp: rng}}}
-	if q.Namespace != "" {
-		filter = append(filter, map[string]any{"match_phrase": map[string]any{f.Namespace: q.Namespace}})
-	}
-	boolQ := map[string]any{"filter": filter}
-	if strings.TrimSpace(q.Filter) != "" {
-		boolQ["must"] = []any{map[string]any{"query_string": map[string]any{"query": q.Filter, "default_operator": "AND", "lenient": true}}}
-	}
-	b, _ := json.Marshal(map[string]any{"query": map[string]any{"bool": boolQ}})
+	b, _ := json.Marshal(map[string]any{"query": e.query(q, q.Since, end)})
 	res, err := e.client.Count(e.client.Count.WithContext(ctx), e.client.Count.WithIndex(e.cfg.Index),
 		e.client.Count.WithBody(bytes.NewReader(b)), e.client.Count.WithIgnoreUnavailable(true), e.client.Count.WithAllowNoIndices(true))
 	if err != nil {
