@@ -27,6 +27,10 @@ type Env struct {
 	Timeout time.Duration
 	// KillGrace is the grace period of kills (--grace); nil leaves the pod's own.
 	KillGrace *int64
+	// Mesh reaches Istio's VirtualServices (nil when the cluster serves none).
+	Mesh *Mesh
+	// Records is where revert records go before a change (nil: changes carry no session record).
+	Records *Records
 
 	mu  sync.Mutex
 	rng *rand.Rand

@@ -110,6 +110,9 @@ type Step struct {
 	Nodes   *NodePlan
 	Profile *load.Profile
 	Rate    float64
+	Fault   *FaultPlan
+	// Unfault is the fault ID `:unfault` reverts ("all" for every one).
+	Unfault string
 
 	spec *Spec
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"time"
 )
 
 // Reverter undoes something the cockpit injected (a fault, a cordon). HALT and exit call every one.
@@ -69,4 +71,100 @@ func (in *Injected) RevertAll(ctx context.Context) ([]string, error) {
 		in.mu.Unlock()
 	}
 	return done, errors.Join(errs...)
+}
+
+// expiring is a Reverter that ends by itself (an Istio fault's duration).
+type expiring interface {
+	Expires() time.Time
+	ID() string
+}
+
+// Active is one injected thing as the header shows it.
+type Active struct {
+	ID       string
+	Describe string
+	Expires  time.Time // zero: until HALT or exit
+}
+
+// Active lists what is injected, oldest first.
+func (in *Injected) Active() []Active {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	out := make([]Active, 0, len(in.items))
+	for _, r := range in.items {
+		a := Active{Describe: r.Describe()}
+		if x, ok := r.(expiring); ok {
+			a.ID, a.Expires = x.ID(), x.Expires()
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// RevertWhere reverts the items pick selects (newest first) and forgets those that reverted.
+func (in *Injected) RevertWhere(ctx context.Context, pick func(Reverter) bool) ([]string, error) {
+	in.mu.Lock()
+	var chosen []Reverter
+	kept := in.items[:0:0]
+	for _, r := range in.items {
+		if pick(r) {
+			chosen = append(chosen, r)
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	in.items = kept
+	in.mu.Unlock()
+	var done []string
+	var errs []error
+	for i := len(chosen) - 1; i >= 0; i-- {
+		if err := chosen[i].Revert(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("revert %s: %w", chosen[i].Describe(), err))
+			in.Add(chosen[i])
+			continue
+		}
+		done = append(done, chosen[i].Describe())
+	}
+	return done, errors.Join(errs...)
+}
+
+// Expired reports whether anything's duration is over at now.
+func (in *Injected) Expired(now time.Time) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for _, r := range in.items {
+		if x, ok := r.(expiring); ok && !x.Expires().IsZero() && !now.Before(x.Expires()) {
+			return true
+		}
+	}
+	return false
+}
+
+// RevertExpired reverts what has outlived its duration and journals each as fault-expired.
+func (e *Env) RevertExpired(ctx context.Context, in *Injected) ([]Result, error) {
+	now := e.now()
+	if in == nil || !in.Expired(now) {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.timeout())
+	defer cancel()
+	var out []Result
+	var errs []error
+	in.mu.Lock()
+	var due []Reverter
+	for _, r := range in.items {
+		if x, ok := r.(expiring); ok && !x.Expires().IsZero() && !now.Before(x.Expires()) {
+			due = append(due, r)
+		}
+	}
+	in.mu.Unlock()
+	for _, r := range due {
+		done, err := in.RevertWhere(ctx, func(x Reverter) bool { return x == r })
+		entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "fault-expired", Targets: []string{r.Describe()},
+			Detail: "its duration ended; reverted " + strings.Join(done, ", ")}
+		res, jerr := e.record(entry, err)
+		out = append(out, res)
+		errs = append(errs, jerr)
+	}
+	return out, errors.Join(errs...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -11,8 +12,10 @@ import (
 	authv1 "k8s.io/api/authorization/v1"
 
 	"github.com/gamedaylab/gameday/model"
+	"github.com/gamedaylab/gameday/revert"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 )
 
 func init() {
@@ -22,7 +25,7 @@ func init() {
 			Plan: planNodesStep("cordon"), Run: runNodes},
 		Spec{Name: "uncordon", Order: 41, Command: "uncordon", Usage: "NODE|zone Z", Help: "uncordon a node or a zone's nodes", Perm: "cordon",
 			Marker: "uncordon", Plan: planNodesStep("uncordon"), Run: runNodes},
-		Spec{Name: "cleanup", Order: 90, Help: "what a crashed session left (cordons) undone at start", Marker: "cleanup", Event: true},
+		Spec{Name: "cleanup", Order: 90, Help: "what dead sessions left (cordons, Istio faults) reverted after one confirmation, or by gameday revert", Marker: "cleanup", Event: true},
 	)
 }
 
@@ -136,10 +139,6 @@ func nodePlanText(np NodePlan, guard *Guard) string {
 	return b.String()
 }
 
-// CordonAnnotation marks nodes gameday cordoned, so a later start can find and undo leftovers of a
-// session that crashed.
-const CordonAnnotation = "gameday.dev/cordoned-by"
-
 // NodePlan is a cordon, uncordon or drain of nodes: which nodes, which pods get evicted, and what the
 // target keeps.
 type NodePlan struct {
@@ -238,16 +237,26 @@ func (np NodePlan) Summary() string {
 	}
 }
 
-// cordonReverter uncordons nodes on HALT or exit.
+// cordonReverter uncordons nodes on HALT or exit: it removes its record from each node, and lifts
+// the cordon when no other gameday record holds the node.
 type cordonReverter struct {
 	env   *Env
+	id    string
 	nodes []string
 }
 
 func (c *cordonReverter) Describe() string { return "cordon " + strings.Join(c.nodes, ",") }
 
 func (c *cordonReverter) Revert(ctx context.Context) error {
-	return c.env.setUnschedulable(ctx, c.nodes, false, false)
+	var errs []error
+	for _, n := range c.nodes {
+		errs = append(errs, c.env.uncordon(ctx, n, c.id, false))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	c.env.forgetRecord(c.id)
+	return nil
 }
 
 // forgetCordons drops the uncordoned nodes from the registered cordons (a cordon of a zone keeps its
@@ -271,27 +280,77 @@ func forgetCordons(in *Injected, nodes []string) {
 		if len(left) == 0 {
 			return nil
 		}
-		return &cordonReverter{env: c.env, nodes: left}
+		return &cordonReverter{env: c.env, id: c.id, nodes: left}
 	})
 }
 
-func (e *Env) setUnschedulable(ctx context.Context, nodes []string, on, dry bool) error {
+// cordon marks each node unschedulable with the revert record rec on it, in one write per node.
+func (e *Env) cordon(ctx context.Context, nodes []string, rec revert.Record, dry bool) error {
 	var dr []string
 	if dry {
 		dr = []string{metav1.DryRunAll}
 	}
-	ann := "null"
-	if on {
-		ann = fmt.Sprintf("%q", e.Context+"/"+e.User)
-	}
-	patch := []byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:%s}},"spec":{"unschedulable":%t}}`, CordonAnnotation, ann, on))
 	var errs []error
 	for _, n := range nodes {
-		if _, err := e.Client.CoreV1().Nodes().Patch(ctx, n, types.MergePatchType, patch, metav1.PatchOptions{DryRun: dr}); err != nil {
-			errs = append(errs, fmt.Errorf("patch node %s: %w", n, err))
+		r := rec
+		r.Object = revert.Ref{Version: "v1", Resource: "nodes", Name: n}
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			node, err := e.Client.CoreV1().Nodes().Get(ctx, n, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			ann, err := revert.With(node.Annotations, r)
+			if err != nil {
+				return err
+			}
+			node.Annotations = ann
+			node.Spec.Unschedulable = true
+			_, err = e.Client.CoreV1().Nodes().Update(ctx, node, metav1.UpdateOptions{DryRun: dr})
+			return err
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("cordon node %s: %w", n, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// uncordon removes record id from the node (all of gameday's records when id is "") and lifts the
+// cordon unless another gameday record still holds the node. A node that is gone is done.
+func (e *Env) uncordon(ctx context.Context, node, id string, dry bool) error {
+	var dr []string
+	if dry {
+		dr = []string{metav1.DryRunAll}
+	}
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		n, err := e.Client.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		ann := n.Annotations
+		if id != "" {
+			if ann, err = revert.Without(ann, id); err != nil {
+				return err
+			}
+		} else {
+			ann = maps.Clone(ann)
+			delete(ann, revert.Annotation)
+		}
+		delete(ann, revert.LegacyCordonAnnotation)
+		n.Annotations = ann
+		if _, held := ann[revert.Annotation]; !held {
+			n.Spec.Unschedulable = false
+		}
+		_, err = e.Client.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{DryRun: dr})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("uncordon node %s: %w", node, err)
+	}
+	return nil
 }
 
 // RunNodes executes a cordon or uncordon at once, or the first step of a drain (cordon, then evict):
@@ -307,9 +366,16 @@ func (e *Env) RunNodes(ctx context.Context, np NodePlan, in *Injected) (Result, 
 	defer cancel()
 	switch np.Action {
 	case "cordon", "drain":
-		err := e.setUnschedulable(ctx, np.Nodes, true, np.DryRun)
+		rec := e.newRecord(revert.KindCordon, revert.Ref{Version: "v1", Resource: "nodes"}, np.Summary(), time.Time{})
+		var err error
+		if !np.DryRun {
+			err = e.keep(rec)
+		}
+		if err == nil {
+			err = e.cordon(ctx, np.Nodes, rec, np.DryRun)
+		}
 		if err == nil && !np.DryRun && in != nil {
-			in.Add(&cordonReverter{env: e, nodes: np.Nodes})
+			in.Add(&cordonReverter{env: e, id: rec.ID, nodes: np.Nodes})
 		}
 		if np.Action == "cordon" || err != nil {
 			r, err := e.record(entry, err)
@@ -318,7 +384,11 @@ func (e *Env) RunNodes(ctx context.Context, np NodePlan, in *Injected) (Result, 
 		r, err := e.record(entry, nil)
 		return r, &DrainProgress{Plan: np, Started: e.now(), Blocked: map[string]string{}}, err
 	case "uncordon":
-		err := e.setUnschedulable(ctx, np.Nodes, false, np.DryRun)
+		var errs []error
+		for _, n := range np.Nodes {
+			errs = append(errs, e.uncordon(ctx, n, "", np.DryRun))
+		}
+		err := errors.Join(errs...)
 		if err == nil && !np.DryRun && in != nil {
 			forgetCordons(in, np.Nodes) // reverted by hand: HALT has nothing left to undo there
 		}
@@ -335,35 +405,4 @@ func prefixed(p string, names []string) []string {
 		out[i] = p + n
 	}
 	return out
-}
-
-// Leftovers finds nodes a previous session cordoned and did not uncordon (it crashed or was killed).
-func (e *Env) Leftovers(ctx context.Context) ([]string, error) {
-	list, err := e.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, n := range list.Items {
-		if _, ok := n.Annotations[CordonAnnotation]; ok && n.Spec.Unschedulable {
-			out = append(out, n.Name)
-		}
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
-// CleanLeftovers uncordons what a previous session left and journals it; found is false when there was
-// nothing to clean (nothing is journaled then).
-func (e *Env) CleanLeftovers(ctx context.Context) (r Result, found bool, err error) {
-	ctx, cancel := context.WithTimeout(ctx, e.timeout())
-	defer cancel()
-	nodes, err := e.Leftovers(ctx)
-	if err != nil || len(nodes) == 0 {
-		return Result{}, false, err
-	}
-	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "cleanup", Targets: prefixed("node/", nodes),
-		Detail: fmt.Sprintf("uncordoned %d node(s) a previous session left cordoned", len(nodes))}
-	r, err = e.record(entry, e.setUnschedulable(ctx, nodes, false, false))
-	return r, true, err
 }

@@ -242,17 +242,23 @@ func DefaultPath() string {
 }
 
 // DefaultJournalPath is under $XDG_STATE_HOME (or ~/.local/state): a journal is state, not config.
-func DefaultJournalPath() string {
+func DefaultJournalPath() string { return filepath.Join(StateDir(), "journal.jsonl") }
+
+// StateDir is gameday's state directory: $XDG_STATE_HOME/gameday (or ~/.local/state/gameday).
+func StateDir() string {
 	dir := os.Getenv("XDG_STATE_HOME")
 	if dir == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
-			return filepath.Join(".local", "state", "gameday", "journal.jsonl")
+			return filepath.Join(".local", "state", "gameday")
 		}
 		dir = filepath.Join(home, ".local", "state")
 	}
-	return filepath.Join(dir, "gameday", "journal.jsonl")
+	return filepath.Join(dir, "gameday")
 }
+
+// DefaultRevertDir holds the local copy of each session's revert records.
+func DefaultRevertDir() string { return filepath.Join(StateDir(), "reverts") }
 
 // Read reads the file at path over the defaults. A missing file is fine when it is the default path
 // (explicit=false); a file the user named must exist.

@@ -15,7 +15,9 @@ type Cluster struct {
 	HPAs        map[string]*HPA
 	Nodes       map[string]*Node
 	PDBs        map[string]*PDB
-	Events      map[string]*EventEntry
+	// VirtualServices are Istio's, when the cluster serves them.
+	VirtualServices map[string]*VirtualService
+	Events          map[string]*EventEntry
 	// Gone remembers recently deleted pods so panes can keep them visible, marked, for a few seconds.
 	Gone map[string]GonePod
 
@@ -54,6 +56,7 @@ func (c *Cluster) reset() {
 	c.HPAs = map[string]*HPA{}
 	c.Nodes = map[string]*Node{}
 	c.PDBs = map[string]*PDB{}
+	c.VirtualServices = map[string]*VirtualService{}
 	c.Events = map[string]*EventEntry{}
 	c.eventOrder = nil
 	c.Gone = map[string]GonePod{}
@@ -83,6 +86,7 @@ func (c *Cluster) Apply(d *ClusterDelta, now time.Time) {
 	upsert(c.HPAs, d.HPAs, d.HPAsGone, HPA.Key)
 	upsert(c.Nodes, d.Nodes, d.NodesGone, func(n Node) string { return n.Name })
 	upsert(c.PDBs, d.PDBs, d.PDBsGone, PDB.Key)
+	upsert(c.VirtualServices, d.VSs, d.VSsGone, VirtualService.Key)
 	// Arrival order breaks ties between events of the same second; a relist delivers them in map
 	// order, so order them by time and name (names of one object's events increase) first. The delta
 	// is shared by every subscriber of the bus: sort a copy.

@@ -22,6 +22,7 @@ func Merge(d, n *ClusterDelta) *ClusterDelta {
 	out.HPAs, out.HPAsGone = mergeKind(d.HPAs, d.HPAsGone, n.HPAs, n.HPAsGone, HPA.Key)
 	out.Nodes, out.NodesGone = mergeKind(d.Nodes, d.NodesGone, n.Nodes, n.NodesGone, func(x Node) string { return x.Name })
 	out.PDBs, out.PDBsGone = mergeKind(d.PDBs, d.PDBsGone, n.PDBs, n.PDBsGone, PDB.Key)
+	out.VSs, out.VSsGone = mergeKind(d.VSs, d.VSsGone, n.VSs, n.VSsGone, VirtualService.Key)
 	out.Events, _ = mergeKind(d.Events, nil, n.Events, nil, Event.Key)
 	return out
 }

@@ -149,6 +149,8 @@ type ClusterDelta struct {
 	Events      []Event
 	PDBs        []PDB
 	PDBsGone    []string
+	VSs         []VirtualService
+	VSsGone     []string
 	// At is when the batch was flushed: event-to-screen latency is measured from here and from API times.
 	At time.Time
 }
@@ -157,5 +159,46 @@ type ClusterDelta struct {
 func (d *ClusterDelta) Empty() bool {
 	return !d.Reset && len(d.Pods)+len(d.PodsGone)+len(d.Deployments)+len(d.DeploysGone)+len(d.ReplicaSets)+
 		len(d.RSGone)+len(d.HPAs)+len(d.HPAsGone)+len(d.Nodes)+len(d.NodesGone)+len(d.Events)+
-		len(d.PDBs)+len(d.PDBsGone) == 0
+		len(d.PDBs)+len(d.PDBsGone)+len(d.VSs)+len(d.VSsGone) == 0
+}
+
+// VirtualService is the trimmed Istio VirtualService (networking.istio.io): what a fault patches and
+// what the fault picker previews.
+type VirtualService struct {
+	Namespace string
+	Name      string
+	Hosts     []string
+	// Gateways are the gateways it is bound to; none (or "mesh") means the sidecars.
+	Gateways []string
+	Routes   []VSRoute
+	// Reverts is the revert-record annotation as written (gameday's own faults, any session).
+	Reverts string
+}
+
+// Key is namespace/name.
+func (v VirtualService) Key() string { return v.Namespace + "/" + v.Name }
+
+// Mesh reports whether sidecars apply the VirtualService (no gateways, or "mesh" among them).
+func (v VirtualService) Mesh() bool {
+	if len(v.Gateways) == 0 {
+		return true
+	}
+	for _, g := range v.Gateways {
+		if g == "mesh" {
+			return true
+		}
+	}
+	return false
+}
+
+// VSRoute is one HTTP route of a VirtualService.
+type VSRoute struct {
+	Name string
+	// Match is the route's match as a person reads it ("" matches everything).
+	Match        string
+	Destinations []string
+	Retries      bool
+	Timeout      bool
+	// Fault describes a fault already on the route ("" for none).
+	Fault string
 }

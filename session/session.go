@@ -6,13 +6,18 @@
 package session
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gamedaylab/gameday/actions"
@@ -20,6 +25,7 @@ import (
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/model"
+	"github.com/gamedaylab/gameday/revert"
 	"github.com/gamedaylab/gameday/sim"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/sources/kube"
@@ -46,6 +52,8 @@ type Options struct {
 	OnSynced func()
 	// LoadOnRun is told when a load run starts and ends (the cockpit gives load every core).
 	LoadOnRun func(active bool)
+	// RevertDir holds the local copy of the revert records (default config.DefaultRevertDir()).
+	RevertDir string
 }
 
 // Session is one game day.
@@ -73,6 +81,11 @@ type Session struct {
 	starters []func(ctx context.Context)
 	onTarget func(namespace, target string)
 	watch    kubernetes.Interface // the informers' client
+	dyn      dynamic.Interface    // custom resources (Istio), JSON
+	// id names the session in its revert records; beat is its heartbeat Lease (nil in the demo or
+	// when it could not be created).
+	id       string
+	beat     *revert.Heartbeat
 	watchNow func() time.Time
 	onSynced func()
 	journal  *actions.Journal
@@ -114,6 +127,17 @@ func New(o Options) (*Session, error) {
 	}
 	s := &Session{opts: o, Injected: &actions.Injected{}, store: model.NewCluster(), target: o.Target, journal: j}
 	s.Env = &actions.Env{Guard: o.Guard, Journal: j, User: o.User, KillGrace: o.KillGrace, Now: time.Now}
+	s.id = newSessionID()
+	state, err := revert.OpenState(cmp.Or(o.RevertDir, config.DefaultRevertDir()), s.id)
+	if err != nil {
+		_ = j.Close()
+		return nil, err
+	}
+	s.Env.Records = &actions.Records{Session: s.id, State: state, Lease: func() string {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.beat.Ref()
+	}}
 	if o.Demo {
 		s.buildDemo()
 	} else if err := s.buildKube(); err != nil {
@@ -157,6 +181,7 @@ func (s *Session) Start(ctx context.Context) {
 		s.group.Go(ctx, "source", st)
 	}
 	s.startKube(s.Namespace())
+	s.startHeartbeat(ctx)
 	if s.Metrics != nil {
 		s.group.Go(ctx, "metrics", s.Metrics.Run)
 	}
@@ -180,6 +205,7 @@ func (s *Session) tick(ctx context.Context) {
 		case <-t.C:
 			s.PollLoad()
 			s.evalStopwatches()
+			s.revertExpired(ctx)
 			s.mu.Lock()
 			s.store.PruneGone(s.Clock.Now(), 0) // nothing in the session reads deleted pods
 			s.mu.Unlock()
@@ -199,7 +225,7 @@ func (s *Session) startKube(ns string) {
 	}
 	var kctx context.Context
 	kctx, s.stopKube = context.WithCancel(s.ctx)
-	src := kube.New(s.watch, s.send, kube.Options{Namespace: ns, Now: s.watchNow, OnSynced: s.onSynced})
+	src := kube.New(s.watch, s.send, kube.Options{Namespace: ns, Now: s.watchNow, OnSynced: s.onSynced, Dynamic: s.dyn})
 	s.group.Go(kctx, "cluster", src.Run)
 }
 
@@ -499,22 +525,70 @@ func (s *Session) Halt(ctx context.Context) (actions.Result, error) {
 	return s.done(s.Env.Halt(ctx, s.Injected)) // not through act(): HALT runs while the session closes
 }
 
-// CleanLeftovers uncordons what a crashed session left behind; nothing is published when there was
-// nothing to clean.
-func (s *Session) CleanLeftovers(ctx context.Context) error {
-	if s.Env.Client == nil || s.opts.Guard.ReadOnly {
+// Leftovers lists what sessions that are no longer alive changed and did not undo (cordons, Istio
+// faults); with expired, what has outlived its duration. This session's own changes are never listed.
+func (s *Session) Leftovers(ctx context.Context, expired bool) ([]actions.Leftover, error) {
+	if s.Env.Client == nil || s.Sim != nil {
+		return nil, nil
+	}
+	return s.Env.FindLeftovers(ctx, s.id, expired)
+}
+
+// RevertLeftovers undoes leftovers (after a person confirmed them) and journals it as cleanup.
+func (s *Session) RevertLeftovers(ctx context.Context, list []actions.Leftover) error {
+	if len(list) == 0 {
 		return nil
 	}
-	r, found, err := s.Env.CleanLeftovers(ctx)
-	if !found && err == nil {
-		return nil
+	if s.opts.Guard.ReadOnly {
+		return fmt.Errorf("%w: read-only mode (--read-only): leftovers are listed, not reverted", model.ErrRefused)
 	}
-	if !found {
-		s.Publish(sources.ErrorMsg{Source: "cleanup", Err: err.Error()})
-		return err
-	}
-	_, err = s.done(r, err)
+	_, err := s.done(s.Env.RevertLeftovers(ctx, list))
 	return err
+}
+
+// ID names the session in its revert records and its heartbeat Lease.
+func (s *Session) ID() string { return s.id }
+
+// Faults lists what is injected now (the header's FAULTS badge).
+func (s *Session) Faults() []actions.Active { return s.Injected.Active() }
+
+func newSessionID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// startHeartbeat creates the session's Lease in its namespace, so that its revert records can be told
+// from a dead session's. Without one (no rights to Leases there), changes still carry records, and
+// another session takes them for leftovers: the status line says so.
+func (s *Session) startHeartbeat(ctx context.Context) {
+	if s.Sim != nil || s.Env.Client == nil || s.opts.Guard.ReadOnly {
+		return
+	}
+	ns := cmp.Or(s.Namespace(), "default")
+	holder := s.Env.User
+	if h, err := os.Hostname(); err == nil {
+		holder += "@" + h
+	}
+	b, err := revert.StartHeartbeat(ctx, s.Env.Client, ns, s.id, fmt.Sprintf("%s pid %d", holder, os.Getpid()), revert.HeartbeatOptions{})
+	if err != nil {
+		s.Publish(sources.ErrorMsg{Source: "session", Err: err.Error() + ": without it, another gameday takes this session's cordons and faults for leftovers"})
+		return
+	}
+	s.mu.Lock()
+	s.beat = b
+	s.mu.Unlock()
+}
+
+// revertExpired reverts the faults whose duration ended and publishes each as an action result.
+func (s *Session) revertExpired(ctx context.Context) {
+	rs, err := s.Env.RevertExpired(ctx, s.Injected)
+	for _, r := range rs {
+		_, _ = s.done(r, nil)
+	}
+	if err != nil && len(rs) == 0 {
+		s.Publish(sources.ErrorMsg{Source: "session", Err: err.Error()})
+	}
 }
 
 // CheckWhere says what is wrong with where the session points, once its cluster source has synced: a
@@ -616,6 +690,13 @@ func (s *Session) Close() error {
 		cancel()
 	}
 	s.group.Wait()
+	s.mu.Lock()
+	beat := s.beat
+	s.mu.Unlock()
+	// The session is gone: whatever it could not revert is now a leftover for the next start.
+	if berr := beat.Stop(context.Background()); berr != nil && err == nil {
+		err = berr
+	}
 	if jerr := s.journal.Close(); jerr != nil && err == nil {
 		err = jerr
 	}

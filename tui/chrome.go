@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 
 	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/themes"
 	"github.com/gamedaylab/gameday/tui/core"
 	"github.com/gamedaylab/gameday/tui/keys"
 )
@@ -114,8 +115,8 @@ func (m *Model) statusLine(w int, now time.Time) string {
 		loadFull = loadBadge
 	}
 	faults := st.Muted.Render("faults 0")
-	if n := m.sess.Injected.Len(); n > 0 {
-		faults = st.BadgeFault.Render(fmt.Sprintf("FAULTS %d", n))
+	if act := m.sess.Faults(); len(act) > 0 {
+		faults, extras = faultsBadge(st, act, now, extras)
 	}
 	if b := m.steadyBadge(); b != "" {
 		faults = b + " " + faults
@@ -492,4 +493,26 @@ func (m *Model) actionOfBinding(b key.Binding) string {
 		}
 	}
 	return ""
+}
+
+// faultsBadge is FAULTS n with the time left of the one that ends first; each fault with its time
+// left joins the optional extras, first.
+func faultsBadge(st *themes.Styles, act []actions.Active, now time.Time, extras []string) (string, []string) {
+	badge := fmt.Sprintf("FAULTS %d", len(act))
+	var next time.Duration = -1
+	var each []string
+	for _, a := range act {
+		if a.Expires.IsZero() {
+			continue
+		}
+		left := max(a.Expires.Sub(now), 0)
+		if next < 0 || left < next {
+			next = left
+		}
+		each = append(each, st.Warn.Render(fmt.Sprintf("%s %s", a.Describe, core.Clock(left))))
+	}
+	if next >= 0 {
+		badge += " " + core.Clock(next)
+	}
+	return st.BadgeFault.Render(badge), append(each, extras...)
 }

@@ -23,7 +23,9 @@ type dialog struct {
 	text    bool
 	input   string
 	onInput func(m *Model, s string) tea.Cmd
-	width   int
+	// onYes runs when a confirmation that is not a step's is answered yes.
+	onYes func(m *Model) tea.Cmd
+	width int
 }
 
 func huhTheme(st *themes.Styles) huh.Theme {

@@ -16,6 +16,9 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -34,10 +37,11 @@ const (
 	kNode
 	kEvent
 	kPDB
+	kVS
 	nKinds
 )
 
-var kindNames = [nKinds]string{"pods", "deployments", "replicasets", "horizontalpodautoscalers", "nodes", "events", "poddisruptionbudgets"}
+var kindNames = [nKinds]string{"pods", "deployments", "replicasets", "horizontalpodautoscalers", "nodes", "events", "poddisruptionbudgets", "virtualservices"}
 
 // Options configure the source.
 type Options struct {
@@ -49,6 +53,9 @@ type Options struct {
 	Now func() time.Time
 	// OnSynced, if set, is called once the first full batch has been sent (it starts the Pacer).
 	OnSynced func()
+	// Dynamic watches custom resources (Istio's VirtualServices, when the cluster serves them); nil
+	// watches none.
+	Dynamic dynamic.Interface
 }
 
 // Source watches one cluster.
@@ -92,6 +99,13 @@ func (s *Source) Run(ctx context.Context) {
 	s.informers[kHPA] = nsf.Autoscaling().V2().HorizontalPodAutoscalers().Informer()
 	s.informers[kPDB] = nsf.Policy().V1().PodDisruptionBudgets().Informer()
 	s.informers[kNode] = clf.Core().V1().Nodes().Informer()
+	var dyn dynamicinformer.DynamicSharedInformerFactory
+	if s.opts.Dynamic != nil {
+		if gvr, ok := VirtualServiceResource(s.client.Discovery()); ok {
+			dyn = dynamicinformer.NewFilteredDynamicSharedInformerFactory(s.opts.Dynamic, 0, s.opts.Namespace, nil)
+			s.informers[kVS] = dyn.ForResource(gvr).Informer()
+		}
+	}
 	for k := kind(0); k < nKinds; k++ {
 		if s.informers[k] != nil {
 			s.handle(ctx, k)
@@ -101,6 +115,10 @@ func (s *Source) Run(ctx context.Context) {
 	clf.Start(ctx.Done())
 	defer nsf.Shutdown()
 	defer clf.Shutdown()
+	if dyn != nil {
+		dyn.Start(ctx.Done())
+		defer dyn.Shutdown()
+	}
 
 	s.send(ctx, sources.ConnState{Source: "cluster", OK: true, Detail: "syncing"})
 	s.waitSynced(ctx)
@@ -294,6 +312,10 @@ func (s *Source) add(d *model.ClusterDelta, k kind, obj any) {
 		d.Events = append(d.Events, toEvent(o))
 	case *policyv1.PodDisruptionBudget:
 		d.PDBs = append(d.PDBs, toPDB(o))
+	case *unstructured.Unstructured:
+		if k == kVS {
+			d.VSs = append(d.VSs, ToVirtualService(o))
+		}
 	}
 }
 
@@ -311,5 +333,7 @@ func (s *Source) gone(d *model.ClusterDelta, k kind, key string) {
 		d.NodesGone = append(d.NodesGone, key)
 	case kPDB:
 		d.PDBsGone = append(d.PDBsGone, key)
+	case kVS:
+		d.VSsGone = append(d.VSsGone, key)
 	}
 }

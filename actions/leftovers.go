@@ -1,0 +1,141 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gamedaylab/gameday/revert"
+)
+
+// ExpiredGrace is how long past its duration a change must be before --expired takes it from a
+// session that may still be reverting it itself.
+const ExpiredGrace = 30 * time.Second
+
+// Leftover is a change a session made and did not undo.
+type Leftover struct {
+	revert.Record
+	// Alive is set when the session that made it still renews its heartbeat.
+	Alive bool
+}
+
+// Line is the leftover as one line for a person: what, where, whose, since when.
+func (l Leftover) Line(now time.Time) string {
+	who := "session " + l.Session
+	if l.Session == "" {
+		who = "a session without a heartbeat"
+	}
+	if l.User != "" {
+		who += " (" + l.User + ")"
+	}
+	s := fmt.Sprintf("%s %s: %s — %s, %s ago", l.Kind, l.Object, l.What, who, now.Sub(l.At).Round(time.Second))
+	if !l.Expires.IsZero() {
+		if l.Expired(now) {
+			s += fmt.Sprintf(", expired %s ago", now.Sub(l.Expires).Round(time.Second))
+		} else {
+			s += fmt.Sprintf(", expires in %s", l.Expires.Sub(now).Round(time.Second))
+		}
+	}
+	return s
+}
+
+// FindLeftovers lists what gameday sessions changed and did not undo, from the records on the
+// objects (nodes, VirtualServices in every namespace). Without expired, those of sessions that are no
+// longer alive; with it, those past their duration (and the grace) whatever the session's state —
+// cordons have no duration and are never expired. The caller's own session is never a leftover.
+func (e *Env) FindLeftovers(ctx context.Context, self string, expired bool) ([]Leftover, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.timeout())
+	defer cancel()
+	var recs []revert.Record
+	var errs []error
+	nodes, err := e.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		errs = append(errs, fmt.Errorf("list nodes: %w", err))
+	} else {
+		for _, n := range nodes.Items {
+			rs, err := revert.Decode(n.Annotations[revert.Annotation])
+			if err != nil {
+				errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
+			}
+			recs = append(recs, rs...)
+			if by, ok := n.Annotations[revert.LegacyCordonAnnotation]; ok && n.Spec.Unschedulable {
+				recs = append(recs, revert.Record{ID: "legacy-" + n.Name, Kind: revert.KindCordon, What: "cordon (an older gameday, " + by + ")",
+					Object: revert.Ref{Version: "v1", Resource: "nodes", Name: n.Name}, At: n.CreationTimestamp.Time})
+			}
+		}
+	}
+	if e.Mesh != nil {
+		list, err := e.Mesh.Client.Resource(e.Mesh.VS).Namespace("").List(ctx, metav1.ListOptions{})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("list virtualservices: %w", err))
+		} else {
+			for _, vs := range list.Items {
+				rs, err := revert.Decode(vs.GetAnnotations()[revert.Annotation])
+				if err != nil {
+					errs = append(errs, fmt.Errorf("virtualservice %s/%s: %w", vs.GetNamespace(), vs.GetName(), err))
+				}
+				recs = append(recs, rs...)
+			}
+		}
+	}
+	live := revert.Liveness{Client: e.Client, Now: e.now, Self: self}
+	now := e.now()
+	var out []Leftover
+	for _, r := range recs {
+		if r.Session != "" && r.Session == self {
+			continue
+		}
+		alive, err := live.Alive(ctx, r)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if expired {
+			if r.Expires.IsZero() || !now.After(r.Expires.Add(ExpiredGrace)) {
+				continue
+			}
+		} else if alive {
+			continue
+		}
+		out = append(out, Leftover{Record: r, Alive: alive})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	return out, errors.Join(errs...)
+}
+
+// RevertLeftovers undoes each leftover and journals the whole as one cleanup entry.
+func (e *Env) RevertLeftovers(ctx context.Context, list []Leftover) (Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.timeout())
+	defer cancel()
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "cleanup"}
+	var errs []error
+	var done []string
+	for _, l := range list {
+		var err error
+		switch l.Kind {
+		case revert.KindCordon:
+			id := l.ID
+			if strings.HasPrefix(id, "legacy-") {
+				id = ""
+			}
+			err = e.uncordon(ctx, l.Object.Name, id, false)
+		case revert.KindFault:
+			err = e.revertFault(ctx, l.Record)
+		default:
+			err = fmt.Errorf("unknown kind of change %q on %s: revert it by hand", l.Kind, l.Object)
+		}
+		entry.Targets = append(entry.Targets, l.Object.String())
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		done = append(done, l.Kind+" "+l.Object.String())
+	}
+	entry.Detail = fmt.Sprintf("reverted %d of %d left by other sessions: %s", len(done), len(list), strings.Join(done, ", "))
+	return e.record(entry, errors.Join(errs...))
+}

@@ -1,0 +1,156 @@
+package testbed
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Mesh is a real istiod running against a testbed apiserver (mesh-up.sh).
+type Mesh struct {
+	Run  string
+	XDS  string // 127.0.0.1:PORT, plaintext
+	HTTP string // its debug/ready endpoint
+	kube *Kube
+}
+
+var (
+	meshMu     sync.Mutex
+	meshShared *Mesh
+	baseID     = 20
+)
+
+// SharedMesh is one istiod for the package's tests (it serves every namespace); stopped by Main.
+func SharedMesh(t testing.TB, k *Kube) *Mesh {
+	realServer(t, "istiod")
+	t.Helper()
+	meshMu.Lock()
+	defer meshMu.Unlock()
+	if meshShared != nil {
+		return meshShared
+	}
+	dir, err := os.MkdirTemp("", "gameday-mesh-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(filepath.Join(Dir(), "mesh-up.sh"), dir, k.Kubeconfig).CombinedOutput()
+	if err != nil {
+		t.Fatalf("testbed/mesh-up.sh failed: %v\n%s", err, out)
+	}
+	env, err := readEnv(filepath.Join(dir, "env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	meshShared = &Mesh{Run: dir, XDS: env["ISTIOD_XDS"], HTTP: env["ISTIOD_HTTP"], kube: k}
+	return meshShared
+}
+
+func stopSharedMesh() {
+	meshMu.Lock()
+	defer meshMu.Unlock()
+	if meshShared != nil {
+		_ = exec.Command(filepath.Join(Dir(), "obs-down.sh"), meshShared.Run, "istiod").Run()
+		_ = os.RemoveAll(meshShared.Run)
+		meshShared = nil
+	}
+}
+
+// Gateway is a stock Envoy configured by istiod as the Istio gateway istio=Name, listening on Addr.
+type Gateway struct {
+	Name  string
+	Addr  string // 127.0.0.1:PORT of its HTTP server
+	Admin string
+	Log   string // its stdout: access log lines "ACCESS CODE FLAGS METHOD PATH MS"
+}
+
+// Gateway creates the Gateway object istio-system/NAME (one HTTP server on a free loopback port) and
+// starts an Envoy that istiod configures as it; both go when the test ends.
+func (m *Mesh) Gateway(t testing.TB, name string) *Gateway {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	m.kube.KubectlApply(t, fmt.Sprintf(`apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: %s, namespace: istio-system}
+spec:
+  selector: {istio: %s}
+  servers:
+  - port: {number: %d, name: http, protocol: HTTP}
+    bind: 127.0.0.1
+    hosts: ["*/*"]
+`, name, name, port))
+	t.Cleanup(func() {
+		_ = exec.Command(m.kube.Kubectl, "--kubeconfig", m.kube.Kubeconfig, "-n", "istio-system", "delete", "gateway", name, "--wait=false").Run()
+	})
+	meshMu.Lock()
+	baseID++
+	id := baseID
+	meshMu.Unlock()
+	dir := t.TempDir()
+	out, err := exec.Command(filepath.Join(Dir(), "envoy-up.sh"), dir, name, m.XDS, fmt.Sprint(id)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("testbed/envoy-up.sh failed: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command(filepath.Join(Dir(), "obs-down.sh"), dir, "envoy").Run() })
+	env, err := readEnv(filepath.Join(dir, "env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Gateway{Name: name, Addr: fmt.Sprintf("127.0.0.1:%d", port), Admin: env["ENVOY_ADMIN"], Log: filepath.Join(dir, "envoy.log")}
+}
+
+// WaitServing waits until a request to path through the gateway answers 200: istiod has pushed the
+// listener and the route.
+func (g *Gateway) WaitServing(t testing.TB, path string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		r, err := http.Get("http://" + g.Addr + path)
+		if err == nil {
+			r.Body.Close()
+			if r.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(g.Log)
+			t.Fatalf("gateway %s does not serve %s after %s (last: %v):\n%s", g.Name, path, timeout, err, tail(string(b), 20))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Access is one access log line of the gateway.
+type Access struct {
+	Code  string
+	Flags string // Envoy's response flags: FI (fault abort), DI (fault delay), - (none)
+	Path  string
+}
+
+// AccessLog reads the gateway's access log lines so far.
+func (g *Gateway) AccessLog(t testing.TB) []Access {
+	t.Helper()
+	b, err := os.ReadFile(g.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []Access
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 5 && f[0] == "ACCESS" {
+			out = append(out, Access{Code: f[1], Flags: f[2], Path: f[4]})
+		}
+	}
+	return out
+}
