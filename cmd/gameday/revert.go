@@ -46,7 +46,7 @@ Exit codes: 0 nothing left or all reverted, 1 a revert failed (the rest were don
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runRevert(cmd, o) },
+		RunE:          func(cmd *cobra.Command, _ []string) error { return runRevert(cmd, o) },
 	}
 	addSessionFlags(cmd, &o.options)
 	f := cmd.Flags()
