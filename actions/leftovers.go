@@ -13,10 +13,6 @@ import (
 	"github.com/gamedaylab/gameday/revert"
 )
 
-// ExpiredGrace is how long past its duration a change must be before --expired takes it from a
-// session that may still be reverting it itself.
-const ExpiredGrace = 30 * time.Second
-
 // Leftover is a change a session made and did not undo.
 type Leftover struct {
 	revert.Record
@@ -46,9 +42,10 @@ func (l Leftover) Line(now time.Time) string {
 
 // FindLeftovers lists what gameday sessions changed and did not undo, from the records on the
 // objects (nodes, VirtualServices in every namespace). Without expired, those of sessions that are no
-// longer alive; with it, those past their duration (and the grace) whatever the session's state —
-// cordons have no duration and are never expired. The caller's own session is never a leftover.
-func (e *Env) FindLeftovers(ctx context.Context, self string, expired bool) ([]Leftover, error) {
+// longer alive; with it, those past their duration by more than grace (a live session may be
+// reverting it itself) whatever the session's state — cordons have no duration and are never
+// expired. The caller's own session is never a leftover.
+func (e *Env) FindLeftovers(ctx context.Context, self string, expired bool, grace time.Duration) ([]Leftover, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.timeout())
 	defer cancel()
 	var recs []revert.Record
@@ -96,7 +93,7 @@ func (e *Env) FindLeftovers(ctx context.Context, self string, expired bool) ([]L
 			continue
 		}
 		if expired {
-			if r.Expires.IsZero() || !now.After(r.Expires.Add(ExpiredGrace)) {
+			if r.Expires.IsZero() || !now.After(r.Expires.Add(grace)) {
 				continue
 			}
 		} else if alive {

@@ -45,6 +45,9 @@ type Safety struct {
 	MinReadyReplicas int `yaml:"minReadyReplicas"`
 	// ProductionContexts are glob patterns of kube contexts that need --arm.
 	ProductionContexts []string `yaml:"productionContexts"`
+	// Heartbeat is how often a session renews its Lease; after three missed renewals its cordons and
+	// faults are leftovers another gameday may revert.
+	Heartbeat Duration `yaml:"heartbeat"`
 }
 
 // Load configures the load generator: where it may send and how hard.
@@ -201,6 +204,7 @@ func Default() Config {
 		Safety: Safety{
 			MinReadyReplicas:   1,
 			ProductionContexts: []string{"*prod*", "*production*"},
+			Heartbeat:          Duration{10 * time.Second},
 		},
 		Load: Load{
 			Burst:    Burst{Rate: 200, Duration: Duration{60 * time.Second}},
@@ -320,6 +324,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Safety.MinReadyReplicas < 0 {
 		bad("safety.minReadyReplicas", "must be 0 or more, got %d", c.Safety.MinReadyReplicas)
+	}
+	if c.Safety.Heartbeat.Duration < time.Second {
+		bad("safety.heartbeat", "must be at least 1s (a session renews its Lease this often), got %s", c.Safety.Heartbeat.Duration)
 	}
 	for _, p := range c.Safety.ProductionContexts {
 		if _, err := filepath.Match(p, "x"); err != nil {

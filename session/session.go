@@ -531,7 +531,8 @@ func (s *Session) Leftovers(ctx context.Context, expired bool) ([]actions.Leftov
 	if s.Env.Client == nil || s.Sim != nil {
 		return nil, nil
 	}
-	return s.Env.FindLeftovers(ctx, s.id, expired)
+	// A live session reverts a fault on the tick after its end; three heartbeats later it is overdue.
+	return s.Env.FindLeftovers(ctx, s.id, expired, 3*s.opts.Config.Safety.Heartbeat.Duration)
 }
 
 // RevertLeftovers undoes leftovers (after a person confirmed them) and journals it as cleanup.
@@ -570,7 +571,8 @@ func (s *Session) startHeartbeat(ctx context.Context) {
 	if h, err := os.Hostname(); err == nil {
 		holder += "@" + h
 	}
-	b, err := revert.StartHeartbeat(ctx, s.Env.Client, ns, s.id, fmt.Sprintf("%s pid %d", holder, os.Getpid()), revert.HeartbeatOptions{})
+	b, err := revert.StartHeartbeat(ctx, s.Env.Client, ns, s.id, fmt.Sprintf("%s pid %d", holder, os.Getpid()),
+		revert.HeartbeatOptions{Every: s.opts.Config.Safety.Heartbeat.Duration})
 	if err != nil {
 		s.Publish(sources.ErrorMsg{Source: "session", Err: err.Error() + ": without it, another gameday takes this session's cordons and faults for leftovers"})
 		return

@@ -30,7 +30,7 @@ object, naming its session; each running session renews a heartbeat Lease. rever
 sessions that no longer run (killed, crashed, a lost laptop) and reverts them: from any machine with
 the kubeconfig. A live session's changes are never touched.
 
-With --expired it takes only what has outlived its duration (and 30 s of grace), whatever its
+With --expired it takes only what has outlived its duration (by three heartbeats), whatever its
 session's state: run it from a CronJob so a fault cannot stay for longer than it was meant to.
 
 Exit codes: 0 nothing left or all reverted, 1 a revert failed (the rest were done), 2 usage,
