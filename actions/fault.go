@@ -27,8 +27,11 @@ func init() {
 				},
 				Options: faultOptions,
 				Args:    func(answer string) string { return answer },
-				None: func(World) error {
-					return refuse("no VirtualService in this namespace and no target: name a host with :fault HOST abort 500 30%%")
+				None: func(w World) error {
+					if len(faultOptions(w)) > 0 {
+						return nil
+					}
+					return refuse("no VirtualService in namespace %s and no target: name a host with :fault HOST abort 500 30%%", w.Namespace)
 				},
 			},
 			Plan: planFaultStep, Run: runFault},
@@ -240,7 +243,7 @@ func (p FaultPlan) Summary() string {
 	if p.Create {
 		verb = "create"
 	}
-	return fmt.Sprintf("fault %s on %s (%s virtualservice %s) for %s", p.Text(), p.MatchText(), verb, p.VS, p.For)
+	return fmt.Sprintf("fault %s on %s (%s virtualservice %s) for %s", p.Text(), p.MatchText(), verb, p.VS, shortDur(p.For))
 }
 
 // PlanFault resolves the target among the VirtualServices and works out the change.
@@ -401,7 +404,7 @@ func faultText(p FaultPlan) string {
 		}
 		b.WriteString(": a faulted copy of each route goes first, named gameday-…\n")
 	}
-	fmt.Fprintf(&b, "Fault: %s of %s, for %s, then reverted by itself.\n", p.Text(), p.MatchText(), p.For)
+	fmt.Fprintf(&b, "Fault: %s of %s, for %s, then reverted by itself.\n", p.Text(), p.MatchText(), shortDur(p.For))
 	b.WriteString("Routes:\n")
 	for _, r := range p.Routes {
 		b.WriteString("  • " + r + "\n")
@@ -419,4 +422,16 @@ func faultText(p FaultPlan) string {
 		b.WriteString("\nDRY-RUN: the API server validates the request, nothing changes.")
 	}
 	return b.String()
+}
+
+// shortDur drops a duration's zero tails: 2m, 1h30m, 90s.
+func shortDur(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

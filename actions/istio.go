@@ -95,7 +95,7 @@ func runFault(ctx context.Context, x Exec, st Step) (Result, error) {
 		return e.record(entry, err)
 	}
 	patch, _ := json.Marshal(routes)
-	entry.Detail += "; inserted routes " + string(patch)
+	entry.Patch = string(patch)
 	entry.Targets = append(entry.Targets, "fault/"+rec.ID)
 	if !p.DryRun {
 		if err := e.keep(rec); err != nil {

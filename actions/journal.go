@@ -22,6 +22,8 @@ type Entry struct {
 	Detail  string    `json:"detail,omitempty"`
 	// Recovery is filled when the recovery stopwatch ends (kill -> ready replicas back to desired).
 	Recovery string `json:"recovery,omitempty"`
+	// Patch is exactly what was written into the object (an Istio fault's routes), as JSON.
+	Patch string `json:"patch,omitempty"`
 }
 
 // Results of an entry.

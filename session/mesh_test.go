@@ -40,29 +40,7 @@ func startMeshWorld(t *testing.T, name string) *meshWorld {
 	m := testbed.SharedMesh(t, k)
 	ns := k.Namespace(t, name)
 	app := testbed.StartDemoapp(t, "web")
-	port := app.Addr[strings.LastIndex(app.Addr, ":")+1:]
-	gw := m.Gateway(t, "gw-"+ns)
-	k.KubectlApply(t, fmt.Sprintf(`apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: web, namespace: %[1]s}
-spec:
-  hosts: [web.%[1]s.svc.cluster.local]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 8080, name: http, protocol: HTTP}]
-  endpoints: [{address: 127.0.0.1, ports: {http: %[2]s}}]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: web, namespace: %[1]s}
-spec:
-  hosts: ["*"]
-  gateways: [istio-system/%[3]s]
-  http:
-  - name: main
-    route: [{destination: {host: web.%[1]s.svc.cluster.local, port: {number: 8080}}}]
-`, ns, port, gw.Name))
-	gw.WaitServing(t, "/api/item", 30*time.Second)
+	gw := m.Expose(t, ns, "web", app.Addr, "/api/item")
 	s, err := New(Options{Kube: &Kube{Rest: k.Config, Context: "testbed", Namespace: ns},
 		Journal: filepath.Join(t.TempDir(), "journal.jsonl"), RevertDir: t.TempDir(), Guard: &actions.Guard{MinReady: 1}, User: "tester"})
 	if err != nil {
@@ -204,8 +182,8 @@ func TestFaultThroughARealMesh(t *testing.T) {
 	if err != nil || r.Entry.Result != actions.ResultOK {
 		t.Fatalf("fault: %+v, %v", r, err)
 	}
-	if !strings.Contains(r.Entry.Detail, `"httpStatus":500`) {
-		t.Fatalf("the journal does not hold the exact patch: %s", r.Entry.Detail)
+	if !strings.Contains(r.Entry.Patch, `"httpStatus":500`) || !strings.Contains(r.Entry.Patch, `"value":30`) {
+		t.Fatalf("the journal does not hold the exact patch: %s", r.Entry.Patch)
 	}
 	u := w.vs(t)
 	names := routeNames(u)
@@ -314,5 +292,28 @@ func TestRevertKeepsAConcurrentEdit(t *testing.T) {
 	if names := routeNames(u); strings.Join(names, ",") != "main,someone-else" || u.GetAnnotations()["team/owner"] != "payments" ||
 		u.GetAnnotations()[revert.Annotation] != "" {
 		t.Fatalf("after the revert: routes %v, annotations %v", names, u.GetAnnotations())
+	}
+}
+
+// TestFaultEndsByItself: a fault is reverted when its duration is over, journaled as fault-expired,
+// with nothing left on the VirtualService.
+func TestFaultEndsByItself(t *testing.T) {
+	w := startMeshWorld(t, "mesh-expire")
+	if r, err := w.s.Act(context.Background(), "fault", "vs/web abort 500 20% for 2s"); err != nil || r.Entry.Result != actions.ResultOK {
+		t.Fatalf("fault: %+v, %v", r, err)
+	}
+	waitFor(t, 10*time.Second, "the fault to end by itself", func() bool {
+		for _, e := range w.s.Timeline() {
+			if e.Action == "fault-expired" && e.Result == actions.ResultOK {
+				return true
+			}
+		}
+		return false
+	})
+	if n := w.s.Injected.Len(); n != 0 {
+		t.Fatalf("%d still injected", n)
+	}
+	if u := w.vs(t); strings.Join(routeNames(u), ",") != "main" || u.GetAnnotations()[revert.Annotation] != "" {
+		t.Fatalf("after its end: routes %v, annotations %v", routeNames(u), u.GetAnnotations())
 	}
 }

@@ -154,3 +154,35 @@ func (g *Gateway) AccessLog(t testing.TB) []Access {
 	}
 	return out
 }
+
+// Expose puts upstream (a server on loopback) behind a new gateway: a ServiceEntry NAME in ns for
+// the host NAME.NS.svc.cluster.local at upstream, and a VirtualService NAME in ns bound to the
+// gateway with one route "main" to it; it returns once a request to path through the gateway is
+// answered.
+func (m *Mesh) Expose(t testing.TB, ns, name, upstream, path string) *Gateway {
+	t.Helper()
+	gw := m.Gateway(t, "gw-"+ns)
+	port := upstream[strings.LastIndex(upstream, ":")+1:]
+	m.kube.KubectlApply(t, fmt.Sprintf(`apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: %[4]s, namespace: %[1]s}
+spec:
+  hosts: [%[4]s.%[1]s.svc.cluster.local]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 8080, name: http, protocol: HTTP}]
+  endpoints: [{address: 127.0.0.1, ports: {http: %[2]s}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: %[4]s, namespace: %[1]s}
+spec:
+  hosts: ["*"]
+  gateways: [istio-system/%[3]s]
+  http:
+  - name: main
+    route: [{destination: {host: %[4]s.%[1]s.svc.cluster.local, port: {number: 8080}}}]
+`, ns, port, gw.Name, name))
+	gw.WaitServing(t, path, 30*time.Second)
+	return gw
+}

@@ -509,10 +509,19 @@ func faultsBadge(st *themes.Styles, act []actions.Active, now time.Time, extras 
 		if next < 0 || left < next {
 			next = left
 		}
-		each = append(each, st.Warn.Render(fmt.Sprintf("%s %s", a.Describe, core.Clock(left))))
+		each = append(each, st.Warn.Render(fmt.Sprintf("%s, %s left", a.Describe, timeLeft(left))))
 	}
 	if next >= 0 {
-		badge += " " + core.Clock(next)
+		badge += " " + timeLeft(next)
 	}
 	return st.BadgeFault.Render(badge), append(each, extras...)
+}
+
+// timeLeft is m:ss (h:mm:ss past an hour), rounded up: a fault never shows 0:00 while it is on.
+func timeLeft(d time.Duration) string {
+	secs := int((d + time.Second - 1) / time.Second)
+	if secs >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", secs/3600, secs/60%60, secs%60)
+	}
+	return fmt.Sprintf("%d:%02d", secs/60, secs%60)
 }
