@@ -24,6 +24,8 @@ var layers = map[string]int{
 	"sources/kube": 2, "sources/prometheus": 2, "sources/zipkin": 2, "sources/elasticsearch": 2, "sim": 2,
 	// The experiment file.
 	"scenario": 2,
+	// Continuous chaos, acting through a session.
+	"monkey": 2,
 	// The session: a game day without a UI.
 	"session": 3,
 	// Experiments run on a session.

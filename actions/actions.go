@@ -107,13 +107,15 @@ func (p Plan) Summary() string {
 		return fmt.Sprintf("scale deploy/%s in %s from %d to %d", p.Workload, p.Namespace, p.From, p.Replicas)
 	case "restart":
 		return fmt.Sprintf("rollout restart deploy/%s in %s", p.Workload, p.Namespace)
+	case "monkey-kill":
+		return fmt.Sprintf("monkey: evict %s of deploy/%s in %s", strings.Join(p.Pods, ", "), p.Workload, p.Namespace)
 	}
 	return p.Action
 }
 
 // Targets are the objects the plan hits, for the journal.
 func (p Plan) Targets() []string {
-	if p.Action == "kill" {
+	if p.Action == "kill" || p.Action == "monkey-kill" {
 		out := make([]string, len(p.Pods))
 		for i, n := range p.Pods {
 			out[i] = "pod/" + n
@@ -127,6 +129,9 @@ func (p Plan) Targets() []string {
 func (e *Env) runPlan(ctx context.Context, p Plan, do func(context.Context, Plan) error) (Result, error) {
 	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: p.Action, Targets: p.Targets(),
 		DryRun: p.DryRun, Detail: p.Summary()}
+	if p.Action == "monkey-kill" {
+		entry.Actor = ActorMonkey
+	}
 	var err error
 	if p.Refusal != nil {
 		err = p.Refusal

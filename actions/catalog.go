@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	authv1 "k8s.io/api/authorization/v1"
 
@@ -91,6 +92,9 @@ type World struct {
 	Burst    load.Profile
 	RateStep float64
 	MaxRate  float64
+	// Monkey describes the chaos monkey's scope and pace; MonkeyOn is set while it runs.
+	Monkey   string
+	MonkeyOn bool
 }
 
 // Step is an action planned: what it will hit, whether it must be confirmed, and the parameters its
@@ -113,6 +117,9 @@ type Step struct {
 	Fault   *FaultPlan
 	// Unfault is the fault ID `:unfault` reverts ("all" for every one).
 	Unfault string
+	// Monkey is what `:monkey` does (on, off, skip, toggle) and MonkeyFor how long it runs.
+	Monkey    string
+	MonkeyFor time.Duration
 
 	spec *Spec
 }
@@ -143,6 +150,8 @@ type Exec struct {
 	Env      *Env
 	Injected *Injected
 	Drain    func(DrainProgress)
+	// Monkey is the session's chaos monkey (nil: none configured).
+	Monkey MonkeyControl
 }
 
 // catalog is filled by the action files' init functions and sorted once by Order: the footer reads

@@ -18,15 +18,17 @@ func init() {
 		Run: func(ctx context.Context, x Exec, _ Step) (Result, error) { return x.Env.Halt(ctx, x.Injected) }})
 }
 
-// Halt stops all load and reverts everything injected. It asks nothing and is never refused.
-func (e *Env) Halt(ctx context.Context, in *Injected) (Result, error) {
+// Halt stops all load and reverts everything injected. It asks nothing and is never refused. also
+// names what the caller stopped before (the chaos monkey), for the journal.
+func (e *Env) Halt(ctx context.Context, in *Injected, also ...string) (Result, error) {
 	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "halt"}
-	var stopped []string
+	stopped := append([]string(nil), also...)
 	if e.Load != nil && e.Load.Status().Active {
 		e.Load.Stop()
 		stopped = append(stopped, "load")
 	}
 	loadStopped := len(stopped)
+	load := stopped[len(also):loadStopped]
 	var err error
 	if in != nil {
 		ctx, cancel := context.WithTimeout(ctx, e.timeout())
@@ -36,13 +38,16 @@ func (e *Env) Halt(ctx context.Context, in *Injected) (Result, error) {
 		stopped = append(stopped, done...)
 	}
 	entry.Targets = stopped
-	entry.Detail = haltDetail(stopped[:loadStopped], stopped[loadStopped:])
+	entry.Detail = haltDetail(also, load, stopped[loadStopped:])
 	return e.record(entry, err)
 }
 
-// haltDetail says what HALT did: load is stopped, faults are reverted.
-func haltDetail(load, reverted []string) string {
+// haltDetail says what HALT did: the monkey and load are stopped, faults are reverted.
+func haltDetail(also, load, reverted []string) string {
 	var parts []string
+	for _, a := range also {
+		parts = append(parts, "stopped the "+a)
+	}
 	if len(load) > 0 {
 		parts = append(parts, "stopped load")
 	}

@@ -14,12 +14,14 @@ type Entry struct {
 	Time    time.Time `json:"time"`
 	Context string    `json:"context"`
 	User    string    `json:"user,omitempty"`
-	Action  string    `json:"action"`
-	Targets []string  `json:"targets,omitempty"`
-	DryRun  bool      `json:"dryRun"`
-	Result  string    `json:"result"` // ok, dry-run, refused, error
-	Error   string    `json:"error,omitempty"`
-	Detail  string    `json:"detail,omitempty"`
+	// Actor is who acted when it was not the person: "monkey" for the chaos monkey.
+	Actor   string   `json:"actor,omitempty"`
+	Action  string   `json:"action"`
+	Targets []string `json:"targets,omitempty"`
+	DryRun  bool     `json:"dryRun"`
+	Result  string   `json:"result"` // ok, dry-run, refused, error
+	Error   string   `json:"error,omitempty"`
+	Detail  string   `json:"detail,omitempty"`
 	// Recovery is filled when the recovery stopwatch ends (kill -> ready replicas back to desired).
 	Recovery string `json:"recovery,omitempty"`
 	// Patch is exactly what was written into the object (an Istio fault's routes), as JSON.

@@ -31,6 +31,22 @@ type Config struct {
 	Journal   Journal             `yaml:"journal"`
 	Demo      Demo                `yaml:"demo"`
 	UI        UI                  `yaml:"ui"`
+	Monkey    Monkey              `yaml:"monkey"`
+}
+
+// Monkey is the chaos monkey's scope and pace (M, :monkey, gameday monkey).
+type Monkey struct {
+	// Namespaces it may act in (default: the session's).
+	Namespaces []string `yaml:"namespaces"`
+	// Selector is the pod label that opts a Deployment in; Targets are Deployments named outright.
+	Selector string   `yaml:"selector"`
+	Targets  []string `yaml:"targets"`
+	// Kill is how many pods per kill: 1, N, N%, upto N%.
+	Kill       string   `yaml:"kill"`
+	MTBF       Duration `yaml:"mtbf"`
+	MinAge     Duration `yaml:"minAge"`
+	Window     string   `yaml:"window"`
+	MaxPerHour int      `yaml:"maxPerHour"`
 }
 
 // Safety holds the guard rails every destructive action checks.
@@ -206,6 +222,8 @@ func Default() Config {
 			ProductionContexts: []string{"*prod*", "*production*"},
 			Heartbeat:          Duration{10 * time.Second},
 		},
+		Monkey: Monkey{Selector: "gameday.dev/monkey=enabled", Kill: "1", MTBF: Duration{2 * time.Minute},
+			MinAge: Duration{time.Minute}, MaxPerHour: 30},
 		Load: Load{
 			Burst:    Burst{Rate: 200, Duration: Duration{60 * time.Second}},
 			RateStep: 50,

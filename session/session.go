@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/model"
+	"github.com/gamedaylab/gameday/monkey"
 	"github.com/gamedaylab/gameday/revert"
 	"github.com/gamedaylab/gameday/sim"
 	"github.com/gamedaylab/gameday/sources"
@@ -64,6 +66,8 @@ type Session struct {
 	Clock    sources.Clock
 	// Sim is the simulated world (nil on a real cluster).
 	Sim *sim.Sim
+	// Monkey is the chaos monkey (config monkey:), stopped until M, :monkey on or a scenario step.
+	Monkey *monkey.Monkey
 	// Pollers and backends of the panes (any may be nil).
 	Metrics     *sources.MetricsPoller
 	Traces      *sources.TracesPoller
@@ -89,6 +93,8 @@ type Session struct {
 	watchNow func() time.Time
 	onSynced func()
 	journal  *actions.Journal
+	// monkeyCfg is the monkey's scope as the session runs it (the demo names its target).
+	monkeyCfg config.Monkey
 
 	pollMu sync.Mutex
 	// acting counts actions under way: Close waits for them before its HALT, so a cordon that lands
@@ -146,6 +152,18 @@ func New(o Options) (*Session, error) {
 	}
 	s.Bus = bus.New(Kinds(), s.Clock.Now)
 	s.group = sources.NewGroup(s.send)
+	mc := o.Config.Monkey
+	if o.Demo && len(mc.Targets) == 0 {
+		mc.Targets = []string{sim.Target} // the simulated pods carry no opt-in label: the demo's target is named
+	}
+	s.monkeyCfg = mc
+	mk, err := monkey.New(s, monkey.Options{Namespaces: mc.Namespaces, Selector: mc.Selector, Targets: mc.Targets, Kill: mc.Kill,
+		MTBF: mc.MTBF.Duration, MinAge: mc.MinAge.Duration, Window: mc.Window, MaxPerHour: mc.MaxPerHour, Seed: o.Config.Demo.Seed})
+	if err != nil {
+		_ = j.Close()
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	s.Monkey = mk
 	o.Guard.Context, s.Env.Context = s.KubeContext, s.KubeContext
 	return s, nil
 }
@@ -399,7 +417,43 @@ func (s *Session) world() actions.World {
 	c := s.opts.Config
 	return actions.World{Namespace: s.namespace, Target: s.target, Cluster: s.store, Load: s.load,
 		Burst:    load.Profile{Name: "burst", Kind: load.Constant, Rate: c.Load.Burst.Rate, To: c.Load.Burst.Rate, Duration: c.Load.Burst.Duration.Duration},
-		RateStep: c.Load.RateStep, MaxRate: c.Load.MaxRate}
+		RateStep: c.Load.RateStep, MaxRate: c.Load.MaxRate, Monkey: s.monkeyText(), MonkeyOn: s.Monkey.Running()}
+}
+
+// short drops a duration's zero tails (2m, not 2m0s).
+func short(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	return s
+}
+
+// monkeyText is the monkey's scope and pace, for the confirmation of M.
+func (s *Session) monkeyText() string {
+	m := s.monkeyCfg
+	scope := "pods labelled " + m.Selector
+	if m.Selector == "" {
+		scope = "no label"
+	}
+	if len(m.Targets) > 0 {
+		scope += "; named: " + strings.Join(m.Targets, ", ")
+	}
+	nss := strings.Join(m.Namespaces, ", ")
+	if nss == "" {
+		nss = s.namespace
+	}
+	txt := fmt.Sprintf("Scope: %s, in %s.\nPace: kill %s at random, on average every %s per Deployment", scope, nss, m.Kill, short(m.MTBF.Duration))
+	if m.MinAge.Duration > 0 {
+		txt += fmt.Sprintf(", pods older than %s", short(m.MinAge.Duration))
+	}
+	if m.MaxPerHour > 0 {
+		txt += fmt.Sprintf(", at most %d an hour", m.MaxPerHour)
+	}
+	if m.Window != "" {
+		txt += ", only " + m.Window
+	}
+	return txt + ".\nKills are evictions: disruption budgets and the ready minimum hold. HALT (x) stops it."
 }
 
 // View calls f with the session's planning view, locked; f must not keep it (a prompt's question and
@@ -455,7 +509,7 @@ func (s *Session) Do(ctx context.Context, st actions.Step) (actions.Result, erro
 		s.mu.Unlock()
 	}
 	var drain *actions.DrainProgress
-	x := actions.Exec{Env: s.Env, Injected: s.Injected, Drain: func(p actions.DrainProgress) { drain = &p }}
+	x := actions.Exec{Env: s.Env, Injected: s.Injected, Drain: func(p actions.DrainProgress) { drain = &p }, Monkey: s.Monkey}
 	r, err := s.done(x.Do(ctx, st))
 	if drain != nil {
 		s.drain(*drain) // after the drain's result: its progress follows it
@@ -522,7 +576,11 @@ func (s *Session) Halt(ctx context.Context) (actions.Result, error) {
 	s.mu.Lock()
 	s.haltedAt = s.Clock.Now() // before the load stops: the poll must not take it for a run that ended
 	s.mu.Unlock()
-	return s.done(s.Env.Halt(ctx, s.Injected)) // not through act(): HALT runs while the session closes
+	var also []string
+	if s.Monkey.Stop() { // first: no kill may start while the rest is reverted
+		also = append(also, "chaos monkey")
+	}
+	return s.done(s.Env.Halt(ctx, s.Injected, also...)) // not through act(): HALT runs while the session closes
 }
 
 // Leftovers lists what sessions that are no longer alive changed and did not undo (cordons, Istio
@@ -650,7 +708,7 @@ func (s *Session) PollLoad() {
 
 // Busy reports whether load runs or anything is injected (what HALT would stop).
 func (s *Session) Busy() bool {
-	return s.Env.Load != nil && s.Env.Load.Status().Active || s.Injected.Len() > 0
+	return s.Env.Load != nil && s.Env.Load.Status().Active || s.Injected.Len() > 0 || s.Monkey.Running()
 }
 
 // HaltedOnClose is the HALT that Close ran (false when nothing was running or injected).

@@ -17,15 +17,25 @@ import (
 // DeployWeb creates deploy/web: fake pods (kwok) that report cpuUsage through kwok's usage annotation.
 func DeployWeb(t testing.TB, cs kubernetes.Interface, ns string, replicas int32, cpuUsage string, spread bool) {
 	t.Helper()
-	labels := map[string]string{"app": "web"}
+	DeployApp(t, cs, ns, "web", replicas, cpuUsage, spread, nil)
+}
+
+// DeployApp creates deploy/NAME (pods labelled app=NAME plus podLabels) and waits until it is ready.
+func DeployApp(t testing.TB, cs kubernetes.Interface, ns, name string, replicas int32, cpuUsage string, spread bool, podLabels map[string]string) {
+	t.Helper()
+	labels := map[string]string{"app": name}
+	tmpl := map[string]string{"app": name}
+	for k, v := range podLabels {
+		tmpl[k] = v
+	}
 	grace := int64(2)
 	d := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: appsv1.DeploymentSpec{
 			Replicas: &replicas,
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: map[string]string{"kwok.x-k8s.io/usage-cpu": cpuUsage}},
+				ObjectMeta: metav1.ObjectMeta{Labels: tmpl, Annotations: map[string]string{"kwok.x-k8s.io/usage-cpu": cpuUsage}},
 				Spec: corev1.PodSpec{
 					TerminationGracePeriodSeconds: &grace,
 					Containers: []corev1.Container{{Name: "web", Image: "ghcr.io/gamedaylab/demoapp:test",
@@ -46,19 +56,26 @@ func DeployWeb(t testing.TB, cs kubernetes.Interface, ns string, replicas int32,
 	if _, err := cs.AppsV1().Deployments(ns).Create(context.Background(), d, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	WaitReady(t, cs, ns, replicas, 60*time.Second)
+	WaitAppReady(t, cs, ns, name, replicas, 60*time.Second)
 }
 
+// WaitReady waits until deploy/web has want ready replicas (and no more).
 func WaitReady(t testing.TB, cs kubernetes.Interface, ns string, want int32, d time.Duration) {
+	t.Helper()
+	WaitAppReady(t, cs, ns, "web", want, d)
+}
+
+// WaitAppReady waits until deploy/NAME has want ready replicas (and no more).
+func WaitAppReady(t testing.TB, cs kubernetes.Interface, ns, name string, want int32, d time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
-		dep, err := cs.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
+		dep, err := cs.AppsV1().Deployments(ns).Get(context.Background(), name, metav1.GetOptions{})
 		if err == nil && dep.Status.ReadyReplicas == want && dep.Status.Replicas == want {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("deploy/web in %s not %d ready after %s: %+v", ns, want, d, dep.Status)
+			t.Fatalf("deploy/%s in %s not %d ready after %s: %+v", name, ns, want, d, dep.Status)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -70,16 +87,22 @@ func ptr[T any](v T) *T { return &v }
 // PDB controller has computed it allows allowed disruptions.
 func GuardWeb(t testing.TB, cs kubernetes.Interface, ns string, minAvailable, allowed int32) {
 	t.Helper()
+	GuardApp(t, cs, ns, "web", minAvailable, allowed)
+}
+
+// GuardApp is GuardWeb for deploy/NAME.
+func GuardApp(t testing.TB, cs kubernetes.Interface, ns, name string, minAvailable, allowed int32) {
+	t.Helper()
 	ctx := context.Background()
 	minAvail := intstr.FromInt32(minAvailable)
-	pdb := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "web"},
-		Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: &minAvail, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}}
+	pdb := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: &minAvail, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}}}}
 	if _, err := cs.PolicyV1().PodDisruptionBudgets(ns).Create(ctx, pdb, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		b, _ := cs.PolicyV1().PodDisruptionBudgets(ns).Get(ctx, "web", metav1.GetOptions{})
+		b, _ := cs.PolicyV1().PodDisruptionBudgets(ns).Get(ctx, name, metav1.GetOptions{})
 		if b != nil && b.Status.ObservedGeneration > 0 && b.Status.DisruptionsAllowed == allowed {
 			return
 		}

@@ -118,6 +118,17 @@ func (m *Model) statusLine(w int, now time.Time) string {
 	if act := m.sess.Faults(); len(act) > 0 {
 		faults, extras = faultsBadge(st, act, now, extras)
 	}
+	if mk := m.sess.Monkey; mk != nil {
+		if st := mk.Status(); st.Running {
+			b := "MONKEY"
+			if st.Next != "" {
+				_, d, _ := strings.Cut(st.Next, "/")
+				b += fmt.Sprintf(" %s in %s", d, timeLeft(max(st.At.Sub(now), 0)))
+			}
+			faults = m.ctx.Styles.BadgeFault.Render(b) + " " + faults
+			extras = append([]string{m.ctx.Styles.Muted.Render(fmt.Sprintf("monkey: %d kills, %d refused, %d skipped (:monkey skip)", st.Kills, st.Refused, st.Skipped))}, extras...)
+		}
+	}
 	if b := m.steadyBadge(); b != "" {
 		faults = b + " " + faults
 	}

@@ -1,0 +1,199 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	authv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gamedaylab/gameday/model"
+)
+
+// ActorMonkey is the journal's actor of what the chaos monkey did.
+const ActorMonkey = "monkey"
+
+func init() {
+	register(
+		Spec{Name: "monkey", Order: 48, Key: "monkey", Keys: []string{"M"}, Args: "toggle", Command: "monkey", Usage: "on [for DUR]|off|skip",
+			Help: "chaos monkey on / off", CommandHelp: "the chaos monkey: random kills in scope (config monkey:), skip its next kill",
+			Perm: "kill", Destructive: true, Verb: "Start", Marker: "monkey", Plan: planMonkeyStep, Run: runMonkey},
+		Spec{Name: "monkey-kill", Order: 49, Help: "a kill by the chaos monkey (evicted: disruption budgets hold)", Perm: "kill",
+			Access:      []authv1.ResourceAttributes{{Verb: "create", Resource: "pods", Subresource: "eviction"}},
+			Destructive: true, Verb: "Kill", Marker: "monkey", Timed: true, Plan: planMonkeyKill, Run: runWith((*Env).evict)},
+	)
+}
+
+// MonkeyControl is the session's monkey, as the monkey action steers it.
+type MonkeyControl interface {
+	Start(d time.Duration) error
+	Stop() bool
+	Skip() (string, error)
+	Running() bool
+}
+
+func planMonkeyStep(e *Env, w World, args string) (Step, error) {
+	f := strings.Fields(args)
+	if len(f) == 0 {
+		return Step{}, errors.New("want on, off or skip: :monkey on [for 5m]")
+	}
+	st := Step{Action: "monkey", Monkey: f[0]}
+	switch f[0] {
+	case "on", "off", "skip", "toggle":
+	default:
+		return Step{}, fmt.Errorf("%q: want on, off or skip (:monkey on [for 5m])", f[0])
+	}
+	if len(f) > 1 {
+		if f[0] != "on" || len(f) != 3 || f[1] != "for" {
+			return Step{}, fmt.Errorf("%q: only on takes a duration: :monkey on for 5m", args)
+		}
+		d, err := time.ParseDuration(f[2])
+		if err != nil || d <= 0 {
+			return Step{}, fmt.Errorf("for %q: want a positive duration (e.g. 5m)", f[2])
+		}
+		st.MonkeyFor = d
+	}
+	st.Summary = "chaos monkey " + strings.TrimSpace(args)
+	if st.Monkey == "on" || st.Monkey == "toggle" && !w.MonkeyOn {
+		st.Summary = "start the chaos monkey"
+		if st.MonkeyFor > 0 {
+			st.Summary += " for " + shortDur(st.MonkeyFor)
+		}
+		st.Detail, st.Confirm, st.Refusal = w.Monkey, true, e.Guard.Check(w.Namespace)
+		if e.Guard != nil && e.Guard.DryRun {
+			st.DryRun = true
+			st.Detail += "\nDRY-RUN: evictions are validated by the API server, nothing is killed."
+		}
+		st.Confirm = st.Refusal == nil
+	}
+	return st, nil
+}
+
+func runMonkey(_ context.Context, x Exec, st Step) (Result, error) {
+	e := x.Env
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "monkey"}
+	if x.Monkey == nil {
+		return e.record(entry, refuse("no chaos monkey here (configure monkey: in the config file)"))
+	}
+	op := st.Monkey
+	if op == "toggle" {
+		op = map[bool]string{true: "off", false: "on"}[x.Monkey.Running()]
+	}
+	entry.Targets = []string{op}
+	var err error
+	switch op {
+	case "on":
+		if err = st.Refusal; err == nil {
+			err = x.Monkey.Start(st.MonkeyFor)
+		}
+		entry.Detail = "started"
+		if st.MonkeyFor > 0 {
+			entry.Detail += " for " + shortDur(st.MonkeyFor)
+		}
+	case "off":
+		if !x.Monkey.Stop() {
+			err = errors.New("the chaos monkey is not running")
+		}
+		entry.Detail = "stopped"
+	case "skip":
+		var what string
+		what, err = x.Monkey.Skip()
+		entry.Detail = "skipped the next kill: " + what
+	}
+	return e.record(entry, err)
+}
+
+// planMonkeyKill reads "NAMESPACE/DEPLOY COUNT MINAGE" (the monkey's choice) and plans the eviction
+// of COUNT random pods of it that have lived at least MINAGE, within the guard's rules.
+func planMonkeyKill(e *Env, w World, args string) (Step, error) {
+	f := strings.Fields(args)
+	if len(f) != 3 {
+		return Step{}, fmt.Errorf("want NAMESPACE/DEPLOY COUNT MINAGE, got %q", args)
+	}
+	ns, deploy, ok := strings.Cut(f[0], "/")
+	n, err := strconv.Atoi(f[1])
+	minAge, aerr := time.ParseDuration(f[2])
+	if !ok || err != nil || n < 1 || aerr != nil {
+		return Step{}, fmt.Errorf("want NAMESPACE/DEPLOY COUNT MINAGE, got %q", args)
+	}
+	now := e.now()
+	all := w.Cluster.TargetPods(ns, deploy)
+	p := Plan{Action: "monkey-kill", Namespace: ns, Workload: deploy, Grace: e.KillGrace}
+	if e.Guard != nil {
+		p.DryRun = e.Guard.DryRun
+	}
+	var cands []model.Pod
+	for _, pod := range all {
+		if pod.Terminating() {
+			continue
+		}
+		if pod.Ready {
+			p.ReadyBefore++
+		}
+		if pod.Ready && now.Sub(pod.Created) >= minAge {
+			cands = append(cands, pod)
+		}
+	}
+	e.shuffle(len(cands), func(i, j int) { cands[i], cands[j] = cands[j], cands[i] })
+	for _, c := range cands[:min(n, len(cands))] {
+		p.Pods = append(p.Pods, c.Name)
+	}
+	sort.Strings(p.Pods)
+	p.ReadyAfter = p.ReadyBefore - len(p.Pods)
+	switch {
+	case len(p.Pods) == 0:
+		p.Refusal = refuse("deploy/%s in %s has no ready pod older than %s", deploy, ns, minAge)
+	default:
+		if err := e.Guard.Check(ns); err != nil {
+			p.Refusal = err
+		} else if err := e.Guard.CheckRemaining(p.ReadyAfter, p.ReadyBefore, false); err != nil {
+			p.Refusal = err
+		}
+	}
+	st := e.planStep(p, killHead(p), false)
+	st.Summary = fmt.Sprintf("monkey: evict %s of deploy/%s in %s", strings.Join(p.Pods, ", "), deploy, ns)
+	return st, nil
+}
+
+// evict asks the Eviction API for each pod, so disruption budgets hold (a refusal is journaled), and
+// marks each victim with an Event, as chaoskube does.
+func (e *Env) evict(ctx context.Context, p Plan) error {
+	var errs []error
+	for _, name := range p.Pods {
+		ev := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: p.Namespace},
+			DeleteOptions: &metav1.DeleteOptions{GracePeriodSeconds: p.Grace, DryRun: e.dryRun(p)}}
+		err := e.Client.PolicyV1().Evictions(p.Namespace).Evict(ctx, ev)
+		switch {
+		case apierrors.IsTooManyRequests(err):
+			errs = append(errs, refuse("a PodDisruptionBudget keeps pod %s/%s: %s", p.Namespace, name, firstSentence(err.Error())))
+			continue
+		case err != nil:
+			errs = append(errs, fmt.Errorf("evict pod %s/%s: %w", p.Namespace, name, err))
+			continue
+		}
+		if !p.DryRun {
+			e.victimEvent(ctx, p.Namespace, name)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (e *Env) victimEvent(ctx context.Context, ns, pod string) {
+	now := metav1.NewTime(e.now())
+	ev := &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{GenerateName: pod + ".gameday-", Namespace: ns},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: ns, Name: pod, APIVersion: "v1"},
+		Reason:         "Killing", Message: "killed by gameday monkey", Type: corev1.EventTypeNormal,
+		Source: corev1.EventSource{Component: "gameday-monkey"}, FirstTimestamp: now, LastTimestamp: now, Count: 1,
+		ReportingController: "gameday.dev/monkey", ReportingInstance: e.User,
+	}
+	_, _ = e.Client.CoreV1().Events(ns).Create(ctx, ev, metav1.CreateOptions{}) // a mark, not the kill: its failure is not one
+}
