@@ -212,6 +212,16 @@ func (e *Env) Prepare(spec Spec, w World, args string) (Step, error) {
 	return st, nil
 }
 
+// EventStep is a confirmation of one of the catalog's events (the cleanup of leftovers): it carries
+// the event's verb; it is not run through Do.
+func EventStep(name, summary, detail string) Step {
+	st := Step{Action: name, Summary: summary, Detail: detail, Confirm: true}
+	if spec, ok := Lookup(name); ok {
+		st.spec = &spec
+	}
+	return st
+}
+
 // Do runs a prepared step (a refused one is journaled as refused).
 func (x Exec) Do(ctx context.Context, st Step) (Result, error) {
 	if st.spec == nil || st.spec.Run == nil {

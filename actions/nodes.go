@@ -25,7 +25,8 @@ func init() {
 			Plan: planNodesStep("cordon"), Run: runNodes},
 		Spec{Name: "uncordon", Order: 41, Command: "uncordon", Usage: "NODE|zone Z", Help: "uncordon a node or a zone's nodes", Perm: "cordon",
 			Marker: "uncordon", Plan: planNodesStep("uncordon"), Run: runNodes},
-		Spec{Name: "cleanup", Order: 90, Help: "what dead sessions left (cordons, Istio faults) reverted after one confirmation, or by gameday revert", Marker: "cleanup", Event: true},
+		Spec{Name: "cleanup", Order: 90, Help: "what dead sessions left (cordons, Istio faults) reverted after one confirmation, or by gameday revert", Marker: "cleanup", Event: true,
+			Verb: "Revert"},
 	)
 }
 

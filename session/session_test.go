@@ -228,6 +228,13 @@ func TestEveryCommandRunsHeadless(t *testing.T) {
 	if r, _ := s.Act(ctx, "unfault", "all"); r.Entry.Result != actions.ResultError || !strings.Contains(r.Entry.Error, "no active fault") {
 		t.Fatalf(":unfault in the demo: %+v", r)
 	}
+	// The demo's monkey names its target: on, a skip before anything is scheduled, off.
+	if r, _ := s.Act(ctx, "monkey", "on for 1m"); r.Entry.Result != actions.ResultOK || !s.Monkey.Running() {
+		t.Fatalf(":monkey on in the demo: %+v", r)
+	}
+	if r, _ := s.Act(ctx, "monkey", "off"); r.Entry.Result != actions.ResultOK || s.Monkey.Running() {
+		t.Fatalf(":monkey off in the demo: %+v", r)
+	}
 	var got []string
 	for _, e := range readJournal(t, s.Journal()) {
 		got = append(got, e.Action)
