@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gamedaylab/gameday/engines"
 	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/model"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -31,6 +32,8 @@ type Env struct {
 	Mesh *Mesh
 	// Records is where revert records go before a change (nil: changes carry no session record).
 	Records *Records
+	// Engines are the cluster's other chaos engines (Chaos Mesh, Litmus) that HALT pauses (nil: none).
+	Engines *engines.Client
 
 	mu  sync.Mutex
 	rng *rand.Rand

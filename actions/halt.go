@@ -2,6 +2,7 @@ package actions
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -37,8 +38,19 @@ func (e *Env) Halt(ctx context.Context, in *Injected, also ...string) (Result, e
 		done, err = in.RevertAll(ctx)
 		stopped = append(stopped, done...)
 	}
-	entry.Targets = stopped
+	var others []string
+	if e.Engines != nil {
+		ctx, cancel := context.WithTimeout(ctx, e.timeout())
+		defer cancel()
+		var oerr error
+		others, oerr = e.Engines.Halt(ctx)
+		err = errors.Join(err, oerr)
+	}
+	entry.Targets = append(stopped, others...)
 	entry.Detail = haltDetail(also, load, stopped[loadStopped:])
+	if len(others) > 0 {
+		entry.Detail += "; other chaos engines: " + strings.Join(others, ", ")
+	}
 	return e.record(entry, err)
 }
 

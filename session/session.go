@@ -24,6 +24,7 @@ import (
 	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/bus"
 	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/engines"
 	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/monkey"
@@ -603,6 +604,15 @@ func (s *Session) RevertLeftovers(ctx context.Context, list []actions.Leftover) 
 	}
 	_, err := s.done(s.Env.RevertLeftovers(ctx, list))
 	return err
+}
+
+// OtherEngines lists the experiments of the cluster's other chaos engines (Chaos Mesh, Litmus);
+// ok is false when it serves none.
+func (s *Session) OtherEngines(ctx context.Context) ([]engines.Experiment, bool, error) {
+	if s.Env.Engines == nil {
+		return nil, false, nil
+	}
+	return s.Env.Engines.List(ctx)
 }
 
 // ID names the session in its revert records and its heartbeat Lease.

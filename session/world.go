@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/engines"
 
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/load/engine"
@@ -117,6 +118,7 @@ func (s *Session) buildMesh(rc *rest.Config) error {
 		return fmt.Errorf("kubernetes dynamic client: %w", err)
 	}
 	s.dyn = dyn
+	s.Env.Engines = &engines.Client{Dyn: dyn, Discovery: s.Env.Client.Discovery(), Scope: s.Namespace}
 	if gvr, ok := kube.VirtualServiceResource(s.Env.Client.Discovery()); ok {
 		s.Env.Mesh = &actions.Mesh{Client: dyn, VS: gvr}
 	}

@@ -186,3 +186,12 @@ spec:
 	gw.WaitServing(t, path, 30*time.Second)
 	return gw
 }
+
+// ChaosMeshCRDs installs Chaos Mesh's CRDs on the control plane (no controller: API level only).
+func ChaosMeshCRDs(t testing.TB, k *Kube) {
+	t.Helper()
+	out, err := exec.Command(filepath.Join(Dir(), "chaosmesh-crds.sh"), k.Kubeconfig).CombinedOutput()
+	if err != nil {
+		t.Fatalf("testbed/chaosmesh-crds.sh failed: %v\n%s", err, out)
+	}
+}

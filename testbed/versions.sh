@@ -16,3 +16,6 @@ TESTBED_CACHE=$GAMEDAY_CACHE/testbed
 ZIPKIN_VERSION=3.6.1
 OPENSEARCH_VERSION=2.19.6
 JUNITPARSER_VERSION=5.0.3
+# Chaos Mesh's CRDs (manifests/crd.yaml of its module; the proxy serves pseudo-versions only). Litmus'
+# modules are refused by the proxy (403), so its CRDs are not installed.
+CHAOS_MESH_VERSION=v0.9.1-0.20260902003049-47411975a8cb

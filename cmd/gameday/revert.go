@@ -83,6 +83,15 @@ func runRevert(cmd *cobra.Command, o *revertOptions) error {
 	if ferr != nil {
 		fmt.Fprintln(cmd.ErrOrStderr(), "warning:", ferr)
 	}
+	if others, ok, err := c.sess.OtherEngines(ctx); ok {
+		if err != nil {
+			fmt.Fprintln(cmd.ErrOrStderr(), "warning:", err)
+		}
+		fmt.Fprintf(out, "other chaos engines: %d experiment(s) (HALT pauses them; revert leaves them alone)\n", len(others))
+		for _, x := range others {
+			fmt.Fprintln(out, "  "+x.Line(time.Now()))
+		}
+	}
 	what := "left by sessions that no longer run"
 	if o.expired {
 		what = "past their duration"
