@@ -26,6 +26,8 @@ func init() {
 		Spec{Name: "monkey", Order: 48, Key: "monkey", Keys: []string{"M"}, Args: "toggle", Command: "monkey", Usage: "on [for DUR]|off|skip",
 			Help: "chaos monkey on / off", CommandHelp: "the chaos monkey: random kills in scope (config monkey:), skip its next kill",
 			Perm: "kill", Destructive: true, Verb: "Start", Marker: "monkey", Plan: planMonkeyStep, Run: runMonkey},
+		Spec{Name: "monkey", Order: 48, Key: "monkeySkip", Keys: []string{"m"}, Args: "skip", Help: "skip the monkey's next kill",
+			Perm: "kill", Marker: "monkey", Plan: planMonkeyStep, Run: runMonkey},
 		Spec{Name: "monkey-kill", Order: 49, Help: "a kill by the chaos monkey (evicted: disruption budgets hold)", Perm: "kill",
 			Access:      []authv1.ResourceAttributes{{Verb: "create", Resource: "pods", Subresource: "eviction"}},
 			Destructive: true, Verb: "Kill", Marker: "monkey", Timed: true, Plan: planMonkeyKill, Run: runWith((*Env).evict)},
@@ -46,6 +48,10 @@ func planMonkeyStep(e *Env, w World, args string) (Step, error) {
 		return Step{}, errors.New("want on, off or skip: :monkey on [for 5m]")
 	}
 	st := Step{Action: "monkey", Monkey: f[0]}
+	if f[0] == "skip" && !w.MonkeyOn {
+		st.Summary, st.Refusal = "skip the monkey's next kill", refuse("the chaos monkey is not running (M starts it)")
+		return st, nil
+	}
 	switch f[0] {
 	case "on", "off", "skip", "toggle":
 	default:
@@ -88,12 +94,13 @@ func runMonkey(_ context.Context, x Exec, st Step) (Result, error) {
 		op = map[bool]string{true: "off", false: "on"}[x.Monkey.Running()]
 	}
 	entry.Targets = []string{op}
+	if st.Refusal != nil {
+		return e.record(entry, st.Refusal)
+	}
 	var err error
 	switch op {
 	case "on":
-		if err = st.Refusal; err == nil {
-			err = x.Monkey.Start(st.MonkeyFor)
-		}
+		err = x.Monkey.Start(st.MonkeyFor)
 		entry.Detail = "started"
 		if st.MonkeyFor > 0 {
 			entry.Detail += " for " + shortDur(st.MonkeyFor)

@@ -228,9 +228,16 @@ func TestEveryCommandRunsHeadless(t *testing.T) {
 	if r, _ := s.Act(ctx, "unfault", "all"); r.Entry.Result != actions.ResultError || !strings.Contains(r.Entry.Error, "no active fault") {
 		t.Fatalf(":unfault in the demo: %+v", r)
 	}
-	// The demo's monkey names its target: on, a skip before anything is scheduled, off.
+	// The demo's monkey names its target: a skip while it is off is refused; on, skip, off.
+	if r, _ := s.Act(ctx, "monkey", "skip"); r.Entry.Result != actions.ResultRefused {
+		t.Fatalf(":monkey skip while off: %+v", r)
+	}
 	if r, _ := s.Act(ctx, "monkey", "on for 1m"); r.Entry.Result != actions.ResultOK || !s.Monkey.Running() {
 		t.Fatalf(":monkey on in the demo: %+v", r)
+	}
+	waitFor(t, 5*time.Second, "the monkey's first kill to be scheduled", func() bool { return s.Monkey.Status().Next != "" })
+	if r, _ := s.Act(ctx, "monkey", "skip"); r.Entry.Result != actions.ResultOK || !strings.Contains(r.Entry.Detail, "demo/web") {
+		t.Fatalf(":monkey skip in the demo: %+v", r)
 	}
 	if r, _ := s.Act(ctx, "monkey", "off"); r.Entry.Result != actions.ResultOK || s.Monkey.Running() {
 		t.Fatalf(":monkey off in the demo: %+v", r)

@@ -126,7 +126,7 @@ func (m *Model) statusLine(w int, now time.Time) string {
 				b += fmt.Sprintf(" %s in %s", d, timeLeft(max(st.At.Sub(now), 0)))
 			}
 			faults = m.ctx.Styles.BadgeFault.Render(b) + " " + faults
-			extras = append([]string{m.ctx.Styles.Muted.Render(fmt.Sprintf("monkey: %d kills, %d refused, %d skipped (:monkey skip)", st.Kills, st.Refused, st.Skipped))}, extras...)
+			extras = append([]string{m.ctx.Styles.Muted.Render(fmt.Sprintf("monkey: %d kills, %d refused, %d skipped (m skips the next)", st.Kills, st.Refused, st.Skipped))}, extras...)
 		}
 	}
 	if b := m.steadyBadge(); b != "" {
