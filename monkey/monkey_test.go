@@ -66,7 +66,9 @@ type fakeSession struct {
 	kills []string
 }
 
-func (f *fakeSession) View(fn func(actions.World)) { fn(actions.World{Namespace: "shop", Cluster: f.c}) }
+func (f *fakeSession) View(fn func(actions.World)) {
+	fn(actions.World{Namespace: "shop", Cluster: f.c})
+}
 func (f *fakeSession) Prepare(spec actions.Spec, args string) (actions.Step, error) {
 	return actions.Step{Action: spec.Name, Summary: args}, nil
 }
