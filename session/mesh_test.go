@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -127,6 +128,29 @@ func (w *meshWorld) settled(t *testing.T) int {
 	}
 }
 
+// waitLog waits until the gateway's access log holds n lines past before (Envoy flushes it every
+// 100 ms; on a loaded machine it has lagged past 5 s), and says what it holds when it does not.
+func (w *meshWorld) waitLog(t *testing.T, log *[]testbed.Access, before, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		*log = w.gw.AccessLog(t)
+		if len(*log)-before >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(w.gw.Log)
+			t.Fatalf("the access log has %d of %d lines after 20 s; its end:\n%s", len(*log)-before, n, tailText(string(b), 15))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func tailText(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
 // flags counts the gateway's access log lines from index from on that carry flag.
 func flags(log []testbed.Access, from int, flag string) int {
 	n := 0
@@ -204,7 +228,7 @@ func TestFaultThroughARealMesh(t *testing.T) {
 		t.Fatalf("%d of %d aborted (want %.0f..%.0f), codes %v", aborted, n, lo, hi, codes)
 	}
 	var log []testbed.Access
-	waitFor(t, 5*time.Second, "the access log", func() bool { log = w.gw.AccessLog(t); return len(log)-before >= n })
+	w.waitLog(t, &log, before, n)
 	if fi := flags(log, before, "FI"); fi != aborted {
 		t.Fatalf("%d responses flagged FI, %d were 500", fi, aborted)
 	}
@@ -220,7 +244,7 @@ func TestFaultThroughARealMesh(t *testing.T) {
 	w.waitUntil(t, "the revert to reach Envoy", func(c []int) bool { return count(c, 200) == len(c) })
 	before = w.settled(t)
 	codes, _ = w.send(t, 200, nil)
-	waitFor(t, 5*time.Second, "the access log", func() bool { log = w.gw.AccessLog(t); return len(log)-before >= 200 })
+	w.waitLog(t, &log, before, 200)
 	if count(codes, 200) != 200 || flags(log, before, "FI") != 0 {
 		t.Fatalf("after HALT: %d of 200 ok, %d flagged FI", count(codes, 200), flags(log, before, "FI"))
 	}
@@ -260,7 +284,7 @@ func TestHeaderMatchedDelay(t *testing.T) {
 		}
 	}
 	var log []testbed.Access
-	waitFor(t, 5*time.Second, "the access log", func() bool { log = w.gw.AccessLog(t); return len(log)-before >= 80 })
+	w.waitLog(t, &log, before, 80)
 	if di := flags(log, before, "DI"); di != 40 {
 		t.Fatalf("%d responses flagged DI, want the 40 with the header", di)
 	}
