@@ -56,7 +56,7 @@ admin:
   address: {socket_address: {address: 127.0.0.1, port_value: $ADMIN}}
 YAML
 nohup "$TESTBED_CACHE/envoy-$ENVOY_VERSION/envoy" -c "$RUN/bootstrap.yaml" --base-id "$BASE" --disable-hot-restart --file-flush-interval-msec 100 \
-  --log-level warn >"$RUN/envoy.log" 2>&1 &
+  --log-level warn >>"$RUN/envoy.log" 2>&1 &
 echo $! >"$RUN/envoy.pid"
 wait_ready envoy "http://127.0.0.1:$ADMIN/ready" "$RUN/envoy.pid" "$RUN/envoy.log" 30
 echo "ENVOY_ADMIN=http://127.0.0.1:$ADMIN" >>"$RUN/env"
