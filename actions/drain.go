@@ -73,18 +73,14 @@ func (e *Env) DrainStep(ctx context.Context, pr DrainProgress) (DrainProgress, *
 			continue
 		}
 		ns, name, _ := strings.Cut(key, "/")
-		ev := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
-		if pr.Plan.DryRun {
-			ev.DeleteOptions = &metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}}
-		}
-		err := e.Client.PolicyV1().Evictions(ns).Evict(ctx, ev)
+		budget, err := e.evictPod(ctx, ns, name, nil, pr.Plan.DryRun)
 		switch {
-		case err == nil || apierrors.IsNotFound(err):
-			pr.Evicted = append(pr.Evicted, key)
-		case apierrors.IsTooManyRequests(err):
-			blocked[key] = "disruption budget: " + firstSentence(err.Error())
-		default:
+		case budget != "":
+			blocked[key] = "disruption budget: " + budget
+		case err != nil:
 			blocked[key] = err.Error()
+		default:
+			pr.Evicted = append(pr.Evicted, key)
 		}
 	}
 	pr.Blocked = blocked
@@ -103,6 +99,26 @@ func (e *Env) DrainStep(ctx context.Context, pr DrainProgress) (DrainProgress, *
 		return pr, &r
 	}
 	return pr, nil
+}
+
+// evictPod asks the Eviction API to evict one pod (a pod already gone is evicted). budget is the
+// disruption budget's refusal (429) when one holds the pod back; err any other failure.
+func (e *Env) evictPod(ctx context.Context, ns, name string, grace *int64, dry bool) (budget string, err error) {
+	ev := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+	if grace != nil || dry {
+		ev.DeleteOptions = &metav1.DeleteOptions{GracePeriodSeconds: grace}
+		if dry {
+			ev.DeleteOptions.DryRun = []string{metav1.DryRunAll}
+		}
+	}
+	err = e.Client.PolicyV1().Evictions(ns).Evict(ctx, ev)
+	switch {
+	case err == nil || apierrors.IsNotFound(err):
+		return "", nil
+	case apierrors.IsTooManyRequests(err):
+		return firstSentence(err.Error()), nil
+	}
+	return "", fmt.Errorf("evict pod %s/%s: %w", ns, name, err)
 }
 
 func firstSentence(s string) string {

@@ -3,6 +3,7 @@ package actions
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,23 +84,13 @@ func (f Fault) MatchText() string {
 	if f.Method != "" {
 		p = append(p, "method "+f.Method)
 	}
-	for _, k := range slices.Sorted(mapKeys(f.Headers)) {
+	for _, k := range slices.Sorted(maps.Keys(f.Headers)) {
 		p = append(p, fmt.Sprintf("header %s = %s", k, f.Headers[k]))
 	}
 	if len(p) == 0 {
 		return "every request"
 	}
 	return strings.Join(p, ", ")
-}
-
-func mapKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func fmtPct(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
@@ -243,7 +234,7 @@ func (p FaultPlan) Summary() string {
 	if p.Create {
 		verb = "create"
 	}
-	return fmt.Sprintf("fault %s on %s (%s virtualservice %s) for %s", p.Text(), p.MatchText(), verb, p.VS, shortDur(p.For))
+	return fmt.Sprintf("fault %s on %s (%s virtualservice %s) for %s", p.Text(), p.MatchText(), verb, p.VS, ShortDuration(p.For))
 }
 
 // PlanFault resolves the target among the VirtualServices and works out the change.
@@ -404,7 +395,7 @@ func faultText(p FaultPlan) string {
 		}
 		b.WriteString(": a faulted copy of each route goes first, named gameday-…\n")
 	}
-	fmt.Fprintf(&b, "Fault: %s of %s, for %s, then reverted by itself.\n", p.Text(), p.MatchText(), shortDur(p.For))
+	fmt.Fprintf(&b, "Fault: %s of %s, for %s, then reverted by itself.\n", p.Text(), p.MatchText(), ShortDuration(p.For))
 	b.WriteString("Routes:\n")
 	for _, r := range p.Routes {
 		b.WriteString("  • " + r + "\n")
@@ -424,14 +415,13 @@ func faultText(p FaultPlan) string {
 	return b.String()
 }
 
-// shortDur drops a duration's zero tails: 2m, 1h30m, 90s.
-func shortDur(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
+// ShortDuration is a duration as a person writes it: 2m, 1h, 90s (not 2m0s).
+func ShortDuration(d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d >= time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
 	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
+	return d.String()
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -90,32 +91,27 @@ func runFault(ctx context.Context, x Exec, st Step) (Result, error) {
 	rec := e.newRecord(revert.KindFault, revert.Ref{Group: e.Mesh.VS.Group, Version: e.Mesh.VS.Version, Resource: "virtualservices", Namespace: ns, Name: name},
 		p.Summary(), e.now().Add(p.For))
 	rec.Created = p.Create
-	routes, err := faultRoutes(*p, rec.ID)
-	if err != nil {
-		return e.record(entry, err)
-	}
-	patch, _ := json.Marshal(routes)
-	entry.Patch = string(patch)
 	entry.Targets = append(entry.Targets, "fault/"+rec.ID)
 	if !p.DryRun {
 		if err := e.keep(rec); err != nil {
 			return e.record(entry, err)
 		}
 	}
-	if err := e.injectRoutes(ctx, *p, rec, routes); err != nil {
+	written, err := e.injectRoutes(ctx, *p, rec)
+	if err != nil {
 		e.forgetRecord(rec.ID)
 		return e.record(entry, err)
 	}
+	patch, _ := json.Marshal(written) // exactly the routes the write inserted
+	entry.Patch = string(patch)
 	if !p.DryRun && x.Injected != nil {
 		x.Injected.Add(&faultReverter{env: e, rec: rec})
 	}
 	return e.record(entry, nil)
 }
 
-// faultRoutes are the routes a fault inserts: for a patch, a faulted copy of each route that is not
-// already gameday's (in order, so the first match still wins as before); for a new VirtualService,
-// the faulted route and, when the fault has a match, a plain one for the rest.
-func faultRoutes(p FaultPlan, id string) ([]any, error) {
+// faultSpec is the route's fault block (Istio's HTTPFaultInjection).
+func faultSpec(p FaultPlan) map[string]any {
 	fault := map[string]any{}
 	if p.Delay > 0 {
 		fault["delay"] = map[string]any{"fixedDelay": p.Delay.String(), "percentage": map[string]any{"value": p.DelayPct}}
@@ -129,23 +125,23 @@ func faultRoutes(p FaultPlan, id string) ([]any, error) {
 		}
 		fault["abort"] = a
 	}
-	if !p.Create {
-		return []any{fault}, nil // the copies are made against the live object (injectRoutes)
-	}
+	return fault
+}
+
+// newRoutes are the routes of a VirtualService created for a fault: the faulted route and, when the
+// fault has a match, a plain one for the rest.
+func newRoutes(p FaultPlan, id string) ([]any, error) {
 	dest := []any{map[string]any{"destination": map[string]any{"host": p.Host}}}
-	r := map[string]any{"name": fmt.Sprintf("gameday-%s-0", id), "fault": fault, "route": dest}
+	r := map[string]any{"name": fmt.Sprintf("gameday-%s-0", id), "fault": faultSpec(p), "route": dest}
 	match, err := mergeMatch(nil, p.Fault)
 	if err != nil {
 		return nil, err
 	}
-	if match != nil {
-		r["match"] = match
+	if match == nil {
+		return []any{r}, nil
 	}
-	out := []any{r}
-	if match != nil {
-		out = append(out, map[string]any{"name": fmt.Sprintf("gameday-%s-rest", id), "route": dest})
-	}
-	return out, nil
+	r["match"] = match
+	return []any{r, map[string]any{"name": fmt.Sprintf("gameday-%s-rest", id), "route": dest}}, nil
 }
 
 // mergeMatch ANDs the fault's match into a route's match list (each condition of the list is OR'ed):
@@ -191,20 +187,21 @@ func mergeMatch(list []any, f Fault) ([]any, error) {
 	return out, nil
 }
 
+// runtimeCopy is a shallow copy that can be written even when m is nil.
 func runtimeCopy(m map[string]any) map[string]any {
 	out := make(map[string]any, len(m)+2)
-	for k, v := range m {
-		out[k] = v
-	}
+	maps.Copy(out, m)
 	return out
 }
 
-// insertFault puts the fault's copies of vs's routes first and the revert record on it.
-func insertFault(vs *unstructured.Unstructured, p FaultPlan, rec revert.Record, fault any) error {
+// insertFault puts a faulted copy of each of vs's routes that is not already gameday's first (in
+// order, so the first match still wins as before), and the revert record on it; it returns the copies.
+func insertFault(vs *unstructured.Unstructured, p FaultPlan, rec revert.Record) ([]any, error) {
 	routes, _, err := unstructured.NestedSlice(vs.Object, "spec", "http")
 	if err != nil {
-		return fmt.Errorf("virtualservice %s/%s: spec.http: %w", vs.GetNamespace(), vs.GetName(), err)
+		return nil, fmt.Errorf("virtualservice %s/%s: spec.http: %w", vs.GetNamespace(), vs.GetName(), err)
 	}
+	fault := faultSpec(p)
 	var copies []any
 	for i, r := range routes {
 		m, ok := r.(map[string]any)
@@ -219,7 +216,7 @@ func insertFault(vs *unstructured.Unstructured, p FaultPlan, rec revert.Record, 
 		match, _ := m["match"].([]any)
 		merged, err := mergeMatch(match, p.Fault)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if merged != nil {
 			c["match"] = merged
@@ -229,23 +226,24 @@ func insertFault(vs *unstructured.Unstructured, p FaultPlan, rec revert.Record, 
 		copies = append(copies, c)
 	}
 	if len(copies) == 0 {
-		return refuse("virtualservice %s/%s has no HTTP routes to fault", vs.GetNamespace(), vs.GetName())
+		return nil, refuse("virtualservice %s/%s has no HTTP routes to fault", vs.GetNamespace(), vs.GetName())
 	}
 	if err := unstructured.SetNestedSlice(vs.Object, append(copies, routes...), "spec", "http"); err != nil {
-		return err
+		return nil, err
 	}
 	ann, err := revert.With(vs.GetAnnotations(), rec)
 	if err != nil {
-		return fmt.Errorf("virtualservice %s/%s: %w", vs.GetNamespace(), vs.GetName(), err)
+		return nil, fmt.Errorf("virtualservice %s/%s: %w", vs.GetNamespace(), vs.GetName(), err)
 	}
 	vs.SetAnnotations(ann)
-	return nil
+	return copies, nil
 }
 
-// injectRoutes writes the fault: an update of the live object carrying its resourceVersion (a
-// concurrent edit makes it conflict, and it is made again on the fresh object), or a create. The
-// revert record travels in the same write as the change: there is never one without the other.
-func (e *Env) injectRoutes(ctx context.Context, p FaultPlan, rec revert.Record, routes []any) error {
+// injectRoutes writes the fault and returns the routes it inserted: an update of the live object
+// carrying its resourceVersion (a concurrent edit makes it conflict, and it is made again on the fresh
+// object), or a create. The revert record travels in the same write as the change: there is never
+// one without the other.
+func (e *Env) injectRoutes(ctx context.Context, p FaultPlan, rec revert.Record) ([]any, error) {
 	ns, name, _ := strings.Cut(p.VS, "/")
 	res := e.Mesh.Client.Resource(e.Mesh.VS).Namespace(ns)
 	var dry []string
@@ -253,6 +251,10 @@ func (e *Env) injectRoutes(ctx context.Context, p FaultPlan, rec revert.Record, 
 		dry = []string{metav1.DryRunAll}
 	}
 	if p.Create {
+		routes, err := newRoutes(p, rec.ID)
+		if err != nil {
+			return nil, err
+		}
 		vs := &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": e.Mesh.VS.GroupVersion().String(), "kind": "VirtualService",
 			"metadata": map[string]any{"name": name, "namespace": ns, "labels": map[string]any{"app.kubernetes.io/managed-by": "gameday"}},
@@ -261,16 +263,17 @@ func (e *Env) injectRoutes(ctx context.Context, p FaultPlan, rec revert.Record, 
 		ann, _ := revert.With(nil, rec)
 		vs.SetAnnotations(ann)
 		if _, err := res.Create(ctx, vs, metav1.CreateOptions{DryRun: dry}); err != nil {
-			return fmt.Errorf("create virtualservice %s: %w", p.VS, err)
+			return nil, fmt.Errorf("create virtualservice %s: %w", p.VS, err)
 		}
-		return nil
+		return routes, nil
 	}
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	var written []any
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		vs, err := res.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return fmt.Errorf("get virtualservice %s: %w", p.VS, err)
 		}
-		if err := insertFault(vs, p, rec, routes[0]); err != nil {
+		if written, err = insertFault(vs, p, rec); err != nil {
 			return err
 		}
 		_, err = res.Update(ctx, vs, metav1.UpdateOptions{DryRun: dry})
@@ -279,6 +282,7 @@ func (e *Env) injectRoutes(ctx context.Context, p FaultPlan, rec revert.Record, 
 		}
 		return err
 	})
+	return written, err
 }
 
 // revertFault removes the routes of fault rec.ID and its record from the live object, leaving every

@@ -187,10 +187,16 @@ func (c Count) Of(n int) int {
 // PlanKill picks victims among the target's live pods (not already terminating), ready ones first so
 // the experiment removes real capacity, in random order.
 func (e *Env) PlanKill(namespace, workload string, pods []model.Pod, c Count, grace *int64) Plan {
+	return e.planVictims("kill", namespace, workload, pods, c, grace, nil)
+}
+
+// planVictims picks c of pods at random, ready ones first, among those eligible allows (nil: any), and
+// works out the blast radius over all of them.
+func (e *Env) planVictims(action, namespace, workload string, pods []model.Pod, c Count, grace *int64, eligible func(model.Pod) bool) Plan {
 	if grace == nil {
 		grace = e.KillGrace
 	}
-	p := Plan{Action: "kill", Namespace: namespace, Workload: workload, Grace: grace, Force: c.Force}
+	p := Plan{Action: action, Namespace: namespace, Workload: workload, Grace: grace, Force: c.Force}
 	if e.Guard != nil {
 		p.DryRun = e.Guard.DryRun
 	}
@@ -200,12 +206,17 @@ func (e *Env) PlanKill(namespace, workload string, pods []model.Pod, c Count, gr
 			continue
 		}
 		if pod.Ready {
+			p.ReadyBefore++
+		}
+		if eligible != nil && !eligible(pod) {
+			continue
+		}
+		if pod.Ready {
 			ready = append(ready, pod)
 		} else {
 			notReady = append(notReady, pod)
 		}
 	}
-	p.ReadyBefore = len(ready)
 	e.shuffle(len(ready), func(i, j int) { ready[i], ready[j] = ready[j], ready[i] })
 	e.shuffle(len(notReady), func(i, j int) { notReady[i], notReady[j] = notReady[j], notReady[i] })
 	cands := append(ready, notReady...)

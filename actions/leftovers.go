@@ -18,6 +18,8 @@ type Leftover struct {
 	revert.Record
 	// Alive is set when the session that made it still renews its heartbeat.
 	Alive bool
+	// Legacy marks a cordon of a gameday from before revert records (its own annotation, no record).
+	Legacy bool
 }
 
 // Line is the leftover as one line for a person: what, where, whose, since when.
@@ -48,8 +50,13 @@ func (l Leftover) Line(now time.Time) string {
 func (e *Env) FindLeftovers(ctx context.Context, self string, expired bool, grace time.Duration) ([]Leftover, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.timeout())
 	defer cancel()
-	var recs []revert.Record
+	var recs []Leftover
 	var errs []error
+	add := func(rs []revert.Record) {
+		for _, r := range rs {
+			recs = append(recs, Leftover{Record: r})
+		}
+	}
 	nodes, err := e.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		errs = append(errs, fmt.Errorf("list nodes: %w", err))
@@ -59,10 +66,10 @@ func (e *Env) FindLeftovers(ctx context.Context, self string, expired bool, grac
 			if err != nil {
 				errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
 			}
-			recs = append(recs, rs...)
+			add(rs)
 			if by, ok := n.Annotations[revert.LegacyCordonAnnotation]; ok && n.Spec.Unschedulable {
-				recs = append(recs, revert.Record{ID: "legacy-" + n.Name, Kind: revert.KindCordon, What: "cordon (an older gameday, " + by + ")",
-					Object: revert.Ref{Version: "v1", Resource: "nodes", Name: n.Name}, At: n.CreationTimestamp.Time})
+				recs = append(recs, Leftover{Legacy: true, Record: revert.Record{Kind: revert.KindCordon, What: "cordon (an older gameday, " + by + ")",
+					Object: revert.Ref{Version: "v1", Resource: "nodes", Name: n.Name}, At: n.CreationTimestamp.Time}})
 			}
 		}
 	}
@@ -76,14 +83,15 @@ func (e *Env) FindLeftovers(ctx context.Context, self string, expired bool, grac
 				if err != nil {
 					errs = append(errs, fmt.Errorf("virtualservice %s/%s: %w", vs.GetNamespace(), vs.GetName(), err))
 				}
-				recs = append(recs, rs...)
+				add(rs)
 			}
 		}
 	}
 	live := revert.Liveness{Client: e.Client, Now: e.now, Self: self}
 	now := e.now()
 	var out []Leftover
-	for _, r := range recs {
+	for _, l := range recs {
+		r := l.Record
 		if r.Session != "" && r.Session == self {
 			continue
 		}
@@ -99,7 +107,8 @@ func (e *Env) FindLeftovers(ctx context.Context, self string, expired bool, grac
 		} else if alive {
 			continue
 		}
-		out = append(out, Leftover{Record: r, Alive: alive})
+		l.Alive = alive
+		out = append(out, l)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	return out, errors.Join(errs...)
@@ -117,8 +126,8 @@ func (e *Env) RevertLeftovers(ctx context.Context, list []Leftover) (Result, err
 		switch l.Kind {
 		case revert.KindCordon:
 			id := l.ID
-			if strings.HasPrefix(id, "legacy-") {
-				id = ""
+			if l.Legacy {
+				id = "" // no record of its own: its mark goes, and the cordon unless a live record holds it
 			}
 			err = e.uncordon(ctx, l.Object.Name, id, false)
 		case revert.KindFault:

@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	authv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gamedaylab/gameday/model"
@@ -71,7 +68,7 @@ func planMonkeyStep(e *Env, w World, args string) (Step, error) {
 	if st.Monkey == "on" || st.Monkey == "toggle" && !w.MonkeyOn {
 		st.Summary = "start the chaos monkey"
 		if st.MonkeyFor > 0 {
-			st.Summary += " for " + shortDur(st.MonkeyFor)
+			st.Summary += " for " + ShortDuration(st.MonkeyFor)
 		}
 		st.Detail, st.Confirm, st.Refusal = w.Monkey, true, e.Guard.Check(w.Namespace)
 		if e.Guard != nil && e.Guard.DryRun {
@@ -103,7 +100,7 @@ func runMonkey(_ context.Context, x Exec, st Step) (Result, error) {
 		err = x.Monkey.Start(st.MonkeyFor)
 		entry.Detail = "started"
 		if st.MonkeyFor > 0 {
-			entry.Detail += " for " + shortDur(st.MonkeyFor)
+			entry.Detail += " for " + ShortDuration(st.MonkeyFor)
 		}
 	case "off":
 		if !x.Monkey.Stop() {
@@ -132,42 +129,12 @@ func planMonkeyKill(e *Env, w World, args string) (Step, error) {
 		return Step{}, fmt.Errorf("want NAMESPACE/DEPLOY COUNT MINAGE, got %q", args)
 	}
 	now := e.now()
-	all := w.Cluster.TargetPods(ns, deploy)
-	p := Plan{Action: "monkey-kill", Namespace: ns, Workload: deploy, Grace: e.KillGrace}
-	if e.Guard != nil {
-		p.DryRun = e.Guard.DryRun
-	}
-	var cands []model.Pod
-	for _, pod := range all {
-		if pod.Terminating() {
-			continue
-		}
-		if pod.Ready {
-			p.ReadyBefore++
-		}
-		if pod.Ready && now.Sub(pod.Created) >= minAge {
-			cands = append(cands, pod)
-		}
-	}
-	e.shuffle(len(cands), func(i, j int) { cands[i], cands[j] = cands[j], cands[i] })
-	for _, c := range cands[:min(n, len(cands))] {
-		p.Pods = append(p.Pods, c.Name)
-	}
-	sort.Strings(p.Pods)
-	p.ReadyAfter = p.ReadyBefore - len(p.Pods)
-	switch {
-	case len(p.Pods) == 0:
+	p := e.planVictims("monkey-kill", ns, deploy, w.Cluster.TargetPods(ns, deploy), Count{N: n}, nil,
+		func(pod model.Pod) bool { return pod.Ready && now.Sub(pod.Created) >= minAge })
+	if len(p.Pods) == 0 {
 		p.Refusal = refuse("deploy/%s in %s has no ready pod older than %s", deploy, ns, minAge)
-	default:
-		if err := e.Guard.Check(ns); err != nil {
-			p.Refusal = err
-		} else if err := e.Guard.CheckRemaining(p.ReadyAfter, p.ReadyBefore, false); err != nil {
-			p.Refusal = err
-		}
 	}
-	st := e.planStep(p, killHead(p), false)
-	st.Summary = fmt.Sprintf("monkey: evict %s of deploy/%s in %s", strings.Join(p.Pods, ", "), deploy, ns)
-	return st, nil
+	return e.planStep(p, killHead(p), false), nil
 }
 
 // evict asks the Eviction API for each pod, so disruption budgets hold (a refusal is journaled), and
@@ -175,18 +142,13 @@ func planMonkeyKill(e *Env, w World, args string) (Step, error) {
 func (e *Env) evict(ctx context.Context, p Plan) error {
 	var errs []error
 	for _, name := range p.Pods {
-		ev := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: p.Namespace},
-			DeleteOptions: &metav1.DeleteOptions{GracePeriodSeconds: p.Grace, DryRun: e.dryRun(p)}}
-		err := e.Client.PolicyV1().Evictions(p.Namespace).Evict(ctx, ev)
+		blocked, err := e.evictPod(ctx, p.Namespace, name, p.Grace, p.DryRun)
 		switch {
-		case apierrors.IsTooManyRequests(err):
-			errs = append(errs, refuse("a PodDisruptionBudget keeps pod %s/%s: %s", p.Namespace, name, firstSentence(err.Error())))
-			continue
+		case blocked != "":
+			errs = append(errs, refuse("a PodDisruptionBudget keeps pod %s/%s: %s", p.Namespace, name, blocked))
 		case err != nil:
-			errs = append(errs, fmt.Errorf("evict pod %s/%s: %w", p.Namespace, name, err))
-			continue
-		}
-		if !p.DryRun {
+			errs = append(errs, err)
+		case !p.DryRun:
 			e.victimEvent(ctx, p.Namespace, name)
 		}
 	}

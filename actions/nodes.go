@@ -316,8 +316,12 @@ func (e *Env) cordon(ctx context.Context, nodes []string, rec revert.Record, dry
 	return errors.Join(errs...)
 }
 
-// uncordon removes record id from the node (all of gameday's records when id is "") and lifts the
-// cordon unless another gameday record still holds the node. A node that is gone is done.
+// everyRecord makes uncordon drop every gameday record on the node (a person's :uncordon).
+const everyRecord = "*"
+
+// uncordon removes record id from the node (every record with everyRecord; only an older gameday's
+// mark with "") and lifts the cordon unless another gameday record still holds the node. A node that
+// is gone is done.
 func (e *Env) uncordon(ctx context.Context, node, id string, dry bool) error {
 	var dr []string
 	if dry {
@@ -331,14 +335,15 @@ func (e *Env) uncordon(ctx context.Context, node, id string, dry bool) error {
 		if err != nil {
 			return err
 		}
-		ann := n.Annotations
-		if id != "" {
+		ann := maps.Clone(n.Annotations)
+		switch id {
+		case everyRecord:
+			delete(ann, revert.Annotation)
+		case "":
+		default:
 			if ann, err = revert.Without(ann, id); err != nil {
 				return err
 			}
-		} else {
-			ann = maps.Clone(ann)
-			delete(ann, revert.Annotation)
 		}
 		delete(ann, revert.LegacyCordonAnnotation)
 		n.Annotations = ann
@@ -387,7 +392,7 @@ func (e *Env) RunNodes(ctx context.Context, np NodePlan, in *Injected) (Result, 
 	case "uncordon":
 		var errs []error
 		for _, n := range np.Nodes {
-			errs = append(errs, e.uncordon(ctx, n, "", np.DryRun))
+			errs = append(errs, e.uncordon(ctx, n, everyRecord, np.DryRun))
 		}
 		err := errors.Join(errs...)
 		if err == nil && !np.DryRun && in != nil {

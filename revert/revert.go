@@ -8,6 +8,7 @@ package revert
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 	"time"
 )
@@ -122,9 +123,7 @@ func Without(ann map[string]string, id string) (map[string]string, error) {
 
 func put(ann map[string]string, rs []Record) map[string]string {
 	m := make(map[string]string, len(ann)+1)
-	for k, v := range ann {
-		m[k] = v
-	}
+	maps.Copy(m, ann)
 	if v := Encode(rs); v != "" {
 		m[Annotation] = v
 	} else {

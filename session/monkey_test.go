@@ -17,20 +17,6 @@ import (
 	"github.com/gamedaylab/gameday/testbed"
 )
 
-func podNames(t *testing.T, k *testbed.Kube, ns, app string) []string {
-	t.Helper()
-	l, err := k.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=" + app})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, p := range l.Items {
-		out = append(out, p.Name)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // TestMonkeyOnTheTestbed: the chaos monkey on a real control plane for a minute at a mean time between
 // kills of 1.5 s. The kills of the opted-in Deployment are as many and as spread as a Poisson process
 // of that rate gives (not a fixed period); a Deployment that did not opt in is never touched, one whose
@@ -45,7 +31,7 @@ func TestMonkeyOnTheTestbed(t *testing.T) {
 	testbed.DeployApp(t, k.Client, ns, "guarded", 3, "10m", false, optIn)
 	testbed.GuardApp(t, k.Client, ns, "guarded", 3, 0)
 	testbed.DeployApp(t, k.Client, ns, "small", 1, "10m", false, optIn)
-	other, guarded, small := podNames(t, k, ns, "other"), podNames(t, k, ns, "guarded"), podNames(t, k, ns, "small")
+	other, guarded, small := testbed.PodNames(t, k.Client, ns, "app=other"), testbed.PodNames(t, k.Client, ns, "app=guarded"), testbed.PodNames(t, k.Client, ns, "app=small")
 
 	cfg := config.Default()
 	cfg.Monkey = config.Monkey{Selector: "gameday.dev/monkey=enabled", Kill: "1", MTBF: config.Duration{Duration: 1500 * time.Millisecond}}
@@ -122,10 +108,10 @@ func TestMonkeyOnTheTestbed(t *testing.T) {
 	if len(refused["small"]) == 0 || !strings.Contains(refused["small"][0], "minimum") {
 		t.Fatalf("the ready minimum did not hold a kill back: %v", refused["small"])
 	}
-	if len(refused["other"]) > 0 || !slices.Equal(podNames(t, k, ns, "other"), other) {
+	if len(refused["other"]) > 0 || !slices.Equal(testbed.PodNames(t, k.Client, ns, "app=other"), other) {
 		t.Fatal("the monkey touched deploy/other, which did not opt in")
 	}
-	if !slices.Equal(podNames(t, k, ns, "guarded"), guarded) || !slices.Equal(podNames(t, k, ns, "small"), small) {
+	if !slices.Equal(testbed.PodNames(t, k.Client, ns, "app=guarded"), guarded) || !slices.Equal(testbed.PodNames(t, k.Client, ns, "app=small"), small) {
 		t.Fatal("a refused kill deleted a pod")
 	}
 	evs, err := k.Client.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: "reason=Killing"})

@@ -421,15 +421,6 @@ func (s *Session) world() actions.World {
 		RateStep: c.Load.RateStep, MaxRate: c.Load.MaxRate, Monkey: s.monkeyText(), MonkeyOn: s.Monkey.Running()}
 }
 
-// short drops a duration's zero tails (2m, not 2m0s).
-func short(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	return s
-}
-
 // monkeyText is the monkey's scope and pace, for the confirmation of M.
 func (s *Session) monkeyText() string {
 	m := s.monkeyCfg
@@ -444,9 +435,9 @@ func (s *Session) monkeyText() string {
 	if nss == "" {
 		nss = s.namespace
 	}
-	txt := fmt.Sprintf("Scope: %s, in %s.\nPace: kill %s at random, on average every %s per Deployment", scope, nss, m.Kill, short(m.MTBF.Duration))
+	txt := fmt.Sprintf("Scope: %s, in %s.\nPace: kill %s at random, on average every %s per Deployment", scope, nss, m.Kill, actions.ShortDuration(m.MTBF.Duration))
 	if m.MinAge.Duration > 0 {
-		txt += fmt.Sprintf(", pods older than %s", short(m.MinAge.Duration))
+		txt += fmt.Sprintf(", pods older than %s", actions.ShortDuration(m.MinAge.Duration))
 	}
 	if m.MaxPerHour > 0 {
 		txt += fmt.Sprintf(", at most %d an hour", m.MaxPerHour)

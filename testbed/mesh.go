@@ -1,6 +1,7 @@
 package testbed
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +12,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 )
 
 // Mesh is a real istiod running against a testbed apiserver (mesh-up.sh).
@@ -194,4 +200,32 @@ func ChaosMeshCRDs(t testing.TB, k *Kube) {
 	if err != nil {
 		t.Fatalf("testbed/chaosmesh-crds.sh failed: %v\n%s", err, out)
 	}
+}
+
+var virtualServices = schema.GroupVersionResource{Group: "networking.istio.io", Version: "v1", Resource: "virtualservices"}
+
+// VirtualService reads ns/name as the apiserver has it now.
+func (k *Kube) VirtualService(t testing.TB, ns, name string) *unstructured.Unstructured {
+	t.Helper()
+	dyn, err := dynamic.NewForConfig(k.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := dyn.Resource(virtualServices).Namespace(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// RouteNames are the names of a VirtualService's HTTP routes, in order.
+func RouteNames(u *unstructured.Unstructured) []string {
+	rs, _, _ := unstructured.NestedSlice(u.Object, "spec", "http")
+	var out []string
+	for _, r := range rs {
+		if m, ok := r.(map[string]any); ok {
+			out = append(out, fmt.Sprint(m["name"]))
+		}
+	}
+	return out
 }

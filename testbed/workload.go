@@ -2,6 +2,7 @@ package testbed
 
 import (
 	"context"
+	"sort"
 	"testing"
 	"time"
 
@@ -111,4 +112,19 @@ func GuardApp(t testing.TB, cs kubernetes.Interface, ns, name string, minAvailab
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// PodNames lists the names of the pods in ns that selector (a label selector) picks, sorted.
+func PodNames(t testing.TB, cs kubernetes.Interface, ns, selector string) []string {
+	t.Helper()
+	l, err := cs.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, 0, len(l.Items))
+	for _, p := range l.Items {
+		out = append(out, p.Name)
+	}
+	sort.Strings(out)
+	return out
 }

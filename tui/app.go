@@ -22,6 +22,7 @@ import (
 	"github.com/gamedaylab/gameday/experiment"
 	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/model"
+	"github.com/gamedaylab/gameday/monkey"
 	"github.com/gamedaylab/gameday/session"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/themes"
@@ -91,7 +92,11 @@ type Model struct {
 	started     time.Time
 	firstAction time.Time
 	load        load.Status
-	quitting    bool
+	// faults and monkey are what the header's FAULTS and MONKEY badges show, read from the session
+	// in Update (each tick, each result), so View takes none of its locks.
+	faults   []actions.Active
+	monkey   monkey.Status
+	quitting bool
 
 	helpOffset, helpMax int
 
@@ -395,12 +400,21 @@ func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
 func (m *Model) onTick() tea.Cmd {
 	now := m.ctx.Now()
 	m.refreshRunbook()
+	m.refreshInjected()
 	pruned := m.ctx.Cluster.PruneGone(now, m.ctx.Config.UI.Highlight.Duration)
 	cmds := []tea.Cmd{m.tick(), m.broadcast(core.TickMsg{Now: now, Pruned: pruned})}
 	if m.deps.Trace != nil {
 		cmds = append(cmds, m.deps.Trace.flush())
 	}
 	return tea.Batch(cmds...)
+}
+
+// refreshInjected takes the session's faults and monkey state for the header.
+func (m *Model) refreshInjected() {
+	m.faults = m.sess.Faults()
+	if m.sess.Monkey != nil {
+		m.monkey = m.sess.Monkey.Status()
+	}
 }
 
 func (m *Model) onResult(r actions.Result) tea.Cmd {
@@ -419,6 +433,7 @@ func (m *Model) onResult(r actions.Result) tea.Cmd {
 		m.setStatus(fmt.Sprintf("%s %s: %s", e.Action, e.Result, txt), false)
 	}
 	m.trackRecovery(r)
+	m.refreshInjected()
 	var cmds []tea.Cmd
 	if e.Result == actions.ResultOK || e.Result == actions.ResultDryRun {
 		m.ctx.Markers.Add(e.Time, actions.MarkerLabel(e.Action))

@@ -115,19 +115,17 @@ func (m *Model) statusLine(w int, now time.Time) string {
 		loadFull = loadBadge
 	}
 	faults := st.Muted.Render("faults 0")
-	if act := m.sess.Faults(); len(act) > 0 {
-		faults, extras = faultsBadge(st, act, now, extras)
+	if len(m.faults) > 0 {
+		faults, extras = faultsBadge(st, m.faults, now, extras)
 	}
-	if mk := m.sess.Monkey; mk != nil {
-		if st := mk.Status(); st.Running {
-			b := "MONKEY"
-			if st.Next != "" {
-				_, d, _ := strings.Cut(st.Next, "/")
-				b += fmt.Sprintf(" %s in %s", d, timeLeft(max(st.At.Sub(now), 0)))
-			}
-			faults = m.ctx.Styles.BadgeFault.Render(b) + " " + faults
-			extras = append([]string{m.ctx.Styles.Muted.Render(fmt.Sprintf("monkey: %d kills, %d refused, %d skipped (m skips the next)", st.Kills, st.Refused, st.Skipped))}, extras...)
+	if mk := m.monkey; mk.Running {
+		b := "MONKEY"
+		if mk.Next != "" {
+			_, d, _ := strings.Cut(mk.Next, "/")
+			b += fmt.Sprintf(" %s in %s", d, timeLeft(max(mk.At.Sub(now), 0)))
 		}
+		faults = st.BadgeFault.Render(b) + " " + faults
+		extras = append([]string{st.Muted.Render(fmt.Sprintf("monkey: %d kills, %d refused, %d skipped (m skips the next)", mk.Kills, mk.Refused, mk.Skipped))}, extras...)
 	}
 	if b := m.steadyBadge(); b != "" {
 		faults = b + " " + faults

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gamedaylab/gameday/testbed"
 )
@@ -19,18 +16,7 @@ func TestMonkeyHeadless(t *testing.T) {
 	k := testbed.SharedKube(t)
 	ns := k.Namespace(t, "monkey-cli")
 	testbed.DeployApp(t, k.Client, ns, "web", 3, "10m", false, map[string]string{"gameday.dev/monkey": "enabled"})
-	pods := func() []string {
-		l, err := k.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, p := range l.Items {
-			out = append(out, p.Name)
-		}
-		slices.Sort(out)
-		return out
-	}
+	pods := func() []string { return testbed.PodNames(t, k.Client, ns, "") }
 	dir := t.TempDir()
 	run := func(args ...string) (string, int) {
 		cmd := exec.Command(gamedayBinary(t), append([]string{"monkey", "--kubeconfig", k.Kubeconfig, "-n", ns,

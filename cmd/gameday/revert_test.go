@@ -12,15 +12,10 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/dynamic"
 
 	"github.com/gamedaylab/gameday/revert"
 	"github.com/gamedaylab/gameday/testbed"
 )
-
-var vsResource = schema.GroupVersionResource{Group: "networking.istio.io", Version: "v1", Resource: "virtualservices"}
 
 // startRun starts `gameday run` on a scenario whose method is steps, then waits; it returns once
 // the wait step has begun (every change is made).
@@ -67,22 +62,14 @@ func gamedayRevert(t *testing.T, k *testbed.Kube, dir string, args ...string) (s
 	return string(out), code
 }
 
-func vsRoutes(t *testing.T, dyn dynamic.Interface, ns, name string) ([]string, []revert.Record) {
+func vsRoutes(t *testing.T, k *testbed.Kube, ns, name string) ([]string, []revert.Record) {
 	t.Helper()
-	u, err := dyn.Resource(vsResource).Namespace(ns).Get(context.Background(), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, _, _ := unstructured.NestedSlice(u.Object, "spec", "http")
-	var names []string
-	for _, r := range rs {
-		names = append(names, fmt.Sprint(r.(map[string]any)["name"]))
-	}
+	u := k.VirtualService(t, ns, name)
 	recs, err := revert.Decode(u.GetAnnotations()[revert.Annotation])
 	if err != nil {
 		t.Fatal(err)
 	}
-	return names, recs
+	return testbed.RouteNames(u), recs
 }
 
 // TestRevertAfterKillNine: a run killed with -9 while a cordon and two Istio faults are in place
@@ -110,10 +97,6 @@ spec:
     route: [{destination: {host: %[1]s.%[2]s.svc.cluster.local}}]
 `, name, ns))
 	}
-	dyn, err := dynamic.NewForConfig(k.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	doomed, _ := startRun(t, k, dir, "doomed", ns, fmt.Sprintf(`- action: cordon
   args: %s
@@ -133,7 +116,7 @@ spec:
 		t.Fatalf("after kill -9 the node should still be cordoned with its record: %v %v", n.Spec.Unschedulable, n.Annotations)
 	}
 	for _, vs := range []string{"web", "short"} {
-		if names, recs := vsRoutes(t, dyn, ns, vs); len(names) != 2 || len(recs) != 1 {
+		if names, recs := vsRoutes(t, k, ns, vs); len(names) != 2 || len(recs) != 1 {
 			t.Fatalf("after kill -9, vs/%s: routes %v, records %v", vs, names, recs)
 		}
 	}
@@ -163,11 +146,11 @@ spec:
 		t.Fatalf("after revert the node: unschedulable %v, annotations %v", n.Spec.Unschedulable, n.Annotations)
 	}
 	for _, vs := range []string{"web", "short"} {
-		if names, recs := vsRoutes(t, dyn, ns, vs); strings.Join(names, ",") != "main" || len(recs) != 0 {
+		if names, recs := vsRoutes(t, k, ns, vs); strings.Join(names, ",") != "main" || len(recs) != 0 {
 			t.Fatalf("after revert, vs/%s: routes %v, records %v", vs, names, recs)
 		}
 	}
-	if names, recs := vsRoutes(t, dyn, ns, "other"); len(names) != 2 || len(recs) != 1 {
+	if names, recs := vsRoutes(t, k, ns, "other"); len(names) != 2 || len(recs) != 1 {
 		t.Fatalf("the live session's fault was touched: routes %v, records %v", names, recs)
 	}
 	if out, _ := gamedayRevert(t, k, dir, "--list"); !strings.Contains(out, "nothing left") {
@@ -175,7 +158,7 @@ spec:
 	}
 	_ = live.Process.Signal(syscall.SIGTERM)
 	_, _ = live.Process.Wait()
-	if names, recs := vsRoutes(t, dyn, ns, "other"); strings.Join(names, ",") != "main" || len(recs) != 0 {
+	if names, recs := vsRoutes(t, k, ns, "other"); strings.Join(names, ",") != "main" || len(recs) != 0 {
 		t.Fatalf("the live session's own end did not revert its fault: routes %v, records %v\n%s", names, recs, liveOut.String())
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/tui/core"
 )
@@ -62,21 +63,11 @@ func (m *Metrics) ID() core.PaneID { return core.PaneMetrics }
 
 // Title implements core.Pane.
 func (m *Metrics) Title() string {
-	t := fmt.Sprintf("Metrics · last %s · %s", shortDur(m.window), m.source)
+	t := fmt.Sprintf("Metrics · last %s · %s", actions.ShortDuration(m.window), m.source)
 	if m.zoomed {
 		t += " · " + m.panels[m.sel].Title
 	}
 	return t
-}
-
-func shortDur(d time.Duration) string {
-	switch {
-	case d >= time.Hour && d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	case d >= time.Minute && d%time.Minute == 0:
-		return fmt.Sprintf("%dm", d/time.Minute)
-	}
-	return d.String()
 }
 
 // Capturing implements core.Pane.
