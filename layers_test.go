@@ -26,6 +26,8 @@ var layers = map[string]int{
 	"scenario": 2,
 	// Continuous chaos, acting through a session.
 	"monkey": 2,
+	// the recording file format (header, envelopes, zstd, scrubbing); the player is the session's
+	"recording": 2,
 	// The session: a game day without a UI.
 	"session": 3,
 	// Experiments run on a session.

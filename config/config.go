@@ -279,6 +279,9 @@ func StateDir() string {
 	return filepath.Join(dir, "gameday")
 }
 
+// DefaultSessionsDir holds the sessions' recordings (gameday replay, gameday report).
+func DefaultSessionsDir() string { return filepath.Join(StateDir(), "sessions") }
+
 // DefaultRevertDir holds the local copy of each session's revert records.
 func DefaultRevertDir() string { return filepath.Join(StateDir(), "reverts") }
 

@@ -27,6 +27,8 @@ const (
 	KindLoad      = "load"        // load.Status: the running load, once a second
 	KindPerms     = "permissions" // actions.PermissionsAnswer: what the identity may do in a namespace
 	KindWhere     = "where"       // Where: the namespace and target the session points at changed
+	KindScreen    = "screen"      // Screen: the cockpit's terminal size
+	KindReplay    = "replay"      // ReplayState: a replay's position, speed and pause (never recorded)
 )
 
 // Where is what the session points at: a scenario or a command changing it reaches every subscriber.
@@ -62,6 +64,8 @@ func Kinds() bus.Kinds {
 		bus.KindOf[load.Status](KindLoad, bus.Replace),
 		bus.KindOf[actions.PermissionsAnswer](KindPerms, bus.Replace),
 		bus.KindOf[Where](KindWhere, bus.Replace),
+		bus.KindOf[Screen](KindScreen, bus.Replace),
+		bus.KindOf[ReplayState](KindReplay, bus.Replace),
 	}
 	out := bus.Kinds{}
 	for _, k := range ks {
@@ -103,6 +107,10 @@ func KindOf(msg any) (string, bool) {
 		return KindPerms, true
 	case Where:
 		return KindWhere, true
+	case Screen:
+		return KindScreen, true
+	case ReplayState:
+		return KindReplay, true
 	}
 	return "", false
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/monkey"
+	"github.com/gamedaylab/gameday/recording"
 	"github.com/gamedaylab/gameday/revert"
 	"github.com/gamedaylab/gameday/sim"
 	"github.com/gamedaylab/gameday/sources"
@@ -57,6 +58,20 @@ type Options struct {
 	LoadOnRun func(active bool)
 	// RevertDir holds the local copy of the revert records (default config.DefaultRevertDir()).
 	RevertDir string
+	// Record writes the session's recording (nil: none).
+	Record *Record
+	// Replay plays a recording instead of building a world: read-only, every action refused.
+	Replay *recording.Recording
+}
+
+// Record is where and how a session records itself.
+type Record struct {
+	Path string
+	// MaxBytes caps the compressed size (0: no cap).
+	MaxBytes int64
+	// Version is the gameday build, for the header; Scenario the experiment file a run executes.
+	Version  string
+	Scenario string
 }
 
 // Session is one game day.
@@ -75,6 +90,8 @@ type Session struct {
 	Logs        *sources.LogsPoller
 	Panels      []sources.Panel
 	MetricsName string
+	// Replay plays the recording of a replay session (nil when live).
+	Replay *Player
 	// MetricsBackend answers the panels' queries and an experiment's Prometheus probes.
 	MetricsBackend sources.MetricsBackend
 	TracesBackend  sources.TraceBackend
@@ -94,6 +111,7 @@ type Session struct {
 	watchNow func() time.Time
 	onSynced func()
 	journal  *actions.Journal
+	rec      *recorder
 	// monkeyCfg is the monkey's scope as the session runs it (the demo names its target).
 	monkeyCfg config.Monkey
 
@@ -145,11 +163,16 @@ func New(o Options) (*Session, error) {
 		defer s.mu.Unlock()
 		return s.beat.Ref()
 	}}
-	if o.Demo {
+	switch {
+	case o.Replay != nil:
+		s.buildReplay(o.Replay)
+	case o.Demo:
 		s.buildDemo()
-	} else if err := s.buildKube(); err != nil {
-		_ = j.Close()
-		return nil, err
+	default:
+		if err := s.buildKube(); err != nil {
+			_ = j.Close()
+			return nil, err
+		}
 	}
 	s.Bus = bus.New(Kinds(), s.Clock.Now)
 	s.group = sources.NewGroup(s.send)
@@ -166,6 +189,12 @@ func New(o Options) (*Session, error) {
 	}
 	s.Monkey = mk
 	o.Guard.Context, s.Env.Context = s.KubeContext, s.KubeContext
+	if o.Replay == nil {
+		if err := s.startRecorder(); err != nil {
+			_ = j.Close()
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -195,6 +224,7 @@ func (s *Session) Start(ctx context.Context) {
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	ctx = s.ctx
 	s.mu.Unlock()
+	s.runRecorder()
 	for _, st := range s.starters {
 		st := st
 		s.group.Go(ctx, "source", st)
@@ -459,6 +489,9 @@ func (s *Session) View(f func(w actions.World)) {
 // Prepare plans an action of the catalog with args against the session's view: what it will hit, or
 // why the arguments are wrong. Nothing runs.
 func (s *Session) Prepare(spec actions.Spec, args string) (actions.Step, error) {
+	if s.Replay != nil {
+		return actions.Step{}, s.ReplayRefusal()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.Env.Prepare(spec, s.world(), args)
@@ -482,6 +515,9 @@ func (s *Session) Act(ctx context.Context, command, args string) (actions.Result
 // starts its recovery stopwatch; a drain goes on in the background until its evictions are done.
 func (s *Session) Do(ctx context.Context, st actions.Step) (actions.Result, error) {
 	spec := st.Spec()
+	if s.Replay != nil {
+		return refused(s.ReplayRefusal())
+	}
 	if spec.Halts {
 		return s.Halt(ctx)
 	}
@@ -565,6 +601,9 @@ func (s *Session) drainStep(ctx context.Context, pr actions.DrainProgress) actio
 
 // Halt stops all load and reverts everything injected. It asks nothing and is never refused.
 func (s *Session) Halt(ctx context.Context) (actions.Result, error) {
+	if s.Replay != nil {
+		return refused(fmt.Errorf("%w: nothing to halt in a replay (nothing here acts on a cluster)", model.ErrRefused))
+	}
 	s.mu.Lock()
 	s.haltedAt = s.Clock.Now() // before the load stops: the poll must not take it for a run that ended
 	s.mu.Unlock()
@@ -757,6 +796,9 @@ func (s *Session) Close() error {
 	// The session is gone: whatever it could not revert is now a leftover for the next start.
 	if berr := beat.Stop(context.Background()); berr != nil && err == nil {
 		err = berr
+	}
+	if rerr := s.stopRecorder(); rerr != nil && err == nil {
+		err = rerr
 	}
 	if jerr := s.journal.Close(); jerr != nil && err == nil {
 		err = jerr

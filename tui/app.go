@@ -97,6 +97,9 @@ type Model struct {
 	faults   []actions.Active
 	monkey   monkey.Status
 	quitting bool
+	// replay is the replay's position (gameday replay); truncatedSaid: the early end was reported.
+	replay        session.ReplayState
+	truncatedSaid bool
 
 	helpOffset, helpMax int
 
@@ -139,6 +142,10 @@ func New(ctx *core.Context, deps Deps) *Model {
 	var setFilter func(string)
 	if sess.Logs != nil {
 		setFilter = sess.Logs.SetFilter
+	}
+	if sess.Replay != nil { // the filter runs over the recorded lines
+		setFilter = sess.Replay.SetLogFilter
+		m.replay = sess.Replay.State()
 	}
 	metricsName := sess.MetricsName
 	if metricsName == "" {
@@ -299,7 +306,12 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.ctx.Width, m.ctx.Height = msg.Width, msg.Height
 		m.resize()
+		if sess := m.sess; sess.Replay == nil {
+			sess.Publish(session.Screen{Width: msg.Width, Height: msg.Height}) // recorded with the session
+		}
 		return m, nil
+	case session.ReplayState:
+		return m, m.onReplay(msg)
 	case tickMsg:
 		return m, m.onTick()
 	case leftoversMsg:
@@ -532,6 +544,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.panes[m.focus].Capturing() {
 		return m.panes[m.focus].Update(msg)
 	}
+	if m.replayKey(msg) {
+		return nil
+	}
 	if m.forbidden(msg) {
 		return nil
 	}
@@ -644,6 +659,10 @@ func (m *Model) dialogWidth() int { return min(max(m.ctx.Width*2/3, 60), 90) }
 func (m *Model) startKey(spec actions.Spec) tea.Cmd {
 	if spec.Halts {
 		return m.halt()
+	}
+	if m.sess.Replay != nil { // before any question: nothing would come of the answer
+		m.setStatus(m.sess.ReplayRefusal().Error(), true)
+		return nil
 	}
 	if spec.Selected {
 		pod := ""

@@ -47,6 +47,9 @@ func (m *Model) header() string {
 	}
 	line1 := strings.Join(parts, "  ")
 	var badges []string
+	if b := m.replayBadge(now); b != "" {
+		badges = append(badges, b)
+	}
 	if m.ctx.Demo {
 		badges = append(badges, st.BadgeLoad.Render("DEMO"))
 	}
@@ -276,12 +279,17 @@ func (m *Model) footer() string {
 		return core.FitLine(hint, w)
 	}
 	parts := []string{halt}
-	bindings := append([]key.Binding{k.Help}, m.panes[m.focus].ShortHelp()...)
+	bindings := []key.Binding{k.Help}
+	replay := m.sess.Replay != nil
+	if replay {
+		bindings = append(bindings, k.Pause, k.Back10, k.Forward10, k.Slower, k.Faster, k.NextMarker, k.PrevMarker)
+	}
+	bindings = append(bindings, m.panes[m.focus].ShortHelp()...)
 	bindings = append(bindings, k.NextPane, k.Zoom, k.Command, k.Quit)
 	seen := map[string]bool{k.Halt.Help().Key: true}
 	for _, b := range bindings {
 		h := b.Help()
-		if !b.Enabled() || seen[h.Key] {
+		if !b.Enabled() || seen[h.Key] || replay && m.isActionKey(b) {
 			continue
 		}
 		seen[h.Key] = true
@@ -338,6 +346,13 @@ func (m *Model) helpView(w, h int) string {
 		sec("Runbook (gameday --scenario FILE)", k.Runbook, k.NextStep),
 		{title: "Command line (:)", entries: m.commandEntries()},
 	}...)
+	replay := sec("Replay (gameday replay FILE; actions are off)", k.Pause, k.Back10, k.Forward10,
+		k.BackMinute, k.ForwardMinute, k.Slower, k.Faster, k.NextMarker, k.PrevMarker)
+	if m.sess.Replay != nil { // first: in a replay these are the keys that do something
+		sections = append([]sectionT{replay}, sections...)
+	} else {
+		sections = append(sections, replay)
+	}
 	g := m.ctx.Guard
 	if g != nil {
 		modes := strings.Join(g.Badges(), ", ")
@@ -494,6 +509,17 @@ func (m *Model) haltKey() string {
 }
 
 // actionOfBinding is the permission an action key needs ("" for the others).
+// isActionKey reports whether b is one of the catalog's action keys.
+func (m *Model) isActionKey(b key.Binding) bool {
+	keys := strings.Join(b.Keys(), ",")
+	for _, a := range m.actionKeys {
+		if strings.Join(a.binding.Keys(), ",") == keys {
+			return true
+		}
+	}
+	return false
+}
+
 func (m *Model) actionOfBinding(b key.Binding) string {
 	keys := strings.Join(b.Keys(), ",")
 	for _, g := range m.gated {

@@ -12,6 +12,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/recording"
 	"github.com/gamedaylab/gameday/themes"
 )
 
@@ -39,6 +40,12 @@ type options struct {
 	zipkinURL  string
 	esURL      string
 	esIndex    string
+	// record is the recording's file ("" for the default), noRecord turns it off, recordMax caps it.
+	record    string
+	noRecord  bool
+	recordMax string
+	// replay is the recording gameday replay plays (nil otherwise).
+	replay *recording.Recording
 }
 
 // processStart is when the process started (the time to the first full frame is measured from it).
@@ -108,7 +115,7 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
 		return usageError{fmt.Errorf("%s (see gameday --help)", flagError(err))}
 	})
 	cmd.SuggestionsMinimumDistance = 2
-	cmd.AddCommand(newLoadCmd(), newLoadWorkerCmd(), newValidateCmd(), newRunCmd(), newReportCmd(), newRevertCmd(), newMonkeyCmd())
+	cmd.AddCommand(newLoadCmd(), newLoadWorkerCmd(), newValidateCmd(), newRunCmd(), newReportCmd(), newRevertCmd(), newMonkeyCmd(), newReplayCmd())
 	f := cmd.Flags()
 	addSessionFlags(cmd, o)
 	f.StringVar(&o.scenario, "scenario", "", "present this scenario in a runbook (r shows it, N starts the method and passes manual steps)")
@@ -142,6 +149,9 @@ func addSessionFlags(cmd *cobra.Command, o *options) {
 	f.StringVar(&o.zipkinURL, "zipkin-url", "", "Zipkin v2 API server for the Traces pane (e.g. http://zipkin:9411)")
 	f.StringVar(&o.esURL, "es-url", "", "Elasticsearch-API server of the EFK stack for the Logs pane; auth from GAMEDAY_ES_USER, GAMEDAY_ES_PASSWORD[_FILE] or GAMEDAY_ES_API_KEY[_FILE]")
 	f.StringVar(&o.esIndex, "es-index", "", "index pattern of container logs (default logstash-*)")
+	f.StringVar(&o.record, "record", "", "record the session to this file (default: a new file in "+config.DefaultSessionsDir()+"; gameday replay FILE plays it)")
+	f.BoolVar(&o.noRecord, "no-record", false, "do not record the session")
+	f.StringVar(&o.recordMax, "record-max", "1Gi", "stop recording at this compressed size (e.g. 500Mi, 2Gi; 0: no cap)")
 	f.Int64Var(&o.grace, "grace", -1, "grace period in seconds for pod kills (-1: the pod's own; 0: kill at once)")
 }
 

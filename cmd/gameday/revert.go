@@ -67,6 +67,7 @@ func runRevert(cmd *cobra.Command, o *revertOptions) error {
 	if err != nil {
 		return err
 	}
+	o.noRecord, o.record = true, "" // a cleanup, not a session worth replaying
 	c, err := build(cmd, &o.options, &cfg)
 	if err != nil {
 		return err

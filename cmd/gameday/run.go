@@ -121,7 +121,9 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 			so.Journal = filepath.Join(filepath.Dir(so.Journal), "demo-journal.jsonl")
 		}
 	}
-	if !o.demo {
+	if o.replay != nil {
+		so.Replay, so.Journal, so.Demo = o.replay, os.DevNull, false // nothing acts: nothing to journal
+	} else if !o.demo {
 		k, user, err := kubeFromFlags(o, cfg)
 		if err != nil {
 			return nil, err
@@ -129,18 +131,24 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 		k.Pacer = kube.NewPacer(watchPace())
 		so.Kube, so.User = k, user
 	}
+	if o.replay == nil {
+		if so.Record, err = recordOptions(o, sess0Context(so)); err != nil {
+			return nil, err
+		}
+	}
 	sess, err := session.New(so)
 	if err != nil {
 		return nil, err
 	}
 	c.sess = sess
-	c.cleanup = append(c.cleanup, func() { _ = sess.Close() })
+	// Cleanups run last first: the recording is reported once the session (and its HALT) closed it.
+	c.cleanup = append(c.cleanup, func() { sayRecording(cmd.ErrOrStderr(), sess) }, func() { _ = sess.Close() })
 	if guard.IsProduction() && !o.arm {
 		guard.ReadOnly = true // be explicit in the header: nothing will be allowed
 	}
 	c.ctx = &core.Context{Styles: styles, Keys: km, Config: cfg, Cluster: model.NewCluster(), Markers: &core.Markers{},
 		Guard: guard, Target: sess.Target(), NoColor: noColor, Clock: sess.Clock, KubeContext: sess.KubeContext,
-		Namespace: sess.Namespace(), Demo: o.demo}
+		Namespace: sess.Namespace(), Demo: o.demo || o.replay != nil && o.replay.Header.Demo}
 	c.deps = tui.Deps{Session: sess, SteadyGate: cfg.UI.SteadyGate}
 	if o.scenario != "" {
 		e, err := scenario.Read(o.scenario)

@@ -150,6 +150,16 @@ func (m *Markers) Add(t time.Time, label string) {
 	m.Version++
 }
 
+// Reset drops every marker (a replay moved to another moment: the markers up to it follow).
+func (m *Markers) Reset() {
+	m.List = nil
+	m.Version++
+}
+
+// ReplaySeekMsg tells panes that a replay moved: what they derived from past events (the journal
+// rows) goes, as the state at the new moment follows.
+type ReplaySeekMsg struct{}
+
 // Frame draws a bordered box of exactly w x h with the title set into the top border, like k9s. The
 // content is clipped or padded to fit, so a pane can never break the layout.
 func Frame(st *themes.Styles, title, content string, w, h int, focused bool) string {

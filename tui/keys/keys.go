@@ -45,6 +45,16 @@ type Map struct {
 	// passes a manual step.
 	Runbook  key.Binding
 	NextStep key.Binding
+
+	// The replay's keys (gameday replay FILE): pause, seek, speed, markers.
+	Pause          key.Binding
+	Back10         key.Binding
+	Forward10      key.Binding
+	BackMinute     key.Binding
+	ForwardMinute  key.Binding
+	Slower, Faster key.Binding
+	NextMarker     key.Binding
+	PrevMarker     key.Binding
 }
 
 // Default returns the built-in keymap: the cockpit's own keys here, the actions' from the catalog.
@@ -76,6 +86,16 @@ func Default() *Map {
 		Narrower: b("shorter window", "["),
 		Runbook:  b("runbook", "r"),
 		NextStep: b("next runbook step", "N"),
+
+		Pause:         b("pause / play", "space"),
+		Back10:        b("back 10 s", "left"),
+		Forward10:     b("forward 10 s", "right"),
+		BackMinute:    b("back 1 min", "shift+left"),
+		ForwardMinute: b("forward 1 min", "shift+right"),
+		Slower:        b("slower (to 0.5x)", "<"),
+		Faster:        b("faster (to 32x)", ">"),
+		NextMarker:    b("next marker", "n"),
+		PrevMarker:    b("previous marker", "p"),
 	}
 	m.actions = map[string]*key.Binding{}
 	for _, spec := range actions.Catalog() {
@@ -118,6 +138,9 @@ func (m *Map) named() map[string]*key.Binding {
 		"bottom": &m.Bottom, "open": &m.Open, "back": &m.Back, "filter": &m.Filter,
 		"follow": &m.Follow, "errors": &m.Errors, "logs": &m.Logs, "wider": &m.Wider, "narrower": &m.Narrower,
 		"runbook": &m.Runbook, "nextStep": &m.NextStep,
+		"pause": &m.Pause, "back10": &m.Back10, "forward10": &m.Forward10, "backMinute": &m.BackMinute,
+		"forwardMinute": &m.ForwardMinute, "slower": &m.Slower, "faster": &m.Faster,
+		"nextMarker": &m.NextMarker, "prevMarker": &m.PrevMarker,
 	}
 	for n, b := range m.actions {
 		out[n] = b

@@ -91,6 +91,9 @@ func (e *Events) Update(msg tea.Msg) tea.Cmd {
 		}
 	case core.TargetChangedMsg:
 		e.rebuild()
+	case core.ReplaySeekMsg:
+		e.journal = nil
+		e.rebuild()
 	case actions.Result:
 		e.seq++
 		j := journalRow{Entry: msg.Entry, seq: e.seq}
