@@ -266,6 +266,15 @@ func (r *runner) say(format string, a ...any) {
 	fmt.Fprintln(r.out, line)
 }
 
+// verdicts journals verdicts and publishes them (a recording keeps them for the session's report).
+func (r *runner) verdicts(vs ...Verdict) {
+	r.record(func(j *Journal) { j.Verdicts = append(j.Verdicts, vs...) })
+	for _, v := range vs {
+		r.s.Publish(session.Probe{Name: v.Probe, Phase: v.Phase, Time: v.End, Held: v.Met, Value: v.Value, Seen: v.Observed,
+			Verdict: v.Status, Tolerance: v.Tolerance, Checks: v.Checks, Breaches: v.Breaches})
+	}
+}
+
 func (r *runner) record(f func(j *Journal)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -282,7 +291,7 @@ func (r *runner) hypothesis(ctx context.Context, phase string) bool {
 		start := r.s.Now()
 		c := r.check(ctx, p, phase)
 		v := verdict(p, phase, start, r.s.Now(), []Check{c})
-		r.record(func(j *Journal) { j.Verdicts = append(j.Verdicts, v) })
+		r.verdicts(v)
 		switch v.Status {
 		case StatusInconclusive:
 			r.set(Inconclusive, fmt.Sprintf("probe %s could not be checked %s the method: %s", p.Name, phase, c.Err))
@@ -328,6 +337,7 @@ func (r *runner) checkQuiet(ctx context.Context, p scenario.Probe, phase string,
 		}
 		r.latest[p.Name] = c
 	})
+	r.s.Publish(session.Probe{Name: c.Probe, Phase: c.Phase, Time: c.Time, Held: c.Held, Value: c.Value, Seen: c.Seen, Err: c.Err})
 	switch {
 	case quiet:
 	case err != nil && p.OnNoData == "inconclusive":
@@ -474,7 +484,7 @@ func (r *runner) probeStep(ctx context.Context, n int, st scenario.Step, rec *St
 		switch {
 		case noData(p, c):
 			v := verdict(p, phase, start, r.s.Now(), checks[len(checks)-1:])
-			r.record(func(j *Journal) { j.Verdicts = append(j.Verdicts, v) })
+			r.verdicts(v)
 			r.set(Inconclusive, fmt.Sprintf("step %d: probe %s could not be checked: %s", n, p.Name, c.Err))
 			done(StatusInconclusive, c.Err)
 			return true
@@ -486,14 +496,14 @@ func (r *runner) probeStep(ctx context.Context, n int, st scenario.Step, rec *St
 			took := first.Sub(start).Round(100 * time.Millisecond)
 			v := verdict(p, phase, start, r.s.Now(), checks[len(checks)-1:])
 			v.Checks, v.Breaches = len(checks), len(checks)-1
-			r.record(func(j *Journal) { j.Verdicts = append(j.Verdicts, v) })
+			r.verdicts(v)
 			r.say("step %d: %s held after %s (within %s; still held 1s later): %s", n, st.Probe, took, within, c.Seen)
 			done(actions.ResultOK, fmt.Sprintf("held after %s", took))
 			return true
 		}
 		if first.IsZero() && !r.s.Now().Before(deadline) || ctx.Err() != nil {
 			v := verdict(p, phase, start, r.s.Now(), checks)
-			r.record(func(j *Journal) { j.Verdicts = append(j.Verdicts, v) })
+			r.verdicts(v)
 			if ctx.Err() != nil {
 				done(StepInterrupted, "")
 				return false
@@ -822,9 +832,12 @@ func (r *runner) finish() {
 		}
 		r.say("error budget: %d of %d requests failed, %.0f%% of the %.2f%% budget burned", bud.Failed, bud.Requests, 100*bud.Burned, 100*b)
 	}
+	var o session.Outcome
 	r.record(func(j *Journal) {
 		j.Outcome = r.outcome
 		r.finished = true
+		o = session.Outcome{Experiment: j.Experiment, File: j.File, Outcome: j.Outcome, Reason: j.Reason}
 	})
+	r.s.Publish(o)
 	r.say("outcome: %s", r.outcome)
 }

@@ -89,7 +89,7 @@ func (r *runner) watch(ctx context.Context, stopMethod context.CancelFunc) (stop
 	return func() {
 		close(done)
 		vs := <-finished
-		r.record(func(j *Journal) { j.Verdicts = append(j.Verdicts, vs...) })
+		r.verdicts(vs...)
 		for _, v := range vs {
 			r.say("during probe %s: %s over %d checks (%s)", v.Probe, v.Status, v.Checks, v.Observed)
 		}

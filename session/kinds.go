@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/bus"
@@ -29,7 +30,34 @@ const (
 	KindWhere     = "where"       // Where: the namespace and target the session points at changed
 	KindScreen    = "screen"      // Screen: the cockpit's terminal size
 	KindReplay    = "replay"      // ReplayState: a replay's position, speed and pause (never recorded)
+	KindProbe     = "probe"       // Probe: an experiment's probe checked, or its verdict for a phase
+	KindOutcome   = "outcome"     // Outcome: an experiment's outcome, when it ends
 )
+
+// Probe is an experiment's probe checked once (Verdict empty) or judged over a phase (Verdict set:
+// held, failed, aborted or inconclusive, over Checks checks of which Breaches breached).
+type Probe struct {
+	Name  string
+	Phase string
+	Time  time.Time
+	Held  bool
+	Value *float64 `json:",omitempty"`
+	Seen  string
+	Err   string `json:",omitempty"`
+
+	Verdict   string `json:",omitempty"`
+	Tolerance string `json:",omitempty"`
+	Checks    int    `json:",omitempty"`
+	Breaches  int    `json:",omitempty"`
+}
+
+// Outcome is how an experiment ended (held, deviated, aborted ...) and why.
+type Outcome struct {
+	Experiment string
+	File       string
+	Outcome    string
+	Reason     string `json:",omitempty"`
+}
 
 // Where is what the session points at: a scenario or a command changing it reaches every subscriber.
 type Where struct {
@@ -53,6 +81,8 @@ func Kinds() bus.Kinds {
 	result.Lossless = true
 	drain := bus.KindOf[actions.DrainProgress](KindDrain, bus.Keep)
 	drain.Lossless = true
+	probe := bus.KindOf[Probe](KindProbe, bus.Keep)
+	probe.Lossless = true
 	ks := []bus.Kind{
 		cluster, conn, metrics, names, result, drain,
 		bus.KindOf[sources.ErrorMsg](KindError, bus.Keep),
@@ -66,6 +96,7 @@ func Kinds() bus.Kinds {
 		bus.KindOf[Where](KindWhere, bus.Replace),
 		bus.KindOf[Screen](KindScreen, bus.Replace),
 		bus.KindOf[ReplayState](KindReplay, bus.Replace),
+		probe, bus.KindOf[Outcome](KindOutcome, bus.Keep),
 	}
 	out := bus.Kinds{}
 	for _, k := range ks {
@@ -111,6 +142,10 @@ func KindOf(msg any) (string, bool) {
 		return KindScreen, true
 	case ReplayState:
 		return KindReplay, true
+	case Probe:
+		return KindProbe, true
+	case Outcome:
+		return KindOutcome, true
 	}
 	return "", false
 }

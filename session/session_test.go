@@ -196,7 +196,7 @@ func TestEveryCommandRunsHeadless(t *testing.T) {
 	var zone string
 	s.View(func(w actions.World) { zone = actions.Zones(w.Cluster)[0] })
 	steps := [][2]string{{"scale", "+1"}, {"kill", "1"}, {"restart", ""}, {"load", "ramp:0-40"}, {"rate", "+10"},
-		{"cordon", "zone " + zone}, {"uncordon", "zone " + zone}, {"drain", "zone " + zone + "!"}}
+		{"cordon", "zone " + zone}, {"uncordon", "zone " + zone}, {"drain", "zone " + zone + "!"}, {"note", "zone " + zone + " drained by hand"}}
 	for _, st := range steps {
 		r, err := s.Act(ctx, st[0], st[1])
 		if err != nil || r.Entry.Result != actions.ResultOK {
