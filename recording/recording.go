@@ -50,6 +50,9 @@ type Header struct {
 	Scenario string `json:"scenario,omitempty"`
 }
 
+// ErrNotRecording is wrapped by Read and Decode when the file is something else (a journal, YAML).
+var ErrNotRecording = errors.New("not a gameday recording")
+
 // ErrFull is returned by Write once the size cap is reached: the recording stops there.
 var ErrFull = errors.New("recording: size cap reached")
 
@@ -272,13 +275,13 @@ func decodeLines(in io.Reader, kinds bus.Kinds) (*Recording, error) {
 	sc.Buffer(make([]byte, 0, 1<<16), 256<<20)
 	if !sc.Scan() {
 		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("not a gameday recording (%v)", err)
+			return nil, fmt.Errorf("%w (%v)", ErrNotRecording, err)
 		}
-		return nil, errors.New("empty file: not a gameday recording")
+		return nil, fmt.Errorf("empty file: %w", ErrNotRecording)
 	}
 	var h Header
 	if err := json.Unmarshal(sc.Bytes(), &h); err != nil || h.Format != Format {
-		return nil, errors.New("not a gameday recording (its first line is not a gameday-recording header)")
+		return nil, fmt.Errorf("%w (its first line is not a gameday-recording header)", ErrNotRecording)
 	}
 	switch {
 	case h.Schema > Schema:

@@ -37,6 +37,11 @@ func Write(dir, base string, j *experiment.Journal) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return write(dir, base, f)
+}
+
+// write puts a rendered report into dir as BASE.md beside its charts.
+func write(dir, base string, f Files) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}

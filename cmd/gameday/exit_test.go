@@ -103,6 +103,36 @@ func TestExitCodes(t *testing.T) {
 		t.Fatalf("the report rendered again differs from the run's:\n%s\n---\n%s", first, second)
 	}
 
+	// Each run recorded its session (XDG_STATE_HOME), each in its own file though several started in
+	// the same second; gameday report turns the held run's recording into a report with its verdicts
+	// and the kill's recovery.
+	recs, _ := filepath.Glob(filepath.Join(dir, "gameday", "sessions", "*.gdr"))
+	if len(recs) < 3 {
+		t.Fatalf("recordings %v: want one per experiment run", recs)
+	}
+	found := false
+	for _, r := range recs {
+		code, out := run("report", "--out", filepath.Join(dir, "sessions-report"), r)
+		if code != 0 {
+			t.Fatalf("gameday report %s: exit %d:\n%s", r, code, out)
+		}
+		md, err := os.ReadFile(strings.TrimSpace(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(md), "# Game day report: kill-and-recover") {
+			found = true
+			for _, want := range []string{"**Outcome: HELD**", "| Scenario | ../../examples/kill-and-recover.yaml |", "## Hypothesis", "## Recovery", "## Signals"} {
+				if !strings.Contains(string(md), want) {
+					t.Errorf("the recording's report lacks %q:\n%s", want, md)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no recording's report is kill-and-recover's")
+	}
+
 	// The table is in both --help texts and in the README, with every code.
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {

@@ -18,7 +18,9 @@ import (
 
 // options are the root command's flags.
 type options struct {
-	scenario   string
+	scenario string
+	// runFile is the experiment a headless run executes (the recording's header names it).
+	runFile    string
 	kube       *genericclioptions.ConfigFlags
 	allNS      bool
 	target     string

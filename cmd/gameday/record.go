@@ -1,8 +1,12 @@
 package main
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"regexp"
 	"time"
@@ -46,10 +50,17 @@ func recordOptions(o *options, where string) (*session.Record, error) {
 	}
 	path := o.record
 	if path == "" {
-		name := time.Now().Format("20060102-150405") + "-" + unsafeName.ReplaceAllString(where, "_") + ".gdr"
-		path = filepath.Join(config.DefaultSessionsDir(), name)
+		stem := filepath.Join(config.DefaultSessionsDir(), time.Now().Format("20060102-150405")+"-"+unsafeName.ReplaceAllString(where, "_"))
+		path = stem + ".gdr"
+		// Two sessions started in the same second (CI, two terminals) each keep their own file.
+		for n := 2; ; n++ {
+			if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+				break
+			}
+			path = fmt.Sprintf("%s-%d.gdr", stem, n)
+		}
 	}
-	return &session.Record{Path: path, MaxBytes: max, Version: version(), Scenario: o.scenario}, nil
+	return &session.Record{Path: path, MaxBytes: max, Version: version(), Scenario: cmp.Or(o.scenario, o.runFile)}, nil
 }
 
 // sayRecording tells where the session was recorded, once it is closed.

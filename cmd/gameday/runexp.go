@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,8 +18,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gamedaylab/gameday/experiment"
+	"github.com/gamedaylab/gameday/recording"
 	"github.com/gamedaylab/gameday/report"
 	"github.com/gamedaylab/gameday/scenario"
+	"github.com/gamedaylab/gameday/session"
 )
 
 // The exit codes of gameday run, beside the table's 0, 2, 4 and 130.
@@ -90,6 +93,7 @@ func runExperiment(cmd *cobra.Command, ro *runOptions, file string) error {
 	if err != nil {
 		return err
 	}
+	o.runFile = file
 	c, err := build(cmd, o, &cfg)
 	if err != nil {
 		return err
@@ -194,30 +198,52 @@ func version() string {
 func newReportCmd() *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
-		Use:   "report [flags] JOURNAL",
-		Short: "Render a run's report (Markdown with SVG charts) again from its JSON journal",
-		Example: `  gameday report gameday-runs/kill-and-recover-20261202-071500.json
+		Use:   "report [flags] RECORDING|JOURNAL",
+		Short: "Write a game day's report (Markdown with SVG charts) from a session recording or a run's JSON journal",
+		Long: `Write a game day's report, as Markdown with SVG charts beside it, from either:
+  - a session recording (every cockpit session and headless run records one, see --record): the
+    timeline of actions, detection, recovery and HALT, charts of the recorded series with the actions
+    and the fault windows, recovery per kill, the load, verdicts when a scenario ran, failed trace ids,
+    the top ERROR log lines around each action, and the notes typed with :note;
+  - a run's journal (gameday run writes NAME-TIME.json): the report gameday run wrote, again.`,
+		Example: `  gameday report ~/.local/state/gameday/sessions/20261203-100000-staging.gdr
+  gameday report --out /tmp/r ~/.local/state/gameday/sessions/20261203-100000-staging.gdr
+  gameday report gameday-runs/kill-and-recover-20261202-071500.json
   gameday report --out /tmp/r gameday-runs/kill-and-recover-20261202-071500.json`,
 		Args:          cobra.ExactArgs(1),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			j, err := experiment.ReadJournal(args[0])
-			if err != nil {
-				return usageError{err}
-			}
 			dir := out
 			if dir == "" {
 				dir = filepath.Dir(args[0])
 			}
-			md, err := report.Write(dir, strings.TrimSuffix(filepath.Base(args[0]), ".json"), j)
-			if err != nil {
-				return err
+			base := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(args[0]), ".json"), ".gdr")
+			var md string
+			rec, err := recording.Read(args[0], session.Kinds())
+			switch {
+			case err == nil:
+				if md, err = report.WriteRecording(dir, base, rec); err != nil {
+					return err
+				}
+				if rec.Truncated != "" {
+					fmt.Fprintf(cmd.ErrOrStderr(), "gameday: %s is cut short (%s): the report covers what was written before\n", args[0], rec.Truncated)
+				}
+			case !errors.Is(err, recording.ErrNotRecording):
+				return usageError{err}
+			default:
+				j, err := experiment.ReadJournal(args[0])
+				if err != nil {
+					return usageError{fmt.Errorf("%w; nor is it a gameday recording", err)}
+				}
+				if md, err = report.Write(dir, base, j); err != nil {
+					return err
+				}
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), md)
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&out, "out", "", "directory for the report (default: the journal's)")
+	cmd.Flags().StringVar(&out, "out", "", "directory for the report (default: beside the recording or journal)")
 	return cmd
 }

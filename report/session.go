@@ -1,0 +1,589 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/load"
+	"github.com/gamedaylab/gameday/model"
+	"github.com/gamedaylab/gameday/recording"
+	"github.com/gamedaylab/gameday/session"
+	"github.com/gamedaylab/gameday/sources"
+)
+
+// Around is how far either side of an action the report looks for error log lines.
+const Around = 30 * time.Second
+
+// Limits keep a long session's report readable; what is left out is counted.
+const (
+	maxSeries      = 8
+	maxFailed      = 20
+	maxErrorGroups = 5
+)
+
+// WriteRecording renders a recorded session's report into dir as BASE.md and BASE-PANEL.svg.
+func WriteRecording(dir, base string, rec *recording.Recording) (string, error) {
+	f, err := RenderRecording(base, rec)
+	if err != nil {
+		return "", err
+	}
+	return write(dir, base, f)
+}
+
+// facts is what a recording says happened, gathered in one pass over its events.
+type facts struct {
+	h          recording.Header
+	start, end time.Time
+	entries    []actions.Entry
+	detected   map[int]time.Time // entry index of a kill or drain -> the target first lost a ready pod
+	series     map[string]map[string]map[int64]float64
+	panelOrder []string
+	loads      []load.Status // the last active status of each load run
+	failed     []sources.TraceSummary
+	errors     []sources.LogLine
+	verdicts   []session.Probe
+	outcome    *session.Outcome
+}
+
+type window struct {
+	id         string
+	start, end time.Time
+	what       string
+}
+
+func gather(rec *recording.Recording) *facts {
+	f := &facts{h: rec.Header, start: rec.Header.Start, end: rec.Header.Start, detected: map[int]time.Time{},
+		series: map[string]map[string]map[int64]float64{}}
+	for _, p := range rec.Header.Panels {
+		f.panelOrder = append(f.panelOrder, p.ID)
+	}
+	c := model.NewCluster()
+	target := strings.TrimPrefix(rec.Header.Target, "deploy/")
+	ns := rec.Header.Namespace
+	type watch struct {
+		entry int
+		ready int32
+	}
+	var watching []watch
+	seenTrace := map[string]bool{}
+	seenLine := map[string]bool{}
+	var active *load.Status
+	for _, ev := range rec.Events {
+		if ev.Time.After(f.end) {
+			f.end = ev.Time
+		}
+		switch p := ev.Payload.(type) {
+		case *model.ClusterDelta:
+			c.Apply(p, ev.Time)
+			if d := c.Deployment(ns, target); d != nil {
+				kept := watching[:0]
+				for _, w := range watching {
+					if d.Ready < w.ready {
+						f.detected[w.entry] = ev.Time
+						continue
+					}
+					kept = append(kept, w)
+				}
+				watching = kept
+			}
+		case session.Where:
+			ns, target = p.Namespace, strings.TrimPrefix(p.Target, "deploy/")
+		case actions.Result:
+			e := p.Entry
+			f.entries = append(f.entries, e)
+			ok := e.Result == actions.ResultOK || e.Result == actions.ResultDryRun
+			if a := e.Action; ok && (a == "kill" || a == "monkey-kill" || a == "drain") {
+				if d := c.Deployment(ns, target); d != nil {
+					watching = append(watching, watch{len(f.entries) - 1, d.Ready})
+				}
+			}
+		case sources.MetricsMsg:
+			if p.Err != "" {
+				continue
+			}
+			panel := f.series[p.Panel]
+			if panel == nil {
+				panel = map[string]map[int64]float64{}
+				f.series[p.Panel] = panel
+				if !slices.Contains(f.panelOrder, p.Panel) {
+					f.panelOrder = append(f.panelOrder, p.Panel)
+				}
+			}
+			for _, s := range p.Series {
+				pts := panel[s.Name]
+				if pts == nil {
+					pts = map[int64]float64{}
+					panel[s.Name] = pts
+				}
+				for _, pt := range s.Points {
+					pts[pt.T.UnixNano()] = pt.V // a refresh repeats the window: the newest value wins
+				}
+			}
+		case load.Status:
+			if p.Active {
+				st := p
+				active = &st
+			} else if active != nil {
+				f.loads = append(f.loads, *active)
+				active = nil
+			}
+		case sources.TracesMsg:
+			for _, t := range p.Traces {
+				if t.Error && !seenTrace[t.TraceID] {
+					seenTrace[t.TraceID] = true
+					f.failed = append(f.failed, t)
+				}
+			}
+		case sources.LogsMsg:
+			for _, l := range p.Lines {
+				if !strings.EqualFold(l.Level, "error") {
+					continue
+				}
+				k := fmt.Sprint(l.Time.UnixNano(), l.Pod, l.Seq, l.Msg)
+				if !seenLine[k] {
+					seenLine[k] = true
+					f.errors = append(f.errors, l)
+				}
+			}
+		case session.Probe:
+			if p.Verdict != "" {
+				f.verdicts = append(f.verdicts, p)
+			}
+		case session.Outcome:
+			o := p
+			f.outcome = &o
+		}
+	}
+	if active != nil {
+		f.loads = append(f.loads, *active) // still running when the recording ended
+	}
+	sort.SliceStable(f.failed, func(a, b int) bool { return f.failed[a].Start.Before(f.failed[b].Start) })
+	sort.SliceStable(f.errors, func(a, b int) bool { return f.errors[a].Time.Before(f.errors[b].Time) })
+	return f
+}
+
+// faults pairs each injected fault with what ended it: :unfault, its duration, HALT, or the end.
+func (f *facts) faults() []window {
+	var out []window
+	open := map[string]int{}
+	closeAll := func(t time.Time, match func(id string) bool) {
+		for id, i := range open {
+			if match(id) {
+				out[i].end = t
+				delete(open, id)
+			}
+		}
+	}
+	for _, e := range f.entries {
+		if e.Result != actions.ResultOK {
+			continue
+		}
+		switch e.Action {
+		case "fault":
+			for _, t := range e.Targets {
+				if id, ok := strings.CutPrefix(t, "fault/"); ok {
+					open[id] = len(out)
+					out = append(out, window{id: id, start: e.Time, what: e.Detail})
+				}
+			}
+		case "unfault":
+			for _, t := range e.Targets {
+				id := strings.TrimPrefix(t, "fault/")
+				closeAll(e.Time, func(x string) bool { return id == "all" || x == id })
+			}
+		case "fault-expired":
+			for _, t := range e.Targets {
+				closeAll(e.Time, func(x string) bool { return strings.HasPrefix(t, "fault "+x+" ") })
+			}
+		case "halt":
+			closeAll(e.Time, func(string) bool { return true })
+		}
+	}
+	closeAll(f.end, func(string) bool { return true })
+	return out
+}
+
+// acted says whether an entry is something a person or the monkey did (not a note or a measured event).
+func acted(e actions.Entry) bool {
+	if e.Result != actions.ResultOK && e.Result != actions.ResultDryRun || e.Action == "note" {
+		return false
+	}
+	spec, ok := actions.Lookup(e.Action)
+	return ok && !spec.Event
+}
+
+// RenderRecording renders a recorded session's report; charts are named BASE-PANEL.svg.
+func RenderRecording(base string, rec *recording.Recording) (Files, error) {
+	f := gather(rec)
+	out := Files{Charts: map[string][]byte{}}
+	var b bytes.Buffer
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	at := func(t time.Time) string { return "+" + fmtDur(t.Sub(f.start)) }
+	h := f.h
+
+	title := "session on " + h.Context
+	if f.outcome != nil {
+		title = f.outcome.Experiment
+	}
+	p("# Game day report: %s\n\n", title)
+	if o := f.outcome; o != nil {
+		p("**Outcome: %s**", strings.ToUpper(o.Outcome))
+		if o.Reason != "" {
+			p(": %s", o.Reason)
+		}
+		p("\n\n")
+	}
+	p("| | |\n| --- | --- |\n")
+	row := func(k, v string) {
+		if v != "" {
+			p("| %s | %s |\n", k, cell(v))
+		}
+	}
+	row("Context", h.Context)
+	row("Namespace", h.Namespace)
+	row("Target", h.Target)
+	row("User", h.User)
+	row("Scenario", h.Scenario)
+	row("gameday", h.Gameday)
+	demo := ""
+	if h.Demo {
+		demo = " (the simulated demo cluster)"
+	}
+	row("Start", h.Start.UTC().Format(time.RFC3339)+demo)
+	row("Duration", fmtDur(f.end.Sub(f.start)))
+	row("Recording", fmt.Sprintf("%s (%d events)", rec.Path, len(rec.Events)))
+	row("Backends", strings.Join(nonEmpty("metrics "+h.Metrics, "traces "+h.Traces, "logs "+h.Logs), ", "))
+	if rec.Truncated != "" {
+		row("**Truncated**", rec.Truncated+": the report covers what was written before")
+	}
+	if rec.Skipped > 0 {
+		row("Skipped", fmt.Sprintf("%d events of kinds this gameday does not know (a newer build wrote them)", rec.Skipped))
+	}
+	p("\n")
+
+	if len(f.verdicts) > 0 {
+		p("## Hypothesis\n\n| Probe | Phase | Verdict | Observed | Tolerance | Checks |\n| --- | --- | --- | --- | --- | --- |\n")
+		for _, v := range f.verdicts {
+			mark := v.Verdict
+			if v.Verdict == "failed" || v.Verdict == "aborted" {
+				mark = "**" + strings.ToUpper(v.Verdict) + "**"
+			}
+			checks := fmt.Sprint(v.Checks)
+			if v.Breaches > 0 {
+				checks += fmt.Sprintf(" (%d breached)", v.Breaches)
+			}
+			p("| %s | %s | %s | %s | %s | %s |\n", cell(v.Name), cell(v.Phase), mark, cell(v.Seen), cell(v.Tolerance), checks)
+		}
+		p("\n")
+	}
+
+	p("## Timeline\n\n| When | What | Result |\n| --- | --- | --- |\n")
+	first := f.end
+	for _, e := range f.entries {
+		if acted(e) {
+			first = e.Time
+			break
+		}
+	}
+	p("| +0s | baseline: recording started | until the first action, %s |\n", at(first))
+	type line struct {
+		t            time.Time
+		what, result string
+	}
+	var rows []line
+	for i, e := range f.entries {
+		what := strings.TrimSpace(e.Action + " " + strings.Join(e.Targets, " "))
+		if e.Actor != "" {
+			what = e.Actor + ": " + what
+		}
+		result := e.Result
+		switch {
+		case e.Error != "":
+			result += ": " + e.Error
+		case e.Detail != "":
+			result += ": " + e.Detail
+		}
+		if e.Action == "note" {
+			what, result = "note", e.Detail
+		}
+		if e.Action == "halt" {
+			what = "**HALT**"
+		}
+		rows = append(rows, line{e.Time, what, result})
+		if d, ok := f.detected[i]; ok {
+			rows = append(rows, line{d, "detection: " + h.Target + " lost a ready pod", fmt.Sprintf("%s after the %s", fmtDur(d.Sub(e.Time)), e.Action)})
+		}
+	}
+	sort.SliceStable(rows, func(a, b int) bool { return rows[a].t.Before(rows[b].t) })
+	for _, r := range rows {
+		p("| %s | %s | %s |\n", at(r.t), cell(r.what), cell(r.result))
+	}
+	p("| %s | recording ended | |\n\n", at(f.end))
+
+	faults := f.faults()
+	charts := 0
+	titles := map[string]sources.Panel{}
+	for _, pn := range h.Panels {
+		titles[pn.ID] = pn
+	}
+	for _, id := range f.panelOrder {
+		series := f.series[id]
+		if len(series) == 0 {
+			continue
+		}
+		pn, ok := titles[id]
+		if !ok {
+			pn = sources.Panel{ID: id, Title: id}
+		}
+		svg, left, err := f.panelChart(pn, series, faults)
+		if err != nil {
+			return out, fmt.Errorf("chart of %s: %w", id, err)
+		}
+		if charts == 0 {
+			p("## Signals\n\nThe series as the cockpit fetched them; grey lines are the actions, shaded spans the faults.\n\n")
+		}
+		charts++
+		name := fmt.Sprintf("%s-%s.svg", base, slug(id))
+		out.Charts[name] = svg
+		p("### %s\n\n![%s](%s)\n\n", cell(pn.Title), cell(pn.Title), name)
+		if left > 0 {
+			p("%d more series are not drawn.\n\n", left)
+		}
+	}
+	if len(faults) > 0 {
+		p("## Faults\n\n| Fault | From | Until | For | What |\n| --- | --- | --- | --- | --- |\n")
+		for _, w := range faults {
+			p("| %s | %s | %s | %s | %s |\n", w.id, at(w.start), at(w.end), fmtDur(w.end.Sub(w.start)), cell(w.what))
+		}
+		p("\n")
+	}
+
+	var recov []string
+	kills := map[string]int{} // a kill's targets -> its entry, for the recovery measured after it
+	for i, e := range f.entries {
+		key := strings.Join(e.Targets, " ")
+		switch e.Action {
+		case "kill", "monkey-kill":
+			kills[key] = i
+		case "recovery":
+			took := e.Recovery
+			if took == "" {
+				took = "**not recovered**: " + e.Error
+			}
+			killed, detected := "", "not seen"
+			if k, ok := kills[key]; ok {
+				killed = at(f.entries[k].Time)
+				if d, ok := f.detected[k]; ok {
+					detected = fmtDur(d.Sub(f.entries[k].Time))
+				}
+			}
+			recov = append(recov, fmt.Sprintf("| %s | %s | %s | %s | %s |\n", cell(key), killed, detected, cell(took), cell(e.Detail)))
+		}
+	}
+	if len(recov) > 0 {
+		p("## Recovery\n\nDetected: the target's ready replicas fell. Recovered: ready replicas back to desired.\n\n")
+		p("| Kill | Killed at | Detected after | Recovered after | Detail |\n| --- | --- | --- | --- | --- |\n%s\n", strings.Join(recov, ""))
+	}
+	if len(f.loads) > 0 {
+		p("## Load\n\n| Profile | Sent | Completed | Errors | of which failed checks | Success | p50 | p99 | Max | Elapsed |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+		for _, l := range f.loads {
+			p("| %s | %d | %d | %d | %d | %.2f%% | %s | %s | %s | %s |\n", cell(l.Profile.String()), l.Sent, l.Completed, l.Errors, l.CheckFailures,
+				100*l.Success, fmtDur(l.P50), fmtDur(l.P99), fmtDur(l.Max), fmtDur(l.Elapsed))
+		}
+		p("\nEach row is a load run's last second: latency from each request's intended send time.\n\n")
+	}
+	if len(f.failed) > 0 {
+		p("## Failed traces\n\n| When | Trace | Root | Duration |\n| --- | --- | --- | --- |\n")
+		for i, t := range f.failed {
+			if i == maxFailed {
+				p("\n%d more failed traces are in the recording (gameday replay shows them).\n", len(f.failed)-maxFailed)
+				break
+			}
+			p("| %s | `%s` | %s | %s |\n", at(t.Start), t.TraceID, cell(t.Service+" "+t.Root), fmtDur(t.Duration))
+		}
+		p("\n")
+	}
+	if len(f.errors) > 0 {
+		p("## Error logs around each action\n\nThe most frequent ERROR lines within %s of each action.\n\n", fmtDur(Around))
+		for _, e := range f.entries {
+			if !acted(e) {
+				continue
+			}
+			p("**%s %s** (%s)\n\n", at(e.Time), cell(e.Action), cell(strings.Join(e.Targets, " ")))
+			groups := f.errorsAround(e.Time)
+			if len(groups) == 0 {
+				p("No error lines.\n\n")
+				continue
+			}
+			for i, g := range groups {
+				if i == maxErrorGroups {
+					p("- and %d more kinds of error\n", len(groups)-maxErrorGroups)
+					break
+				}
+				p("- %d × `%s` (first %s on %s)\n", g.n, strings.ReplaceAll(g.msg, "`", "'"), at(g.first.Time), g.first.Pod)
+			}
+			p("\n")
+		}
+	}
+	var notes []actions.Entry
+	for _, e := range f.entries {
+		if e.Action == "note" && e.Result == actions.ResultOK {
+			notes = append(notes, e)
+		}
+	}
+	if len(notes) > 0 {
+		p("## Notes\n\n")
+		for _, e := range notes {
+			who := ""
+			if e.User != "" {
+				who = " (" + e.User + ")"
+			}
+			p("- %s %s%s\n", at(e.Time), e.Detail, who)
+		}
+		p("\n")
+	}
+	out.Markdown = b.Bytes()
+	return out, nil
+}
+
+type errorGroup struct {
+	msg   string
+	n     int
+	first sources.LogLine
+}
+
+func (f *facts) errorsAround(t time.Time) []errorGroup {
+	by := map[string]*errorGroup{}
+	for _, l := range f.errors {
+		if l.Time.Before(t.Add(-Around)) || l.Time.After(t.Add(Around)) {
+			continue
+		}
+		msg := l.Msg
+		if msg == "" {
+			msg = l.Raw
+		}
+		msg = strings.Join(strings.Fields(msg), " ")
+		if g := by[msg]; g != nil {
+			g.n++
+		} else {
+			by[msg] = &errorGroup{msg: msg, n: 1, first: l}
+		}
+	}
+	var out []errorGroup
+	for _, g := range by {
+		out = append(out, *g)
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if out[a].n != out[b].n {
+			return out[a].n > out[b].n
+		}
+		return out[a].first.Time.Before(out[b].first.Time)
+	})
+	return out
+}
+
+var palette = []color.Color{
+	color.RGBA{R: 31, G: 119, B: 180, A: 255}, color.RGBA{R: 255, G: 127, B: 14, A: 255}, color.RGBA{R: 44, G: 160, B: 44, A: 255},
+	color.RGBA{R: 148, G: 103, B: 189, A: 255}, color.RGBA{R: 140, G: 86, B: 75, A: 255}, color.RGBA{R: 227, G: 119, B: 194, A: 255},
+	color.RGBA{R: 127, G: 127, B: 127, A: 255}, color.RGBA{R: 188, G: 189, B: 34, A: 255},
+}
+
+// panelChart draws a panel's recorded series over the session, the faults shaded and the actions as
+// labelled lines; it returns how many series it left out.
+func (f *facts) panelChart(pn sources.Panel, series map[string]map[int64]float64, faults []window) ([]byte, int, error) {
+	plt := plot.New()
+	plt.Title.Text = pn.Title
+	plt.X.Label.Text = "seconds since the start"
+	plt.Y.Label.Text = pn.Unit
+	names := slices.Sorted(maps.Keys(series))
+	left := max(len(names)-maxSeries, 0)
+	names = names[:min(len(names), maxSeries)]
+	sec := func(ns int64) float64 { return time.Unix(0, ns).Sub(f.start).Seconds() }
+	lo, hi := 0.0, 0.0
+	var lines []*plotter.Line
+	for i, n := range names {
+		ts := slices.Sorted(maps.Keys(series[n]))
+		pts := make(plotter.XYs, 0, len(ts))
+		for _, t := range ts {
+			v := series[n][t]
+			pts = append(pts, plotter.XY{X: sec(t), Y: v})
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		l, err := plotter.NewLine(pts)
+		if err != nil {
+			return nil, 0, err
+		}
+		l.Color = palette[i%len(palette)]
+		l.Width = vg.Points(1.2)
+		lines = append(lines, l)
+		plt.Legend.Add(n, l)
+	}
+	if hi <= lo {
+		hi = lo + 1
+	}
+	xmax := f.end.Sub(f.start).Seconds()
+	for _, w := range faults {
+		x0, x1 := w.start.Sub(f.start).Seconds(), w.end.Sub(f.start).Seconds()
+		poly, err := plotter.NewPolygon(plotter.XYs{{X: x0, Y: lo}, {X: x1, Y: lo}, {X: x1, Y: hi}, {X: x0, Y: hi}})
+		if err != nil {
+			return nil, 0, err
+		}
+		poly.Color = color.NRGBA{R: 214, G: 39, B: 40, A: 50}
+		poly.LineStyle.Width = 0
+		plt.Add(poly)
+	}
+	for _, l := range lines {
+		plt.Add(l)
+	}
+	var labels plotter.XYLabels
+	for _, e := range f.entries {
+		if !acted(e) {
+			continue
+		}
+		x := e.Time.Sub(f.start).Seconds()
+		l, _ := plotter.NewLine(plotter.XYs{{X: x, Y: lo}, {X: x, Y: hi}})
+		l.Color = color.Gray{Y: 150}
+		plt.Add(l)
+		labels.XYs = append(labels.XYs, plotter.XY{X: x, Y: hi})
+		labels.Labels = append(labels.Labels, " "+actions.MarkerLabel(e.Action))
+	}
+	if len(labels.XYs) > 0 {
+		lb, err := plotter.NewLabels(labels)
+		if err != nil {
+			return nil, 0, err
+		}
+		plt.Add(lb)
+	}
+	plt.X.Min, plt.X.Max = 0, max(xmax, 1)
+	plt.Legend.Top = true
+	c := vgsvg.NewWith(vgsvg.UseWH(7*vg.Inch, 3*vg.Inch), vgsvg.EmbedFonts(false))
+	plt.Draw(draw.New(c))
+	var out bytes.Buffer
+	if _, err := c.WriteTo(&out); err != nil {
+		return nil, 0, err
+	}
+	return out.Bytes(), left, nil
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if f := strings.Fields(s); len(f) > 1 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
