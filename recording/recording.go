@@ -126,7 +126,7 @@ func (w *Writer) Write(e bus.Envelope) error {
 	if w.max > 0 && w.count.n >= w.max {
 		w.full = true
 		_ = w.z.Flush()
-		return fmt.Errorf("%w (%s after %d events): the rest of this session is not recorded; raise record.maxSize or pass --no-record", ErrFull, Size(w.count.n), w.events)
+		return fmt.Errorf("%w (%s after %d events): the rest of this session is not recorded; raise --record-max or pass --no-record", ErrFull, Size(w.count.n), w.events)
 	}
 	if err := w.writeLine(e); err != nil {
 		w.err = err

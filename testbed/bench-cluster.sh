@@ -85,7 +85,7 @@ gameday_run() {
   shift 2
   log "$name: watching for ${WINDOW}s under churn"
   rm -f "$OUT/trace-$name.txt"
-  measure "$name" "env XDG_CONFIG_HOME=$OUT/xdg XDG_STATE_HOME=$OUT/xdg $* $bin --kubeconfig $KUBECONFIG -n bench --target deploy/filler --trace-frames $OUT/trace-$name.txt ${BENCH_GAMEDAY_ARGS:-}" | tee -a "$OUT/results.txt"
+  measure "$name" "env XDG_CONFIG_HOME=$OUT/xdg XDG_STATE_HOME=$OUT/xdg $* $bin --kubeconfig $KUBECONFIG -n bench --target deploy/filler --trace-frames $OUT/trace-$name.txt ${BENCH_GAMEDAY_ARGS:-} ${EXTRA_ARGS:-}" | tee -a "$OUT/results.txt"
   sleep 2
   "$OUT/churn" analyze -churn "$OUT/churn-$name.log" -trace "$OUT/trace-$name.txt" | sed "s/^/${name}_/" | tee -a "$OUT/results.txt"
 }
@@ -97,9 +97,15 @@ gameday_run gameday "$OUT/gameday" ${BENCH_GAMEDAY_ENV:-}
 # and BENCH_BASELINE_ENV set environment variables for one of the two (GOMAXPROCS=1, GOGC=200...).
 if [ -n "${BENCH_BASELINE:-}" ]; then
   cp "$BENCH_BASELINE" "$OUT/baseline"
-  gameday_run baseline "$OUT/baseline" ${BENCH_BASELINE_ENV:-}
+  # BENCH_BASELINE_ARGS are flags for the baseline only: the same build with --no-record measures
+  # what recording costs.
+  EXTRA_ARGS=${BENCH_BASELINE_ARGS:-} gameday_run baseline "$OUT/baseline" ${BENCH_BASELINE_ENV:-}
 fi
 
+# What the sessions recorded (the default: every cockpit session records), in bytes per minute.
+for f in "$OUT"/xdg/gameday/sessions/*.gdr; do
+  [ -e "$f" ] && awk -v f="$f" -v b="$(stat -c %s "$f")" -v w="$WINDOW" 'BEGIN{printf "recording %s %.0f KiB (%.0f KiB per minute of churn)\n", f, b/1024, b/1024*60/(w+20)}' | tee -a "$OUT/results.txt"
+done
 if [ -n "${BENCH_SKIP_K9S:-}" ]; then cat "$OUT/results.txt"; exit 0; fi
 log "k9s $K9S_VERSION: watching for ${WINDOW}s under churn"
 mkdir -p "$OUT/k9s-home"
