@@ -217,14 +217,37 @@ var (
 	keyValue = regexp.MustCompile(`(?i)\b(password|passwd|token|api[_-]?key|secret|authorization)(\\?"?\s*[:=]\s*\\?"?)[^\s"\\&,]+`)
 )
 
+// secretWords are what keyValue and bearer start with: a line holding none of them (most lines, and
+// every large cluster delta) skips those expressions, which cost ~25 ms per MiB.
+var secretWords = [][]byte{[]byte("password"), []byte("passwd"), []byte("token"), []byte("apikey"), []byte("api_key"), []byte("api-key"), []byte("secret"),
+	[]byte("authorization"), []byte("bearer"), []byte("basic")}
+
 // Scrub masks credentials in one encoded line.
 func Scrub(b []byte) []byte {
-	if !bytes.ContainsAny(b, "@=:") {
-		return b
+	if bytes.Contains(b, []byte("://")) && bytes.IndexByte(b, '@') >= 0 {
+		b = userinfo.ReplaceAll(b, []byte("${1}***@"))
 	}
-	b = userinfo.ReplaceAll(b, []byte("${1}***@"))
-	b = bearer.ReplaceAll(b, []byte("${1}${2}***"))
-	return keyValue.ReplaceAll(b, []byte("${1}${2}***"))
+	lower := asciiLower(b)
+	for _, w := range secretWords {
+		if bytes.Contains(lower, w) {
+			b = bearer.ReplaceAll(b, []byte("${1}${2}***"))
+			return keyValue.ReplaceAll(b, []byte("${1}${2}***"))
+		}
+	}
+	return b
+}
+
+// asciiLower lower-cases ASCII letters only, so the copy keeps b's length (the expressions are
+// case-insensitive; their words are ASCII).
+func asciiLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // Recording is a file read back.
