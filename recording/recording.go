@@ -95,7 +95,9 @@ func Create(path string, h Header, max int64) (*Writer, error) {
 	}
 	cw := &countingWriter{w: f}
 	// The fastest level: a recording is written while the cockpit runs on one core.
-	z, err := zstd.NewWriter(cw, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	// A 1 MiB window and the lower-memory encoder: the recorder's memory is the cockpit's memory.
+	z, err := zstd.NewWriter(cw, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+		zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true))
 	if err != nil {
 		_ = f.Close()
 		return nil, fmt.Errorf("recording: %w", err)
@@ -147,6 +149,9 @@ func (w *Writer) writeLine(v any) error {
 	w.raw += int64(len(b))
 	if _, err := w.z.Write(b); err != nil {
 		return fmt.Errorf("recording: write %s: %w", w.path, err)
+	}
+	if w.line.Cap() > 1<<20 {
+		w.line = bytes.Buffer{} // a first large delta must not keep its buffer for the whole session
 	}
 	return nil
 }
@@ -227,27 +232,34 @@ func Scrub(b []byte) []byte {
 	if bytes.Contains(b, []byte("://")) && bytes.IndexByte(b, '@') >= 0 {
 		b = userinfo.ReplaceAll(b, []byte("${1}***@"))
 	}
-	lower := asciiLower(b)
-	for _, w := range secretWords {
-		if bytes.Contains(lower, w) {
-			b = bearer.ReplaceAll(b, []byte("${1}${2}***"))
-			return keyValue.ReplaceAll(b, []byte("${1}${2}***"))
-		}
+	if hasSecretWord(b) {
+		b = bearer.ReplaceAll(b, []byte("${1}${2}***"))
+		b = keyValue.ReplaceAll(b, []byte("${1}${2}***"))
 	}
 	return b
 }
 
-// asciiLower lower-cases ASCII letters only, so the copy keeps b's length (the expressions are
-// case-insensitive; their words are ASCII).
-func asciiLower(b []byte) []byte {
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+// hasSecretWord looks for secretWords in any case, a chunk at a time: a lower-cased copy of a whole
+// large line raised the cockpit's peak memory.
+func hasSecretWord(b []byte) bool {
+	const chunk, overlap = 4096, 16 // overlap: longer than the longest word
+	var buf [chunk + overlap]byte
+	for start := 0; start < len(b); start += chunk {
+		part := b[start:min(start+chunk+overlap, len(b))]
+		lower := buf[:len(part)]
+		for i, c := range part {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			lower[i] = c
 		}
-		out[i] = c
+		for _, w := range secretWords {
+			if bytes.Contains(lower, w) {
+				return true
+			}
+		}
 	}
-	return out
+	return false
 }
 
 // Recording is a file read back.

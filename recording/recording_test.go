@@ -149,6 +149,9 @@ func TestScrubMasksCredentials(t *testing.T) {
 		`{"Err":"token=s3cr3tvalue&x=1"}`:                          "s3cr3tvalue",
 		`{"Err":"api_key: \"AKIAXYZ123\""}`:                        "AKIAXYZ123",
 		`password=pa55`:                                            "pa55",
+		// a word across the 4 KiB chunks the trigger search reads
+		strings.Repeat("x", 4090) + ` PASSWORD=acrosschunks`:                     "acrosschunks",
+		strings.Repeat("y", 8185) + ` Authorization: Basic dXNlcjpwYXNzd29yZA==`: "dXNlcjpwYXNzd29yZA",
 	} {
 		out := string(Scrub([]byte(in)))
 		if strings.Contains(out, leak) {
