@@ -457,6 +457,13 @@ func (r *runner) step(ctx context.Context, i int, st scenario.Step) bool {
 	case st.Probe != "":
 		return r.probeStep(ctx, n, st, &rec, done)
 	case st.Note != "":
+		// Through the catalog, so the note is journaled and marks the graphs and the report like :note.
+		res, err := r.s.Act(ctx, "note", st.Note)
+		if err != nil {
+			r.say("step %d: note: %s", n, err)
+			done(cmp.Or(res.Entry.Result, actions.ResultError), err.Error())
+			return ctx.Err() == nil
+		}
 		r.say("step %d: note: %s", n, st.Note)
 		done(actions.ResultOK, st.Note)
 	}

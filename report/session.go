@@ -43,12 +43,46 @@ func WriteRecording(dir, base string, rec *recording.Recording) (string, error) 
 	return write(dir, base, f)
 }
 
+// readyOf is the Deployment's ready replicas, -1 when it is not in the cluster.
+func readyOf(c *model.Cluster, ns, deploy string) int32 {
+	if d := c.Deployment(ns, deploy); d != nil {
+		return d.Ready
+	}
+	return -1
+}
+
+// podSet is the names of the Deployment's pods.
+func podSet(c *model.Cluster, ns, deploy string) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range c.TargetPods(ns, deploy) {
+		out[p.Name] = true
+	}
+	return out
+}
+
+// noticed reports whether the cluster has reacted to a loss: the Deployment's ready replicas fell
+// below what they were at the kill, or its controller made a pod that was not there then.
+func noticed(c *model.Cluster, ns, deploy string, ready int32, before map[string]bool) bool {
+	if ready >= 0 && readyOf(c, ns, deploy) >= 0 && readyOf(c, ns, deploy) < ready {
+		return true
+	}
+	if c.Deployment(ns, deploy) == nil {
+		return false
+	}
+	for _, p := range c.TargetPods(ns, deploy) {
+		if !before[p.Name] {
+			return true
+		}
+	}
+	return false
+}
+
 // facts is what a recording says happened, gathered in one pass over its events.
 type facts struct {
 	h          recording.Header
 	start, end time.Time
 	entries    []actions.Entry
-	detected   map[int]time.Time // entry index of a kill or drain -> the target first lost a ready pod
+	detected   map[int]time.Time // entry index of a kill or drain -> the cluster first reacted (ready fell or a replacement appeared)
 	series     map[string]map[string]map[int64]float64
 	panelOrder []string
 	loads      []load.Status // the last active status of each load run
@@ -73,11 +107,28 @@ func gather(rec *recording.Recording) *facts {
 	c := model.NewCluster()
 	target := strings.TrimPrefix(rec.Header.Target, "deploy/")
 	ns := rec.Header.Namespace
+	// Detection is read from the deltas after each kill's start, which may come before its result
+	// (the watch can beat the delete call's return), so the kills are found first.
 	type watch struct {
 		entry int
+		at    time.Time
+		armed bool
 		ready int32
+		pods  map[string]bool
 	}
 	var watching []watch
+	n := 0
+	for _, ev := range rec.Events {
+		if p, ok := ev.Payload.(actions.Result); ok {
+			e := p.Entry
+			ok := e.Result == actions.ResultOK || e.Result == actions.ResultDryRun
+			if a := e.Action; ok && (a == "kill" || a == "monkey-kill" || a == "drain") {
+				watching = append(watching, watch{entry: n, at: e.Time})
+			}
+			n++
+		}
+	}
+	sort.SliceStable(watching, func(a, b int) bool { return watching[a].at.Before(watching[b].at) })
 	seenTrace := map[string]bool{}
 	seenLine := map[string]bool{}
 	var active *load.Status
@@ -87,29 +138,26 @@ func gather(rec *recording.Recording) *facts {
 		}
 		switch p := ev.Payload.(type) {
 		case *model.ClusterDelta:
-			c.Apply(p, ev.Time)
-			if d := c.Deployment(ns, target); d != nil {
-				kept := watching[:0]
-				for _, w := range watching {
-					if d.Ready < w.ready {
-						f.detected[w.entry] = ev.Time
-						continue
-					}
-					kept = append(kept, w)
+			for i := range watching {
+				if w := &watching[i]; !w.armed && !ev.Time.Before(w.at) {
+					w.armed, w.ready, w.pods = true, readyOf(c, ns, target), podSet(c, ns, target)
 				}
-				watching = kept
 			}
+			c.Apply(p, ev.Time)
+			kept := watching[:0]
+			for _, w := range watching {
+				if w.armed && noticed(c, ns, target, w.ready, w.pods) {
+					f.detected[w.entry] = ev.Time
+					continue
+				}
+				kept = append(kept, w)
+			}
+			watching = kept
 		case session.Where:
 			ns, target = p.Namespace, strings.TrimPrefix(p.Target, "deploy/")
 		case actions.Result:
 			e := p.Entry
 			f.entries = append(f.entries, e)
-			ok := e.Result == actions.ResultOK || e.Result == actions.ResultDryRun
-			if a := e.Action; ok && (a == "kill" || a == "monkey-kill" || a == "drain") {
-				if d := c.Deployment(ns, target); d != nil {
-					watching = append(watching, watch{len(f.entries) - 1, d.Ready})
-				}
-			}
 		case sources.MetricsMsg:
 			if p.Err != "" {
 				continue
@@ -324,7 +372,7 @@ func RenderRecording(base string, rec *recording.Recording) (Files, error) {
 		}
 		rows = append(rows, line{e.Time, what, result})
 		if d, ok := f.detected[i]; ok {
-			rows = append(rows, line{d, "detection: " + h.Target + " lost a ready pod", fmt.Sprintf("%s after the %s", fmtDur(d.Sub(e.Time)), e.Action)})
+			rows = append(rows, line{d, "detection: " + h.Target + " noticed the loss", fmt.Sprintf("%s after the %s", fmtDur(d.Sub(e.Time)), e.Action)})
 		}
 	}
 	sort.SliceStable(rows, func(a, b int) bool { return rows[a].t.Before(rows[b].t) })
@@ -394,7 +442,7 @@ func RenderRecording(base string, rec *recording.Recording) (Files, error) {
 		}
 	}
 	if len(recov) > 0 {
-		p("## Recovery\n\nDetected: the target's ready replicas fell. Recovered: ready replicas back to desired.\n\n")
+		p("## Recovery\n\nDetected: the target's ready replicas fell or its controller made a replacement pod. Recovered: ready replicas back to desired.\n\n")
 		p("| Kill | Killed at | Detected after | Recovered after | Detail |\n| --- | --- | --- | --- | --- |\n%s\n", strings.Join(recov, ""))
 	}
 	if len(f.loads) > 0 {

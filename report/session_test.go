@@ -120,7 +120,7 @@ func TestSessionReportGolden(t *testing.T) {
 	}
 	golden.RequireEqual(t, f.Markdown)
 	md := string(f.Markdown)
-	for _, want := range []string{"detection: web lost a ready pod | 500ms after the kill", "| f1 | +50s | +1m5s | 15s |",
+	for _, want := range []string{"detection: web noticed the loss | 500ms after the kill", "| f1 | +50s | +1m5s | 15s |",
 		"2 × `upstream connect error`", "`4bf92f3577b34da6`", "p99 stayed flat", "**Outcome: DEVIATED**", "| pod/web-1 | +40s | 500ms | 7.2s |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the report lacks %q", want)
@@ -171,4 +171,55 @@ func parseSVG(t *testing.T, svg []byte) (root string, paths int, texts string) {
 		}
 	}
 	return root, paths, strings.Join(all, "|")
+}
+
+// TestDetectionIsReadAroundTheResult: the cluster's reaction counts from the kill's start even when
+// the watch delivered it before the delete call returned, and a replacement pod is a reaction even
+// when the ready count never dips (a fast controller).
+func TestDetectionIsReadAroundTheResult(t *testing.T) {
+	t0 := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	web := model.Deployment{Namespace: "shop", Name: "web", Desired: 2, Ready: 2, Available: 2, Selector: map[string]string{"app": "web"}}
+	pod := func(name string) model.Pod {
+		return model.Pod{Namespace: "shop", Name: name, Phase: "Running", Ready: true, Labels: map[string]string{"app": "web"}}
+	}
+	for _, c := range []struct {
+		name  string
+		after []model.Pod // the pods in the delta after the kill; Ready stays 2 throughout
+		want  string
+	}{
+		{"replacement", []model.Pod{pod("web-a"), pod("web-b"), pod("web-c")}, "detection: web noticed the loss | 300ms after the kill"},
+		{"nothing", []model.Pod{pod("web-a"), pod("web-b")}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "d.gdr")
+			w, err := recording.Create(path, recording.Header{Context: "staging", Namespace: "shop", Target: "web", Start: t0}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			put := func(seq uint64, s float64, kind string, p any) {
+				if err := w.Write(bus.Envelope{Seq: seq, Time: at(s), Kind: kind, Payload: p}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			put(1, 0, session.KindCluster, &model.ClusterDelta{Reset: true, Deployments: []model.Deployment{web}, Pods: []model.Pod{pod("web-a"), pod("web-b")}})
+			put(2, 1.3, session.KindCluster, &model.ClusterDelta{Reset: true, Deployments: []model.Deployment{web}, Pods: c.after})
+			put(3, 1.5, session.KindAction, actions.Result{Entry: actions.Entry{Time: at(1), Action: "kill", Result: actions.ResultOK, Targets: []string{"pod/web-a"}, Detail: "kill 1 pod"}})
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			r, err := recording.Read(path, session.Kinds())
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := RenderRecording("d", r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			md := string(f.Markdown)
+			if c.want == "" && strings.Contains(md, "detection:") || !strings.Contains(md, c.want) {
+				t.Fatalf("want %q (none when empty):\n%s", c.want, md)
+			}
+		})
+	}
 }

@@ -289,6 +289,8 @@ func (e *Experiment) validate() error {
 				continue
 			}
 			switch {
+			case s.Action == "note":
+				bad(f+".action", "a marker is its own step: write note: TEXT instead of action: note")
 			case s.Action != "":
 				if spec, ok := actions.ByCommand(s.Action); !ok || spec.Run == nil {
 					bad(f+".action", "%q is not an action (allowed: %s)", s.Action, strings.Join(Commands(), ", "))
@@ -299,6 +301,8 @@ func (e *Experiment) validate() error {
 				if !names[s.Probe] {
 					bad(f+".probe", "no probe is named %q in hypothesis.probes", s.Probe)
 				}
+			case len(s.Note) > actions.MaxNote || strings.ContainsAny(s.Note, "\n\r"):
+				bad(f+".note", "a note is one line of at most %d characters: write it shorter", actions.MaxNote)
 			}
 			if s.Within.Duration < 0 || s.Within.Duration > 0 && s.Probe == "" {
 				bad(f+".within", "only a probe step waits within a time, and not a negative one")
@@ -323,7 +327,8 @@ func (e *Experiment) validate() error {
 func Commands() []string {
 	var out []string
 	for _, s := range actions.Catalog() {
-		if s.Command != "" && s.Run != nil {
+		// A marker is the note: step, so action: note would be a second way to write it.
+		if s.Command != "" && s.Run != nil && s.Command != "note" {
 			out = append(out, s.Command)
 		}
 	}

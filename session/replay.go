@@ -540,6 +540,7 @@ func (s *Session) buildReplay(rec *recording.Recording) {
 // ReplayRefusal says why nothing acts in a replay.
 func (s *Session) ReplayRefusal() error {
 	h := s.Replay.rec.Header
-	return fmt.Errorf("%w: this is a replay of %s (recorded %s on %s): actions are off", model.ErrRefused,
+	// What matters first, for a narrow status line: nothing acts; then which recording this is.
+	return fmt.Errorf("%w: actions are off in a replay (%s, recorded %s on %s)", model.ErrRefused,
 		s.Replay.rec.Path, h.Start.Local().Format("2006-01-02 15:04"), cmp.Or(h.Context, "the demo"))
 }

@@ -54,6 +54,9 @@ func (m *Model) header() string {
 		badges = append(badges, st.BadgeLoad.Render("DEMO"))
 	}
 	for _, b := range m.ctx.Guard.Badges() {
+		if m.sess.Replay != nil {
+			break // REPLAY says it: nothing acts
+		}
 		switch b {
 		case "READ-ONLY":
 			badges = append(badges, st.BadgeRO.Render(b))

@@ -75,7 +75,11 @@ func (m *Model) replayBadge(now time.Time) string {
 	case st.Ended:
 		mode = "end"
 	case st.Paused:
-		mode = "❚❚"
+		mode = fmt.Sprintf("❚❚ %gx", st.Speed)
 	}
-	return m.ctx.Styles.BadgeDry.Render(fmt.Sprintf("REPLAY %s %s", mode, now.Local().Format("15:04:05")))
+	cut := ""
+	if st.Truncated != "" { // said for as long as the replay runs: the status line is soon overwritten
+		cut = " cut short"
+	}
+	return m.ctx.Styles.BadgeDry.Render(fmt.Sprintf("REPLAY %s %s%s", mode, now.Local().Format("15:04:05"), cut))
 }

@@ -67,7 +67,9 @@ load:
 			rec := filepath.Join(dir, "session.gdr")
 			live := newTmux(t, w, h, fmt.Sprintf("env XDG_CONFIG_HOME=%s XDG_STATE_HOME=%s %s --kubeconfig %s -n %s --target deploy/web --config %s --zipkin-url %s --es-url %s --es-index '%s-*' --record %s; echo EXITED $?; sleep 60",
 				dir, dir, bin, k.Kubeconfig, ns, cfg, zs.URL, es.URL, prefix, rec))
-			before := live.waitFor(30*time.Second, "ns "+ns, "Running", "● cluster")
+			// Every pane has its signal before the kill: traces, log lines, a request rate.
+			before := live.waitFor(40*time.Second, "ns "+ns, "Running", "get /api/work", "GET /api/work 200")
+			live.waitGone(30*time.Second, "no data in this window")
 			if got := podsOn(before); len(got) != 3 {
 				t.Fatalf("live pods %v before the kill:\n%s", got, before)
 			}
@@ -113,6 +115,15 @@ load:
 			if len(replayed) < 3 {
 				t.Fatalf("the replay shows %v at the kill's marker:\n%s", replayed, atMarker)
 			}
+			// The other panes show what they showed live: the recorded traces, log lines and graph.
+			for _, want := range []string{"get /api/work", "GET /api/work 200", "(recorded)"} {
+				if !strings.Contains(atMarker, want) {
+					t.Fatalf("at the kill's marker the replay lacks %q (live had it):\n%s", want, atMarker)
+				}
+			}
+			if strings.Contains(atMarker, "no data in this window") {
+				t.Fatalf("at the kill's marker the replay's graph is empty (live had a rate):\n%s\n---live---\n%s", atMarker, atKill)
+			}
 			// Actions are refused, saying why; HALT too.
 			rp.keys("K")
 			rp.waitFor(5*time.Second, "actions are off")
@@ -134,7 +145,7 @@ load:
 			cut := filepath.Join(dir, "cut.gdr")
 			writeFile(t, cut, string(b[:len(b)*7/10]))
 			ct := newTmux(t, w, h, fmt.Sprintf("env XDG_CONFIG_HOME=%s XDG_STATE_HOME=%s %s replay %s; echo EXITED $?; sleep 60", dir, dir, bin, cut))
-			ct.waitFor(15*time.Second, "REPLAY", "recording ends early")
+			ct.waitFor(15*time.Second, "REPLAY", "cut short")
 			ct.keys("q")
 			ct.waitFor(10*time.Second, "EXITED 0")
 
@@ -146,7 +157,7 @@ load:
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, want := range []string{"| kill pod/", "detection: web lost a ready pod", "load-start", "## Signals", "![Requests]", "## Recovery", "## Load"} {
+			for _, want := range []string{"| kill pod/", "detection: web noticed the loss", "load-start", "## Signals", "![Requests]", "## Recovery", "## Load"} {
 				if !strings.Contains(string(md), want) {
 					t.Errorf("the report lacks %q:\n%s", want, md)
 				}
