@@ -4,7 +4,7 @@ BIN     := bin/gameday
 PKGS    := ./...
 export GOFLAGS := -buildvcs=false
 
-.PHONY: build demo test unit lint bench bench-load bench-cluster deps clean testbed-up testbed-down
+.PHONY: build demo test unit lint fuzz bench bench-load bench-cluster deps clean testbed-up testbed-down
 
 # The shared Kubernetes testbed of a test run (built once into ~/.cache/gameday/testbed, started here).
 TESTBED_RUN ?= $(CURDIR)/.testbed/kube
@@ -40,6 +40,16 @@ lint:
 	$(GO) vet $(PKGS)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+## fuzz: each decoder of outside input (recording, scenario, Zipkin, Elasticsearch, screen width)
+## for FUZZTIME (default 30s) each; a crash is saved under testdata/fuzz and fails the run.
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./recording
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./scenario
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTraces$$' -fuzztime $(FUZZTIME) ./sources/zipkin
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeSearch$$' -fuzztime $(FUZZTIME) ./sources/elasticsearch
+	$(GO) test -run '^$$' -fuzz '^FuzzWidth$$' -fuzztime $(FUZZTIME) ./tui/core
 
 ## bench: the hot paths (frame render with 10,000 pods, chart redraw, delta apply, sim start)
 bench:
