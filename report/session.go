@@ -419,27 +419,42 @@ func RenderRecording(base string, rec *recording.Recording) (Files, error) {
 		p("\n")
 	}
 
-	var recov []string
-	kills := map[string]int{} // a kill's targets -> its entry, for the recovery measured after it
+	// One row per kill, in the order they ran; a kill whose recovery the session had not measured
+	// when the recording ended still has its row, so the reader sees it was not seen.
+	type killRow struct {
+		kill         int
+		took, detail string
+	}
+	var killRows []killRow
+	open := map[string]int{} // a kill's targets -> its row, for the recovery measured after it
 	for i, e := range f.entries {
 		key := strings.Join(e.Targets, " ")
 		switch e.Action {
 		case "kill", "monkey-kill":
-			kills[key] = i
+			if e.Result == actions.ResultOK {
+				open[key] = len(killRows)
+				killRows = append(killRows, killRow{kill: i, took: "not measured before the recording ended"})
+			}
 		case "recovery":
-			took := e.Recovery
-			if took == "" {
-				took = "**not recovered**: " + e.Error
+			k, ok := open[key]
+			if !ok {
+				continue
 			}
-			killed, detected := "", "not seen"
-			if k, ok := kills[key]; ok {
-				killed = at(f.entries[k].Time)
-				if d, ok := f.detected[k]; ok {
-					detected = fmtDur(d.Sub(f.entries[k].Time))
-				}
+			delete(open, key)
+			killRows[k].took, killRows[k].detail = e.Recovery, e.Detail
+			if e.Recovery == "" {
+				killRows[k].took = "**not recovered**: " + e.Error
 			}
-			recov = append(recov, fmt.Sprintf("| %s | %s | %s | %s | %s |\n", cell(key), killed, detected, cell(took), cell(e.Detail)))
 		}
+	}
+	var recov []string
+	for _, r := range killRows {
+		k := f.entries[r.kill]
+		detected := "not seen"
+		if d, ok := f.detected[r.kill]; ok {
+			detected = fmtDur(d.Sub(k.Time))
+		}
+		recov = append(recov, fmt.Sprintf("| %s | %s | %s | %s | %s |\n", cell(strings.Join(k.Targets, " ")), at(k.Time), detected, cell(r.took), cell(r.detail)))
 	}
 	if len(recov) > 0 {
 		p("## Recovery\n\nDetected: the target's ready replicas fell or its controller made a replacement pod. Recovered: ready replicas back to desired.\n\n")

@@ -189,7 +189,7 @@ func TestDetectionIsReadAroundTheResult(t *testing.T) {
 		want  string
 	}{
 		{"replacement", []model.Pod{pod("web-a"), pod("web-b"), pod("web-c")}, "detection: web noticed the loss | 300ms after the kill"},
-		{"nothing", []model.Pod{pod("web-a"), pod("web-b")}, ""},
+		{"nothing", []model.Pod{pod("web-a"), pod("web-b")}, "| pod/web-a | +1s | not seen | not measured before the recording ended |"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "d.gdr")
