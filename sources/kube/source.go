@@ -16,6 +16,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
@@ -38,10 +39,13 @@ const (
 	kEvent
 	kPDB
 	kVS
+	kVPA
+	kCA // the cluster-autoscaler's status ConfigMap
 	nKinds
 )
 
-var kindNames = [nKinds]string{"pods", "deployments", "replicasets", "horizontalpodautoscalers", "nodes", "events", "poddisruptionbudgets", "virtualservices"}
+var kindNames = [nKinds]string{"pods", "deployments", "replicasets", "horizontalpodautoscalers", "nodes", "events", "poddisruptionbudgets", "virtualservices",
+	"verticalpodautoscalers", "configmaps (cluster-autoscaler status)"}
 
 // Options configure the source.
 type Options struct {
@@ -53,9 +57,12 @@ type Options struct {
 	Now func() time.Time
 	// OnSynced, if set, is called once the first full batch has been sent (it starts the Pacer).
 	OnSynced func()
-	// Dynamic watches custom resources (Istio's VirtualServices, when the cluster serves them); nil
-	// watches none.
+	// Dynamic watches custom resources (Istio's VirtualServices and VerticalPodAutoscalers, when the
+	// cluster serves them); nil watches none.
 	Dynamic dynamic.Interface
+	// AutoscalerNamespace is where the cluster-autoscaler writes its status ConfigMap (its
+	// --namespace); "" is kube-system.
+	AutoscalerNamespace string
 }
 
 // Source watches one cluster.
@@ -101,11 +108,19 @@ func (s *Source) Run(ctx context.Context) {
 	s.informers[kNode] = clf.Core().V1().Nodes().Informer()
 	var dyn dynamicinformer.DynamicSharedInformerFactory
 	if s.opts.Dynamic != nil {
+		dyn = dynamicinformer.NewFilteredDynamicSharedInformerFactory(s.opts.Dynamic, 0, s.opts.Namespace, nil)
 		if gvr, ok := VirtualServiceResource(s.client.Discovery()); ok {
-			dyn = dynamicinformer.NewFilteredDynamicSharedInformerFactory(s.opts.Dynamic, 0, s.opts.Namespace, nil)
 			s.informers[kVS] = dyn.ForResource(gvr).Informer()
 		}
+		if gvr, ok := VPAResource(s.client.Discovery()); ok {
+			s.informers[kVPA] = dyn.ForResource(gvr).Informer()
+		}
 	}
+	// One ConfigMap, by name, in the autoscaler's namespace: a watch of every ConfigMap would carry
+	// the cluster's configuration for nothing.
+	caf := informers.NewSharedInformerFactoryWithOptions(s.client, 0, informers.WithNamespace(s.autoscalerNamespace()),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = "metadata.name=" + AutoscalerConfigMap }))
+	s.informers[kCA] = caf.Core().V1().ConfigMaps().Informer()
 	for k := kind(0); k < nKinds; k++ {
 		if s.informers[k] != nil {
 			s.handle(ctx, k)
@@ -113,8 +128,10 @@ func (s *Source) Run(ctx context.Context) {
 	}
 	nsf.Start(ctx.Done())
 	clf.Start(ctx.Done())
+	caf.Start(ctx.Done())
 	defer nsf.Shutdown()
 	defer clf.Shutdown()
+	defer caf.Shutdown()
 	if dyn != nil {
 		dyn.Start(ctx.Done())
 		defer dyn.Shutdown()
@@ -148,6 +165,13 @@ func (s *Source) Run(ctx context.Context) {
 			s.probe(ctx)
 		}
 	}
+}
+
+func (s *Source) autoscalerNamespace() string {
+	if s.opts.AutoscalerNamespace != "" {
+		return s.opts.AutoscalerNamespace
+	}
+	return metav1.NamespaceSystem
 }
 
 // handle makes kind k's informer mark keys dirty and report watch failures.
@@ -200,7 +224,8 @@ func (s *Source) watchFailed(ctx context.Context, k kind, err error) {
 		first := !s.denied[k]
 		s.denied[k] = true
 		s.mu.Unlock()
-		if first {
+		// An identity that may not read kube-system has no autoscaler line; that is not worth a warning.
+		if first && k != kCA {
 			s.send(ctx, sources.ErrorMsg{Source: "cluster", Err: fmt.Sprintf("no access to %s: %v", kindNames[k], err)})
 		}
 		return
@@ -313,9 +338,18 @@ func (s *Source) add(d *model.ClusterDelta, k kind, obj any) {
 	case *policyv1.PodDisruptionBudget:
 		d.PDBs = append(d.PDBs, toPDB(o))
 	case *unstructured.Unstructured:
-		if k == kVS {
+		switch k {
+		case kVS:
 			d.VSs = append(d.VSs, ToVirtualService(o))
+		case kVPA:
+			d.VPAs = append(d.VPAs, ToVPA(o))
 		}
+	case *corev1.ConfigMap:
+		if o.Name != AutoscalerConfigMap {
+			return // a client that ignores the field selector (the fake clientset of --demo)
+		}
+		a := ParseAutoscaler(o.Namespace, o.Data["status"])
+		d.Autoscaler = &a
 	}
 }
 
@@ -335,5 +369,9 @@ func (s *Source) gone(d *model.ClusterDelta, k kind, key string) {
 		d.PDBsGone = append(d.PDBsGone, key)
 	case kVS:
 		d.VSsGone = append(d.VSsGone, key)
+	case kVPA:
+		d.VPAsGone = append(d.VPAsGone, key)
+	case kCA:
+		d.AutoscalerGone = true
 	}
 }

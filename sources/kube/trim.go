@@ -64,9 +64,20 @@ var (
 		2: {keep: fields(1, 2)},
 	}}
 
+	// A Deployment also keeps its template's containers' names and requests (spec.template.spec.
+	// containers[].resources.requests), which the VPA line compares with the recommendation.
+	deploymentRule = &msgRule{keep: fields(3), sub: map[int]*msgRule{
+		1: objectMetaRule,
+		2: {keep: fields(1, 2), sub: map[int]*msgRule{
+			3: {sub: map[int]*msgRule{2: {sub: map[int]*msgRule{
+				2: {keep: fields(1), sub: map[int]*msgRule{8: {keep: fields(2)}}},
+			}}}},
+		}},
+	}}
+
 	trimRules = map[typeMeta]*msgRule{
 		{"v1", "Pod"}: podRule, {"v1", "PodList"}: listRule(podRule),
-		{"apps/v1", "Deployment"}: workloadRule, {"apps/v1", "DeploymentList"}: listRule(workloadRule),
+		{"apps/v1", "Deployment"}: deploymentRule, {"apps/v1", "DeploymentList"}: listRule(deploymentRule),
 		{"apps/v1", "ReplicaSet"}: workloadRule, {"apps/v1", "ReplicaSetList"}: listRule(workloadRule),
 	}
 )

@@ -36,6 +36,10 @@ type Workload struct {
 	whyDirty   bool
 	// hpaHigh is when the HPA's computed recommendation was last as high as what it holds.
 	hpaHigh time.Time
+	// scaleUp times the cluster-autoscaler's last scale-up for a pod of the target; nodes are the
+	// node names seen, to notice one being added.
+	scaleUp *scaleUpWatch
+	nodes   map[string]bool
 }
 
 // podContrib is what one pod adds to the zone line.
@@ -83,6 +87,7 @@ func (p *Workload) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case core.ClusterChangedMsg:
 		p.apply(msg.Delta)
+		p.noteScaleUp(msg.Delta)
 		p.noteHPA(p.ctx.Now())
 	case core.TargetChangedMsg:
 		p.rebuild()
@@ -307,11 +312,18 @@ func (p *Workload) render() string {
 		add(deploys[1]) // the target (always first)
 	}
 	add(hpa...)
+	add(p.vpaLines()...)
 	if zones != "" {
 		add(zones)
 	}
 	if pl := p.pendingLine(); pl != "" {
 		add(pl)
+	}
+	if al := p.autoscalerLine(); al != "" {
+		add(al)
+	}
+	if sl := p.scaleUpLine(); sl != "" {
+		add(sl)
 	}
 	if rl := p.rolloutLine(); rl != "" {
 		add(rl)
