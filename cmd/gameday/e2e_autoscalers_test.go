@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/gamedaylab/gameday/testbed"
 )
@@ -22,7 +24,7 @@ import (
 // the target's VPA line carries the real recommender's recommendation and its eviction warning; a
 // pod of the target that no node fits shows the cluster-autoscaler's status (written as the 1.30+
 // YAML), and its TriggeredScaleUp, a node added (kwok) and the pod scheduled complete the scale-up
-// stopwatch.
+// stopwatch; raising the HPA's min replicas is said on its line.
 func TestEndToEndAutoscalersInTmux(t *testing.T) {
 	followed := regexp.MustCompile(`web cpu 250m → (\d+)m `)
 	k := testbed.SharedKube(t)
@@ -32,6 +34,18 @@ func TestEndToEndAutoscalersInTmux(t *testing.T) {
 	deployWeb(t, k.Client, ns, 2, "800m", false)
 	k.CreateVPA(t, ns, "web-vpa", "web", "Recreate")
 	ctx := context.Background()
+	// An HPA whose target the usage never reaches, so it holds its min; over-provisioning raises that.
+	minR, util := int32(2), int32(1000)
+	hpa := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "web"},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"},
+			MinReplicas:    &minR, MaxReplicas: 6,
+			Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
+				Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: &util}}}},
+		}}
+	if _, err := k.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, hpa, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	status, err := os.ReadFile("../../sources/kube/testdata/autoscaler-status.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -75,6 +89,15 @@ func TestEndToEndAutoscalersInTmux(t *testing.T) {
 			}
 			if testing.Verbose() {
 				t.Logf("VPA line:\n%s", screen)
+			}
+
+			if i == 1 { // over-provisioning ahead of a peak: the HPA's floor goes up, and the line says when
+				s.waitFor(30*time.Second, "HPA ", "min 2 max 6")
+				patch := []byte(`{"spec":{"minReplicas":4}}`)
+				if _, err := k.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Patch(ctx, "web", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				s.waitFor(20*time.Second, "min 4 max 6  min raised 2 → 4 at ")
 			}
 
 			// A pod of the target that only a node not there yet would fit.

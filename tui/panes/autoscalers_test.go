@@ -96,3 +96,27 @@ func TestAutoscalerLineAndScaleUpStopwatch(t *testing.T) {
 		t.Fatalf("a status in an unknown format is not shown verbatim:\n%s", got)
 	}
 }
+
+// TestHPAMinRaisedIsShown: raising the HPA's min replicas ahead of a peak (over-provisioning) is
+// said on the HPA line with when; lowering it again ends that.
+func TestHPAMinRaisedIsShown(t *testing.T) {
+	ctx := testCtx()
+	w := NewWorkload(ctx)
+	w.SetSize(140, 20)
+	sel := map[string]string{"app": "web"}
+	hpa := model.HPA{Namespace: "ns", Name: "web", TargetKind: "Deployment", TargetName: "web", Min: 2, Max: 10, Current: 2, Desired: 2}
+	got := applyTo(ctx, w, &model.ClusterDelta{Reset: true, Deployments: []model.Deployment{{Namespace: "ns", Name: "web", Desired: 2, Ready: 2, Selector: sel}},
+		HPAs: []model.HPA{hpa}})
+	if strings.Contains(got, "raised") {
+		t.Fatalf("the first sight of an HPA is no raise:\n%s", got)
+	}
+	hpa.Min = 6
+	got = applyTo(ctx, w, &model.ClusterDelta{HPAs: []model.HPA{hpa}})
+	if want := "min 6 max 10  min raised 2 → 6 at 10:00:00"; !strings.Contains(got, want) {
+		t.Fatalf("lacks %q:\n%s", want, got)
+	}
+	hpa.Min = 2
+	if got = applyTo(ctx, w, &model.ClusterDelta{HPAs: []model.HPA{hpa}}); strings.Contains(got, "raised") {
+		t.Fatalf("lowered again, still says raised:\n%s", got)
+	}
+}

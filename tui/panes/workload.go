@@ -40,6 +40,13 @@ type Workload struct {
 	// node names seen, to notice one being added.
 	scaleUp *scaleUpWatch
 	nodes   map[string]bool
+	// hpaMin is the target HPA's min replicas as last seen, and minRaised when and from what it was
+	// last raised (over-provisioning ahead of a peak).
+	hpaMin    int32
+	minRaised struct {
+		from int32
+		at   time.Time
+	}
 }
 
 // podContrib is what one pod adds to the zone line.
@@ -90,6 +97,7 @@ func (p *Workload) Update(msg tea.Msg) tea.Cmd {
 		p.noteScaleUp(msg.Delta)
 		p.noteHPA(p.ctx.Now())
 	case core.TargetChangedMsg:
+		p.hpaMin, p.minRaised.at = 0, time.Time{} // another target's HPA: nothing was raised yet
 		p.rebuild()
 	case core.TickMsg:
 		p.dropExpired(msg.Pruned)
@@ -413,6 +421,9 @@ func (p *Workload) hpaLines() []string {
 		metric = ms.Render(fmt.Sprintf("%s %.0f%s", h.Metric, h.MetricCurrent, h.MetricUnit)) + st.Muted.Render(fmt.Sprintf(" / %.0f%s", h.MetricTarget, h.MetricUnit))
 	}
 	line := st.Bold.Render("HPA ") + arrow + "  " + metric + st.Muted.Render(fmt.Sprintf("  min %d max %d", h.Min, h.Max))
+	if r := p.minRaised; !r.at.IsZero() {
+		line += st.Info.Render(fmt.Sprintf("  min raised %d → %d at %s", r.from, h.Min, r.at.Format("15:04:05")))
+	}
 	var conds []string
 	for _, c := range h.Conditions {
 		dot := st.OK.Render("●")
@@ -452,8 +463,9 @@ func hpaNext(h *model.HPA) (int32, bool) {
 	return min(max(int32(math.Ceil(float64(h.Current)*ratio-1e-9)), h.Min), h.Max), true
 }
 
-// noteHPA remembers when the HPA's computed recommendation was last as high as what it holds: the
-// scale-down window keeps the highest recommendation of its length, so that is when the hold ends.
+// noteHPA remembers when the HPA's computed recommendation was last as high as what it holds (the
+// scale-down window keeps the highest recommendation of its length, so that is when the hold ends),
+// and when its min replicas were raised.
 func (p *Workload) noteHPA(now time.Time) {
 	if p.ctx.Target == "" {
 		return
@@ -462,6 +474,13 @@ func (p *Workload) noteHPA(now time.Time) {
 	if h == nil {
 		return
 	}
+	switch {
+	case p.hpaMin > 0 && h.Min > p.hpaMin:
+		p.minRaised.from, p.minRaised.at = p.hpaMin, now
+	case h.Min < p.hpaMin:
+		p.minRaised.at = time.Time{} // lowered again: the peak is over
+	}
+	p.hpaMin = h.Min
 	if next, ok := hpaNext(h); ok && next >= h.Desired {
 		p.hpaHigh = now
 	}
