@@ -118,6 +118,8 @@ type Event struct {
 	Object    string // Kind/name
 	Note      string
 	Count     int32
+	// Controller is the reporting controller (cluster-autoscaler's are shown from its namespaces too).
+	Controller string `json:",omitempty"`
 }
 
 // Key is namespace/name.

@@ -107,7 +107,8 @@ func TestVPARecommendationOfTheRealRecommender(t *testing.T) {
 
 // TestAutoscalerStatusInBothFormats: the status ConfigMap as cluster-autoscaler writes it before 1.30
 // (text) and since (YAML), in the configured namespace, read on the real apiserver; deleting it
-// clears the status; the autoscaler's events on the target's pods reach the events.
+// clears the status; the autoscaler's events on the target's pods, on its ConfigMap and on nodes reach
+// the events (no other controller's from those namespaces).
 func TestAutoscalerStatusInBothFormats(t *testing.T) {
 	k := testbed.SharedKube(t)
 	caNS := k.Namespace(t, "ca")
@@ -178,6 +179,44 @@ func TestAutoscalerStatusInBothFormats(t *testing.T) {
 			}
 		})
 		return seen
+	})
+	// Its events outside the session's namespace, written as the autoscaler's recorder writes them
+	// (core/v1, source and reporting controller cluster-autoscaler): on the status ConfigMap in its
+	// namespace, on a node in default; and one of another controller in default, which stays out.
+	for _, ev := range []corev1.Event{
+		{ObjectMeta: metav1.ObjectMeta{Name: "ca-status." + caNS, Namespace: caNS}, Reason: "ScaledUpGroup",
+			InvolvedObject: corev1.ObjectReference{Kind: "ConfigMap", Namespace: caNS, Name: "cluster-autoscaler-status"},
+			Message:        "Scale-up: setting group zone-a size to 3 instead of 2 (max: 5)", ReportingController: "cluster-autoscaler"},
+		{ObjectMeta: metav1.ObjectMeta{Name: "ca-node." + caNS, Namespace: "default"}, Reason: "ScaleDown",
+			InvolvedObject: corev1.ObjectReference{Kind: "Node", Name: "kwok-zone-a-1"},
+			Message:        "marked the node as toBeDeleted/unschedulable", ReportingController: "cluster-autoscaler"},
+		{ObjectMeta: metav1.ObjectMeta{Name: "other-node." + caNS, Namespace: "default"}, Reason: "NodeReady",
+			InvolvedObject: corev1.ObjectReference{Kind: "Node", Name: "kwok-zone-a-1"}, Message: "ready", ReportingController: "kubelet"},
+	} {
+		ev.Source = corev1.EventSource{Component: ev.ReportingController}
+		ev.ReportingInstance, ev.Type, ev.Count = ev.ReportingController+"-testbed", "Normal", 1
+		ev.FirstTimestamp, ev.LastTimestamp = metav1.Now(), metav1.Now()
+		if _, err := k.Client.CoreV1().Events(ev.Namespace).Create(ctx, &ev, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 20*time.Second, "the autoscaler's events on its ConfigMap and on a node", func() bool {
+		n := 0
+		s.Store(func(c *model.Cluster) {
+			for _, e := range c.Events {
+				if e.Controller == "cluster-autoscaler" && (e.Reason == "ScaledUpGroup" && e.Namespace == caNS || e.Reason == "ScaleDown" && e.Object == "Node/kwok-zone-a-1") {
+					n++
+				}
+			}
+		})
+		return n == 2
+	})
+	s.Store(func(c *model.Cluster) {
+		for _, e := range c.Events {
+			if e.Name == "other-node."+caNS {
+				t.Errorf("another controller's event in default was watched: %+v", e.Event)
+			}
+		}
 	})
 	if err := cms.Delete(ctx, "cluster-autoscaler-status", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)

@@ -213,7 +213,7 @@ func EventTime(e *eventsv1.Event) time.Time {
 func toEvent(e *eventsv1.Event) model.Event {
 	out := model.Event{
 		Namespace: e.Namespace, Name: e.Name, Time: EventTime(e), Type: e.Type, Reason: e.Reason,
-		Note: e.Note, Object: e.Regarding.Kind + "/" + e.Regarding.Name, Count: 1,
+		Note: e.Note, Object: e.Regarding.Kind + "/" + e.Regarding.Name, Count: 1, Controller: e.ReportingController,
 	}
 	if e.Series != nil {
 		out.Count = e.Series.Count

@@ -41,11 +41,15 @@ const (
 	kVS
 	kVPA
 	kCA // the cluster-autoscaler's status ConfigMap
+	// The cluster-autoscaler's events outside the watched namespace: on its status ConfigMap (in its
+	// namespace) and on nodes (in default, where events of cluster-scoped objects go).
+	kCAEvents
+	kCANodeEvents
 	nKinds
 )
 
 var kindNames = [nKinds]string{"pods", "deployments", "replicasets", "horizontalpodautoscalers", "nodes", "events", "poddisruptionbudgets", "virtualservices",
-	"verticalpodautoscalers", "configmaps (cluster-autoscaler status)"}
+	"verticalpodautoscalers", "configmaps (cluster-autoscaler status)", "events (cluster-autoscaler)", "events (cluster-autoscaler, nodes)"}
 
 // Options configure the source.
 type Options struct {
@@ -150,6 +154,21 @@ func (s *Source) Run(ctx context.Context) {
 	s.informers[kEvent] = nsf.Events().V1().Events().Informer()
 	s.handle(ctx, kEvent)
 	nsf.Start(ctx.Done())
+	if s.opts.Namespace != "" { // all namespaces: the events informer has them already
+		for k, ns := range map[kind]string{kCAEvents: s.autoscalerNamespace(), kCANodeEvents: metav1.NamespaceDefault} {
+			if ns == s.opts.Namespace {
+				continue
+			}
+			f := informers.NewSharedInformerFactoryWithOptions(s.client, 0, informers.WithNamespace(ns), informers.WithTransform(Transform),
+				informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = "reportingController=cluster-autoscaler" }))
+			s.mu.Lock()
+			s.informers[k] = f.Events().V1().Events().Informer()
+			s.mu.Unlock()
+			s.handle(ctx, k)
+			f.Start(ctx.Done())
+			defer f.Shutdown()
+		}
+	}
 
 	tick := time.NewTicker(s.opts.FlushInterval)
 	defer tick.Stop()
@@ -225,7 +244,7 @@ func (s *Source) watchFailed(ctx context.Context, k kind, err error) {
 		s.denied[k] = true
 		s.mu.Unlock()
 		// An identity that may not read kube-system has no autoscaler line; that is not worth a warning.
-		if first && k != kCA {
+		if first && k != kCA && k != kCAEvents && k != kCANodeEvents {
 			s.send(ctx, sources.ErrorMsg{Source: "cluster", Err: fmt.Sprintf("no access to %s: %v", kindNames[k], err)})
 		}
 		return

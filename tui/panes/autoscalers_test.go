@@ -120,3 +120,28 @@ func TestHPAMinRaisedIsShown(t *testing.T) {
 		t.Fatalf("lowered again, still says raised:\n%s", got)
 	}
 }
+
+// TestEventsPaneShowsTheAutoscalerFromElsewhere: the session's namespace, plus the
+// cluster-autoscaler's events from its own namespace and default (nodes); no other controller's.
+func TestEventsPaneShowsTheAutoscalerFromElsewhere(t *testing.T) {
+	ctx := testCtx()
+	e := NewEvents(ctx)
+	e.SetSize(140, 10)
+	d := &model.ClusterDelta{Reset: true, Events: []model.Event{
+		{Namespace: "ns", Name: "a", Time: now, Reason: "Killing", Object: "Pod/web-1"},
+		{Namespace: "default", Name: "b", Time: now, Reason: "ScaleDown", Object: "Node/n-4", Controller: "cluster-autoscaler"},
+		{Namespace: "kube-system", Name: "c", Time: now, Reason: "ScaledUpGroup", Object: "ConfigMap/cluster-autoscaler-status", Controller: "cluster-autoscaler"},
+		{Namespace: "default", Name: "d", Time: now, Reason: "NodeReady", Object: "Node/n-4", Controller: "kubelet"},
+	}}
+	ctx.Cluster.Apply(d, now)
+	e.Update(core.ClusterChangedMsg{Delta: d})
+	got := ansi.Strip(e.View())
+	for _, want := range []string{"Killing", "ScaleDown", "ScaledUpGroup"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("lacks %s:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "NodeReady") {
+		t.Errorf("another controller's event from default:\n%s", got)
+	}
+}

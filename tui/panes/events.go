@@ -147,10 +147,16 @@ func (e *Events) insert(r *eventRow) {
 	e.byKey[r.key] = r
 }
 
+// shows reports whether an event belongs in the pane: the session's namespace, and the
+// cluster-autoscaler's from wherever it reports (its ConfigMap's namespace, nodes' default).
+func (e *Events) shows(ev model.Event) bool {
+	return e.ctx.Namespace == "" || ev.Namespace == e.ctx.Namespace || ev.Controller == "cluster-autoscaler"
+}
+
 func (e *Events) applyEvents(evs []model.Event) {
 	c := e.ctx.Cluster
 	for _, ev := range evs {
-		if e.ctx.Namespace != "" && ev.Namespace != e.ctx.Namespace {
+		if !e.shows(ev) {
 			continue
 		}
 		entry, ok := c.Events[ev.Key()]
@@ -185,7 +191,7 @@ func (e *Events) rebuild() {
 	e.rows = make([]*eventRow, 0, len(evs)+len(e.journal))
 	e.byKey = map[string]*eventRow{}
 	for _, ev := range evs {
-		if e.ctx.Namespace != "" && ev.Namespace != e.ctx.Namespace {
+		if !e.shows(ev.Event) {
 			continue
 		}
 		r := eventToRow(ev)
