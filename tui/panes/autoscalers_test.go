@@ -145,3 +145,28 @@ func TestEventsPaneShowsTheAutoscalerFromElsewhere(t *testing.T) {
 		t.Errorf("another controller's event from default:\n%s", got)
 	}
 }
+
+// TestShortPaneKeepsTheUrgentLines: when the pane is short, the VPA's slow-changing lines give way to
+// the zones, pending pods and the autoscaler.
+func TestShortPaneKeepsTheUrgentLines(t *testing.T) {
+	ctx := testCtx()
+	w := NewWorkload(ctx)
+	w.SetSize(120, 9)
+	sel := map[string]string{"app": "web"}
+	busy := &model.Autoscaler{Format: "yaml", Status: "Running", ScaleUp: "InProgress",
+		Groups: []model.NodeGroup{{Name: "zone-a", Ready: 2, Target: 3, Min: 1, Max: 5, ScaleUp: "InProgress"}}}
+	got := applyTo(ctx, w, &model.ClusterDelta{Reset: true, Autoscaler: busy,
+		Deployments: []model.Deployment{{Namespace: "ns", Name: "web", Desired: 2, Ready: 1, Selector: sel}},
+		Nodes:       []model.Node{{Name: "n1", Zone: "zone-a", Ready: true}},
+		Pods: []model.Pod{{Namespace: "ns", Name: "web-1", Phase: "Running", Ready: true, Node: "n1", Labels: sel},
+			{Namespace: "ns", Name: "web-2", Phase: "Pending", Labels: sel}},
+		VPAs: []model.VPA{{Namespace: "ns", Name: "web-vpa", TargetKind: "Deployment", TargetName: "web", Mode: "Auto"}}})
+	for _, want := range []string{"zones", "autoscaler scale-up InProgress"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("a short pane lost %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "VPA web-vpa") {
+		t.Errorf("the VPA line took the room of the urgent ones:\n%s", got)
+	}
+}

@@ -320,7 +320,6 @@ func (p *Workload) render() string {
 		add(deploys[1]) // the target (always first)
 	}
 	add(hpa...)
-	add(p.vpaLines()...)
 	if zones != "" {
 		add(zones)
 	}
@@ -336,6 +335,9 @@ func (p *Workload) render() string {
 	if rl := p.rolloutLine(); rl != "" {
 		add(rl)
 	}
+	// The VPA's lines change slowly: after what a short pane must not lose (zones, pending pods, the
+	// autoscaler, a rollout).
+	add(p.vpaLines()...)
 	for _, l := range deploys[min(2, len(deploys)):] {
 		add(l)
 	}
