@@ -2,6 +2,9 @@ package model
 
 import "time"
 
+// AutoscalerController is the cluster-autoscaler's reporting controller on its events.
+const AutoscalerController = "cluster-autoscaler"
+
 // Resources is a CPU and a memory quantity as the API writes them ("250m", "128Mi"); "" is unset.
 type Resources struct {
 	CPU    string

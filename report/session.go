@@ -63,11 +63,12 @@ func podSet(c *model.Cluster, ns, deploy string) map[string]bool {
 // noticed reports whether the cluster has reacted to a loss: the Deployment's ready replicas fell
 // below what they were at the kill, or its controller made a pod that was not there then.
 func noticed(c *model.Cluster, ns, deploy string, ready int32, before map[string]bool) bool {
-	if ready >= 0 && readyOf(c, ns, deploy) >= 0 && readyOf(c, ns, deploy) < ready {
-		return true
-	}
-	if c.Deployment(ns, deploy) == nil {
+	d := c.Deployment(ns, deploy)
+	if d == nil {
 		return false
+	}
+	if ready >= 0 && d.Ready < ready {
+		return true
 	}
 	for _, p := range c.TargetPods(ns, deploy) {
 		if !before[p.Name] {

@@ -14,7 +14,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/testbed"
@@ -29,15 +28,7 @@ func TestVPARecommendationOfTheRealRecommender(t *testing.T) {
 	ns := k.Namespace(t, "vpa")
 	testbed.DeployWeb(t, k.Client, ns, 2, "800m", false)
 	k.CreateVPA(t, ns, "web-vpa", "web", "Recreate")
-	s, err := New(Options{Kube: &Kube{Rest: k.Config, Context: "testbed", Namespace: ns}, Target: "web",
-		Journal: filepath.Join(t.TempDir(), "journal.jsonl"), Guard: &actions.Guard{}, User: "tester"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	s.Start(ctx)
-	t.Cleanup(func() { _ = s.Close() })
+	s := startOnTestbed(t, k, ns, nil)
 	var v model.VPA
 	var reqs []model.ContainerRequests
 	deadline := time.Now().Add(150 * time.Second)
@@ -116,15 +107,8 @@ func TestAutoscalerStatusInBothFormats(t *testing.T) {
 	testbed.DeployWeb(t, k.Client, ns, 1, "100m", false)
 	cfg := config.Default()
 	cfg.Autoscaler.Namespace = caNS
-	s, err := New(Options{Config: &cfg, Kube: &Kube{Rest: k.Config, Context: "testbed", Namespace: ns}, Target: "web",
-		Journal: filepath.Join(t.TempDir(), "journal.jsonl"), Guard: &actions.Guard{}, User: "tester"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	s.Start(ctx)
-	t.Cleanup(func() { _ = s.Close() })
+	s := startOnTestbed(t, k, ns, &cfg)
+	ctx := context.Background()
 	status := func() *model.Autoscaler {
 		var a *model.Autoscaler
 		s.Store(func(c *model.Cluster) { a = c.Autoscaler })

@@ -157,6 +157,20 @@ func startDemo(t *testing.T, speed float64, target string) *Session {
 	return s
 }
 
+// startOnTestbed starts a session on the testbed's namespace ns aimed at deploy/web (cfg nil: the
+// defaults) and closes it at the test's end.
+func startOnTestbed(t *testing.T, k *testbed.Kube, ns string, cfg *config.Config) *Session {
+	t.Helper()
+	s, err := New(Options{Config: cfg, Kube: &Kube{Rest: k.Config, Context: "testbed", Namespace: ns}, Target: "web",
+		Journal: filepath.Join(t.TempDir(), "journal.jsonl"), Guard: &actions.Guard{}, User: "tester"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start(context.Background())
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
 func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)

@@ -42,18 +42,7 @@ func SharedMesh(t testing.TB, k *Kube) *Mesh {
 	if meshShared != nil {
 		return meshShared
 	}
-	dir, err := os.MkdirTemp("", "gameday-mesh-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(filepath.Join(Dir(), "mesh-up.sh"), dir, k.Kubeconfig).CombinedOutput()
-	if err != nil {
-		t.Fatalf("testbed/mesh-up.sh failed: %v\n%s", err, out)
-	}
-	env, err := readEnv(filepath.Join(dir, "env"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, env := upShared(t, "mesh", "mesh-up.sh", k.Kubeconfig)
 	meshShared = &Mesh{Run: dir, XDS: env["ISTIOD_XDS"], HTTP: env["ISTIOD_HTTP"], kube: k}
 	return meshShared
 }

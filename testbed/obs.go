@@ -52,18 +52,7 @@ func SharedOpenSearch(t testing.TB) *Server {
 	if osShared != nil {
 		return osShared
 	}
-	dir, err := os.MkdirTemp("", "gameday-opensearch-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(filepath.Join(Dir(), "opensearch-up.sh"), dir).CombinedOutput()
-	if err != nil {
-		t.Fatalf("testbed/opensearch-up.sh failed: %v\n%s", err, out)
-	}
-	env, err := readEnv(filepath.Join(dir, "env"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, env := upShared(t, "opensearch", "opensearch-up.sh")
 	osShared, osDir = &Server{Name: "opensearch", URL: env["ES_URL"], Run: dir, t: t}, dir
 	return osShared
 }

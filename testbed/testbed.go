@@ -265,6 +265,25 @@ func (k *Kube) LogTail(name string, lines int) string {
 	return strings.Join(all, "\n")
 }
 
+// upShared runs a start script with a fresh run directory (outside t.TempDir: a shared server
+// outlives the test that started it) and reads the env it wrote.
+func upShared(t testing.TB, name, script string, args ...string) (string, map[string]string) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "gameday-"+name+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(filepath.Join(Dir(), script), append([]string{dir}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("testbed/%s failed: %v\n%s", script, err, out)
+	}
+	env, err := readEnv(filepath.Join(dir, "env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, env
+}
+
 // realServer skips a test that needs a real server (a control plane, a Java server, Prometheus)
 // under `go test -short`: `make unit` is the fast loop and starts none; `make test` (and CI) runs
 // every one of them.

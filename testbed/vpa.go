@@ -38,18 +38,7 @@ func SharedRecommender(t testing.TB, k *Kube) *Recommender {
 	if vpaShared != nil {
 		return vpaShared
 	}
-	dir, err := os.MkdirTemp("", "gameday-vpa-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(filepath.Join(Dir(), "vpa-up.sh"), dir, k.Kubeconfig).CombinedOutput()
-	if err != nil {
-		t.Fatalf("testbed/vpa-up.sh failed: %v\n%s", err, out)
-	}
-	env, err := readEnv(filepath.Join(dir, "env"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, env := upShared(t, "vpa", "vpa-up.sh", k.Kubeconfig)
 	vpaShared = &Recommender{Run: dir, Metrics: env["VPA_METRICS"]}
 	return vpaShared
 }

@@ -100,8 +100,8 @@ type Model struct {
 	// replay is the replay's position (gameday replay); truncatedSaid: the early end was reported.
 	replay        session.ReplayState
 	truncatedSaid bool
-	// markedEvents are the autoscaler events already put on the graphs as markers.
-	markedEvents map[string]bool
+	// markedSeq is the arrival number of the last autoscaler event put on the graphs.
+	markedSeq int
 
 	helpOffset, helpMax int
 
@@ -448,18 +448,17 @@ func autoscalerMark(reason string) string {
 	return ""
 }
 
-// markAutoscaler puts a marker on the graphs for each autoscaler event seen for the first time.
+// markAutoscaler puts a marker on the graphs for each autoscaler event the store saw for the first
+// time (its arrival number is past the last one marked; an update of the same event keeps its number).
 func (m *Model) markAutoscaler(events []model.Event) bool {
-	added := false
+	added, last := false, m.markedSeq // one delta's events are numbered in time order, not in its order
 	for _, e := range events {
+		entry := m.ctx.Cluster.Events[e.Key()]
 		label := autoscalerMark(e.Reason)
-		if label == "" || m.markedEvents[e.Key()] {
+		if label == "" || entry == nil || entry.Seq <= last {
 			continue
 		}
-		if m.markedEvents == nil || len(m.markedEvents) > 1000 {
-			m.markedEvents = map[string]bool{}
-		}
-		m.markedEvents[e.Key()] = true
+		m.markedSeq = max(m.markedSeq, entry.Seq)
 		m.ctx.Markers.Add(e.Time, label)
 		added = true
 	}

@@ -20,7 +20,7 @@ func (m *Model) onReplay(st session.ReplayState) tea.Cmd {
 		return nil
 	}
 	m.ctx.Markers.Reset()
-	m.firstAction, m.recovering, m.recovered, m.markedEvents = time.Time{}, nil, "", nil
+	m.firstAction, m.recovering, m.recovered, m.markedSeq = time.Time{}, nil, "", 0
 	if st.Truncated != "" && !m.truncatedSaid {
 		m.truncatedSaid = true
 		m.setStatus("the recording ends early (a crash or a cut copy): "+st.Truncated, true)

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -35,17 +34,7 @@ func TestEndToEndAutoscalersInTmux(t *testing.T) {
 	k.CreateVPA(t, ns, "web-vpa", "web", "Recreate")
 	ctx := context.Background()
 	// An HPA whose target the usage never reaches, so it holds its min; over-provisioning raises that.
-	minR, util := int32(2), int32(1000)
-	hpa := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "web"},
-		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
-			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"},
-			MinReplicas:    &minR, MaxReplicas: 6,
-			Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
-				Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: &util}}}},
-		}}
-	if _, err := k.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, hpa, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	testbed.CreateHPA(t, k.Client, ns, "web", 2, 6, 1000)
 	status, err := os.ReadFile("../../sources/kube/testdata/autoscaler-status.yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,6 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 	appsv1 "k8s.io/api/apps/v1"
 	authnv1 "k8s.io/api/authentication/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -288,17 +287,7 @@ func TestKubeHPAScalesOnEmulatedCPU(t *testing.T) {
 	k := testbed.SharedKube(t)
 	ns := k.Namespace(t, "hpa")
 	deployWeb(t, k.Client, ns, 3, "200m", false)
-	minR, target := int32(2), int32(60)
-	hpa := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "web"},
-		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
-			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"},
-			MinReplicas:    &minR, MaxReplicas: 10,
-			Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
-				Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: &target}}}},
-		}}
-	if _, err := k.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(context.Background(), hpa, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	testbed.CreateHPA(t, k.Client, ns, "web", 2, 10, 60)
 	_, tm, pr := cockpitOn(t, k, ns)
 	pr.wait(t, 90*time.Second, "cpu 80% / 60%", "▲")
 	pr.wait(t, 60*time.Second, "pods[4]")

@@ -160,10 +160,8 @@ func (s *Source) Run(ctx context.Context) {
 				continue
 			}
 			f := informers.NewSharedInformerFactoryWithOptions(s.client, 0, informers.WithNamespace(ns), informers.WithTransform(Transform),
-				informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = "reportingController=cluster-autoscaler" }))
-			s.mu.Lock()
+				informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = "reportingController=" + model.AutoscalerController }))
 			s.informers[k] = f.Events().V1().Events().Informer()
-			s.mu.Unlock()
 			s.handle(ctx, k)
 			f.Start(ctx.Done())
 			defer f.Shutdown()

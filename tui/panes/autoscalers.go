@@ -138,18 +138,13 @@ type scaleUpWatch struct {
 }
 
 // noteScaleUp follows the stopwatch through a delta: a TriggeredScaleUp on a pod of the target
-// starts it, a node not seen before is the node added, the pod's PodScheduled time ends it.
+// starts it, the first node created after the pod became pending is the node added (the API's time,
+// like the pod's scheduling), the pod's PodScheduled time ends it.
 func (p *Workload) noteScaleUp(d *model.ClusterDelta) {
-	c := p.ctx.Cluster
-	if d == nil || d.Reset || p.nodes == nil {
-		p.nodes = map[string]bool{}
-		for n := range c.Nodes {
-			p.nodes[n] = true
-		}
-		if d == nil || d.Reset {
-			return
-		}
+	if d == nil || d.Reset {
+		return
 	}
+	c := p.ctx.Cluster
 	for _, e := range d.Events {
 		name, ok := strings.CutPrefix(e.Object, "Pod/")
 		key := e.Namespace + "/" + name
@@ -165,20 +160,16 @@ func (p *Workload) noteScaleUp(d *model.ClusterDelta) {
 		}
 	}
 	w := p.scaleUp
+	if w == nil {
+		return
+	}
 	for _, n := range d.Nodes {
-		if p.nodes[n.Name] {
-			continue
-		}
-		p.nodes[n.Name] = true
-		if w != nil && w.nodeAt.IsZero() {
-			// The API's time, like the pod's scheduling: the delta that brings the node may come after.
-			w.node, w.nodeAt = n.Name, cmp.Or(n.Created, p.ctx.Now())
+		if w.nodeAt.IsZero() && !n.Created.Before(cmp.Or(w.pending, w.triggered)) {
+			w.node, w.nodeAt = n.Name, n.Created
 		}
 	}
-	if w != nil && w.scheduled.IsZero() {
-		if pod := c.Pods[w.pod]; pod != nil && !pod.Scheduled.IsZero() {
-			w.scheduled = pod.Scheduled
-		}
+	if pod := c.Pods[w.pod]; w.scheduled.IsZero() && pod != nil && !pod.Scheduled.IsZero() {
+		w.scheduled = pod.Scheduled
 	}
 }
 

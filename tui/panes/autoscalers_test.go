@@ -84,7 +84,8 @@ func TestAutoscalerLineAndScaleUpStopwatch(t *testing.T) {
 	}
 	// A node is added 20 s after the pod became pending, the pod is scheduled 1 s later.
 	ctx.Clock = clock{now.Add(10 * time.Second)}
-	applyTo(ctx, w, &model.ClusterDelta{Nodes: []model.Node{{Name: "n1", Ready: true}, {Name: "n2", Ready: true}}})
+	applyTo(ctx, w, &model.ClusterDelta{Nodes: []model.Node{{Name: "n1", Ready: true, Created: now.Add(-time.Hour)},
+		{Name: "n2", Ready: true, Created: now.Add(10 * time.Second)}}})
 	scheduled := pending
 	scheduled.Phase, scheduled.Node, scheduled.Scheduled = "Running", "n2", now.Add(11*time.Second)
 	got = applyTo(ctx, w, &model.ClusterDelta{Pods: []model.Pod{scheduled}})

@@ -150,7 +150,7 @@ func (e *Events) insert(r *eventRow) {
 // shows reports whether an event belongs in the pane: the session's namespace, and the
 // cluster-autoscaler's from wherever it reports (its ConfigMap's namespace, nodes' default).
 func (e *Events) shows(ev model.Event) bool {
-	return e.ctx.Namespace == "" || ev.Namespace == e.ctx.Namespace || ev.Controller == "cluster-autoscaler"
+	return e.ctx.Namespace == "" || ev.Namespace == e.ctx.Namespace || ev.Controller == model.AutoscalerController
 }
 
 func (e *Events) applyEvents(evs []model.Event) {

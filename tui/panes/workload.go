@@ -36,10 +36,8 @@ type Workload struct {
 	whyDirty   bool
 	// hpaHigh is when the HPA's computed recommendation was last as high as what it holds.
 	hpaHigh time.Time
-	// scaleUp times the cluster-autoscaler's last scale-up for a pod of the target; nodes are the
-	// node names seen, to notice one being added.
+	// scaleUp times the cluster-autoscaler's last scale-up for a pod of the target.
 	scaleUp *scaleUpWatch
-	nodes   map[string]bool
 	// hpaMin is the target HPA's min replicas as last seen, and minRaised when and from what it was
 	// last raised (over-provisioning ahead of a peak).
 	hpaMin    int32
