@@ -19,7 +19,7 @@ var layers = map[string]int{
 	// Leaves: domain types, the bus, load profiles, palettes.
 	"model": 0, "bus": 0, "load": 0, "themes": 0, "revert": 0, "engines": 0,
 	// The config file; the backends' shared types; the actions; the load engine.
-	"yamlfile": 0, "config": 1, "sources": 1, "actions": 1, "load/engine": 1,
+	"yamlfile": 0, "config": 1, "sources": 1, "sources/discover": 1, "actions": 1, "load/engine": 1,
 	// Backends by technology, and the simulated world.
 	"sources/kube": 2, "sources/prometheus": 2, "sources/zipkin": 2, "sources/elasticsearch": 2, "sim": 2,
 	// The experiment file.

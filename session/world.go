@@ -102,7 +102,7 @@ func (s *Session) buildKube() error {
 	if err := s.buildLoad(); err != nil {
 		return err
 	}
-	if err := s.buildSignals(); err != nil {
+	if err := s.buildSignals(client, rc); err != nil {
 		return err
 	}
 	return s.buildMetrics(client, rc)
@@ -155,20 +155,25 @@ func EngineCheck(c *config.Checks) *engine.Check {
 	return &engine.Check{Status: c.Status, BodyContains: c.BodyContains, JSONPath: c.JSONPath, Equals: c.Equals, MaxLatency: c.MaxLatency.Duration}
 }
 
-// buildSignals connects the Traces pane to Zipkin and the Logs pane to Elasticsearch, when configured.
-func (s *Session) buildSignals() error {
+// buildSignals connects the Traces pane to Zipkin and the Logs pane to Elasticsearch: the configured
+// ones, or ones found in the cluster.
+func (s *Session) buildSignals(client kubernetes.Interface, rc *rest.Config) error {
 	cfg, env := s.opts.Config, s.opts.Kube.Getenv
+	var tb sources.TraceBackend
 	if u := cfg.Traces.URL; u != "" {
 		z, err := zipkin.NewZipkin(u)
 		if err != nil {
 			return err
 		}
-		svc := firstNonEmpty(cfg.Traces.Service, s.target)
-		s.Traces = sources.NewTracesPoller(z, sources.TraceQuery{Service: svc, Lookback: 15 * time.Minute, Limit: 200},
-			s.Clock, 3*time.Second, s.send)
-		s.TracesBackend = z
+		tb = z
+	} else {
+		tb = zipkin.DiscoverLater(context.Background(), client, rc)
 	}
-	if u := cfg.Logs.URL; u != "" {
+	svc := firstNonEmpty(cfg.Traces.Service, s.target)
+	s.Traces = sources.NewTracesPoller(tb, sources.TraceQuery{Service: svc, Lookback: 15 * time.Minute, Limit: 200},
+		s.Clock, 3*time.Second, s.send)
+	s.TracesBackend = tb
+	{
 		lc := cfg.Logs
 		pw, err := secretFrom(env("GAMEDAY_ES_PASSWORD"), firstNonEmpty(env("GAMEDAY_ES_PASSWORD_FILE"), lc.PasswordFile))
 		if err != nil {
@@ -179,14 +184,21 @@ func (s *Session) buildSignals() error {
 			return fmt.Errorf("elasticsearch API key: %w", err)
 		}
 		f := lc.Fields
-		es, err := elasticsearch.New(elasticsearch.Config{URL: u, Index: lc.Index, Username: firstNonEmpty(env("GAMEDAY_ES_USER"), lc.Username),
+		ec := elasticsearch.Config{URL: lc.URL, Index: lc.Index, Username: firstNonEmpty(env("GAMEDAY_ES_USER"), lc.Username),
 			Password: pw, APIKey: key, CAFile: lc.CAFile, Settle: lc.Settle.Duration, Fields: elasticsearch.Fields{Timestamp: f.Timestamp, Message: f.Message,
-				Namespace: f.Namespace, Pod: f.Pod, Container: f.Container, Level: f.Level, Msg: f.Msg, TraceID: f.TraceID, Tiebreaker: f.Tiebreaker}})
-		if err != nil {
-			return err
+				Namespace: f.Namespace, Pod: f.Pod, Container: f.Container, Level: f.Level, Msg: f.Msg, TraceID: f.TraceID, Tiebreaker: f.Tiebreaker}}
+		var lb sources.LogBackend
+		if lc.URL != "" {
+			es, err := elasticsearch.New(ec)
+			if err != nil {
+				return err
+			}
+			lb = es
+		} else {
+			lb = elasticsearch.DiscoverLater(context.Background(), client, rc, ec)
 		}
-		s.Logs = sources.NewLogsPoller(es, sources.LogQuery{Namespace: s.namespace, Limit: 500}, s.Clock, time.Second, s.send)
-		s.LogsBackend = es
+		s.Logs = sources.NewLogsPoller(lb, sources.LogQuery{Namespace: s.namespace, Limit: 500}, s.Clock, time.Second, s.send)
+		s.LogsBackend = lb
 	}
 	return nil
 }

@@ -234,7 +234,7 @@ func (t *TracesPoller) once(ctx context.Context) error {
 	if err != nil && IsUnreachable(err) {
 		return err
 	}
-	t.send(ctx, TracesMsg{Traces: list, Err: model.ErrText(err)})
+	t.send(ctx, TracesMsg{Traces: list, Err: model.ErrText(err), Source: t.backend.Name()})
 	return err
 }
 
@@ -247,6 +247,7 @@ type LogsPoller struct {
 	query   LogQuery
 	cursor  LogCursor
 	reset   bool
+	named   string // the backend's name last sent
 }
 
 // LogsReset tells the logs pane to drop what it shows (the filter changed).
@@ -291,9 +292,15 @@ func (l *LogsPoller) once(ctx context.Context) error {
 		}
 		if err != nil {
 			if !IsUnreachable(err) {
-				l.send(ctx, LogsMsg{Err: model.ErrText(err)})
+				l.send(ctx, LogsMsg{Err: model.ErrText(err), Source: l.backend.Name()})
 			}
 			return err
+		}
+		if name := l.backend.Name(); name != l.named {
+			l.named = name
+			if len(lines) == 0 {
+				l.send(ctx, LogsMsg{Source: name})
+			}
 		}
 		l.mu.Lock()
 		if l.reset { // the filter changed while we were reading: drop this page
@@ -304,7 +311,7 @@ func (l *LogsPoller) once(ctx context.Context) error {
 		l.mu.Unlock()
 		cur = next
 		if len(lines) > 0 {
-			l.send(ctx, LogsMsg{Lines: lines})
+			l.send(ctx, LogsMsg{Lines: lines, Source: l.named})
 		}
 		if q.Limit <= 0 || len(lines) < q.Limit {
 			return nil

@@ -82,6 +82,8 @@ type TraceSummary struct {
 type TracesMsg struct {
 	Traces []TraceSummary
 	Err    string `json:"err,omitempty"` // the error as text: events cross the bus and recordings as JSON
+	// Source names the backend (a discovered one is named once found), for the pane's title.
+	Source string `json:"source,omitempty"`
 }
 
 // TraceMsg carries one whole trace for the waterfall.
@@ -124,4 +126,6 @@ type LogLine struct {
 type LogsMsg struct {
 	Lines []LogLine
 	Err   string `json:"err,omitempty"` // the error as text: events cross the bus and recordings as JSON
+	// Source names the backend when it changed (a discovered one is named once found).
+	Source string `json:"source,omitempty"`
 }

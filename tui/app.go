@@ -66,6 +66,8 @@ type Model struct {
 	runbook     experiment.Snapshot
 	runbookText string
 	showRunbook bool
+	// backends is `:backend`'s sheet (nil when closed), refreshed every tick while open.
+	backends *string
 	cmdline     textinput.Model
 	cmdOn       bool
 	dialog      *dialog
@@ -418,6 +420,9 @@ func (m *Model) onTick() tea.Cmd {
 	now := m.ctx.Now()
 	m.refreshRunbook()
 	m.refreshInjected()
+	if m.backends != nil {
+		m.showBackends()
+	}
 	pruned := m.ctx.Cluster.PruneGone(now, m.ctx.Config.UI.Highlight.Duration)
 	cmds := []tea.Cmd{m.tick(), m.broadcast(core.TickMsg{Now: now, Pruned: pruned})}
 	if m.deps.Trace != nil {
@@ -566,6 +571,10 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.cmdOn {
 		return m.cmdKey(msg)
 	}
+	if m.backends != nil && key.Matches(msg, k.Back, k.Quit, k.Help) {
+		m.backends = nil
+		return nil
+	}
 	if m.showHelp {
 		switch {
 		case key.Matches(msg, k.Help, k.Back, k.Quit):
@@ -640,6 +649,7 @@ func (m *Model) halt() tea.Cmd {
 		m.cmdline.Blur()
 	}
 	m.showHelp, m.helpOffset = false, 0
+	m.backends = nil
 	if m.deps.Stop != nil {
 		m.deps.Stop() // the scenario's method stops too: HALT means stop everything
 	}
@@ -868,6 +878,8 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		return m.quit()
 	case "help", "h":
 		m.showHelp = true
+	case "backend", "backends":
+		m.showBackends()
 	case "ns", "namespace":
 		if arg == "" {
 			m.setStatus("usage: :ns NAME", true)
@@ -983,6 +995,8 @@ func (m *Model) Render() string {
 	switch {
 	case m.showHelp:
 		body = m.helpView(bw, bh)
+	case m.backends != nil:
+		body = core.Frame(m.ctx.Styles, "Backends (esc: close)", *m.backends, bw, bh, true)
 	case m.showRunbook:
 		body = core.Frame(m.ctx.Styles, "Runbook · "+m.runbook.Journal.Experiment+" ("+keyName(m.ctx.Keys.Runbook)+": close)", m.runbookText, bw, bh, true)
 	case m.zoom:

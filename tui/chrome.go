@@ -481,6 +481,7 @@ func (m *Model) actionBindings() []key.Binding {
 
 // cockpitCommands are the `:` commands that are not actions.
 var cockpitCommands = [][2]string{{":ns NAME", "namespace"}, {":target deploy/NAME", "target"},
+	{":backend", "metrics, traces, logs: used, found, tried"},
 	{":theme NAME", "dark light high-contrast mono"}, {":q", "quit"}}
 
 // commandEntries lists every `:` command: the cockpit's and every action's from the catalog.
@@ -562,4 +563,28 @@ func timeLeft(d time.Duration) string {
 		return fmt.Sprintf("%d:%02d:%02d", secs/3600, secs/60%60, secs%60)
 	}
 	return fmt.Sprintf("%d:%02d", secs/60, secs%60)
+}
+
+// showBackends opens (or refreshes) `:backend`'s sheet: per signal the backend used and how it was
+// chosen; a discovered one lists where it looked and every Service it tried.
+func (m *Model) showBackends() {
+	st := m.ctx.Styles
+	var sb strings.Builder
+	for i, b := range m.sess.Backends() {
+		if i > 0 {
+			sb.WriteString("\n")
+		}
+		sb.WriteString(st.Key.Render(fmt.Sprintf(" %-8s", b.Signal)) + " " + st.Text.Render(b.Name) + "\n")
+		for _, l := range b.Lines {
+			for j, part := range wrapWords(l, max(20, m.ctx.Width-14)) {
+				indent := "          "
+				if j > 0 {
+					indent += "  "
+				}
+				sb.WriteString(st.Muted.Render(indent+part) + "\n")
+			}
+		}
+	}
+	text := strings.TrimRight(sb.String(), "\n")
+	m.backends = &text
 }

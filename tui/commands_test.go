@@ -134,3 +134,29 @@ func TestCockpitFollowsTheSession(t *testing.T) {
 		t.Fatalf("the cockpit did not follow: target %q\n%s", m.Context().Target, screen(m))
 	}
 }
+
+// TestBackendSheet: `:backend` names each signal's backend and how it was chosen; esc closes it, and
+// HALT from inside it works without asking.
+func TestBackendSheet(t *testing.T) {
+	t.Parallel()
+	m, _ := newDemoModel(t, 120, 40)
+	command(t, m, "backend")
+	v := m.Render()
+	for _, want := range []string{"Backends (esc: close)", "metrics", "traces", "logs", "the simulated cluster (--demo)"} {
+		if !strings.Contains(v, want) {
+			t.Fatalf("the sheet lacks %q:\n%s", want, v)
+		}
+	}
+	typeKeys(t, m, "esc")
+	if strings.Contains(m.Render(), "Backends (esc: close)") {
+		t.Fatal("esc did not close the sheet")
+	}
+	command(t, m, "backend")
+	typeKeys(t, m, "x")
+	if strings.Contains(m.Render(), "Backends (esc: close)") {
+		t.Fatal("HALT did not close the sheet")
+	}
+	if st, _ := m.Status(); !strings.Contains(st, "halt") {
+		t.Fatalf("x in the sheet did not HALT: status %q", st)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -475,3 +476,40 @@ func TestPivotLogLineToTraceAndBack(t *testing.T) {
 
 // first is an action's result (its Err repeats the error returned beside it).
 func first(r actions.Result, _ error) actions.Result { return r }
+
+// TestBackendsFoundInTheCluster: with no backend URL given, the cockpit finds Prometheus, Zipkin and
+// OpenSearch behind Services in the cluster, reads each through the apiserver's service proxy (a
+// trace and a log line of the real servers reach the panes), and `:backend` lists what is used, where
+// it looked and what it tried (a Service of a preferred name without the Zipkin query API).
+func TestBackendsFoundInTheCluster(t *testing.T) {
+	k := testbed.SharedKube(t)
+	ns := k.Namespace(t, "backends")
+	deployWeb(t, k.Client, ns, 2, "50m", false)
+	zs := testbed.StartZipkin(t)
+	es := testbed.SharedOpenSearch(t)
+	p := testbed.StartPrometheus(t, time.Second, "")
+	web := testbed.StartDemoapp(t, "web", "--zipkin", zs.URL+"/api/v2/spans", "--work-ms", "1")
+	decoy := testbed.StartDemoapp(t, "decoy")
+	k.Expose(t, ns, "zipkin", "http-query", "http://"+decoy.Addr)
+	k.Expose(t, ns, "jaeger", "http-query", zs.URL)
+	k.Expose(t, ns, "logging-es", "http", es.URL)
+	k.Expose(t, ns, "prometheus", "web", p.URL)
+	sh := &testbed.Shipper{URL: es.URL, Namespace: ns, Prefix: "found"}
+	stop := make(chan struct{})
+	defer close(stop)
+	sh.Follow(t, web.Log, "web-0", "web", stop)
+	defer testbed.Traffic(t, "http://"+web.Addr+"/api/work", 10)()
+	_, tm, pr := cockpitOn(t, k, ns, "--es-index", "found-*")
+	pr.wait(t, 40*time.Second, "zipkin svc ", "opensearch svc ", "GET /api/work 200", "get /api/work")
+	tm.Type(":backend")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	pr.wait(t, 10*time.Second, "Backends (esc: close)",
+		"found in the cluster (give --zipkin-url to choose one)",
+		"✗ "+ns+"/zipkin:http-query (via apiserver proxy): no Zipkin query API",
+		"prometheus svc ", "zipkin svc ", "opensearch svc ", "OpenSearch 2.", "Prometheus answered a query")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
+	pr.waitMatch(t, 5*time.Second, regexp.MustCompile(`Workload deploy/web`))
+	if strings.Contains(pr.get(), "Backends (esc: close)") {
+		t.Fatalf("esc left the sheet open:\n%s", pr.get())
+	}
+}

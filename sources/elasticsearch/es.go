@@ -54,6 +54,9 @@ type Config struct {
 	// Settle: only lines older than this are read, so a line indexed late is never skipped. A shipper
 	// flushes every second and the store refreshes every second, more under load: 5 s by default.
 	Settle time.Duration
+	// Transport and Name are set for a server found in the cluster (the apiserver's service proxy).
+	Transport http.RoundTripper
+	Name      string
 }
 
 // ES is the logs backend.
@@ -98,9 +101,13 @@ func New(cfg Config) (*ES, error) {
 	if cfg.Settle <= 0 {
 		cfg.Settle = 5 * time.Second
 	}
-	base, err := sources.Transport("elasticsearch", cfg.CAFile)
-	if err != nil {
-		return nil, err
+	var base http.RoundTripper = cfg.Transport
+	if base == nil {
+		t, err := sources.Transport("elasticsearch", cfg.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		base = t
 	}
 	c, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{cfg.URL}, Username: cfg.Username,
 		Password: cfg.Password, APIKey: cfg.APIKey, Transport: productHeader{base: base}, MaxRetries: 1})
@@ -112,6 +119,9 @@ func New(cfg Config) (*ES, error) {
 
 // Name says which server and index are read.
 func (e *ES) Name() string {
+	if e.cfg.Name != "" {
+		return e.cfg.Name + " " + e.cfg.Index
+	}
 	host := strings.TrimPrefix(strings.TrimPrefix(e.cfg.URL, "http://"), "https://")
 	return "es " + host + "/" + e.cfg.Index
 }

@@ -202,3 +202,55 @@ func TestOpenSearchOutageAndRecovery(t *testing.T) {
 	ship("after the outage")
 	wait("the line after the restart", hasLine("after the outage"), n)
 }
+
+// TestDiscoveredThroughServiceProxy: the real OpenSearch behind an EFK-style Service in the cluster is
+// found by discovery, named as what it is, and tailed through the apiserver's service proxy; a
+// Service of a preferred name that is not an Elasticsearch API is tried first and said so.
+func TestDiscoveredThroughServiceProxy(t *testing.T) {
+	es := testbed.SharedOpenSearch(t)
+	k := testbed.SharedKube(t)
+	ns := k.Namespace(t, "logging")
+	decoy := testbed.StartDemoapp(t, "decoy")
+	k.Expose(t, ns, "elasticsearch-master", "http", "http://"+decoy.Addr)
+	k.Expose(t, ns, "opensearch-cluster-master", "http", es.URL)
+	sh := &testbed.Shipper{URL: es.URL, Namespace: "shop", Prefix: "found"}
+	var docs []map[string]any
+	for i := 0; i < 20; i++ {
+		ts := time.Now().Add(-10 * time.Second).Add(time.Duration(i) * time.Millisecond).UTC().Format(time.RFC3339Nano)
+		docs = append(docs, sh.Doc(fmt.Sprintf(`{"time":%q,"level":"INFO","msg":"found %d","trace_id":%q}`, ts, i, fmt.Sprintf("%032x", 7)), "web-1", "web"))
+	}
+	if err := sh.Bulk(docs); err != nil {
+		t.Fatal(err)
+	}
+	l := DiscoverLater(context.Background(), k.Client, k.Config, Config{Index: "found-*", Settle: time.Second})
+	q := sources.LogQuery{Since: time.Now().Add(-time.Minute), Limit: 500}
+	deadline := time.Now().Add(30 * time.Second)
+	var lines []sources.LogLine
+	var err error
+	for {
+		lines, _, err = l.Tail(context.Background(), q, sources.LogCursor{})
+		if (err == nil && len(lines) == 20) || (err != nil && !sources.IsUnreachable(err)) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	rep := strings.Join(l.Report().Lines(), "\n")
+	if err != nil || len(lines) != 20 {
+		t.Fatalf("tail through the discovered server: %d lines, err %v\n%s", len(lines), err, rep)
+	}
+	if !strings.Contains(l.Name(), "opensearch svc "+ns+"/opensearch-cluster-master (via apiserver proxy) found-*") {
+		t.Fatalf("name %q\n%s", l.Name(), rep)
+	}
+	if !strings.Contains(rep, "✓ "+ns+"/opensearch-cluster-master:http (via apiserver proxy): OpenSearch 2.") ||
+		!strings.Contains(rep, "✗ "+ns+"/elasticsearch-master:http (via apiserver proxy): not an Elasticsearch API") {
+		t.Fatalf("report:\n%s", rep)
+	}
+	n, err := l.Count(context.Background(), q, time.Now())
+	if err != nil || n != 20 {
+		t.Fatalf("count through the proxy: %d, %v", n, err)
+	}
+	byTrace, err := l.ByTrace(context.Background(), fmt.Sprintf("%032x", 7))
+	if err != nil || len(byTrace) != 20 {
+		t.Fatalf("by trace through the proxy: %d, %v", len(byTrace), err)
+	}
+}

@@ -3,19 +3,15 @@ package prometheus
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/model"
@@ -232,51 +228,29 @@ type fixedClock time.Time
 func (c fixedClock) Now() time.Time { return time.Time(c) }
 
 // TestDiscoveryThroughServiceProxy: a Prometheus Service in the cluster is found by name and queried
-// through the apiserver's service proxy with the kubeconfig's credentials (no port-forward). The
-// apiserver proxies only to endpoints that are pods and not in 127.0.0.0/8, so Prometheus listens on a
-// loopback-device alias and a pod bound to a node nobody manages carries that address.
+// through the apiserver's service proxy with the kubeconfig's credentials (no port-forward). A decoy
+// Service of a preferred name that does not answer is tried first and said so in the report.
 func TestDiscoveryThroughServiceProxy(t *testing.T) {
 	k := testbed.SharedKube(t)
-	testbed.EnsureLoopbackAlias(t)
-	p := testbed.StartPrometheusOn(t, testbed.LoopbackAlias, scrape, "")
+	p := testbed.StartPrometheus(t, scrape, "")
 	ns := k.Namespace(t, "monitoring")
 	ctx := context.Background()
-	u, _ := url.Parse(p.URL)
-	port, _ := strconv.Atoi(u.Port())
-	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "static-" + ns}}
-	if _, err := k.Client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = k.Client.CoreV1().Nodes().Delete(context.Background(), node.Name, metav1.DeleteOptions{}) })
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "prometheus-0", Labels: map[string]string{"app": "prometheus"}},
-		Spec: corev1.PodSpec{NodeName: node.Name, Containers: []corev1.Container{{Name: "prometheus", Image: "prometheus"}},
-			Tolerations: []corev1.Toleration{{Operator: corev1.TolerationOpExists}}}}
-	created, err := k.Client.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
+	k.Expose(t, ns, "prometheus-operated", "web", p.URL)
+	decoy := testbed.StartDemoapp(t, "decoy") // answers HTTP, but not the query API
+	k.Expose(t, ns, "prometheus-server", "http", "http://"+decoy.Addr)
+	b, rep, err := Discover(ctx, k.Client, k.Config, scrape)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v\n%s", err, strings.Join(rep.Lines(), "\n"))
 	}
-	created.Status = corev1.PodStatus{Phase: corev1.PodRunning, PodIP: testbed.LoopbackAlias, PodIPs: []corev1.PodIP{{IP: testbed.LoopbackAlias}},
-		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}
-	if _, err := k.Client.CoreV1().Pods(ns).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
+	if rep.Used == nil || rep.Used.Namespace != ns || rep.Used.Service != "prometheus-operated" || !strings.Contains(b.Name(), "via apiserver proxy") {
+		t.Fatalf("used %+v (%s)", rep.Used, b.Name())
 	}
-	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "prometheus-server"},
-		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: int32(port)}}}}
-	if _, err := k.Client.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
+	decoyTried := false
+	for _, a := range rep.Tried {
+		decoyTried = decoyTried || (a.Namespace == ns && a.Service == "prometheus-server" && !a.OK)
 	}
-	eps := &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Name: "prometheus-server"}, Subsets: []corev1.EndpointSubset{{
-		Addresses: []corev1.EndpointAddress{{IP: testbed.LoopbackAlias, TargetRef: &corev1.ObjectReference{Kind: "Pod", Name: "prometheus-0", Namespace: ns}}},
-		Ports:     []corev1.EndpointPort{{Name: "http", Port: int32(port)}}}}}
-	if _, err := k.Client.CoreV1().Endpoints(ns).Create(ctx, eps, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	b, found, err := Discover(ctx, k.Client, k.Config, scrape)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if found.Namespace != ns || found.Service != "prometheus-server" || !strings.Contains(b.Name(), "via apiserver proxy") {
-		t.Fatalf("found %+v (%s)", found, b.Name())
+	if !decoyTried {
+		t.Fatalf("the decoy of the preferred name should be tried first and fail:\n%s", strings.Join(rep.Lines(), "\n"))
 	}
 	end := time.Now()
 	series, err := b.QueryRange(ctx, sources.Panel{ID: "one", Queries: []sources.PanelQuery{{Legend: "one", Expr: "vector(1)"}}},

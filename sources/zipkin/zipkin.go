@@ -25,6 +25,7 @@ import (
 type Zipkin struct {
 	base   *url.URL
 	client *http.Client
+	name   string
 }
 
 // NewZipkin connects to a Zipkin server at rawURL (e.g. http://zipkin:9411).
@@ -33,11 +34,20 @@ func NewZipkin(rawURL string) (*Zipkin, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("--zipkin-url %q: want a URL like http://zipkin:9411", rawURL)
 	}
-	return &Zipkin{base: u, client: &http.Client{Timeout: 10 * time.Second}}, nil
+	return &Zipkin{base: u, client: &http.Client{Timeout: 10 * time.Second}, name: "zipkin " + u.Host}, nil
+}
+
+// NewVia reaches a Zipkin at base through rt (the apiserver's service proxy), named name.
+func NewVia(base string, rt http.RoundTripper, name string) (*Zipkin, error) {
+	u, err := url.Parse(strings.TrimRight(base, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("zipkin at %q: %w", base, err)
+	}
+	return &Zipkin{base: u, client: &http.Client{Timeout: 10 * time.Second, Transport: rt}, name: name}, nil
 }
 
 // Name says which server is used.
-func (z *Zipkin) Name() string { return "zipkin " + z.base.Host }
+func (z *Zipkin) Name() string { return z.name }
 
 func (z *Zipkin) get(ctx context.Context, path string, q url.Values, out any) error {
 	u := *z.base

@@ -325,3 +325,13 @@ func asErr(s string) error {
 	}
 	return errors.New(s)
 }
+
+// errLine is a signal pane's error line; "no such backend" (nothing configured or found) is a state
+// to read, not an error, so it is muted and said without the prefix.
+func errLine(st *themes.Styles, err error, w int) string {
+	text := firstLine(err.Error())
+	if rest, ok := strings.CutPrefix(text, sources.ErrNoBackend.Error()+": "); ok {
+		return st.Muted.Render(core.Truncate(rest, w))
+	}
+	return st.Err.Render(core.Truncate("error: "+text, w))
+}

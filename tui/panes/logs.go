@@ -129,6 +129,9 @@ func (l *Logs) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case sources.LogsMsg:
 		l.err = asErr(msg.Err)
+		if msg.Source != "" {
+			l.source = msg.Source
+		}
 		for _, ln := range msg.Lines {
 			l.push(ln)
 		}
@@ -251,7 +254,7 @@ func (l *Logs) render() string {
 		footer = l.input.View()
 		rows--
 	} else if l.err != nil {
-		footer = st.Err.Render(core.Truncate("error: "+firstLine(l.err.Error()), l.w))
+		footer = errLine(st, l.err, l.w)
 		rows--
 	}
 	l.scroll.SetHeight(rows)

@@ -133,6 +133,9 @@ func (t *Traces) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case sources.TracesMsg:
 		t.err = asErr(msg.Err)
+		if msg.Source != "" {
+			t.source = msg.Source
+		}
 		if msg.Err == "" {
 			sel := ""
 			if t.scroll.Cursor < len(t.list) {
@@ -343,7 +346,7 @@ func (t *Traces) renderList() string {
 		core.Col{Title: "AFTER", W: 11, Prio: 3})
 	sb.WriteString(st.TableHead.Render(core.FitLine(cols.Header(), t.w)))
 	if t.err != nil {
-		sb.WriteString("\n" + st.Err.Render(core.Truncate("error: "+firstLine(t.err.Error()), t.w)))
+		sb.WriteString("\n" + errLine(st, t.err, t.w))
 	}
 	rows := t.h - 1
 	if t.editing {
