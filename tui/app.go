@@ -68,9 +68,9 @@ type Model struct {
 	showRunbook bool
 	// backends is `:backend`'s sheet (nil when closed), refreshed every tick while open.
 	backends *string
-	cmdline     textinput.Model
-	cmdOn       bool
-	dialog      *dialog
+	cmdline  textinput.Model
+	cmdOn    bool
+	dialog   *dialog
 
 	conn map[string]sources.ConnState
 	// metricsSrc names the Prometheus in use (discovered ones change it), shown in the header.
