@@ -23,6 +23,7 @@ const (
 	KindLogs      = "logs"        // sources.LogsMsg: new log lines
 	KindLogsReset = "logs-reset"  // sources.LogsReset: the log filter changed
 	KindTraceLogs = "trace-logs"  // sources.TraceLogsMsg: the log lines of one trace (a pivot opened)
+	KindWindow    = "window"      // sources.WindowMsg: the traces and log lines of a window picked on a graph
 	KindAction    = "action"      // actions.Result: a journaled action, refusal, recovery or HALT
 	KindDrain     = "drain"       // actions.DrainProgress: a drain going on
 	KindLoad      = "load"        // load.Status: the running load, once a second
@@ -91,6 +92,7 @@ func Kinds() bus.Kinds {
 		bus.KindOf[sources.LogsMsg](KindLogs, bus.Keep),
 		bus.KindOf[sources.LogsReset](KindLogsReset, bus.Keep),
 		bus.KindOf[sources.TraceLogsMsg](KindTraceLogs, bus.Keep),
+		bus.KindOf[sources.WindowMsg](KindWindow, bus.Keep),
 		bus.KindOf[load.Status](KindLoad, bus.Replace),
 		bus.KindOf[actions.PermissionsAnswer](KindPerms, bus.Replace),
 		bus.KindOf[Where](KindWhere, bus.Replace),
@@ -128,6 +130,8 @@ func KindOf(msg any) (string, bool) {
 		return KindLogsReset, true
 	case sources.TraceLogsMsg:
 		return KindTraceLogs, true
+	case sources.WindowMsg:
+		return KindWindow, true
 	case actions.Result:
 		return KindAction, true
 	case actions.DrainProgress:

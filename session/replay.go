@@ -361,7 +361,7 @@ func (p *Player) Run(ctx context.Context) {
 // (a waterfall, a trace's logs, span names) wait for this user to open them; log lines pass the filter.
 func (p *Player) playable(e bus.Envelope, filter string) (any, bool) {
 	switch pl := e.Payload.(type) {
-	case sources.TraceMsg, sources.TraceLogsMsg, sources.SpanNamesMsg, Screen, ReplayState:
+	case sources.TraceMsg, sources.TraceLogsMsg, sources.SpanNamesMsg, sources.WindowMsg, Screen, ReplayState:
 		return nil, false
 	case sources.LogsReset:
 		return nil, false // the live filter changed; this replay's filter is its own
@@ -483,8 +483,27 @@ func (r replayTraces) Name() string {
 	return strings.TrimSpace(r.p.rec.Header.Traces + " (recorded)")
 }
 
-func (r replayTraces) Recent(context.Context, sources.TraceQuery) ([]sources.TraceSummary, error) {
-	return nil, nil
+// Recent answers a window's traces with the recorded lists' traces that began in it.
+func (r replayTraces) Recent(_ context.Context, q sources.TraceQuery) ([]sources.TraceSummary, error) {
+	if q.End.IsZero() {
+		return nil, nil
+	}
+	from := q.End.Add(-q.Lookback)
+	seen := map[string]bool{}
+	var out []sources.TraceSummary
+	for _, e := range r.p.ev {
+		m, ok := e.Payload.(sources.TracesMsg)
+		if !ok {
+			continue
+		}
+		for _, t := range m.Traces {
+			if !seen[t.TraceID] && !t.Start.Before(from) && !t.Start.After(q.End) {
+				seen[t.TraceID] = true
+				out = append(out, t)
+			}
+		}
+	}
+	return out, nil
 }
 
 func (r replayTraces) Trace(_ context.Context, id string) ([]zmodel.SpanModel, error) {
@@ -501,8 +520,26 @@ type replayLogs struct{ p *Player }
 
 func (r replayLogs) Name() string { return strings.TrimSpace(r.p.rec.Header.Logs + " (recorded)") }
 
-func (r replayLogs) Tail(context.Context, sources.LogQuery, sources.LogCursor) ([]sources.LogLine, sources.LogCursor, error) {
-	return nil, sources.LogCursor{}, nil
+// Tail answers a window's lines with the recorded lines from q.Since on (the poller does not run in
+// a replay: the recorded lines play on the bus).
+func (r replayLogs) Tail(_ context.Context, q sources.LogQuery, _ sources.LogCursor) ([]sources.LogLine, sources.LogCursor, error) {
+	var out []sources.LogLine
+	for _, e := range r.p.ev {
+		m, ok := e.Payload.(sources.LogsMsg)
+		if !ok {
+			continue
+		}
+		for _, l := range m.Lines {
+			if !l.Time.Before(q.Since) && (q.Filter == "" || lineMatches(l, q.Filter)) {
+				out = append(out, l)
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, sources.LogCursor{}, nil
 }
 
 func (r replayLogs) ByTrace(_ context.Context, id string) ([]sources.LogLine, error) {

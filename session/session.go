@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sort"
 	"sync"
 	"time"
 
@@ -356,6 +357,62 @@ func (s *Session) FetchTraceLogs(id string) {
 	s.fetch(func(ctx context.Context) any {
 		lines, err := b.ByTrace(ctx, id)
 		return sources.TraceLogsMsg{TraceID: id, Lines: lines, Err: model.ErrText(err)}
+	})
+}
+
+// windowLines bounds the log lines a window's pivot reads.
+const windowLines = 1000
+
+// FetchWindow asks the trace and log backends what happened between start and end (a moment picked
+// on a graph): the target service's traces that began then, slowest first, and the log lines of the
+// window under the logs pane's filter. The answer is one WindowMsg.
+func (s *Session) FetchWindow(start, end time.Time) {
+	tb, lb := s.TracesBackend, s.LogsBackend
+	var tq sources.TraceQuery
+	if s.Traces != nil {
+		tq = s.Traces.Query()
+	} else {
+		tq.Service = s.Target()
+	}
+	var lq sources.LogQuery
+	if s.Logs != nil {
+		lq = s.Logs.Query()
+	} else {
+		lq.Namespace = s.Namespace()
+	}
+	s.fetch(func(ctx context.Context) any {
+		out := sources.WindowMsg{Start: start, End: end}
+		var wg sync.WaitGroup
+		if tb != nil {
+			wg.Go(func() {
+				q := sources.TraceQuery{Service: tq.Service, End: end, Lookback: end.Sub(start), Limit: 500}
+				list, err := tb.Recent(ctx, q)
+				var in []sources.TraceSummary
+				for _, t := range list {
+					if !t.Start.Before(start) && !t.Start.After(end) {
+						in = append(in, t)
+					}
+				}
+				sort.SliceStable(in, func(i, j int) bool { return in[i].Duration > in[j].Duration })
+				out.Traces, out.TracesErr = in, model.ErrText(err)
+			})
+		}
+		if lb != nil {
+			wg.Go(func() {
+				q := sources.LogQuery{Namespace: lq.Namespace, Filter: lq.Filter, Since: start, Limit: windowLines}
+				lines, _, err := lb.Tail(ctx, q, sources.LogCursor{})
+				var in []sources.LogLine
+				for _, l := range lines {
+					if !l.Time.Before(start) && !l.Time.After(end) {
+						in = append(in, l)
+					}
+				}
+				out.Lines, out.LogsErr = in, model.ErrText(err)
+				out.More = len(lines) >= windowLines && len(in) == len(lines)
+			})
+		}
+		wg.Wait()
+		return out
 	})
 }
 

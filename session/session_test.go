@@ -467,3 +467,43 @@ func TestTimedLoadEndsByItself(t *testing.T) {
 		t.Fatal("HALT hung after a timed load ended by itself")
 	}
 }
+
+// TestWindowPivotComesOnTheBus (issue 17): a window picked on a graph is answered with the target
+// service's traces that began in it, slowest first, and the window's log lines, in one event.
+func TestWindowPivotComesOnTheBus(t *testing.T) {
+	s := startDemo(t, 0, "")
+	ctx := context.Background()
+	waitFor(t, 20*time.Second, "traces in the demo", func() bool {
+		l, _ := s.TracesBackend.Recent(ctx, sources.TraceQuery{Service: "web", Limit: 50, Lookback: time.Hour, End: s.Clock.Now()})
+		return len(l) >= 20
+	})
+	end := s.Clock.Now()
+	start := end.Add(-30 * time.Second)
+	sub := s.Bus.Subscribe("recorder", 4096)
+	s.FetchWindow(start, end)
+	var w *sources.WindowMsg
+	waitFor(t, 10*time.Second, "the window's answer", func() bool {
+		for _, e := range sub.Drain() {
+			if m, ok := e.Payload.(sources.WindowMsg); ok {
+				w = &m
+			}
+		}
+		return w != nil
+	})
+	if w.TracesErr != "" || w.LogsErr != "" || len(w.Traces) == 0 || len(w.Lines) == 0 {
+		t.Fatalf("window answer: %d traces (%s), %d lines (%s)", len(w.Traces), w.TracesErr, len(w.Lines), w.LogsErr)
+	}
+	for i, tr := range w.Traces {
+		if tr.Start.Before(start) || tr.Start.After(end) || !slices.Contains(tr.Services, "web") {
+			t.Fatalf("trace %d %+v is not web's in the window %s–%s", i, tr, start, end)
+		}
+		if i > 0 && tr.Duration > w.Traces[i-1].Duration {
+			t.Fatalf("not slowest first at %d: %s after %s", i, tr.Duration, w.Traces[i-1].Duration)
+		}
+	}
+	for _, l := range w.Lines {
+		if l.Time.Before(start) || l.Time.After(end) {
+			t.Fatalf("line %+v outside the window", l)
+		}
+	}
+}

@@ -268,6 +268,13 @@ func (l *LogsPoller) SetFilter(f string) {
 	l.Kick()
 }
 
+// Query is what is tailed now (the namespace and the filter).
+func (l *LogsPoller) Query() LogQuery {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.query
+}
+
 // Run polls until ctx ends.
 func (l *LogsPoller) Run(ctx context.Context) { l.loop(ctx, l.once) }
 

@@ -109,6 +109,18 @@ type TraceLogsMsg struct {
 	Err     string `json:"err,omitempty"` // the error as text: events cross the bus and recordings as JSON
 }
 
+// WindowMsg carries what happened in a window of time picked on a graph: the target service's traces
+// that began in it, slowest first, and the log lines of the window (the pivot from a spike).
+type WindowMsg struct {
+	Start, End time.Time
+	Traces     []TraceSummary
+	TracesErr  string `json:"tracesErr,omitempty"`
+	Lines      []LogLine
+	LogsErr    string `json:"logsErr,omitempty"`
+	// More says the backend had more lines in the window than were read.
+	More bool `json:"more,omitempty"`
+}
+
 // LogLine is one container log line.
 type LogLine struct {
 	Time      time.Time

@@ -369,6 +369,16 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.panes[core.PaneTraces].Update(msg)
 	case sources.LogsMsg, sources.LogsReset, sources.TraceLogsMsg:
 		return m, m.panes[core.PaneLogs].Update(msg)
+	case sources.WindowMsg:
+		return m, tea.Batch(m.panes[core.PaneTraces].Update(msg), m.panes[core.PaneLogs].Update(msg))
+	case core.WindowMsg:
+		// The pivot from a spike: both panes show the window, the traces pane takes the focus.
+		cmd := m.panes[core.PaneTraces].Update(msg)
+		if m.ctx.Fetch != nil {
+			m.ctx.Fetch.FetchWindow(msg.Start, msg.End)
+		}
+		m.setFocus(core.PaneTraces)
+		return m, cmd
 	case sources.ConnState:
 		m.conn[msg.Source] = msg
 		m.dots.valid = false

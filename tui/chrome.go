@@ -343,7 +343,7 @@ func (m *Model) helpView(w, h int) string {
 		sec("Global", k.NextPane, k.PrevPane, k.Zoom, k.Help, k.Command, k.Quit),
 		sec("Actions on the target", m.actionBindings()...),
 		sec("Move in a pane", k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom),
-		sec("Metrics", k.Narrower, k.Wider, k.Open, k.Back),
+		sec("Metrics", k.Narrower, k.Wider, k.Open, k.Back, k.CursorLeft, k.CursorRight),
 		sec("Traces", k.Open, k.Errors, k.Filter, k.Logs, k.Back),
 		sec("Logs", k.Filter, k.Follow, k.Open, k.Back),
 		sec("Runbook (gameday --scenario FILE)", k.Runbook, k.NextStep),

@@ -35,6 +35,9 @@ func (m *Model) replayKey(msg tea.KeyPressMsg) bool {
 		return false
 	}
 	k := m.ctx.Keys
+	if m.focus == core.PaneMetrics && key.Matches(msg, k.CursorLeft, k.CursorRight) {
+		return false // on the graphs, ← and → move the cursor: seek from another pane
+	}
 	switch {
 	case key.Matches(msg, k.Pause):
 		p.Toggle()

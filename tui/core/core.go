@@ -54,6 +54,7 @@ type Fetcher interface {
 	FetchTrace(id string)
 	FetchTraceLogs(id string)
 	FetchSpanNames(service string)
+	FetchWindow(start, end time.Time)
 }
 
 // Context is shared by pointer between the root model and every pane.
@@ -125,6 +126,9 @@ type (
 	OpenTraceMsg struct{ TraceID string }
 	// TraceLogsMsg asks the logs pane to show the lines of one trace (the pivot from a waterfall).
 	TraceLogsMsg struct{ TraceID string }
+	// WindowMsg asks for what happened in a window picked on a graph (the pivot from a spike): the
+	// traces pane and the logs pane show it.
+	WindowMsg struct{ Start, End time.Time }
 	// FocusPaneMsg asks the root to focus a pane.
 	FocusPaneMsg struct{ Pane PaneID }
 )

@@ -40,6 +40,9 @@ type Map struct {
 	Logs     key.Binding
 	Wider    key.Binding
 	Narrower key.Binding
+	// CursorLeft and CursorRight move the graphs' cursor (a moment; enter then opens its traces and logs).
+	CursorLeft  key.Binding
+	CursorRight key.Binding
 
 	// Runbook shows the scenario's runbook (gameday --scenario); NextStep starts its method or
 	// passes a manual step.
@@ -70,22 +73,24 @@ func Default() *Map {
 		Command:  b("command", ":"),
 		Quit:     b("quit", "q", "ctrl+c"),
 
-		Up:       b("up", "up", "k"),
-		Down:     b("down", "down", "j"),
-		PageUp:   b("page up", "pgup"),
-		PageDown: b("page down", "pgdown"),
-		Top:      b("top", "home", "g"),
-		Bottom:   b("bottom", "end", "G"),
-		Open:     b("open", "enter"),
-		Back:     b("back", "esc"),
-		Filter:   b("filter", "/"),
-		Follow:   b("follow/pause", "f"),
-		Errors:   b("errors only", "e"),
-		Logs:     b("trace logs", "l"),
-		Wider:    b("longer window", "]"),
-		Narrower: b("shorter window", "["),
-		Runbook:  b("runbook", "r"),
-		NextStep: b("next runbook step", "N"),
+		Up:          b("up", "up", "k"),
+		Down:        b("down", "down", "j"),
+		PageUp:      b("page up", "pgup"),
+		PageDown:    b("page down", "pgdown"),
+		Top:         b("top", "home", "g"),
+		Bottom:      b("bottom", "end", "G"),
+		Open:        b("open", "enter"),
+		Back:        b("back", "esc"),
+		Filter:      b("filter", "/"),
+		Follow:      b("follow/pause", "f"),
+		Errors:      b("errors only", "e"),
+		Logs:        b("trace logs", "l"),
+		Wider:       b("longer window", "]"),
+		Narrower:    b("shorter window", "["),
+		CursorLeft:  b("cursor earlier", "left", "h"),
+		CursorRight: b("cursor later", "right", "l"),
+		Runbook:     b("runbook", "r"),
+		NextStep:    b("next runbook step", "N"),
 
 		Pause:         b("pause / play", "space"),
 		Back10:        b("back 10 s", "left"),
@@ -137,6 +142,7 @@ func (m *Map) named() map[string]*key.Binding {
 		"up": &m.Up, "down": &m.Down, "pageUp": &m.PageUp, "pageDown": &m.PageDown, "top": &m.Top,
 		"bottom": &m.Bottom, "open": &m.Open, "back": &m.Back, "filter": &m.Filter,
 		"follow": &m.Follow, "errors": &m.Errors, "logs": &m.Logs, "wider": &m.Wider, "narrower": &m.Narrower,
+		"cursorLeft": &m.CursorLeft, "cursorRight": &m.CursorRight,
 		"runbook": &m.Runbook, "nextStep": &m.NextStep,
 		"pause": &m.Pause, "back10": &m.Back10, "forward10": &m.Forward10, "backMinute": &m.BackMinute,
 		"forwardMinute": &m.ForwardMinute, "slower": &m.Slower, "faster": &m.Faster,

@@ -122,6 +122,12 @@ func stats(series []sources.Series) (last, lo, hi float64, ok bool) {
 // DrawChart renders a braille time-series chart of w x h with labelled action markers. It is the
 // expensive part of the metrics pane (ntcharts renders cell by cell), so callers cache the result.
 func DrawChart(st *themes.Styles, series []sources.Series, unit string, start, end time.Time, markers []core.Marker, w, h int, thresholds ...float64) string {
+	return DrawChartAt(st, series, unit, start, end, markers, time.Time{}, w, h, thresholds...)
+}
+
+// DrawChartAt is DrawChart with the graphs' cursor at a moment (none when zero): a line over the
+// chart's empty cells, so the data at the moment stays visible.
+func DrawChartAt(st *themes.Styles, series []sources.Series, unit string, start, end time.Time, markers []core.Marker, cursor time.Time, w, h int, thresholds ...float64) string {
 	if w < 10 || h < 3 {
 		return ""
 	}
@@ -168,7 +174,23 @@ func DrawChart(st *themes.Styles, series []sources.Series, unit string, start, e
 	}
 	drawThresholds(&ch, st, ymax, thresholds)
 	drawMarkers(&ch, st, start, end, markers)
+	if x, ok := CursorColumn(&ch, start, end, cursor); ok {
+		for y := 0; y < ch.Origin().Y; y++ {
+			if p := (canvas.Point{X: x, Y: y}); empty(ch.Canvas.Cell(p).Rune) {
+				ch.Canvas.SetCell(p, canvas.NewCellWithStyle('┃', st.Key.Style))
+			}
+		}
+	}
 	return ch.View()
+}
+
+// CursorColumn is the canvas column of moment t, as markers are placed.
+func CursorColumn(ch *tslc.Model, start, end, t time.Time) (int, bool) {
+	span := end.Sub(start)
+	if t.IsZero() || span <= 0 || t.Before(start) || t.After(end) {
+		return 0, false
+	}
+	return ch.Origin().X + 1 + int(float64(ch.GraphWidth()-1)*float64(t.Sub(start))/float64(span)), true
 }
 
 func drawMarkers(ch *tslc.Model, st *themes.Styles, start, end time.Time, markers []core.Marker) {
@@ -222,7 +244,7 @@ func drawMarkers(ch *tslc.Model, st *themes.Styles, start, end time.Time, marker
 	}
 }
 
-func empty(r rune) bool { return r == 0 || r == ' ' || r == '│' || r == '┄' }
+func empty(r rune) bool { return r == 0 || r == ' ' || r == '│' || r == '┄' || r == '┃' }
 
 // blank reports whether n cells from (x, y) hold no data (marker lines and thresholds may go).
 func blank(ch *tslc.Model, x, y, n int) bool {

@@ -33,6 +33,8 @@ type Logs struct {
 	trace      string
 	traceLines []sources.LogLine
 	source     string // the backend's name, for the title
+	// window is the time window picked on a graph whose lines traceLines then hold (trace empty).
+	window *sources.WindowMsg
 	setFilter  func(string)
 	err        error
 	cache      string
@@ -65,6 +67,14 @@ func (l *Logs) Title() string {
 	if l.trace != "" {
 		return fmt.Sprintf("Logs of trace %s · %d lines", shortID(l.trace), len(l.traceLines))
 	}
+	if l.window != nil {
+		more := ""
+		if l.window.More {
+			more = "+"
+		}
+		return fmt.Sprintf("Logs %s–%s · %d%s lines (esc: live)", l.window.Start.Local().Format("15:04:05"),
+			l.window.End.Local().Format("15:04:05"), len(l.traceLines), more)
+	}
 	if l.filter != "" {
 		t += " · /" + l.filter
 	}
@@ -77,7 +87,7 @@ func (l *Logs) Capturing() bool { return l.editing }
 // ShortHelp implements help.KeyMap.
 func (l *Logs) ShortHelp() []key.Binding {
 	k := l.ctx.Keys
-	if l.trace != "" {
+	if l.pinned() {
 		return []key.Binding{k.Open, k.Back, k.Up, k.Down}
 	}
 	return []key.Binding{k.Filter, k.Follow, k.Open, k.Up, k.Down}
@@ -111,14 +121,14 @@ func (l *Logs) push(ln sources.LogLine) {
 }
 
 func (l *Logs) rows() int {
-	if l.trace != "" {
+	if l.pinned() {
 		return len(l.traceLines)
 	}
 	return l.n
 }
 
 func (l *Logs) row(i int) *sources.LogLine {
-	if l.trace != "" {
+	if l.pinned() {
 		return &l.traceLines[i]
 	}
 	return l.at(i)
@@ -136,7 +146,7 @@ func (l *Logs) Update(msg tea.Msg) tea.Cmd {
 			l.push(ln)
 		}
 		l.Ingested += len(msg.Lines)
-		if l.trace == "" {
+		if !l.pinned() {
 			l.scroll.SetN(l.n)
 			if l.follow {
 				l.scroll.Bottom()
@@ -151,7 +161,13 @@ func (l *Logs) Update(msg tea.Msg) tea.Cmd {
 		if l.ctx.Fetch != nil {
 			l.ctx.Fetch.FetchTraceLogs(msg.TraceID) // the lines come as a sources.TraceLogsMsg
 		}
+	case sources.WindowMsg:
+		l.trace, l.window, l.traceLines, l.err = "", &msg, msg.Lines, asErr(msg.LogsErr)
+		l.scroll.SetN(len(l.traceLines))
+		l.scroll.Top()
+		l.valid = false
 	case sources.TraceLogsMsg:
+		l.window = nil
 		l.trace, l.traceLines, l.err = msg.TraceID, msg.Lines, asErr(msg.Err)
 		l.scroll.SetN(len(l.traceLines))
 		l.scroll.Top()
@@ -207,8 +223,8 @@ func (l *Logs) key(msg tea.KeyPressMsg) tea.Cmd {
 		l.input.CursorEnd()
 		return l.input.Focus()
 	case key.Matches(msg, k.Back):
-		if l.trace != "" {
-			l.trace, l.traceLines = "", nil
+		if l.pinned() {
+			l.trace, l.window, l.traceLines = "", nil, nil
 			l.scroll.SetN(l.n)
 			l.scroll.Bottom()
 		}
@@ -226,7 +242,7 @@ func (l *Logs) key(msg tea.KeyPressMsg) tea.Cmd {
 			}
 		}
 	default:
-		if l.scroll.HandleKey(k, msg) && l.trace == "" {
+		if l.scroll.HandleKey(k, msg) && !l.pinned() {
 			// Scrolling up pauses; reaching the bottom again follows.
 			l.follow = l.scroll.AtBottom()
 		}
@@ -316,3 +332,6 @@ func levelStyle(l *Logs, level string) (string, themes.Style) {
 	}
 	return "INFO", st.Info
 }
+
+// pinned reports whether the pane shows fetched lines (a trace's, a window's) instead of the tail.
+func (l *Logs) pinned() bool { return l.trace != "" || l.window != nil }

@@ -2,6 +2,8 @@ package panes
 
 import (
 	"fmt"
+	"math"
+	"sort"
 	"strings"
 	"time"
 
@@ -29,6 +31,8 @@ type Metrics struct {
 	source  string
 	cache   string
 	valid   bool
+	// cursor is the moment ← / → picked on the graphs (zero: none); enter opens its traces and logs.
+	cursor time.Time
 }
 
 type panelData struct {
@@ -67,7 +71,49 @@ func (m *Metrics) Title() string {
 	if m.zoomed {
 		t += " · " + m.panels[m.sel].Title
 	}
+	if !m.cursor.IsZero() {
+		t += " · at " + m.cursor.Local().Format("15:04:05") + " (enter: its traces and logs)"
+	}
 	return t
+}
+
+// Cursor is the moment picked on the graphs (zero: none).
+func (m *Metrics) Cursor() time.Time { return m.cursor }
+
+// moveCursor puts the cursor on the latest moment, or moves it by n chart columns within the window.
+func (m *Metrics) moveCursor(n int) {
+	var start, end time.Time
+	for _, d := range m.data {
+		if d.end.After(end) {
+			start, end = d.start, d.end
+		}
+	}
+	if end.IsZero() {
+		return
+	}
+	if m.cursor.IsZero() {
+		m.cursor, n = end, 0 // the first press shows it at the latest moment
+	}
+	m.cursor = m.cursor.Add(time.Duration(n) * m.columnStep())
+	if m.cursor.Before(start) {
+		m.cursor = start
+	}
+	if m.cursor.After(end) {
+		m.cursor = end
+	}
+	m.redraw()
+}
+
+// columnStep is the time one chart column spans.
+func (m *Metrics) columnStep() time.Duration {
+	w, _ := m.chartSize()
+	return max(m.window/time.Duration(max(w, 1)), time.Second)
+}
+
+// cursorWindow is the window the cursor stands for: a few columns, at least 10 s, centred on it.
+func (m *Metrics) cursorWindow() (time.Time, time.Time) {
+	half := max(2*m.columnStep(), 5*time.Second)
+	return m.cursor.Add(-half), m.cursor.Add(half)
 }
 
 // Capturing implements core.Pane.
@@ -76,13 +122,16 @@ func (m *Metrics) Capturing() bool { return false }
 // ShortHelp implements help.KeyMap.
 func (m *Metrics) ShortHelp() []key.Binding {
 	k := m.ctx.Keys
-	return []key.Binding{k.Narrower, k.Wider, k.Open, k.Action("burst"), k.Action("rateUp"), k.Action("rateDown")}
+	if !m.cursor.IsZero() {
+		return []key.Binding{k.CursorLeft, k.CursorRight, key.NewBinding(key.WithKeys("enter"), key.WithHelp(k.Open.Help().Key, "traces and logs then")), k.Back}
+	}
+	return []key.Binding{k.Narrower, k.Wider, k.Open, k.CursorLeft, k.Action("burst"), k.Action("rateUp"), k.Action("rateDown")}
 }
 
 // FullHelp implements help.KeyMap.
 func (m *Metrics) FullHelp() [][]key.Binding {
 	k := m.ctx.Keys
-	return [][]key.Binding{{k.Up, k.Down, k.Open, k.Back, k.Narrower, k.Wider}}
+	return [][]key.Binding{{k.Up, k.Down, k.Open, k.Back, k.Narrower, k.Wider, k.CursorLeft, k.CursorRight}}
 }
 
 // SetSize implements core.Pane.
@@ -151,10 +200,20 @@ func (m *Metrics) Update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, k.Down):
 			m.sel = (m.sel + 1) % len(m.panels)
 			m.redraw()
+		case key.Matches(msg, k.CursorLeft):
+			m.moveCursor(-1)
+		case key.Matches(msg, k.CursorRight):
+			m.moveCursor(1)
+		case key.Matches(msg, k.Open) && !m.cursor.IsZero():
+			start, end := m.cursorWindow()
+			return func() tea.Msg { return core.WindowMsg{Start: start, End: end} }
 		case key.Matches(msg, k.Open):
 			m.zoomed = !m.zoomed
 			m.redraw()
 			m.tellPoller()
+		case key.Matches(msg, k.Back) && !m.cursor.IsZero():
+			m.cursor = time.Time{}
+			m.redraw()
 		case key.Matches(msg, k.Back):
 			if m.zoomed {
 				m.zoomed = false
@@ -227,7 +286,7 @@ func (m *Metrics) redrawPanel(id string) {
 		return
 	}
 	w, h := m.chartSize()
-	pk := fmt.Sprintf("%dx%d|%d|%x|%d|%d", w, h, m.ctx.Markers.Version, d.hash, d.start.Unix(), d.end.Unix())
+	pk := fmt.Sprintf("%dx%d|%d|%x|%d|%d|%d", w, h, m.ctx.Markers.Version, d.hash, d.start.Unix(), d.end.Unix(), m.cursor.UnixMilli())
 	if pk == d.chartKey {
 		return
 	}
@@ -245,7 +304,7 @@ func (m *Metrics) redrawPanel(id string) {
 		d.chart = ""
 		return
 	}
-	d.chart = DrawChart(m.ctx.Styles, d.series, p.Unit, d.start, d.end, m.ctx.Markers.List, w, h, p.Thresholds...)
+	d.chart = DrawChartAt(m.ctx.Styles, d.series, p.Unit, d.start, d.end, m.ctx.Markers.List, m.cursor, w, h, p.Thresholds...)
 	d.Draws++
 }
 
@@ -298,6 +357,9 @@ func (m *Metrics) renderCell(i int, p sources.Panel, cw int) string {
 			continue
 		}
 		last := s.Points[len(s.Points)-1].V
+		if !m.cursor.IsZero() {
+			last = ValueAt(s, m.cursor)
+		}
 		ls := st.SeriesStyle(j)
 		for _, th := range p.Thresholds {
 			if j == 0 && last > th {
@@ -307,6 +369,9 @@ func (m *Metrics) renderCell(i int, p sources.Panel, cw int) string {
 		legend = append(legend, ls.Render("━ "+s.Name+" "+FormatValue(last, p.Unit)))
 	}
 	line := title + " " + strings.Join(legend, " ")
+	if !m.cursor.IsZero() && len(legend) > 0 {
+		line = title + st.Key.Render(" @"+m.cursor.Local().Format("15:04:05")) + " " + strings.Join(legend, " ")
+	}
 	if _, lo, hi, ok := stats(d.series); ok {
 		line += st.Muted.Render(fmt.Sprintf("  min %s max %s", FormatValue(lo, p.Unit), FormatValue(hi, p.Unit)))
 	}
@@ -372,7 +437,11 @@ func (m *Metrics) renderCompact() string {
 			var vs []string
 			for j, s := range d.series {
 				if n := len(s.Points); n > 0 && (j == 0 || s.Points[n-1].V != 0) {
-					v := FormatValue(s.Points[n-1].V, p.Unit)
+					val := s.Points[n-1].V
+					if !m.cursor.IsZero() {
+						val = ValueAt(s, m.cursor)
+					}
+					v := FormatValue(val, p.Unit)
 					if j > 0 {
 						v = s.Name + " " + v
 					}
@@ -410,4 +479,17 @@ func joinColumns(cells []string, cw int) string {
 		}
 	}
 	return sb.String()
+}
+
+// ValueAt is a series' value at moment t: the last point at or before it (the first point when t is
+// earlier than all of them; NaN for no points).
+func ValueAt(s sources.Series, t time.Time) float64 {
+	if len(s.Points) == 0 {
+		return math.NaN()
+	}
+	i := sort.Search(len(s.Points), func(i int) bool { return s.Points[i].T.After(t) })
+	if i == 0 {
+		return s.Points[0].V
+	}
+	return s.Points[i-1].V
 }

@@ -37,6 +37,11 @@ type Traces struct {
 	names    []string // span names of the service, for the filter
 	cache    string
 	valid    bool
+	// window is the time window picked on a graph whose traces are listed (slowest first) instead of
+	// the live list, which is kept in live meanwhile; esc returns to it.
+	window     *sources.WindowMsg
+	live       []sources.TraceSummary
+	windowSeen bool // the window's answer arrived
 }
 
 // waterfall is one opened trace: spans in tree order with their depth.
@@ -78,6 +83,10 @@ func (t *Traces) Title() string {
 		f += " · span " + t.query.SpanName
 	}
 	name := "Traces"
+	if t.window != nil {
+		return fmt.Sprintf("Traces %s–%s · slowest first · [%d] (esc: live)", t.window.Start.Local().Format("15:04:05"),
+			t.window.End.Local().Format("15:04:05"), len(t.list))
+	}
 	if t.source != "" {
 		name += " · " + t.source
 	}
@@ -131,11 +140,31 @@ func (t *Traces) SetSize(w, h int) { t.w, t.h, t.valid = w, h, false }
 // Update implements core.Pane.
 func (t *Traces) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
+	case core.WindowMsg:
+		t.window, t.windowSeen, t.wf = &sources.WindowMsg{Start: msg.Start, End: msg.End}, false, nil
+		t.live, t.list, t.err = t.list, nil, nil
+		t.scroll.SetN(0)
+		t.valid = false
+	case sources.WindowMsg:
+		if t.window == nil || !t.window.Start.Equal(msg.Start) || !t.window.End.Equal(msg.End) {
+			return nil // an answer to a window left already
+		}
+		t.window, t.windowSeen = &msg, true
+		t.list, t.err = msg.Traces, asErr(msg.TracesErr)
+		t.scroll.SetN(len(t.list))
+		t.scroll.Top()
+		t.valid = false
 	case sources.TracesMsg:
-		t.err = asErr(msg.Err)
 		if msg.Source != "" {
 			t.source = msg.Source
 		}
+		if t.window != nil {
+			if msg.Err == "" {
+				t.live = msg.Traces
+			}
+			return nil
+		}
+		t.err = asErr(msg.Err)
 		if msg.Err == "" {
 			sel := ""
 			if t.scroll.Cursor < len(t.list) {
@@ -220,6 +249,10 @@ func (t *Traces) key(msg tea.KeyPressMsg) tea.Cmd {
 		if t.scroll.Cursor < len(t.list) {
 			return t.fetch(t.list[t.scroll.Cursor].TraceID)
 		}
+	case key.Matches(msg, k.Back) && t.window != nil:
+		t.window, t.list, t.live = nil, t.live, nil
+		t.scroll.SetN(len(t.list))
+		t.scroll.Top()
 	case key.Matches(msg, k.Errors):
 		t.query.ErrorsOnly = !t.query.ErrorsOnly
 		if t.setQuery != nil {
@@ -356,7 +389,12 @@ func (t *Traces) renderList() string {
 		}
 	}
 	t.scroll.SetHeight(rows)
-	if len(t.list) == 0 && t.err == nil {
+	switch {
+	case t.window != nil && !t.windowSeen:
+		sb.WriteString("\n" + st.Muted.Render("asking for the traces of the window…"))
+	case t.window != nil && len(t.list) == 0 && t.err == nil:
+		sb.WriteString("\n" + st.Muted.Render("no trace of "+t.query.Service+" began in this window"))
+	case len(t.list) == 0 && t.err == nil:
 		sb.WriteString("\n" + st.Muted.Render("no traces yet"))
 	}
 	from, to := t.scroll.Visible()
