@@ -12,8 +12,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"strings"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 

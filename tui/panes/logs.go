@@ -34,11 +34,11 @@ type Logs struct {
 	traceLines []sources.LogLine
 	source     string // the backend's name, for the title
 	// window is the time window picked on a graph whose lines traceLines then hold (trace empty).
-	window *sources.WindowMsg
-	setFilter  func(string)
-	err        error
-	cache      string
-	valid      bool
+	window    *sources.WindowMsg
+	setFilter func(string)
+	err       error
+	cache     string
+	valid     bool
 	// Ingested counts lines received (benchmarks).
 	Ingested int
 }
