@@ -158,6 +158,17 @@ type Status struct {
 	Elapsed time.Duration
 	// Diagnostics say when the generator itself is the bottleneck (late sends, worker or fd limits).
 	Diagnostics []string
+	// Sessions are the virtual users' sessions, for targets that log in (nil: none does).
+	Sessions *Sessions `json:",omitempty"`
+}
+
+// Sessions count what happened to virtual users' sessions during a run: the users, how many hold a
+// session now, the logins made and the sessions found lost (each user then logged in again).
+type Sessions struct {
+	Users    int   `json:"users"`
+	LoggedIn int   `json:"loggedIn"`
+	Logins   int64 `json:"logins"`
+	Lost     int64 `json:"lost"`
 }
 
 // Driver runs load. The simulation implements it for demos; the load engine for real targets.

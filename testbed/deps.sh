@@ -3,8 +3,8 @@
 # end-to-end tests). Idempotent and quiet when everything is there.
 set -euo pipefail
 # tmux drives the real binary in the end-to-end tests; prometheus (with promtool) is the metrics
-# server of the integration tests.
-want=(tmux prometheus)
+# server of the integration tests; redis-server is the shared session store of the session lesson.
+want=(tmux prometheus redis-server)
 missing=()
 for p in "${want[@]}"; do
   command -v "$p" >/dev/null 2>&1 || missing+=("$p")

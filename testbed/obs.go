@@ -36,6 +36,13 @@ func StartOpenSearch(t testing.TB) *Server {
 	return startObs(t, "opensearch", "ES_URL")
 }
 
+// StartRedis starts Debian's redis-server (the shared session store); URL is its HOST:PORT. Stopped
+// when the test ends; Kill and Restart work as for the other servers.
+func StartRedis(t testing.TB) *Server {
+	realServer(t, "Redis")
+	return startObs(t, "redis", "REDIS_ADDR")
+}
+
 var (
 	osMu     sync.Mutex
 	osShared *Server

@@ -142,6 +142,9 @@ type Demoapp struct {
 	Addr string
 	Cmd  *exec.Cmd
 	Log  string
+	name string
+	args []string
+	logf *os.File
 }
 
 // StartDemoapp runs the demo app on a free loopback port with extra flags; it is stopped (SIGTERM)
@@ -159,31 +162,46 @@ func StartDemoapp(t testing.TB, name string, extra ...string) *Demoapp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"--addr", addr, "--name", name, "--warmup", "0s"}, extra...)
-	cmd := exec.Command(DemoappBinary(t), args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = append(os.Environ(), "POD_NAME="+name+"-0")
+	t.Cleanup(func() { logf.Close() })
+	d := &Demoapp{Addr: addr, Log: logPath, name: name, args: append([]string{"--addr", addr, "--name", name, "--warmup", "0s"}, extra...), logf: logf}
+	d.start(t)
+	t.Cleanup(func() {
+		_ = d.Cmd.Process.Signal(syscall.SIGTERM)
+		_ = d.Cmd.Wait()
+	})
+	return d
+}
+
+func (d *Demoapp) start(t testing.TB) {
+	t.Helper()
+	cmd := exec.Command(DemoappBinary(t), d.args...)
+	cmd.Stdout, cmd.Stderr = d.logf, d.logf
+	cmd.Env = append(os.Environ(), "POD_NAME="+d.name+"-0")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	d := &Demoapp{Addr: addr, Cmd: cmd, Log: logPath}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-		logf.Close()
-	})
+	d.Cmd = cmd
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if r, err := http.Get("http://" + addr + "/readyz"); err == nil && r.StatusCode == 200 {
+		if r, err := http.Get("http://" + d.Addr + "/readyz"); err == nil && r.StatusCode == 200 {
 			r.Body.Close()
-			return d
+			return
 		}
 		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(logPath)
-			t.Fatalf("demoapp %s not ready:\n%s", name, tail(string(b), 20))
+			b, _ := os.ReadFile(d.Log)
+			t.Fatalf("demoapp %s not ready:\n%s", d.name, tail(string(b), 20))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// Crash kills the app (SIGKILL: a pod killed without grace, its memory gone) and starts it again
+// on the same address, as the replacement pod behind the same Service would be.
+func (d *Demoapp) Crash(t testing.TB) {
+	t.Helper()
+	_ = d.Cmd.Process.Kill()
+	_ = d.Cmd.Wait()
+	d.start(t)
 }
 
 // LoopbackAlias is an address on the loopback device outside 127.0.0.0/8. The apiserver refuses

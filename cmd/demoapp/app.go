@@ -39,6 +39,10 @@ type app struct {
 	inFlight prometheus.Gauge
 	registry *prometheus.Registry
 	listener net.Listener
+
+	pod            string
+	sessions       store
+	sessionMetrics sessionMetrics
 }
 
 func newApp(cfg config, log *slog.Logger) (*app, error) {
@@ -51,6 +55,13 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	a.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{Name: "demoapp_http_requests_in_flight", Help: "Requests being served."})
 	a.registry.MustRegister(a.requests, a.duration, a.inFlight,
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
+	a.sessionMetrics = newSessionMetrics(a.registry)
+	a.pod = envOr("POD_NAME", hostname())
+	st, err := newStore(cfg.sessions, cfg.redis)
+	if err != nil {
+		return nil, err
+	}
+	a.sessions = st
 
 	// Tracing is a no-op without an endpoint, so the app runs the same either way.
 	a.reporter = reporter.NewNoopReporter()
@@ -83,6 +94,8 @@ func (a *app) handler() http.Handler {
 	mux.Handle("/", traced("/", a.root))
 	mux.Handle("/api/work", traced("/api/work", a.work))
 	mux.Handle("/api/item", traced("/api/item", a.item))
+	mux.Handle("/login", traced("/login", a.login))
+	mux.Handle("/api/cart", traced("/api/cart", a.cart))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	mux.HandleFunc("/readyz", a.ready)
 	mux.Handle("/metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))

@@ -32,6 +32,8 @@ type config struct {
 	failRate   float64
 	corrupt    float64
 	drain      time.Duration
+	sessions   string // memory or redis
+	redis      string
 }
 
 func envOr(key, def string) string {
@@ -72,8 +74,16 @@ func parse(args []string) (config, error) {
 	fs.Float64Var(&c.failRate, "fail", envFloat("DEMOAPP_FAIL", 0), "default fraction of /api/work requests that fail with 500")
 	fs.Float64Var(&c.corrupt, "corrupt", envFloat("DEMOAPP_CORRUPT", 0), "default fraction of /api/item answers that are 200 with a wrong body (ok: false): a fault only a response check sees")
 	fs.DurationVar(&c.drain, "drain", envDur("DEMOAPP_DRAIN", 20*time.Second), "how long SIGTERM waits for in-flight requests")
+	fs.StringVar(&c.sessions, "sessions", envOr("DEMOAPP_SESSIONS", "memory"), "where /login keeps sessions: memory (this process: lost on restart and on other replicas) or redis")
+	fs.StringVar(&c.redis, "redis", envOr("DEMOAPP_REDIS", ""), "Redis address (HOST:PORT) for --sessions redis")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if c.sessions != "memory" && c.sessions != "redis" {
+		return c, fmt.Errorf("--sessions %q: want memory or redis", c.sessions)
+	}
+	if c.sessions == "redis" && c.redis == "" {
+		return c, fmt.Errorf("--sessions redis needs --redis HOST:PORT")
 	}
 	if c.corrupt < 0 || c.corrupt > 1 {
 		return c, fmt.Errorf("--corrupt: want a fraction from 0 to 1, got %g", c.corrupt)

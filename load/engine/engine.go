@@ -40,8 +40,11 @@ type Target struct {
 	Body   []byte
 	// Check is what every response must pass beyond a 2xx/3xx status (nil: the status only).
 	Check *Check
+	// Session, when set, sends each request as one of the target's logged-in virtual users.
+	Session *Session
 
-	hdrs [][2]string // Header flattened once: every request copies these
+	hdrs  [][2]string // Header flattened once: every request copies these
+	users *sessions
 }
 
 // Check is what a response must be: a function check, not only "it answers". A response that
@@ -114,6 +117,12 @@ func New(o Options) (*Engine, error) {
 		}
 		if o.Targets[i].Header == nil {
 			o.Targets[i].Header = http.Header{}
+		}
+		if s := o.Targets[i].Session; s != nil {
+			if lu, err := url.Parse(s.Login); err != nil || (lu.Scheme != "http" && lu.Scheme != "https") || lu.Host == "" {
+				return nil, fmt.Errorf("load target %d: session.login: want an http:// or https:// URL, got %q", i, s.Login)
+			}
+			o.Targets[i].users = newSessions(s)
 		}
 		for k, vs := range o.Targets[i].Header {
 			for _, v := range vs {
@@ -271,6 +280,9 @@ type run struct {
 	// Service time (send to response read) summed over completions, for the growth cap.
 	svcNs atomic.Int64
 	svcN  atomic.Int64
+	// Virtual users' sessions: logins made and sessions found lost during the run.
+	logins       atomic.Int64
+	sessionsLost atomic.Int64
 }
 
 type overrideRate struct {
@@ -640,14 +652,29 @@ func (r *run) send(w *worker, intended time.Time) {
 	if len(t.Body) > 0 {
 		req.SetBodyRaw(t.Body)
 	}
-	err := r.client.DoDeadline(req, resp, start.Add(r.e.opts.Timeout))
+	var u *vuser
+	var cookie *string
+	var err error
+	if t.users != nil {
+		u = t.users.pick()
+		if cookie, err = r.cookie(t, u); err == nil {
+			req.Header.Set("Cookie", *cookie)
+		}
+	}
+	if err == nil {
+		err = r.client.DoDeadline(req, resp, start.Add(r.e.opts.Timeout))
+	}
 	code := resp.StatusCode()
 	in := int64(len(resp.Body()))
 	// Latency from the intended send time: a stalled server delays everything queued behind it, and
 	// that delay is what a user would have waited.
 	lat := time.Since(intended)
 	check := ""
-	if t.Check != nil && err == nil {
+	switch {
+	case err != nil:
+	case r.lost(t, u, cookie, code):
+		check = "session lost"
+	case t.Check != nil:
 		check = t.Check.Failed(code, resp.Body(), lat)
 	}
 	fasthttp.ReleaseRequest(req)
@@ -667,7 +694,11 @@ func (r *run) send(w *worker, intended time.Time) {
 	switch {
 	case err != nil:
 		w.fail++
-		w.errs[errKind(err)]++
+		if strings.HasPrefix(err.Error(), "login: ") {
+			w.errs[err.Error()]++
+		} else {
+			w.errs[errKind(err)]++
+		}
 	case check != "":
 		w.fail++
 		w.codes[code]++
@@ -788,7 +819,7 @@ func (e *Engine) Status() load.Status {
 	st := load.Status{Active: sending, Profile: r.profile, Sent: res.Requests, Errors: res.Failed,
 		P50: res.Latency.P50, P90: res.Latency.P90, P99: res.Latency.P99, Max: res.Latency.Max,
 		InFlight: int(r.inflight.Load()), Elapsed: time.Since(r.start), Diagnostics: res.Diagnostics,
-		Completed: res.Completed, Timeout: e.opts.Timeout, CheckFailures: sum(res.Checks)}
+		Completed: res.Completed, Timeout: e.opts.Timeout, CheckFailures: sum(res.Checks), Sessions: res.Sessions}
 	if st.Active {
 		st.Requested = math.Float64frombits(r.requestedAt.Load())
 		if s := int(time.Since(r.start)/time.Second) - 1; s >= 0 {
@@ -828,6 +859,8 @@ type Result struct {
 	BytesIn     int64            `json:"bytesIn"`
 	BytesOut    int64            `json:"bytesOut"`
 	Diagnostics []string         `json:"diagnostics,omitempty"`
+	// Sessions are the virtual users' sessions (targets with a session only).
+	Sessions *load.Sessions `json:"sessions,omitempty"`
 	// Histogram is the merged latency histogram (µs), encoded: workers ship it to be merged.
 	Histogram        string         `json:"histogram,omitempty"`
 	ServiceHistogram string         `json:"serviceHistogram,omitempty"`
@@ -880,6 +913,18 @@ func (r *run) result() Result {
 		res.SuccessRatio = float64(res.Success) / float64(res.Completed)
 	}
 	res.hist, res.svcHist = h, sh
+	for _, t := range r.e.opts.Targets {
+		if t.users != nil {
+			if res.Sessions == nil {
+				res.Sessions = &load.Sessions{}
+			}
+			res.Sessions.Users += len(t.users.users)
+			res.Sessions.LoggedIn += t.users.loggedIn()
+		}
+	}
+	if res.Sessions != nil {
+		res.Sessions.Logins, res.Sessions.Lost = r.logins.Load(), r.sessionsLost.Load()
+	}
 	res.fillLatency()
 	res.Diagnostics = r.diagnose(res)
 	return res
