@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"net/url"
 	"strings"
 	"time"
 
@@ -97,6 +98,17 @@ type Target struct {
 	Body    string            `yaml:"body"`
 	// Checks are what every response must be, beyond answering: a 200 with the wrong body fails.
 	Checks *Checks `yaml:"checks"`
+	// Session sends the target's requests as logged-in virtual users, each with its own cookie jar,
+	// and counts the sessions the app loses.
+	Session *Session `yaml:"session"`
+}
+
+// Session of a load target: virtual users log in once (a POST to login, on the target's host) and
+// send their cookies after; an answer with a lost status means the session is gone.
+type Session struct {
+	Login string `yaml:"login"`
+	Users int    `yaml:"users"` // default 50
+	Lost  []int  `yaml:"lost"`  // default [401]
 }
 
 // Checks of a load target's responses.
@@ -189,6 +201,9 @@ type Journal struct {
 type Demo struct {
 	Seed  int64   `yaml:"seed"`
 	Speed float64 `yaml:"speed"`
+	// Sessions is where the simulated app keeps its users' sessions: memory (lost with the pod that
+	// holds them) or redis (shared: nothing lost).
+	Sessions string `yaml:"sessions"`
 }
 
 // UI holds presentation settings.
@@ -330,7 +345,7 @@ func Parse(data []byte, cfg *Config) error {
 }
 
 // configTypes are the file's structs, whose fields an error lists.
-var configTypes = []any{Config{}, Safety{}, Load{}, Burst{}, Target{}, Checks{}, Metrics{}, Prometheus{}, Panel{}, PanelQuery{}, Traces{}, Logs{}, LogFields{}, Journal{}, Demo{}, UI{}}
+var configTypes = []any{Config{}, Safety{}, Load{}, Burst{}, Target{}, Checks{}, Session{}, Metrics{}, Prometheus{}, Panel{}, PanelQuery{}, Traces{}, Logs{}, LogFields{}, Journal{}, Demo{}, UI{}}
 
 // ExpandHome turns a leading ~/ into the home directory (paths in YAML are written that way).
 func ExpandHome(p string) string {
@@ -381,6 +396,25 @@ func (c *Config) Validate() error {
 		if !strings.HasPrefix(t.URL, "http://") && !strings.HasPrefix(t.URL, "https://") {
 			bad(fmt.Sprintf("load.targets[%d].url", i), "want an http:// or https:// URL, got %q", t.URL)
 		}
+		if se := t.Session; se != nil {
+			f := fmt.Sprintf("load.targets[%d].session", i)
+			lu, err := url.Parse(se.Login)
+			tu, terr := url.Parse(t.URL)
+			switch {
+			case err != nil || (lu.Scheme != "http" && lu.Scheme != "https") || lu.Host == "":
+				bad(f+".login", "want the login URL (http:// or https://), got %q", se.Login)
+			case terr == nil && !strings.EqualFold(lu.Host, tu.Host):
+				bad(f+".login", "%s is not on the target's host %s: load goes only to configured targets", se.Login, tu.Host)
+			}
+			if se.Users < 0 || se.Users > 100000 {
+				bad(f+".users", "want 1 to 100000 virtual users (default 50), got %d", se.Users)
+			}
+			for _, code := range se.Lost {
+				if code < 100 || code > 599 {
+					bad(f+".lost", "%d is not an HTTP status (100-599)", code)
+				}
+			}
+		}
 		if c := t.Checks; c != nil {
 			if (c.JSONPath == "") != (c.Equals == "") {
 				bad(fmt.Sprintf("load.targets[%d].checks", i), "jsonPath and equals go together (the value at the path must equal it)")
@@ -391,6 +425,9 @@ func (c *Config) Validate() error {
 				}
 			}
 		}
+	}
+	if se := c.Demo.Sessions; se != "" && se != "memory" && se != "redis" {
+		bad("demo.sessions", "want memory or redis, got %q", se)
 	}
 	if g := c.UI.SteadyGate; g != "warn" && g != "refuse" {
 		bad("ui.steadyGate", "want warn or refuse, got %q", g)

@@ -64,6 +64,8 @@ func compile(s *session.Session, p scenario.Probe) (prober, error) {
 			z.Service = s.Target()
 		}
 		return numeric{x: x, measure: zipkinMeasure(s.TracesBackend, z)}, nil
+	case p.Load != nil:
+		return numeric{x: x, measure: loadMeasure(s, p.Load.Measure)}, nil
 	case p.Elasticsearch != nil:
 		c, ok := s.LogsBackend.(sources.LogCounter)
 		if !ok {
@@ -251,4 +253,37 @@ func (h httpProber) observe(ctx context.Context, _ time.Time) (observation, erro
 		o.seen = fmt.Sprintf("%d in %s: %s", res.StatusCode, took.Round(time.Millisecond), strings.Join(failed, "; "))
 	}
 	return o, nil
+}
+
+// loadMeasure reads the run's load: its driver's status (the load engine's, or the demo's).
+func loadMeasure(s *session.Session, measure string) func(context.Context, time.Time) (float64, string, error) {
+	return func(context.Context, time.Time) (float64, string, error) {
+		d := s.Env.Load
+		if d == nil {
+			return 0, "", fmt.Errorf("a load probe needs load: configure load.targets (or use the demo)")
+		}
+		st := d.Status()
+		switch measure {
+		case "sessionsLost":
+			if st.Sessions == nil {
+				return 0, "", fmt.Errorf("no load target logs in: give a load target a session (load.targets[].session)")
+			}
+			return float64(st.Sessions.Lost), fmt.Sprintf("sessions lost (of %d virtual users)", st.Sessions.Users), nil
+		case "failed":
+			return float64(st.Errors), "failed requests", nil
+		case "checkFailures":
+			return float64(st.CheckFailures), "failed checks", nil
+		case "success":
+			if st.Completed == 0 {
+				return 0, "", fmt.Errorf("no load request has completed yet")
+			}
+			return st.Success, "success ratio", nil
+		case "p99":
+			if st.Completed == 0 {
+				return 0, "", fmt.Errorf("no load request has completed yet")
+			}
+			return st.P99.Seconds(), "load p99 (s)", nil
+		}
+		return 0, "", fmt.Errorf("load probe: unknown measure %q", measure)
+	}
 }

@@ -17,7 +17,14 @@ import (
 
 func demo(t *testing.T) *session.Session {
 	t.Helper()
+	return demoWith(t, "")
+}
+
+// demoWith is the demo with the simulated app's sessions in memory or in redis.
+func demoWith(t *testing.T, sessions string) *session.Session {
+	t.Helper()
 	cfg := config.Default()
+	cfg.Demo.Sessions = sessions
 	cfg.Demo.Speed = 20
 	s, err := session.New(session.Options{Config: &cfg, Demo: true, Journal: filepath.Join(t.TempDir(), "j.jsonl"), Guard: &actions.Guard{MinReady: 1}})
 	if err != nil {
@@ -85,5 +92,33 @@ func TestDeviationAndGuard(t *testing.T) {
 		if res := Run(context.Background(), s, e, &out, Options{}); res.Outcome != Refused || len(s.Timeline()) != 1 || s.Timeline()[0].Action != "halt" {
 			t.Fatalf("guard %+v: outcome %s, timeline %v:\n%s", g, res.Outcome, s.Timeline(), out.String())
 		}
+	}
+}
+
+// TestSessionLessonOnTheDemo (issue 17): the examples' pair on the simulated cluster: killing a pod
+// under session load loses the sessions that lived in it when they are kept in memory (deviates,
+// the number said), and none when they are kept in Redis (holds).
+func TestSessionLessonOnTheDemo(t *testing.T) {
+	for _, tc := range []struct{ store, file, want string }{
+		{"memory", "../examples/sessions-in-memory.yaml", Deviated},
+		{"redis", "../examples/sessions-in-redis.yaml", Held},
+	} {
+		t.Run(tc.store, func(t *testing.T) {
+			e, err := scenario.Read(tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			res := Run(context.Background(), demoWith(t, tc.store), e, &out, Options{})
+			if res.Outcome != tc.want {
+				t.Fatalf("sessions in %s: outcome %s, want %s:\n%s", tc.store, res.Outcome, tc.want, out.String())
+			}
+			if tc.store == "memory" && !strings.Contains(out.String(), "sessions lost (of 50 virtual users) = ") {
+				t.Fatalf("the deviation does not say how many sessions were lost:\n%s", out.String())
+			}
+			if tc.store == "redis" && !strings.Contains(out.String(), "sessions lost (of 50 virtual users) = 0") {
+				t.Fatalf("the run does not say no session was lost:\n%s", out.String())
+			}
+		})
 	}
 }

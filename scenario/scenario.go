@@ -66,6 +66,8 @@ type Probe struct {
 	Zipkin     *ZipkinProbe     `yaml:"zipkin"`
 	// Elasticsearch counts log lines (OpenSearch too: the EFK stack's store).
 	Elasticsearch *ElasticsearchProbe `yaml:"elasticsearch"`
+	// Load reads the running load's own numbers (gameday's load engine, or the demo's).
+	Load *LoadProbe `yaml:"load"`
 	// Expect is a comparison of the observed value: "< 0.3", ">= 3", "== 0", "between 1 and 5"
 	// (a Kubernetes probe's CEL expression and an HTTP probe's checks are themselves the expectation).
 	Expect string `yaml:"expect"`
@@ -124,6 +126,16 @@ type ElasticsearchProbe struct {
 	Window config.Duration `yaml:"window"`                                  // default 1m
 }
 
+// LoadProbe measures the load the run sends: sessionsLost (virtual users whose session the app lost),
+// failed (requests), checkFailures (answers that failed a target's check), success (ratio 0..1), p99
+// (seconds, from the intended send).
+type LoadProbe struct {
+	Measure string `yaml:"measure" jsonschema:"required,enum=sessionsLost,enum=failed,enum=checkFailures,enum=success,enum=p99"`
+}
+
+// LoadMeasures are what a load probe can measure.
+var LoadMeasures = []string{"sessionsLost", "failed", "checkFailures", "success", "p99"}
+
 // Step is one thing the method does: an action of the catalog with its arguments (as its `:`
 // command takes them), a wait, a probe that must become true within a time, or a marker note.
 type Step struct {
@@ -140,7 +152,7 @@ type Step struct {
 
 // types are the format's structs, whose fields an error lists.
 var types = []any{Experiment{}, Metadata{}, Guard{}, Hypothesis{}, Probe{}, KubernetesProbe{}, PrometheusProbe{}, HTTPProbe{},
-	ZipkinProbe{}, ElasticsearchProbe{}, Step{}}
+	ZipkinProbe{}, ElasticsearchProbe{}, LoadProbe{}, Step{}}
 
 // Read parses and validates the file at path; errors name the file, the line and the field.
 func Read(path string) (*Experiment, error) {
@@ -210,13 +222,13 @@ func (e *Experiment) validate() error {
 		}
 		names[p.Name] = true
 		kinds := 0
-		for _, set := range []bool{p.Kubernetes != nil, p.Prometheus != nil, p.HTTP != nil, p.Zipkin != nil, p.Elasticsearch != nil} {
+		for _, set := range []bool{p.Kubernetes != nil, p.Prometheus != nil, p.HTTP != nil, p.Zipkin != nil, p.Elasticsearch != nil, p.Load != nil} {
 			if set {
 				kinds++
 			}
 		}
 		if kinds != 1 {
-			bad(f, "give exactly one of kubernetes, prometheus, http, zipkin, elasticsearch (got %d)", kinds)
+			bad(f, "give exactly one of kubernetes, prometheus, http, zipkin, elasticsearch, load (got %d)", kinds)
 		}
 		switch {
 		case p.Kubernetes != nil:
@@ -234,6 +246,9 @@ func (e *Experiment) validate() error {
 			if _, err := ParseExpect(p.Expect); err != nil {
 				bad(f+".expect", "%v", err)
 			}
+		}
+		if p.Load != nil && !slices.Contains(LoadMeasures, p.Load.Measure) {
+			bad(f+".load.measure", "want one of %s, got %q", strings.Join(LoadMeasures, ", "), p.Load.Measure)
 		}
 		if p.Prometheus != nil && strings.TrimSpace(p.Prometheus.Query) == "" {
 			bad(f+".prometheus.query", "empty PromQL")

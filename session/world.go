@@ -38,7 +38,7 @@ type Kube struct {
 
 func (s *Session) buildDemo() {
 	cfg := s.opts.Config
-	w := sim.New(sim.Options{Seed: cfg.Demo.Seed, Speed: cfg.Demo.Speed, MaxLoadRate: cfg.Load.MaxRate, Start: s.opts.DemoStart})
+	w := sim.New(sim.Options{Seed: cfg.Demo.Seed, Speed: cfg.Demo.Speed, MaxLoadRate: cfg.Load.MaxRate, Start: s.opts.DemoStart, Sessions: cfg.Demo.Sessions})
 	s.Sim, s.Clock, s.KubeContext, s.namespace = w, w, "gameday-demo", sim.Namespace
 	if s.target == "" {
 		s.target = sim.Target
@@ -137,7 +137,7 @@ func (s *Session) buildLoad() error {
 		for k, v := range t.Headers {
 			h.Set(k, v)
 		}
-		targets = append(targets, engine.Target{Name: t.Name, Method: t.Method, URL: t.URL, Header: h, Body: []byte(t.Body), Check: EngineCheck(t.Checks)})
+		targets = append(targets, engine.Target{Name: t.Name, Method: t.Method, URL: t.URL, Header: h, Body: []byte(t.Body), Check: EngineCheck(t.Checks), Session: EngineSession(t.Session)})
 	}
 	e, err := engine.New(engine.Options{Targets: targets, MaxRate: cfg.Load.MaxRate, OnRun: s.opts.LoadOnRun})
 	if err != nil {
@@ -145,6 +145,14 @@ func (s *Session) buildLoad() error {
 	}
 	s.Env.Load = e
 	return nil
+}
+
+// EngineSession is a config target's session as the engine runs it.
+func EngineSession(s *config.Session) *engine.Session {
+	if s == nil {
+		return nil
+	}
+	return &engine.Session{Login: s.Login, Users: s.Users, Lost: append([]int(nil), s.Lost...)}
 }
 
 // EngineCheck is a config target's checks as the engine runs them.

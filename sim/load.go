@@ -21,6 +21,9 @@ type loadGen struct {
 	// shown against the whole run.
 	begun time.Time
 	total time.Duration
+	// users are its virtual users' sessions; leaving is the pod whose loss is being counted.
+	users   vusers
+	leaving string
 }
 
 // rateAt is the rate the profile asks for at time now: the same shapes as the real engine (load.RateAt).
@@ -60,6 +63,7 @@ func (l *simLoad) Start(p load.Profile) error {
 	defer s.mu.Unlock()
 	now := s.Now()
 	s.load = loadGen{active: true, profile: p, started: now, begun: now, total: p.Duration}
+	s.loginAll()
 	return nil
 }
 
@@ -95,7 +99,8 @@ func (l *simLoad) Status() load.Status {
 	defer s.mu.Unlock()
 	g := &s.load
 	now := s.Now()
-	st := load.Status{Active: g.active, Profile: g.profile, Sent: int64(g.sent), Errors: int64(g.errs), Completed: int64(g.sent)}
+	st := load.Status{Active: g.active, Profile: g.profile, Sent: int64(g.sent), Errors: int64(g.errs), Completed: int64(g.sent),
+		Sessions: g.sessions()}
 	if !g.active {
 		return st
 	}

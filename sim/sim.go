@@ -39,6 +39,8 @@ type Options struct {
 	MaxLoadRate float64
 	// Tick is the real-time step of Run (default 100 ms).
 	Tick time.Duration
+	// Sessions is where the simulated app keeps its users' sessions: memory (default) or redis.
+	Sessions string
 }
 
 // Sim is the simulated cluster. All model state is guarded by mu; the clock is atomic so that

@@ -42,6 +42,7 @@ func (t *traffic) podLost(s *Sim, p *podPlan, now time.Time, hard bool) {
 	if p.workload != Target {
 		return
 	}
+	s.sessionsLost(p.name)
 	share := 1.0 / math.Max(float64(t.ready), 1)
 	if !hard {
 		share *= 0.15

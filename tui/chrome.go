@@ -100,6 +100,14 @@ func (m *Model) statusLine(w int, now time.Time) string {
 				okTxt += st.Err.Render(fmt.Sprintf(" checks ✗%d", l.CheckFailures))
 			}
 		}
+		if se := l.Sessions; se != nil { // the stateful-session lesson: users logged out by a kill
+			txt := fmt.Sprintf(" sessions %d/%d", se.LoggedIn, se.Users)
+			if se.Lost > 0 {
+				okTxt += st.Text.Render(txt) + st.Err.Render(fmt.Sprintf(" lost %d", se.Lost))
+			} else {
+				okTxt += st.Text.Render(txt + " lost 0")
+			}
+		}
 		extras = append(extras, okTxt)
 		if l.Completed == 0 && l.InFlight > 0 && l.Timeout > 0 {
 			extras[0] += st.Warn.Render(fmt.Sprintf(" waiting for %d in-flight requests (timeout %s)", l.InFlight, l.Timeout))

@@ -212,6 +212,7 @@ func loadTargets(cfg config.Config, o *loadOptions, urls []string) ([]engine.Tar
 					if ct.Checks != nil && check == nil {
 						t.Check = session.EngineCheck(ct.Checks)
 					}
+					t.Session = session.EngineSession(ct.Session)
 				}
 			}
 			if !found {

@@ -26,6 +26,7 @@ type options struct {
 	target     string
 	demo       bool
 	demoSpeed  float64
+	demoSess   string
 	seed       int64
 	theme      string
 	configPath string
@@ -140,6 +141,7 @@ func addSessionFlags(cmd *cobra.Command, o *options) {
 	f.StringVar(&o.target, "target", "", "the workload to act on, as deploy/NAME (or pick it with :target in the UI)")
 	f.BoolVar(&o.demo, "demo", false, "run on the embedded simulated cluster (no cluster needed)")
 	f.Float64Var(&o.demoSpeed, "demo-speed", 0, "simulated time per real second in --demo (default 1, from config demo.speed)")
+	f.StringVar(&o.demoSess, "demo-sessions", "", "where --demo's app keeps user sessions: memory (lost with their pod) or redis (from config demo.sessions; default memory)")
 	f.Int64Var(&o.seed, "seed", 0, "random seed of the simulated cluster (default 42, from config demo.seed)")
 	f.StringVar(&o.configPath, "config", "", "config file (default "+config.DefaultPath()+")")
 	f.BoolVar(&o.readOnly, "read-only", false, "watch only: every action is refused")
@@ -179,6 +181,12 @@ func loadConfig(cmd *cobra.Command, o *options) (config.Config, error) {
 			return cfg, usageError{fmt.Errorf("--demo-speed: want a number in (0, 100], got %g", o.demoSpeed)}
 		}
 		cfg.Demo.Speed = o.demoSpeed
+	}
+	if fl.Changed("demo-sessions") {
+		if o.demoSess != "memory" && o.demoSess != "redis" {
+			return cfg, usageError{fmt.Errorf("--demo-sessions: want memory or redis, got %q", o.demoSess)}
+		}
+		cfg.Demo.Sessions = o.demoSess
 	}
 	if o.grace < -1 {
 		return cfg, usageError{fmt.Errorf("--grace: want -1 (the pod's own), 0 or a number of seconds, got %d", o.grace)}
