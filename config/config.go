@@ -5,10 +5,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
-	"net/url"
 	"strings"
 	"time"
 

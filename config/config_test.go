@@ -74,6 +74,9 @@ func TestErrorsNameTheField(t *testing.T) {
 		"metrics:\n  refresh: 10ms\n":                    {"line 2: metrics.refresh"},
 		"load:\n  targets:\n  - url: ftp://x\n":          {"line 3: load.targets[0].url"},
 		"demo:\n  speed: 0\n":                            {"line 2: demo.speed"},
+		"demo:\n  sessions: disk\n":                      {"line 2: demo.sessions", "memory or redis"},
+		"load:\n  targets:\n  - url: http://a/cart\n    session: {login: http://b/login}\n":             {"load.targets[0].session.login", "not on the target's host a"},
+		"load:\n  targets:\n  - url: http://a/cart\n    session: {login: http://a/login, lost: [99]}\n": {"load.targets[0].session.lost", "99 is not an HTTP status"},
 		// Issue 13 item 18: type errors say the field and what is wanted, not Go's types.
 		"load:\n  maxRate: lots\n":     {`line 2: load.maxRate: want a number, got "lots"`},
 		"load:\n  burst: 200\n":        {`line 2: load.burst: want a mapping with the fields duration, rate, got "200"`},

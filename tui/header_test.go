@@ -115,3 +115,21 @@ func TestHeaderCountsFailedChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderCountsLostSessions (issue 17): a load of virtual users says how many hold a session and
+// how many sessions the app lost, in the error colour once one is.
+func TestHeaderCountsLostSessions(t *testing.T) {
+	t.Parallel()
+	m, _ := newDemoModel(t, 200, 40)
+	st := load.Status{Active: true, Profile: load.Profile{Name: "burst"}, Requested: 100, Achieved: 100, Success: 0.99, Sent: 1000, Completed: 1000,
+		Sessions: &load.Sessions{Users: 50, LoggedIn: 50, Logins: 50}}
+	m.Update(st)
+	if line := headerLine2(m); !strings.Contains(line, "sessions 50/50 lost 0") {
+		t.Fatalf("header %q", line)
+	}
+	st.Sessions = &load.Sessions{Users: 50, LoggedIn: 50, Logins: 69, Lost: 19}
+	m.Update(st)
+	if line := headerLine2(m); !strings.Contains(line, "sessions 50/50 lost 19") {
+		t.Fatalf("header %q", line)
+	}
+}

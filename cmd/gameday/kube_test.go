@@ -404,6 +404,17 @@ func TestDeployManifestsValidate(t *testing.T) {
 			t.Errorf("dry run output lacks %s:\n%s", want, out)
 		}
 	}
+	// The stateless variant: the same app, a Redis, and the frontend told to keep sessions there.
+	rdir, _ := filepath.Abs("../../deploy/redis-sessions")
+	out, err = exec.Command(k.Kubectl, "--kubeconfig", k.Kubeconfig, "apply", "-k", rdir, "-n", ns, "--dry-run=server", "-o", "yaml").CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl apply -k deploy/redis-sessions --dry-run=server: %v\n%s", err, out)
+	}
+	for _, want := range []string{"name: redis", "name: DEMOAPP_SESSIONS", "value: redis", "value: redis:6379", "name: frontend"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the redis-sessions dry run lacks %q:\n%s", want, out)
+		}
+	}
 	// Nothing was created.
 	if l, _ := k.Client.AppsV1().Deployments(ns).List(context.Background(), metav1.ListOptions{}); len(l.Items) != 0 {
 		t.Fatalf("a dry run created %d Deployments", len(l.Items))
