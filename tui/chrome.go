@@ -100,6 +100,10 @@ func (m *Model) statusLine(w int, now time.Time) string {
 				okTxt += st.Err.Render(fmt.Sprintf(" checks ✗%d", l.CheckFailures))
 			}
 		}
+		if se := l.Sessions; se != nil && se.Lost > 0 { // the lesson stays on a narrow header too
+			lost := st.Err.Render(fmt.Sprintf(" sessions lost %d", se.Lost))
+			loadBadge, loadFull = loadBadge+lost, loadFull+lost
+		}
 		if se := l.Sessions; se != nil { // the stateful-session lesson: users logged out by a kill
 			txt := fmt.Sprintf(" sessions %d/%d", se.LoggedIn, se.Users)
 			if se.Lost > 0 {

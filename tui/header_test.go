@@ -132,4 +132,9 @@ func TestHeaderCountsLostSessions(t *testing.T) {
 	if line := headerLine2(m); !strings.Contains(line, "sessions 50/50 lost 19") {
 		t.Fatalf("header %q", line)
 	}
+	narrow, _ := newDemoModel(t, 80, 24) // a narrow header drops the details, never the loss
+	narrow.Update(st)
+	if line := headerLine2(narrow); !strings.Contains(line, "sessions lost 19") {
+		t.Fatalf("80 columns: header %q", line)
+	}
 }

@@ -100,6 +100,13 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
   # A production context (matching safety.productionContexts) needs --arm to act
   gameday --context prod-eu -n shop --target deploy/web --arm
 
+  # Graphs, traces and logs from the cluster's own Prometheus, Zipkin and Elasticsearch/OpenSearch,
+  # found through the apiserver (:backend in the cockpit lists what was found and tried)
+  gameday -n shop --target deploy/web
+
+  # The stateful-session lesson on the demo: sessions in Redis survive a kill (memory: they do not)
+  gameday run --demo --demo-sessions redis examples/sessions-in-redis.yaml
+
   # Graphs from a given Prometheus (otherwise an in-cluster one is found through the apiserver)
   GAMEDAY_PROMETHEUS_TOKEN_FILE=/var/run/prom-token gameday -n shop --target deploy/web --prometheus-url https://prom.example:9090
 
