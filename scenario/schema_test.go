@@ -91,7 +91,7 @@ func TestExamplesValidateAgainstTheSchema(t *testing.T) {
 	good := string(must(os.ReadFile("../examples/kill-and-recover.yaml")))
 	for name, bad := range map[string]string{
 		"unknown field": strings.Replace(good, "target: deploy/web", "target: deploy/web\ntargte: x", 1),
-		"bad phase":     strings.Replace(good, "    kubernetes:", "    phases: [later]\n    kubernetes:", 1),
+		"bad phase":     strings.Replace(good, "phases: [before]", "phases: [later]", 1),
 		"bad action":    strings.Replace(good, "- action: kill", "- action: explode", 1),
 		"bad duration":  strings.Replace(good, "within: 60s", "within: soon", 1),
 		"no method":     good[:strings.Index(good, "method:")],
