@@ -296,11 +296,36 @@ func Start[T any](ctx context.Context, what string, find func(ctx context.Contex
 	return l
 }
 
-// Get is the search's state, and the backend or the error once it ended.
-func (l *Later[T]) Get() (T, State, error) {
+// get is the search's state, and the backend or the error once it ended.
+func (l *Later[T]) get() (T, State, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.v, l.state, l.err
+}
+
+// Backend is the backend once found, the search's error once it failed, and looking (the caller's
+// "still looking" error) while it runs.
+func (l *Later[T]) Backend(looking error) (T, error) {
+	v, st, err := l.get()
+	switch st {
+	case Ready:
+		return v, nil
+	case Failed:
+		return v, err
+	}
+	return v, looking
+}
+
+// Name names the backend once found (by name), else says failed or looking.
+func (l *Later[T]) Name(name func(T) string, failed, looking string) string {
+	v, st, _ := l.get()
+	switch st {
+	case Ready:
+		return name(v)
+	case Failed:
+		return failed
+	}
+	return looking
 }
 
 // Report is what was looked for and tried so far.

@@ -116,25 +116,11 @@ func (l *Lazy) Report() discover.Report { return l.l.Report() }
 
 // Name says what is used, or what is happening.
 func (l *Lazy) Name() string {
-	e, st, _ := l.l.Get()
-	switch st {
-	case discover.Ready:
-		return e.Name()
-	case discover.Failed:
-		return "no Elasticsearch (--es-url)"
-	}
-	return "looking for Elasticsearch / OpenSearch…"
+	return l.l.Name((*ES).Name, "no Elasticsearch (--es-url)", "looking for Elasticsearch / OpenSearch…")
 }
 
 func (l *Lazy) get() (*ES, error) {
-	e, st, err := l.l.Get()
-	switch st {
-	case discover.Ready:
-		return e, nil
-	case discover.Failed:
-		return nil, err
-	}
-	return nil, sources.Unreachable(errors.New("looking for Elasticsearch / OpenSearch in the cluster"))
+	return l.l.Backend(sources.Unreachable(errors.New("looking for Elasticsearch / OpenSearch in the cluster")))
 }
 
 // Tail tails the found server.

@@ -71,14 +71,7 @@ func (l *Lazy) Report() discover.Report { return l.l.Report() }
 
 // Name says what is used, or what is happening.
 func (l *Lazy) Name() string {
-	b, st, _ := l.l.Get()
-	switch st {
-	case discover.Ready:
-		return b.Name()
-	case discover.Failed:
-		return "no Prometheus (--prometheus-url)"
-	}
-	return "looking for Prometheus…"
+	return l.l.Name((*Backend).Name, "no Prometheus (--prometheus-url)", "looking for Prometheus…")
 }
 
 // SetVars sets the template values now and for the backend found later.
@@ -86,12 +79,9 @@ func (l *Lazy) SetVars(v Vars) { l.l.Then(func(b *Backend) { b.SetVars(v) }) }
 
 // QueryRange queries the found Prometheus.
 func (l *Lazy) QueryRange(ctx context.Context, p sources.Panel, start, end time.Time, step time.Duration) ([]sources.Series, error) {
-	b, st, err := l.l.Get()
-	switch st {
-	case discover.Ready:
-		return b.QueryRange(ctx, p, start, end, step)
-	case discover.Failed:
+	b, err := l.l.Backend(sources.Unreachable(errors.New("looking for Prometheus in the cluster")))
+	if err != nil {
 		return nil, err
 	}
-	return nil, sources.Unreachable(errors.New("looking for Prometheus in the cluster"))
+	return b.QueryRange(ctx, p, start, end, step)
 }

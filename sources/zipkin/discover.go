@@ -70,25 +70,11 @@ func (l *Lazy) Report() discover.Report { return l.l.Report() }
 
 // Name says what is used, or what is happening.
 func (l *Lazy) Name() string {
-	z, st, _ := l.l.Get()
-	switch st {
-	case discover.Ready:
-		return z.Name()
-	case discover.Failed:
-		return "no Zipkin (--zipkin-url)"
-	}
-	return "looking for Zipkin…"
+	return l.l.Name((*Zipkin).Name, "no Zipkin (--zipkin-url)", "looking for Zipkin…")
 }
 
 func (l *Lazy) get() (*Zipkin, error) {
-	z, st, err := l.l.Get()
-	switch st {
-	case discover.Ready:
-		return z, nil
-	case discover.Failed:
-		return nil, err
-	}
-	return nil, sources.Unreachable(errors.New("looking for Zipkin in the cluster"))
+	return l.l.Backend(sources.Unreachable(errors.New("looking for Zipkin in the cluster")))
 }
 
 // Recent lists recent traces from the found Zipkin.
