@@ -167,7 +167,11 @@ type Load struct {
 	P50     time.Duration `json:"p50"`
 	P99     time.Duration `json:"p99"`
 	Max     time.Duration `json:"max"`
-	Elapsed time.Duration `json:"elapsed"`
+	// ServiceP50 and ServiceP99 count from the actual send (as vegeta and k6 do); P50, P99 and Max
+	// from the intended send.
+	ServiceP50 time.Duration `json:"serviceP50"`
+	ServiceP99 time.Duration `json:"serviceP99"`
+	Elapsed    time.Duration `json:"elapsed"`
 }
 
 // WriteJournal writes j as indented JSON.

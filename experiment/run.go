@@ -824,7 +824,7 @@ func (r *runner) finish() {
 		}
 		if l.Sent > 0 {
 			j.Load = &Load{Profile: l.Profile.String(), Sent: l.Sent, Completed: l.Completed, Errors: l.Errors, Checks: l.CheckFailures, Success: l.Success,
-				P50: l.P50, P99: l.P99, Max: l.Max, Elapsed: l.Elapsed}
+				P50: l.P50, P99: l.P99, Max: l.Max, ServiceP50: l.ServiceP50, ServiceP99: l.ServiceP99, Elapsed: l.Elapsed}
 		}
 		sort.SliceStable(j.Checks, func(a, b int) bool { return j.Checks[a].Time.Before(j.Checks[b].Time) })
 		j.Restores = restores(r.e, j.Checks)

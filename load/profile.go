@@ -146,9 +146,12 @@ type Status struct {
 	Success   float64 // 0..1 over the run
 	P50, P90  time.Duration
 	P99, Max  time.Duration
-	InFlight  int
-	Sent      int64
-	Errors    int64 // failed requests, failed checks included
+	// ServiceP50 and ServiceP99 count from each request's actual send (vegeta's and k6's definition);
+	// P50..Max count from the intended send, so the generator's own queueing is in them.
+	ServiceP50, ServiceP99 time.Duration
+	InFlight               int
+	Sent                   int64
+	Errors                 int64 // failed requests, failed checks included
 	// CheckFailures are the answers that came back but failed a target's check (a 200 with the wrong body).
 	CheckFailures int64
 	// Completed requests have an answer (or an error); Success is over them, so it means nothing at 0.

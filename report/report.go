@@ -203,10 +203,15 @@ func Render(base string, j *experiment.Journal) (Files, error) {
 			b.Failed, b.Requests, 100*float64(b.Failed)/float64(max(b.Requests, 1)), 100*b.Allowed, 100*b.Burned)
 	}
 	if l := j.Load; l != nil {
-		p("## Load\n\n| Profile | Sent | Completed | Errors | of which failed checks | Success | p50 | p99 | Max | Elapsed |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
-		p("| %s | %d | %d | %d | %d | %.2f%% | %s | %s | %s | %s |\n\n", cell(l.Profile), l.Sent, l.Completed, l.Errors, l.Checks, 100*l.Success,
-			fmtDur(l.P50), fmtDur(l.P99), fmtDur(l.Max), fmtDur(l.Elapsed))
-		p("Latency is measured from each request's intended send time (so a stalled generator counts, as in vegeta and wrk2).\n\n")
+		p("## Load\n\n| Profile | Sent | Completed | Errors | of which failed checks | Success | Elapsed |\n| --- | --- | --- | --- | --- | --- | --- |\n")
+		p("| %s | %d | %d | %d | %d | %.2f%% | %s |\n\n", cell(l.Profile), l.Sent, l.Completed, l.Errors, l.Checks, 100*l.Success, fmtDur(l.Elapsed))
+		p("| Latency | p50 | p99 | Max |\n| --- | --- | --- | --- |\n")
+		p("| from the intended send | %s | %s | %s |\n", fmtDur(l.P50), fmtDur(l.P99), fmtDur(l.Max))
+		if l.ServiceP50 > 0 || l.ServiceP99 > 0 {
+			p("| from the actual send | %s | %s | |\n", fmtDur(l.ServiceP50), fmtDur(l.ServiceP99))
+		}
+		p("\nFrom the intended send, a request that waited behind a stalled server counts its wait (as wrk2 measures:\n" +
+			"no coordinated omission); from the actual send is what vegeta and k6 report. A gap between the two is queueing.\n\n")
 	}
 	p("## Run log\n\n```\n%s\n```\n", strings.Join(j.Lines, "\n"))
 	f.Markdown = b.Bytes()

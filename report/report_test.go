@@ -28,7 +28,7 @@ func fixture() *experiment.Journal {
 			{N: 4, Kind: "probe", Probe: "replicas-ready", Start: at(21.2), End: at(30), Status: "ok", Detail: "held after 7.8s"}},
 		Reverts:    []experiment.StepRecord{{N: 1, Kind: "halt", Action: "halt", Start: at(74), End: at(75), Status: "ok", Detail: "stopped load"}},
 		Recoveries: []experiment.Recovery{{Kill: "pod/web-1", Time: at(21), Killed: 1, Replacements: 1, FirstReady: 6200 * time.Millisecond, AllReady: 6200 * time.Millisecond, Recovered: 7 * time.Second}},
-		Load:       &experiment.Load{Profile: "constant 200/s for 1m0s", Sent: 12000, Completed: 11990, Errors: 30, Checks: 12, Success: 0.9975, P50: 12 * time.Millisecond, P99: 410 * time.Millisecond, Max: 900 * time.Millisecond, Elapsed: 60 * time.Second},
+		Load:       &experiment.Load{Profile: "constant 200/s for 1m0s", Sent: 12000, Completed: 11990, Errors: 30, Checks: 12, Success: 0.9975, P50: 12 * time.Millisecond, P99: 410 * time.Millisecond, Max: 900 * time.Millisecond, ServiceP50: 9 * time.Millisecond, ServiceP99: 120 * time.Millisecond, Elapsed: 60 * time.Second},
 		Lines:      []string{"step 1: load 200 60s: started in the background", "outcome: deviated"},
 		Restores:   []experiment.Restore{{Probe: "p99", Breach: at(23), Green: at(29), Took: 6 * time.Second, Checks: 6}},
 		Scaling:    []experiment.Scaling{{Step: 1, HPA: "web", Start: at(1), From: 3, To: 5, DesiredChanged: 16 * time.Second, Ready: 24 * time.Second}},

@@ -69,7 +69,7 @@ func sessionFixture(t *testing.T) *recording.Recording {
 	put(10, session.KindAction, entry(10, "load-start", actions.ResultOK, []string{"http://127.0.0.1:8080/"}, "constant 200/s for 1m0s"))
 	for s := 11; s <= 70; s += 10 {
 		put(float64(s), session.KindLoad, load.Status{Active: true, Profile: prof, Sent: int64(200 * (s - 10)), Completed: int64(200*(s-10) - 2),
-			Errors: 3, Success: 0.999, P50: 12 * time.Millisecond, P99: 80 * time.Millisecond, Max: 200 * time.Millisecond, Elapsed: time.Duration(s-10) * time.Second})
+			Errors: 3, Success: 0.999, P50: 12 * time.Millisecond, P99: 80 * time.Millisecond, Max: 200 * time.Millisecond, ServiceP99: 60 * time.Millisecond, Elapsed: time.Duration(s-10) * time.Second})
 	}
 	put(71, session.KindLoad, load.Status{})
 	put(40, session.KindAction, entry(40, "kill", actions.ResultOK, []string{"pod/web-1"}, "kill 1 random pod of deploy/web in shop"))

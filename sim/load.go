@@ -113,6 +113,7 @@ func (l *simLoad) Status() load.Status {
 	t := &s.traffic
 	d := func(q float64) time.Duration { return secs(t.p(q)) }
 	st.P50, st.P90, st.P99, st.Max = d(0.5), d(0.9), d(0.99), d(0.999)
+	st.ServiceP50, st.ServiceP99 = st.P50, st.P99 // the simulated generator never queues
 	st.InFlight = int(math.Round(st.Requested * t.p(0.5)))
 	st.Elapsed = now.Sub(g.begun)
 	st.Profile.Duration = g.total

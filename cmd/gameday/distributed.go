@@ -160,9 +160,15 @@ func runDistributed(cmd *cobra.Command, o *loadOptions, cfg config.Config, p loa
 		return nil
 	}
 	fmt.Fprintf(os.Stderr, "job %s/%s: %d workers × %.0f requests/s\n", ns, job.Name, o.workers, p.Rate/float64(o.workers))
+	started := time.Now()
 	parts, err := collectResults(ctx, cs, ns, job.Name, o.workers, p.Duration+5*time.Minute)
 	if ctx.Err() != nil {
-		return fmt.Errorf("interrupted: the worker Job is deleted")
+		// The workers' numbers leave with their pods: there is no partial report to merge, only the
+		// mark, as a local run's (exit 130, no verdict).
+		in := interrupted{after: time.Since(started), of: p.Duration}
+		fmt.Fprintf(cmd.OutOrStdout(), "result       INTERRUPTED after %s of %s: no verdict; the worker Job is deleted, and its workers' numbers with it\n",
+			in.after.Round(time.Second), in.of)
+		return in
 	}
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,8 +35,8 @@ func TestLoadJobIsDeletedWhenTheRunStops(t *testing.T) {
 				"--duration", "5m", "--image", "ghcr.io/gamedaylab/gameday:test", "http://web.shop.svc:8080/")
 			cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir)
 			writeJournalConfig(t, dir, journal)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
+			var stderr, stdout bytes.Buffer
+			cmd.Stderr, cmd.Stdout = &stderr, &stdout
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -50,8 +51,9 @@ func TestLoadJobIsDeletedWhenTheRunStops(t *testing.T) {
 			}
 			select {
 			case err := <-done:
-				if err == nil {
-					t.Fatalf("an interrupted run exited 0:\n%s", stderr.String())
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted || !strings.Contains(stdout.String(), "result       INTERRUPTED after ") {
+					t.Fatalf("an interrupted run: exit %v, want %d and an INTERRUPTED result:\n%s\n%s", err, exitInterrupted, stdout.String(), stderr.String())
 				}
 			case <-time.After(30 * time.Second):
 				_ = cmd.Process.Kill()

@@ -818,6 +818,7 @@ func (e *Engine) Status() load.Status {
 	}
 	st := load.Status{Active: sending, Profile: r.profile, Sent: res.Requests, Errors: res.Failed,
 		P50: res.Latency.P50, P90: res.Latency.P90, P99: res.Latency.P99, Max: res.Latency.Max,
+		ServiceP50: res.ServiceLatency.P50, ServiceP99: res.ServiceLatency.P99,
 		InFlight: int(r.inflight.Load()), Elapsed: time.Since(r.start), Diagnostics: res.Diagnostics,
 		Completed: res.Completed, Timeout: e.opts.Timeout, CheckFailures: sum(res.Checks), Sessions: res.Sessions}
 	if st.Active {

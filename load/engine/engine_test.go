@@ -282,6 +282,10 @@ func TestLiveRateChangeAndHalt(t *testing.T) {
 	if st := e.Status(); !st.Active || st.Requested != 400 || st.Achieved < 380 {
 		t.Fatalf("status %+v", st)
 	}
+	// Both latency definitions: from the actual send is never longer than from the intended one.
+	if st := e.Status(); st.ServiceP50 <= 0 || st.ServiceP99 <= 0 || st.ServiceP50 > st.P50 || st.ServiceP99 > st.P99 {
+		t.Fatalf("latency from the actual send p50 %s p99 %s, from the intended send p50 %s p99 %s", st.ServiceP50, st.ServiceP99, st.P50, st.P99)
+	}
 	if got, _ := e.SetRate(1e6); got != 1000 {
 		t.Fatalf("SetRate above load.maxRate gave %v, want the 1000 cap", got)
 	}
