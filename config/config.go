@@ -81,7 +81,13 @@ type Load struct {
 	RateStep float64  `yaml:"rateStep"`
 	MaxRate  float64  `yaml:"maxRate"`
 	Targets  []Target `yaml:"targets"`
+	// TraceHeaders (default true) gives every request a new B3 trace id, so the logs of a failed
+	// request can be found by it; false sends none.
+	TraceHeaders *bool `yaml:"traceHeaders"`
 }
+
+// NoTraceHeaders reports whether load.traceHeaders is set to false.
+func (l Load) NoTraceHeaders() bool { return l.TraceHeaders != nil && !*l.TraceHeaders }
 
 // Burst is the default profile the `b` key starts.
 type Burst struct {

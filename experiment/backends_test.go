@@ -261,3 +261,65 @@ method:
 		t.Errorf("replicas back to desired: the run says %s, the watch %s", rc.Recovered, watchBack)
 	}
 }
+
+// TestFailedRequestsAreLogged: gameday's load sends a B3 trace id with every request; the demo app
+// (zipkin-go's middleware) takes it as its trace and logs it; an elasticsearch probe with
+// failedRequests counts, in the real OpenSearch, the ERROR lines carrying the ids of the load's
+// failed requests: one per failed request, and no INFO line carries one.
+func TestFailedRequestsAreLogged(t *testing.T) {
+	k := testbed.SharedKube(t)
+	ns := k.Namespace(t, "failedlogs")
+	es := testbed.SharedOpenSearch(t)
+	web := testbed.StartDemoapp(t, "web", "--work-ms", "1")
+	sh := &testbed.Shipper{URL: es.URL, Namespace: ns, Prefix: "failedlogs"}
+	stop := make(chan struct{})
+	defer close(stop)
+	sh.Follow(t, web.Log, "web-0", "web", stop)
+
+	cfg := config.Default()
+	cfg.Logs.URL, cfg.Logs.Index = es.URL, "failedlogs-*"
+	cfg.Load.MaxRate = 100
+	cfg.Load.Targets = []config.Target{{Name: "web", URL: "http://" + web.Addr + "/api/work?fail=0.3"}}
+	s, err := session.New(session.Options{Config: &cfg, Kube: &session.Kube{Rest: k.Config, Context: "testbed", Namespace: ns},
+		Target: "web", Journal: filepath.Join(t.TempDir(), "j.jsonl"), Guard: &actions.Guard{MinReady: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start(context.Background())
+	t.Cleanup(func() { _ = s.Close() })
+	e := parse(t, `apiVersion: gameday.dev/v1alpha1
+kind: Experiment
+metadata: {name: failed-requests-logged}
+hypothesis:
+  probes:
+  - name: failures-logged
+    elasticsearch: {query: "level:ERROR", failedRequests: true, window: 1m}
+    expect: ">= 1"
+    phases: [after]
+  - name: no-info-line
+    elasticsearch: {query: "level:INFO", failedRequests: true, window: 1m}
+    expect: "== 0"
+    phases: [after]
+method:
+- action: load
+  args: 20 5s
+- wait: 6s
+`)
+	var out bytes.Buffer
+	res := Run(context.Background(), s, e, &out, Options{})
+	if res.Outcome != Held || res.Journal.Load == nil {
+		t.Fatalf("outcome %s:\n%s", res.Outcome, out.String())
+	}
+	failed := res.Journal.Load.Errors
+	var logged *Verdict
+	for i, v := range res.Journal.Verdicts {
+		if v.Probe == "failures-logged" {
+			logged = &res.Journal.Verdicts[i]
+		}
+	}
+	if failed < 10 || logged == nil || logged.Value == nil || int64(*logged.Value) != failed ||
+		!strings.Contains(logged.Observed, fmt.Sprintf("trace ids of %d failed load requests", failed)) {
+		t.Fatalf("%d load requests failed; the probe: %+v\n%s", failed, logged, out.String())
+	}
+	t.Logf("%d failed load requests, %s", failed, logged.Observed)
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/load/engine"
 	"github.com/gamedaylab/gameday/scenario"
 	"github.com/gamedaylab/gameday/session"
@@ -71,7 +72,13 @@ func compile(s *session.Session, p scenario.Probe) (prober, error) {
 		if !ok {
 			return nil, fmt.Errorf("an elasticsearch probe needs Elasticsearch or OpenSearch: give --es-url or logs.url")
 		}
-		return numeric{x: x, measure: logCount(c, s.Namespace(), *p.Elasticsearch)}, nil
+		var failed load.FailedTracer
+		if p.Elasticsearch.FailedRequests {
+			if failed, ok = s.Env.Load.(load.FailedTracer); !ok || s.Env.Load == nil {
+				return nil, fmt.Errorf("an elasticsearch probe with failedRequests needs gameday's load: configure load.targets (or use the demo)")
+			}
+		}
+		return numeric{x: x, measure: logCount(c, s.Namespace(), *p.Elasticsearch, failed)}, nil
 	}
 	return nil, fmt.Errorf("the probe names no backend")
 }
@@ -195,14 +202,25 @@ func zipkinMeasure(b sources.TraceBackend, z scenario.ZipkinProbe) func(context.
 	}
 }
 
-func logCount(c sources.LogCounter, ns string, p scenario.ElasticsearchProbe) func(context.Context, time.Time) (float64, string, error) {
+// logCount counts the lines of a query in the window; with failed, only those carrying the trace
+// id of a load request that failed in it (none failed: no data, as nothing could be looked for).
+func logCount(c sources.LogCounter, ns string, p scenario.ElasticsearchProbe, failed load.FailedTracer) func(context.Context, time.Time) (float64, string, error) {
 	win := p.Window.Duration
 	if win <= 0 {
 		win = time.Minute
 	}
 	return func(ctx context.Context, now time.Time) (float64, string, error) {
-		n, err := c.Count(ctx, sources.LogQuery{Namespace: ns, Filter: p.Query, Since: now.Add(-win)}, now)
-		return float64(n), fmt.Sprintf("lines matching %q in %s", p.Query, win), err
+		q := sources.LogQuery{Namespace: ns, Filter: p.Query, Since: now.Add(-win)}
+		what := fmt.Sprintf("lines matching %q in %s", p.Query, win)
+		if failed != nil {
+			q.TraceIDs = failed.FailedTraces(q.Since, sources.MaxTraceIDs)
+			if len(q.TraceIDs) == 0 {
+				return 0, "", fmt.Errorf("%w: no load request failed in the last %s", errNoData, win)
+			}
+			what = fmt.Sprintf("lines matching %q with the trace ids of %d failed load requests in %s", p.Query, len(q.TraceIDs), win)
+		}
+		n, err := c.Count(ctx, q, now)
+		return float64(n), what, err
 	}
 }
 

@@ -174,6 +174,14 @@ type Sessions struct {
 	Lost     int64 `json:"lost"`
 }
 
+// FailedTracer is a Driver whose requests carry trace ids (B3 headers) and that keeps the ids of
+// its failed requests, so a probe can look for their log lines.
+type FailedTracer interface {
+	// FailedTraces are the trace ids of the requests sent at or after since that failed (a status,
+	// an error or a check), oldest first, at most the last max.
+	FailedTraces(since time.Time, max int) []string
+}
+
 // Driver runs load. The simulation implements it for demos; the load engine for real targets.
 type Driver interface {
 	Start(p Profile) error

@@ -124,6 +124,9 @@ var ZipkinMeasures = []string{"count", "errors", "errorRatio", "p50", "p90", "p9
 type ElasticsearchProbe struct {
 	Query  string          `yaml:"query" jsonschema:"required,minLength=1"` // an Elasticsearch query string, e.g. level:error
 	Window config.Duration `yaml:"window"`                                  // default 1m
+	// FailedRequests counts only the lines carrying the trace id of a load request that failed in
+	// the window (gameday's load sends a B3 trace id with every request): "every failure is logged".
+	FailedRequests bool `yaml:"failedRequests"`
 }
 
 // LoadProbe measures the load the run sends: sessionsLost (virtual users whose session the app lost),

@@ -139,7 +139,7 @@ func (s *Session) buildLoad() error {
 		}
 		targets = append(targets, engine.Target{Name: t.Name, Method: t.Method, URL: t.URL, Header: h, Body: []byte(t.Body), Check: EngineCheck(t.Checks), Session: EngineSession(t.Session)})
 	}
-	e, err := engine.New(engine.Options{Targets: targets, MaxRate: cfg.Load.MaxRate, OnRun: s.opts.LoadOnRun})
+	e, err := engine.New(engine.Options{Targets: targets, MaxRate: cfg.Load.MaxRate, OnRun: s.opts.LoadOnRun, NoTraceHeaders: cfg.Load.NoTraceHeaders()})
 	if err != nil {
 		return fmt.Errorf("config load.targets: %w", err)
 	}

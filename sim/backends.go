@@ -262,10 +262,17 @@ func (l *simLogs) Count(_ context.Context, q sources.LogQuery, end time.Time) (i
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f := strings.ToLower(q.Filter)
+	var ids map[string]bool
+	if len(q.TraceIDs) > 0 {
+		ids = make(map[string]bool, len(q.TraceIDs))
+		for _, id := range q.TraceIDs {
+			ids[id] = true
+		}
+	}
 	n := 0
 	for i := 0; i < s.store.logs.len(); i++ {
 		ln := s.store.logs.at(i)
-		if ln.Time.Before(q.Since) || ln.Time.After(end) || f != "" && !strings.Contains(strings.ToLower(ln.Raw), f) {
+		if ln.Time.Before(q.Since) || ln.Time.After(end) || f != "" && !strings.Contains(strings.ToLower(ln.Raw), f) || ids != nil && !ids[ln.TraceID] {
 			continue
 		}
 		n++

@@ -24,6 +24,42 @@ type loadGen struct {
 	// users are its virtual users' sessions; leaving is the pod whose loss is being counted.
 	users   vusers
 	leaving string
+	// failed are the sampled requests of this run that failed: their trace ids, for log probes.
+	failed []failedTrace
+}
+
+type failedTrace struct {
+	at time.Time
+	id string
+}
+
+// maxFailedTraces is how many failed requests' trace ids a run keeps (the newest).
+const maxFailedTraces = 1000
+
+// noteFailed keeps a failed request's trace id while a load runs (its requests are the offered
+// traffic's, so a failure during the run is one of the load's).
+func (g *loadGen) noteFailed(at time.Time, id string) {
+	if !g.active {
+		return
+	}
+	if len(g.failed) == maxFailedTraces {
+		g.failed = append(g.failed[:0], g.failed[1:]...)
+	}
+	g.failed = append(g.failed, failedTrace{at, id})
+}
+
+// FailedTraces implements load.FailedTracer.
+func (l *simLoad) FailedTraces(since time.Time, limit int) []string {
+	s := (*Sim)(l)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, f := range s.load.failed {
+		if !f.at.Before(since) {
+			out = append(out, f.id)
+		}
+	}
+	return out[max(0, len(out)-limit):]
 }
 
 // rateAt is the rate the profile asks for at time now: the same shapes as the real engine (load.RateAt).

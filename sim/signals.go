@@ -124,6 +124,7 @@ func (s *Sim) recordRequest(at time.Time, t *traffic) {
 	}}
 	if failed {
 		spans[0].Tags["error"] = errText
+		s.load.noteFailed(at, tid.String())
 	}
 	if !(failed && webPod == "") {
 		webID := s.newID()

@@ -60,7 +60,14 @@ type LogQuery struct {
 	Filter    string // backend query text (an Elasticsearch query string, or a substring for the sim)
 	Since     time.Time
 	Limit     int
+	// TraceIDs, when set, keeps only the lines carrying one of these trace ids (at most MaxTraceIDs:
+	// the backend's clause limit).
+	TraceIDs []string
 }
+
+// MaxTraceIDs is the most trace ids one log query selects (Elasticsearch's default clause limit is
+// 1,024 per boolean query).
+const MaxTraceIDs = 500
 
 // LogCounter is what a LogBackend may also do: count the lines a query matches between q.Since and
 // end (an experiment's probe: "ERROR lines in the last minute").

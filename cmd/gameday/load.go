@@ -277,7 +277,8 @@ func runLoad(cmd *cobra.Command, o *loadOptions, urls []string, worker bool) err
 		// rates hiccups were what tipped the schedule into a backlog. The generator's heap is small.
 		debug.SetGCPercent(400)
 	}
-	e, err := engine.New(engine.Options{Targets: targets, MaxRate: maxRate, MaxWorkers: o.maxWorkers, Timeout: o.timeout})
+	e, err := engine.New(engine.Options{Targets: targets, MaxRate: maxRate, MaxWorkers: o.maxWorkers, Timeout: o.timeout,
+		NoTraceHeaders: cfg.Load.NoTraceHeaders()})
 	if err != nil {
 		return err
 	}

@@ -8,10 +8,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -45,6 +48,8 @@ type Target struct {
 
 	hdrs  [][2]string // Header flattened once: every request copies these
 	users *sessions
+	// ownTrace: the target's headers carry a trace context of their own (sent as configured).
+	ownTrace bool
 }
 
 // Check is what a response must be: a function check, not only "it answers". A response that
@@ -87,6 +92,10 @@ type Options struct {
 	// OnRun, when set, is told when a run starts (true) and when it has finished (false): the
 	// cockpit gives the process every core only while it sends load.
 	OnRun func(active bool)
+	// NoTraceHeaders sends no B3 trace context. By default every request carries a new trace id
+	// (X-B3-TraceId, X-B3-SpanId, no sampling decision: the app's sampler decides), so the logs of a
+	// failed request can be found by its id.
+	NoTraceHeaders bool
 }
 
 // Engine runs one load at a time and implements load.Driver.
@@ -125,6 +134,10 @@ func New(o Options) (*Engine, error) {
 			o.Targets[i].users = newSessions(s)
 		}
 		for k, vs := range o.Targets[i].Header {
+			switch strings.ToLower(k) {
+			case "x-b3-traceid", "b3", "traceparent":
+				o.Targets[i].ownTrace = true
+			}
 			for _, v := range vs {
 				o.Targets[i].hdrs = append(o.Targets[i].hdrs, [2]string{k, v})
 			}
@@ -283,6 +296,68 @@ type run struct {
 	// Virtual users' sessions: logins made and sessions found lost during the run.
 	logins       atomic.Int64
 	sessionsLost atomic.Int64
+	failed       failedRing
+}
+
+// failedRing keeps the trace ids of the newest failed requests.
+type failedRing struct {
+	mu  sync.Mutex
+	ids [maxFailedTraces]failedTrace
+	n   int // written so far; the ring holds the last min(n, len(ids))
+}
+
+type failedTrace struct {
+	at int64 // send time, unix ns
+	id [16]byte
+}
+
+// maxFailedTraces is how many failed requests' trace ids a run keeps.
+const maxFailedTraces = 1000
+
+func (f *failedRing) add(at time.Time, id [16]byte) {
+	f.mu.Lock()
+	f.ids[f.n%len(f.ids)] = failedTrace{at.UnixNano(), id}
+	f.n++
+	f.mu.Unlock()
+}
+
+// since lists the ids of failures sent at or after t, oldest first, at most the last limit.
+func (f *failedRing) since(t time.Time, limit int) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for i := max(0, f.n-len(f.ids)); i < f.n; i++ {
+		if e := f.ids[i%len(f.ids)]; e.at >= t.UnixNano() {
+			out = append(out, hex.EncodeToString(e.id[:]))
+		}
+	}
+	return out[max(0, len(out)-limit):]
+}
+
+// FailedTraces implements load.FailedTracer for the current (or last) run.
+func (e *Engine) FailedTraces(since time.Time, limit int) []string {
+	e.mu.Lock()
+	r := e.cur
+	e.mu.Unlock()
+	if r == nil || e.opts.NoTraceHeaders {
+		return nil
+	}
+	return r.failed.since(since, limit)
+}
+
+// traceHeaders gives a request a new trace (128-bit id) and root span id, as B3 headers.
+func traceHeaders(req *fasthttp.Request) (id [16]byte) {
+	binary.BigEndian.PutUint64(id[:8], rand.Uint64())
+	binary.BigEndian.PutUint64(id[8:], rand.Uint64())
+	var span [8]byte
+	binary.BigEndian.PutUint64(span[:], rand.Uint64()|1)
+	var tb [32]byte
+	var sb [16]byte
+	hex.Encode(tb[:], id[:])
+	hex.Encode(sb[:], span[:])
+	req.Header.SetBytesV("X-B3-TraceId", tb[:])
+	req.Header.SetBytesV("X-B3-SpanId", sb[:])
+	return id
 }
 
 type overrideRate struct {
@@ -652,6 +727,11 @@ func (r *run) send(w *worker, intended time.Time) {
 	if len(t.Body) > 0 {
 		req.SetBodyRaw(t.Body)
 	}
+	var tid [16]byte
+	traced := !r.e.opts.NoTraceHeaders && !t.ownTrace
+	if traced {
+		tid = traceHeaders(req)
+	}
 	var u *vuser
 	var cookie *string
 	var err error
@@ -684,6 +764,9 @@ func (r *run) send(w *worker, intended time.Time) {
 	r.svcN.Add(1)
 	if err != nil && r.ctx.Err() != nil {
 		return // stopped by HALT (its connections were closed): not a result
+	}
+	if traced && (err != nil || check != "" || code < 200 || code >= 400) {
+		r.failed.add(start, tid)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -296,6 +296,14 @@ func (e *ES) query(q sources.LogQuery, since, until time.Time) map[string]any {
 	if q.Namespace != "" {
 		filter = append(filter, map[string]any{"match_phrase": map[string]any{f.Namespace: q.Namespace}})
 	}
+	if len(q.TraceIDs) > 0 {
+		ids := q.TraceIDs[max(0, len(q.TraceIDs)-sources.MaxTraceIDs):]
+		should := make([]any, len(ids))
+		for i, id := range ids {
+			should[i] = map[string]any{"match_phrase": map[string]any{f.TraceID: id}}
+		}
+		filter = append(filter, map[string]any{"bool": map[string]any{"should": should, "minimum_should_match": 1}})
+	}
 	boolQ := map[string]any{"filter": filter}
 	if strings.TrimSpace(q.Filter) != "" {
 		boolQ["must"] = []any{map[string]any{"query_string": map[string]any{"query": q.Filter, "default_operator": "AND", "lenient": true}}}
