@@ -398,40 +398,7 @@ func (c *Config) Validate() error {
 	} else if c.Load.Burst.Rate > c.Load.MaxRate {
 		bad("load.burst.rate", "%g is above load.maxRate %g", c.Load.Burst.Rate, c.Load.MaxRate)
 	}
-	for i, t := range c.Load.Targets {
-		if !strings.HasPrefix(t.URL, "http://") && !strings.HasPrefix(t.URL, "https://") {
-			bad(fmt.Sprintf("load.targets[%d].url", i), "want an http:// or https:// URL, got %q", t.URL)
-		}
-		if se := t.Session; se != nil {
-			f := fmt.Sprintf("load.targets[%d].session", i)
-			lu, err := url.Parse(se.Login)
-			tu, terr := url.Parse(t.URL)
-			switch {
-			case err != nil || (lu.Scheme != "http" && lu.Scheme != "https") || lu.Host == "":
-				bad(f+".login", "want the login URL (http:// or https://), got %q", se.Login)
-			case terr == nil && !strings.EqualFold(lu.Host, tu.Host):
-				bad(f+".login", "%s is not on the target's host %s: load goes only to configured targets", se.Login, tu.Host)
-			}
-			if se.Users < 0 || se.Users > 100000 {
-				bad(f+".users", "want 1 to 100000 virtual users (default 50), got %d", se.Users)
-			}
-			for _, code := range se.Lost {
-				if code < 100 || code > 599 {
-					bad(f+".lost", "%d is not an HTTP status (100-599)", code)
-				}
-			}
-		}
-		if c := t.Checks; c != nil {
-			if (c.JSONPath == "") != (c.Equals == "") {
-				bad(fmt.Sprintf("load.targets[%d].checks", i), "jsonPath and equals go together (the value at the path must equal it)")
-			}
-			for _, code := range c.Status {
-				if code < 100 || code > 599 {
-					bad(fmt.Sprintf("load.targets[%d].checks.status", i), "%d is not an HTTP status (100-599)", code)
-				}
-			}
-		}
-	}
+	errs = append(errs, ValidateTargets("load.targets", c.Load.Targets)...)
 	if se := c.Demo.Sessions; se != "" && se != "memory" && se != "redis" {
 		bad("demo.sessions", "want memory or redis, got %q", se)
 	}
@@ -479,4 +446,48 @@ func (c *Config) Validate() error {
 		return errors.New(strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// ValidateTargets checks load targets (the config's, or a scenario's under field) as
+// "field: what is wrong" lines.
+func ValidateTargets(field string, ts []Target) []string {
+	var errs []string
+	bad := func(field, format string, a ...any) {
+		errs = append(errs, fmt.Sprintf("%s: %s", field, fmt.Sprintf(format, a...)))
+	}
+	for i, t := range ts {
+		if !strings.HasPrefix(t.URL, "http://") && !strings.HasPrefix(t.URL, "https://") {
+			bad(fmt.Sprintf(field+"[%d].url", i), "want an http:// or https:// URL, got %q", t.URL)
+		}
+		if se := t.Session; se != nil {
+			f := fmt.Sprintf(field+"[%d].session", i)
+			lu, err := url.Parse(se.Login)
+			tu, terr := url.Parse(t.URL)
+			switch {
+			case err != nil || (lu.Scheme != "http" && lu.Scheme != "https") || lu.Host == "":
+				bad(f+".login", "want the login URL (http:// or https://), got %q", se.Login)
+			case terr == nil && !strings.EqualFold(lu.Host, tu.Host):
+				bad(f+".login", "%s is not on the target's host %s: load goes only to configured targets", se.Login, tu.Host)
+			}
+			if se.Users < 0 || se.Users > 100000 {
+				bad(f+".users", "want 1 to 100000 virtual users (default 50), got %d", se.Users)
+			}
+			for _, code := range se.Lost {
+				if code < 100 || code > 599 {
+					bad(f+".lost", "%d is not an HTTP status (100-599)", code)
+				}
+			}
+		}
+		if c := t.Checks; c != nil {
+			if (c.JSONPath == "") != (c.Equals == "") {
+				bad(fmt.Sprintf(field+"[%d].checks", i), "jsonPath and equals go together (the value at the path must equal it)")
+			}
+			for _, code := range c.Status {
+				if code < 100 || code > 599 {
+					bad(fmt.Sprintf(field+"[%d].checks.status", i), "%d is not an HTTP status (100-599)", code)
+				}
+			}
+		}
+	}
+	return errs
 }

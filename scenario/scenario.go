@@ -30,9 +30,12 @@ type Experiment struct {
 	Guard      Guard             `yaml:"guard"`
 	Target     string            `yaml:"target" jsonschema:"pattern=^deploy/"` // deploy/NAME: what the steps act on
 	Vars       map[string]string `yaml:"vars"`
-	Hypothesis Hypothesis        `yaml:"hypothesis"`
-	Method     []Step            `yaml:"method" jsonschema:"required,minItems=1"`
-	Rollbacks  []Step            `yaml:"rollbacks"`
+	// Load is where the experiment's load goes: its targets replace the config's load.targets for
+	// the run (load goes only to configured targets, and these are configured here).
+	Load       *Load      `yaml:"load"`
+	Hypothesis Hypothesis `yaml:"hypothesis"`
+	Method     []Step     `yaml:"method" jsonschema:"required,minItems=1"`
+	Rollbacks  []Step     `yaml:"rollbacks"`
 }
 
 // Metadata names the experiment.
@@ -47,6 +50,12 @@ type Guard struct {
 	Namespace    string  `yaml:"namespace"`                                    // the namespace it runs in (refused elsewhere)
 	MaxDisrupted string  `yaml:"maxDisrupted" jsonschema:"pattern=^[0-9]+%?$"` // the most pods of the target disrupted at once: N or N%
 	MaxRate      float64 `yaml:"maxRate" jsonschema:"minimum=0"`               // the load ceiling, requests/s
+}
+
+// Load names the requests the experiment's load steps send, each with the checks every response
+// must pass (status, body contains, a JSON path equals, a latency bound) and an optional login.
+type Load struct {
+	Targets []config.Target `yaml:"targets" jsonschema:"required,minItems=1"`
 }
 
 // Hypothesis is the steady state: what must hold.
@@ -154,7 +163,7 @@ type Step struct {
 }
 
 // types are the format's structs, whose fields an error lists.
-var types = []any{Experiment{}, Metadata{}, Guard{}, Hypothesis{}, Probe{}, KubernetesProbe{}, PrometheusProbe{}, HTTPProbe{},
+var types = []any{Experiment{}, Metadata{}, Guard{}, Load{}, config.Target{}, config.Checks{}, config.Session{}, Hypothesis{}, Probe{}, KubernetesProbe{}, PrometheusProbe{}, HTTPProbe{},
 	ZipkinProbe{}, ElasticsearchProbe{}, LoadProbe{}, Step{}}
 
 // Read parses and validates the file at path; errors name the file, the line and the field.
@@ -213,6 +222,12 @@ func (e *Experiment) validate() error {
 	}
 	if e.Guard.MaxRate < 0 {
 		bad("guard.maxRate", "want a rate above 0 requests/s, got %g", e.Guard.MaxRate)
+	}
+	if e.Load != nil {
+		if len(e.Load.Targets) == 0 {
+			bad("load.targets", "give at least one target (name, url, checks), or drop load: the config's targets are used then")
+		}
+		errs = append(errs, config.ValidateTargets("load.targets", e.Load.Targets)...)
 	}
 	names := map[string]bool{}
 	for i, p := range e.Hypothesis.Probes {

@@ -38,7 +38,8 @@ type Kube struct {
 
 func (s *Session) buildDemo() {
 	cfg := s.opts.Config
-	w := sim.New(sim.Options{Seed: cfg.Demo.Seed, Speed: cfg.Demo.Speed, MaxLoadRate: cfg.Load.MaxRate, Start: s.opts.DemoStart, Sessions: cfg.Demo.Sessions})
+	w := sim.New(sim.Options{Seed: cfg.Demo.Seed, Speed: cfg.Demo.Speed, MaxLoadRate: cfg.Load.MaxRate, Start: s.opts.DemoStart, Sessions: cfg.Demo.Sessions,
+		MaxLatency: maxLatencyCheck(cfg.Load.Targets)})
 	s.Sim, s.Clock, s.KubeContext, s.namespace = w, w, "gameday-demo", sim.Namespace
 	if s.target == "" {
 		s.target = sim.Target
@@ -282,4 +283,16 @@ func firstNonEmpty(a ...string) string {
 		}
 	}
 	return ""
+}
+
+// maxLatencyCheck is the tightest latency check of the load targets (0: none): the one the
+// simulated load can fail.
+func maxLatencyCheck(ts []config.Target) time.Duration {
+	var d time.Duration
+	for _, t := range ts {
+		if c := t.Checks; c != nil && c.MaxLatency.Duration > 0 && (d == 0 || c.MaxLatency.Duration < d) {
+			d = c.MaxLatency.Duration
+		}
+	}
+	return d
 }

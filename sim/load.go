@@ -17,6 +17,7 @@ type loadGen struct {
 	started time.Time
 	sent    float64
 	errs    float64
+	checks  float64 // answered, but slower than the targets' latency check
 	// The run as started: steering restarts profile and started from the change, but progress is
 	// shown against the whole run.
 	begun time.Time
@@ -77,6 +78,9 @@ func (g *loadGen) account(s *Sim, now time.Time, dt time.Duration, t *traffic) {
 	r := g.rateAt(s, now)
 	g.sent += r * dt.Seconds()
 	g.errs += r * dt.Seconds() * t.errFrac
+	if l := s.opts.MaxLatency; l > 0 {
+		g.checks += r * dt.Seconds() * (1 - t.errFrac) * t.slowerThan(l)
+	}
 	if g.profile.Duration > 0 && now.Sub(g.started) >= g.profile.Duration {
 		g.active = false
 	}
@@ -135,8 +139,8 @@ func (l *simLoad) Status() load.Status {
 	defer s.mu.Unlock()
 	g := &s.load
 	now := s.Now()
-	st := load.Status{Active: g.active, Profile: g.profile, Sent: int64(g.sent), Errors: int64(g.errs), Completed: int64(g.sent),
-		Sessions: g.sessions()}
+	st := load.Status{Active: g.active, Profile: g.profile, Sent: int64(g.sent), Errors: int64(g.errs + g.checks), Completed: int64(g.sent),
+		CheckFailures: int64(g.checks), Sessions: g.sessions()}
 	if !g.active {
 		return st
 	}
@@ -144,7 +148,7 @@ func (l *simLoad) Status() load.Status {
 	st.Achieved = st.Requested
 	st.Success = 1
 	if g.sent > 0 {
-		st.Success = 1 - g.errs/g.sent
+		st.Success = 1 - (g.errs+g.checks)/g.sent
 	}
 	t := &s.traffic
 	d := func(q float64) time.Duration { return secs(t.p(q)) }

@@ -41,6 +41,10 @@ type Options struct {
 	Tick time.Duration
 	// Sessions is where the simulated app keeps its users' sessions: memory (default) or redis.
 	Sessions string
+	// MaxLatency is the load targets' latency check (the tightest maxLatency configured): a
+	// simulated load request slower than it fails its check. The simulated app's bodies are always
+	// right, so that is the only check it can fail.
+	MaxLatency time.Duration
 }
 
 // Sim is the simulated cluster. All model state is guarded by mu; the clock is atomic so that

@@ -160,6 +160,21 @@ func (t *traffic) p(q float64) float64 {
 	return t.gwMean + t.dbMean - math.Log(1-q)*t.webMean
 }
 
+// slowerThan is the share of requests slower than d: the tail of the latency distribution p.
+func (t *traffic) slowerThan(d time.Duration) float64 {
+	if t.ready == 0 {
+		return 0 // nothing answers: those are errors, not slow answers
+	}
+	over := d.Seconds() - t.gwMean - t.dbMean
+	if over <= 0 {
+		return 1
+	}
+	if t.webMean <= 0 {
+		return 0
+	}
+	return math.Exp(-over / t.webMean)
+}
+
 func (s *Sim) sample(at time.Time, t *traffic) {
 	st := s.store
 	st.add("rate", at, t.offered)

@@ -310,6 +310,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.ctx.Width, m.ctx.Height = msg.Width, msg.Height
 		m.resize()
+		m.refreshRunbook() // wrapped to the new width
 		if sess := m.sess; sess.Replay == nil {
 			sess.Publish(session.Screen{Width: msg.Width, Height: msg.Height}) // recorded with the session
 		}
@@ -542,7 +543,7 @@ func (m *Model) setFocus(id core.PaneID) {
 func (m *Model) bodySize() (w, h int) { return m.ctx.Width, m.ctx.Height - headerHeight - footerHeight }
 
 func (m *Model) resize() {
-	w, h := m.bodySize()
+	w, h := m.gridSize()
 	if m.tooSmall() {
 		return
 	}
@@ -623,6 +624,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.resize()
 	case m.deps.Runbook != nil && key.Matches(msg, k.Runbook):
 		m.showRunbook = !m.showRunbook
+		m.resize() // docked, it takes a column from the panes
 		m.refreshRunbook()
 	case m.deps.Runbook != nil && key.Matches(msg, k.NextStep):
 		m.nextStep()
@@ -1007,8 +1009,18 @@ func (m *Model) Render() string {
 		body = m.helpView(bw, bh)
 	case m.backends != nil:
 		body = core.Frame(m.ctx.Styles, "Backends (esc: close)", *m.backends, bw, bh, true)
+	case m.showRunbook && m.runbookDocked():
+		gw, _ := m.gridSize()
+		var left string
+		if m.zoom {
+			p := m.panes[m.focus]
+			left = core.Frame(m.ctx.Styles, p.Title()+" (z: unzoom)", p.View(), gw, bh, true)
+		} else {
+			left = m.grid(gw, bh)
+		}
+		body = lipgloss.JoinHorizontal(lipgloss.Top, left, m.runbookFrame(bw-gw, bh))
 	case m.showRunbook:
-		body = core.Frame(m.ctx.Styles, "Runbook · "+m.runbook.Journal.Experiment+" ("+keyName(m.ctx.Keys.Runbook)+": close)", m.runbookText, bw, bh, true)
+		body = m.runbookFrame(bw, bh)
 	case m.zoom:
 		p := m.panes[m.focus]
 		body = core.Frame(m.ctx.Styles, p.Title()+" (z: unzoom)", p.View(), bw, bh, true)

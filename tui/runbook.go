@@ -5,8 +5,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/gamedaylab/gameday/experiment"
 	"github.com/gamedaylab/gameday/scenario"
+	"github.com/gamedaylab/gameday/tui/core"
 )
 
 // refreshRunbook takes the scenario run's snapshot and renders the runbook text (on the tick: View
@@ -17,8 +20,33 @@ func (m *Model) refreshRunbook() {
 	}
 	m.runbook = m.deps.Runbook.Snapshot()
 	if m.showRunbook { // hidden, only the header's badge reads the snapshot
-		m.runbookText = renderRunbook(m, m.runbook)
+		w, _ := m.bodySize()
+		if m.runbookDocked() {
+			gw, _ := m.gridSize()
+			w -= gw
+		}
+		// Wrapped, not cut: a docked column is narrow, and a probe's expectation is the point.
+		m.runbookText = ansi.Wrap(renderRunbook(m, m.runbook), max(w-2, 10), " ")
 	}
+}
+
+// dockWidth is the narrowest screen on which the runbook docks beside the panes; below it the
+// runbook takes the whole body while shown.
+const dockWidth = 120
+
+func (m *Model) runbookDocked() bool { return m.ctx.Width >= dockWidth }
+
+// gridSize is the panes' area: the body, less the docked runbook's column while it is shown.
+func (m *Model) gridSize() (w, h int) {
+	w, h = m.bodySize()
+	if m.showRunbook && m.runbookDocked() {
+		w -= min(max(w/3, 44), 72)
+	}
+	return w, h
+}
+
+func (m *Model) runbookFrame(w, h int) string {
+	return core.Frame(m.ctx.Styles, "Runbook · "+m.runbook.Journal.Experiment+" ("+keyName(m.ctx.Keys.Runbook)+": close)", m.runbookText, w, h, true)
 }
 
 // steadyHolds is false only when a scenario is loaded and its latest steady-state check failed.

@@ -84,12 +84,19 @@ func TestRunbookPane(t *testing.T) {
 	m, _ := runbookModel(t)
 	typeKeys(t, m, "r")
 	s := screen(m)
+	// At 120 columns the runbook docks beside the panes (the graphs stay in view), its lines wrapped.
 	for _, want := range []string{"Runbook · sick (r: close)", "press N to start the method", "steady state does not hold: ready:",
-		"○ ready want object.status.readyReplicas > 10", "1 note: first", "2 note: second (manual)"} {
+		"○ ready want object.status.readyReplicas >", "1 note: first", "2 note: second (manual)", "Metrics · last 5m", "Workload deploy/web"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("runbook lacks %q:\n%s", want, s)
 		}
 	}
+	// Narrower, it takes the whole body while shown.
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	if s := screen(m); !strings.Contains(s, "○ ready want object.status.readyReplicas > 10") || strings.Contains(s, "Metrics · last 5m") {
+		t.Errorf("at 100 columns the runbook should fill the body:\n%s", s)
+	}
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	m.Update(tea.KeyPressMsg{Code: 'N', Text: "N"})
 	// The hypothesis fails before the method: the run ends not-steady, the steps not run.
 	deadline := time.Now().Add(5 * time.Second)

@@ -102,6 +102,13 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 	if err != nil {
 		return nil, err
 	}
+	var scen *scenario.Experiment
+	if o.scenario != "" {
+		if scen, err = scenario.Read(o.scenario); err != nil {
+			return nil, usageError{fmt.Errorf("--scenario: %w", err)}
+		}
+		useScenarioLoad(cfg, scen)
+	}
 	guard := &actions.Guard{ReadOnly: cfg.Safety.ReadOnly, DryRun: cfg.Safety.DryRun, Armed: o.arm,
 		Protected: cfg.Safety.ProtectedSet(), MinReady: cfg.Safety.MinReadyReplicas,
 		ProductionPatterns: cfg.Safety.ProductionContexts}
@@ -150,11 +157,8 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 		Guard: guard, Target: sess.Target(), NoColor: noColor, Clock: sess.Clock, KubeContext: sess.KubeContext,
 		Namespace: sess.Namespace(), Demo: o.demo || o.replay != nil && o.replay.Header.Demo}
 	c.deps = tui.Deps{Session: sess, SteadyGate: cfg.UI.SteadyGate}
-	if o.scenario != "" {
-		e, err := scenario.Read(o.scenario)
-		if err != nil {
-			return nil, usageError{fmt.Errorf("--scenario: %w", err)}
-		}
+	if scen != nil {
+		e := scen
 		gate := make(chan struct{})
 		runCtx, stop := context.WithCancel(context.Background())
 		live := experiment.Start(runCtx, sess, e, io.Discard, experiment.Options{File: o.scenario, Version: version(), Gate: gate})

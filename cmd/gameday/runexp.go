@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/experiment"
 	"github.com/gamedaylab/gameday/recording"
 	"github.com/gamedaylab/gameday/report"
@@ -93,6 +94,7 @@ func runExperiment(cmd *cobra.Command, ro *runOptions, file string) error {
 	if err != nil {
 		return err
 	}
+	useScenarioLoad(&cfg, e)
 	o.runFile = file
 	c, err := build(cmd, o, &cfg)
 	if err != nil {
@@ -246,4 +248,12 @@ func newReportCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&out, "out", "", "directory for the report (default: beside the recording or journal)")
 	return cmd
+}
+
+// useScenarioLoad puts a scenario's load targets in place of the config's for its run: load goes
+// only to configured targets, and the scenario file configures these.
+func useScenarioLoad(cfg *config.Config, e *scenario.Experiment) {
+	if e.Load != nil && len(e.Load.Targets) > 0 {
+		cfg.Load.Targets = e.Load.Targets
+	}
 }
