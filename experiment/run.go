@@ -49,6 +49,9 @@ type Options struct {
 	// each manual step; meanwhile the steady state is checked every 5 s. Nil: no waiting, and a
 	// manual step is passed with a line saying so (headless).
 	Gate <-chan struct{}
+	// Write, when set, writes the run's files (journal, JUnit, report) at its end, whichever way it
+	// ended; the lines it returns are said ("report PATH") and the last one is the Outcome's Files.
+	Write func(j *Journal) ([]string, error)
 }
 
 // Result is what a run found.
@@ -56,6 +59,8 @@ type Result struct {
 	Outcome string
 	Lines   []string
 	Journal *Journal
+	// WriteErr is Options.Write's error: the run's files are missing.
+	WriteErr error
 }
 
 // Run runs e on s, writing progress to out. s must be started; Run HALTs it at the end.
@@ -95,8 +100,8 @@ func Start(ctx context.Context, s *session.Session, e *scenario.Experiment, out 
 	go func() {
 		r.run(ctx)
 		r.revert()
-		r.finish()
-		l.done <- Result{Outcome: r.outcome, Lines: r.j.Lines, Journal: r.j}
+		werr := r.finish()
+		l.done <- Result{Outcome: r.outcome, Lines: r.j.Lines, Journal: r.j, WriteErr: werr}
 	}()
 	return l
 }
@@ -810,8 +815,8 @@ func (r *runner) revert() {
 	r.record(func(j *Journal) { j.Reverts = append(j.Reverts, rec) })
 }
 
-// finish fills the journal's recoveries, load and end, and says the outcome.
-func (r *runner) finish() {
+// finish fills the journal's recoveries, load and end, says the outcome and writes the run's files.
+func (r *runner) finish() error {
 	l := r.s.LoadStatus()
 	recs := r.s.Recoveries()
 	r.record(func(j *Journal) {
@@ -842,9 +847,23 @@ func (r *runner) finish() {
 	var o session.Outcome
 	r.record(func(j *Journal) {
 		j.Outcome = r.outcome
-		r.finished = true
 		o = session.Outcome{Experiment: j.Experiment, File: j.File, Outcome: j.Outcome, Reason: j.Reason}
 	})
-	r.s.Publish(o)
 	r.say("outcome: %s", r.outcome)
+	var werr error
+	if r.o.Write != nil {
+		// Nothing else writes the journal now (the background steps are done): reading it is safe.
+		var lines []string
+		lines, werr = r.o.Write(r.j)
+		for _, l := range lines {
+			r.say("%s", l)
+		}
+		if werr != nil {
+			r.say("the run's files were not written: %v", werr)
+		}
+		o.Files = strings.Join(lines, "; ")
+	}
+	r.record(func(*Journal) { r.finished = true })
+	r.s.Publish(o)
+	return werr
 }

@@ -58,6 +58,8 @@ type Outcome struct {
 	File       string
 	Outcome    string
 	Reason     string `json:",omitempty"`
+	// Files say where the run's journal, JUnit and report were written ("" when they were not).
+	Files string `json:",omitempty"`
 }
 
 // Where is what the session points at: a scenario or a command changing it reaches every subscriber.

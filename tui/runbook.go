@@ -18,7 +18,18 @@ func (m *Model) refreshRunbook() {
 	if m.deps.Runbook == nil {
 		return
 	}
+	ended := m.runbook.Outcome == ""
 	m.runbook = m.deps.Runbook.Snapshot()
+	if ended = ended && m.runbook.Outcome != ""; ended {
+		// Said once, wherever the facilitator is looking: the verdict and where its report is.
+		msg := "scenario " + m.runbook.Outcome
+		for _, l := range m.runbook.Journal.Lines {
+			if rest, ok := strings.CutPrefix(l, "report  "); ok {
+				msg += " · report " + rest
+			}
+		}
+		m.setStatus(msg, m.runbook.Outcome != experiment.Held)
+	}
 	if m.showRunbook { // hidden, only the header's badge reads the snapshot
 		w, _ := m.bodySize()
 		if m.runbookDocked() {
@@ -104,7 +115,11 @@ func renderRunbook(m *Model, sn experiment.Snapshot) string {
 	}
 	switch {
 	case sn.Outcome != "":
-		line(st.Accent.Render(fmt.Sprintf("outcome: %s", sn.Outcome)) + st.Muted.Render(" · "+sn.Journal.Reason))
+		why := ""
+		if sn.Journal.Reason != "" {
+			why = " · " + sn.Journal.Reason
+		}
+		line(st.Accent.Render(fmt.Sprintf("outcome: %s", sn.Outcome)) + st.Muted.Render(why))
 	case sn.Waiting && sn.Current < 0:
 		line(st.Warn.Render(fmt.Sprintf("press %s to start the method", keyName(m.ctx.Keys.NextStep))) + st.Muted.Render(" · "+timer))
 	case sn.Waiting:

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gamedaylab/gameday/experiment"
 	"github.com/gamedaylab/gameday/testbed"
 )
 
@@ -298,18 +299,37 @@ func TestEndToEndRunbookInTmux(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {200, 60}} {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
 			dir := t.TempDir()
-			cmd := fmt.Sprintf("env XDG_CONFIG_HOME=%s XDG_STATE_HOME=%s %s --demo --demo-speed 10 --journal %s --scenario ../../examples/kill-and-recover.yaml; sleep 30",
-				dir, dir, bin, filepath.Join(dir, "journal.jsonl"))
+			runs := filepath.Join(dir, "runs")
+			cmd := fmt.Sprintf("env XDG_CONFIG_HOME=%s XDG_STATE_HOME=%s %s --demo --demo-speed 10 --journal %s --out %s --scenario ../../examples/kill-and-recover.yaml; sleep 30",
+				dir, dir, bin, filepath.Join(dir, "journal.jsonl"), runs)
 			s := newTmux(t, size[0], size[1], cmd)
 			s.waitFor(10*time.Second, "STEADY ✓")
 			s.keys("r")
 			s.waitFor(5*time.Second, "Runbook · kill-and-recover", "press N to start the method", "1 kill 30%")
+			if size[0] >= 120 { // docked beside the panes: the graphs stay in view
+				s.waitFor(5*time.Second, "Metrics · ", "Workload deploy/web")
+			}
 			s.keys("N")
 			s.waitFor(30*time.Second, "outcome: held", "✓ 1 kill 30%", "✓ 2 probe replicas-ready")
+			if size[0] >= 120 { // the header's status says where the report is (cut on a narrow header)
+				s.waitFor(5*time.Second, "scenario held · report "+runs)
+			} else {
+				s.waitFor(5*time.Second, "journal "+runs)
+			}
 			s.keys("r")
 			s.waitGone(5*time.Second, "Runbook · ")
 			s.keys("q")
 			s.waitFor(10*time.Second, "gameday: journal:")
+			// The cockpit's run wrote its files as gameday run does.
+			for _, ext := range []string{".json", ".xml", ".md"} {
+				if got, _ := filepath.Glob(filepath.Join(runs, "kill-and-recover-*"+ext)); len(got) != 1 {
+					t.Fatalf("the cockpit's run wrote %v, want one kill-and-recover-*%s in %s", got, ext, runs)
+				}
+			}
+			js, _ := filepath.Glob(filepath.Join(runs, "kill-and-recover-*.json"))
+			if j, err := experiment.ReadJournal(js[0]); err != nil || j.Outcome != experiment.Held {
+				t.Fatalf("journal %s: %v %+v", js[0], err, j)
+			}
 		})
 	}
 }

@@ -19,6 +19,7 @@ import (
 // options are the root command's flags.
 type options struct {
 	scenario string
+	out      string // where a --scenario run writes its files
 	// runFile is the experiment a headless run executes (the recording's header names it).
 	runFile    string
 	kube       *genericclioptions.ConfigFlags
@@ -129,6 +130,7 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
 	f := cmd.Flags()
 	addSessionFlags(cmd, o)
 	f.StringVar(&o.scenario, "scenario", "", "present this scenario in a runbook (r shows it, N starts the method and passes manual steps)")
+	f.StringVar(&o.out, "out", "gameday-runs", "with --scenario: directory for the run's journal, JUnit XML and report, written when it ends")
 	f.StringVar(&o.theme, "theme", "", "colour theme: "+strings.Join(themes.Names(), ", ")+" (NO_COLOR forces mono)")
 	f.StringVar(&o.traceFile, "trace-frames", "", "benchmarks: write, for every pod change, when it reached the screen")
 	_ = f.MarkHidden("trace-frames")

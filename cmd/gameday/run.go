@@ -11,6 +11,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"sync"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -161,7 +162,9 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 		e := scen
 		gate := make(chan struct{})
 		runCtx, stop := context.WithCancel(context.Background())
-		live := experiment.Start(runCtx, sess, e, io.Discard, experiment.Options{File: o.scenario, Version: version(), Gate: gate})
+		started := time.Now()
+		live := experiment.Start(runCtx, sess, e, io.Discard, experiment.Options{File: o.scenario, Version: version(), Gate: gate,
+			Write: func(j *experiment.Journal) ([]string, error) { return writeRun(o.out, started, j) }})
 		c.deps.Runbook, c.deps.Gate, c.deps.Stop = live, gate, stop
 		// Before the session closes: the run's reverts go through it.
 		c.stopRun = func() { stop(); live.Wait() }

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -43,7 +42,6 @@ func (o outcomeError) Error() string { return "experiment " + o.outcome }
 
 type runOptions struct {
 	options
-	out string
 }
 
 func newRunCmd() *cobra.Command {
@@ -143,10 +141,11 @@ func runExperiment(cmd *cobra.Command, ro *runOptions, file string) error {
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "experiment %s on %s, namespace %s\n", e.Metadata.Name, c.sess.KubeContext, c.sess.Namespace())
 	sum := sha256.Sum256(data)
-	res := experiment.Run(ctx, c.sess, e, out, experiment.Options{File: file, Digest: hex.EncodeToString(sum[:]), Version: version(), Reverts: reverts})
+	res := experiment.Run(ctx, c.sess, e, out, experiment.Options{File: file, Digest: hex.EncodeToString(sum[:]), Version: version(), Reverts: reverts,
+		Write: func(j *experiment.Journal) ([]string, error) { return writeRun(ro.out, started, j) }})
 	skipCleanup = res.Journal.RevertsSkipped
-	if err := writeRun(out, ro.out, started, res.Journal); err != nil {
-		return err
+	if res.WriteErr != nil {
+		return res.WriteErr
 	}
 	switch {
 	case res.Outcome == experiment.RevertFailed:
@@ -168,25 +167,24 @@ func runExperiment(cmd *cobra.Command, ro *runOptions, file string) error {
 }
 
 // writeRun writes the journal, the JUnit XML and the report into dir, named after the experiment
-// and the wall time it started.
-func writeRun(out io.Writer, dir string, started time.Time, j *experiment.Journal) error {
+// and the wall time it started, and says where.
+func writeRun(dir string, started time.Time, j *experiment.Journal) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("--out: %w", err)
+		return nil, fmt.Errorf("--out: %w", err)
 	}
 	base := fmt.Sprintf("%s-%s", j.Experiment, started.UTC().Format("20060102-150405"))
 	jp, xp := filepath.Join(dir, base+".json"), filepath.Join(dir, base+".xml")
 	if err := experiment.WriteJournal(jp, j); err != nil {
-		return fmt.Errorf("journal: %w", err)
+		return nil, fmt.Errorf("journal: %w", err)
 	}
 	if err := experiment.WriteJUnit(xp, j); err != nil {
-		return fmt.Errorf("JUnit: %w", err)
+		return []string{"journal " + jp}, fmt.Errorf("JUnit: %w", err)
 	}
 	md, err := report.Write(dir, base, j)
 	if err != nil {
-		return fmt.Errorf("report: %w", err)
+		return []string{"journal " + jp, "junit   " + xp}, fmt.Errorf("report: %w", err)
 	}
-	fmt.Fprintf(out, "journal %s\njunit   %s\nreport  %s\n", jp, xp, md)
-	return nil
+	return []string{"journal " + jp, "junit   " + xp, "report  " + md}, nil
 }
 
 // version is gameday's module version (devel in a source build).
