@@ -176,3 +176,31 @@ func TestReadOnlyRefusesLoad(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+// TestParseKill: a kill's count and its optional grace period, as steps and the K prompt write them.
+func TestParseKill(t *testing.T) {
+	for _, c := range []struct {
+		in    string
+		count Count
+		grace int64 // -1: none given
+		err   bool
+	}{
+		{"", Count{N: 1}, -1, false},
+		{"3", Count{N: 3}, -1, false},
+		{"all! grace 0", Count{All: true, Force: true}, 0, false},
+		{"30% grace 5s", Count{Pct: 30}, 5, false},
+		{"grace 0", Count{N: 1}, 0, false},
+		{"2 grace -1", Count{}, -1, true},
+		{"2 grace soon", Count{}, -1, true},
+		{"two", Count{}, -1, true},
+	} {
+		got, grace, err := ParseKill(c.in)
+		g := int64(-1)
+		if grace != nil {
+			g = *grace
+		}
+		if (err != nil) != c.err || err == nil && (got != c.count || g != c.grace) {
+			t.Errorf("ParseKill(%q) = %+v, grace %d, %v; want %+v, grace %d, error %v", c.in, got, g, err, c.count, c.grace, c.err)
+		}
+	}
+}

@@ -19,22 +19,22 @@ import (
 func init() {
 	killAccess := []authv1.ResourceAttributes{{Verb: "delete", Resource: "pods"}}
 	register(
-		Spec{Name: "kill", Order: 10, Key: "kill", Keys: []string{"ctrl+k"}, Selected: true, Command: "kill", Usage: "[N|N%|all][!]|pod/NAME",
-			CommandHelp: "kill N random pods (! forces past the minimum), or one pod", Help: "kill selected pod", Perm: "kill", Access: killAccess,
+		Spec{Name: "kill", Order: 10, Key: "kill", Keys: []string{"ctrl+k"}, Selected: true, Command: "kill", Usage: "[N|N%|all][!] [grace SECONDS]|pod/NAME",
+			CommandHelp: "kill N random pods (! forces past the minimum; grace 0 deletes at once), or one pod", Help: "kill selected pod", Perm: "kill", Access: killAccess,
 			Destructive: true, Verb: "Kill", Marker: "kill", Timed: true, Plan: planKillStep, Run: runWith((*Env).kill)},
 		Spec{Name: "kill", Order: 11, Key: "killMany", Keys: []string{"K"}, Help: "kill random pods", Perm: "kill",
 			Destructive: true, Verb: "Kill", Marker: "kill", Timed: true, Plan: planKillStep, Run: runWith((*Env).kill),
 			Ask: &Ask{
 				Title: func(w World) string { return "Kill how many pods of deploy/" + w.Target + "?" },
 				Help: func(World) string {
-					return "A number (3), a percentage (50%) or all; add ! to go below the minimum of ready replicas (2!)."
+					return "A number (3), a percentage (50%) or all; add ! to go below the minimum of ready replicas (2!), grace 0 to delete at once (all! grace 0)."
 				},
 				Default: func(World) string { return "1" },
 				Check: func(_ World, s string) error {
 					if strings.TrimSpace(s) == "" {
 						return nil
 					}
-					_, err := ParseCount(s)
+					_, _, err := ParseKill(s)
 					return err
 				},
 				Args: func(s string) string { return s },
@@ -50,17 +50,14 @@ func planKillStep(e *Env, w World, args string) (Step, error) {
 	if name, ok := strings.CutPrefix(args, "pod/"); ok {
 		return planKillPod(e, w, name)
 	}
-	c := Count{N: 1}
-	if args != "" {
-		var err error
-		if c, err = ParseCount(args); err != nil {
-			return Step{}, err
-		}
+	c, grace, err := ParseKill(args)
+	if err != nil {
+		return Step{}, err
 	}
 	if _, err := needTarget(w); err != nil {
 		return Step{}, err
 	}
-	p := e.PlanKill(w.Namespace, w.Target, w.Cluster.TargetPods(w.Namespace, w.Target), c, nil)
+	p := e.PlanKill(w.Namespace, w.Target, w.Cluster.TargetPods(w.Namespace, w.Target), c, grace)
 	return e.planStep(p, killHead(p), true), nil
 }
 
@@ -137,6 +134,25 @@ type Count struct {
 	Pct   int
 	All   bool
 	Force bool
+}
+
+// ParseKill reads a kill's arguments: a count (default 1) and an optional "grace SECONDS" after it
+// (grace 0 deletes at once; nil: the session's --grace, else the pod's own period).
+func ParseKill(s string) (Count, *int64, error) {
+	f := strings.Fields(s)
+	var grace *int64
+	if n := len(f); n >= 2 && strings.EqualFold(f[n-2], "grace") {
+		g, err := strconv.ParseInt(strings.TrimSuffix(f[n-1], "s"), 10, 64)
+		if err != nil || g < 0 {
+			return Count{}, nil, fmt.Errorf("grace %q: want the seconds a pod gets to stop (0: at once)", f[n-1])
+		}
+		grace, f = &g, f[:n-2]
+	}
+	if len(f) == 0 {
+		return Count{N: 1}, grace, nil
+	}
+	c, err := ParseCount(strings.Join(f, " "))
+	return c, grace, err
 }
 
 // ParseCount reads "3", "50%", "all", each optionally followed by "!".

@@ -77,6 +77,24 @@ func (r *runner) watch(ctx context.Context, stopMethod context.CancelFunc) (stop
 					v.Status, v.Met = StatusHeld, true
 					v.Observed = fmt.Sprintf("%d breaching checks, none lasting %s; last: %s", v.Breaches, p.For.Duration, seenOf(checks[i][len(checks[i])-1]))
 				}
+				if v.Status == StatusInconclusive {
+					// Checks without data (a rate window not yet filled) do not outweigh those with:
+					// inconclusive only when none saw anything.
+					nd, last := 0, -1
+					for k, c := range checks[i] {
+						if noData(p, c) {
+							nd++
+						} else {
+							last = k
+						}
+					}
+					if last >= 0 {
+						v.Status, v.Met, v.Value = StatusHeld, true, checks[i][last].Value
+						v.Observed = fmt.Sprintf("%s (%d of %d checks had no data)", seenOf(checks[i][last]), nd, len(checks[i]))
+					} else {
+						r.set(Inconclusive, fmt.Sprintf("probe %s saw no data during the method", p.Name))
+					}
+				}
 				if p.Name == aborted {
 					v.Status = StatusAborted
 				}

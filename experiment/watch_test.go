@@ -78,9 +78,10 @@ method:
 
 // scripted is a probe that holds or not as its script says, one entry per check.
 type scripted struct {
-	mu   sync.Mutex
-	held []bool
-	n    int
+	mu     sync.Mutex
+	held   []bool
+	noData int // the first noData checks see nothing
+	n      int
 }
 
 func (s *scripted) observe(context.Context, time.Time) (observation, error) {
@@ -88,7 +89,41 @@ func (s *scripted) observe(context.Context, time.Time) (observation, error) {
 	defer s.mu.Unlock()
 	h := s.held[min(s.n, len(s.held)-1)]
 	s.n++
+	if s.n <= s.noData {
+		return observation{value: math.NaN()}, fmt.Errorf("%w: the query returned no samples", errNoData)
+	}
 	return observation{held: h, value: math.NaN(), seen: fmt.Sprintf("check %d", s.n)}, nil
+}
+
+// TestDuringWithoutData: a during-probe with onNoData: inconclusive whose first checks saw nothing
+// (a rate window not yet filled) but which held whenever it saw data holds, and says how many checks
+// had none; one that never saw data is inconclusive, and so is the run.
+func TestDuringWithoutData(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		noData        int
+		want, outcome string
+	}{
+		{"data after the start", 2, StatusHeld, Held},
+		{"never any data", 100, StatusInconclusive, Inconclusive},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := demo(t)
+			p := scenario.Probe{Name: "x", Expect: "< 1", Phases: []string{"during"}, OnNoData: "inconclusive"}
+			r := &runner{s: s, e: &scenario.Experiment{Hypothesis: scenario.Hypothesis{Probes: []scenario.Probe{p}}}, out: &bytes.Buffer{},
+				o: Options{Tick: 5 * time.Second, Reverts: context.Background()}, outcome: Held, j: &Journal{},
+				probes: map[string]prober{"x": &scripted{held: []bool{true}, noData: c.noData}}}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			stop := r.watch(ctx, cancel)
+			r.sleep(context.Background(), 30*time.Second)
+			stop()
+			v := r.j.Verdicts[0]
+			if v.Status != c.want || r.outcome != c.outcome || c.want == StatusHeld && !strings.Contains(v.Observed, "2 of ") {
+				t.Fatalf("verdict %+v, outcome %s:\n%s", v, r.outcome, strings.Join(r.j.Lines, "\n"))
+			}
+		})
+	}
 }
 
 // TestForWindow: breaches shorter than the probe's `for` do not count (the verdict holds and says

@@ -75,48 +75,43 @@ func relay(t testing.TB, target string) int {
 	if host, _, _ := net.SplitHostPort(target); host == LoopbackAlias {
 		return 0
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(LoopbackAlias, "0"))
+	r, err := listenRelay(net.JoinHostPort(LoopbackAlias, "0"), target)
 	if err != nil {
 		t.Fatalf("relay on %s: %v", LoopbackAlias, err)
 	}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns = map[net.Conn]bool{}
-	)
-	track := func(c net.Conn, on bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		if on {
-			conns[c] = true
-		} else {
-			delete(conns, c)
-		}
+	t.Cleanup(r.Close)
+	return r.ln.Addr().(*net.TCPAddr).Port
+}
+
+// relayServer copies every connection accepted on its address to and from its target.
+type relayServer struct {
+	ln    net.Listener
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	conns map[net.Conn]bool
+}
+
+func listenRelay(addr, target string) (*relayServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
 	}
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Go(func() {
+	r := &relayServer{ln: ln, conns: map[net.Conn]bool{}}
+	r.wg.Go(func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			wg.Go(func() {
+			r.wg.Go(func() {
 				up, err := net.Dial("tcp", target)
 				if err != nil {
 					c.Close()
 					return
 				}
-				track(c, true)
-				track(up, true)
-				defer func() { track(c, false); track(up, false); c.Close(); up.Close() }()
+				r.track(c, true)
+				r.track(up, true)
+				defer func() { r.track(c, false); r.track(up, false); c.Close(); up.Close() }()
 				done := make(chan struct{})
 				go func() { _, _ = io.Copy(up, c); closeWrite(up); close(done) }()
 				_, _ = io.Copy(c, up)
@@ -125,7 +120,28 @@ func relay(t testing.TB, target string) int {
 			})
 		}
 	})
-	return ln.Addr().(*net.TCPAddr).Port
+	return r, nil
+}
+
+func (r *relayServer) track(c net.Conn, on bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if on {
+		r.conns[c] = true
+	} else {
+		delete(r.conns, c)
+	}
+}
+
+// Close stops listening and ends every open connection, as a process that dies does.
+func (r *relayServer) Close() {
+	r.ln.Close()
+	r.mu.Lock()
+	for c := range r.conns {
+		c.Close()
+	}
+	r.mu.Unlock()
+	r.wg.Wait()
 }
 
 func closeWrite(c net.Conn) {

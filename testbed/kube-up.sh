@@ -152,7 +152,13 @@ log "kwok (fake nodes and pods) serving node metrics on 127.0.0.1:$KWOK_PORT"
 {
   for f in node-initialize node-heartbeat-with-lease pod-ready pod-complete pod-delete metrics-resource usage-from-annotation; do
     echo "---"
-    cat "$KWOK/stages/$f.yaml"
+    if [ "$f" = pod-ready ]; then
+      # A pod may take its time to become ready, as a container and its readiness probe do: the
+      # annotation kwok's own general stages read (pod-ready.stage.kwok.x-k8s.io/delay: 3s); none: at once.
+      awk '/^  next:/ && !d { print "  delay:\n    durationMilliseconds: 0\n    durationFrom:\n      expressionFrom: '"'"'.metadata.annotations[\"pod-ready.stage.kwok.x-k8s.io/delay\"]'"'"'"; d=1 } { print }' "$KWOK/stages/$f.yaml"
+    else
+      cat "$KWOK/stages/$f.yaml"
+    fi
   done
 } >"$RUN/kwok.yaml"
 start kwok "$KWOK/bin/kwok" --kubeconfig "$KUBECONFIG_FILE" --config "$RUN/kwok.yaml" \

@@ -2,6 +2,7 @@ package testbed
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 )
@@ -143,5 +145,28 @@ func CreateHPA(t testing.TB, cs kubernetes.Interface, ns, name string, minR, max
 		}}
 	if _, err := cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(context.Background(), hpa, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// ReadyAfter makes deploy/NAME's pods take d to become ready after they start (kwok's pod-ready
+// stage reads the annotation, as a readiness probe would pass only after the app's start-up), and
+// waits for the rollout of that change: want replicas ready, none of the old ones left.
+func ReadyAfter(t testing.TB, cs kubernetes.Interface, ns, name string, d time.Duration, want int32) {
+	t.Helper()
+	patch := fmt.Sprintf(`{"spec":{"template":{"metadata":{"annotations":{"pod-ready.stage.kwok.x-k8s.io/delay":%q}}}}}`, d.String())
+	if _, err := cs.AppsV1().Deployments(ns).Patch(context.Background(), name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60*time.Second + 3*d*time.Duration(want))
+	for {
+		dep, err := cs.AppsV1().Deployments(ns).Get(context.Background(), name, metav1.GetOptions{})
+		if err == nil && dep.Status.ObservedGeneration >= dep.Generation && dep.Status.UpdatedReplicas == want &&
+			dep.Status.ReadyReplicas == want && dep.Status.Replicas == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deploy/%s in %s did not roll out with a %s start-up: %+v", name, ns, d, dep.Status)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
