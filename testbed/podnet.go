@@ -114,7 +114,9 @@ func (m *Mesh) ExposeService(t testing.TB, ns, svc, path string) *Gateway {
 	if _, err := m.kube.Client.CoreV1().Services(ns).Create(context.Background(), s, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = m.kube.Client.CoreV1().Services(ns).Delete(context.Background(), svc, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = m.kube.Client.CoreV1().Services(ns).Delete(context.Background(), svc, metav1.DeleteOptions{})
+	})
 	gw := m.Gateway(t, "gw-"+ns)
 	m.kube.KubectlApply(t, fmt.Sprintf(`apiVersion: networking.istio.io/v1
 kind: VirtualService
