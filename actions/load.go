@@ -37,7 +37,9 @@ func init() {
 			Plan: planRateStep, Run: runRate},
 		Spec{Name: "load-rate", Order: 63, Key: "rateDown", Keys: []string{"-"}, Args: "-", Help: "load rate -", Marker: "rate",
 			Plan: planRateStep, Run: runRate},
-		Spec{Name: "load-finished", Order: 64, Help: "a timed load run ended by itself", Marker: "burst end", Event: true},
+		Spec{Name: "load-stop", Order: 64, Command: "unload", Help: "stop the load", CommandHelp: "stop the load (only the load: faults, cordons and the monkey stay)",
+			Marker: "burst end", Plan: planStopStep, Run: func(_ context.Context, x Exec, _ Step) (Result, error) { return x.Env.StopLoad() }},
+		Spec{Name: "load-finished", Order: 65, Help: "a timed load run ended by itself", Marker: "burst end", Event: true},
 	)
 }
 
@@ -136,6 +138,28 @@ func planRateStep(_ *Env, w World, args string) (Step, error) {
 }
 
 func runRate(_ context.Context, x Exec, st Step) (Result, error) { return x.Env.SetLoadRate(st.Rate) }
+
+func planStopStep(_ *Env, _ World, args string) (Step, error) {
+	if strings.TrimSpace(args) != "" {
+		return Step{}, fmt.Errorf("unload takes no arguments, got %q", args)
+	}
+	return Step{Action: "load-stop", Summary: "stop the load"}, nil
+}
+
+// StopLoad stops the running load, and only it (HALT stops everything).
+func (e *Env) StopLoad() (Result, error) {
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "load-stop"}
+	var err error
+	if e.Load == nil {
+		err = errors.New("no load generator")
+	} else if st := e.Load.Status(); !st.Active {
+		err = fmt.Errorf("%w: no load is running", model.ErrRefused)
+	} else {
+		e.Load.Stop()
+		entry.Detail = fmt.Sprintf("stopped load after %d requests (%s)", st.Sent, st.Profile)
+	}
+	return e.record(entry, err)
+}
 
 // ParseRateStep reads a change of the running load's rate: +N or -N requests/s.
 func ParseRateStep(arg string) (float64, error) {

@@ -33,7 +33,7 @@ func TestErrorsNameLineAndField(t *testing.T) {
 	}{
 		{"kind: Experiment", "kind: Experment", `line 5: kind: want Experiment, got "Experment"`},
 		{"  args: 30%", "  args: 30%\n  wait: 5s", "give exactly one of action, wait, probe, note"},
-		{"- action: kill", "- action: explode", `"explode" is not an action (allowed: kill, scale, restart, cordon, uncordon, fault, unfault, monkey, drain, load, rate, halt)`},
+		{"- action: kill", "- action: explode", `"explode" is not an action (allowed: kill, scale, restart, cordon, uncordon, fault, unfault, monkey, drain, load, rate, unload, halt)`},
 		{"- action: kill", "- action: note", "write note: TEXT instead of action: note"},
 		{"- probe: replicas-ready", "- probe: replica-ready", `no probe is named "replica-ready"`},
 		{`expect: "< 0.3"`, `expect: "below 0.3"`, `hypothesis.probes[1].expect: "below 0.3": want a comparison`},

@@ -209,7 +209,7 @@ func TestEveryCommandRunsHeadless(t *testing.T) {
 	ctx := context.Background()
 	var zone string
 	s.View(func(w actions.World) { zone = actions.Zones(w.Cluster)[0] })
-	steps := [][2]string{{"scale", "+1"}, {"kill", "1"}, {"restart", ""}, {"load", "ramp:0-40"}, {"rate", "+10"},
+	steps := [][2]string{{"scale", "+1"}, {"kill", "1"}, {"restart", ""}, {"load", "ramp:0-40"}, {"rate", "+10"}, {"unload", ""},
 		{"cordon", "zone " + zone}, {"uncordon", "zone " + zone}, {"drain", "zone " + zone + "!"}, {"note", "zone " + zone + " drained by hand"}}
 	for _, st := range steps {
 		r, err := s.Act(ctx, st[0], st[1])
@@ -260,7 +260,10 @@ func TestEveryCommandRunsHeadless(t *testing.T) {
 	for _, e := range readJournal(t, s.Journal()) {
 		got = append(got, e.Action)
 	}
-	want := []string{"scale", "kill", "restart", "load-start", "load-rate", "cordon", "uncordon", "drain", "drain-done", "halt"}
+	if s.LoadStatus().Active {
+		t.Fatal(":unload left the load running")
+	}
+	want := []string{"scale", "kill", "restart", "load-start", "load-rate", "load-stop", "cordon", "uncordon", "drain", "drain-done", "halt"}
 	for _, w := range want {
 		if !slices.Contains(got, w) {
 			t.Fatalf("journal %v lacks %s", got, w)
