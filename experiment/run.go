@@ -97,13 +97,25 @@ func Start(ctx context.Context, s *session.Session, e *scenario.Experiment, out 
 		r.j.Probes = append(r.j.Probes, define(p))
 	}
 	l := &Live{r: r, done: make(chan Result, 1)}
-	go func() {
-		r.run(ctx)
-		r.revert()
-		werr := r.finish()
-		l.done <- Result{Outcome: r.outcome, Lines: r.j.Lines, Journal: r.j, WriteErr: werr}
-	}()
+	go func() { l.done <- r.do(ctx) }()
 	return l
+}
+
+// do runs the experiment, then its reverts and its files, whatever happened: a panic in the method
+// (a bug of gameday's) stops it like an abort, and the reverts run all the same.
+func (r *runner) do(ctx context.Context) Result {
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				r.set(Aborted, fmt.Sprintf("gameday failed while running the method (a bug, please report it): %v", p))
+				r.say("ABORT: gameday failed while running the method: %v; the reverts run", p)
+			}
+		}()
+		r.run(ctx)
+	}()
+	r.revert()
+	werr := r.finish()
+	return Result{Outcome: r.outcome, Lines: r.j.Lines, Journal: r.j, WriteErr: werr}
 }
 
 // Wait waits for the run's end.
@@ -192,8 +204,13 @@ func (r *runner) run(ctx context.Context) {
 	if e.Target != "" {
 		s.SetTarget(strings.TrimPrefix(e.Target, "deploy/"))
 	}
-	r.probes = map[string]prober{}
+	if r.probes == nil {
+		r.probes = map[string]prober{}
+	}
 	for _, p := range e.Hypothesis.Probes {
+		if r.probes[p.Name] != nil {
+			continue // given (a test's)
+		}
 		pr, err := compile(s, p)
 		if err != nil {
 			r.set(Refused, fmt.Sprintf("probe %s: %v", p.Name, err))
@@ -220,7 +237,8 @@ func (r *runner) run(ctx context.Context) {
 	method, stop := context.WithCancel(ctx)
 	defer stop()
 	r.record(func(*Journal) { r.methodAt = r.s.Now() })
-	watched := r.watch(method, stop)
+	watched := sync.OnceFunc(r.watch(method, stop))
+	defer watched() // also when the method panics: the watch stops and its verdicts are kept
 	for i, st := range e.Method {
 		r.record(func(*Journal) { r.current = i })
 		if method.Err() != nil {

@@ -122,3 +122,41 @@ func TestSessionLessonOnTheDemo(t *testing.T) {
 		})
 	}
 }
+
+// boom is a probe whose check panics, as a bug in gameday would.
+type boom struct{}
+
+func (boom) observe(context.Context, time.Time) (observation, error) { panic("index out of range") }
+
+// TestPanicStillReverts: a panic in the method (a bug of gameday's) ends the run as an abort, and
+// the reverts run all the same: the load started in the background is stopped, HALT is journaled.
+func TestPanicStillReverts(t *testing.T) {
+	s := demo(t)
+	e := parse(t, `apiVersion: gameday.dev/v1alpha1
+kind: Experiment
+metadata: {name: panics}
+target: deploy/web
+hypothesis:
+  probes:
+  - name: boom
+    load: {measure: failed}
+    expect: "== 0"
+    phases: [after]
+method:
+- action: load
+  args: 50 5m
+  background: true
+- wait: 2s
+- probe: boom
+`)
+	var out bytes.Buffer
+	r := &runner{s: s, e: e, out: &out, o: Options{Tick: time.Second, Reverts: context.Background()}, outcome: Held, current: -1,
+		j: &Journal{Experiment: "panics"}, probes: map[string]prober{"boom": boom{}}}
+	res := r.do(context.Background())
+	if res.Outcome != Aborted || s.LoadStatus().Active || !strings.Contains(out.String(), "gameday failed while running the method: index out of range") {
+		t.Fatalf("outcome %s, load active %v:\n%s", res.Outcome, s.LoadStatus().Active, out.String())
+	}
+	if n := len(res.Journal.Reverts); n == 0 || res.Journal.Reverts[n-1].Action != "halt" || !strings.Contains(res.Journal.Reverts[n-1].Detail, "stopped load") {
+		t.Fatalf("reverts %+v:\n%s", res.Journal.Reverts, out.String())
+	}
+}
