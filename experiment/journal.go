@@ -19,6 +19,7 @@ type Journal struct {
 	File        string    `json:"file,omitempty"`
 	Digest      string    `json:"digest,omitempty"` // sha256 of the scenario file
 	Gameday     string    `json:"gameday,omitempty"`
+	Kubernetes  string    `json:"kubernetes,omitempty"` // the apiserver's version ("simulated" on the demo)
 	Context     string    `json:"context"`
 	Namespace   string    `json:"namespace"`
 	Target      string    `json:"target,omitempty"`

@@ -191,6 +191,15 @@ type runner struct {
 
 func (r *runner) run(ctx context.Context) {
 	s, e := r.s, r.e
+	kv := "simulated"
+	if s.Sim == nil && s.Env.Client != nil {
+		if v, err := s.Env.Client.Discovery().ServerVersion(); err == nil {
+			kv = v.GitVersion
+		} else {
+			kv = "unknown (" + err.Error() + ")"
+		}
+	}
+	r.record(func(j *Journal) { j.Kubernetes = kv })
 	if g := e.Guard.Context; g != "" && g != s.KubeContext {
 		r.set(Refused, fmt.Sprintf("the experiment may run in kube context %q, the session is on %q", g, s.KubeContext))
 		r.say("refused: the experiment may run in kube context %q, the session is on %q (--context %s)", g, s.KubeContext, g)

@@ -82,6 +82,7 @@ func Render(base string, j *experiment.Journal) (Files, error) {
 	row("Scenario", j.File)
 	row("sha256", j.Digest)
 	row("gameday", j.Gameday)
+	row("Kubernetes", j.Kubernetes)
 	clock := ""
 	if j.Clock == "simulated" {
 		clock = " (simulated time)"

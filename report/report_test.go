@@ -18,7 +18,7 @@ func fixture() *experiment.Journal {
 	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
 	f := func(v float64) *float64 { return &v }
 	j := &experiment.Journal{Version: 1, Experiment: "kill-under-load", Description: "web survives losing a third of its pods",
-		File: "examples/kill-under-load.yaml", Digest: "e3b0c442", Gameday: "v0.9.0", Context: "staging", Namespace: "shop",
+		File: "examples/kill-under-load.yaml", Digest: "e3b0c442", Gameday: "v0.9.0", Kubernetes: "v1.35.4", Context: "staging", Namespace: "shop",
 		Target: "deploy/web", Clock: "wall", Start: t0, End: at(75), Outcome: experiment.Deviated, Reason: "probe p99 breached during the method for 5s: p99 = 0.41",
 		Probes: []experiment.ProbeDef{{Name: "replicas-ready", Kind: "kubernetes", What: "Deployment/web: object.status.readyReplicas == object.spec.replicas", Expect: "object.status.readyReplicas == object.spec.replicas", Phases: []string{"before", "after"}},
 			{Name: "p99", Kind: "prometheus", What: "histogram_quantile(0.99, ...)", Expect: "< 0.3", Phases: []string{"during"}, For: "5s"}},

@@ -130,7 +130,7 @@ func TestWholeScenariosOnTheTestbed(t *testing.T) {
 			}
 			md, _ := filepath.Glob(filepath.Join(out, c.name+"-*.md"))
 			report, _ := os.ReadFile(md[0])
-			if !strings.Contains(string(report), c.outcome) {
+			if !strings.Contains(string(report), c.outcome) || !strings.Contains(string(report), "| Kubernetes | v1.35") {
 				t.Fatalf("the report does not say %s:\n%s", c.outcome, report)
 			}
 			if c.outcome == experiment.Deviated && (!strings.Contains(string(b), "probe users-success: FAILED") || j.Budget == nil || j.Budget.Burned <= 1) {
