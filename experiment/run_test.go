@@ -160,3 +160,62 @@ method:
 		t.Fatalf("reverts %+v:\n%s", res.Journal.Reverts, out.String())
 	}
 }
+
+// TestBreachStopsTheMonkey: a scenario runs the chaos monkey in the method and an abort probe on the
+// replicas: the monkey's first kill breaches it, the HALT that follows stops the monkey, and it
+// kills nothing after.
+func TestBreachStopsTheMonkey(t *testing.T) {
+	cfg := config.Default()
+	cfg.Demo.Speed = 20
+	cfg.Monkey.MTBF = config.Duration{Duration: 20 * time.Second}
+	cfg.Monkey.MinAge = config.Duration{}
+	s, err := session.New(session.Options{Config: &cfg, Demo: true, Journal: filepath.Join(t.TempDir(), "j.jsonl"), Guard: &actions.Guard{MinReady: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start(context.Background())
+	t.Cleanup(func() { _ = s.Close() })
+	waitSynced(t, s)
+	e := parse(t, `apiVersion: gameday.dev/v1alpha1
+kind: Experiment
+metadata: {name: monkey-breach}
+target: deploy/web
+hypothesis:
+  probes:
+  - name: all-ready
+    kubernetes: {kind: Deployment, name: web, expr: "object.status.?readyReplicas.orValue(0) >= object.spec.replicas"}
+    phases: [during]
+    abort: true
+method:
+- action: monkey
+  args: on for 30m
+- wait: 30m
+`)
+	var out bytes.Buffer
+	res := Run(context.Background(), s, e, &out, Options{})
+	t.Logf("%s", out.String())
+	kills := s.Monkey.Status().Kills
+	if res.Outcome != Aborted || s.Monkey.Running() || kills == 0 || !strings.Contains(out.String(), "ABORT: HALT: ") || !strings.Contains(out.String(), "monkey") {
+		t.Fatalf("outcome %s, monkey running %v after %d kills:\n%s", res.Outcome, s.Monkey.Running(), kills, out.String())
+	}
+	time.Sleep(3 * time.Second) // a minute of the demo's clock: three mean times between kills
+	if got := s.Monkey.Status().Kills; got != kills {
+		t.Fatalf("the monkey killed %d more after the breach stopped it", got-kills)
+	}
+}
+
+func waitSynced(t *testing.T, s *session.Session) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok := false
+		s.Store(func(c *model.Cluster) { d := c.Deployment("demo", "web"); ok = c.Synced && d != nil && d.Ready == 3 })
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the demo did not sync")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
