@@ -89,6 +89,21 @@ spec: {action: pod-kill, mode: one, selector: {namespaces: [%[1]s]}}
 		!strings.Contains(held.Line(held.Deleting.Add(2*time.Minute)), "STUCK deleting for 2m0s (finalizers)") {
 		t.Fatalf("the stuck flag: %s", held.Line(held.Deleting.Add(2*time.Minute)))
 	}
+	// Started, the session lists them by itself now and then (the cockpit's :faults and header).
+	s.Start(ctx)
+	mineIn := func(e Engines, paused bool) int {
+		n := 0
+		for _, x := range e.List {
+			if x.Namespace == ns && (!paused || x.Paused) {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, 15*time.Second, "the session's own list of the engines", func() bool {
+		e := s.EngineExperiments()
+		return e.OK && e.Err == "" && mineIn(e, false) == 3
+	})
 	r, err := s.Halt(ctx)
 	if err != nil || !strings.Contains(r.Entry.Detail, "other chaos engines: ") || !strings.Contains(r.Entry.Detail, "paused PodChaos "+ns+"/kill-web") ||
 		!strings.Contains(r.Entry.Detail, "paused NetworkChaos "+ns+"/slow-db") || strings.Contains(r.Entry.Detail, "/held") {
@@ -98,6 +113,7 @@ spec: {action: pod-kill, mode: one, selector: {namespaces: [%[1]s]}}
 	if err != nil || u.GetAnnotations()[engines.PauseAnnotation] != "true" {
 		t.Fatalf("kill-web after HALT: %v, %v", u.GetAnnotations(), err)
 	}
+	waitFor(t, 15*time.Second, "the paused experiments in the session's list", func() bool { return mineIn(s.EngineExperiments(), true) == 2 })
 	u, err = dyn.Resource(podchaos).Namespace(elsewhere).Get(ctx, "theirs", metav1.GetOptions{})
 	if err != nil || u.GetAnnotations()[engines.PauseAnnotation] != "" || strings.Contains(r.Entry.Detail, "theirs") {
 		t.Fatalf("another namespace's experiment was paused: %v, %v", u.GetAnnotations(), err)

@@ -66,8 +66,9 @@ type Model struct {
 	runbook     experiment.Snapshot
 	runbookText string
 	showRunbook bool
-	// backends is `:backend`'s sheet (nil when closed), refreshed every tick while open.
-	backends *string
+	// sheet is a `:` command's full-body text (`:backend`, `:faults`; nil when closed), rebuilt
+	// every tick while open.
+	sheet *sheet
 	cmdline  textinput.Model
 	cmdOn    bool
 	dialog   *dialog
@@ -97,6 +98,7 @@ type Model struct {
 	// faults and monkey are what the header's FAULTS and MONKEY badges show, read from the session
 	// in Update (each tick, each result), so View takes none of its locks.
 	faults   []actions.Active
+	engines  session.Engines // other chaos engines' experiments, as the session last listed them
 	monkey   monkey.Status
 	quitting bool
 	// replay is the replay's position (gameday replay); truncatedSaid: the early end was reported.
@@ -431,8 +433,8 @@ func (m *Model) onTick() tea.Cmd {
 	now := m.ctx.Now()
 	m.refreshRunbook()
 	m.refreshInjected()
-	if m.backends != nil {
-		m.showBackends()
+	if m.sheet != nil {
+		m.sheet.text = m.sheet.build()
 	}
 	pruned := m.ctx.Cluster.PruneGone(now, m.ctx.Config.UI.Highlight.Duration)
 	cmds := []tea.Cmd{m.tick(), m.broadcast(core.TickMsg{Now: now, Pruned: pruned})}
@@ -445,6 +447,7 @@ func (m *Model) onTick() tea.Cmd {
 // refreshInjected takes the session's faults and monkey state for the header.
 func (m *Model) refreshInjected() {
 	m.faults = m.sess.Faults()
+	m.engines = m.sess.EngineExperiments()
 	if m.sess.Monkey != nil {
 		m.monkey = m.sess.Monkey.Status()
 	}
@@ -582,8 +585,8 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.cmdOn {
 		return m.cmdKey(msg)
 	}
-	if m.backends != nil && key.Matches(msg, k.Back, k.Quit, k.Help) {
-		m.backends = nil
+	if m.sheet != nil && key.Matches(msg, k.Back, k.Quit, k.Help) {
+		m.sheet = nil
 		return nil
 	}
 	if m.showHelp {
@@ -661,7 +664,7 @@ func (m *Model) halt() tea.Cmd {
 		m.cmdline.Blur()
 	}
 	m.showHelp, m.helpOffset = false, 0
-	m.backends = nil
+	m.sheet = nil
 	if m.deps.Stop != nil {
 		m.deps.Stop() // the scenario's method stops too: HALT means stop everything
 	}
@@ -891,7 +894,9 @@ func (m *Model) runCommand(line string) tea.Cmd {
 	case "help", "h":
 		m.showHelp = true
 	case "backend", "backends":
-		m.showBackends()
+		m.openSheet("Backends", m.backendsText)
+	case "faults", "fault-list":
+		m.openSheet("Faults", m.faultsText)
 	case "ns", "namespace":
 		if arg == "" {
 			m.setStatus("usage: :ns NAME", true)
@@ -1007,8 +1012,8 @@ func (m *Model) Render() string {
 	switch {
 	case m.showHelp:
 		body = m.helpView(bw, bh)
-	case m.backends != nil:
-		body = core.Frame(m.ctx.Styles, "Backends (esc: close)", *m.backends, bw, bh, true)
+	case m.sheet != nil:
+		body = core.Frame(m.ctx.Styles, m.sheet.title+" (esc: close)", m.sheet.text, bw, bh, true)
 	case m.showRunbook && m.runbookDocked():
 		gw, _ := m.gridSize()
 		var left string

@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 
 	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/engines"
 	"github.com/gamedaylab/gameday/themes"
 	"github.com/gamedaylab/gameday/tui/core"
 	"github.com/gamedaylab/gameday/tui/keys"
@@ -147,6 +148,13 @@ func (m *Model) statusLine(w int, now time.Time) string {
 	}
 	if b := m.steadyBadge(); b != "" {
 		faults = b + " " + faults
+	}
+	if others, stuck := m.otherEngines(time.Now()); others > 0 || stuck > 0 { // the API's times are wall times
+		b := st.Warn.Render(fmt.Sprintf("+%d other chaos", others))
+		if stuck > 0 {
+			b += " " + st.Err.Render(fmt.Sprintf("%d STUCK", stuck))
+		}
+		faults += " " + b
 	}
 	status := ""
 	if m.status != "" && time.Since(m.statusAt) < statusTTL {
@@ -494,6 +502,7 @@ func (m *Model) actionBindings() []key.Binding {
 // cockpitCommands are the `:` commands that are not actions.
 var cockpitCommands = [][2]string{{":ns NAME", "namespace"}, {":target deploy/NAME", "target"},
 	{":backend", "metrics, traces, logs: used, found, tried"},
+	{":faults", "what is injected, and other chaos engines' experiments"},
 	{":theme NAME", "dark light high-contrast mono"}, {":q", "quit"}}
 
 // commandEntries lists every `:` command: the cockpit's and every action's from the catalog.
@@ -577,9 +586,87 @@ func timeLeft(d time.Duration) string {
 	return fmt.Sprintf("%d:%02d", secs/60, secs%60)
 }
 
-// showBackends opens (or refreshes) `:backend`'s sheet: per signal the backend used and how it was
-// chosen; a discovered one lists where it looked and every Service it tried.
-func (m *Model) showBackends() {
+// otherEngines counts the other engines' experiments running in the namespace (not paused, not
+// deleting) and those stuck deleting.
+func (m *Model) otherEngines(now time.Time) (running, stuck int) {
+	for _, x := range m.engines.List {
+		if !x.Touches(m.ctx.Namespace) {
+			continue
+		}
+		switch {
+		case x.Stuck(now):
+			stuck++
+		case x.Paused || !x.Deleting.IsZero():
+		default:
+			running++
+		}
+	}
+	return running, stuck
+}
+
+// faultsText is `:faults`'s sheet: what this session injected, with the time left, and the other
+// chaos engines' experiments (those HALT pauses marked, stuck ones flagged).
+func (m *Model) faultsText() string {
+	st := m.ctx.Styles
+	now := time.Now() // faults expire on the wall clock, as the engines' ages are
+	var sb strings.Builder
+	line := func(label, text string, style func(...string) string) {
+		sb.WriteString(st.Key.Render(fmt.Sprintf(" %-9s", label)) + " " + style(text) + "\n")
+	}
+	if len(m.faults) == 0 {
+		line("gameday", "nothing injected by this session", st.Muted.Render)
+	}
+	for i, a := range m.faults {
+		left := "until HALT or exit"
+		if !a.Expires.IsZero() {
+			left = timeLeft(max(a.Expires.Sub(now), 0)) + " left"
+		}
+		line(map[bool]string{true: "gameday", false: ""}[i == 0], a.Describe+", "+left, st.Warn.Render)
+	}
+	sb.WriteString("\n")
+	e := m.engines
+	switch {
+	case e.At.IsZero():
+		line("engines", "not listed yet", st.Muted.Render)
+	case e.Err != "":
+		line("engines", "could not list: "+e.Err, st.Err.Render)
+	case !e.OK:
+		line("engines", "no Chaos Mesh or Litmus in this cluster", st.Muted.Render)
+	case len(e.List) == 0:
+		line("engines", "no experiment of Chaos Mesh or Litmus", st.Muted.Render)
+	}
+	for i, x := range e.List {
+		style := st.Text.Render
+		text := x.Line(now)
+		switch {
+		case x.Stuck(now):
+			style = st.Err.Render
+		case x.Touches(m.ctx.Namespace) && !x.Paused && x.Deleting.IsZero():
+			text += " (HALT pauses it)"
+			style = st.Warn.Render
+		}
+		line(map[bool]string{true: "engines", false: ""}[i == 0], text, style)
+	}
+	if e.OK {
+		sb.WriteString("\n" + st.Muted.Render(fmt.Sprintf(" HALT pauses the Chaos Mesh experiments and stops the Litmus engines that touch %s; STUCK: deleting for over %s (finalizers)",
+			m.ctx.Namespace, engines.StuckAfter)))
+	}
+	return strings.TrimRight(sb.String(), "\n")
+}
+
+// sheet is a full-body text a `:` command opens.
+type sheet struct {
+	title, text string
+	build func() string
+}
+
+func (m *Model) openSheet(title string, build func() string) {
+	m.sheet = &sheet{title: title, text: build(), build: build}
+}
+
+// backendsText is `:backend`'s sheet: per signal the backend used and how it was chosen; a
+// discovered one lists where it looked and every Service it tried.
+func (m *Model) backendsText() string {
 	st := m.ctx.Styles
 	var sb strings.Builder
 	for i, b := range m.sess.Backends() {
@@ -597,6 +684,5 @@ func (m *Model) showBackends() {
 			}
 		}
 	}
-	text := strings.TrimRight(sb.String(), "\n")
-	m.backends = &text
+	return strings.TrimRight(sb.String(), "\n")
 }

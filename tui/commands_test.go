@@ -7,7 +7,9 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/engines"
 	"github.com/gamedaylab/gameday/model"
+	"github.com/gamedaylab/gameday/session"
 )
 
 func command(t *testing.T, m *Model, line string) {
@@ -158,5 +160,34 @@ func TestBackendSheet(t *testing.T) {
 	}
 	if st, _ := m.Status(); !strings.Contains(st, "halt") {
 		t.Fatalf("x in the sheet did not HALT: status %q", st)
+	}
+}
+
+// TestFaultsSheet: `:faults` lists what the session injected and the other chaos engines'
+// experiments as the session last listed them: those HALT would pause marked, a stuck one flagged;
+// the header counts them; esc closes.
+func TestFaultsSheet(t *testing.T) {
+	t.Parallel()
+	m, _ := newDemoModel(t, 200, 60)
+	now := time.Now()
+	m.engines = session.Engines{OK: true, At: now, List: []engines.Experiment{
+		{Engine: "Chaos Mesh", Kind: "PodChaos", Namespace: "demo", Name: "kill-web", Target: "mode one in demo app=web", Created: now.Add(-3 * time.Minute), Selects: []string{"demo"}},
+		{Engine: "Chaos Mesh", Kind: "PodChaos", Namespace: "demo", Name: "held", Created: now.Add(-10 * time.Minute), Deleting: now.Add(-2 * time.Minute)},
+		{Engine: "Litmus", Kind: "ChaosEngine", Namespace: "other", Name: "theirs", Created: now.Add(-time.Hour)},
+	}}
+	command(t, m, "faults")
+	v := screen(m)
+	for _, want := range []string{"Faults (esc: close)", "nothing injected by this session", "Chaos Mesh PodChaos demo/kill-web → mode one in demo app=web, 3m0s old (HALT pauses it)",
+		"Chaos Mesh PodChaos demo/held", "STUCK deleting for 2m0s (finalizers)", "Litmus ChaosEngine other/theirs", "+1 other chaos", "1 STUCK"} {
+		if !strings.Contains(v, want) {
+			t.Fatalf("the sheet lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "other/theirs → ") || strings.Contains(v, "theirs, 1h0m0s old (HALT") {
+		t.Fatalf("another namespace's experiment is marked for HALT:\n%s", v)
+	}
+	typeKeys(t, m, "esc")
+	if strings.Contains(screen(m), "Faults (esc: close)") {
+		t.Fatal("esc did not close the sheet")
 	}
 }
