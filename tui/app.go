@@ -68,10 +68,10 @@ type Model struct {
 	showRunbook bool
 	// sheet is a `:` command's full-body text (`:backend`, `:faults`; nil when closed), rebuilt
 	// every tick while open.
-	sheet *sheet
-	cmdline  textinput.Model
-	cmdOn    bool
-	dialog   *dialog
+	sheet   *sheet
+	cmdline textinput.Model
+	cmdOn   bool
+	dialog  *dialog
 
 	conn map[string]sources.ConnState
 	// metricsSrc names the Prometheus in use (discovered ones change it), shown in the header.

@@ -657,7 +657,7 @@ func (m *Model) faultsText() string {
 // sheet is a full-body text a `:` command opens.
 type sheet struct {
 	title, text string
-	build func() string
+	build       func() string
 }
 
 func (m *Model) openSheet(title string, build func() string) {
