@@ -162,6 +162,9 @@ func (e *Env) RevertExpired(ctx context.Context, in *Injected) ([]Result, error)
 		done, err := in.RevertWhere(ctx, func(x Reverter) bool { return x == r })
 		entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "fault-expired", Targets: []string{r.Describe()},
 			Detail: "its duration ended; reverted " + strings.Join(done, ", ")}
+		if x, ok := r.(expiring); ok {
+			entry.Targets = append(entry.Targets, "fault/"+x.ID())
+		}
 		res, jerr := e.record(entry, err)
 		out = append(out, res)
 		errs = append(errs, jerr)

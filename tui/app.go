@@ -503,11 +503,33 @@ func (m *Model) onResult(r actions.Result) tea.Cmd {
 	m.refreshInjected()
 	var cmds []tea.Cmd
 	if e.Result == actions.ResultOK || e.Result == actions.ResultDryRun {
-		m.ctx.Markers.Add(e.Time, actions.MarkerLabel(e.Action))
+		m.markResult(e)
 		cmds = append(cmds, m.broadcast(core.MarkersChangedMsg{}))
 	}
 	cmds = append(cmds, m.panes[core.PaneEvents].Update(r))
 	return tea.Batch(cmds...)
+}
+
+// markResult marks the graphs with an action; a fault's window is shaded from its injection to its
+// end (its expiry, :unfault or HALT).
+func (m *Model) markResult(e actions.Entry) {
+	label := actions.MarkerLabel(e.Action)
+	id := ""
+	for _, t := range e.Targets {
+		if rest, ok := strings.CutPrefix(t, "fault/"); ok {
+			id = rest
+		}
+	}
+	switch {
+	case e.Action == "fault" && id != "" && e.Result == actions.ResultOK:
+		m.ctx.Markers.OpenSpan(e.Time, label, id)
+		return
+	case e.Action == "halt" || e.Action == "unfault" && id == "all":
+		m.ctx.Markers.CloseSpan(e.Time, "")
+	case (e.Action == "unfault" || e.Action == "fault-expired") && id != "":
+		m.ctx.Markers.CloseSpan(e.Time, id)
+	}
+	m.ctx.Markers.Add(e.Time, label)
 }
 
 // trackRecovery follows kills until their recovery is measured: a kill starts a counter, its

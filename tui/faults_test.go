@@ -3,8 +3,10 @@ package tui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/tui/core"
 )
 
 // TestManualUncordonLeavesNoFault (issue 13 item 5): a cordon is a fault; uncordoning the node by hand
@@ -55,5 +57,33 @@ func TestDryRunDrainSaysWouldEvict(t *testing.T) {
 	typeKeys(t, m, "y")
 	if st, _ := m.Status(); !strings.Contains(st, "would evict") || strings.Contains(st, " evicted ") {
 		t.Fatalf("dry-run drain status %q", st)
+	}
+}
+
+// TestFaultWindowMarkers (issue 15): a fault's result opens a shaded window on the graphs; its
+// expiry closes that one window, HALT closes every open one.
+func TestFaultWindowMarkers(t *testing.T) {
+	m, _ := newDemoModel(t, 120, 40)
+	t0 := time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC)
+	fault := func(at time.Time, id string) actions.Result {
+		return actions.Result{Entry: actions.Entry{Time: at, Action: "fault", Result: actions.ResultOK, Targets: []string{"virtualservice/demo/web", "fault/" + id}}}
+	}
+	m.onResult(fault(t0, "a"))
+	m.onResult(fault(t0.Add(time.Minute), "b"))
+	m.onResult(actions.Result{Entry: actions.Entry{Time: t0.Add(2 * time.Minute), Action: "fault-expired", Result: actions.ResultOK, Targets: []string{"abort 500 30% on web", "fault/a"}}})
+	spans := map[string]core.Marker{}
+	for _, mk := range m.ctx.Markers.List {
+		if mk.Span != "" {
+			spans[mk.Span] = mk
+		}
+	}
+	if a, b := spans["a"], spans["b"]; a.Open || !a.Until.Equal(t0.Add(2*time.Minute)) || !b.Open {
+		t.Fatalf("after a's expiry: a %+v, b %+v", a, b)
+	}
+	m.onResult(actions.Result{Entry: actions.Entry{Time: t0.Add(3 * time.Minute), Action: "halt", Result: actions.ResultOK}})
+	for _, mk := range m.ctx.Markers.List {
+		if mk.Open {
+			t.Fatalf("HALT left a window open: %+v", mk)
+		}
 	}
 }

@@ -137,6 +137,11 @@ type (
 type Marker struct {
 	T     time.Time
 	Label string
+	// Span names a window that starts at T (a fault's id): the charts shade it up to Until, or up
+	// to their end while Open.
+	Span  string
+	Until time.Time
+	Open  bool
 }
 
 // Markers is the list of action markers, oldest first, with a version so charts know to redraw.
@@ -152,6 +157,22 @@ func (m *Markers) Add(t time.Time, label string) {
 		m.List = m.List[len(m.List)-200:]
 	}
 	m.Version++
+}
+
+// OpenSpan appends a marker whose window (id's) stays shaded until CloseSpan.
+func (m *Markers) OpenSpan(t time.Time, label, id string) {
+	m.Add(t, label)
+	m.List[len(m.List)-1].Span, m.List[len(m.List)-1].Open = id, true
+}
+
+// CloseSpan ends the open window of id at t ("" ends every open one: HALT).
+func (m *Markers) CloseSpan(t time.Time, id string) {
+	for i := range m.List {
+		if mk := &m.List[i]; mk.Open && (id == "" || mk.Span == id) {
+			mk.Open, mk.Until = false, t
+			m.Version++
+		}
+	}
 }
 
 // Reset drops every marker (a replay moved to another moment: the markers up to it follow).

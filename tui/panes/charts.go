@@ -204,11 +204,36 @@ func drawMarkers(ch *tslc.Model, st *themes.Styles, start, end time.Time, marker
 	lastLabelEnd := []int{-1, -1, -1}
 	var xs []int
 	var labels []string
+	col := func(t time.Time) int { return x0 + int(float64(gw-1)*float64(t.Sub(start))/float64(span)) }
+	// Windows first (a fault from its injection to its end), shaded in the empty cells only.
+	for _, m := range markers {
+		if m.Span == "" {
+			continue
+		}
+		until := m.Until
+		if m.Open || until.After(end) {
+			until = end
+		}
+		if until.Before(start) || m.T.After(end) {
+			continue
+		}
+		from := m.T
+		if from.Before(start) {
+			from = start
+		}
+		for x := col(from) + 1; x <= col(until); x++ {
+			for y := 0; y < ch.Origin().Y; y++ {
+				if p := (canvas.Point{X: x, Y: y}); empty(ch.Canvas.Cell(p).Rune) {
+					ch.Canvas.SetCell(p, canvas.NewCellWithStyle(shade, st.Muted.Style))
+				}
+			}
+		}
+	}
 	for _, m := range markers {
 		if m.T.Before(start) || m.T.After(end) {
 			continue
 		}
-		x := x0 + int(float64(gw-1)*float64(m.T.Sub(start))/float64(span))
+		x := col(m.T)
 		for y := 0; y < ch.Origin().Y; y++ {
 			// Under the data: the line fills empty cells only, so a burst it marks stays visible.
 			if p := (canvas.Point{X: x, Y: y}); empty(ch.Canvas.Cell(p).Rune) {
@@ -244,7 +269,12 @@ func drawMarkers(ch *tslc.Model, st *themes.Styles, start, end time.Time, marker
 	}
 }
 
-func empty(r rune) bool { return r == 0 || r == ' ' || r == '│' || r == '┄' || r == '┃' }
+// shade fills a fault's window on the charts.
+const shade = '░'
+
+func empty(r rune) bool {
+	return r == 0 || r == ' ' || r == '│' || r == '┄' || r == '┃' || r == shade
+}
 
 // blank reports whether n cells from (x, y) hold no data (marker lines and thresholds may go).
 func blank(ch *tslc.Model, x, y, n int) bool {

@@ -60,3 +60,46 @@ func TestSparklineMarkerKeepsTheSample(t *testing.T) {
 		t.Fatalf("sparkline %q: the marker replaced a sample", line)
 	}
 }
+
+// TestFaultWindowIsShaded (issue 15): a fault's window is shaded from its marker to its end, in the
+// empty cells only: the data it crosses stays, nothing outside the window is shaded, and an open
+// window (still active) runs to the chart's end.
+func TestFaultWindowIsShaded(t *testing.T) {
+	st, _ := themes.Resolve("dark", false)
+	end := time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC)
+	start := end.Add(-30 * time.Minute)
+	series := []sources.Series{flat(start, end, 50)}
+	plain := strings.Split(ansi.Strip(DrawChart(st, series, "count", start, end, nil, 60, 10)), "\n")
+	cols := func(chart string) (first, last int) {
+		first, last = -1, -1
+		for _, row := range strings.Split(chart, "\n") {
+			for j, r := range []rune(row) {
+				if r == '░' {
+					if first < 0 || j < first {
+						first = j
+					}
+					last = max(last, j)
+				}
+			}
+		}
+		return first, last
+	}
+	closed := ansi.Strip(DrawChart(st, series, "count", start, end, []core.Marker{
+		{T: start.Add(10 * time.Minute), Label: "fault", Span: "f1", Until: start.Add(20 * time.Minute)}}, 60, 10))
+	open := ansi.Strip(DrawChart(st, series, "count", start, end, []core.Marker{
+		{T: start.Add(10 * time.Minute), Label: "fault", Span: "f1", Open: true}}, 60, 10))
+	cf, cl := cols(closed)
+	of, ol := cols(open)
+	// The plot is about 52 columns wide after the axis: ten minutes of thirty is about 17 of them.
+	if cf < 0 || cl-cf < 12 || cl-cf > 20 || of != cf || ol < cl+12 {
+		t.Fatalf("shaded columns: closed %d..%d, open %d..%d:\n%s\n%s", cf, cl, of, ol, closed, open)
+	}
+	for i, row := range strings.Split(closed, "\n") {
+		pr, mr := []rune(plain[i]), []rune(row)
+		for j := range pr {
+			if pr[j] >= 0x2800 && pr[j] <= 0x28FF && j < len(mr) && mr[j] != pr[j] {
+				t.Fatalf("row %d col %d: data %q replaced by %q\n%s", i, j, pr[j], mr[j], closed)
+			}
+		}
+	}
+}
