@@ -42,6 +42,9 @@ type Spec struct {
 	Perm string
 	// Access is what the API server must allow for Perm (the first Spec with a Perm carries it).
 	Access []authv1.ResourceAttributes
+	// AccessCreate is what a plan that creates its object needs beyond Access (a fault on a host no
+	// VirtualService claims creates one): answered under CreatePerm(Perm).
+	AccessCreate []authv1.ResourceAttributes
 	// Destructive actions take something away (pods, capacity, a node); they are confirmed and
 	// refused in read-only mode.
 	Destructive bool
@@ -256,10 +259,16 @@ func accessChecks() map[string][]authv1.ResourceAttributes {
 			if _, ok := out[s.Perm]; !ok {
 				out[s.Perm] = s.Access
 			}
+			if len(s.AccessCreate) > 0 {
+				out[CreatePerm(s.Perm)] = s.AccessCreate
+			}
 		}
 	}
 	return out
 }
+
+// CreatePerm names the permission of perm's plans that create their object.
+func CreatePerm(perm string) string { return perm + "-create" }
 
 // Perms lists the permission names, sorted (help lists what the identity may not do).
 func Perms() []string {

@@ -19,8 +19,10 @@ func init() {
 		Spec{Name: "fault", Order: 45, Key: "fault", Keys: []string{"F"}, Command: "fault",
 			Usage: "VS|HOST [delay DUR PCT%] [abort STATUS PCT%] [header K=V] [prefix /P] [method M] [for DUR]",
 			Help:  "inject an Istio fault", CommandHelp: "inject an Istio delay and / or abort, reverted after DUR", Perm: "fault",
-			Access:      []authv1.ResourceAttributes{{Verb: "update", Group: "networking.istio.io", Resource: "virtualservices"}},
-			Destructive: true, Verb: "Inject", Marker: "fault",
+			Access: []authv1.ResourceAttributes{{Verb: "get", Group: "networking.istio.io", Resource: "virtualservices"},
+				{Verb: "update", Group: "networking.istio.io", Resource: "virtualservices"}},
+			AccessCreate: []authv1.ResourceAttributes{{Verb: "create", Group: "networking.istio.io", Resource: "virtualservices"}},
+			Destructive:  true, Verb: "Inject", Marker: "fault",
 			Ask: &Ask{
 				Title: func(w World) string { return "Istio fault on " + cmp.Or(w.Target, "a service") },
 				Help: func(World) string {

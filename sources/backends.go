@@ -91,6 +91,29 @@ type LogBackend interface {
 	ByTrace(ctx context.Context, traceID string) ([]LogLine, error)
 }
 
+// traceRoot is the span without a parent; without one, the earliest whose parent the backend does
+// not hold (a caller that passed its trace context on without reporting its own span: gameday's
+// load, a mobile client), as the waterfall draws it; else the first.
+func traceRoot(spans []zmodel.SpanModel) *zmodel.SpanModel {
+	ids := make(map[zmodel.ID]bool, len(spans))
+	for i := range spans {
+		if spans[i].ParentID == nil {
+			return &spans[i]
+		}
+		ids[spans[i].ID] = true
+	}
+	var root *zmodel.SpanModel
+	for i := range spans {
+		if sp := &spans[i]; !ids[*sp.ParentID] && (root == nil || sp.Timestamp.Before(root.Timestamp)) {
+			root = sp
+		}
+	}
+	if root == nil {
+		root = &spans[0]
+	}
+	return root
+}
+
 // SummarizeTrace derives a list row from a trace's spans.
 func SummarizeTrace(spans []zmodel.SpanModel) TraceSummary {
 	var s TraceSummary
@@ -100,13 +123,10 @@ func SummarizeTrace(spans []zmodel.SpanModel) TraceSummary {
 	s.TraceID = spans[0].TraceID.String()
 	s.Spans = len(spans)
 	services := map[string]bool{}
-	var root *zmodel.SpanModel
 	var end time.Time
+	root := traceRoot(spans)
 	for i := range spans {
 		sp := &spans[i]
-		if sp.ParentID == nil && root == nil {
-			root = sp
-		}
 		if s.Start.IsZero() || sp.Timestamp.Before(s.Start) {
 			s.Start = sp.Timestamp
 		}
@@ -120,9 +140,6 @@ func SummarizeTrace(spans []zmodel.SpanModel) TraceSummary {
 		if _, ok := sp.Tags["error"]; ok {
 			s.Error = true
 		}
-	}
-	if root == nil {
-		root = &spans[0]
 	}
 	s.Root = root.Name
 	if root.LocalEndpoint != nil {

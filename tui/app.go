@@ -79,6 +79,7 @@ type Model struct {
 	status     string
 	statusErr  bool
 	statusAt   time.Time
+	statusBg   bool // the status is a source's, not an answer to a person
 	// recovering are the kills whose recovery the session is timing (the header counts); recovered
 	// is the last result, held in the header for a while of wall time.
 	dots struct {
@@ -299,7 +300,21 @@ func safe(cmd tea.Cmd) tea.Cmd {
 
 func (m *Model) setStatus(text string, isErr bool) {
 	m.status, m.statusErr, m.statusAt = text, isErr, time.Now() // held for wall time: the demo's clock may run 20x
+	m.statusBg = false
 }
+
+// backgroundStatus is a source's word (unreachable, retrying): it does not push away what a key or
+// command just answered (the dots keep the source's state in view meanwhile).
+func (m *Model) backgroundStatus(text string, isErr bool) {
+	if m.status != "" && !m.statusBg && time.Since(m.statusAt) < userStatusHold {
+		return
+	}
+	m.setStatus(text, isErr)
+	m.statusBg = true
+}
+
+// userStatusHold is how long an answer to a person's key holds the status line against sources.
+const userStatusHold = 5 * time.Second
 
 // Update implements tea.Model. Every command it returns is wrapped by safe.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -386,11 +401,11 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.conn[msg.Source] = msg
 		m.dots.valid = false
 		if !msg.OK && msg.Err != "" {
-			m.setStatus(fmt.Sprintf("%s: %s", msg.Source, msg.Detail), true)
+			m.backgroundStatus(fmt.Sprintf("%s: %s", msg.Source, msg.Detail), true)
 		}
 		return m, nil
 	case sources.ErrorMsg:
-		m.setStatus(fmt.Sprintf("%s: %s", msg.Source, firstLine(msg.Err)), true)
+		m.backgroundStatus(fmt.Sprintf("%s: %s", msg.Source, firstLine(msg.Err)), true)
 		return m, nil
 	case actions.Result:
 		return m, m.onResult(msg)
@@ -830,6 +845,14 @@ func (m *Model) plan(spec actions.Spec, args, usage string) tea.Cmd {
 			m.setStatus(err.Error(), true)
 		}
 		return nil
+	}
+	// A plan that creates its object needs more than the action's own permission: said before the
+	// confirm, not as the apiserver's 403 after it.
+	if st.Fault != nil && st.Fault.Create && spec.Perm != "" {
+		if ok, why := m.ctx.Allowed(actions.CreatePerm(spec.Perm)); !ok {
+			m.setStatus(fmt.Sprintf("%s: %s (no VirtualService claims %s: %s would be created)", spec.Name, why, st.Fault.Host, st.Fault.VS), true)
+			return nil
+		}
 	}
 	if spec.Destructive && st.Confirm && !m.steadyHolds() { // scale up needs no confirm: it is not gated
 		why := "steady state does not hold (" + m.runbook.SteadyWhy + "): the system is already unwell"

@@ -600,3 +600,20 @@ func TestAutoscalerEventsMarkTheGraphs(t *testing.T) {
 		t.Fatalf("markers %v, want scale-up then scale-down", labels)
 	}
 }
+
+// TestSourceErrorsDoNotHideAnAnswer: a source's retry message does not push away what a key just
+// answered (seen on the testbed: ctrl+k's refusal replaced by "logs: unreachable" a moment later);
+// it shows once the answer is a few seconds old.
+func TestSourceErrorsDoNotHideAnAnswer(t *testing.T) {
+	m, _ := newDemoModel(t, 120, 40)
+	m.setStatus("ctrl+k is disabled: forbidden", true)
+	m.Update(sources.ConnState{Source: "logs", OK: false, Err: "refused", Detail: "unreachable, retrying in 4s"})
+	if st, _ := m.Status(); st != "ctrl+k is disabled: forbidden" {
+		t.Fatalf("status %q", st)
+	}
+	m.statusAt = time.Now().Add(-userStatusHold)
+	m.Update(sources.ConnState{Source: "logs", OK: false, Err: "refused", Detail: "unreachable, retrying in 4s"})
+	if st, _ := m.Status(); st != "logs: unreachable, retrying in 4s" {
+		t.Fatalf("status %q", st)
+	}
+}
