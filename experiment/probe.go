@@ -44,7 +44,11 @@ func compile(s *session.Session, p scenario.Probe) (prober, error) {
 		}
 		return kubeProber{k: k, s: s}, nil
 	case p.HTTP != nil:
-		return httpProber{p: *p.HTTP, client: &http.Client{}}, nil
+		c := &http.Client{}
+		if s.Sim != nil {
+			c.Transport = s.Sim.HTTP(nil) // the demo's services answer as the simulation stands
+		}
+		return httpProber{p: *p.HTTP, client: c}, nil
 	}
 	x, err := scenario.ParseExpect(p.Expect)
 	if err != nil {

@@ -219,3 +219,38 @@ func waitSynced(t *testing.T, s *session.Session) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestHTTPProbeOnTheDemo: the demo's services answer http probes as the simulation stands: web
+// answers 200 with its JSON before, 503 while every pod is gone, and again once the replacements
+// serve.
+func TestHTTPProbeOnTheDemo(t *testing.T) {
+	e := parse(t, `apiVersion: gameday.dev/v1alpha1
+kind: Experiment
+metadata: {name: http-on-the-demo}
+target: deploy/web
+hypothesis:
+  probes:
+  - name: web-answers
+    http: {url: "http://web.demo/api/items", status: [200], jsonPath: ok, equals: "true"}
+  - name: healthz
+    http: {url: "http://web.demo.svc.cluster.local/healthz", bodyContains: ok}
+    phases: [before]
+method:
+- action: kill
+  args: all!
+- probe: web-answers
+  within: 60s
+`)
+	var out bytes.Buffer
+	res := Run(context.Background(), demo(t), e, &out, Options{})
+	t.Logf("%s", out.String())
+	var step *Verdict
+	for i, v := range res.Journal.Verdicts {
+		if v.Phase == "step 2" {
+			step = &res.Journal.Verdicts[i]
+		}
+	}
+	if res.Outcome != Held || step == nil || step.Breaches == 0 || !strings.Contains(out.String(), "before probe healthz: ok (200 in") {
+		t.Fatalf("outcome %s, step verdict %+v:\n%s", res.Outcome, step, out.String())
+	}
+}
