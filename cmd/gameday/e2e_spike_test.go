@@ -107,10 +107,10 @@ load:
 				}
 			}
 			if w >= 100 {
-				s.waitFor(15*time.Second, "Logs "+at[:5], "GET /api/work")
+				s.waitFor(15*time.Second, "lines (esc: live)", "GET /api/work") // the window may begin in the minute before the cursor's
 			} else {
 				s.keys("Tab") // zoomed: the Logs pane is next
-				s.waitFor(15*time.Second, "Logs "+at[:5], "GET /api/work")
+				s.waitFor(15*time.Second, "lines (esc: live)", "GET /api/work") // the window may begin in the minute before the cursor's
 				s.keys("BTab")
 				s.waitFor(5*time.Second, "slowest first") // back on the window's traces
 			}
