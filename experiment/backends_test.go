@@ -23,6 +23,20 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testbed.Main(m)) }
 
+// onTestbed is a started session on the testbed's apiserver, in ns, targeting deploy/web.
+func onTestbed(t *testing.T, k *testbed.Kube, ns string, cfg *config.Config) *session.Session {
+	t.Helper()
+	o := session.Options{Config: cfg, Kube: &session.Kube{Rest: k.Config, Context: "testbed", Namespace: ns},
+		Target: "web", Journal: filepath.Join(t.TempDir(), "j.jsonl"), Guard: &actions.Guard{MinReady: 1}}
+	s, err := session.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start(context.Background())
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
 // TestProbesOnRealBackends: every probe kind against a real server (the testbed's apiserver, a
 // Prometheus scraping the demo app, Zipkin with its spans, OpenSearch with its logs shipped as
 // Fluent Bit would, and HTTP), with half of the requests failing: each verdict says what the server
@@ -49,13 +63,7 @@ func TestProbesOnRealBackends(t *testing.T) {
 	cfg.Metrics.Prometheus.ScrapeInterval = config.Duration{Duration: time.Second}
 	cfg.Traces.URL = zs.URL
 	cfg.Logs.URL, cfg.Logs.Index = es.URL, "probes-*"
-	s, err := session.New(session.Options{Config: &cfg, Kube: &session.Kube{Rest: k.Config, Context: "testbed", Namespace: ns},
-		Target: "web", Journal: filepath.Join(t.TempDir(), "j.jsonl"), Guard: &actions.Guard{MinReady: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start(context.Background())
-	t.Cleanup(func() { _ = s.Close() })
+	s := onTestbed(t, k, ns, &cfg)
 
 	sel := `namespace="$namespace",app="$workload"`
 	e := parse(t, fmt.Sprintf(`apiVersion: gameday.dev/v1alpha1
@@ -218,13 +226,7 @@ func TestRecoveryAgreesWithAWatch(t *testing.T) {
 			mu.Unlock()
 		}
 	}()
-	s, err := session.New(session.Options{Kube: &session.Kube{Rest: k.Config, Context: "testbed", Namespace: ns},
-		Target: "web", Journal: filepath.Join(t.TempDir(), "j.jsonl"), Guard: &actions.Guard{MinReady: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start(context.Background())
-	t.Cleanup(func() { _ = s.Close() })
+	s := onTestbed(t, k, ns, nil)
 	time.Sleep(2 * time.Second) // the session's informers listed
 	e := parse(t, `apiVersion: gameday.dev/v1alpha1
 kind: Experiment
@@ -280,13 +282,7 @@ func TestFailedRequestsAreLogged(t *testing.T) {
 	cfg.Logs.URL, cfg.Logs.Index = es.URL, "failedlogs-*"
 	cfg.Load.MaxRate = 100
 	cfg.Load.Targets = []config.Target{{Name: "web", URL: "http://" + web.Addr + "/api/work?fail=0.3"}}
-	s, err := session.New(session.Options{Config: &cfg, Kube: &session.Kube{Rest: k.Config, Context: "testbed", Namespace: ns},
-		Target: "web", Journal: filepath.Join(t.TempDir(), "j.jsonl"), Guard: &actions.Guard{MinReady: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start(context.Background())
-	t.Cleanup(func() { _ = s.Close() })
+	s := onTestbed(t, k, ns, &cfg)
 	e := parse(t, `apiVersion: gameday.dev/v1alpha1
 kind: Experiment
 metadata: {name: failed-requests-logged}

@@ -3,7 +3,6 @@ package experiment
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -13,9 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/config"
-	"github.com/gamedaylab/gameday/session"
 	"github.com/gamedaylab/gameday/testbed"
 )
 
@@ -82,13 +79,7 @@ func TestHPAReactionAgreesWithAWatch(t *testing.T) {
 
 	cfg := config.Default()
 	cfg.Load.Targets = []config.Target{{Name: "web", URL: "http://" + app.Addr + "/api/work"}}
-	s, err := session.New(session.Options{Config: &cfg, Kube: &session.Kube{Rest: k.Config, Context: "testbed", Namespace: ns},
-		Target: "web", Journal: filepath.Join(t.TempDir(), "j.jsonl"), Guard: &actions.Guard{MinReady: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start(context.Background())
-	t.Cleanup(func() { _ = s.Close() })
+	s := onTestbed(t, k, ns, &cfg)
 	time.Sleep(2 * time.Second) // the session's informers listed
 	// The load's effect on real pods: their CPU rises to 80 % of the request when it starts.
 	go func() {
