@@ -106,11 +106,12 @@ load:
 					t.Fatalf("not slowest first: row %d %.1f ms after %.0f ms:\n%s", i, d, first, scr)
 				}
 			}
+			// The Logs pane in its window mode (the window may begin in the minute before the cursor's).
 			if w >= 100 {
-				s.waitFor(15*time.Second, "lines (esc: live)", "GET /api/work") // the window may begin in the minute before the cursor's
+				s.waitFor(15*time.Second, "lines (esc: live)", "GET /api/work")
 			} else {
 				s.keys("Tab") // zoomed: the Logs pane is next
-				s.waitFor(15*time.Second, "lines (esc: live)", "GET /api/work") // the window may begin in the minute before the cursor's
+				s.waitFor(15*time.Second, "lines (esc: live)", "GET /api/work")
 				s.keys("BTab")
 				s.waitFor(5*time.Second, "slowest first") // back on the window's traces
 			}

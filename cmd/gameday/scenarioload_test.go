@@ -49,25 +49,7 @@ func TestScenarioLoadTargetsAndChecks(t *testing.T) {
 	dir := t.TempDir()
 	run := func(args ...string) (int, string, *experiment.Journal) {
 		t.Helper()
-		out := filepath.Join(dir, "runs-"+fmt.Sprint(time.Now().UnixNano()))
-		cmd := exec.Command(bin, append([]string{"run", "--out", out}, args...)...)
-		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir)
-		b, err := cmd.CombinedOutput()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		js, _ := filepath.Glob(filepath.Join(out, "*.json"))
-		if len(js) != 1 {
-			t.Fatalf("journals %v:\n%s", js, b)
-		}
-		j, err := experiment.ReadJournal(js[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return code, string(b), j
+		return runScenario(t, bin, dir, filepath.Join(dir, "runs-"+fmt.Sprint(time.Now().UnixNano())), args...)
 	}
 	t.Run("demo", func(t *testing.T) {
 		for _, c := range []struct {
@@ -105,4 +87,25 @@ func TestScenarioLoadTargetsAndChecks(t *testing.T) {
 		}
 		t.Logf("%d of %d answers failed the jsonPath check (%.1f%%)", j.Load.Checks, j.Load.Completed, 100*share)
 	})
+}
+
+// runScenario runs `gameday run --out out ARGS` (XDG dirs in dir) and reads the one journal it wrote.
+func runScenario(t *testing.T, bin, dir, out string, args ...string) (code int, output string, j *experiment.Journal) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"run", "--out", out}, args...)...)
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir)
+	b, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := filepath.Glob(filepath.Join(out, "*.json"))
+	if len(js) != 1 {
+		t.Fatalf("journals %v:\n%s", js, b)
+	}
+	if j, err = experiment.ReadJournal(js[0]); err != nil {
+		t.Fatal(err)
+	}
+	return code, string(b), j
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -103,24 +102,8 @@ func TestWholeScenariosOnTheTestbed(t *testing.T) {
 			scen := filepath.Join(dir, c.name+".yaml")
 			writeFile(t, scen, wholeScenario(c.name, ns, gw.Addr, c.kill))
 			out := filepath.Join(dir, "runs")
-			cmd := exec.Command(bin, "run", "--kubeconfig", k.Kubeconfig, "-n", ns, "--config", cfg, "--out", out,
+			code, b, j := runScenario(t, bin, dir, out, "--kubeconfig", k.Kubeconfig, "-n", ns, "--config", cfg,
 				"--journal", filepath.Join(dir, "journal.jsonl"), scen)
-			cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir)
-			b, err := cmd.CombinedOutput()
-			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			js, _ := filepath.Glob(filepath.Join(out, c.name+"-*.json"))
-			if len(js) != 1 {
-				t.Fatalf("journals %v:\n%s", js, b)
-			}
-			j, err := experiment.ReadJournal(js[0])
-			if err != nil {
-				t.Fatal(err)
-			}
 			if code != c.code || j.Outcome != c.outcome || j.Load == nil || j.Load.Sent < 1000 || len(j.Recoveries) != 1 {
 				t.Fatalf("exit %d (want %d), outcome %s (want %s), load %+v, recoveries %+v:\n%s", code, c.code, j.Outcome, c.outcome, j.Load, j.Recoveries, b)
 			}
