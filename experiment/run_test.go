@@ -23,9 +23,15 @@ func demo(t *testing.T) *session.Session {
 // demoWith is the demo with the simulated app's sessions in memory or in redis.
 func demoWith(t *testing.T, sessions string) *session.Session {
 	t.Helper()
+	return demoConfig(t, func(c *config.Config) { c.Demo.Sessions = sessions })
+}
+
+// demoConfig is a started demo at 20x, with the config changed by edit, once web's three pods are ready.
+func demoConfig(t *testing.T, edit func(*config.Config)) *session.Session {
+	t.Helper()
 	cfg := config.Default()
-	cfg.Demo.Sessions = sessions
 	cfg.Demo.Speed = 20
+	edit(&cfg)
 	s, err := session.New(session.Options{Config: &cfg, Demo: true, Journal: filepath.Join(t.TempDir(), "j.jsonl"), Guard: &actions.Guard{MinReady: 1}})
 	if err != nil {
 		t.Fatal(err)
@@ -165,17 +171,9 @@ method:
 // replicas: the monkey's first kill breaches it, the HALT that follows stops the monkey, and it
 // kills nothing after.
 func TestBreachStopsTheMonkey(t *testing.T) {
-	cfg := config.Default()
-	cfg.Demo.Speed = 20
-	cfg.Monkey.MTBF = config.Duration{Duration: 20 * time.Second}
-	cfg.Monkey.MinAge = config.Duration{}
-	s, err := session.New(session.Options{Config: &cfg, Demo: true, Journal: filepath.Join(t.TempDir(), "j.jsonl"), Guard: &actions.Guard{MinReady: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start(context.Background())
-	t.Cleanup(func() { _ = s.Close() })
-	waitSynced(t, s)
+	s := demoConfig(t, func(c *config.Config) {
+		c.Monkey.MTBF, c.Monkey.MinAge = config.Duration{Duration: 20 * time.Second}, config.Duration{}
+	})
 	e := parse(t, `apiVersion: gameday.dev/v1alpha1
 kind: Experiment
 metadata: {name: monkey-breach}
@@ -193,7 +191,6 @@ method:
 `)
 	var out bytes.Buffer
 	res := Run(context.Background(), s, e, &out, Options{})
-	t.Logf("%s", out.String())
 	kills := s.Monkey.Status().Kills
 	if res.Outcome != Aborted || s.Monkey.Running() || kills == 0 || !strings.Contains(out.String(), "ABORT: HALT: ") || !strings.Contains(out.String(), "monkey") {
 		t.Fatalf("outcome %s, monkey running %v after %d kills:\n%s", res.Outcome, s.Monkey.Running(), kills, out.String())
@@ -201,22 +198,6 @@ method:
 	time.Sleep(3 * time.Second) // a minute of the demo's clock: three mean times between kills
 	if got := s.Monkey.Status().Kills; got != kills {
 		t.Fatalf("the monkey killed %d more after the breach stopped it", got-kills)
-	}
-}
-
-func waitSynced(t *testing.T, s *session.Session) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ok := false
-		s.Store(func(c *model.Cluster) { d := c.Deployment("demo", "web"); ok = c.Synced && d != nil && d.Ready == 3 })
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the demo did not sync")
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -243,7 +224,6 @@ method:
 `)
 	var out bytes.Buffer
 	res := Run(context.Background(), demo(t), e, &out, Options{})
-	t.Logf("%s", out.String())
 	var step *Verdict
 	for i, v := range res.Journal.Verdicts {
 		if v.Phase == "step 2" {

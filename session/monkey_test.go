@@ -1,6 +1,7 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -34,25 +35,8 @@ func TestMonkeyOnTheTestbed(t *testing.T) {
 	testbed.DeployApp(t, k.Client, ns, "small", 1, "10m", false, optIn)
 	other, guarded, small := testbed.PodNames(t, k.Client, ns, "app=other"), testbed.PodNames(t, k.Client, ns, "app=guarded"), testbed.PodNames(t, k.Client, ns, "app=small")
 
-	cfg := config.Default()
-	cfg.Monkey = config.Monkey{Selector: "gameday.dev/monkey=enabled", Kill: "1", MTBF: config.Duration{Duration: 1500 * time.Millisecond}}
-	s, err := New(Options{Config: &cfg, Kube: &Kube{Rest: k.Config, Context: "testbed", Namespace: ns},
-		Journal: filepath.Join(t.TempDir(), "journal.jsonl"), RevertDir: t.TempDir(), Guard: &actions.Guard{MinReady: 1}, User: "tester"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s.Start(ctx)
-	defer s.Close()
-	waitFor(t, 30*time.Second, "the session to see the Deployments", func() bool {
-		n := 0
-		s.Store(func(c *model.Cluster) { n = len(c.Deployments) })
-		return n == 4
-	})
-	if r, err := s.Act(ctx, "monkey", "on"); err != nil || r.Entry.Result != actions.ResultOK {
-		t.Fatalf("monkey on: %+v, %v", r, err)
-	}
+	ctx := context.Background()
+	s := monkeyOn(t, k, ns, config.Monkey{MTBF: config.Duration{Duration: 1500 * time.Millisecond}}, 4)
 	const run = 150 * time.Second // a few minutes, as the issue asks: ~100 kills to judge the rate by
 	time.Sleep(run)
 	r, err := s.Act(ctx, "halt", "")
@@ -167,27 +151,10 @@ func TestMonkeyCapAndWindowOnTheTestbed(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ns := k.Namespace(t, "monkey-"+c.name)
 			testbed.DeployApp(t, k.Client, ns, "web", 4, "10m", false, optIn)
-			cfg := config.Default()
 			mk := c.mk
-			mk.Selector, mk.Kill, mk.MTBF = "gameday.dev/monkey=enabled", "1", config.Duration{Duration: 300 * time.Millisecond}
-			cfg.Monkey = mk
-			s, err := New(Options{Config: &cfg, Kube: &Kube{Rest: k.Config, Context: "testbed", Namespace: ns},
-				Journal: filepath.Join(t.TempDir(), "journal.jsonl"), RevertDir: t.TempDir(), Guard: &actions.Guard{MinReady: 1}, User: "tester"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			s.Start(ctx)
-			defer s.Close()
-			waitFor(t, 30*time.Second, "the session to see web", func() bool {
-				n := 0
-				s.Store(func(c *model.Cluster) { n = len(c.Deployments) })
-				return n == 1
-			})
-			if r, err := s.Act(ctx, "monkey", "on"); err != nil || r.Entry.Result != actions.ResultOK {
-				t.Fatalf("monkey on: %+v, %v", r, err)
-			}
+			mk.MTBF = config.Duration{Duration: 300 * time.Millisecond}
+			ctx := context.Background()
+			s := monkeyOn(t, k, ns, mk, 1)
 			time.Sleep(6 * time.Second) // twenty mean times between kills
 			note := s.Monkey.Status().LastNote
 			if _, err := s.Act(ctx, "halt", ""); err != nil {
@@ -204,4 +171,32 @@ func TestMonkeyCapAndWindowOnTheTestbed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// monkeyOn starts a session on the testbed in ns with the monkey configured as mk (opt-in label
+// gameday.dev/monkey=enabled, one pod per kill unless mk says otherwise), waits until it sees the
+// namespace's number of Deployments, and turns the monkey on.
+func monkeyOn(t *testing.T, k *testbed.Kube, ns string, mk config.Monkey, deployments int) *Session {
+	t.Helper()
+	mk.Selector = cmp.Or(mk.Selector, "gameday.dev/monkey=enabled")
+	mk.Kill = cmp.Or(mk.Kill, "1")
+	cfg := config.Default()
+	cfg.Monkey = mk
+	s, err := New(Options{Config: &cfg, Kube: &Kube{Rest: k.Config, Context: "testbed", Namespace: ns},
+		Journal: filepath.Join(t.TempDir(), "journal.jsonl"), RevertDir: t.TempDir(), Guard: &actions.Guard{MinReady: 1}, User: "tester"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { _ = s.Close(); cancel() })
+	s.Start(ctx)
+	waitFor(t, 30*time.Second, "the session to see the Deployments", func() bool {
+		n := 0
+		s.Store(func(c *model.Cluster) { n = len(c.Deployments) })
+		return n == deployments
+	})
+	if r, err := s.Act(ctx, "monkey", "on"); err != nil || r.Entry.Result != actions.ResultOK {
+		t.Fatalf("monkey on: %+v, %v", r, err)
+	}
+	return s
 }

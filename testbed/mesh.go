@@ -160,26 +160,33 @@ func (m *Mesh) Expose(t testing.TB, ns, name, upstream, path string) *Gateway {
 	port := upstream[strings.LastIndex(upstream, ":")+1:]
 	m.kube.KubectlApply(t, fmt.Sprintf(`apiVersion: networking.istio.io/v1
 kind: ServiceEntry
-metadata: {name: %[4]s, namespace: %[1]s}
+metadata: {name: %[3]s, namespace: %[1]s}
 spec:
-  hosts: [%[4]s.%[1]s.svc.cluster.local]
+  hosts: [%[3]s.%[1]s.svc.cluster.local]
   location: MESH_INTERNAL
   resolution: STATIC
   ports: [{number: 8080, name: http, protocol: HTTP}]
   endpoints: [{address: 127.0.0.1, ports: {http: %[2]s}}]
----
-apiVersion: networking.istio.io/v1
+`, ns, port, name))
+	m.route(t, ns, name, gw, path)
+	return gw
+}
+
+// route binds a VirtualService NAME in ns to the gateway with one route "main" to the host
+// NAME.NS.svc.cluster.local:8080, and waits until a request to path through the gateway is answered.
+func (m *Mesh) route(t testing.TB, ns, name string, gw *Gateway, path string) {
+	t.Helper()
+	m.kube.KubectlApply(t, fmt.Sprintf(`apiVersion: networking.istio.io/v1
 kind: VirtualService
-metadata: {name: %[4]s, namespace: %[1]s}
+metadata: {name: %[2]s, namespace: %[1]s}
 spec:
   hosts: ["*"]
   gateways: [istio-system/%[3]s]
   http:
   - name: main
-    route: [{destination: {host: %[4]s.%[1]s.svc.cluster.local, port: {number: 8080}}}]
-`, ns, port, gw.Name, name))
+    route: [{destination: {host: %[2]s.%[1]s.svc.cluster.local, port: {number: 8080}}}]
+`, ns, name, gw.Name))
 	gw.WaitServing(t, path, 30*time.Second)
-	return gw
 }
 
 // ChaosMeshCRDs installs Chaos Mesh's CRDs on the control plane (no controller: API level only).

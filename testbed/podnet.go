@@ -118,16 +118,6 @@ func (m *Mesh) ExposeService(t testing.TB, ns, svc, path string) *Gateway {
 		_ = m.kube.Client.CoreV1().Services(ns).Delete(context.Background(), svc, metav1.DeleteOptions{})
 	})
 	gw := m.Gateway(t, "gw-"+ns)
-	m.kube.KubectlApply(t, fmt.Sprintf(`apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: %[2]s, namespace: %[1]s}
-spec:
-  hosts: ["*"]
-  gateways: [istio-system/%[3]s]
-  http:
-  - name: main
-    route: [{destination: {host: %[2]s.%[1]s.svc.cluster.local, port: {number: 8080}}}]
-`, ns, svc, gw.Name))
-	gw.WaitServing(t, path, 30*time.Second)
+	m.route(t, ns, svc, gw, path)
 	return gw
 }

@@ -610,30 +610,34 @@ func (m *Model) faultsText() string {
 	st := m.ctx.Styles
 	now := time.Now() // faults expire on the wall clock, as the engines' ages are
 	var sb strings.Builder
-	line := func(label, text string, style func(...string) string) {
+	// The section's label on its first line only.
+	line := func(label string, i int, text string, style func(...string) string) {
+		if i > 0 {
+			label = ""
+		}
 		sb.WriteString(st.Key.Render(fmt.Sprintf(" %-9s", label)) + " " + style(text) + "\n")
 	}
 	if len(m.faults) == 0 {
-		line("gameday", "nothing injected by this session", st.Muted.Render)
+		line("gameday", 0, "nothing injected by this session", st.Muted.Render)
 	}
 	for i, a := range m.faults {
 		left := "until HALT or exit"
 		if !a.Expires.IsZero() {
 			left = timeLeft(max(a.Expires.Sub(now), 0)) + " left"
 		}
-		line(map[bool]string{true: "gameday", false: ""}[i == 0], a.Describe+", "+left, st.Warn.Render)
+		line("gameday", i, a.Describe+", "+left, st.Warn.Render)
 	}
 	sb.WriteString("\n")
 	e := m.engines
 	switch {
 	case e.At.IsZero():
-		line("engines", "not listed yet", st.Muted.Render)
+		line("engines", 0, "not listed yet", st.Muted.Render)
 	case e.Err != "":
-		line("engines", "could not list: "+e.Err, st.Err.Render)
+		line("engines", 0, "could not list: "+e.Err, st.Err.Render)
 	case !e.OK:
-		line("engines", "no Chaos Mesh or Litmus in this cluster", st.Muted.Render)
+		line("engines", 0, "no Chaos Mesh or Litmus in this cluster", st.Muted.Render)
 	case len(e.List) == 0:
-		line("engines", "no experiment of Chaos Mesh or Litmus", st.Muted.Render)
+		line("engines", 0, "no experiment of Chaos Mesh or Litmus", st.Muted.Render)
 	}
 	for i, x := range e.List {
 		style := st.Text.Render
@@ -645,7 +649,7 @@ func (m *Model) faultsText() string {
 			text += " (HALT pauses it)"
 			style = st.Warn.Render
 		}
-		line(map[bool]string{true: "engines", false: ""}[i == 0], text, style)
+		line("engines", i, text, style)
 	}
 	if e.OK {
 		sb.WriteString("\n" + st.Muted.Render(fmt.Sprintf(" HALT pauses the Chaos Mesh experiments and stops the Litmus engines that touch %s; STUCK: deleting for over %s (finalizers)",
