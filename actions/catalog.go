@@ -322,6 +322,9 @@ func needTarget(w World) (*model.Deployment, error) {
 		return nil, fmt.Errorf("no target: pick one with :target deploy/NAME (or --target)")
 	}
 	d := w.Cluster.Deployment(w.Namespace, w.Target)
+	if d == nil && !w.Cluster.Synced {
+		return nil, fmt.Errorf("the cluster is not listed yet: deploy/%s is not known in namespace %q (try again in a moment)", w.Target, w.Namespace)
+	}
 	if d == nil {
 		return nil, fmt.Errorf("deploy/%s not found in namespace %q", w.Target, w.Namespace)
 	}

@@ -23,7 +23,16 @@ func Merge(d, n *ClusterDelta) *ClusterDelta {
 	out.Nodes, out.NodesGone = mergeKind(d.Nodes, d.NodesGone, n.Nodes, n.NodesGone, func(x Node) string { return x.Name })
 	out.PDBs, out.PDBsGone = mergeKind(d.PDBs, d.PDBsGone, n.PDBs, n.PDBsGone, PDB.Key)
 	out.VSs, out.VSsGone = mergeKind(d.VSs, d.VSsGone, n.VSs, n.VSsGone, VirtualService.Key)
+	out.VPAs, out.VPAsGone = mergeKind(d.VPAs, d.VPAsGone, n.VPAs, n.VPAsGone, VPA.Key)
 	out.Events, _ = mergeKind(d.Events, nil, n.Events, nil, Event.Key)
+	// Apply clears the autoscaler's status on Gone, then sets the one given.
+	out.Autoscaler, out.AutoscalerGone = d.Autoscaler, d.AutoscalerGone
+	if n.AutoscalerGone {
+		out.Autoscaler, out.AutoscalerGone = nil, true
+	}
+	if n.Autoscaler != nil {
+		out.Autoscaler = n.Autoscaler
+	}
 	return out
 }
 

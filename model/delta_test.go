@@ -64,3 +64,44 @@ func TestMergeDoesNotChangeItsInputs(t *testing.T) {
 		t.Fatalf("inputs changed: %+v %+v", a, b)
 	}
 }
+
+// TestMergeKeepsEveryField: a delta holding only one field, merged after and before an empty one,
+// still holds it; a field added to ClusterDelta and forgotten in Merge fails here (VPAs and the
+// autoscaler's status were, and a cockpit that fell behind lost their changes).
+func TestMergeKeepsEveryField(t *testing.T) {
+	typ := reflect.TypeFor[ClusterDelta]()
+	for i := 0; i < typ.NumField(); i++ {
+		f := typ.Field(i)
+		if f.Name == "At" || f.Name == "Reset" {
+			continue
+		}
+		one := &ClusterDelta{}
+		v := reflect.ValueOf(one).Elem().Field(i)
+		switch v.Kind() {
+		case reflect.Slice:
+			if v.Type().Elem().Kind() == reflect.String {
+				v.Set(reflect.ValueOf([]string{"ns/x"}))
+			} else {
+				v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+			}
+		case reflect.Pointer:
+			v.Set(reflect.New(v.Type().Elem()))
+		case reflect.Bool:
+			v.SetBool(true)
+		default:
+			t.Fatalf("ClusterDelta.%s: a %s field this test does not know", f.Name, v.Kind())
+		}
+		for _, m := range []*ClusterDelta{Merge(one, &ClusterDelta{}), Merge(&ClusterDelta{}, one)} {
+			if got := reflect.ValueOf(m).Elem().Field(i); got.IsZero() {
+				t.Errorf("Merge lost ClusterDelta.%s", f.Name)
+			}
+		}
+	}
+	gone := Merge(&ClusterDelta{Autoscaler: &Autoscaler{}}, &ClusterDelta{AutoscalerGone: true})
+	c := NewCluster()
+	c.Apply(&ClusterDelta{Autoscaler: &Autoscaler{}}, time.Unix(0, 0))
+	c.Apply(gone, time.Unix(0, 0))
+	if c.Autoscaler != nil {
+		t.Fatal("the autoscaler's status set then gone: merged, it stays")
+	}
+}

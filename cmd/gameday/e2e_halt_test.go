@@ -36,7 +36,7 @@ func TestEndToEndHaltFromEveryOverlay(t *testing.T) {
 			dir := t.TempDir()
 			journal := filepath.Join(dir, "journal.jsonl")
 			s := newTmux(t, size[0], size[1], fmt.Sprintf("env XDG_CONFIG_HOME=%s XDG_STATE_HOME=%s %s --demo --journal %s; sleep 30", dir, dir, bin, journal))
-			s.waitFor(10*time.Second, "Workload deploy/web", "x HALT")
+			s.waitFor(10*time.Second, "Workload deploy/web", "▶ web", "x HALT") // the row: the cluster is listed
 			for _, st := range steps {
 				s.keys("b")
 				s.waitFor(5*time.Second, "LOAD burst")
@@ -74,7 +74,7 @@ func TestEndToEndHaltFromEveryOverlay(t *testing.T) {
 // the cockpit exited without a word.
 func TestEndToEndQuitSaysWhatHaltReverted(t *testing.T) {
 	atBothSizes(t, "", func(t *testing.T, s *tmuxSession, _ int, journal string) {
-		s.waitFor(10*time.Second, "Workload deploy/web", "x HALT")
+		s.waitFor(10*time.Second, "Workload deploy/web", "▶ web", "x HALT") // the row: the cluster is listed
 		s.keys(":", "cordon node-a-1", "Enter")
 		s.waitFor(5*time.Second, "Cordon node node-a-1")
 		s.keys("y")
@@ -111,7 +111,7 @@ func TestEndToEndMissingNamespaceAndTarget(t *testing.T) {
 // second at that speed.
 func TestEndToEndRecoveryIsCounted(t *testing.T) {
 	atBothSizes(t, "--demo-speed 2", func(t *testing.T, s *tmuxSession, w int, _ string) {
-		s.waitFor(10*time.Second, "Workload deploy/web", "x HALT")
+		s.waitFor(10*time.Second, "Workload deploy/web", "▶ web", "x HALT") // the row: the cluster is listed
 		s.keys("K")
 		s.waitFor(5*time.Second, "Kill how many pods")
 		s.keys("2", "Enter")

@@ -102,9 +102,47 @@ func runFor(t *testing.T, e *Engine, p load.Profile) Result {
 	return res
 }
 
-// TestRateAndPercentiles: the achieved rate is within 1 % of the requested one, and percentiles match
-// the delays the server injects (9 in 10 requests take 2 ms, 1 in 10 takes 40 ms).
+// stallMeter measures how late this process runs: a goroutine sleeps 1 ms at a time and keeps its
+// largest lateness. When make test starves the process (every package, the real servers and the race
+// detector on 2 cores), requests sent in that stall are late by about as much and, since latency
+// counts from the intended send, so are their latencies: the meter's reading is the margin a timing
+// bound needs, measured in the same run rather than guessed.
+type stallMeter struct {
+	max  atomic.Int64
+	stop chan struct{}
+}
+
+func meterStalls(t *testing.T) *stallMeter {
+	m := &stallMeter{stop: make(chan struct{})}
+	go func() {
+		for {
+			select {
+			case <-m.stop:
+				return
+			default:
+			}
+			t0 := time.Now()
+			time.Sleep(time.Millisecond)
+			if late := int64(time.Since(t0) - time.Millisecond); late > m.max.Load() {
+				m.max.Store(late)
+			}
+		}
+	}()
+	t.Cleanup(func() { close(m.stop) })
+	return m
+}
+
+// Max is the longest stall seen so far.
+func (m *stallMeter) Max() time.Duration { return time.Duration(m.max.Load()) }
+
+// TestRateAndPercentiles: the engine sends the requested number of requests, and its percentiles
+// match the delays the server injects (9 in 10 requests take 2 ms, 1 in 10 takes 40 ms). Lower bounds
+// are exact (a response cannot come before the server's delay); upper bounds allow the stalls this
+// process had during the run (stallMeter) plus 4 ms for the loopback round trip and the scheduler.
 func TestRateAndPercentiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 4 s real-time run: make test runs it; make unit (-short) is the fast loop")
+	}
 	s := newServer(t)
 	s.setDelay(func(n int64) time.Duration {
 		if n%10 == 0 {
@@ -112,39 +150,29 @@ func TestRateAndPercentiles(t *testing.T) {
 		}
 		return 2 * time.Millisecond
 	})
+	stalls := meterStalls(t)
 	e := engine(t, s.URL, 0)
 	res := runFor(t, e, load.Profile{Name: "t", Kind: load.Constant, Rate: 500, Duration: 4 * time.Second})
-	if d := math.Abs(float64(res.Requests)-2000) / 2000; d > 0.01 {
-		t.Fatalf("sent %d requests in 4 s at 500/s, want 2000 ± 1%%", res.Requests)
+	slack := stalls.Max() + 4*time.Millisecond
+	// The pacer integrates the rate over the run: 2000 intended sends, whatever the timing. A stall
+	// at the very end can leave the last few unsent when the run's time is up.
+	if lost := float64(slack.Seconds()) * 500; res.Requests > 2000 || float64(res.Requests) < 1980-lost {
+		t.Fatalf("sent %d requests in 4 s at 500/s, want 2000 (1 %% and %.0f for a %s stall less at most)", res.Requests, lost, stalls.Max())
 	}
-	if math.Abs(res.AchievedRate-500)/500 > 0.01 {
-		t.Fatalf("achieved %.1f/s, requested 500", res.AchievedRate)
-	}
-	if res.Success != res.Completed || res.Completed < 1990 {
-		t.Fatalf("completed %d ok %d", res.Completed, res.Success)
+	if res.Success != res.Completed || res.Completed < res.Requests-5 {
+		t.Fatalf("sent %d, completed %d, ok %d", res.Requests, res.Completed, res.Success)
 	}
 	l := res.Latency
-	bad := func(l Latency) string {
-		switch {
-		case l.P50 < 2*time.Millisecond || l.P50 > 6*time.Millisecond:
-			return fmt.Sprintf("p50 %s, the server takes 2 ms for 90%% of requests", l.P50)
-		case l.P99 < 40*time.Millisecond || l.P99 > 55*time.Millisecond:
-			return fmt.Sprintf("p99 %s, the server takes 40 ms for 10%% of requests", l.P99)
-		}
-		return ""
+	t.Logf("sent %d, achieved %.1f/s, p50 %s p90 %s p99 %s max %s; largest stall of the process %s", res.Requests, res.AchievedRate, l.P50, l.P90, l.P99, l.Max, stalls.Max())
+	if l.P50 < 2*time.Millisecond || l.P50 > 2*time.Millisecond+slack {
+		t.Fatalf("p50 %s: the server takes 2 ms for 90%% of requests (the process stalled %s at most)", l.P50, stalls.Max())
 	}
-	if why := bad(l); why != "" {
-		// Latency counts from the intended send, so a stall of this process (make test: the race
-		// detector and every package on 2 cores) adds to p50 and p99, as it should. A stall rarely
-		// hits twice, a wrong measurement always does: one more run decides, as the arrival-count
-		// test does.
-		t.Logf("%s on the first run: running once more", why)
-		l = runFor(t, engine(t, s.URL, 0), load.Profile{Name: "t", Kind: load.Constant, Rate: 500, Duration: 4 * time.Second}).Latency
-		if why := bad(l); why != "" {
-			t.Fatalf("twice: %s", why)
-		}
+	if l.P99 < 40*time.Millisecond || l.P99 > 40*time.Millisecond+slack+40*time.Millisecond/10 {
+		t.Fatalf("p99 %s: the server takes 40 ms for 10%% of requests (the process stalled %s at most)", l.P99, stalls.Max())
 	}
-	t.Logf("sent %d, achieved %.1f/s, p50 %s p90 %s p99 %s max %s", res.Requests, res.AchievedRate, l.P50, l.P90, l.P99, l.Max)
+	if sl := res.ServiceLatency; sl.P50 < 2*time.Millisecond || sl.P99 < 40*time.Millisecond || sl.P50 > l.P50 || sl.P99 > l.P99 {
+		t.Fatalf("latency from the actual send p50 %s p99 %s, from the intended send p50 %s p99 %s", sl.P50, sl.P99, l.P50, l.P99)
+	}
 }
 
 // TestStallCountsLikeAUserSeesIt: a 1 s server stall shows in the open-loop p99 (every request
@@ -260,8 +288,13 @@ func arrivalsOnce(t *testing.T, profile string, rate float64, secs int, want []f
 }
 
 // TestLiveRateChangeAndHalt: a rate change takes effect within a second; HALT stops sending within one.
+// Counts per window allow what the process's own stalls (stallMeter) can move across a window's edge.
 func TestLiveRateChangeAndHalt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 5 s real-time run: make test runs it; make unit (-short) is the fast loop")
+	}
 	s := newServer(t)
+	stalls := meterStalls(t)
 	e := engine(t, s.URL, 1000)
 	if err := e.Start(load.Profile{Name: "t", Kind: load.Constant, Rate: 100}); err != nil {
 		t.Fatal(err)
@@ -273,13 +306,20 @@ func TestLiveRateChangeAndHalt(t *testing.T) {
 	}
 	time.Sleep(2 * time.Second)
 	w := s.perWindow(changed, 250*time.Millisecond, 8)
-	// From the first full window after the change, 400/s is 100 per 250 ms.
+	// From the first full window after the change, 400/s is 100 per 250 ms; a stall of d moves up to
+	// 400·d requests out of one window into the next (the open loop sends them late, not never).
+	moved := int(stalls.Max().Seconds()*400) + 1
+	total := 0
 	for i := 1; i < 8; i++ {
-		if w[i] < 90 || w[i] > 110 {
-			t.Fatalf("250 ms windows after the change: %v, want ~100 each within a second", w)
+		total += w[i]
+		if w[i] < 90-moved || w[i] > 110+moved {
+			t.Fatalf("250 ms windows after the change: %v, want ~100 each within a second (±%d for a %s stall)", w, moved, stalls.Max())
 		}
 	}
-	if st := e.Status(); !st.Active || st.Requested != 400 || st.Achieved < 380 {
+	if total < 700-35-moved || total > 700+35+moved {
+		t.Fatalf("%d requests in the 1.75 s from 250 ms after the change, want 700 (±%d for a %s stall): %v", total, 35+moved, stalls.Max(), w)
+	}
+	if st := e.Status(); !st.Active || st.Requested != 400 {
 		t.Fatalf("status %+v", st)
 	}
 	// Both latency definitions: from the actual send is never longer than from the intended one.
@@ -294,15 +334,16 @@ func TestLiveRateChangeAndHalt(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	halted := time.Now()
 	e.Stop()
-	if d := time.Since(halted); d > time.Second {
-		t.Fatalf("Stop took %s", d)
+	if d := time.Since(halted); d > time.Second+stalls.Max() {
+		t.Fatalf("Stop took %s (the process stalled %s at most)", d, stalls.Max())
 	}
-	// Sends already on the wire may land a few ms later; from 100 ms after HALT on, nothing may.
-	time.Sleep(100 * time.Millisecond)
+	// Sends already on the wire may land a few ms later; from 100 ms (plus the longest stall) after
+	// HALT on, nothing may.
+	time.Sleep(100*time.Millisecond + stalls.Max())
 	before := s.n.Load()
 	time.Sleep(time.Second)
 	if after := s.n.Load(); after != before {
-		t.Fatalf("%d requests arrived more than 100 ms after HALT", after-before)
+		t.Fatalf("%d requests arrived more than %s after HALT", after-before, 100*time.Millisecond+stalls.Max())
 	}
 	if e.Status().Active {
 		t.Fatal("still active after HALT")
@@ -313,7 +354,7 @@ func TestLiveRateChangeAndHalt(t *testing.T) {
 	go func() { _, _ = e.Wait(context.Background()); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(halted.Add(2 * time.Second).Sub(time.Now())):
+	case <-time.After(time.Until(halted.Add(2*time.Second + stalls.Max()))):
 		t.Fatal("in-flight requests outlived HALT by more than 2 s")
 	}
 }
