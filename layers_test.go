@@ -17,7 +17,8 @@ const module = "github.com/gamedaylab/gameday/"
 // packages of a lower rank. A new package must be given a rank here.
 var layers = map[string]int{
 	// Leaves: domain types, the bus, load profiles, palettes.
-	"model": 0, "bus": 0, "load": 0, "themes": 0, "revert": 0, "engines": 0,
+	"bounds": -1,
+	"model":  0, "bus": 0, "load": 0, "themes": 0, "revert": 0, "engines": 0,
 	// The config file; the backends' shared types; the actions; the load engine.
 	"yamlfile": 0, "config": 1, "sources": 1, "sources/discover": 1, "actions": 1, "load/engine": 1,
 	// Backends by technology, and the simulated world.

@@ -66,6 +66,9 @@ type Spec struct {
 	Plan func(e *Env, w World, args string) (Step, error)
 	// Run carries out a planned step and journals it. Nil for events.
 	Run func(ctx context.Context, x Exec, st Step) (Result, error)
+	// ParseArgs reads the arguments alone, with no world, as Plan reads them: what a scenario file's
+	// validation refuses before anything runs. Nil when every argument is a name only the world knows.
+	ParseArgs func(args string) error
 }
 
 // Ask is what a key asks before it plans: a text prompt, or a pick from Options when they are set.
@@ -314,6 +317,16 @@ func JournalTable() string {
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", s.Name, help, s.Marker)
 	}
 	return b.String()
+}
+
+// worldless checks arguments with a plan that reads them before it looks at the world (a load's
+// profile, a rate step, the monkey's mode, a note): the plan itself, against a world with nothing in it.
+func worldless(plan func(e *Env, w World, args string) (Step, error)) func(string) error {
+	return func(args string) error {
+		w := World{Burst: load.Profile{Name: "burst", Kind: load.Constant, Rate: 1, To: 1, Duration: time.Minute}, RateStep: 1}
+		_, err := plan(&Env{}, w, args)
+		return err
+	}
 }
 
 // needTarget finds the target Deployment in w, or says what is missing.

@@ -11,6 +11,7 @@ import (
 
 	authv1 "k8s.io/api/authorization/v1"
 
+	"github.com/gamedaylab/gameday/bounds"
 	"github.com/gamedaylab/gameday/model"
 )
 
@@ -37,7 +38,7 @@ func init() {
 					return refuse("no VirtualService in namespace %s and no target: name a host with :fault HOST abort 500 30%%", w.Namespace)
 				},
 			},
-			Plan: planFaultStep, Run: runFault},
+			Plan: planFaultStep, Run: runFault, ParseArgs: func(args string) error { _, err := ParseFault(args); return err }},
 		Spec{Name: "unfault", Order: 46, Command: "unfault", Usage: "ID|all", Help: "revert an Istio fault before its time is up",
 			Marker: "unfault", Plan: planUnfaultStep, Run: runUnfault},
 		Spec{Name: "fault-expired", Order: 91, Help: "an Istio fault's duration ended and it was reverted", Marker: "fault end", Event: true},
@@ -115,9 +116,9 @@ func ParseFault(args string) (Fault, error) {
 			if err := need(i, 2, usage); err != nil {
 				return f, err
 			}
-			d, err := time.ParseDuration(tok[i+1])
-			if err != nil || d < time.Millisecond {
-				return f, fmt.Errorf("delay %q: want a duration of at least 1ms (e.g. 500ms, 2s)", tok[i+1])
+			d, err := bounds.Span{Min: time.Millisecond, Max: time.Hour}.Parse(tok[i+1])
+			if err != nil {
+				return f, fmt.Errorf("delay: %w", err)
 			}
 			p, err := parsePct(tok[i+2], "delay")
 			if err != nil {
@@ -180,9 +181,9 @@ func ParseFault(args string) (Fault, error) {
 			if err := need(i, 1, "a duration (for 2m)"); err != nil {
 				return f, err
 			}
-			d, err := time.ParseDuration(tok[i+1])
-			if err != nil || d <= 0 {
-				return f, fmt.Errorf("for %q: want a positive duration (e.g. 90s, 5m): a fault always ends by itself", tok[i+1])
+			d, err := bounds.Span{MinOpen: true, Max: 24 * time.Hour}.Parse(tok[i+1])
+			if err != nil {
+				return f, fmt.Errorf("for: %w: a fault always ends by itself", err)
 			}
 			f.For = d
 			i++
@@ -200,8 +201,8 @@ func ParseFault(args string) (Fault, error) {
 }
 
 func parsePct(s, what string) (float64, error) {
-	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
-	if !strings.HasSuffix(s, "%") || err != nil || v <= 0 || v > 100 {
+	v, err := bounds.Above(0, 100, "%").Parse(strings.TrimSuffix(s, "%"))
+	if !strings.HasSuffix(s, "%") || err != nil {
 		return 0, fmt.Errorf("%s percentage %q: want a share above 0 and at most 100 with its %% sign (e.g. 30%%)", what, s)
 	}
 	return v, nil

@@ -32,7 +32,7 @@ func TestParseFault(t *testing.T) {
 		"web delay 2s":         "explicit percentage",
 		"web abort 500 30":     "with its % sign",
 		"web abort 700 30%":    "HTTP status 200-599",
-		"web delay 0s 30%":     "at least 1ms",
+		"web delay 0s 30%":     "from 1ms to 1h",
 		"web abort 500 130%":   "at most 100",
 		"web":                  "wants a delay or an abort",
 		"web abort 500 5% for": "wants a duration",

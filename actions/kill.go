@@ -7,12 +7,12 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	authv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/gamedaylab/gameday/bounds"
 	"github.com/gamedaylab/gameday/model"
 )
 
@@ -21,7 +21,14 @@ func init() {
 	register(
 		Spec{Name: "kill", Order: 10, Key: "kill", Keys: []string{"ctrl+k"}, Selected: true, Command: "kill", Usage: "[N|N%|all][!] [grace SECONDS]|pod/NAME",
 			CommandHelp: "kill N random pods (! forces past the minimum; grace 0 deletes at once), or one pod", Help: "kill selected pod", Perm: "kill", Access: killAccess,
-			Destructive: true, Verb: "Kill", Marker: "kill", Timed: true, Plan: planKillStep, Run: runWith((*Env).kill)},
+			Destructive: true, Verb: "Kill", Marker: "kill", Timed: true, Plan: planKillStep, Run: runWith((*Env).kill),
+			ParseArgs: func(args string) error {
+				if strings.HasPrefix(strings.TrimSpace(args), "pod/") {
+					return nil
+				}
+				_, _, err := ParseKill(args)
+				return err
+			}},
 		Spec{Name: "kill", Order: 11, Key: "killMany", Keys: []string{"K"}, Help: "kill random pods", Perm: "kill",
 			Destructive: true, Verb: "Kill", Marker: "kill", Timed: true, Plan: planKillStep, Run: runWith((*Env).kill),
 			Ask: &Ask{
@@ -136,15 +143,18 @@ type Count struct {
 	Force bool
 }
 
+// MaxGrace is the longest grace period a kill may give, in seconds (a day).
+const MaxGrace = 86400
+
 // ParseKill reads a kill's arguments: a count (default 1) and an optional "grace SECONDS" after it
 // (grace 0 deletes at once; nil: the session's --grace, else the pod's own period).
 func ParseKill(s string) (Count, *int64, error) {
 	f := strings.Fields(s)
 	var grace *int64
 	if n := len(f); n >= 2 && strings.EqualFold(f[n-2], "grace") {
-		g, err := strconv.ParseInt(strings.TrimSuffix(f[n-1], "s"), 10, 64)
-		if err != nil || g < 0 {
-			return Count{}, nil, fmt.Errorf("grace %q: want the seconds a pod gets to stop (0: at once)", f[n-1])
+		g, err := bounds.Count(0, MaxGrace, "seconds").ParseInt(strings.TrimSuffix(f[n-1], "s"))
+		if err != nil {
+			return Count{}, nil, fmt.Errorf("grace %q: the seconds a pod gets to stop (0: at once): %w", f[n-1], err)
 		}
 		grace, f = &g, f[:n-2]
 	}
@@ -166,17 +176,17 @@ func ParseCount(s string) (Count, error) {
 	case s == "all":
 		c.All = true
 	case strings.HasSuffix(s, "%"):
-		v, err := strconv.Atoi(strings.TrimSuffix(s, "%"))
-		if err != nil || v <= 0 || v > 100 {
+		v, err := bounds.Count(1, 100, "%").ParseInt(strings.TrimSuffix(s, "%"))
+		if err != nil {
 			return c, fmt.Errorf("%q: want a percentage from 1%% to 100%%", s)
 		}
-		c.Pct = v
+		c.Pct = int(v)
 	default:
-		v, err := strconv.Atoi(s)
-		if err != nil || v <= 0 {
+		v, err := bounds.Count(1, MaxReplicas, "pods").ParseInt(s)
+		if err != nil {
 			return c, fmt.Errorf("%q: want a number of pods (3), a percentage (50%%) or all, optionally with ! to force", s)
 		}
-		c.N = v
+		c.N = int(v)
 	}
 	return c, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gamedaylab/gameday/bounds"
 	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/model"
 )
@@ -15,7 +16,8 @@ import (
 func init() {
 	register(
 		Spec{Name: "load-start", Order: 60, Key: "burst", Keys: []string{"b"}, Command: "load", Usage: "[RATE|ramp:A-B|step:A-B/N|sine:A-B/P|spike:A-B] [DURATION]",
-			CommandHelp: "a burst, or a load profile", Help: "load burst", Marker: "burst", Plan: planLoadStep, Run: runLoad},
+			CommandHelp: "a burst, or a load profile", Help: "load burst", Marker: "burst", Plan: planLoadStep, Run: runLoad,
+			ParseArgs: worldless(planLoadStep)},
 		Spec{Name: "load-start", Order: 61, Key: "profile", Keys: []string{"B"}, Help: "pick a load profile", Marker: "burst",
 			Plan: planLoadStep, Run: runLoad,
 			Ask: &Ask{
@@ -34,11 +36,12 @@ func init() {
 			}},
 		Spec{Name: "load-rate", Order: 62, Key: "rateUp", Keys: []string{"+", "="}, Args: "+", Command: "rate", Usage: "+N|-N",
 			CommandHelp: "steer the running load by N req/s", Help: "load rate +", Marker: "rate",
-			Plan: planRateStep, Run: runRate},
+			Plan: planRateStep, Run: runRate, ParseArgs: worldless(planRateStep)},
 		Spec{Name: "load-rate", Order: 63, Key: "rateDown", Keys: []string{"-"}, Args: "-", Help: "load rate -", Marker: "rate",
 			Plan: planRateStep, Run: runRate},
 		Spec{Name: "load-stop", Order: 64, Command: "unload", Help: "stop the load", CommandHelp: "stop the load (only the load: faults, cordons and the monkey stay)",
-			Marker: "burst end", Plan: planStopStep, Run: func(_ context.Context, x Exec, _ Step) (Result, error) { return x.Env.StopLoad() }},
+			Marker: "burst end", Plan: planStopStep, Run: func(_ context.Context, x Exec, _ Step) (Result, error) { return x.Env.StopLoad() },
+			ParseArgs: worldless(planStopStep)},
 		Spec{Name: "load-finished", Order: 65, Help: "a timed load run ended by itself", Marker: "burst end", Event: true},
 	)
 }
@@ -69,16 +72,17 @@ func planLoadStep(e *Env, w World, args string) (Step, error) {
 	p := load.Profile{Name: "burst", Kind: load.Constant, Rate: w.Burst.Rate, To: w.Burst.Rate, Duration: w.Burst.Duration}
 	// "PROFILE DURATION" or "RATE DURATION": a scenario step says how long, and a constant rate.
 	if f := strings.Fields(args); len(f) == 2 {
-		d, err := time.ParseDuration(f[1])
-		if err != nil || d <= 0 {
-			return Step{}, fmt.Errorf("load %s: want a duration such as 30s after the profile, got %q", args, f[1])
+		d, err := loadDurations().Parse(f[1])
+		if err != nil {
+			return Step{}, fmt.Errorf("load %s: duration: %w", args, err)
 		}
 		w.Burst.Duration, args = d, f[0]
 		p.Duration = d
 	}
-	if r, err := strconv.ParseFloat(args, 64); err == nil {
-		if r <= 0 {
-			return Step{}, fmt.Errorf("load %s: want a rate above 0 requests/s", args)
+	if looksNumeric(args) {
+		r, err := load.Rates().Parse(args)
+		if err != nil {
+			return Step{}, fmt.Errorf("load %s: rate: %w", args, err)
 		}
 		p = load.Profile{Name: "constant", Kind: load.Constant, Rate: r, To: r, Duration: p.Duration}
 		args = ""
@@ -164,12 +168,30 @@ func (e *Env) StopLoad() (Result, error) {
 // ParseRateStep reads a change of the running load's rate: +N or -N requests/s.
 func ParseRateStep(arg string) (float64, error) {
 	arg = strings.TrimSpace(arg)
-	v, err := strconv.ParseFloat(arg, 64)
-	if err != nil || arg == "" || (arg[0] != '+' && arg[0] != '-') {
+	if arg == "" || (arg[0] != '+' && arg[0] != '-') {
 		return 0, fmt.Errorf("%q: want +N or -N requests/s", arg)
+	}
+	v, err := bounds.Between(0, load.MaxRate, "requests/s").Parse(arg[1:])
+	if err != nil || v == 0 {
+		return 0, fmt.Errorf("%q: want +N or -N requests/s, N %s", arg, load.Rates())
+	}
+	if arg[0] == '-' {
+		v = -v
 	}
 	return v, nil
 }
+
+// looksNumeric says whether a load argument is meant as a rate (a number, or what Go would read as
+// one: NaN, Inf), rather than a profile's name.
+func looksNumeric(s string) bool {
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return true
+	}
+	return s != "" && (s[0] >= '0' && s[0] <= '9' || s[0] == '.' || s[0] == '-' || s[0] == '+')
+}
+
+// loadDurations is the range of a load step's duration.
+func loadDurations() bounds.Span { return bounds.Span{MinOpen: true, Max: 24 * time.Hour} }
 
 // checkLoad: load changes how the system behaves, so read-only and unarmed production contexts refuse it.
 func (g *Guard) checkLoad() error {
@@ -196,6 +218,15 @@ func (e *Env) StartLoad(p load.Profile) (Result, error) {
 		err = errors.New("no load target is configured (load.targets in the config)")
 	case entry.DryRun:
 	default:
+		if err = p.Validate(); err != nil {
+			break
+		}
+		if st := e.Load.Status(); st.Active {
+			// The new profile replaces the running one: its end is journaled like any other stop.
+			e.Load.Stop()
+			_, _ = e.record(Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "load-stop",
+				Detail: fmt.Sprintf("stopped load after %d requests (%s): replaced by %s", st.Sent, st.Profile, p)}, nil)
+		}
 		err = e.Load.Start(p)
 	}
 	return e.record(entry, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/gamedaylab/gameday/bounds"
 	"github.com/gamedaylab/gameday/model"
 )
 
@@ -22,7 +22,8 @@ func init() {
 	register(
 		Spec{Name: "monkey", Order: 48, Key: "monkey", Keys: []string{"M"}, Args: "toggle", Command: "monkey", Usage: "on [for DUR]|off|skip",
 			Help: "chaos monkey on / off", CommandHelp: "the chaos monkey: random kills in scope (config monkey:), skip its next kill",
-			Perm: "kill", Destructive: true, Verb: "Start", Marker: "monkey", Plan: planMonkeyStep, Run: runMonkey},
+			Perm: "kill", Destructive: true, Verb: "Start", Marker: "monkey", Plan: planMonkeyStep, Run: runMonkey,
+			ParseArgs: worldless(planMonkeyStep)},
 		Spec{Name: "monkey", Order: 48, Key: "monkeySkip", Keys: []string{"m"}, Args: "skip", Help: "skip the monkey's next kill",
 			Perm: "kill", Marker: "monkey", Plan: planMonkeyStep, Run: runMonkey},
 		Spec{Name: "monkey-kill", Order: 49, Help: "a kill by the chaos monkey (evicted: disruption budgets hold)", Perm: "kill",
@@ -58,9 +59,9 @@ func planMonkeyStep(e *Env, w World, args string) (Step, error) {
 		if f[0] != "on" || len(f) != 3 || f[1] != "for" {
 			return Step{}, fmt.Errorf("%q: only on takes a duration: :monkey on for 5m", args)
 		}
-		d, err := time.ParseDuration(f[2])
-		if err != nil || d <= 0 {
-			return Step{}, fmt.Errorf("for %q: want a positive duration (e.g. 5m)", f[2])
+		d, err := bounds.Span{MinOpen: true, Max: 7 * 24 * time.Hour}.Parse(f[2])
+		if err != nil {
+			return Step{}, fmt.Errorf("for: %w", err)
 		}
 		st.MonkeyFor = d
 	}
@@ -123,13 +124,13 @@ func planMonkeyKill(e *Env, w World, args string) (Step, error) {
 		return Step{}, fmt.Errorf("want NAMESPACE/DEPLOY COUNT MINAGE, got %q", args)
 	}
 	ns, deploy, ok := strings.Cut(f[0], "/")
-	n, err := strconv.Atoi(f[1])
-	minAge, aerr := time.ParseDuration(f[2])
-	if !ok || err != nil || n < 1 || aerr != nil {
+	n, err := bounds.Count(1, MaxReplicas, "pods").ParseInt(f[1])
+	minAge, aerr := bounds.Span{}.Parse(f[2])
+	if !ok || err != nil || aerr != nil {
 		return Step{}, fmt.Errorf("want NAMESPACE/DEPLOY COUNT MINAGE, got %q", args)
 	}
 	now := e.now()
-	p := e.planVictims("monkey-kill", ns, deploy, w.Cluster.TargetPods(ns, deploy), Count{N: n}, nil,
+	p := e.planVictims("monkey-kill", ns, deploy, w.Cluster.TargetPods(ns, deploy), Count{N: int(n)}, nil,
 		func(pod model.Pod) bool { return pod.Ready && now.Sub(pod.Created) >= minAge })
 	if len(p.Pods) == 0 {
 		p.Refusal = refuse("deploy/%s in %s has no ready pod older than %s", deploy, ns, minAge)

@@ -13,7 +13,7 @@ const MaxNote = 500
 func init() {
 	register(Spec{Name: "note", Order: 75, Command: "note", Usage: "TEXT",
 		Help: "a marker on every graph, a line in the report", Marker: "note",
-		Plan: planNote, Run: runNote})
+		Plan: planNote, Run: runNote, ParseArgs: worldless(planNote)})
 }
 
 // planNote takes the text as typed. A note changes nothing, so no safety rule refuses it: read-only

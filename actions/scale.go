@@ -3,13 +3,13 @@ package actions
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	authv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/gamedaylab/gameday/bounds"
 	"github.com/gamedaylab/gameday/model"
 )
 
@@ -18,7 +18,8 @@ func init() {
 		Spec{Name: "scale", Order: 20, Key: "scaleUp", Keys: []string{"s"}, Args: "+1", Command: "scale", Usage: "+N|-N|N",
 			CommandHelp: "scale by N, or to N replicas", Help: "scale +1", Perm: "scale",
 			Access: []authv1.ResourceAttributes{{Verb: "patch", Group: "apps", Resource: "deployments", Subresource: "scale"}},
-			Verb:   "Scale", Marker: "scale", Plan: planScaleStep, Run: runWith((*Env).scale)},
+			Verb:   "Scale", Marker: "scale", Plan: planScaleStep, Run: runWith((*Env).scale),
+			ParseArgs: func(args string) error { _, err := ParseScale(args, 0); return err }},
 		Spec{Name: "scale", Order: 21, Key: "scaleDown", Keys: []string{"S"}, Args: "-1", Help: "scale -1", Perm: "scale",
 			Destructive: true, Verb: "Scale", Marker: "scale", Plan: planScaleStep, Run: runWith((*Env).scale)},
 	)
@@ -45,18 +46,32 @@ func planScaleStep(e *Env, w World, args string) (Step, error) {
 // the change from desired.
 func ParseScale(arg string, desired int32) (int32, error) {
 	arg = strings.TrimSpace(arg)
-	n, err := strconv.Atoi(strings.TrimPrefix(arg, "+"))
-	if err != nil || arg == "" {
+	if arg == "" {
 		return 0, fmt.Errorf("%q: want +N, -N or a replica count", arg)
 	}
-	if arg[0] == '+' || arg[0] == '-' {
-		return int32(n), nil
+	replicas := bounds.Count(0, MaxReplicas, "replicas")
+	signed := arg[0] == '+' || arg[0] == '-'
+	num := arg
+	if signed {
+		num = arg[1:]
 	}
-	if n < 0 {
-		return 0, fmt.Errorf("%d: a replica count is 0 or more", n)
+	n, err := replicas.ParseInt(num)
+	if err != nil {
+		return 0, fmt.Errorf("%q: want +N, -N or a replica count, N a whole number %s", arg, replicas)
 	}
-	return int32(n) - desired, nil
+	switch {
+	case !signed:
+		return int32(n) - desired, nil
+	case arg[0] == '-':
+		return -int32(n), nil
+	case int64(desired)+n > MaxReplicas:
+		return 0, fmt.Errorf("%q: %d replicas would be more than %d", arg, int64(desired)+n, MaxReplicas)
+	}
+	return int32(n), nil
 }
+
+// MaxReplicas is the most replicas a scale may ask for: past it a typo is likelier than an intent.
+const MaxReplicas = 100000
 
 // PlanScale plans a change of replicas by delta. An HPA on the target will fight a manual scale:
 // the plan says so.

@@ -14,6 +14,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/gamedaylab/gameday/bounds"
+	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/themes"
 	"github.com/gamedaylab/gameday/yamlfile"
 )
@@ -351,7 +353,10 @@ func Parse(data []byte, cfg *Config) error {
 }
 
 // configTypes are the file's structs, whose fields an error lists.
-var configTypes = []any{Config{}, Safety{}, Load{}, Burst{}, Target{}, Checks{}, Session{}, Metrics{}, Prometheus{}, Panel{}, PanelQuery{}, Traces{}, Logs{}, LogFields{}, Journal{}, Demo{}, UI{}}
+var configTypes = []any{Config{}, Safety{}, Monkey{}, Autoscaler{}, Load{}, Burst{}, Target{}, Checks{}, Session{}, Metrics{}, Prometheus{}, Panel{}, PanelQuery{}, Traces{}, Logs{}, LogFields{}, Journal{}, Demo{}, UI{}}
+
+// DemoSpeeds is the range of the demo's speed: simulated seconds per real second.
+func DemoSpeeds() bounds.Range { return bounds.Above(0, 100, "") }
 
 // ExpandHome turns a leading ~/ into the home directory (paths in YAML are written that way).
 func ExpandHome(p string) string {
@@ -373,31 +378,32 @@ func (c *Config) Validate() error {
 	if _, err := themes.Get(c.Theme); err != nil {
 		bad("theme", "%v", err)
 	}
-	if c.Safety.MinReadyReplicas < 0 {
-		bad("safety.minReadyReplicas", "must be 0 or more, got %d", c.Safety.MinReadyReplicas)
+	check := func(field string, err error) {
+		if err != nil {
+			bad(field, "%v", err)
+		}
 	}
-	if c.Safety.Heartbeat.Duration < time.Second {
-		bad("safety.heartbeat", "must be at least 1s (a session renews its Lease this often), got %s", c.Safety.Heartbeat.Duration)
+	check("safety.minReadyReplicas", bounds.Count(0, 100000, "").CheckInt(int64(c.Safety.MinReadyReplicas)))
+	if err := (bounds.Span{Min: time.Second, Max: 5 * time.Minute}).Check(c.Safety.Heartbeat.Duration); err != nil {
+		bad("safety.heartbeat", "%v (a session renews its Lease this often)", err)
 	}
 	for _, p := range c.Safety.ProductionContexts {
 		if _, err := filepath.Match(p, "x"); err != nil {
 			bad("safety.productionContexts", "bad glob %q: %v", p, err)
 		}
 	}
-	if c.Load.Burst.Rate <= 0 {
-		bad("load.burst.rate", "must be above 0 requests/s, got %g", c.Load.Burst.Rate)
-	}
-	if c.Load.Burst.Duration.Duration <= 0 {
-		bad("load.burst.duration", "must be above 0, like 30s")
-	}
-	if c.Load.RateStep <= 0 {
-		bad("load.rateStep", "must be above 0 requests/s, got %g", c.Load.RateStep)
-	}
-	if c.Load.MaxRate <= 0 {
-		bad("load.maxRate", "must be above 0 requests/s, got %g", c.Load.MaxRate)
+	rates := load.Rates()
+	check("load.burst.rate", rates.Check(c.Load.Burst.Rate))
+	check("load.burst.duration", bounds.Span{MinOpen: true, Max: 24 * time.Hour}.Check(c.Load.Burst.Duration.Duration))
+	check("load.rateStep", rates.Check(c.Load.RateStep))
+	if err := rates.Check(c.Load.MaxRate); err != nil {
+		bad("load.maxRate", "%v", err)
 	} else if c.Load.Burst.Rate > c.Load.MaxRate {
 		bad("load.burst.rate", "%g is above load.maxRate %g", c.Load.Burst.Rate, c.Load.MaxRate)
 	}
+	check("monkey.mtbf", bounds.Span{Min: time.Second}.Check(c.Monkey.MTBF.Duration))
+	check("monkey.minAge", bounds.Span{}.Check(c.Monkey.MinAge.Duration))
+	check("monkey.maxPerHour", bounds.Count(0, 3600, "kills (0: no cap)").CheckInt(int64(c.Monkey.MaxPerHour)))
 	errs = append(errs, ValidateTargets("load.targets", c.Load.Targets)...)
 	if se := c.Demo.Sessions; se != "" && se != "memory" && se != "redis" {
 		bad("demo.sessions", "want memory or redis, got %q", se)
@@ -405,12 +411,10 @@ func (c *Config) Validate() error {
 	if g := c.UI.SteadyGate; g != "warn" && g != "refuse" {
 		bad("ui.steadyGate", "want warn or refuse, got %q", g)
 	}
-	if c.Metrics.Refresh.Duration < 500*time.Millisecond {
-		bad("metrics.refresh", "must be at least 500ms, got %s", c.Metrics.Refresh.Duration)
-	}
-	if c.Metrics.Window.Duration < time.Minute {
-		bad("metrics.window", "must be at least 1m, got %s", c.Metrics.Window.Duration)
-	}
+	check("metrics.refresh", bounds.Span{Min: 500 * time.Millisecond, Max: time.Hour}.Check(c.Metrics.Refresh.Duration))
+	check("metrics.window", bounds.Span{Min: time.Minute, Max: 30 * 24 * time.Hour}.Check(c.Metrics.Window.Duration))
+	check("metrics.prometheus.scrapeInterval", bounds.Span{Max: time.Hour}.Check(c.Metrics.Prometheus.ScrapeInterval.Duration))
+	check("logs.settle", bounds.Span{Max: time.Hour}.Check(c.Logs.Settle.Duration))
 	if u := c.Metrics.Prometheus.URL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 		bad("metrics.prometheus.url", "want an http:// or https:// URL, got %q", u)
 	}
@@ -436,12 +440,8 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	if c.Demo.Speed <= 0 || c.Demo.Speed > 100 {
-		bad("demo.speed", "must be in (0, 100], got %g", c.Demo.Speed)
-	}
-	if c.UI.Highlight.Duration < 0 {
-		bad("ui.highlight", "must not be negative")
-	}
+	check("demo.speed", DemoSpeeds().Check(c.Demo.Speed))
+	check("ui.highlight", bounds.Span{Max: time.Hour}.Check(c.UI.Highlight.Duration))
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
 	}
@@ -469,7 +469,7 @@ func ValidateTargets(field string, ts []Target) []string {
 			case terr == nil && !strings.EqualFold(lu.Host, tu.Host):
 				bad(f+".login", "%s is not on the target's host %s: load goes only to configured targets", se.Login, tu.Host)
 			}
-			if se.Users < 0 || se.Users > 100000 {
+			if se.Users < 0 || se.Users > 100000 { // 0: the default
 				bad(f+".users", "want 1 to 100000 virtual users (default 50), got %d", se.Users)
 			}
 			for _, code := range se.Lost {
@@ -479,6 +479,9 @@ func ValidateTargets(field string, ts []Target) []string {
 			}
 		}
 		if c := t.Checks; c != nil {
+			if err := (bounds.Span{Max: time.Hour}).Check(c.MaxLatency.Duration); err != nil {
+				bad(fmt.Sprintf(field+"[%d].checks.maxLatency", i), "%v", err)
+			}
 			if (c.JSONPath == "") != (c.Equals == "") {
 				bad(fmt.Sprintf(field+"[%d].checks", i), "jsonPath and equals go together (the value at the path must equal it)")
 			}

@@ -28,6 +28,9 @@ type Journal struct {
 	End         time.Time `json:"end"`
 	Outcome     string    `json:"outcome"`
 	Reason      string    `json:"reason,omitempty"` // the first thing that made the outcome worse than held
+	// DryRun is set when the session's actions were server-side dry runs: nothing was changed, so
+	// the verdict judges a system nothing happened to.
+	DryRun bool `json:"dryRun,omitempty"`
 
 	Probes   []ProbeDef   `json:"probes"`
 	Verdicts []Verdict    `json:"verdicts"` // one per probe per phase, and per probe step

@@ -61,7 +61,12 @@ func secs(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 // JUnit renders the journal as JUnit XML.
 func JUnit(j *Journal) ([]byte, error) {
 	s := junitSuite{Name: j.Experiment, Time: secs(j.End.Sub(j.Start)), Timestamp: j.Start.UTC().Format("2006-01-02T15:04:05")}
-	for _, p := range [][2]string{{"outcome", j.Outcome}, {"context", j.Context}, {"namespace", j.Namespace}, {"target", j.Target},
+	dry := ""
+	if j.DryRun {
+		s.Name += " (dry run)"
+		dry = "true: nothing was changed"
+	}
+	for _, p := range [][2]string{{"outcome", j.Outcome}, {"dryRun", dry}, {"context", j.Context}, {"namespace", j.Namespace}, {"target", j.Target},
 		{"file", j.File}, {"sha256", j.Digest}, {"gameday", j.Gameday}, {"clock", j.Clock}, {"reason", j.Reason}} {
 		if p[1] != "" {
 			s.Properties = append(s.Properties, junitProperty{Name: p[0], Value: p[1]})

@@ -21,19 +21,7 @@ type kubeProbe struct {
 }
 
 func compileKube(p scenario.KubernetesProbe) (*kubeProbe, error) {
-	// Optional types: object.status.?readyReplicas.orValue(0), since the API omits a count that is 0.
-	env, err := cel.NewEnv(cel.Variable("object", cel.DynType), cel.OptionalTypes())
-	if err != nil {
-		return nil, err
-	}
-	ast, iss := env.Compile(p.Expr)
-	if iss.Err() != nil {
-		return nil, fmt.Errorf("expr %q: %w", p.Expr, iss.Err())
-	}
-	if ast.OutputType() != cel.BoolType && ast.OutputType() != cel.DynType {
-		return nil, fmt.Errorf("expr %q is a %s, want true or false", p.Expr, ast.OutputType())
-	}
-	prog, err := env.Program(ast)
+	prog, err := p.Compile()
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ package experiment
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -31,11 +32,21 @@ const (
 	Aborted      = "aborted"      // a sustained breach of an abort probe HALTed the run (reverts done)
 	Interrupted  = "interrupted"  // a signal stopped the method (reverts done): no verdict
 	NotSteady    = "not-steady"   // the hypothesis did not hold before the method: nothing was done
+	Failed       = "failed"       // a step could not be carried out (an API error, a timeout): no verdict
 	Refused      = "refused"      // preflight: the guard or a step refused
 	RevertFailed = "revert-failed"
 )
 
-var rank = map[string]int{Held: 0, Inconclusive: 1, Deviated: 2, Aborted: 3, Interrupted: 4, NotSteady: 5, Refused: 6, RevertFailed: 7}
+var rank = map[string]int{Held: 0, Inconclusive: 1, Deviated: 2, Aborted: 3, Failed: 4, Interrupted: 5, NotSteady: 6, Refused: 7, RevertFailed: 8}
+
+// stepFailed is the outcome of a step whose action returned err: refused when the safety rules (or
+// the session) refused it, failed when it could not be carried out.
+func stepFailed(err error) string {
+	if errors.Is(err, model.ErrRefused) {
+		return Refused
+	}
+	return Failed
+}
 
 // Options say where the scenario came from and how the reverts may be stopped.
 type Options struct {
@@ -92,7 +103,7 @@ func Start(ctx context.Context, s *session.Session, e *scenario.Experiment, out 
 	}
 	r := &runner{s: s, e: e, out: out, o: o, outcome: Held, current: -1, j: &Journal{Version: JournalVersion, Experiment: e.Metadata.Name,
 		Description: e.Metadata.Description, File: o.File, Digest: o.Digest, Gameday: o.Version, Context: s.KubeContext,
-		Namespace: s.Namespace(), Target: e.Target, Clock: clock, Start: s.Now()}}
+		Namespace: s.Namespace(), Target: e.Target, Clock: clock, Start: s.Now(), DryRun: s.DryRun()}}
 	for _, p := range e.Hypothesis.Probes {
 		r.j.Probes = append(r.j.Probes, define(p))
 	}
@@ -457,7 +468,7 @@ func (r *runner) step(ctx context.Context, i int, st scenario.Step) bool {
 				res, err := r.s.Act(ctx, st.Action, st.Args)
 				if err != nil {
 					r.say("step %d (background): %s %s: %s", n, st.Action, st.Args, err)
-					r.set(Refused, fmt.Sprintf("step %d: %v", n, err))
+					r.set(stepFailed(err), fmt.Sprintf("step %d: %v", n, err))
 					done(res.Entry.Result, err.Error())
 					return
 				}
@@ -472,7 +483,7 @@ func (r *runner) step(ctx context.Context, i int, st scenario.Step) bool {
 		res, err := r.s.Act(ctx, st.Action, st.Args)
 		if err != nil {
 			r.say("step %d: %s %s: %s", n, st.Action, st.Args, err)
-			r.set(Refused, fmt.Sprintf("step %d: %v", n, err))
+			r.set(stepFailed(err), fmt.Sprintf("step %d: %v", n, err))
 			done(cmp.Or(res.Entry.Result, actions.ResultError), err.Error())
 			return false
 		}
@@ -874,9 +885,13 @@ func (r *runner) finish() error {
 	var o session.Outcome
 	r.record(func(j *Journal) {
 		j.Outcome = r.outcome
-		o = session.Outcome{Experiment: j.Experiment, File: j.File, Outcome: j.Outcome, Reason: j.Reason}
+		o = session.Outcome{Experiment: j.Experiment, File: j.File, Outcome: j.Outcome, Reason: j.Reason, DryRun: j.DryRun}
 	})
-	r.say("outcome: %s", r.outcome)
+	if r.j.DryRun {
+		r.say("outcome: %s (DRY RUN: the actions were validated by the API server, nothing was changed)", r.outcome)
+	} else {
+		r.say("outcome: %s", r.outcome)
+	}
 	var werr error
 	if r.o.Write != nil {
 		// Nothing else writes the journal now (the background steps are done): reading it is safe.

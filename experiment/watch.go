@@ -1,10 +1,8 @@
 package experiment
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -203,24 +201,7 @@ func expand(e *scenario.Experiment, s interface {
 	Namespace() string
 	Target() string
 }) *scenario.Experiment {
-	vars := map[string]string{"namespace": s.Namespace(), "workload": strings.TrimPrefix(e.Target, "deploy/")}
-	if vars["workload"] == "" {
-		vars["workload"] = s.Target()
-	}
-	for k, v := range e.Vars {
-		vars[k] = v
-	}
-	names := make([]string, 0, len(vars))
-	for k := range vars {
-		names = append(names, k)
-	}
-	// longest first: $workload_port must not be read as $workload followed by _port
-	slices.SortFunc(names, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
-	var pairs []string
-	for _, k := range names {
-		pairs = append(pairs, "${"+k+"}", vars[k], "$"+k, vars[k])
-	}
-	rep := strings.NewReplacer(pairs...)
+	rep := e.Expander(s.Namespace(), s.Target())
 	x := *e
 	x.Hypothesis.Probes = make([]scenario.Probe, len(e.Hypothesis.Probes))
 	for i, p := range e.Hypothesis.Probes {

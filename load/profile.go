@@ -1,14 +1,15 @@
 // Package load is what every layer knows of load: the profile (shape, rates, duration) and how its rate
 // moves over time, the live status, and the driver interface that the engine (load/engine) and the
-// simulated cluster implement. It imports nothing of gameday's.
+// simulated cluster implement. It imports only bounds of gameday's.
 package load
 
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gamedaylab/gameday/bounds"
 )
 
 // Kinds of profile.
@@ -20,13 +21,20 @@ const (
 	Spike    = "spike"
 )
 
-// ParseProfile reads --profile: constant, ramp:FROM-TO, step:FROM-TO[/STEPS], sine:LOW-HIGH[/PERIOD],
-// spike:BASE-PEAK. rate is --rate (the constant rate, and the default start of shapes).
+// MaxRate is the highest rate anything may ask for, whatever the configured cap: a million requests/s
+// is far past what one machine sends, and past it a typo is likelier than an intent.
+const MaxRate = 1e6
+
+// Rates is the range of a requested rate: above 0 and at most MaxRate requests/s.
+func Rates() bounds.Range { return bounds.Above(0, MaxRate, "requests/s") }
+
+// ParseProfile reads a profile: constant, ramp:FROM-TO, step:FROM-TO[/STEPS], sine:LOW-HIGH[/PERIOD],
+// spike:BASE-PEAK. rate is the constant rate (--rate, a step's rate), d the duration (0: until stopped).
 func ParseProfile(s string, rate float64, d time.Duration) (Profile, error) {
 	p := Profile{Name: "load", Kind: Constant, Rate: rate, To: rate, Duration: d}
 	if s == "" || s == Constant {
-		if rate <= 0 {
-			return p, fmt.Errorf("--rate: want a rate above 0 requests/s, got %g", rate)
+		if err := Rates().Check(rate); err != nil {
+			return p, fmt.Errorf("rate: %w", err)
 		}
 		return p, nil
 	}
@@ -34,39 +42,72 @@ func ParseProfile(s string, rate float64, d time.Duration) (Profile, error) {
 	switch kind {
 	case Ramp, Step, Sine, Spike:
 	default:
-		return p, fmt.Errorf("--profile %q: unknown shape %q (want constant, ramp:FROM-TO, step:FROM-TO[/STEPS], sine:LOW-HIGH[/PERIOD], spike:BASE-PEAK)", s, kind)
+		return p, fmt.Errorf("profile %q: unknown shape %q (want constant, ramp:FROM-TO, step:FROM-TO[/STEPS], sine:LOW-HIGH[/PERIOD], spike:BASE-PEAK)", s, kind)
 	}
 	p.Kind, p.Name = kind, s
 	rng, extra, _ := strings.Cut(args, "/")
 	a, b, ok := strings.Cut(rng, "-")
-	from, err1 := strconv.ParseFloat(a, 64)
-	to, err2 := strconv.ParseFloat(b, 64)
-	if !ok || err1 != nil || err2 != nil || from < 0 || to < 0 || (from == 0 && to == 0) {
-		return p, fmt.Errorf("--profile %q: want %s:FROM-TO with rates in requests/s, e.g. %s:0-500", s, kind, kind)
+	each := bounds.Between(0, MaxRate, "requests/s")
+	from, err1 := each.Parse(a)
+	to, err2 := each.Parse(b)
+	if !ok || err1 != nil || err2 != nil || (from == 0 && to == 0) {
+		return p, fmt.Errorf("profile %q: want %s:FROM-TO with rates %s, not both 0, e.g. %s:0-500", s, kind, each, kind)
 	}
 	p.Rate, p.To = from, to
 	if d <= 0 {
-		return p, fmt.Errorf("--profile %q needs a --duration", s)
+		return p, fmt.Errorf("profile %q needs a duration", s)
 	}
 	if extra != "" {
 		switch kind {
 		case Step:
-			n, err := strconv.Atoi(extra)
-			if err != nil || n < 2 {
-				return p, fmt.Errorf("--profile %q: want step:FROM-TO/STEPS with at least 2 steps", s)
+			n, err := bounds.Count(2, 1000, "steps").ParseInt(extra)
+			if err != nil {
+				return p, fmt.Errorf("profile %q: step:FROM-TO/STEPS: %w", s, err)
 			}
-			p.Steps = n
+			p.Steps = int(n)
 		case Sine:
-			per, err := time.ParseDuration(extra)
-			if err != nil || per <= 0 {
-				return p, fmt.Errorf("--profile %q: want sine:LOW-HIGH/PERIOD, e.g. sine:100-300/30s", s)
+			per, err := periods().Parse(extra)
+			if err != nil {
+				return p, fmt.Errorf("profile %q: sine:LOW-HIGH/PERIOD (e.g. sine:100-300/30s): %w", s, err)
 			}
 			p.Period = per
 		default:
-			return p, fmt.Errorf("--profile %q: %s takes no /option", s, kind)
+			return p, fmt.Errorf("profile %q: %s takes no /option", s, kind)
 		}
 	}
 	return p, nil
+}
+
+// periods is the range of a sine's period.
+func periods() bounds.Span { return bounds.Span{Min: 100 * time.Millisecond, Max: 24 * time.Hour} }
+
+// Validate refuses a profile whose numbers are not finite or not in range, however it was built (a
+// parsed string, a config file, a scenario step, a recording).
+func (p Profile) Validate() error {
+	each := bounds.Between(0, MaxRate, "requests/s")
+	if err := each.Check(p.Rate); err != nil {
+		return fmt.Errorf("load %s: rate: %w", p.Name, err)
+	}
+	if p.Kind != Constant && p.Kind != "" {
+		if err := each.Check(p.To); err != nil {
+			return fmt.Errorf("load %s: rate: %w", p.Name, err)
+		}
+	}
+	if Peak(p) <= 0 {
+		return fmt.Errorf("load %s: rate: %s", p.Name, Rates().Want())
+	}
+	if p.Duration < 0 {
+		return fmt.Errorf("load %s: duration: want 0 (until stopped) or more, got %s", p.Name, p.Duration)
+	}
+	if p.Period != 0 {
+		if err := periods().Check(p.Period); err != nil {
+			return fmt.Errorf("load %s: period: %w", p.Name, err)
+		}
+	}
+	if p.Steps != 0 && (p.Steps < 2 || p.Steps > 1000) {
+		return fmt.Errorf("load %s: steps: want a whole number from 2 to 1000, got %d", p.Name, p.Steps)
+	}
+	return nil
 }
 
 // RateAt is the requests/s a profile asks for at elapsed time t (0 after a timed profile ends).

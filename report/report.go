@@ -65,6 +65,9 @@ func Render(base string, j *experiment.Journal) (Files, error) {
 	if j.Description != "" {
 		p("%s\n\n", j.Description)
 	}
+	if j.DryRun {
+		p("**DRY RUN**: the actions were validated by the API server, nothing was changed; the verdict judges a system nothing happened to.\n\n")
+	}
 	p("**Outcome: %s**", strings.ToUpper(j.Outcome))
 	if j.Reason != "" {
 		p(": %s", j.Reason)

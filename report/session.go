@@ -289,6 +289,9 @@ func RenderRecording(base string, rec *recording.Recording) (Files, error) {
 	}
 	p("# Game day report: %s\n\n", title)
 	if o := f.outcome; o != nil {
+		if o.DryRun {
+			p("**DRY RUN**: the actions were validated by the API server, nothing was changed; the verdict judges a system nothing happened to.\n\n")
+		}
 		p("**Outcome: %s**", strings.ToUpper(o.Outcome))
 		if o.Reason != "" {
 			p(": %s", o.Reason)

@@ -4,15 +4,19 @@
 package scenario
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/bounds"
 	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/yamlfile"
 )
 
@@ -217,11 +221,16 @@ func (e *Experiment) validate() error {
 			bad("guard.maxDisrupted", "want a number of pods (2) or a percentage (50%%), got %q", m)
 		}
 	}
-	if b := e.Hypothesis.ErrorBudget; b < 0 || b > 1 {
-		bad("hypothesis.errorBudget", "want a share of requests from 0 to 1 (0.01 is 1%%), got %g", b)
+	if err := bounds.Between(0, 1, "").Check(e.Hypothesis.ErrorBudget); err != nil {
+		bad("hypothesis.errorBudget", "%v (a share of requests: 0.01 is 1%%)", err)
 	}
-	if e.Guard.MaxRate < 0 {
-		bad("guard.maxRate", "want a rate above 0 requests/s, got %g", e.Guard.MaxRate)
+	if err := bounds.Between(0, load.MaxRate, "requests/s").Check(e.Guard.MaxRate); err != nil {
+		bad("guard.maxRate", "%v (0: the config's load.maxRate)", err)
+	}
+	span := func(field string, d config.Duration, max time.Duration) {
+		if err := (bounds.Span{Max: max}).Check(d.Duration); err != nil {
+			bad(field, "%v", err)
+		}
 	}
 	if e.Load != nil {
 		if len(e.Load.Targets) == 0 {
@@ -256,6 +265,9 @@ func (e *Experiment) validate() error {
 			if p.Expect != "" {
 				bad(f+".expect", "a kubernetes probe's expr is its expectation: drop expect")
 			}
+			if _, err := p.Kubernetes.Compile(); err != nil && strings.TrimSpace(p.Kubernetes.Expr) != "" {
+				bad(f+".kubernetes.expr", "%v", err)
+			}
 		case p.HTTP != nil:
 			if p.Expect != "" {
 				bad(f+".expect", "an http probe's checks (status, bodyContains, jsonPath with equals, maxLatency) are its expectation: drop expect")
@@ -270,6 +282,15 @@ func (e *Experiment) validate() error {
 		}
 		if p.Prometheus != nil && strings.TrimSpace(p.Prometheus.Query) == "" {
 			bad(f+".prometheus.query", "empty PromQL")
+		}
+		if p.Prometheus != nil {
+			span(f+".prometheus.window", p.Prometheus.Window, 24*time.Hour)
+		}
+		if p.Zipkin != nil {
+			span(f+".zipkin.window", p.Zipkin.Window, 24*time.Hour)
+		}
+		if p.Elasticsearch != nil {
+			span(f+".elasticsearch.window", p.Elasticsearch.Window, 24*time.Hour)
 		}
 		if h := p.HTTP; h != nil {
 			if !strings.HasPrefix(h.URL, "http://") && !strings.HasPrefix(h.URL, "https://") && !strings.HasPrefix(h.URL, "$") {
@@ -286,6 +307,8 @@ func (e *Experiment) validate() error {
 					bad(f+".http.status", "%d is not an HTTP status (100-599)", c)
 				}
 			}
+			span(f+".http.maxLatency", h.MaxLatency, time.Hour)
+			span(f+".http.timeout", h.Timeout, time.Hour)
 		}
 		if z := p.Zipkin; z != nil && z.Measure != "" && !slices.Contains(ZipkinMeasures, z.Measure) {
 			bad(f+".zipkin.measure", "want %s, got %q", strings.Join(ZipkinMeasures, ", "), z.Measure)
@@ -304,10 +327,14 @@ func (e *Experiment) validate() error {
 		if p.OnNoData != "" && p.OnNoData != "fail" && p.OnNoData != "inconclusive" {
 			bad(f+".onNoData", "want fail or inconclusive (no data is never a pass), got %q", p.OnNoData)
 		}
-		if p.For.Duration < 0 || p.Weight < 0 {
-			bad(f, "for and weight must not be negative")
+		span(f+".for", p.For, 24*time.Hour)
+		if err := bounds.Between(0, 1000000, "").Check(p.Weight); err != nil {
+			bad(f+".weight", "%v", err)
 		}
 	}
+	// Step arguments are read with the file's vars in; the namespace and workload are names only the
+	// run knows, and no argument reads a number from them.
+	vars := e.Expander("namespace", "workload")
 	check := func(list string, steps []Step) {
 		for i, s := range steps {
 			f := fmt.Sprintf("%s[%d]", list, i)
@@ -325,11 +352,17 @@ func (e *Experiment) validate() error {
 			case s.Action == "note":
 				bad(f+".action", "a marker is its own step: write note: TEXT instead of action: note")
 			case s.Action != "":
-				if spec, ok := actions.ByCommand(s.Action); !ok || spec.Run == nil {
+				spec, ok := actions.ByCommand(s.Action)
+				if !ok || spec.Run == nil {
 					bad(f+".action", "%q is not an action (allowed: %s)", s.Action, strings.Join(Commands(), ", "))
+				} else if spec.ParseArgs != nil {
+					// What the run would refuse when it came to this step, refused before anything runs.
+					if err := spec.ParseArgs(vars.Replace(s.Args)); err != nil {
+						bad(f+".args", "%v", err)
+					}
 				}
-			case s.Wait.Duration < 0:
-				bad(f+".wait", "must not be negative")
+			case s.Wait.Duration != 0:
+				span(f+".wait", s.Wait, 24*time.Hour)
 			case s.Probe != "":
 				if !names[s.Probe] {
 					bad(f+".probe", "no probe is named %q in hypothesis.probes", s.Probe)
@@ -337,9 +370,10 @@ func (e *Experiment) validate() error {
 			case len(s.Note) > actions.MaxNote || strings.ContainsAny(s.Note, "\n\r"):
 				bad(f+".note", "a note is one line of at most %d characters: write it shorter", actions.MaxNote)
 			}
-			if s.Within.Duration < 0 || s.Within.Duration > 0 && s.Probe == "" {
-				bad(f+".within", "only a probe step waits within a time, and not a negative one")
+			if s.Within.Duration > 0 && s.Probe == "" {
+				bad(f+".within", "only a probe step waits within a time")
 			}
+			span(f+".within", s.Within, 24*time.Hour)
 			if s.Background && s.Action == "" {
 				bad(f+".background", "only an action runs in the background")
 			}
@@ -354,6 +388,30 @@ func (e *Experiment) validate() error {
 		return errors.New(strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// Expander replaces the file's vars, $namespace and $workload (the file's target, else the session's) in
+// a probe's or a step's text; $interval is left to the Prometheus backend, which knows the scrape
+// interval.
+func (e *Experiment) Expander(namespace, target string) *strings.Replacer {
+	vars := map[string]string{"namespace": namespace, "workload": strings.TrimPrefix(e.Target, "deploy/")}
+	if vars["workload"] == "" {
+		vars["workload"] = target
+	}
+	for k, v := range e.Vars {
+		vars[k] = v
+	}
+	names := make([]string, 0, len(vars))
+	for k := range vars {
+		names = append(names, k)
+	}
+	// longest first: $workload_port must not be read as $workload followed by _port
+	slices.SortFunc(names, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
+	var pairs []string
+	for _, k := range names {
+		pairs = append(pairs, "${"+k+"}", vars[k], "$"+k, vars[k])
+	}
+	return strings.NewReplacer(pairs...)
 }
 
 // Commands are the `:` commands a step may name: the catalog's actions.
@@ -380,16 +438,16 @@ func ParseExpect(s string) (Expect, error) {
 	want := `want a comparison such as "< 0.3", ">= 3", "== 0" or "between 1 and 5"`
 	switch {
 	case len(f) == 4 && f[0] == "between" && f[2] == "and":
-		lo, err1 := strconv.ParseFloat(f[1], 64)
-		hi, err2 := strconv.ParseFloat(f[3], 64)
+		lo, err1 := bounds.Finite(f[1])
+		hi, err2 := bounds.Finite(f[3])
 		if err1 != nil || err2 != nil || lo > hi {
 			return Expect{}, fmt.Errorf("%q: %s", s, want)
 		}
 		return Expect{Op: "between", V: lo, Max: hi}, nil
 	case len(f) == 2 && slices.Contains([]string{"<", "<=", ">", ">=", "==", "!="}, f[0]):
-		v, err := strconv.ParseFloat(f[1], 64)
+		v, err := bounds.Finite(f[1])
 		if err != nil {
-			return Expect{}, fmt.Errorf("%q: %s", s, want)
+			return Expect{}, fmt.Errorf("%q: %s (a finite number)", s, want)
 		}
 		return Expect{Op: f[0], V: v}, nil
 	}

@@ -42,6 +42,22 @@ func TestErrorsNameLineAndField(t *testing.T) {
 		{"  maxRate: 400", "  maxRate: lots", `line 12: guard.maxRate: want a number, got "lots"`},
 		{"  abort: true", "  abort: true\n    onNoData: pass", "onNoData: want fail or inconclusive (no data is never a pass)"},
 		{"  maxDisrupted: 50%", "  maxDisruptd: 50%", `unknown field "maxDisruptd" (allowed here: context, maxDisrupted, maxRate, namespace)`},
+		// Whatever run would refuse halfway, validate refuses first (issue 29).
+		{"  args: 30%", "  args: 30%\n- action: scale\n  args: NaN", `line 37: method[3].args: "NaN": want +N, -N or a replica count, N a whole number from 0 to 100000 replicas`},
+		{"  args: ramp:0-200", "  args: ramp:0-NaN", `line 31: method[0].args: profile "ramp:0-NaN"`},
+		{"  args: 30%", "  args: 30%\n- action: fault\n  args: web abort 500 NaN%", `method[3].args: abort percentage "NaN%"`},
+		{"  args: 30%", "  args: 3O%", `method[2].args: "3o%": want a percentage`},
+		{"  args: 30%", "  args: $nosuch", `method[2].args: "$nosuch"`},
+		{"expr: object.status", "expr: object.status.(", `line 20: hypothesis.probes[0].kubernetes.expr: expr "object.status.(`},
+		{"expr: object.status.?readyReplicas.orValue(0) == object.spec.replicas", "expr: object.spec.replicas + 1", `is a int, want true or false`},
+		{"  maxRate: 400", "  maxRate: .nan", `line 12: guard.maxRate: want a finite number, got .nan`},
+		{"  maxRate: 400", "  maxRate: 1e9", `guard.maxRate: want a number from 0 to 1000000 requests/s, got 1000000000`},
+		{`expect: "< 0.3"`, `expect: "< NaN"`, `"< NaN": want a comparison`},
+		{`expect: "< 0.3"`, `expect: "between -Inf and 1"`, `want a comparison`},
+		{"  for: 30s", "  for: -30s", `hypothesis.probes[1].for: want a duration from 0s to 24h`},
+		{"- wait: 20s", "- wait: -20s", `method[1].wait: want a duration from 0s to 24h`},
+		{"  within: 60s", "  within: 1000h", `method[3].within: want a duration from 0s to 24h`},
+		{"  abort: true", "  abort: true\n    weight: .inf", `weight: want a finite number, got .inf`},
 	} {
 		in := strings.Replace(string(base), c.from, c.to, 1)
 		if in == string(base) {

@@ -58,6 +58,8 @@ type Outcome struct {
 	File       string
 	Outcome    string
 	Reason     string `json:",omitempty"`
+	// DryRun: the actions were server-side dry runs, nothing was changed.
+	DryRun bool `json:",omitempty"`
 	// Files say where the run's journal, JUnit and report were written ("" when they were not).
 	Files string `json:",omitempty"`
 }

@@ -200,6 +200,9 @@ func New(o Options) (*Session, error) {
 	return s, nil
 }
 
+// DryRun says whether the session's actions are server-side dry runs (--dry-run, safety.dryRun).
+func (s *Session) DryRun() bool { return s.opts.Guard.DryRun }
+
 // Namespace is the namespace the session watches and acts in.
 func (s *Session) Namespace() string {
 	s.mu.Lock()

@@ -27,6 +27,9 @@ type loadGen struct {
 	leaving string
 	// failed are the sampled requests of this run that failed: their trace ids, for log probes.
 	failed []failedTrace
+	// last is the status as the run ended (its latencies are the simulation's at that moment), so
+	// a report read after the end shows the run, not zeros.
+	last load.Status
 }
 
 type failedTrace struct {
@@ -82,8 +85,18 @@ func (g *loadGen) account(s *Sim, now time.Time, dt time.Duration, t *traffic) {
 		g.checks += r * dt.Seconds() * (1 - t.errFrac) * t.slowerThan(l)
 	}
 	if g.profile.Duration > 0 && now.Sub(g.started) >= g.profile.Duration {
-		g.active = false
+		g.end(s, now)
 	}
+}
+
+// end stops the run and keeps its last status.
+func (g *loadGen) end(s *Sim, now time.Time) {
+	if !g.active {
+		return
+	}
+	g.last = g.status(s, now)
+	g.last.Active, g.last.Requested, g.last.Achieved, g.last.InFlight = false, 0, 0, 0
+	g.active = false
 }
 
 type simLoad Sim
@@ -93,8 +106,8 @@ var ErrNoLoad = errors.New("no load is running: press b to start a burst")
 
 func (l *simLoad) Start(p load.Profile) error {
 	s := (*Sim)(l)
-	if p.Rate <= 0 && p.To <= 0 {
-		return fmt.Errorf("load rate must be above 0, got %g", p.Rate)
+	if err := p.Validate(); err != nil {
+		return err
 	}
 	if pk := load.Peak(p); pk > s.opts.MaxLoadRate {
 		return fmt.Errorf("load rate %g is above the configured maximum %g (load.maxRate)", pk, s.opts.MaxLoadRate)
@@ -114,6 +127,9 @@ func (l *simLoad) SetRate(rate float64) (float64, error) {
 	if !s.load.active {
 		return 0, ErrNoLoad
 	}
+	if math.IsNaN(rate) || math.IsInf(rate, 0) {
+		return 0, fmt.Errorf("rate: %s, got %g", load.Rates().Want(), rate)
+	}
 	rate = math.Max(0, math.Min(rate, s.opts.MaxLoadRate))
 	// Live steering turns any shape into a constant rate for the rest of the run.
 	el := s.Now().Sub(s.load.started)
@@ -129,7 +145,7 @@ func (l *simLoad) SetRate(rate float64) (float64, error) {
 func (l *simLoad) Stop() {
 	s := (*Sim)(l)
 	s.mu.Lock()
-	s.load.active = false
+	s.load.end(s, s.Now())
 	s.mu.Unlock()
 }
 
@@ -137,8 +153,13 @@ func (l *simLoad) Status() load.Status {
 	s := (*Sim)(l)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := &s.load
-	now := s.Now()
+	return s.load.status(s, s.Now())
+}
+
+func (g *loadGen) status(s *Sim, now time.Time) load.Status {
+	if !g.active && g.last.Profile.Name != "" {
+		return g.last
+	}
 	st := load.Status{Active: g.active, Profile: g.profile, Sent: int64(g.sent), Errors: int64(g.errs + g.checks), Completed: int64(g.sent),
 		CheckFailures: int64(g.checks), Sessions: g.sessions()}
 	if !g.active {

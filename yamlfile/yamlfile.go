@@ -48,6 +48,9 @@ func Decode(data []byte, v any, types ...any) (Index, error) {
 	if err := dec.Decode(v); err != nil {
 		return idx, idx.explain(err, types)
 	}
+	if errs := numbers(&root, reflect.TypeOf(v), ""); len(errs) > 0 {
+		return idx, errors.New(strings.Join(errs, "; "))
+	}
 	return idx, nil
 }
 
@@ -93,7 +96,7 @@ func index(root *yaml.Node) Index {
 
 var (
 	unknownField = regexp.MustCompile(`line (\d+): field (\S+) not found in type (\S+)`)
-	badType      = regexp.MustCompile("line (\\d+): cannot unmarshal !!(\\w+) `([^`]*)` into (\\S+)")
+	badType      = regexp.MustCompile("line (\\d+): cannot unmarshal !!(\\w+)(?: `([^`]*)`)? into (\\S+)")
 	lineMsg      = regexp.MustCompile(`^line (\d+): (.*)$`)
 )
 

@@ -229,9 +229,10 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"--bogus"}, 2, []string{"unknown flag: --bogus", "gameday --help"}},
 		{[]string{"--theme", "sepia"}, 2, []string{"--theme", "high-contrast"}},
 		{[]string{"--demo", "--target", "pod/x"}, 2, []string{"deploy/NAME"}},
-		{[]string{"--config", badCfg}, 1, []string{badCfg, "line 3", `unknown field "minReady"`, "minReadyReplicas"}},
-		{[]string{"--config", badVal}, 1, []string{badVal, "load.burst.rate"}},
-		{[]string{"--config", filepath.Join(dir, "missing.yaml")}, 1, []string{"missing.yaml", "no such file"}},
+		// A bad config file is a usage error: nothing ran (issue 29: it exited 1).
+		{[]string{"--config", badCfg}, 2, []string{badCfg, "line 3", `unknown field "minReady"`, "minReadyReplicas"}},
+		{[]string{"--config", badVal}, 2, []string{badVal, "load.burst.rate"}},
+		{[]string{"--config", filepath.Join(dir, "missing.yaml")}, 2, []string{"missing.yaml", "no such file"}},
 		{[]string{"--demo"}, 1, []string{"not a terminal"}}, // stdout is a pipe here
 	}
 	for _, c := range cases {

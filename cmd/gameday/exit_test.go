@@ -45,6 +45,20 @@ func TestExitCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	runs := filepath.Join(dir, "runs")
+	badConfig, deadKube := filepath.Join(dir, "nan.yaml"), filepath.Join(dir, "dead.kubeconfig")
+	if err := os.WriteFile(badConfig, []byte("load: {maxRate: .nan}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// An apiserver that refuses every connection (nothing listens on port 1).
+	if err := os.WriteFile(deadKube, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: dead, cluster: {server: "https://127.0.0.1:1"}}]
+contexts: [{name: dead, context: {cluster: dead, user: u, namespace: demo}}]
+current-context: dead
+users: [{name: u, user: {token: t}}]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	run := func(args ...string) (int, string) {
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir)
@@ -83,6 +97,12 @@ func TestExitCodes(t *testing.T) {
 		{"report of no journal", []string{"report", badScenario}, 2, "not a gameday run journal"},
 		{"experiment invalid", []string{"run", "--demo", badScenario}, 2, "line 5: kind: want Experiment"},
 		{"could not run", []string{"load", "--duration", "1s", "--body", "@" + filepath.Join(dir, "missing"), srv.URL + "/"}, 1, "--body"},
+		// Issue 29: each of these exited with another code before.
+		{"unreachable target", []string{"load", "--rate", "20", "--duration", "1s", "http://127.0.0.1:9/"}, 1, "no target answered: all 20 requests failed (connection refused×20)"},
+		{"bad config", []string{"run", "--demo", "--config", badConfig, "../../examples/kill-and-recover.yaml"}, 2, "line 1: load.maxRate: want a finite number, got .nan"},
+		{"unwritable --out", []string{"run", "--demo", "--out", filepath.Join(allowed, "sub"), "../../examples/kill-and-recover.yaml"}, 2, "could not be written; nothing ran"},
+		{"dead apiserver", []string{"run", "--kubeconfig", deadKube, "--out", runs, "../../examples/kill-and-recover.yaml"}, 1, "cannot reach the cluster (dead) for 15s"},
+		{"dry run", []string{"run", "--demo", "--dry-run", "--demo-speed", "20", "--out", filepath.Join(dir, "dry"), "../../examples/kill-and-recover.yaml"}, 0, "outcome: held (DRY RUN: the actions were validated by the API server, nothing was changed)"},
 	} {
 		code, out := run(c.args...)
 		if code != c.code || !strings.Contains(out, c.want) {
@@ -122,7 +142,7 @@ func TestExitCodes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(string(md), "# Game day report: kill-and-recover") {
+		if strings.Contains(string(md), "# Game day report: kill-and-recover") && !strings.Contains(string(md), "**DRY RUN**") {
 			found = true
 			for _, want := range []string{"**Outcome: HELD**", "| Scenario | ../../examples/kill-and-recover.yaml |", "## Hypothesis", "## Recovery", "## Signals"} {
 				if !strings.Contains(string(md), want) {

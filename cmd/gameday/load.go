@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"net/http"
 	"net/url"
@@ -12,7 +14,6 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
+	"github.com/gamedaylab/gameday/bounds"
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/load/engine"
@@ -115,7 +117,8 @@ func newLoadWorkerCmd() *cobra.Command {
 
 func addLoadFlags(cmd *cobra.Command, o *loadOptions) {
 	f := cmd.Flags()
-	f.Float64Var(&o.rate, "rate", 50, "requests per second of the constant profile (a shaped --profile such as ramp:0-500 sets its own rates)")
+	o.rate = 50
+	f.Var(bounds.FloatFlag{P: &o.rate, R: load.Rates()}, "rate", "requests per second of the constant profile (a shaped --profile such as ramp:0-500 sets its own rates)")
 	f.DurationVar(&o.duration, "duration", 30*time.Second, "how long (0: until interrupted)")
 	f.StringVar(&o.profile, "profile", "constant", "constant, ramp:FROM-TO, step:FROM-TO[/STEPS], sine:LOW-HIGH[/PERIOD], spike:BASE-PEAK")
 	f.StringVar(&o.method, "method", "GET", "HTTP method")
@@ -123,7 +126,7 @@ func addLoadFlags(cmd *cobra.Command, o *loadOptions) {
 	f.StringVar(&o.body, "body", "", "request body, or @FILE")
 	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "per-request timeout")
 	f.IntVar(&o.maxWorkers, "max-workers", 4096, "most requests in flight at once: concurrency, as vegeta's -max-workers (not --workers, which is pods)")
-	f.Float64Var(&o.maxRate, "max-rate", 0, "refuse profiles above this rate (default: load.maxRate of the config)")
+	f.Var(bounds.FloatFlag{P: &o.maxRate, R: bounds.Between(0, load.MaxRate, "requests/s")}, "max-rate", "refuse profiles above this rate (default: load.maxRate of the config)")
 	f.StringVarP(&o.output, "output", "o", "text", "report format: text or json")
 	f.DurationVar(&o.maxP99, "max-p99", 0, "fail (exit 3) when p99 latency is above this")
 	f.StringVar(&o.minSuccess, "min-success", "", "fail (exit 3) when the success ratio is below this (0.999 or 99.9%)")
@@ -143,16 +146,17 @@ func parseSuccess(s string) (float64, error) {
 	if s == "" {
 		return 0, nil
 	}
-	pct := strings.HasSuffix(s, "%")
-	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	// A ratio, or a percentage with its sign: 99.9 without one is refused, not guessed at.
+	if pct, ok := strings.CutSuffix(s, "%"); ok {
+		v, err := bounds.Above(0, 100, "%").Parse(pct)
+		if err != nil {
+			return 0, fmt.Errorf("--min-success %q: %w", s, err)
+		}
+		return v / 100, nil
+	}
+	v, err := bounds.Above(0, 1, "").Parse(s)
 	if err != nil {
-		return 0, fmt.Errorf("--min-success %q: want a ratio (0.999) or a percentage (99.9%%)", s)
-	}
-	if pct || v > 1 {
-		v /= 100
-	}
-	if v <= 0 || v > 1 {
-		return 0, fmt.Errorf("--min-success %q: want a value in (0, 1] or (0%%, 100%%]", s)
+		return 0, fmt.Errorf("--min-success %q: %w (a ratio such as 0.999, or a percentage with its sign: 99.9%%)", s, err)
 	}
 	return v, nil
 }
@@ -236,7 +240,7 @@ func runLoad(cmd *cobra.Command, o *loadOptions, urls []string, worker bool) err
 	}
 	cfg, err := config.Read(path, explicit)
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	if o.output != "text" && o.output != "json" {
 		return usageError{fmt.Errorf("--output %q: want text or json", o.output)}
@@ -323,10 +327,26 @@ func runLoad(cmd *cobra.Command, o *loadOptions, urls []string, worker bool) err
 	switch {
 	case stopped != nil:
 		return stopped
+	case len(res.Codes) == 0 && res.Failed > 0:
+		// Not one HTTP answer: the run measured the network, not the service (exit 1, not a verdict).
+		return fmt.Errorf("no target answered: all %d requests failed (%s)", res.Failed, errorKinds(res.Errors))
 	case len(breaches) > 0:
 		return thresholdBreached{len(breaches)}
 	}
 	return nil
+}
+
+// errorKinds lists a run's transport errors, most frequent first ("connection refused×50").
+func errorKinds(m map[string]int64) string {
+	kinds := make([]string, 0, len(m))
+	for k := range m {
+		kinds = append(kinds, k)
+	}
+	slices.SortFunc(kinds, func(a, b string) int { return cmp.Or(cmp.Compare(m[b], m[a]), strings.Compare(a, b)) })
+	for i, k := range kinds {
+		kinds[i] = fmt.Sprintf("%s×%d", k, m[k])
+	}
+	return strings.Join(kinds, ", ")
 }
 
 // progress is the live line on a terminal: elapsed, requested and achieved rate, success, latency.
@@ -373,17 +393,21 @@ func writeWorkerResult(o *loadOptions, res engine.Result) error {
 // validate refuses values that would otherwise be read as something else: a negative --duration ran
 // until stopped, and --timeout 0 became 10 s without a word.
 func (o *loadOptions) validate() error {
-	switch {
-	case o.duration < 0:
-		return fmt.Errorf("--duration %s: want 0 (until stopped) or a positive duration such as 30s", o.duration)
-	case o.timeout <= 0:
-		return fmt.Errorf("--timeout %s: want a positive duration such as 10s", o.timeout)
-	case o.maxWorkers < 1:
-		return fmt.Errorf("--max-workers %d: want at least 1 request in flight", o.maxWorkers)
-	case o.workers < 0:
-		return fmt.Errorf("--workers %d: want 0 (send from here) or a number of worker pods", o.workers)
-	case o.maxRate < 0:
-		return fmt.Errorf("--max-rate %g: want 0 (the config's load.maxRate) or a rate above 0", o.maxRate)
+	for _, c := range []struct {
+		flag string
+		err  error
+		why  string
+	}{
+		{"--duration", bounds.Span{Max: 7 * 24 * time.Hour}.Check(o.duration), " (0: until stopped)"},
+		{"--timeout", bounds.Span{MinOpen: true, Max: 10 * time.Minute}.Check(o.timeout), ""},
+		{"--max-workers", bounds.Count(1, 1000000, "requests in flight").CheckInt(int64(o.maxWorkers)), ""},
+		{"--workers", bounds.Count(0, 1000, "pods").CheckInt(int64(o.workers)), " (0: send from here)"},
+		{"--max-p99", bounds.Span{Max: time.Hour}.Check(o.maxP99), " (0: no threshold)"},
+		{"--check-latency", bounds.Span{Max: time.Hour}.Check(o.checkLatency), " (0: no check)"},
+	} {
+		if c.err != nil {
+			return fmt.Errorf("%s: %w%s", c.flag, c.err, c.why)
+		}
 	}
 	return nil
 }

@@ -19,11 +19,19 @@ func TestLoadFlagErrors(t *testing.T) {
 		flags []string
 		want  string
 	}{
-		{[]string{"--duration", "-1s"}, "--duration -1s: want 0 (until stopped) or a positive duration"},
-		{[]string{"--timeout", "0"}, "--timeout 0s: want a positive duration"},
-		{[]string{"--max-workers", "0"}, "--max-workers 0: want at least 1"},
-		{[]string{"--workers", "-1"}, "--workers -1: want 0"},
-		{[]string{"--max-rate", "-5"}, "--max-rate -5: want 0"},
+		{[]string{"--duration", "-1s"}, "--duration: want a duration from 0s to 168h (e.g. 500ms, 30s, 2m), got -1s (0: until stopped)"},
+		{[]string{"--timeout", "0"}, "--timeout: want a duration above 0s and at most 10m"},
+		{[]string{"--max-workers", "0"}, "--max-workers: want a whole number from 1 to 1000000 requests in flight, got 0"},
+		{[]string{"--workers", "-1"}, "--workers: want a whole number from 0 to 1000 pods, got -1 (0: send from here)"},
+		{[]string{"--max-rate", "-5"}, `--max-rate "-5": want a number from 0 to 1000000 requests/s`},
+		// No bad number gets in (issue 29): NaN and the infinities are refused as they are parsed.
+		{[]string{"--rate", "NaN"}, `--rate "NaN": want a number above 0 and at most 1000000 requests/s`},
+		{[]string{"--max-rate", "Inf"}, `--max-rate "Inf": want a number from 0 to 1000000`},
+		{[]string{"--min-success", "NaN"}, `--min-success "NaN": want a number above 0 and at most 1`},
+		{[]string{"--min-success", "99.9"}, `a percentage with its sign: 99.9%`},
+		{[]string{"--max-p99", "-1s"}, "--max-p99: want a duration from 0s to 1h"},
+		{[]string{"--check-latency", "-1s"}, "--check-latency: want a duration from 0s to 1h"},
+		{[]string{"--profile", "ramp:0-NaN", "--duration", "1m"}, `profile "ramp:0-NaN": want ramp:FROM-TO with rates from 0 to 1000000 requests/s`},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		cmd := exec.CommandContext(ctx, bin, append(append([]string{"load"}, c.flags...), "--rate", "1", "http://127.0.0.1:9/")...)
@@ -57,7 +65,10 @@ func TestFlagErrorsSayWhatIsWanted(t *testing.T) {
 		{[]string{"load", "--workers", "abc", "http://127.0.0.1:9/"}, `--workers "abc": want an integer`},
 		{[]string{"load", "--rate", "lots", "http://127.0.0.1:9/"}, `--rate "lots": want a number`},
 		{[]string{"load", "--duration", "5", "http://127.0.0.1:9/"}, `--duration "5": want a duration such as 30s`},
-		{[]string{"--grace", "x"}, `--grace "x": want an integer`},
+		{[]string{"--grace", "x"}, `--grace "x": want a whole number from -1 to 86400 seconds`},
+		{[]string{"--demo", "--demo-speed", "NaN"}, `--demo-speed "NaN": want a number above 0 and at most 100`},
+		{[]string{"monkey", "--mtbf", "-5s"}, "--mtbf: want a duration of 1s or more"},
+		{[]string{"monkey", "--max-per-hour", "-2"}, "--max-per-hour: want a whole number from 0 to 3600"},
 	} {
 		cmd := exec.Command(bin, c.args...)
 		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir)

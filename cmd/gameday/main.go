@@ -11,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
+	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/bounds"
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/recording"
 	"github.com/gamedaylab/gameday/themes"
@@ -149,7 +151,7 @@ func addSessionFlags(cmd *cobra.Command, o *options) {
 	f.BoolVarP(&o.allNS, "all-namespaces", "A", false, "watch every namespace")
 	f.StringVar(&o.target, "target", "", "the workload to act on, as deploy/NAME (or pick it with :target in the UI)")
 	f.BoolVar(&o.demo, "demo", false, "run on the embedded simulated cluster (no cluster needed)")
-	f.Float64Var(&o.demoSpeed, "demo-speed", 0, "simulated time per real second in --demo (default 1, from config demo.speed)")
+	f.Var(bounds.FloatFlag{P: &o.demoSpeed, R: config.DemoSpeeds()}, "demo-speed", "simulated time per real second in --demo (default 1, from config demo.speed)")
 	f.StringVar(&o.demoSess, "demo-sessions", "", "where --demo's app keeps user sessions: memory (lost with their pod) or redis (from config demo.sessions; default memory)")
 	f.Int64Var(&o.seed, "seed", 0, "random seed of the simulated cluster (default 42, from config demo.seed)")
 	f.StringVar(&o.configPath, "config", "", "config file (default "+config.DefaultPath()+")")
@@ -165,7 +167,8 @@ func addSessionFlags(cmd *cobra.Command, o *options) {
 	f.StringVar(&o.record, "record", "", "record the session to this file (default: a new file in "+config.DefaultSessionsDir()+"; gameday replay FILE plays it)")
 	f.BoolVar(&o.noRecord, "no-record", false, "do not record the session")
 	f.StringVar(&o.recordMax, "record-max", "1Gi", "stop recording at this compressed size (e.g. 500Mi, 2Gi; 0: no cap)")
-	f.Int64Var(&o.grace, "grace", -1, "grace period in seconds for pod kills (-1: the pod's own; 0: kill at once)")
+	o.grace = -1
+	f.Var(bounds.IntFlag{P: &o.grace, R: bounds.Count(-1, actions.MaxGrace, "seconds")}, "grace", "grace period in seconds for pod kills (-1: the pod's own; 0: kill at once)")
 }
 
 // loadConfig reads the config file and lets flags override it.
@@ -176,7 +179,7 @@ func loadConfig(cmd *cobra.Command, o *options) (config.Config, error) {
 	}
 	cfg, err := config.Read(path, explicit)
 	if err != nil {
-		return cfg, err
+		return cfg, usageError{err} // a bad config file: nothing ran (exit 2)
 	}
 	fl := cmd.Flags()
 	if o.theme != "" {
@@ -186,9 +189,6 @@ func loadConfig(cmd *cobra.Command, o *options) (config.Config, error) {
 		cfg.Theme = o.theme
 	}
 	if fl.Changed("demo-speed") {
-		if o.demoSpeed <= 0 || o.demoSpeed > 100 {
-			return cfg, usageError{fmt.Errorf("--demo-speed: want a number in (0, 100], got %g", o.demoSpeed)}
-		}
 		cfg.Demo.Speed = o.demoSpeed
 	}
 	if fl.Changed("demo-sessions") {
@@ -196,9 +196,6 @@ func loadConfig(cmd *cobra.Command, o *options) (config.Config, error) {
 			return cfg, usageError{fmt.Errorf("--demo-sessions: want memory or redis, got %q", o.demoSess)}
 		}
 		cfg.Demo.Sessions = o.demoSess
-	}
-	if o.grace < -1 {
-		return cfg, usageError{fmt.Errorf("--grace: want -1 (the pod's own), 0 or a number of seconds, got %d", o.grace)}
 	}
 	if fl.Changed("seed") {
 		cfg.Demo.Seed = o.seed

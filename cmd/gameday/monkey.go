@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/bounds"
 	"github.com/gamedaylab/gameday/bus"
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/session"
@@ -77,6 +78,20 @@ func runMonkey(cmd *cobra.Command, o *monkeyOptions) error {
 	if err != nil {
 		return err
 	}
+	fl := cmd.Flags()
+	for _, c := range []struct {
+		flag string
+		err  error
+	}{
+		{"for", bounds.Span{Max: 30 * 24 * time.Hour}.Check(o.duration)},
+		{"mtbf", bounds.Span{Min: time.Second}.Check(o.mtbf)},
+		{"min-age", bounds.Span{}.Check(o.minAge)},
+		{"max-per-hour", bounds.Count(0, 3600, "kills (0: no cap)").CheckInt(int64(o.maxPerHour))},
+	} {
+		if fl.Changed(c.flag) && c.err != nil {
+			return usageError{fmt.Errorf("--%s: %w", c.flag, c.err)}
+		}
+	}
 	mc := &cfg.Monkey
 	if o.selector != "" {
 		mc.Selector = o.selector
@@ -116,13 +131,11 @@ func runMonkey(cmd *cobra.Command, o *monkeyOptions) error {
 	defer stop()
 	sub := c.sess.Bus.Subscribe("monkey", 1024)
 	defer sub.Close()
-	c.sess.Start(ctx)
-	select {
-	case <-c.listed:
-	case <-ctx.Done():
-		return nil
-	case <-time.After(60 * time.Second):
-		return errors.New("the cluster was not listed within 60 s")
+	if err := c.startListed(ctx); err != nil {
+		if errors.As(err, new(interrupted)) {
+			return nil
+		}
+		return err
 	}
 	args := "on"
 	if o.duration > 0 {

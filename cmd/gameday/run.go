@@ -11,6 +11,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -24,6 +25,7 @@ import (
 	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/scenario"
 	"github.com/gamedaylab/gameday/session"
+	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/sources/kube"
 	"github.com/gamedaylab/gameday/themes"
 	"github.com/gamedaylab/gameday/tui"
@@ -239,6 +241,61 @@ func (c *cockpit) synced() {
 	c.cores.watching()
 	c.syncOnce.Do(func() { close(c.listed) })
 }
+
+// startListed starts the session headless and waits until the cluster is listed. An apiserver that
+// does not answer for unreachableFor (or a listing that takes longer than 60 s) is an error naming
+// why: the run could not start, exit 1, nothing was done.
+func (c *cockpit) startListed(ctx context.Context) error {
+	sub := c.sess.Bus.Subscribe("listing", 64)
+	defer sub.Close()
+	c.sess.Start(ctx)
+	type outage struct {
+		err string
+		at  time.Time
+	}
+	var down atomic.Pointer[outage]
+	watch, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		for {
+			e, ok := sub.Next(watch)
+			if !ok {
+				return
+			}
+			if cs, ok := e.Payload.(sources.ConnState); ok && cs.Source == "cluster" {
+				if cs.OK {
+					down.Store(nil)
+				} else if down.Load() == nil {
+					down.Store(&outage{err: cs.Err, at: time.Now()})
+				}
+			}
+		}
+	}()
+	limit := time.After(60 * time.Second)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-c.listed:
+			return nil
+		case <-ctx.Done():
+			return interrupted{}
+		case <-limit:
+			if o := down.Load(); o != nil {
+				return fmt.Errorf("the cluster was not listed within 60 s: %s", o.err)
+			}
+			return errors.New("the cluster was not listed within 60 s")
+		case <-tick.C:
+			if o := down.Load(); o != nil && time.Since(o.at) > unreachableFor {
+				return fmt.Errorf("cannot reach the cluster (%s) for %s: %s; nothing was done", c.sess.KubeContext, unreachableFor, o.err)
+			}
+		}
+	}
+}
+
+// unreachableFor is how long a headless command waits for an apiserver that refuses or does not
+// answer before it gives up.
+const unreachableFor = 15 * time.Second
 
 // start runs the session and forwards its bus to send (the program's Send). A cockpit that falls
 // behind gets coalesced cluster deltas (see docs/ARCHITECTURE.md).

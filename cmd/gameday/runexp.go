@@ -61,8 +61,9 @@ func newRunCmd() *cobra.Command {
 Ctrl-C (or SIGTERM) stops the method and runs the reverts (rollbacks, then HALT); a second Ctrl-C
 skips them, and the journal says so.
 
-Exit codes: 0 held, 2 invalid file, 3 deviated, 4 refused, 5 aborted by a probe (reverts done),
-6 a revert failed or was skipped (a person must look), 7 inconclusive, 130 interrupted (reverts done).`,
+Exit codes: 0 held, 1 a step failed or the cluster could not be reached, 2 invalid file, flag or
+config, 3 deviated, 4 refused, 5 aborted by a probe (reverts done), 6 a revert failed or was skipped
+(a person must look), 7 inconclusive, 130 interrupted (reverts done).`,
 		Args:          cobra.ExactArgs(1),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -93,6 +94,9 @@ func runExperiment(cmd *cobra.Command, ro *runOptions, file string) error {
 		return err
 	}
 	useScenarioLoad(&cfg, e)
+	if err := writable(ro.out); err != nil {
+		return usageError{fmt.Errorf("--out %s: %w: the run's journal, JUnit and report could not be written; nothing ran", ro.out, err)}
+	}
 	o.runFile = file
 	c, err := build(cmd, o, &cfg)
 	if err != nil {
@@ -129,13 +133,8 @@ func runExperiment(cmd *cobra.Command, ro *runOptions, file string) error {
 			return
 		}
 	}()
-	c.sess.Start(ctx)
-	select {
-	case <-c.listed:
-	case <-ctx.Done():
-		return interrupted{}
-	case <-time.After(60 * time.Second):
-		return fmt.Errorf("the cluster was not listed within 60 s")
+	if err := c.startListed(ctx); err != nil {
+		return err
 	}
 	started := time.Now()
 	out := cmd.OutOrStdout()
@@ -162,8 +161,23 @@ func runExperiment(cmd *cobra.Command, ro *runOptions, file string) error {
 		return outcomeError{res.Outcome, exitAborted}
 	case experiment.Refused:
 		return outcomeError{res.Outcome, exitRefused}
+	case experiment.Failed:
+		return outcomeError{res.Outcome, exitFailed}
 	}
 	return outcomeError{res.Outcome, exitInconclusive}
+}
+
+// writable makes dir if need be and checks a file can be created in it, before anything runs.
+func writable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".gameday-write-check-*")
+	if err != nil {
+		return err
+	}
+	_ = f.Close()
+	return os.Remove(f.Name())
 }
 
 // writeRun writes the journal, the JUnit XML and the report into dir, named after the experiment

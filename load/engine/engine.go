@@ -152,8 +152,11 @@ func New(o Options) (*Engine, error) {
 	if o.Tick <= 0 {
 		o.Tick = time.Millisecond
 	}
-	if o.MaxRate <= 0 {
-		o.MaxRate = math.Inf(1)
+	if math.IsNaN(o.MaxRate) || math.IsInf(o.MaxRate, 0) || o.MaxRate < 0 {
+		return nil, fmt.Errorf("load.maxRate: %w", load.Rates().Check(o.MaxRate))
+	}
+	if o.MaxRate == 0 {
+		o.MaxRate = load.MaxRate
 	}
 	return &Engine{opts: o}, nil
 }
@@ -381,6 +384,9 @@ type worker struct {
 
 // Start begins a profile against every configured target (round robin).
 func (e *Engine) Start(p load.Profile) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
 	if pk := load.Peak(p); pk > e.opts.MaxRate {
 		return fmt.Errorf("%w: the profile peaks at %.0f requests/s, above the configured maximum %.0f (load.maxRate)", model.ErrRefused, pk, e.opts.MaxRate)
 	}
@@ -836,6 +842,9 @@ func (e *Engine) SetRate(rate float64) (float64, error) {
 	e.mu.Unlock()
 	if r == nil || r.isDone() {
 		return 0, fmt.Errorf("%w: no load is running: press b to start a burst", model.ErrRefused)
+	}
+	if math.IsNaN(rate) || math.IsInf(rate, 0) {
+		return 0, fmt.Errorf("rate: %s, got %g", load.Rates().Want(), rate)
 	}
 	rate = math.Max(0, math.Min(rate, e.opts.MaxRate))
 	el := time.Since(r.start)

@@ -204,22 +204,33 @@ func (s *Source) handle(ctx context.Context, k kind) {
 
 // waitSynced waits for the informers the UI cannot do without (events start after it); kinds the
 // identity may not list (RBAC) would never sync, so they are not waited for beyond a short grace.
+// An apiserver that has answered no list at all is not a listed cluster, however long it takes:
+// while it does not answer, the apiserver is asked for its version every 2 s and the header says
+// it is unreachable (the reflectors retry refused connections without a word).
 func (s *Source) waitSynced(ctx context.Context) {
 	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		all := true
+	ping := time.Now().Add(2 * time.Second)
+	for ctx.Err() == nil {
+		all, some := true, false
 		s.mu.Lock()
 		for k, inf := range s.informers {
 			if inf == nil {
 				continue
 			}
-			if !inf.HasSynced() && !s.denied[kind(k)] {
+			switch {
+			case inf.HasSynced():
+				some = true
+			case !s.denied[kind(k)]:
 				all = false
 			}
 		}
 		s.mu.Unlock()
-		if all {
+		if all || some && time.Now().After(deadline) {
 			return
+		}
+		if time.Now().After(ping) {
+			s.probe(ctx)
+			ping = time.Now().Add(2 * time.Second)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

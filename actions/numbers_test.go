@@ -1,0 +1,71 @@
+package actions
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gamedaylab/gameday/load"
+	"github.com/gamedaylab/gameday/model"
+)
+
+// TestNoBadNumberGetsIn: every argument an action reads from the command line, a prompt or a
+// scenario step refuses NaN, infinities, overflow and out-of-range values, saying what it wants.
+func TestNoBadNumberGetsIn(t *testing.T) {
+	c := model.NewCluster()
+	c.Synced = true
+	c.Deployments["shop/web"] = &model.Deployment{Namespace: "shop", Name: "web", Desired: 3, Ready: 3}
+	w := World{Namespace: "shop", Target: "web", Cluster: c, Burst: load.Profile{Name: "burst", Kind: load.Constant, Rate: 100, To: 100, Duration: time.Minute}, RateStep: 50, MaxRate: 1000}
+	e := &Env{}
+	for _, bad := range []string{"NaN 30s", "nan", "Inf", "+Inf 30s", "-5", "0", "1e400", "ramp:0-NaN", "ramp:NaN-NaN", "spike:1-Inf",
+		"step:1-10/99999999999", "sine:1-10/1ns", "100 NaNs", "100 -5s", "100 1000h"} {
+		if st, err := planLoadStep(e, w, bad); err == nil {
+			t.Errorf("load %q accepted: %+v", bad, st.Profile)
+		}
+	}
+	if st, err := planLoadStep(e, w, "250 30s"); err != nil || st.Profile.Rate != 250 || st.Profile.Duration != 30*time.Second {
+		t.Fatalf("load 250 30s: %+v %v", st.Profile, err)
+	}
+	for _, bad := range []string{"+NaN", "-Inf", "+infinity", "5", "+", "+1e400", "+0x10"} {
+		if v, err := ParseRateStep(bad); err == nil {
+			t.Errorf("rate step %q accepted as %v", bad, v)
+		}
+	}
+	if v, err := ParseRateStep("-25"); err != nil || v != -25 {
+		t.Fatalf("-25: %v %v", v, err)
+	}
+	for _, bad := range []string{"web abort 500 NaN%", "web abort 500 Inf%", "web delay NaNs 10%", "web delay 2s 1e400%", "web abort 500 5% for 1000h"} {
+		if f, err := ParseFault(bad); err == nil {
+			t.Errorf("fault %q accepted: %+v", bad, f)
+		}
+	}
+	for _, bad := range []string{"NaN", "2.5", "4294967297", "+2147483648", "-2147483649", "+99999999999", "100001"} {
+		if d, err := ParseScale(bad, 3); err == nil {
+			t.Errorf("scale %q accepted as a change of %d", bad, d)
+		}
+	}
+	for _, bad := range []string{"NaN", "0", "1.5", "101%", "0%", "9223372036854775808", "2 grace -1", "2 grace NaN", "2 grace 1e9"} {
+		if c, g, err := ParseKill(bad); err == nil {
+			t.Errorf("kill %q accepted: %+v grace %v", bad, c, g)
+		}
+	}
+	w.Monkey = "on"
+	for _, bad := range []string{"on for NaNs", "on for -1s", "on for 10000h"} {
+		if _, err := planMonkeyStep(e, w, bad); err == nil {
+			t.Errorf("monkey %q accepted", bad)
+		}
+	}
+}
+
+// TestTargetBeforeTheListing: an action asked for before the cluster is listed says so, instead of
+// "not found" (the cockpit's first frame comes before the list).
+func TestTargetBeforeTheListing(t *testing.T) {
+	w := World{Namespace: "shop", Target: "web", Cluster: model.NewCluster()}
+	if _, err := needTarget(w); err == nil || !strings.Contains(err.Error(), "not listed yet") {
+		t.Fatalf("before the listing: %v", err)
+	}
+	w.Cluster.Synced = true
+	if _, err := needTarget(w); err == nil || !strings.Contains(err.Error(), `deploy/web not found in namespace "shop"`) {
+		t.Fatalf("after the listing: %v", err)
+	}
+}
