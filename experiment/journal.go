@@ -31,6 +31,9 @@ type Journal struct {
 	// DryRun is set when the session's actions were server-side dry runs: nothing was changed, so
 	// the verdict judges a system nothing happened to.
 	DryRun bool `json:"dryRun,omitempty"`
+	// Recording says what the session's recording lacks, when it does ("recording incomplete from
+	// 14:02:11: ..."): the run's own files are complete, its replay is not.
+	Recording string `json:"recording,omitempty"`
 
 	Probes   []ProbeDef   `json:"probes"`
 	Verdicts []Verdict    `json:"verdicts"` // one per probe per phase, and per probe step

@@ -872,6 +872,9 @@ func (r *runner) finish() error {
 		sort.SliceStable(j.Checks, func(a, b int) bool { return j.Checks[a].Time.Before(j.Checks[b].Time) })
 		j.Restores = restores(r.e, j.Checks)
 		j.End = r.s.Now()
+		if st, ok := r.s.Recording(); ok {
+			j.Recording = st.Incomplete()
+		}
 	})
 	if b := r.e.Hypothesis.ErrorBudget; b > 0 && l.Completed > 0 {
 		bud := &Budget{Allowed: b, Requests: l.Completed, Failed: l.Errors, Burned: float64(l.Errors) / (b * float64(l.Completed))}

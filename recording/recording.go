@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -56,6 +57,10 @@ var ErrNotRecording = errors.New("not a gameday recording")
 // ErrFull is returned by Write once the size cap is reached: the recording stops there.
 var ErrFull = errors.New("recording: size cap reached")
 
+// ErrDropped is returned by Write for the first event that cannot be encoded: it is dropped and
+// counted, and the recording goes on (later ones are counted without a word).
+var ErrDropped = errors.New("recording: an event could not be encoded and was dropped")
+
 // Writer writes a recording. Write and Flush may be called from different goroutines.
 type Writer struct {
 	mu     sync.Mutex
@@ -69,6 +74,10 @@ type Writer struct {
 	events int64
 	full   bool
 	err    error
+	// dropped counts events that could not be encoded; failedAt is when writing to the file failed
+	// (nothing after it is in the file).
+	dropped  int64
+	failedAt time.Time
 }
 
 // countingWriter counts the compressed bytes that reached the file.
@@ -131,11 +140,31 @@ func (w *Writer) Write(e bus.Envelope) error {
 		return fmt.Errorf("%w (%s after %d events): the rest of this session is not recorded; raise --record-max or pass --no-record", ErrFull, Size(w.count.n), w.events)
 	}
 	if err := w.writeLine(e); err != nil {
-		w.err = err
+		var ee encodeError
+		if errors.As(err, &ee) {
+			w.dropped++
+			if w.dropped == 1 {
+				return fmt.Errorf("%w (a %s event: %v); the recording goes on, the dropped ones are counted", ErrDropped, e.Kind, ee.err)
+			}
+			return nil
+		}
+		w.fail(err)
 		return err
 	}
 	w.events++
 	return nil
+}
+
+// encodeError is an event JSON cannot hold (a NaN): that event is lost, not the recording.
+type encodeError struct{ err error }
+
+func (e encodeError) Error() string { return "recording: encode: " + e.err.Error() }
+
+// fail marks the file as failed from now on.
+func (w *Writer) fail(err error) {
+	if w.err == nil {
+		w.err, w.failedAt = err, time.Now()
+	}
 }
 
 func (w *Writer) writeLine(v any) error {
@@ -143,7 +172,7 @@ func (w *Writer) writeLine(v any) error {
 	enc := json.NewEncoder(&w.line)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		return fmt.Errorf("recording: encode: %w", err)
+		return encodeError{err}
 	}
 	b := Scrub(w.line.Bytes())
 	w.raw += int64(len(b))
@@ -165,7 +194,7 @@ func (w *Writer) Flush() error {
 		return w.err
 	}
 	if err := w.z.Flush(); err != nil {
-		w.err = fmt.Errorf("recording: write %s: %w", w.path, err)
+		w.fail(fmt.Errorf("recording: write %s: %w", w.path, err))
 	}
 	return w.err
 }
@@ -178,13 +207,35 @@ type Stats struct {
 	Full       bool
 	Path       string
 	StartedErr string `json:",omitempty"`
+	// Dropped events could not be encoded; Err is why writing stopped at FailedAt (the file holds
+	// nothing after it).
+	Dropped  int64     `json:",omitempty"`
+	Err      string    `json:",omitempty"`
+	FailedAt time.Time `json:",omitzero"`
+}
+
+// Incomplete says what the recording lacks ("" when nothing): "recording incomplete from 14:02:11:
+// write ...: no space left on device", or a count of dropped events.
+func (s Stats) Incomplete() string {
+	var parts []string
+	if s.Err != "" {
+		parts = append(parts, fmt.Sprintf("recording incomplete from %s: %s", s.FailedAt.Format("15:04:05"), s.Err))
+	}
+	if s.Dropped > 0 {
+		parts = append(parts, fmt.Sprintf("%d events could not be encoded and were dropped", s.Dropped))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Stats says how much was written.
 func (w *Writer) Stats() Stats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return Stats{Events: w.events, Bytes: w.count.n, Raw: w.raw, Full: w.full, Path: w.path}
+	st := Stats{Events: w.events, Bytes: w.count.n, Raw: w.raw, Full: w.full, Path: w.path, Dropped: w.dropped, FailedAt: w.failedAt}
+	if w.err != nil {
+		st.Err = w.err.Error()
+	}
+	return st
 }
 
 // Close ends the zstd frame and the file.

@@ -2,6 +2,9 @@ package recording
 
 import (
 	"bytes"
+	"errors"
+	"math"
+	"strconv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -186,4 +189,56 @@ func FuzzDecode(f *testing.F) {
 			t.Fatal("nil recording without an error")
 		}
 	})
+}
+
+// TestAnEventThatCannotBeEncodedIsDroppedNotTheRecording (issue 29): a NaN in one event ended the
+// recording; the rest of the session was missing. Now that event is dropped and counted, the first
+// drop is said, and every later event is in the file.
+func TestAnEventThatCannotBeEncodedIsDroppedNotTheRecording(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.gdr")
+	w, err := Create(path, Header{Gameday: "test"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks := testKinds()
+	ks["metrics"] = bus.KindOf[sources.MetricsMsg]("metrics", bus.Keep)
+	nan := bus.Envelope{Seq: 1, Kind: "metrics", Payload: sources.MetricsMsg{Series: []sources.Series{{Points: []sources.Point{{V: math.NaN()}}}}}}
+	if err := w.Write(nan); !errors.Is(err, ErrDropped) {
+		t.Fatalf("the first event that cannot be encoded: %v, want ErrDropped", err)
+	}
+	if err := w.Write(nan); err != nil {
+		t.Fatalf("the second is counted without a word: %v", err)
+	}
+	for i := range 20 {
+		if err := w.Write(bus.Envelope{Seq: uint64(i + 3), Kind: "error", Payload: sources.ErrorMsg{Source: "s", Err: "after"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := w.Stats()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Read(path, ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Events) != 20 || st.Dropped != 2 || st.Events != 20 || !strings.Contains(st.Incomplete(), "2 events could not be encoded") {
+		t.Fatalf("%d events read, stats %+v (%q)", len(r.Events), st, st.Incomplete())
+	}
+}
+
+// TestAWriteFailureSaysWhen: a file that stops taking bytes (here: closed under the writer, as a
+// full disk or a lost mount would) fails the flush, and the stats say from when.
+func TestAWriteFailureSaysWhen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.gdr")
+	w := write(t, path, 5, 0)
+	_ = w.f.Close()
+	for i := range 100 { // more than a zstd block, so the encoder writes to the file
+		_ = w.Write(bus.Envelope{Seq: uint64(i), Kind: "error", Payload: sources.ErrorMsg{Source: "s", Err: strings.Repeat("y", 2000) + strconv.Itoa(i)}})
+	}
+	err := w.Flush()
+	st := w.Stats()
+	if err == nil || st.Err == "" || st.FailedAt.IsZero() || !strings.HasPrefix(st.Incomplete(), "recording incomplete from ") {
+		t.Fatalf("flush: %v, stats %+v", err, st)
+	}
 }

@@ -73,6 +73,9 @@ func Render(base string, j *experiment.Journal) (Files, error) {
 		p(": %s", j.Reason)
 	}
 	p("\n\n")
+	if j.Recording != "" {
+		p("**Recording**: %s.\n\n", j.Recording)
+	}
 	p("| | |\n| --- | --- |\n")
 	row := func(k, v string) {
 		if v != "" {

@@ -319,7 +319,7 @@ func RenderRecording(base string, rec *recording.Recording) (Files, error) {
 	row("Recording", fmt.Sprintf("%s (%d events)", rec.Path, len(rec.Events)))
 	row("Backends", strings.Join(nonEmpty("metrics "+h.Metrics, "traces "+h.Traces, "logs "+h.Logs), ", "))
 	if rec.Truncated != "" {
-		row("**Truncated**", rec.Truncated+": the report covers what was written before")
+		row("**Truncated**", fmt.Sprintf("recording incomplete from %s (%s): the report covers what was written before", f.end.UTC().Format("15:04:05"), rec.Truncated))
 	}
 	if rec.Skipped > 0 {
 		row("Skipped", fmt.Sprintf("%d events of kinds this gameday does not know (a newer build wrote them)", rec.Skipped))

@@ -2,6 +2,8 @@ package session
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"time"
 
 	"github.com/gamedaylab/gameday/bus"
@@ -20,6 +22,8 @@ type recorder struct {
 	sub    *bus.Sub
 	cancel context.CancelFunc
 	done   chan struct{}
+	// failOnce says a write or flush failure once.
+	failOnce sync.Once
 }
 
 // startRecorder subscribes before any source runs, so the recording starts with the first event.
@@ -63,7 +67,9 @@ func (s *Session) runRecorder() {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				_ = r.w.Flush()
+				if err := r.w.Flush(); err != nil {
+					s.recordingFailed(err)
+				}
 			}
 		}
 	}()
@@ -83,10 +89,25 @@ func (s *Session) runRecorder() {
 }
 
 func (s *Session) record(e bus.Envelope) {
-	// Write fails once (the cap, a full disk) and is a no-op after: the error is said once.
-	if err := s.rec.w.Write(e); err != nil {
+	// Write fails once (the cap, a full disk) and is a no-op after: the error is said once. An event
+	// that cannot be encoded is dropped and counted; the first is said.
+	err := s.rec.w.Write(e)
+	switch {
+	case err == nil:
+	case errors.Is(err, recording.ErrDropped), errors.Is(err, recording.ErrFull):
 		s.Bus.Publish(KindError, sources.ErrorMsg{Source: "recording", Err: err.Error()})
+	default:
+		s.recordingFailed(err)
 	}
+}
+
+// recordingFailed says, once, that the file stopped taking events: in the header (a red recording
+// dot, as a backend that is down) and in the status line.
+func (s *Session) recordingFailed(err error) {
+	s.rec.failOnce.Do(func() {
+		s.Bus.Publish(KindConn, sources.ConnState{Source: "recording", OK: false, Err: err.Error(), Detail: "the recording stopped: the rest of the session is not recorded"})
+		s.Bus.Publish(KindError, sources.ErrorMsg{Source: "recording", Err: err.Error() + ": the rest of the session is not recorded"})
+	})
 }
 
 // stopRecorder writes what is queued and closes the file: after HALT, so the recording ends with it.

@@ -617,3 +617,16 @@ func TestSourceErrorsDoNotHideAnAnswer(t *testing.T) {
 		t.Fatalf("status %q", st)
 	}
 }
+
+// TestRecordingFailureShowsInTheHeader (issue 29): a recording that stopped taking events shows as a
+// red dot beside the backends' until the session ends; a healthy one shows nothing.
+func TestRecordingFailureShowsInTheHeader(t *testing.T) {
+	m, _ := newDemoModel(t, 120, 40)
+	if h := m.header(); strings.Contains(h, "recording") {
+		t.Fatalf("a healthy recording shows:\n%s", h)
+	}
+	m.Update(sources.ConnState{Source: "recording", OK: false, Err: "write: no space left on device", Detail: "the recording stopped"})
+	if h := m.header(); !strings.Contains(h, "○ recording") {
+		t.Fatalf("the stopped recording does not show:\n%s", h)
+	}
+}

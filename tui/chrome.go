@@ -272,6 +272,9 @@ func (m *Model) connDots(full bool) string {
 			out = append(out, st.Err.Render("○ "+n))
 		}
 	}
+	if c, ok := m.conn["recording"]; ok && !c.OK { // shown only when it stopped
+		out = append(out, st.Err.Render(" ○ recording"))
+	}
 	if full {
 		return strings.Join(out, " ")
 	}

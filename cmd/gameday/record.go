@@ -74,4 +74,7 @@ func sayRecording(w io.Writer, s *session.Session) {
 		full = ", stopped at the size cap"
 	}
 	fmt.Fprintf(w, "gameday: recorded to %s (%d events, %s%s): gameday replay %s\n", st.Path, st.Events, recording.Size(st.Bytes), full, st.Path)
+	if why := st.Incomplete(); why != "" {
+		fmt.Fprintf(w, "gameday: the recording is incomplete: %s\n", why)
+	}
 }

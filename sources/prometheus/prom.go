@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -170,7 +171,11 @@ func (b *Backend) QueryRange(ctx context.Context, p sources.Panel, start, end ti
 		for _, s := range m {
 			ser := sources.Series{Name: legend(q.Legend, s.Metric, len(m))}
 			for _, pt := range s.Values {
-				ser.Points = append(ser.Points, sources.Point{T: pt.Timestamp.Time(), V: float64(pt.Value)})
+				// PromQL gives NaN for 0/0 (an error ratio with no traffic) and ±Inf for a quantile
+				// past the last bucket: no number to draw or record, a gap.
+				if v := float64(pt.Value); !math.IsNaN(v) && !math.IsInf(v, 0) {
+					ser.Points = append(ser.Points, sources.Point{T: pt.Timestamp.Time(), V: v})
+				}
 			}
 			out = append(out, ser)
 		}
