@@ -94,10 +94,21 @@ type Check struct {
 	Phase string    `json:"phase"`
 	Time  time.Time `json:"time"`
 	Held  bool      `json:"held"`
-	Value *float64  `json:"value,omitempty"`
-	Seen  string    `json:"seen"`
-	Err   string    `json:"err,omitempty"`
+	// Result is held, breached, no data (the backend answered with nothing to compare) or error (it
+	// could not be asked: unreachable, a bad query); Err says why for the last two.
+	Result string   `json:"result"`
+	Value  *float64 `json:"value,omitempty"`
+	Seen   string   `json:"seen"`
+	Err    string   `json:"err,omitempty"`
 }
+
+// Results of one check.
+const (
+	CheckHeld     = "held"
+	CheckBreached = "breached"
+	CheckNoData   = "no data"
+	CheckError    = "error"
+)
 
 // Step statuses beside the session's ok / dry-run / refused / error.
 const (

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/google/cel-go/cel"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -31,6 +32,9 @@ func compileKube(p scenario.KubernetesProbe) (*kubeProbe, error) {
 // eval reads the object and evaluates the expression; observed says what was read.
 func (k *kubeProbe) eval(ctx context.Context, cs kubernetes.Interface, ns string) (ok bool, observed string, err error) {
 	obj, err := getObject(ctx, cs, ns, k.spec.Kind, k.spec.Name)
+	if apierrors.IsNotFound(err) {
+		return false, "", fmt.Errorf("%w: %v", errNoData, err) // nothing to evaluate: no data, a failure by default
+	}
 	if err != nil {
 		return false, "", err
 	}

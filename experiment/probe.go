@@ -188,14 +188,15 @@ func zipkinMeasure(b sources.TraceBackend, z scenario.ZipkinProbe) func(context.
 			}
 			durs = append(durs, t.Duration.Seconds())
 		}
-		switch z.Measure {
-		case "count":
+		if z.Measure == "count" { // no traces is a count of 0, the one measure it answers
 			return float64(len(list)), what, nil
-		case "errors":
-			return float64(errs), what, nil
 		}
 		if len(list) == 0 {
+			// "errors < 1" over no traces would pass for a service that answered nothing at all.
 			return 0, "", fmt.Errorf("%w: no traces of %s in the last %s", errNoData, z.Service, win)
+		}
+		if z.Measure == "errors" {
+			return float64(errs), what, nil
 		}
 		if z.Measure == "errorRatio" {
 			return float64(errs) / float64(len(list)), what, nil
@@ -297,12 +298,12 @@ func loadMeasure(s *session.Session, measure string) func(context.Context, time.
 			return float64(st.CheckFailures), "failed checks", nil
 		case "success":
 			if st.Completed == 0 {
-				return 0, "", fmt.Errorf("no load request has completed yet")
+				return 0, "", fmt.Errorf("%w: no load request has completed yet", errNoData)
 			}
 			return st.Success, "success ratio", nil
 		case "p99":
 			if st.Completed == 0 {
-				return 0, "", fmt.Errorf("no load request has completed yet")
+				return 0, "", fmt.Errorf("%w: no load request has completed yet", errNoData)
 			}
 			return st.P99.Seconds(), "load p99 (s)", nil
 		}

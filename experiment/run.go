@@ -365,13 +365,18 @@ func (r *runner) check(ctx context.Context, p scenario.Probe, phase string) Chec
 func (r *runner) checkQuiet(ctx context.Context, p scenario.Probe, phase string, quiet bool) Check {
 	now := r.s.Now()
 	o, err := r.probes[p.Name].observe(ctx, now)
-	c := Check{Probe: p.Name, Phase: phase, Time: now, Held: o.held && err == nil, Seen: o.seen}
+	c := Check{Probe: p.Name, Phase: phase, Time: now, Held: o.held && err == nil, Seen: o.seen, Result: CheckBreached}
 	if !math.IsNaN(o.value) && err == nil {
 		v := o.value
 		c.Value = &v
 	}
-	if err != nil {
-		c.Err = err.Error()
+	switch {
+	case errors.Is(err, errNoData):
+		c.Result, c.Err = CheckNoData, err.Error()
+	case err != nil:
+		c.Result, c.Err = CheckError, err.Error()
+	case c.Held:
+		c.Result = CheckHeld
 	}
 	r.record(func(j *Journal) {
 		j.Checks = append(j.Checks, c)
@@ -383,10 +388,12 @@ func (r *runner) checkQuiet(ctx context.Context, p scenario.Probe, phase string,
 	r.s.Publish(session.Probe{Name: c.Probe, Phase: c.Phase, Time: c.Time, Held: c.Held, Value: c.Value, Seen: c.Seen, Err: c.Err})
 	switch {
 	case quiet:
-	case err != nil && p.OnNoData == "inconclusive":
-		r.say("%-6s probe %s: inconclusive: %v", phase, p.Name, err)
-	case err != nil:
+	case gap(p, c):
+		r.say("%-6s probe %s: inconclusive (%s): %v", phase, p.Name, c.Result, err)
+	case c.Result == CheckNoData:
 		r.say("%-6s probe %s: FAILED: %v (no data is a failure: onNoData)", phase, p.Name, err)
+	case c.Result == CheckError:
+		r.say("%-6s probe %s: FAILED: error: %v (an error is a failure: onError)", phase, p.Name, err)
 	case o.held:
 		r.say("%-6s probe %s: ok (%s)", phase, p.Name, o.seen)
 	case !o.held:
@@ -395,8 +402,17 @@ func (r *runner) checkQuiet(ctx context.Context, p scenario.Probe, phase string,
 	return c
 }
 
-// noData reports whether a check could not observe anything, and the probe calls that inconclusive.
-func noData(p scenario.Probe, c Check) bool { return c.Err != "" && p.OnNoData == "inconclusive" }
+// gap reports whether a check judges nothing, neither for nor against: no data when the probe's
+// onNoData says inconclusive, an error unless its onError says fail.
+func gap(p scenario.Probe, c Check) bool {
+	switch c.Result {
+	case CheckNoData:
+		return p.OnNoData == "inconclusive"
+	case CheckError:
+		return p.OnError != "fail"
+	}
+	return false
+}
 
 // verdict sums the checks of one probe in one phase.
 func verdict(p scenario.Probe, phase string, start, end time.Time, checks []Check) Verdict {
@@ -405,7 +421,7 @@ func verdict(p scenario.Probe, phase string, start, end time.Time, checks []Chec
 	for i := range checks {
 		c := &checks[i]
 		switch {
-		case noData(p, *c):
+		case gap(p, *c):
 			if v.Status == StatusHeld {
 				v.Status = StatusInconclusive
 			}
@@ -427,7 +443,10 @@ func verdict(p scenario.Probe, phase string, start, end time.Time, checks []Chec
 }
 
 func seenOf(c Check) string {
-	if c.Err != "" {
+	switch {
+	case c.Result == CheckError:
+		return "error: " + c.Err // no data's own text says "no data: ..."
+	case c.Err != "":
 		return c.Err
 	}
 	return c.Seen
@@ -532,7 +551,7 @@ func (r *runner) probeStep(ctx context.Context, n int, st scenario.Step, rec *St
 			first = time.Time{}
 		}
 		switch {
-		case noData(p, c):
+		case gap(p, c):
 			v := verdict(p, phase, start, r.s.Now(), checks[len(checks)-1:])
 			r.verdicts(v)
 			r.set(Inconclusive, fmt.Sprintf("step %d: probe %s could not be checked: %s", n, p.Name, c.Err))
@@ -622,8 +641,12 @@ func (r *runner) checkSteady(ctx context.Context) {
 		}
 		now := r.s.Now()
 		o, err := r.probes[p.Name].observe(ctx, now)
+		c := Check{Result: CheckError}
+		if errors.Is(err, errNoData) {
+			c.Result = CheckNoData
+		}
 		switch {
-		case err != nil && p.OnNoData != "inconclusive":
+		case err != nil && !gap(p, c):
 			ok, why = false, fmt.Sprintf("%s: %v", p.Name, err)
 		case err == nil && !o.held:
 			ok, why = false, fmt.Sprintf("%s: %s", p.Name, o.seen)
@@ -685,7 +708,7 @@ func restores(e *scenario.Experiment, checks []Check) []Restore {
 	for _, c := range checks {
 		i, inBreach := open[c.Probe]
 		switch {
-		case !c.Held && c.Err != "" && probeOf(e, c.Probe).OnNoData == "inconclusive":
+		case gap(probeOf(e, c.Probe), c):
 		case !c.Held && !inBreach:
 			open[c.Probe] = len(out)
 			out = append(out, Restore{Probe: c.Probe, Breach: c.Time, Open: true, Checks: 1})

@@ -34,7 +34,7 @@ func (r *runner) watch(ctx context.Context, stopMethod context.CancelFunc) (stop
 			for i, p := range during {
 				c := r.checkQuiet(context.WithoutCancel(ctx), p, "during", true)
 				checks[i] = append(checks[i], c)
-				if c.Held || noData(p, c) {
+				if c.Held || gap(p, c) {
 					breach[i] = time.Time{}
 					continue
 				}
@@ -80,7 +80,7 @@ func (r *runner) watch(ctx context.Context, stopMethod context.CancelFunc) (stop
 					// inconclusive only when none saw anything.
 					nd, last := 0, -1
 					for k, c := range checks[i] {
-						if noData(p, c) {
+						if gap(p, c) {
 							nd++
 						} else {
 							last = k

@@ -91,8 +91,11 @@ type Probe struct {
 	// Abort HALTs the run on a sustained breach.
 	Abort bool `yaml:"abort"`
 	// OnNoData is what no data means: fail (the default) or inconclusive; never a pass.
-	OnNoData string  `yaml:"onNoData" jsonschema:"enum=fail,enum=inconclusive"`
-	Weight   float64 `yaml:"weight" jsonschema:"minimum=0"`
+	OnNoData string `yaml:"onNoData" jsonschema:"enum=fail,enum=inconclusive"`
+	// OnError is what a check that could not be made means (the backend unreachable, a bad query):
+	// inconclusive (the default) or fail; never a pass.
+	OnError string  `yaml:"onError" jsonschema:"enum=inconclusive,enum=fail"`
+	Weight  float64 `yaml:"weight" jsonschema:"minimum=0"`
 }
 
 // KubernetesProbe is a CEL expression over one object, as Kubernetes' own validation rules are.
@@ -326,6 +329,9 @@ func (e *Experiment) validate() error {
 		}
 		if p.OnNoData != "" && p.OnNoData != "fail" && p.OnNoData != "inconclusive" {
 			bad(f+".onNoData", "want fail or inconclusive (no data is never a pass), got %q", p.OnNoData)
+		}
+		if p.OnError != "" && p.OnError != "fail" && p.OnError != "inconclusive" {
+			bad(f+".onError", "want inconclusive or fail (an error is never a pass), got %q", p.OnError)
 		}
 		span(f+".for", p.For, 24*time.Hour)
 		if err := bounds.Between(0, 1000000, "").Check(p.Weight); err != nil {
