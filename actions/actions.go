@@ -67,6 +67,9 @@ func (e *Env) shuffle(n int, swap func(i, j int)) {
 type Result struct {
 	Entry Entry
 	Err   string `json:"err,omitempty"` // the error as text: events cross the bus and recordings as JSON
+	// Timed is set when the session times this action's recovery: a "recovery" entry follows it
+	// (the cockpit counts "recovering" on it, whatever the action: a kill, the monkey's kill).
+	Timed bool `json:"timed,omitempty"`
 }
 
 // Plan is a destructive action worked out before it runs: exactly what it hits and what remains.
@@ -80,8 +83,10 @@ type Plan struct {
 	From        int32
 	ReadyBefore int
 	ReadyAfter  int
-	Grace       *int64
-	Force       bool
+	// Desired is the workload's desired replicas when it is known (the disruption cap's base).
+	Desired int32
+	Grace   *int64
+	Force   bool
 	// Selected is set when a person picked the pod (the cursor), not chance.
 	Selected bool
 	DryRun   bool
@@ -159,6 +164,9 @@ func runWith(do func(e *Env, ctx context.Context, p Plan) error) func(context.Co
 // planStep makes a workload plan a step: head lists what it hits, confirm says whether a person must
 // say yes (a refused plan is never asked: it is journaled as refused).
 func (e *Env) planStep(p Plan, head string, confirm bool) Step {
+	if p.Refusal == nil {
+		p.Refusal = e.Guard.CheckDisrupted(p)
+	}
 	return Step{Action: p.Action, Summary: p.Summary(), Detail: planText(p, head, e.Guard), Confirm: confirm && p.Refusal == nil,
 		DryRun: p.DryRun, Refusal: p.Refusal, Plan: &p}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/gamedaylab/gameday/model"
 )
@@ -26,6 +27,36 @@ type Guard struct {
 	// Context is the kube context name; ProductionPatterns are globs that need --arm.
 	Context            string
 	ProductionPatterns []string
+	// maxDisrupted caps the pods of a Deployment disrupted at once while an experiment whose
+	// guard.maxDisrupted sets it runs: every action that takes ready pods (kill, a scale-down, a
+	// drain, the monkey's kills) is refused past it, forced or not.
+	maxDisrupted atomic.Pointer[Count]
+}
+
+// SetMaxDisrupted sets (nil: lifts) the cap on disrupted pods of a Deployment.
+func (g *Guard) SetMaxDisrupted(c *Count) { g.maxDisrupted.Store(c) }
+
+// CheckDisrupted refuses a plan that would leave more of its Deployment's desired pods disrupted
+// (not ready before, or taken by the plan) than the cap allows: a count, or a share of desired
+// rounded down.
+func (g *Guard) CheckDisrupted(p Plan) error {
+	if g == nil || p.Desired <= 0 || p.ReadyAfter >= p.ReadyBefore {
+		return nil
+	}
+	c := g.maxDisrupted.Load()
+	if c == nil {
+		return nil
+	}
+	limit := c.N
+	if c.Pct > 0 {
+		limit = int(p.Desired) * c.Pct / 100
+	}
+	hit, down := p.ReadyBefore-p.ReadyAfter, max(0, int(p.Desired)-p.ReadyBefore)
+	if hit+down <= limit {
+		return nil
+	}
+	return refuse("%d of deploy/%s's %d pods would be disrupted (%d now not ready, %d by this action), above the experiment's guard.maxDisrupted (%d)",
+		hit+down, p.Workload, p.Desired, down, hit, limit)
 }
 
 func refuse(format string, a ...any) error {

@@ -288,7 +288,11 @@ func (e *Env) injectRoutes(ctx context.Context, p FaultPlan, rec revert.Record) 
 // revertFault removes the routes of fault rec.ID and its record from the live object, leaving every
 // other change (routes added or edited since, other faults) as it is; a VirtualService gameday created
 // is deleted once only its routes were left. Gone already is done.
-func (e *Env) revertFault(ctx context.Context, rec revert.Record) error {
+func (e *Env) revertFault(ctx context.Context, rec revert.Record, dry bool) error {
+	var dr []string
+	if dry {
+		dr = []string{metav1.DryRunAll}
+	}
 	if e.Mesh == nil {
 		return errors.New("this cluster serves no Istio VirtualServices: cannot revert " + rec.Object.String())
 	}
@@ -319,7 +323,7 @@ func (e *Env) revertFault(ctx context.Context, rec revert.Record) error {
 		}
 		if rec.Created && len(kept) == 0 {
 			rv := vs.GetResourceVersion()
-			err := res.Delete(ctx, rec.Object.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &rv}})
+			err := res.Delete(ctx, rec.Object.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &rv}, DryRun: dr})
 			if apierrors.IsNotFound(err) {
 				return nil
 			}
@@ -332,13 +336,15 @@ func (e *Env) revertFault(ctx context.Context, rec revert.Record) error {
 			return err
 		}
 		vs.SetAnnotations(ann)
-		_, err = res.Update(ctx, vs, metav1.UpdateOptions{})
+		_, err = res.Update(ctx, vs, metav1.UpdateOptions{DryRun: dr})
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("revert fault %s on %s: %w", rec.ID, rec.Object, err)
 	}
-	e.forgetRecord(rec.ID)
+	if !dry {
+		e.forgetRecord(rec.ID)
+	}
 	return nil
 }
 
@@ -351,9 +357,11 @@ type faultReverter struct {
 func (f *faultReverter) Describe() string {
 	return fmt.Sprintf("fault %s on virtualservice %s/%s", f.rec.ID, f.rec.Object.Namespace, f.rec.Object.Name)
 }
-func (f *faultReverter) Revert(ctx context.Context) error { return f.env.revertFault(ctx, f.rec) }
-func (f *faultReverter) Expires() time.Time               { return f.rec.Expires }
-func (f *faultReverter) ID() string                       { return f.rec.ID }
+func (f *faultReverter) Revert(ctx context.Context) error {
+	return f.env.revertFault(ctx, f.rec, false)
+}
+func (f *faultReverter) Expires() time.Time { return f.rec.Expires }
+func (f *faultReverter) ID() string         { return f.rec.ID }
 
 func planUnfaultStep(_ *Env, _ World, args string) (Step, error) {
 	if args == "" {

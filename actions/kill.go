@@ -61,10 +61,12 @@ func planKillStep(e *Env, w World, args string) (Step, error) {
 	if err != nil {
 		return Step{}, err
 	}
-	if _, err := needTarget(w); err != nil {
+	d, err := needTarget(w)
+	if err != nil {
 		return Step{}, err
 	}
 	p := e.PlanKill(w.Namespace, w.Target, w.Cluster.TargetPods(w.Namespace, w.Target), c, grace)
+	p.Desired = d.Desired
 	return e.planStep(p, killHead(p), true), nil
 }
 
@@ -78,16 +80,20 @@ func planKillPod(e *Env, w World, name string) (Step, error) {
 		return Step{}, fmt.Errorf("pod/%s not found in namespace %q", name, w.Namespace)
 	}
 	var pods []model.Pod
+	var desired int32
 	if w.Target != "" {
-		if _, err := needTarget(w); err != nil {
+		d, err := needTarget(w)
+		if err != nil {
 			return Step{}, err
 		}
+		desired = d.Desired
 		pods = w.Cluster.TargetPods(w.Namespace, w.Target)
 		if !slices.ContainsFunc(pods, func(p model.Pod) bool { return p.Name == name }) {
 			return Step{}, fmt.Errorf("pod/%s is not a pod of the target deploy/%s", name, w.Target)
 		}
 	}
 	p := e.PlanKillPod(w.Namespace, w.Target, pods, *pod, force)
+	p.Desired = desired
 	return e.planStep(p, killHead(p), true), nil
 }
 

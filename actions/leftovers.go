@@ -114,11 +114,13 @@ func (e *Env) FindLeftovers(ctx context.Context, self string, expired bool, grac
 	return out, errors.Join(errs...)
 }
 
-// RevertLeftovers undoes each leftover and journals the whole as one cleanup entry.
+// RevertLeftovers undoes each leftover and journals the whole as one cleanup entry. In dry-run mode
+// the apiserver validates each revert and nothing changes.
 func (e *Env) RevertLeftovers(ctx context.Context, list []Leftover) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.timeout())
 	defer cancel()
-	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "cleanup"}
+	dry := e.Guard != nil && e.Guard.DryRun
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "cleanup", DryRun: dry}
 	var errs []error
 	var done []string
 	for _, l := range list {
@@ -129,9 +131,9 @@ func (e *Env) RevertLeftovers(ctx context.Context, list []Leftover) (Result, err
 			if l.Legacy {
 				id = "" // no record of its own: its mark goes, and the cordon unless a live record holds it
 			}
-			err = e.uncordon(ctx, l.Object.Name, id, false)
+			err = e.uncordon(ctx, l.Object.Name, id, dry)
 		case revert.KindFault:
-			err = e.revertFault(ctx, l.Record)
+			err = e.revertFault(ctx, l.Record, dry)
 		default:
 			err = fmt.Errorf("unknown kind of change %q on %s: revert it by hand", l.Kind, l.Object)
 		}
@@ -142,6 +144,10 @@ func (e *Env) RevertLeftovers(ctx context.Context, list []Leftover) (Result, err
 		}
 		done = append(done, l.Kind+" "+l.Object.String())
 	}
-	entry.Detail = fmt.Sprintf("reverted %d of %d left by other sessions: %s", len(done), len(list), strings.Join(done, ", "))
+	verb := "reverted"
+	if dry {
+		verb = "dry run: would revert (the apiserver validated it, nothing changed)"
+	}
+	entry.Detail = fmt.Sprintf("%s %d of %d left by other sessions: %s", verb, len(done), len(list), strings.Join(done, ", "))
 	return e.record(entry, errors.Join(errs...))
 }

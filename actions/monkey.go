@@ -135,6 +135,9 @@ func planMonkeyKill(e *Env, w World, args string) (Step, error) {
 	if len(p.Pods) == 0 {
 		p.Refusal = refuse("deploy/%s in %s has no ready pod older than %s", deploy, ns, minAge)
 	}
+	if d := w.Cluster.Deployment(ns, deploy); d != nil {
+		p.Desired = d.Desired
+	}
 	return e.planStep(p, killHead(p), false), nil
 }
 

@@ -170,7 +170,7 @@ func (e *Env) PlanNodes(action, scope string, nodes []model.Node, pods []model.P
 	}
 	if target != nil {
 		np.Workload, np.Namespace = target.Name, target.Namespace
-		np.ReadyBefore, np.ReadyAfter = int(target.Ready), int(target.Ready)
+		np.ReadyBefore, np.ReadyAfter, np.Desired = int(target.Ready), int(target.Ready), target.Desired
 	}
 	if action == "drain" {
 		for _, p := range pods {
@@ -204,6 +204,9 @@ func (e *Env) PlanNodes(action, scope string, nodes []model.Node, pods []model.P
 		} else if target != nil {
 			np.Refusal = e.Guard.CheckRemaining(np.ReadyAfter, np.ReadyBefore, force)
 		}
+	}
+	if np.Refusal == nil {
+		np.Refusal = e.Guard.CheckDisrupted(np.Plan)
 	}
 	return np
 }

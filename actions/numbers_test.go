@@ -69,3 +69,52 @@ func TestTargetBeforeTheListing(t *testing.T) {
 		t.Fatalf("after the listing: %v", err)
 	}
 }
+
+// TestMaxDisruptedHoldsEveryWayPodsGo (issue 29): while an experiment caps disrupted pods, the
+// monkey's kill, a kill and a scale-down are each refused past the cap (forced or not), counting the
+// pods already not ready; without a cap they plan as before.
+func TestMaxDisruptedHoldsEveryWayPodsGo(t *testing.T) {
+	c := model.NewCluster()
+	c.Synced = true
+	c.Deployments["shop/web"] = &model.Deployment{Namespace: "shop", Name: "web", Desired: 4, Ready: 3, Selector: map[string]string{"app": "web"}}
+	for i, ready := range []bool{true, true, true, false} {
+		name := "web-" + string(rune('a'+i))
+		c.Pods["shop/"+name] = &model.Pod{Namespace: "shop", Name: name, Ready: ready, Labels: map[string]string{"app": "web"}, Owner: "web"}
+	}
+	w := World{Namespace: "shop", Target: "web", Cluster: c}
+	g := &Guard{}
+	e := &Env{Guard: g}
+	plan := func(spec, args string) error {
+		s, _ := ByCommand(spec)
+		if spec == "monkey-kill" {
+			for _, x := range Catalog() {
+				if x.Name == "monkey-kill" {
+					s = x
+				}
+			}
+		}
+		st, err := s.Plan(e, w, args)
+		if err != nil {
+			t.Fatalf("%s %s: %v", spec, args, err)
+		}
+		return st.Refusal
+	}
+	cases := map[string][2]string{"kill": {"kill", "1!"}, "scale-down": {"scale", "-2"}, "monkey": {"monkey-kill", "shop/web 1 0s"}}
+	for name, c := range cases {
+		if err := plan(c[0], c[1]); err != nil {
+			t.Errorf("%s without a cap: %v", name, err)
+		}
+	}
+	g.SetMaxDisrupted(&Count{N: 1}) // one pod is already not ready: no more may go
+	for name, c := range cases {
+		if err := plan(c[0], c[1]); err == nil || !strings.Contains(err.Error(), "2 of deploy/web's 4 pods would be disrupted (1 now not ready, 1 by this action)") {
+			t.Errorf("%s past the cap: %v", name, err)
+		}
+	}
+	g.SetMaxDisrupted(&Count{Pct: 50}) // 2 of 4
+	for name, c := range cases {
+		if err := plan(c[0], c[1]); err != nil {
+			t.Errorf("%s within 50%%: %v", name, err)
+		}
+	}
+}

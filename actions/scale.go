@@ -77,7 +77,7 @@ const MaxReplicas = 100000
 // the plan says so.
 func (e *Env) PlanScale(namespace string, d model.Deployment, delta int32, hpa *model.HPA) Plan {
 	p := Plan{Action: "scale", Namespace: namespace, Workload: d.Name, From: d.Desired, Replicas: d.Desired + delta,
-		ReadyBefore: int(d.Ready)}
+		ReadyBefore: int(d.Ready), Desired: d.Desired}
 	if e.Guard != nil {
 		p.DryRun = e.Guard.DryRun
 	}

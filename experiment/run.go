@@ -115,6 +115,14 @@ func Start(ctx context.Context, s *session.Session, e *scenario.Experiment, out 
 // do runs the experiment, then its reverts and its files, whatever happened: a panic in the method
 // (a bug of gameday's) stops it like an abort, and the reverts run all the same.
 func (r *runner) do(ctx context.Context) Result {
+	if m := r.e.Guard.MaxDisrupted; m != "" {
+		// The session's guard holds the cap, so every action that takes pods meets it: the method's
+		// kills, scale-downs and drains, and the monkey's kills in the background.
+		if c, err := actions.ParseCount(m); err == nil {
+			r.s.Env.Guard.SetMaxDisrupted(&c)
+			defer r.s.Env.Guard.SetMaxDisrupted(nil)
+		}
+	}
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
@@ -767,48 +775,6 @@ func (r *runner) overGuard(st scenario.Step) string {
 		if l := r.s.LoadStatus(); err == nil && l.Active && l.Requested+step.Rate > ceiling {
 			return fmt.Sprintf("%.0f requests/s would be above guard.maxRate %.0f", l.Requested+step.Rate, ceiling)
 		}
-	case (spec.Name == "kill-many" || spec.Name == "kill" || spec.Name == "drain") && r.e.Guard.MaxDisrupted != "":
-		return r.overDisrupted(spec, st)
-	}
-	return ""
-}
-
-// overDisrupted compares the pods a step would take from the target, plus those already not ready,
-// with guard.maxDisrupted (a count, or a share of the desired replicas, rounded down).
-func (r *runner) overDisrupted(spec actions.Spec, st scenario.Step) string {
-	c, err := actions.ParseCount(r.e.Guard.MaxDisrupted)
-	if err != nil {
-		return ""
-	}
-	step, err := r.s.Prepare(spec, st.Args)
-	if err != nil {
-		return "" // the step itself will say why it cannot run
-	}
-	// The plan's own blast radius: ready replicas of the target before and after the step.
-	var p *actions.Plan
-	switch {
-	case step.Plan != nil:
-		p = step.Plan
-	case step.Nodes != nil:
-		p = &step.Nodes.Plan
-	default:
-		return ""
-	}
-	target, ns := r.s.Target(), r.s.Namespace()
-	var desired int32
-	r.s.Store(func(cl *model.Cluster) {
-		if d := cl.Deployment(ns, target); d != nil {
-			desired = d.Desired
-		}
-	})
-	hit, down := p.ReadyBefore-p.ReadyAfter, max(0, int(desired)-p.ReadyBefore)
-	limit := c.N
-	if c.Pct > 0 {
-		limit = int(desired) * c.Pct / 100
-	}
-	if hit+down > limit {
-		return fmt.Sprintf("%d of %s's %d pods would be disrupted (%d now not ready, %d by this step), above guard.maxDisrupted %s (%d)",
-			hit+down, target, desired, down, hit, r.e.Guard.MaxDisrupted, limit)
 	}
 	return ""
 }

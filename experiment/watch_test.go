@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/scenario"
 	"github.com/gamedaylab/gameday/sources"
@@ -173,8 +174,16 @@ method:
 	s := demo(t)
 	var out bytes.Buffer
 	res := Run(context.Background(), s, parse(t, fmt.Sprintf(doc, "1")), &out, Options{})
-	if res.Outcome != Refused || !strings.Contains(out.String(), "above guard.maxDisrupted 1 (1)") || len(s.Timeline()) != 1 {
+	if res.Outcome != Refused || !strings.Contains(out.String(), "above the experiment's guard.maxDisrupted (1)") ||
+		len(s.Timeline()) != 2 || s.Timeline()[0].Result != actions.ResultRefused {
 		t.Fatalf("outcome %s, timeline %v:\n%s", res.Outcome, s.Timeline(), out.String())
+	}
+	// A scale-down takes pods too (it was not counted).
+	out.Reset()
+	s = demo(t)
+	res = Run(context.Background(), s, parse(t, strings.Replace(fmt.Sprintf(doc, "1"), "action: kill\n  args: \"2\"", "action: scale\n  args: \"1\"", 1)), &out, Options{})
+	if res.Outcome != Refused || !strings.Contains(out.String(), "2 of deploy/web's 3 pods would be disrupted") {
+		t.Fatalf("scale-down: outcome %s:\n%s", res.Outcome, out.String())
 	}
 	out.Reset()
 	s = demo(t)

@@ -138,6 +138,12 @@ type Session struct {
 	closeHalt  *actions.Result
 }
 
+// NewGuard is the guard of the config's safety rules (armed: --arm was given).
+func NewGuard(s config.Safety, armed bool) *actions.Guard {
+	return &actions.Guard{ReadOnly: s.ReadOnly, DryRun: s.DryRun, Armed: armed, Protected: s.ProtectedSet(),
+		MinReady: s.MinReadyReplicas, ProductionPatterns: s.ProductionContexts}
+}
+
 // New builds a session: the world, the journal, the action environment and the sources (not yet
 // running: Start runs them).
 func New(o Options) (*Session, error) {
@@ -146,7 +152,8 @@ func New(o Options) (*Session, error) {
 		o.Config = &c
 	}
 	if o.Guard == nil {
-		o.Guard = &actions.Guard{}
+		// Never an empty guard: it would allow everything. The config's safety rules, unarmed.
+		o.Guard = NewGuard(o.Config.Safety, false)
 	}
 	j, err := actions.OpenJournal(o.Journal)
 	if err != nil {
@@ -650,11 +657,13 @@ func (s *Session) Do(ctx context.Context, st actions.Step) (actions.Result, erro
 	}
 	var drain *actions.DrainProgress
 	x := actions.Exec{Env: s.Env, Injected: s.Injected, Drain: func(p actions.DrainProgress) { drain = &p }, Monkey: s.Monkey}
-	r, err := s.done(x.Do(ctx, st))
+	r, err := x.Do(ctx, st)
+	r.Timed = timed && r.Entry.Result == actions.ResultOK
+	r, err = s.done(r, err)
 	if drain != nil {
 		s.drain(*drain) // after the drain's result: its progress follows it
 	}
-	if timed && r.Entry.Result == actions.ResultOK {
+	if r.Timed {
 		s.startStopwatch(r.Entry, *st.Plan, before) // after the action is published: its recovery comes later
 	}
 	return r, err

@@ -510,3 +510,29 @@ func TestWindowPivotComesOnTheBus(t *testing.T) {
 		}
 	}
 }
+
+// TestASessionWithoutAGuardKeepsTheConfigsRules (issue 29): a session built without a guard allowed
+// everything; it now has the config's safety rules (protected namespaces, the ready minimum, unarmed
+// production contexts).
+func TestASessionWithoutAGuardKeepsTheConfigsRules(t *testing.T) {
+	cfg := config.Default()
+	cfg.Safety.ProtectedNamespaces = []string{"payments"}
+	s, err := New(Options{Config: &cfg, Demo: true, Journal: filepath.Join(t.TempDir(), "journal.jsonl")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	g := s.Env.Guard
+	for _, ns := range []string{"kube-system", "payments"} {
+		if err := g.Check(ns); !errors.Is(err, model.ErrRefused) {
+			t.Errorf("namespace %s: %v, want refused", ns, err)
+		}
+	}
+	if err := g.CheckRemaining(0, 3, false); !errors.Is(err, model.ErrRefused) {
+		t.Errorf("below the ready minimum: %v", err)
+	}
+	g.Context = "prod-eu"
+	if err := g.Check("demo"); !errors.Is(err, model.ErrRefused) {
+		t.Errorf("an unarmed production context: %v", err)
+	}
+}

@@ -552,7 +552,7 @@ func (m *Model) markResult(e actions.Entry) {
 func (m *Model) trackRecovery(r actions.Result) {
 	e := r.Entry
 	switch {
-	case e.Action == "kill" && e.Result == actions.ResultOK:
+	case r.Timed:
 		m.recovering = append(m.recovering, e)
 	case e.Action == "recovery":
 		for i, k := range m.recovering {
@@ -720,7 +720,12 @@ func (m *Model) act(f func(ctx context.Context) (actions.Result, error)) tea.Cmd
 	m.inflight.Add(1)
 	return safe(func() tea.Msg {
 		defer m.inflight.Done()
-		_, _ = f(context.Background())
+		r, err := f(context.Background())
+		if err != nil && r.Entry.Action == "" {
+			// Refused before anything was journaled (a replay, a closing session): no result comes
+			// on the bus, so the answer is said here.
+			return core.StatusMsg{Text: err.Error(), Err: true}
+		}
 		return nil
 	})
 }

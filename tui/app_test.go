@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -628,5 +629,19 @@ func TestRecordingFailureShowsInTheHeader(t *testing.T) {
 	m.Update(sources.ConnState{Source: "recording", OK: false, Err: "write: no space left on device", Detail: "the recording stopped"})
 	if h := m.header(); !strings.Contains(h, "○ recording") {
 		t.Fatalf("the stopped recording does not show:\n%s", h)
+	}
+}
+
+// TestARefusalThatWasNotJournaledIsSaid (issue 29): HALT in a replay (or any action refused before
+// anything was journaled) published nothing, so the cockpit said nothing; now its status line does.
+func TestARefusalThatWasNotJournaledIsSaid(t *testing.T) {
+	m, _ := newDemoModel(t, 120, 40)
+	var seen []tea.Msg
+	runCmd(m, m.act(func(context.Context) (actions.Result, error) {
+		return actions.Result{Err: "refused"}, fmt.Errorf("%w: nothing to halt in a replay", model.ErrRefused)
+	}), 0, &seen)
+	m.WaitActions()
+	if st, isErr := m.Status(); !isErr || !strings.Contains(st, "nothing to halt in a replay") {
+		t.Fatalf("status %q (error %v), messages %v", st, isErr, seen)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/load/engine"
 	"github.com/gamedaylab/gameday/model"
+	"github.com/gamedaylab/gameday/session"
 )
 
 // workerArgs are the load-worker arguments for one of n workers: each sends 1/n of every rate.
@@ -237,8 +238,8 @@ func collectResults(ctx context.Context, cs kubernetes.Interface, ns, job string
 // loadJobEnv is the action environment of a distributed run: the config's safety rules (and --arm),
 // the journal, and the registry HALT reverts.
 func loadJobEnv(o *loadOptions, cfg config.Config, cs kubernetes.Interface, kctx string, contexts map[string]*clientcmdapi.Context) (*actions.Env, *actions.Injected, func(), error) {
-	guard := &actions.Guard{ReadOnly: cfg.Safety.ReadOnly, DryRun: cfg.Safety.DryRun || o.dryRun, Armed: o.arm,
-		Protected: cfg.Safety.ProtectedSet(), MinReady: cfg.Safety.MinReadyReplicas, ProductionPatterns: cfg.Safety.ProductionContexts, Context: kctx}
+	guard := session.NewGuard(cfg.Safety, o.arm)
+	guard.DryRun, guard.Context = guard.DryRun || o.dryRun, kctx
 	path := cfg.Journal.Path
 	if path == "" {
 		path = config.DefaultJournalPath()

@@ -123,6 +123,10 @@ func runRevert(cmd *cobra.Command, o *revertOptions) error {
 	if err := c.sess.RevertLeftovers(ctx, list); err != nil {
 		return err
 	}
+	if c.sess.DryRun() {
+		fmt.Fprintf(out, "dry run: the apiserver validated the revert of %d change(s), nothing changed; journaled in %s\n", len(list), c.sess.Journal())
+		return nil
+	}
 	fmt.Fprintf(out, "reverted %d change(s); journaled in %s\n", len(list), c.sess.Journal())
 	return nil
 }

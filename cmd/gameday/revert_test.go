@@ -137,6 +137,19 @@ spec:
 	if out, code = gamedayRevert(t, k, dir); code != exitUsage || !strings.Contains(out, "--yes") {
 		t.Fatalf("revert without a terminal or --yes (exit %d):\n%s", code, out)
 	}
+	// --dry-run has the apiserver validate each revert and changes nothing (it reverted for real).
+	out, code = gamedayRevert(t, k, dir, "--yes", "--dry-run")
+	if code != 0 || !strings.Contains(out, "dry run: the apiserver validated the revert of 3 change(s), nothing changed") {
+		t.Fatalf("revert --dry-run --yes (exit %d):\n%s", code, out)
+	}
+	if n, _ = k.Client.CoreV1().Nodes().Get(context.Background(), node, metav1.GetOptions{}); !n.Spec.Unschedulable || n.Annotations[revert.Annotation] == "" {
+		t.Fatalf("a dry-run revert uncordoned the node: %v %v", n.Spec.Unschedulable, n.Annotations)
+	}
+	for _, vs := range []string{"web", "short"} {
+		if names, recs := vsRoutes(t, k, ns, vs); len(names) != 2 || len(recs) != 1 {
+			t.Fatalf("a dry-run revert changed vs/%s: routes %v, records %v", vs, names, recs)
+		}
+	}
 	out, code = gamedayRevert(t, k, dir, "--yes")
 	if code != 0 || !strings.Contains(out, "reverted 3 change(s)") {
 		t.Fatalf("revert --yes (exit %d):\n%s", code, out)

@@ -19,7 +19,6 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
-	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/experiment"
 	"github.com/gamedaylab/gameday/model"
@@ -112,9 +111,7 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 		}
 		useScenarioLoad(cfg, scen)
 	}
-	guard := &actions.Guard{ReadOnly: cfg.Safety.ReadOnly, DryRun: cfg.Safety.DryRun, Armed: o.arm,
-		Protected: cfg.Safety.ProtectedSet(), MinReady: cfg.Safety.MinReadyReplicas,
-		ProductionPatterns: cfg.Safety.ProductionContexts}
+	guard := session.NewGuard(cfg.Safety, o.arm)
 	c := &cockpit{cores: newCores(), listed: make(chan struct{})}
 	so := session.Options{Config: cfg, Guard: guard, Demo: o.demo, Target: target, OnSynced: c.synced, LoadOnRun: c.cores.loadRun}
 	if o.grace >= 0 {
