@@ -26,6 +26,9 @@ type Env struct {
 	Load    load.Driver
 	Now     func() time.Time
 	Timeout time.Duration
+	// RevertTimeout bounds all of HALT's reverts together (safety.revertTimeout, --revert-timeout):
+	// each revert gets a fair share of what is left, so one that hangs cannot starve the others.
+	RevertTimeout time.Duration
 	// KillGrace is the grace period of kills (--grace); nil leaves the pod's own.
 	KillGrace *int64
 	// Mesh reaches Istio's VirtualServices (nil when the cluster serves none).

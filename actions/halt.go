@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 )
 
 func init() {
@@ -20,28 +22,38 @@ func init() {
 }
 
 // Halt stops all load and reverts everything injected. It asks nothing and is never refused. also
-// names what the caller stopped before (the chaos monkey), for the journal.
+// names what the caller stopped before (the chaos monkey; "load" when a stop already stopped it),
+// for the journal.
 func (e *Env) Halt(ctx context.Context, in *Injected, also ...string) (Result, error) {
 	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "halt"}
+	loadWasStopped := slices.Contains(also, "load")
+	also = slices.DeleteFunc(slices.Clone(also), func(s string) bool { return s == "load" })
 	stopped := append([]string(nil), also...)
 	if e.Load != nil && e.Load.Status().Active {
 		e.Load.Stop()
 		stopped = append(stopped, "load")
+	} else if loadWasStopped {
+		stopped = append(stopped, "load")
 	}
 	loadStopped := len(stopped)
 	load := stopped[len(also):loadStopped]
+	// One bound for everything HALT reverts: the faults and cordons first, the other engines' pauses
+	// with what is left (at least 5 s, since pausing them is a revert too).
+	ctx, cancel := context.WithTimeout(ctx, e.revertTimeout())
+	defer cancel()
 	var err error
 	if in != nil {
-		ctx, cancel := context.WithTimeout(ctx, e.timeout())
-		defer cancel()
+		rctx, rcancel := ctx, context.CancelFunc(func() {})
+		if e.Engines != nil {
+			rctx, rcancel = context.WithTimeout(ctx, max(e.revertTimeout()-5*time.Second, e.revertTimeout()/2))
+		}
 		var done []string
-		done, err = in.RevertAll(ctx)
+		done, err = in.RevertAll(rctx)
+		rcancel()
 		stopped = append(stopped, done...)
 	}
 	var others []string
 	if e.Engines != nil {
-		ctx, cancel := context.WithTimeout(ctx, e.timeout())
-		defer cancel()
 		var oerr error
 		others, oerr = e.Engines.Halt(ctx)
 		err = errors.Join(err, oerr)
@@ -52,6 +64,16 @@ func (e *Env) Halt(ctx context.Context, in *Injected, also ...string) (Result, e
 		entry.Detail += "; other chaos engines: " + strings.Join(others, ", ")
 	}
 	return e.record(entry, err)
+}
+
+// DefaultRevertTimeout is how long HALT's reverts may take in all when nothing sets it.
+const DefaultRevertTimeout = 30 * time.Second
+
+func (e *Env) revertTimeout() time.Duration {
+	if e.RevertTimeout > 0 {
+		return e.RevertTimeout
+	}
+	return DefaultRevertTimeout
 }
 
 // haltDetail says what HALT did: the monkey and load are stopped, faults are reverted.

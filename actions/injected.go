@@ -48,7 +48,9 @@ func (in *Injected) Len() int {
 	return len(in.items)
 }
 
-// RevertAll reverts everything, newest first, and forgets what reverted cleanly.
+// RevertAll reverts everything, newest first, and forgets what reverted cleanly. Within ctx's
+// deadline each revert gets an equal share of the time left, so one that hangs leaves the others
+// theirs.
 func (in *Injected) RevertAll(ctx context.Context) ([]string, error) {
 	in.mu.Lock()
 	items := in.items
@@ -58,7 +60,13 @@ func (in *Injected) RevertAll(ctx context.Context) ([]string, error) {
 	var errs []error
 	var failed []Reverter
 	for i := len(items) - 1; i >= 0; i-- {
-		if err := items[i].Revert(ctx); err != nil {
+		ictx, cancel := ctx, context.CancelFunc(func() {})
+		if dl, ok := ctx.Deadline(); ok {
+			ictx, cancel = context.WithTimeout(ctx, time.Until(dl)/time.Duration(i+1))
+		}
+		err := items[i].Revert(ictx)
+		cancel()
+		if err != nil {
 			errs = append(errs, fmt.Errorf("revert %s: %w", items[i].Describe(), err))
 			failed = append(failed, items[i])
 			continue
@@ -84,6 +92,18 @@ type Active struct {
 	ID       string
 	Describe string
 	Expires  time.Time // zero: until HALT or exit
+}
+
+// Pending describes what is still injected (not reverted), oldest first: what a stop that was cut
+// short leaves behind.
+func (in *Injected) Pending() []string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	out := make([]string, 0, len(in.items))
+	for _, r := range in.items {
+		out = append(out, r.Describe())
+	}
+	return out
 }
 
 // Active lists what is injected, oldest first.

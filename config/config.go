@@ -75,6 +75,9 @@ type Safety struct {
 	// Heartbeat is how often a session renews its Lease; after three missed renewals its cordons and
 	// faults are leftovers another gameday may revert.
 	Heartbeat Duration `yaml:"heartbeat"`
+	// RevertTimeout bounds all of HALT's reverts together, on a stop (q, Ctrl-C, SIGTERM, the end of
+	// a run) as on the key; what is not reverted by then stays for `gameday revert` (default 30s).
+	RevertTimeout Duration `yaml:"revertTimeout"`
 }
 
 // Load configures the load generator: where it may send and how hard.
@@ -252,6 +255,7 @@ func Default() Config {
 			MinReadyReplicas:   1,
 			ProductionContexts: []string{"*prod*", "*production*"},
 			Heartbeat:          Duration{10 * time.Second},
+			RevertTimeout:      Duration{30 * time.Second},
 		},
 		Autoscaler: Autoscaler{Namespace: "kube-system"},
 		Monkey: Monkey{Selector: "gameday.dev/monkey=enabled", Kill: "1", MTBF: Duration{2 * time.Minute},
@@ -393,6 +397,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	rates := load.Rates()
+	check("safety.revertTimeout", bounds.Span{Min: time.Second, Max: 10 * time.Minute}.Check(c.Safety.RevertTimeout.Duration))
 	check("load.burst.rate", rates.Check(c.Load.Burst.Rate))
 	check("load.burst.duration", bounds.Span{MinOpen: true, Max: 24 * time.Hour}.Check(c.Load.Burst.Duration.Duration))
 	check("load.rateStep", rates.Check(c.Load.RateStep))
@@ -401,7 +406,7 @@ func (c *Config) Validate() error {
 	} else if c.Load.Burst.Rate > c.Load.MaxRate {
 		bad("load.burst.rate", "%g is above load.maxRate %g", c.Load.Burst.Rate, c.Load.MaxRate)
 	}
-	check("monkey.mtbf", bounds.Span{Min: time.Second}.Check(c.Monkey.MTBF.Duration))
+	check("monkey.mtbf", bounds.Span{Min: 100 * time.Millisecond}.Check(c.Monkey.MTBF.Duration))
 	check("monkey.minAge", bounds.Span{}.Check(c.Monkey.MinAge.Duration))
 	check("monkey.maxPerHour", bounds.Count(0, 3600, "kills (0: no cap)").CheckInt(int64(c.Monkey.MaxPerHour)))
 	errs = append(errs, ValidateTargets("load.targets", c.Load.Targets)...)

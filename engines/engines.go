@@ -96,10 +96,11 @@ type Client struct {
 }
 
 // kinds are the resources of the engines the cluster serves (experiments, not their helpers).
-func (c Client) kinds() []schema.GroupVersionResource {
+func (c Client) kinds(ctx context.Context) []schema.GroupVersionResource {
 	var out []schema.GroupVersionResource
+	d := discovery.ToDiscoveryInterfaceWithContext(c.Discovery)
 	for _, gv := range []string{"chaos-mesh.org/v1alpha1", "litmuschaos.io/v1alpha1"} {
-		rl, err := c.Discovery.ServerResourcesForGroupVersion(gv)
+		rl, err := d.ServerResourcesForGroupVersionWithContext(ctx, gv)
 		if err != nil || rl == nil {
 			continue
 		}
@@ -129,7 +130,7 @@ func experimentKind(group, resource string) bool {
 // List is every experiment of every engine the cluster serves, in every namespace; ok is false when
 // it serves none.
 func (c Client) List(ctx context.Context) (list []Experiment, ok bool, err error) {
-	kinds := c.kinds()
+	kinds := c.kinds(ctx)
 	var errs []error
 	for _, gvr := range kinds {
 		l, err := c.Dyn.Resource(gvr).Namespace("").List(ctx, metav1.ListOptions{})

@@ -17,11 +17,14 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/client-go/discovery"
+
 	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/scenario"
 	"github.com/gamedaylab/gameday/session"
+	"github.com/gamedaylab/gameday/sources"
 )
 
 // Outcomes of a run, worst last.
@@ -212,7 +215,10 @@ func (r *runner) run(ctx context.Context) {
 	s, e := r.s, r.e
 	kv := "simulated"
 	if s.Sim == nil && s.Env.Client != nil {
-		if v, err := s.Env.Client.Discovery().ServerVersion(); err == nil {
+		vctx, cancel := context.WithTimeout(ctx, sources.CallTimeout)
+		v, err := discovery.ToDiscoveryInterfaceWithContext(s.Env.Client.Discovery()).ServerVersionWithContext(vctx)
+		cancel()
+		if err == nil {
 			kv = v.GitVersion
 		} else {
 			kv = "unknown (" + err.Error() + ")"
@@ -372,6 +378,8 @@ func (r *runner) check(ctx context.Context, p scenario.Probe, phase string) Chec
 
 func (r *runner) checkQuiet(ctx context.Context, p scenario.Probe, phase string, quiet bool) Check {
 	now := r.s.Now()
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout(p))
+	defer cancel()
 	o, err := r.probes[p.Name].observe(ctx, now)
 	c := Check{Probe: p.Name, Phase: phase, Time: now, Held: o.held && err == nil, Seen: o.seen, Result: CheckBreached}
 	if !math.IsNaN(o.value) && err == nil {
@@ -408,6 +416,15 @@ func (r *runner) checkQuiet(ctx context.Context, p scenario.Probe, phase string,
 		r.say("%-6s probe %s: FAILED (%s)", phase, p.Name, o.seen)
 	}
 	return c
+}
+
+// checkTimeout bounds one check of p: an HTTP probe's own timeout, else a backend call's; a backend
+// that does not answer is an error (onError), never a stop that waits for it.
+func checkTimeout(p scenario.Probe) time.Duration {
+	if p.HTTP != nil {
+		return cmp.Or(p.HTTP.Timeout.Duration, 5*time.Second) + time.Second
+	}
+	return sources.CallTimeout
 }
 
 // gap reports whether a check judges nothing, neither for nor against: no data when the probe's
@@ -648,7 +665,9 @@ func (r *runner) checkSteady(ctx context.Context) {
 			continue
 		}
 		now := r.s.Now()
-		o, err := r.probes[p.Name].observe(ctx, now)
+		cctx, cancel := context.WithTimeout(ctx, checkTimeout(p))
+		o, err := r.probes[p.Name].observe(cctx, now)
+		cancel()
 		c := Check{Result: CheckError}
 		if errors.Is(err, errNoData) {
 			c.Result = CheckNoData

@@ -24,6 +24,9 @@ func (r *runner) watch(ctx context.Context, stopMethod context.CancelFunc) (stop
 	}
 	done := make(chan struct{})
 	finished := make(chan []Verdict)
+	// The watch outlives the method's context (its last verdicts are taken after the method ends),
+	// but not its stop: a check still waiting on a backend a second after it is cut short.
+	wctx, wcancel := context.WithCancel(context.WithoutCancel(ctx))
 	go func() {
 		start := r.s.Now()
 		checks := make([][]Check, len(during))
@@ -32,7 +35,7 @@ func (r *runner) watch(ctx context.Context, stopMethod context.CancelFunc) (stop
 		aborted := ""
 		for {
 			for i, p := range during {
-				c := r.checkQuiet(context.WithoutCancel(ctx), p, "during", true)
+				c := r.checkQuiet(wctx, p, "during", true)
 				checks[i] = append(checks[i], c)
 				if c.Held || gap(p, c) {
 					breach[i] = time.Time{}
@@ -104,6 +107,9 @@ func (r *runner) watch(ctx context.Context, stopMethod context.CancelFunc) (stop
 	}()
 	return func() {
 		close(done)
+		cut := time.AfterFunc(time.Second, wcancel)
+		defer cut.Stop()
+		defer wcancel()
 		vs := <-finished
 		r.verdicts(vs...)
 		for _, v := range vs {

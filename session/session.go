@@ -134,8 +134,10 @@ type Session struct {
 	timeline   []actions.Entry
 	load       load.Status
 	haltedAt   time.Time
-	closed     bool
-	closeHalt  *actions.Result
+	// stoppedEarly is what StopLoad stopped before the HALT that follows it (which journals it).
+	stoppedEarly []string
+	closed       bool
+	closeHalt    *actions.Result
 }
 
 // NewGuard is the guard of the config's safety rules (armed: --arm was given).
@@ -160,7 +162,8 @@ func New(o Options) (*Session, error) {
 		return nil, err
 	}
 	s := &Session{opts: o, Injected: &actions.Injected{}, store: model.NewCluster(), target: o.Target, journal: j}
-	s.Env = &actions.Env{Guard: o.Guard, Journal: j, User: o.User, KillGrace: o.KillGrace, Now: time.Now}
+	s.Env = &actions.Env{Guard: o.Guard, Journal: j, User: o.User, KillGrace: o.KillGrace, Now: time.Now,
+		RevertTimeout: o.Config.Safety.RevertTimeout.Duration}
 	s.id = newSessionID()
 	state, err := revert.OpenState(cmp.Or(o.RevertDir, config.DefaultRevertDir()), s.id)
 	if err != nil {
@@ -721,14 +724,17 @@ func (s *Session) drainStep(ctx context.Context, pr actions.DrainProgress) actio
 }
 
 // Halt stops all load and reverts everything injected. It asks nothing and is never refused.
+// Halt stops load and the monkey and reverts everything injected; what a stop already stopped
+// (StopLoad) is journaled as this HALT's.
 func (s *Session) Halt(ctx context.Context) (actions.Result, error) {
 	if s.Replay != nil {
 		return refused(fmt.Errorf("%w: nothing to halt in a replay (nothing here acts on a cluster)", model.ErrRefused))
 	}
 	s.mu.Lock()
 	s.haltedAt = s.Clock.Now() // before the load stops: the poll must not take it for a run that ended
+	also := s.stoppedEarly
+	s.stoppedEarly = nil
 	s.mu.Unlock()
-	var also []string
 	if s.Monkey.Stop() { // first: no kill may start while the rest is reverted
 		also = append(also, "chaos monkey")
 	}
@@ -882,8 +888,43 @@ func (s *Session) HaltedOnClose() (actions.Result, bool) {
 	return *s.closeHalt, true
 }
 
+// StopLoad stops the chaos monkey and the load at once (within a second), before anything else a
+// stop does: whatever the reverts then wait for, nothing more is sent or killed. It says what it
+// stopped.
+func (s *Session) StopLoad() []string {
+	var stopped []string
+	if s.Monkey.Stop() {
+		stopped = append(stopped, "chaos monkey")
+	}
+	if l := s.Env.Load; l != nil && l.Status().Active {
+		s.mu.Lock()
+		s.haltedAt = s.Clock.Now() // a stop, not a run that ended by itself
+		s.mu.Unlock()
+		l.Stop()
+		stopped = append(stopped, "load")
+	}
+	// The HALT that follows journals these as its own: a stop is one HALT, however it began.
+	s.mu.Lock()
+	s.stoppedEarly = append(s.stoppedEarly, stopped...)
+	s.mu.Unlock()
+	return stopped
+}
+
+// Abandon is a stop cut short (a second Ctrl-C): nothing more is reverted. It lists what is still
+// injected; each has its revert record in the local state file (written before the change) and on
+// the changed object, so `gameday revert` finds it once the session's heartbeat is stale.
+func (s *Session) Abandon() (pending []string, statePath string) {
+	s.StopLoad()
+	if s.Env.Records != nil && s.Env.Records.State != nil {
+		statePath = s.Env.Records.State.Path()
+	}
+	return s.Injected.Pending(), statePath
+}
+
 // Close stops the sources and, if load runs or anything is injected, runs HALT: faults must not
-// outlive the session, whatever way it ended. It returns HALT's error.
+// outlive the session, whatever way it ended. Load and the monkey stop first, at once; then actions
+// under way get a few seconds to end, then HALT reverts within safety.revertTimeout. It returns
+// HALT's error.
 func (s *Session) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -893,14 +934,18 @@ func (s *Session) Close() error {
 	s.closed = true
 	cancel := s.cancel
 	s.mu.Unlock()
+	s.StopLoad()
 	waited := make(chan struct{})
 	go func() { s.acting.Wait(); close(waited) }()
 	select {
 	case <-waited:
-	case <-time.After(30 * time.Second): // an action stuck past its own timeout: HALT all the same
+	case <-time.After(5 * time.Second): // an action still under way: HALT all the same
 	}
 	var err error
-	if s.Busy() {
+	s.mu.Lock()
+	early := len(s.stoppedEarly) > 0
+	s.mu.Unlock()
+	if s.Busy() || early {
 		var r actions.Result
 		r, err = s.Halt(context.Background())
 		s.mu.Lock()

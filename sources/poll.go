@@ -82,7 +82,16 @@ func (p *poller) loop(ctx context.Context, once func(ctx context.Context) error)
 	b := backoff{min: time.Second, max: 30 * time.Second}
 	wasDown := false
 	for {
+		// A backend that accepts and does not answer shows as hanging well before the call's
+		// deadline, so the header says so while the call still waits.
+		hung := time.AfterFunc(HangAfter, func() {
+			p.send(ctx, ConnState{Source: p.name, OK: false, Err: fmt.Sprintf("no answer for %s", HangAfter),
+				Detail: fmt.Sprintf("hanging: no answer for %s (giving up after %s)", HangAfter, CallTimeout)})
+		})
 		err := once(ctx)
+		if !hung.Stop() {
+			wasDown = true // it said hanging: the next answer says reconnected
+		}
 		wait := p.interval
 		switch {
 		case err != nil && IsUnreachable(err):
@@ -168,7 +177,14 @@ func (m *MetricsPoller) once(ctx context.Context) error {
 	var firstErr error
 	unreachable := 0
 	for _, p := range panels {
-		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if firstErr != nil {
+			// The backend did not answer one panel: asking it for the next ones would only add
+			// their timeouts before the header says so.
+			unreachable++
+			m.send(ctx, MetricsMsg{Source: m.backend.Name(), Panel: p.ID, Start: start, End: end, Err: model.ErrText(firstErr), ErrKind: ErrKindOf(firstErr)})
+			continue
+		}
+		qctx, cancel := context.WithTimeout(ctx, CallTimeout)
 		series, err := m.backend.QueryRange(qctx, p, start, end, step)
 		cancel()
 		if ctx.Err() != nil {

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -132,8 +130,15 @@ func runDistributed(cmd *cobra.Command, o *loadOptions, cfg config.Config, p loa
 		return err
 	}
 	defer closeJournal()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := onStop(func(os.Signal) { cancel() }, func(os.Signal) {
+		// Leaving now: the Job stays, with its revert label; say how to delete it.
+		fmt.Fprintf(os.Stderr, "gameday: leaving now; NOT deleted: %s (kubectl delete job -n %s -l %s)\n",
+			strings.Join(in.Pending(), "; "), ns, "app.kubernetes.io/name=gameday-load")
+		os.Exit(exitRevertFailed)
+	})
+	defer stop.Close()
 	defer func() {
 		// HALT: delete the Job and its pods; an interrupted run says so.
 		if in.Len() == 0 {

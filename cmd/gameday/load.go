@@ -11,11 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -289,8 +287,13 @@ func runLoad(cmd *cobra.Command, o *loadOptions, urls []string, worker bool) err
 	if err := e.Start(prof); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := onStop(func(os.Signal) { cancel() }, func(os.Signal) {
+		fmt.Fprintln(os.Stderr, "gameday: leaving now; the load was stopped by the first interrupt")
+		os.Exit(exitInterrupted)
+	})
+	defer stop.Close()
 	progressDone := make(chan struct{})
 	if !worker && term.IsTerminal(os.Stderr.Fd()) {
 		go progress(e, prof, progressDone)

@@ -67,7 +67,7 @@ func TestFlagErrorsSayWhatIsWanted(t *testing.T) {
 		{[]string{"load", "--duration", "5", "http://127.0.0.1:9/"}, `--duration "5": want a duration such as 30s`},
 		{[]string{"--grace", "x"}, `--grace "x": want a whole number from -1 to 86400 seconds`},
 		{[]string{"--demo", "--demo-speed", "NaN"}, `--demo-speed "NaN": want a number above 0 and at most 100`},
-		{[]string{"monkey", "--mtbf", "-5s"}, "--mtbf: want a duration of 1s or more"},
+		{[]string{"monkey", "--mtbf", "-5s"}, "--mtbf: want a duration of 100ms or more"},
 		{[]string{"monkey", "--max-per-hour", "-2"}, "--max-per-hour: want a whole number from 0 to 3600"},
 	} {
 		cmd := exec.Command(bin, c.args...)

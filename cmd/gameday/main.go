@@ -38,6 +38,7 @@ type options struct {
 	arm        bool
 	journal    string
 	grace      int64
+	revertTO   time.Duration
 	traceFile  string
 	cpuProfile string
 	memProfile string
@@ -167,6 +168,8 @@ func addSessionFlags(cmd *cobra.Command, o *options) {
 	f.StringVar(&o.record, "record", "", "record the session to this file (default: a new file in "+config.DefaultSessionsDir()+"; gameday replay FILE plays it)")
 	f.BoolVar(&o.noRecord, "no-record", false, "do not record the session")
 	f.StringVar(&o.recordMax, "record-max", "1Gi", "stop recording at this compressed size (e.g. 500Mi, 2Gi; 0: no cap)")
+	f.Var(bounds.DurationFlag{P: &o.revertTO, S: bounds.Span{Min: time.Second, Max: 10 * time.Minute}}, "revert-timeout",
+		"on a stop (q, Ctrl-C, SIGTERM, a run's end) load stops within 1 s, then HALT's reverts run within this in all (default 30s, safety.revertTimeout); a second Ctrl-C leaves at once and says what was not reverted")
 	o.grace = -1
 	f.Var(bounds.IntFlag{P: &o.grace, R: bounds.Count(-1, actions.MaxGrace, "seconds")}, "grace", "grace period in seconds for pod kills (-1: the pod's own; 0: kill at once)")
 }
@@ -190,6 +193,9 @@ func loadConfig(cmd *cobra.Command, o *options) (config.Config, error) {
 	}
 	if fl.Changed("demo-speed") {
 		cfg.Demo.Speed = o.demoSpeed
+	}
+	if fl.Changed("revert-timeout") {
+		cfg.Safety.RevertTimeout = config.Duration{Duration: o.revertTO}
 	}
 	if fl.Changed("demo-sessions") {
 		if o.demoSess != "memory" && o.demoSess != "redis" {

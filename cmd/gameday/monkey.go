@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -84,7 +82,7 @@ func runMonkey(cmd *cobra.Command, o *monkeyOptions) error {
 		err  error
 	}{
 		{"for", bounds.Span{Max: 30 * 24 * time.Hour}.Check(o.duration)},
-		{"mtbf", bounds.Span{Min: time.Second}.Check(o.mtbf)},
+		{"mtbf", bounds.Span{Min: 100 * time.Millisecond}.Check(o.mtbf)},
 		{"min-age", bounds.Span{}.Check(o.minAge)},
 		{"max-per-hour", bounds.Count(0, 3600, "kills (0: no cap)").CheckInt(int64(o.maxPerHour))},
 	} {
@@ -127,8 +125,13 @@ func runMonkey(cmd *cobra.Command, o *monkeyOptions) error {
 		}
 	}()
 	out := cmd.OutOrStdout()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := onStop(func(os.Signal) {
+		c.sess.StopLoad() // no kill starts after the first Ctrl-C
+		cancel()
+	}, func(os.Signal) { leaveNow(cmd.ErrOrStderr(), c.sess, nil) })
+	defer stop.Close()
 	sub := c.sess.Bus.Subscribe("monkey", 1024)
 	defer sub.Close()
 	if err := c.startListed(ctx); err != nil {

@@ -44,6 +44,7 @@ type cockpit struct {
 	cleanup  []func()
 	cores    *cores
 	stopRun  func() // stops the --scenario run and waits for its reverts
+	stop     *stopper
 }
 
 func run(cmd *cobra.Command, o *options) error {
@@ -165,8 +166,17 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 		live := experiment.Start(runCtx, sess, e, io.Discard, experiment.Options{File: o.scenario, Version: version(), Gate: gate,
 			Write: func(j *experiment.Journal) ([]string, error) { return writeRun(o.out, started, j) }})
 		c.deps.Runbook, c.deps.Gate, c.deps.Stop = live, gate, stop
-		// Before the session closes: the run's reverts go through it.
-		c.stopRun = func() { stop(); live.Wait() }
+		// Before the session closes: the run's reverts go through it, within the stop's bound (its
+		// rollbacks may wait; what they leave, the session's HALT reverts).
+		c.stopRun = func() {
+			stop()
+			done := make(chan struct{})
+			go func() { live.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(cfg.Safety.RevertTimeout.Duration + 5*time.Second):
+			}
+		}
 	}
 	if o.traceFile != "" {
 		f, err := os.Create(o.traceFile)
@@ -349,8 +359,15 @@ func (c *cockpit) run() error {
 	}
 	// WithFPS(1): without a renderer, Bubble Tea's frame ticker only flushes output the cockpit
 	// never queues (clipboard, raw sequences); at its default 60 Hz it woke the process for nothing.
+	// gameday's own stop, not Bubble Tea's: the first signal quits as q does, the second (also one
+	// that comes while the stop's reverts run) leaves at once, the terminal given back first.
 	p := tea.NewProgram(tui.New(c.ctx, c.deps), tea.WithContext(ctx), tea.WithoutRenderer(),
-		tea.WithWindowSize(w, h), tea.WithColorProfile(profile), tea.WithFPS(1))
+		tea.WithWindowSize(w, h), tea.WithColorProfile(profile), tea.WithFPS(1), tea.WithoutSignalHandler())
+	c.stop = onStop(func(os.Signal) { p.Quit() }, func(os.Signal) {
+		release()
+		leaveNow(os.Stderr, c.sess, nil)
+	})
+	defer c.stop.Close()
 	tuneGC()
 	go scr.Run(ctx)
 	go tty.WatchSize(ctx, p.Send)
@@ -369,6 +386,14 @@ func (c *cockpit) run() error {
 // says what HALT did and where the journal is, so a quit with load running or a node cordoned is
 // never silent.
 func (c *cockpit) onExit() {
+	if c.stop != nil {
+		c.stop.Stopping()
+	}
+	stopped := c.sess.StopLoad()
+	if len(stopped) > 0 || c.sess.Busy() {
+		fmt.Fprintf(os.Stderr, "gameday: stopping: %s; reverting (within %s in all; Ctrl-C again to leave now)\n",
+			stoppedText(stopped), c.ctx.Config.Safety.RevertTimeout.Duration)
+	}
 	if c.stopRun != nil {
 		c.stopRun()
 	}

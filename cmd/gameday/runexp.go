@@ -7,11 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -116,23 +114,18 @@ func runExperiment(cmd *cobra.Command, ro *runOptions, file string) error {
 	defer interrupt()
 	reverts, skip := context.WithCancel(context.Background())
 	defer skip()
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		n := 0
-		for sig := range sigs {
-			n++
-			if n == 1 {
-				fmt.Fprintf(stderr, "%s: stopping the method and running the reverts (again to skip them)\n", sig)
-				interrupt()
-				continue
-			}
-			fmt.Fprintf(stderr, "%s again: skipping the reverts\n", sig)
-			skip()
-			return
-		}
-	}()
+	ran := make(chan struct{})
+	stop := onStop(func(sig os.Signal) {
+		stopped := c.sess.StopLoad()
+		fmt.Fprintf(stderr, "%s: stopping: %s; the method stops and the reverts run (within %s in all; again to leave now)\n",
+			sig, stoppedText(stopped), cfg.Safety.RevertTimeout.Duration)
+		interrupt()
+	}, func(sig os.Signal) {
+		fmt.Fprintf(stderr, "%s again: skipping the reverts\n", sig)
+		skip()
+		leaveNow(stderr, c.sess, func() { <-ran })
+	})
+	defer stop.Close()
 	if err := c.startListed(ctx); err != nil {
 		return err
 	}
@@ -142,6 +135,7 @@ func runExperiment(cmd *cobra.Command, ro *runOptions, file string) error {
 	sum := sha256.Sum256(data)
 	res := experiment.Run(ctx, c.sess, e, out, experiment.Options{File: file, Digest: hex.EncodeToString(sum[:]), Version: version(), Reverts: reverts,
 		Write: func(j *experiment.Journal) ([]string, error) { return writeRun(ro.out, started, j) }})
+	close(ran)
 	skipCleanup = res.Journal.RevertsSkipped
 	if res.WriteErr != nil {
 		return res.WriteErr

@@ -109,11 +109,17 @@ func (e *NotFound) Error() string { return e.Report.Err }
 // probeTimeout bounds one candidate's probe, so a Service without endpoints does not hold up the rest.
 const probeTimeout = 5 * time.Second
 
+// listTimeout bounds a whole search: the Services list and every candidate's probe.
+const listTimeout = time.Minute
+
 // Find lists Services, orders the candidates by w's preferences and returns the first whose probe
 // answers. The report is filled either way; the error is a *NotFound when nothing answered.
 func Find(ctx context.Context, cs kubernetes.Interface, rc *rest.Config, w Want) (Found, Report, error) {
 	rep := Report{What: w.What}
 	var svcs []corev1.Service
+	// The whole search is bounded: an apiserver that does not answer must not hold discovery.
+	ctx, cancel := context.WithTimeout(ctx, listTimeout)
+	defer cancel()
 	list, err := cs.CoreV1().Services("").List(ctx, metav1.ListOptions{})
 	switch {
 	case err == nil:

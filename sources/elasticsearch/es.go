@@ -110,7 +110,7 @@ func New(cfg Config) (*ES, error) {
 		base = t
 	}
 	c, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{cfg.URL}, Username: cfg.Username,
-		Password: cfg.Password, APIKey: cfg.APIKey, Transport: productHeader{base: base}, MaxRetries: 1})
+		Password: cfg.Password, APIKey: cfg.APIKey, Transport: sources.Bounded(productHeader{base: base}), MaxRetries: 1})
 	if err != nil {
 		return nil, fmt.Errorf("elasticsearch client: %w", err)
 	}

@@ -70,7 +70,7 @@ func New(cfg Config) (*Backend, error) {
 }
 
 func newBackend(address string, rt http.RoundTripper, name string, scrape time.Duration) (*Backend, error) {
-	c, err := api.NewClient(api.Config{Address: address, RoundTripper: rt})
+	c, err := api.NewClient(api.Config{Address: address, RoundTripper: sources.Bounded(rt)})
 	if err != nil {
 		return nil, fmt.Errorf("prometheus client: %w", err)
 	}

@@ -34,7 +34,7 @@ func NewZipkin(rawURL string) (*Zipkin, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("--zipkin-url %q: want a URL like http://zipkin:9411", rawURL)
 	}
-	return &Zipkin{base: u, client: &http.Client{Timeout: 10 * time.Second}, name: "zipkin " + u.Host}, nil
+	return &Zipkin{base: u, client: &http.Client{Timeout: sources.CallTimeout}, name: "zipkin " + u.Host}, nil
 }
 
 // NewVia reaches a Zipkin at base through rt (the apiserver's service proxy), named name.
@@ -43,7 +43,7 @@ func NewVia(base string, rt http.RoundTripper, name string) (*Zipkin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zipkin at %q: %w", base, err)
 	}
-	return &Zipkin{base: u, client: &http.Client{Timeout: 10 * time.Second, Transport: rt}, name: name}, nil
+	return &Zipkin{base: u, client: &http.Client{Timeout: sources.CallTimeout, Transport: rt}, name: name}, nil
 }
 
 // Name says which server is used.
