@@ -3,10 +3,13 @@ package actions
 import (
 	"context"
 	"fmt"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gamedaylab/gameday/revert"
 )
 
 func init() {
@@ -36,14 +39,33 @@ func (e *Env) StartLoadJob(ctx context.Context, in *Injected, job *batchv1.Job, 
 	if entry.DryRun {
 		dry = []string{metav1.DryRunAll}
 	}
+	// Named after its revert record, which it carries: a reaper finds it by its label and deletes it
+	// once the process that made it stops renewing its heartbeat.
+	job = job.DeepCopy()
+	rec := e.newRecord(revert.KindLoadJob, revert.Ref{Group: "batch", Version: "v1", Resource: "jobs", Namespace: ns}, detail, time.Time{})
+	job.Name, job.GenerateName = job.GenerateName+rec.ID, ""
+	rec.Object.Name = job.Name
+	ann, err := revert.With(job.Annotations, rec)
+	if err != nil {
+		r, err := e.record(entry, err)
+		return r, nil, err
+	}
+	job.Annotations = ann
+	if !entry.DryRun {
+		if err := e.keep(rec); err != nil {
+			r, err := e.record(entry, err)
+			return r, nil, err
+		}
+	}
 	created, err := e.Client.BatchV1().Jobs(ns).Create(ctx, job, metav1.CreateOptions{DryRun: dry})
 	if err != nil {
+		e.forgetRecord(rec.ID)
 		r, err := e.record(entry, fmt.Errorf("create the worker Job in %s: %w", ns, err))
 		return r, nil, err
 	}
 	entry.Targets = []string{"job/" + ns + "/" + created.Name}
 	if !entry.DryRun && in != nil {
-		in.Add(&jobReverter{env: e, namespace: ns, name: created.Name})
+		in.Add(&jobReverter{env: e, namespace: ns, name: created.Name, id: rec.ID})
 	}
 	r, err := e.record(entry, nil)
 	return r, created, err
@@ -53,15 +75,24 @@ func (e *Env) StartLoadJob(ctx context.Context, in *Injected, job *batchv1.Job, 
 type jobReverter struct {
 	env             *Env
 	namespace, name string
+	dry             bool
+	id              string // its revert record's
 }
 
 func (j *jobReverter) Describe() string { return "load job " + j.namespace + "/" + j.name }
 
 func (j *jobReverter) Revert(ctx context.Context) error {
 	bg := metav1.DeletePropagationBackground
-	err := j.env.Client.BatchV1().Jobs(j.namespace).Delete(ctx, j.name, metav1.DeleteOptions{PropagationPolicy: &bg})
+	opts := metav1.DeleteOptions{PropagationPolicy: &bg}
+	if j.dry {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	err := j.env.Client.BatchV1().Jobs(j.namespace).Delete(ctx, j.name, opts)
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete job %s/%s: %w", j.namespace, j.name, err)
+	}
+	if !j.dry && j.id != "" {
+		j.env.forgetRecord(j.id)
 	}
 	return nil
 }

@@ -132,40 +132,50 @@ type Liveness struct {
 	Client kubernetes.Interface
 	Now    func() time.Time
 	// Self is the asking session's id: its own records are never leftovers.
-	Self  string
-	cache map[string]bool
+	Self string
+	// cache holds, per Lease, when its session counts as dead (zero: it does already).
+	cache map[string]time.Time
 }
 
 // Alive reports whether r's session still renews its Lease. A record without a Lease, or whose Lease
 // is gone or stale, belongs to a dead session.
 func (l *Liveness) Alive(ctx context.Context, r Record) (bool, error) {
+	alive, _, err := l.Until(ctx, r)
+	return alive, err
+}
+
+// Until is Alive, and for a session that still looks alive, when it will count as dead if it does
+// not renew again (its last renewal plus the Lease's duration): a session killed a moment ago looks
+// alive until then.
+func (l *Liveness) Until(ctx context.Context, r Record) (alive bool, deadAt time.Time, err error) {
 	if r.Session != "" && r.Session == l.Self {
-		return true, nil
+		return true, time.Time{}, nil
 	}
 	if r.Lease == "" {
-		return false, nil
+		return false, time.Time{}, nil
 	}
 	if v, ok := l.cache[r.Lease]; ok {
-		return v, nil
+		return !v.IsZero(), v, nil
 	}
 	ns, name, ok := strings.Cut(r.Lease, "/")
 	if !ok {
-		return false, nil
+		return false, time.Time{}, nil
 	}
 	lease, err := l.Client.CoordinationV1().Leases(ns).Get(ctx, name, metav1.GetOptions{})
-	alive := false
 	switch {
 	case apierrors.IsNotFound(err):
 	case err != nil:
-		return false, fmt.Errorf("session lease %s: %w", r.Lease, err)
+		return false, time.Time{}, fmt.Errorf("session lease %s: %w", r.Lease, err)
 	default:
-		alive = fresh(lease, l.now())
+		if end, ok := expiry(lease); ok && l.now().Before(end) {
+			deadAt = end
+		}
 	}
 	if l.cache == nil {
-		l.cache = map[string]bool{}
+		l.cache = map[string]time.Time{}
 	}
-	l.cache[r.Lease] = alive
-	return alive, nil
+	l.cache[r.Lease] = deadAt
+	return !deadAt.IsZero(), deadAt, nil
 }
 
 func (l *Liveness) now() time.Time {
@@ -175,9 +185,10 @@ func (l *Liveness) now() time.Time {
 	return time.Now()
 }
 
-func fresh(l *coordv1.Lease, now time.Time) bool {
+// expiry is when a Lease goes stale: its last renewal plus its duration.
+func expiry(l *coordv1.Lease) (time.Time, bool) {
 	if l.Spec.RenewTime == nil || l.Spec.LeaseDurationSeconds == nil {
-		return false
+		return time.Time{}, false
 	}
-	return now.Before(l.Spec.RenewTime.Add(time.Duration(*l.Spec.LeaseDurationSeconds) * time.Second))
+	return l.Spec.RenewTime.Add(time.Duration(*l.Spec.LeaseDurationSeconds) * time.Second), true
 }

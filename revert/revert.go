@@ -22,8 +22,9 @@ const LegacyCordonAnnotation = "gameday.dev/cordoned-by"
 
 // Kinds of change.
 const (
-	KindCordon = "cordon"
-	KindFault  = "istio-fault"
+	KindCordon  = "cordon"
+	KindFault   = "istio-fault"
+	KindLoadJob = "load-job" // the Job of distributed load workers: deleted with its pods
 )
 
 // Ref names the changed object.

@@ -98,6 +98,34 @@ func (s *State) write() error {
 	return nil
 }
 
+// States opens every state file under dir (this machine's sessions, live or not), with its records.
+func States(dir string) ([]*State, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	var out []*State
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("revert state: %w", err)
+		}
+		s := &State{path: f}
+		if err := json.Unmarshal(b, &s.recs); err != nil {
+			return nil, fmt.Errorf("revert state %s: %w", f, err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// Records are the file's records.
+func (s *State) Records() []Record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Record(nil), s.recs...)
+}
+
 // ReadStates lists the records of every state file under dir (what this machine's sessions left).
 func ReadStates(dir string) ([]Record, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))

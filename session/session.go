@@ -741,14 +741,18 @@ func (s *Session) Halt(ctx context.Context) (actions.Result, error) {
 	return s.done(s.Env.Halt(ctx, s.Injected, also...)) // not through act(): HALT runs while the session closes
 }
 
-// Leftovers lists what sessions that are no longer alive changed and did not undo (cordons, Istio
-// faults); with expired, what has outlived its duration. This session's own changes are never listed.
-func (s *Session) Leftovers(ctx context.Context, expired bool) ([]actions.Leftover, error) {
+// Leftovers lists what other sessions changed and did not undo (cordons, Istio faults, load Jobs), as
+// q says (Self and Grace are the session's; this machine's state files are read and cleaned of
+// records no object carries). This session's own changes are never listed.
+func (s *Session) Leftovers(ctx context.Context, q actions.LeftoverQuery) ([]actions.Leftover, error) {
 	if s.Env.Client == nil || s.Sim != nil {
 		return nil, nil
 	}
+	q.Self = s.id
 	// A live session reverts a fault on the tick after its end; three heartbeats later it is overdue.
-	return s.Env.FindLeftovers(ctx, s.id, expired, 3*s.opts.Config.Safety.Heartbeat.Duration)
+	q.Grace = 3 * s.opts.Config.Safety.Heartbeat.Duration
+	q.StateDir = cmp.Or(s.opts.RevertDir, config.DefaultRevertDir())
+	return s.Env.FindLeftovers(ctx, q)
 }
 
 // RevertLeftovers undoes leftovers (after a person confirmed them) and journals it as cleanup.
@@ -782,6 +786,26 @@ func newSessionID() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// Records starts the revert records and heartbeat of a process that changes the cluster without a
+// session (gameday load --workers): what it leaves carries its records, and a reaper tells them from
+// a live process's by its Lease in ns. stop ends the heartbeat and deletes the Lease.
+func Records(ctx context.Context, client kubernetes.Interface, ns, user string, safety config.Safety, revertDir string) (*actions.Records, func(), error) {
+	id := newSessionID()
+	state, err := revert.OpenState(cmp.Or(revertDir, config.DefaultRevertDir()), id)
+	if err != nil {
+		return nil, nil, err
+	}
+	holder := user
+	if h, err := os.Hostname(); err == nil {
+		holder += "@" + h
+	}
+	b, err := revert.StartHeartbeat(ctx, client, ns, id, fmt.Sprintf("%s pid %d", holder, os.Getpid()), revert.HeartbeatOptions{Every: safety.Heartbeat.Duration})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: without a heartbeat, a reaper would take its Job for a leftover", err)
+	}
+	return &actions.Records{Session: id, State: state, Lease: b.Ref}, func() { _ = b.Stop(context.Background()) }, nil
 }
 
 // startHeartbeat creates the session's Lease in its namespace, so that its revert records can be told

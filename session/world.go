@@ -74,6 +74,7 @@ func (s *Session) buildKube() error {
 	// Protobuf decodes several times cheaper than JSON: it is most of the CPU of watching 5,000 pods.
 	rc.ContentType = "application/vnd.kubernetes.protobuf"
 	rc.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	allowRate(rc)
 	client, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return fmt.Errorf("kubernetes client: %w", err)
@@ -109,11 +110,22 @@ func (s *Session) buildKube() error {
 	return s.buildMetrics(client, rc)
 }
 
+// allowRate lifts client-go's own default of 5 requests/s in bursts of 10, which queued a HALT or a
+// reaper's pass behind the engines' listing (one List per Chaos Mesh kind every 5 s) for seconds,
+// and monkey evictions past their timeout, to kubectl's 50/s in bursts of 300. The apiserver's own
+// flow control still holds; a --request-timeout or an explicit QPS is kept.
+func allowRate(rc *rest.Config) {
+	if rc.QPS == 0 {
+		rc.QPS, rc.Burst = 50, 300
+	}
+}
+
 // buildMesh reaches Istio's VirtualServices when the cluster serves them: custom resources have no
 // protobuf encoding, so this client speaks JSON.
 func (s *Session) buildMesh(rc *rest.Config) error {
 	jc := rest.CopyConfig(rc)
 	jc.UserAgent = "gameday"
+	allowRate(jc)
 	dyn, err := dynamic.NewForConfig(jc)
 	if err != nil {
 		return fmt.Errorf("kubernetes dynamic client: %w", err)

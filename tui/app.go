@@ -231,7 +231,7 @@ func (m *Model) tick() tea.Cmd {
 func (m *Model) Init() tea.Cmd {
 	sess := m.sess
 	return tea.Batch(m.tick(), m.checkPermissions(), safe(func() tea.Msg {
-		list, err := sess.Leftovers(context.Background(), false)
+		list, err := sess.Leftovers(context.Background(), actions.LeftoverQuery{})
 		return leftoversMsg{list: list, err: err}
 	}))
 }

@@ -125,7 +125,7 @@ func runDistributed(cmd *cobra.Command, o *loadOptions, cfg config.Config, p loa
 	if o.kube.Context != nil && *o.kube.Context != "" {
 		kctx = *o.kube.Context
 	}
-	env, in, closeJournal, err := loadJobEnv(o, cfg, cs, kctx, raw.Contexts)
+	env, in, closeJournal, err := loadJobEnv(o, cfg, cs, ns, kctx, raw.Contexts)
 	if err != nil {
 		return err
 	}
@@ -242,7 +242,7 @@ func collectResults(ctx context.Context, cs kubernetes.Interface, ns, job string
 
 // loadJobEnv is the action environment of a distributed run: the config's safety rules (and --arm),
 // the journal, and the registry HALT reverts.
-func loadJobEnv(o *loadOptions, cfg config.Config, cs kubernetes.Interface, kctx string, contexts map[string]*clientcmdapi.Context) (*actions.Env, *actions.Injected, func(), error) {
+func loadJobEnv(o *loadOptions, cfg config.Config, cs kubernetes.Interface, ns, kctx string, contexts map[string]*clientcmdapi.Context) (*actions.Env, *actions.Injected, func(), error) {
 	guard := session.NewGuard(cfg.Safety, o.arm)
 	guard.DryRun, guard.Context = guard.DryRun || o.dryRun, kctx
 	path := cfg.Journal.Path
@@ -253,9 +253,17 @@ func loadJobEnv(o *loadOptions, cfg config.Config, cs kubernetes.Interface, kctx
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	env := &actions.Env{Client: cs, Context: kctx, Guard: guard, Journal: j, Now: time.Now}
+	env := &actions.Env{Client: cs, Context: kctx, Guard: guard, Journal: j, Now: time.Now, RevertTimeout: cfg.Safety.RevertTimeout.Duration}
 	if c, ok := contexts[kctx]; ok && c != nil {
 		env.User = c.AuthInfo // the kubeconfig user entry's name, never its credentials
 	}
-	return env, &actions.Injected{}, func() { _ = j.Close() }, nil
+	stopBeat := func() {}
+	if !guard.DryRun {
+		var err error
+		if env.Records, stopBeat, err = session.Records(context.Background(), cs, ns, env.User, cfg.Safety, ""); err != nil {
+			_ = j.Close()
+			return nil, nil, nil, err
+		}
+	}
+	return env, &actions.Injected{}, func() { stopBeat(); _ = j.Close() }, nil
 }

@@ -131,8 +131,12 @@ spec:
 		t.Fatalf("revert --expired --list (exit %d):\n%s", code, out)
 	}
 	out, code = gamedayRevert(t, k, dir, "--list")
-	if code != 0 || !strings.Contains(out, "3 change(s) left by sessions that no longer run") || strings.Contains(out, "/other") {
+	if code != 0 || !strings.Contains(out, "3 change(s) left by sessions that no longer run") ||
+		!strings.Contains(out, "1 change(s) held by sessions that still look alive") {
 		t.Fatalf("revert --list (exit %d):\n%s", code, out)
+	}
+	if _, dead, _ := strings.Cut(out, "left by sessions that no longer run"); strings.Contains(dead, "/other") {
+		t.Fatalf("revert --list took the live session's fault for a leftover:\n%s", out)
 	}
 	if out, code = gamedayRevert(t, k, dir); code != exitUsage || !strings.Contains(out, "--yes") {
 		t.Fatalf("revert without a terminal or --yes (exit %d):\n%s", code, out)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
 
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/experiment"
@@ -202,6 +204,16 @@ func kubeFromFlags(o *options, cfg *config.Config) (*session.Kube, string, error
 		ctxName = *o.kube.Context
 	}
 	if ctxName == "" {
+		// In a pod (the dead-man reaper, deploy/reaper): its ServiceAccount, no kubeconfig.
+		if rc, err := rest.InClusterConfig(); err == nil {
+			ns := cmp.Or(cfg.Namespace, "default")
+			if o.kube.Namespace != nil && *o.kube.Namespace != "" {
+				ns = *o.kube.Namespace
+			} else if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil {
+				ns = strings.TrimSpace(string(b))
+			}
+			return &session.Kube{Rest: rc, Context: "in-cluster", Namespace: ns}, "serviceaccount", nil
+		}
 		return nil, "", errors.New("kubeconfig: no current context; pass --context NAME or --kubeconfig FILE (or try gameday --demo)")
 	}
 	kc, ok := raw.Contexts[ctxName]

@@ -161,9 +161,8 @@ method:
 			if !n.Spec.Unschedulable || !strings.Contains(out.String(), "NOT reverted: cordon "+node) || !strings.Contains(out.String(), "gameday revert") {
 				t.Fatalf("a second interrupt: want %s left cordoned and named:\n%s", node, out.String())
 			}
-			// Its record is where gameday revert finds it: revert it so the shared testbed is clean.
-			time.Sleep(4 * time.Second) // three missed heartbeats of 1 s
-			if rout, code := gamedayRevert(t, k, dir, "--yes"); code != 0 || !strings.Contains(rout, node) {
+			// Its record is where gameday revert finds it (the session named, forced: it is dead).
+			if rout, code := gamedayRevert(t, k, dir, "--yes", "--session", sessionOf(t, out.String()), "--force"); code != 0 || !strings.Contains(rout, node) || !strings.Contains(rout, "reverted 1 change(s)") {
 				t.Fatalf("gameday revert after the second interrupt (exit %d):\n%s", code, rout)
 			}
 		})
@@ -208,4 +207,14 @@ func TestCockpitStaysResponsiveWhenBackendsHang(t *testing.T) {
 	s.keys("q")
 	s.waitFor(5*time.Second+10*time.Second, "EXITED 0")
 	t.Logf("q to exit: %s", time.Since(quit).Round(100*time.Millisecond))
+}
+
+// sessionOf reads the session id a second interrupt printed ("--session ID --force").
+func sessionOf(t *testing.T, out string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(out, "--session ")
+	if !ok {
+		t.Fatalf("no session id in:\n%s", out)
+	}
+	return strings.Fields(rest)[0]
 }
