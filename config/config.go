@@ -318,6 +318,10 @@ func StateDir() string {
 // DefaultSessionsDir holds the sessions' recordings (gameday replay, gameday report).
 func DefaultSessionsDir() string { return filepath.Join(StateDir(), "sessions") }
 
+// DefaultLogPath is gameday's operational log: backend errors, actions, refusals, reverts and HALT
+// of every session, rotated.
+func DefaultLogPath() string { return filepath.Join(StateDir(), "gameday.log") }
+
 // DefaultRevertDir holds the local copy of each session's revert records.
 func DefaultRevertDir() string { return filepath.Join(StateDir(), "reverts") }
 

@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"os"
 	"sort"
 	"strings"
@@ -57,6 +58,9 @@ type Options struct {
 	OnSynced func()
 	// LoadOnRun is told when a load run starts and ends (the cockpit gives load every core).
 	LoadOnRun func(active bool)
+	// Log receives the session's operational log (backend errors, actions, refusals, reverts, HALT),
+	// nil for none.
+	Log *slog.Logger
 	// RevertDir holds the local copy of the revert records (default config.DefaultRevertDir()).
 	RevertDir string
 	// Record writes the session's recording (nil: none).
@@ -138,6 +142,7 @@ type Session struct {
 	stoppedEarly []string
 	closed       bool
 	closeHalt    *actions.Result
+	log          *logger // the operational log (nil: none)
 }
 
 // NewGuard is the guard of the config's safety rules (armed: --arm was given).
@@ -207,6 +212,7 @@ func New(o Options) (*Session, error) {
 			return nil, err
 		}
 	}
+	s.startLogger()
 	return s, nil
 }
 
@@ -240,6 +246,7 @@ func (s *Session) Start(ctx context.Context) {
 	ctx = s.ctx
 	s.mu.Unlock()
 	s.runRecorder()
+	s.runLogger()
 	for _, st := range s.starters {
 		st := st
 		s.group.Go(ctx, "source", st)
@@ -987,6 +994,11 @@ func (s *Session) Close() error {
 	if berr := beat.Stop(context.Background()); berr != nil && err == nil {
 		err = berr
 	}
+	how := "closed"
+	if err != nil {
+		how = "closed; HALT: " + err.Error()
+	}
+	s.stopLogger(how)
 	if rerr := s.stopRecorder(); rerr != nil && err == nil {
 		err = rerr
 	}

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -535,4 +537,61 @@ func TestASessionWithoutAGuardKeepsTheConfigsRules(t *testing.T) {
 	if err := g.Check("demo"); !errors.Is(err, model.ErrRefused) {
 		t.Errorf("an unarmed production context: %v", err)
 	}
+}
+
+// TestTheLogSaysWhatHappenedAndNoSecret (issue 29): the operational log has every backend error, each
+// action with its result (a refusal, HALT), the session's id on every line, and no credential.
+func TestTheLogSaysWhatHappenedAndNoSecret(t *testing.T) {
+	cfg := config.Default()
+	var buf syncBuf
+	s, err := New(Options{Config: &cfg, Demo: true, Journal: filepath.Join(t.TempDir(), "journal.jsonl"),
+		Log: slog.New(slog.NewJSONHandler(&buf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s.Start(ctx)
+	s.Publish(sources.ErrorMsg{Source: "metrics", Err: `Get "https://admin:hunter2@prom:9090/api": Authorization: Bearer abcdefghijklmnop refused`})
+	if _, err := s.Act(ctx, "kill", "pod/nosuch"); err == nil {
+		t.Fatal("a kill of no pod was not refused")
+	}
+	if _, err := s.Act(ctx, "halt", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	log := buf.String()
+	for _, want := range []string{`"msg":"session started"`, `"msg":"backend error"`, `"source":"metrics"`, `"action":"halt"`, `"msg":"session ended"`, `"session":"` + s.ID() + `"`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %s:\n%s", want, log)
+		}
+	}
+	for _, secret := range []string{"hunter2", "abcdefghijklmnop"} {
+		if strings.Contains(log, secret) {
+			t.Errorf("the log holds a credential (%s):\n%s", secret, log)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(log), "\n") {
+		if !strings.Contains(line, `"session":"`+s.ID()+`"`) {
+			t.Errorf("a line without the session id: %s", line)
+		}
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

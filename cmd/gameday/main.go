@@ -39,6 +39,7 @@ type options struct {
 	journal    string
 	grace      int64
 	revertTO   time.Duration
+	logLevel   string
 	traceFile  string
 	cpuProfile string
 	memProfile string
@@ -170,6 +171,7 @@ func addSessionFlags(cmd *cobra.Command, o *options) {
 	f.StringVar(&o.recordMax, "record-max", "1Gi", "stop recording at this compressed size (e.g. 500Mi, 2Gi; 0: no cap)")
 	f.Var(bounds.DurationFlag{P: &o.revertTO, S: bounds.Span{Min: time.Second, Max: 10 * time.Minute}}, "revert-timeout",
 		"on a stop (q, Ctrl-C, SIGTERM, a run's end) load stops within 1 s, then HALT's reverts run within this in all (default 30s, safety.revertTimeout); a second Ctrl-C leaves at once and says what was not reverted")
+	f.StringVar(&o.logLevel, "log-level", "info", "level of "+config.DefaultLogPath()+" (rotated at 10 MB, 3 kept): debug, info, warn, error or off")
 	o.grace = -1
 	f.Var(bounds.IntFlag{P: &o.grace, R: bounds.Count(-1, actions.MaxGrace, "seconds")}, "grace", "grace period in seconds for pod kills (-1: the pod's own; 0: kill at once)")
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -141,18 +142,28 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 		k.Pacer = kube.NewPacer(watchPace())
 		so.Kube, so.User = k, user
 	}
+	var logCloser io.Closer
 	if o.replay == nil {
 		if so.Record, err = recordOptions(o, sess0Context(so)); err != nil {
+			return nil, err
+		}
+		if so.Log, logCloser, err = openLog(o.logLevel); err != nil {
 			return nil, err
 		}
 	}
 	sess, err := session.New(so)
 	if err != nil {
+		if logCloser != nil {
+			_ = logCloser.Close()
+		}
 		return nil, err
 	}
 	c.sess = sess
 	// Cleanups run last first: the recording is reported once the session (and its HALT) closed it.
 	c.cleanup = append(c.cleanup, func() { sayRecording(cmd.ErrOrStderr(), sess) }, func() { _ = sess.Close() })
+	if logCloser != nil {
+		c.cleanup = append([]func(){func() { _ = logCloser.Close() }}, c.cleanup...) // last: after the session's last line
+	}
 	if guard.IsProduction() && !o.arm {
 		guard.ReadOnly = true // be explicit in the header: nothing will be allowed
 	}
@@ -402,6 +413,7 @@ func (c *cockpit) onExit() {
 		c.stop.Stopping()
 	}
 	stopped := c.sess.StopLoad()
+	c.sess.Logf(slog.LevelInfo, "cockpit quit", "stopped", stoppedText(stopped))
 	if len(stopped) > 0 || c.sess.Busy() {
 		fmt.Fprintf(os.Stderr, "gameday: stopping: %s; reverting (within %s in all; Ctrl-C again to leave now)\n",
 			stoppedText(stopped), c.ctx.Config.Safety.RevertTimeout.Duration)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -117,6 +118,7 @@ func runExperiment(cmd *cobra.Command, ro *runOptions, file string) error {
 	ran := make(chan struct{})
 	stop := onStop(func(sig os.Signal) {
 		stopped := c.sess.StopLoad()
+		c.sess.Logf(slog.LevelWarn, "stop requested", "signal", sig.String(), "stopped", stoppedText(stopped))
 		fmt.Fprintf(stderr, "%s: stopping: %s; the method stops and the reverts run (within %s in all; again to leave now)\n",
 			sig, stoppedText(stopped), cfg.Safety.RevertTimeout.Duration)
 		interrupt()

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -70,6 +71,7 @@ func stoppedText(stopped []string) string {
 // person must look) once wait returns or after a second, whichever comes first.
 func leaveNow(w io.Writer, sess *session.Session, wait func()) {
 	pending, state := sess.Abandon()
+	sess.Logf(slog.LevelError, "leaving now (a second interrupt): not reverted", "pending", strings.Join(pending, "; "), "state", state)
 	if len(pending) == 0 {
 		fmt.Fprintln(w, "gameday: leaving now; nothing was left to revert")
 	} else {
