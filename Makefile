@@ -41,12 +41,18 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-## fuzz: each decoder of outside input (recording, scenario, Zipkin, Elasticsearch, screen width)
-## for FUZZTIME (default 30s) each; a crash is saved under testdata/fuzz and fails the run.
+## fuzz: each decoder of outside input (recording, scenario, config, YAML numbers, the `:` command
+## line and prompts, numbers, Zipkin, Elasticsearch, screen width) for FUZZTIME (default 30s; 1000000x
+## for a count) each; a crash is saved under testdata/fuzz and fails the run.
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./recording
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./scenario
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./config
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./yamlfile
+	$(GO) test -run '^$$' -fuzz '^FuzzCommand$$' -fuzztime $(FUZZTIME) ./actions
+	$(GO) test -run '^$$' -fuzz '^FuzzPrompt$$' -fuzztime $(FUZZTIME) ./actions
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./bounds
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTraces$$' -fuzztime $(FUZZTIME) ./sources/zipkin
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeSearch$$' -fuzztime $(FUZZTIME) ./sources/elasticsearch
 	$(GO) test -run '^$$' -fuzz '^FuzzWidth$$' -fuzztime $(FUZZTIME) ./tui/core

@@ -7,6 +7,7 @@ package bounds
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -300,3 +301,42 @@ func (f DurationFlag) String() string {
 }
 
 func (f DurationFlag) Type() string { return "duration" }
+
+// NonFinite names the first number in v (walked through pointers, structs, slices and maps) that is
+// NaN or infinite, as its field path ("Hypothesis.ErrorBudget: NaN"); "" when every one is finite.
+// Fuzz tests of every decoder of outside input use it.
+func NonFinite(v any) string { return nonFinite(reflect.ValueOf(v)) }
+
+func nonFinite(v reflect.Value) string {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return nonFinite(v.Elem())
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				if s := nonFinite(v.Field(i)); s != "" {
+					return v.Type().Field(i).Name + "." + s
+				}
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			if s := nonFinite(v.Index(i)); s != "" {
+				return s
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if s := nonFinite(it.Value()); s != "" {
+				return s
+			}
+		}
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Sprint(f)
+		}
+	}
+	return ""
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gamedaylab/gameday/bounds"
 	"github.com/gamedaylab/gameday/yamlfile"
 )
 
@@ -153,4 +154,25 @@ func fieldPaths(t reflect.Type, prefix string) []string {
 		}
 	}
 	return out
+}
+
+// FuzzParse: any config file is refused with an error naming the line and field, or accepted with
+// no NaN or infinity in it (issue 29: load.maxRate: .nan removed the rate cap); never a panic.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"load: {maxRate: .nan}\n", "load: {burst: {rate: .inf}}\n", "demo: {speed: 1e400}\n", "safety: {minReadyReplicas: 2.5}\n",
+		"metrics: {panels: [{title: x, unit: s, thresholds: [.nan], queries: [{expr: up}]}]}\n", "monkey: {mtbf: -1s}\n", "load:\n  maxRate: 100\n  burst: {rate: 50}\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		cfg := Default()
+		if err := Parse([]byte(src), &cfg); err != nil {
+			return
+		}
+		if v := bounds.NonFinite(cfg); v != "" {
+			t.Fatalf("accepted %q with %s", src, v)
+		}
+		if cfg.Load.MaxRate <= 0 || cfg.Load.Burst.Rate <= 0 || cfg.Demo.Speed <= 0 || cfg.Safety.Heartbeat.Duration <= 0 {
+			t.Fatalf("accepted %q with a rate, speed or heartbeat of 0 or less: %+v", src, cfg)
+		}
+	})
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gamedaylab/gameday/bounds"
 )
 
 // TestExamplesAreValid: every file in examples/ parses and validates.
@@ -101,5 +103,15 @@ func FuzzParse(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte("method: [{action: kill}]"))
-	f.Fuzz(func(t *testing.T, b []byte) { _, _ = Parse(b) })
+	f.Add([]byte("hypothesis: {errorBudget: .nan}\nguard: {maxRate: .inf}\nmethod: [{action: scale, args: NaN}]"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := Parse(b)
+		if err != nil {
+			return
+		}
+		// Whatever is accepted holds no number no one could mean (issue 29).
+		if v := bounds.NonFinite(e); v != "" {
+			t.Fatalf("accepted %q with %s", b, v)
+		}
+	})
 }
