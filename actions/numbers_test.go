@@ -1,6 +1,10 @@
 package actions
 
 import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -116,5 +120,69 @@ func TestMaxDisruptedHoldsEveryWayPodsGo(t *testing.T) {
 		if err := plan(c[0], c[1]); err != nil {
 			t.Errorf("%s within 50%%: %v", name, err)
 		}
+	}
+}
+
+// hangingRevert never returns on its own: a revert whose apiserver call hangs.
+type hangingRevert struct{}
+
+func (hangingRevert) Describe() string { return "fault/hangs" }
+func (hangingRevert) Revert(ctx context.Context) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestOneHangingRevertDoesNotStarveTheOthers (issue 29): HALT's reverts share one bound; a revert that
+// hangs gets its share, is kept for the next HALT, and the others are done within the bound.
+func TestOneHangingRevertDoesNotStarveTheOthers(t *testing.T) {
+	in := &Injected{}
+	first, last := &fakeFault{}, &fakeFault{}
+	in.Add(first)
+	in.Add(hangingRevert{})
+	in.Add(last)
+	e := &Env{RevertTimeout: 300 * time.Millisecond}
+	start := time.Now()
+	r, _ := e.Halt(context.Background(), in)
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("HALT took %s with a bound of 300ms", took)
+	}
+	if !first.reverted || !last.reverted || in.Len() != 1 || !strings.Contains(r.Err, "fault/hangs") {
+		t.Fatalf("reverted %v %v, still injected %d, result %+v", first.reverted, last.reverted, in.Len(), r)
+	}
+}
+
+// TestAReplacedLoadIsJournaled (issue 29): starting a load while one runs replaced it with no trace;
+// the replaced run's end is now a load-stop entry of its own, before the new start.
+func TestAReplacedLoadIsJournaled(t *testing.T) {
+	j, err := OpenJournal(filepath.Join(t.TempDir(), "j.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	l := &fakeLoad{}
+	e := &Env{Journal: j, Load: l}
+	for _, p := range []load.Profile{{Name: "first", Kind: load.Constant, Rate: 10, To: 10}, {Name: "second", Kind: load.Constant, Rate: 20, To: 20}} {
+		if _, err := e.StartLoad(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(j.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []Entry
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var en Entry
+		if err := json.Unmarshal([]byte(line), &en); err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, en)
+	}
+	var names []string
+	for _, en := range entries {
+		names = append(names, en.Action)
+	}
+	if strings.Join(names, ",") != "load-start,load-stop,load-start" || !strings.Contains(entries[1].Detail, "replaced by second") {
+		t.Fatalf("journal %v: %+v", names, entries)
 	}
 }
