@@ -138,3 +138,20 @@ func TestHeaderCountsLostSessions(t *testing.T) {
 		t.Fatalf("80 columns: header %q", line)
 	}
 }
+
+// TestRecoveringFollowsWhatTheSessionTimes (issue 29): a kill the session does not time (a pod with
+// no target: no Deployment to recover) no longer counts "recovering" forever; a monkey's kill, which
+// the session times, counts too.
+func TestRecoveringFollowsWhatTheSessionTimes(t *testing.T) {
+	t.Parallel()
+	m, _ := newDemoModel(t, 200, 40)
+	now := m.ctx.Now()
+	m.Update(actions.Result{Entry: actions.Entry{Time: now, Action: "kill", Targets: []string{"pod/x"}, Result: actions.ResultOK}})
+	if line := headerLine2(m); strings.Contains(line, "recovering") {
+		t.Fatalf("a kill the session does not time: %q", line)
+	}
+	m.Update(actions.Result{Entry: actions.Entry{Time: now, Action: "monkey-kill", Actor: actions.ActorMonkey, Targets: []string{"pod/web-1"}, Result: actions.ResultOK}, Timed: true})
+	if line := headerLine2(m); !strings.Contains(line, "recovering 00:0") {
+		t.Fatalf("a monkey kill the session times: %q", line)
+	}
+}

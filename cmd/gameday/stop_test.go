@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -81,18 +82,27 @@ func TestRunStopsWithinItsBoundWhenABackendHangs(t *testing.T) {
 	sort.Slice(nodes.Items, func(i, j int) bool { return nodes.Items[i].Name < nodes.Items[j].Name })
 	bin := gamedayBinary(t)
 	dir := t.TempDir()
-	prom := hangingServer(t)
-	for _, c := range []struct {
-		name    string
-		signals int
-		code    int
-	}{{"one interrupt", 1, exitInterrupted}, {"two interrupts", 2, exitRevertFailed}} {
+	hanging := hangingServer(t)
+	// A real Prometheus behind a relay that goes away 3 s into the run and comes back 3 s later.
+	real := testbed.StartPrometheus(t, time.Second, "")
+	restarting := newRelay(t, strings.TrimPrefix(real.URL, "http://"))
+	for i, c := range []struct {
+		name, prom string
+		signals    int
+		code       int
+	}{
+		{"one interrupt, Prometheus hangs", hanging, 1, exitInterrupted},
+		{"two interrupts, Prometheus hangs", hanging, 2, exitRevertFailed},
+		{"one interrupt, Prometheus refuses", refusingURL(t), 1, exitInterrupted},
+		{"one interrupt, Prometheus restarts mid-run", restarting.URL(), 1, exitInterrupted},
+	} {
 		t.Run(c.name, func(t *testing.T) {
-			node := nodes.Items[c.signals-1].Name
+			node := nodes.Items[i%len(nodes.Items)].Name
+			prom := c.prom
 			target, sent := countingServer(t)
-			cfg := filepath.Join(dir, fmt.Sprint("cfg", c.signals, ".yaml"))
+			cfg := filepath.Join(dir, fmt.Sprint("cfg", i, ".yaml"))
 			writeFile(t, cfg, fmt.Sprintf("safety: {heartbeat: 1s, revertTimeout: 5s}\nload:\n  targets:\n  - {name: web, url: %q}\n", target.URL+"/"))
-			scen := filepath.Join(dir, fmt.Sprint("scen", c.signals, ".yaml"))
+			scen := filepath.Join(dir, fmt.Sprint("scen", i, ".yaml"))
 			writeFile(t, scen, fmt.Sprintf(`apiVersion: gameday.dev/v1alpha1
 kind: Experiment
 metadata: {name: hang}
@@ -112,8 +122,8 @@ method:
 - wait: 10m
 `, node))
 			cmd := exec.Command(bin, "run", "--kubeconfig", k.Kubeconfig, "-n", ns, "--config", cfg, "--prometheus-url", prom,
-				"--out", filepath.Join(dir, fmt.Sprint("runs", c.signals)), "--journal", filepath.Join(dir, "journal.jsonl"), scen)
-			cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+filepath.Join(dir, fmt.Sprint("state", c.signals)))
+				"--out", filepath.Join(dir, fmt.Sprint("runs", i)), "--journal", filepath.Join(dir, "journal.jsonl"), scen)
+			cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+filepath.Join(dir, fmt.Sprint("state", i)))
 			out := &syncBuffer{}
 			cmd.Stdout, cmd.Stderr = out, out
 			if err := cmd.Start(); err != nil {
@@ -121,7 +131,10 @@ method:
 			}
 			t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
 			waitOutput(t, out, "step 3: wait 10m", 60*time.Second)
-			time.Sleep(2 * time.Second) // the during-probe's check is now waiting on the hanging Prometheus
+			if c.prom == restarting.URL() {
+				restarting.bounce(t, 3*time.Second) // down for 3 s while the during-probe checks, then back
+			}
+			time.Sleep(2 * time.Second) // the during-probe's check now waits on the hanging Prometheus
 			if sent.Load() == 0 {
 				t.Fatalf("no load was sent:\n%s", out.String())
 			}
@@ -155,7 +168,7 @@ method:
 				if n.Spec.Unschedulable || !strings.Contains(out.String(), "stopping: load stopped") {
 					t.Fatalf("the cordon of %s was not reverted (unschedulable %v):\n%s", node, n.Spec.Unschedulable, out.String())
 				}
-				t.Logf("stopped in %s with a hanging Prometheus (load stopped, %s uncordoned)", took.Round(100*time.Millisecond), node)
+				t.Logf("stopped in %s (load stopped, %s uncordoned)", took.Round(100*time.Millisecond), node)
 				return
 			}
 			if !n.Spec.Unschedulable || !strings.Contains(out.String(), "NOT reverted: cordon "+node) || !strings.Contains(out.String(), "gameday revert") {
@@ -217,4 +230,77 @@ func sessionOf(t *testing.T, out string) string {
 		t.Fatalf("no session id in:\n%s", out)
 	}
 	return strings.Fields(rest)[0]
+}
+
+// refusingURL is an address where nothing listens: every connection is refused.
+func refusingURL(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return "http://" + addr
+}
+
+// relay forwards TCP to a real backend; bounce takes it away (connections refused, those open cut)
+// and brings it back on the same port: a backend restarting mid-run.
+type relay struct {
+	target string
+	addr   string
+	mu     sync.Mutex
+	ln     net.Listener
+	open   []net.Conn
+}
+
+func newRelay(t *testing.T, target string) *relay {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &relay{target: target, addr: ln.Addr().String(), ln: ln}
+	go r.serve(ln)
+	t.Cleanup(func() { r.mu.Lock(); _ = r.ln.Close(); r.mu.Unlock() })
+	return r
+}
+
+func (r *relay) URL() string { return "http://" + r.addr }
+
+func (r *relay) serve(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		b, err := net.Dial("tcp", r.target)
+		if err != nil {
+			_ = c.Close()
+			continue
+		}
+		r.mu.Lock()
+		r.open = append(r.open, c, b)
+		r.mu.Unlock()
+		go func() { _, _ = io.Copy(b, c); _ = b.Close() }()
+		go func() { _, _ = io.Copy(c, b); _ = c.Close() }()
+	}
+}
+
+func (r *relay) bounce(t *testing.T, down time.Duration) {
+	r.mu.Lock()
+	_ = r.ln.Close()
+	for _, c := range r.open {
+		_ = c.Close()
+	}
+	r.open = nil
+	r.mu.Unlock()
+	time.Sleep(down)
+	ln, err := net.Listen("tcp", r.addr)
+	if err != nil {
+		t.Fatalf("the relay could not listen again on %s: %v", r.addr, err)
+	}
+	r.mu.Lock()
+	r.ln = ln
+	r.mu.Unlock()
+	go r.serve(ln)
 }
