@@ -19,6 +19,8 @@ var layers = map[string]int{
 	// Leaves: domain types, the bus, load profiles, palettes.
 	"bounds": -1,
 	"model":  0, "bus": 0, "load": 0, "themes": 0, "revert": 0, "engines": 0,
+	// What is measured of a target, and how each metric convention reads it.
+	"signals": 0,
 	// The config file; the backends' shared types; the actions; the load engine.
 	"yamlfile": 0, "config": 1, "sources": 1, "sources/discover": 1, "actions": 1, "load/engine": 1,
 	// Backends by technology, and the simulated world.
