@@ -33,6 +33,7 @@ const (
 	KindReplay    = "replay"      // ReplayState: a replay's position, speed and pause (never recorded)
 	KindProbe     = "probe"       // Probe: an experiment's probe checked, or its verdict for a phase
 	KindOutcome   = "outcome"     // Outcome: an experiment's outcome, when it ends
+	KindSignals   = "signals"     // Signals: how each signal of the target is read (detected conventions)
 )
 
 // Probe is an experiment's probe checked once (Verdict empty) or judged over a phase (Verdict set:
@@ -103,6 +104,7 @@ func Kinds() bus.Kinds {
 		bus.KindOf[Screen](KindScreen, bus.Replace),
 		bus.KindOf[ReplayState](KindReplay, bus.Replace),
 		probe, bus.KindOf[Outcome](KindOutcome, bus.Keep),
+		bus.KindOf[Signals](KindSignals, bus.Replace),
 	}
 	out := bus.Kinds{}
 	for _, k := range ks {
@@ -154,6 +156,8 @@ func KindOf(msg any) (string, bool) {
 		return KindProbe, true
 	case Outcome:
 		return KindOutcome, true
+	case Signals:
+		return KindSignals, true
 	}
 	return "", false
 }

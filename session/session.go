@@ -143,6 +143,7 @@ type Session struct {
 	closed       bool
 	closeHalt    *actions.Result
 	log          *logger // the operational log (nil: none)
+	signals      Signals // the last detection of the target's signals
 }
 
 // NewGuard is the guard of the config's safety rules (armed: --arm was given).
@@ -263,6 +264,7 @@ func (s *Session) Start(ctx context.Context) {
 		s.group.Go(ctx, "logs", s.Logs.Run)
 	}
 	s.group.Go(ctx, "session", s.tick)
+	s.group.Go(ctx, "signals", s.watchSignals)
 	if s.Env.Engines != nil {
 		s.group.Go(ctx, "engines", s.pollEngines)
 	}

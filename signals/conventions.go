@@ -67,13 +67,16 @@ type Convention struct {
 	red func(t Target, f Facts) (red, string)
 }
 
-// q is a PromQL string literal (Go's escaping: a regex's backslashes are doubled).
-func q(s string) string { return strconv.Quote(s) }
+func q(s string) string { return Quote(s) }
 
-// podSel selects the target's pods' own series, labelled by the scrape (kubernetes service discovery).
-func podSel(t Target) string {
+// PodSelector selects the target's pods' own series, labelled by the scrape (kubernetes service
+// discovery): namespace="NS",pod=~"REGEX".
+func (t Target) PodSelector() string {
 	return "namespace=" + q(t.Namespace) + ",pod=~" + q(t.PodRegex())
 }
+
+// Quote is a PromQL string literal (Go's escaping: a regex's backslashes are doubled).
+func Quote(s string) string { return strconv.Quote(s) }
 
 // podScope ties a convention's series to the target's pods: by kube-state-metrics' owner records
 // when that exporter is there (exact, whatever the names; kept over the window so a killed pod's
@@ -84,7 +87,7 @@ func podScope(r red, t Target, f Facts, extra string) (red, string) {
 		r.join = " and on (namespace, pod) " + ksmPods(t)
 		return r, "namespace and pod labels, joined with kube-state-metrics' owners (kept across pod kills)"
 	}
-	r.sel = podSel(t) + extra
+	r.sel = t.PodSelector() + extra
 	return r, "namespace and pod labels, the pods' names from their ReplicaSets"
 }
 
@@ -217,7 +220,7 @@ func envoyClusters(t Target) string {
 // Matches are every convention's series selectors for the target: detection asks for the metric
 // names of all of them, over a short window, in one call.
 func Matches(t Target) []string {
-	out := []string{"{" + podSel(t) + "}",
+	out := []string{"{" + t.PodSelector() + "}",
 		"kube_deployment_status_replicas_ready{namespace=" + q(t.Namespace) + ",deployment=" + q(t.Deployment) + "}"}
 	for _, c := range requestConventions() {
 		if c.Match != nil {
@@ -299,8 +302,8 @@ func Resolve(t Target, f Facts) []Resolution {
 	mem := Resolution{Signal: Memory, Unit: Memory.Unit(), Tried: cpuTried}
 	switch {
 	case f.Has("container_cpu_usage_seconds_total") && f.Has("kube_pod_container_resource_requests"):
-		used := `rate(container_cpu_usage_seconds_total{` + podSel(t) + `,container!="",container!="POD"}[$interval])`
-		req := `kube_pod_container_resource_requests{` + podSel(t) + `,resource="cpu"}`
+		used := `rate(container_cpu_usage_seconds_total{` + t.PodSelector() + `,container!="",container!="POD"}[$interval])`
+		req := `kube_pod_container_resource_requests{` + t.PodSelector() + `,resource="cpu"}`
 		cpu.Convention, cpu.Why = "kubelet + kube-state-metrics", "container CPU over the pods' CPU requests"
 		cpu.Query = "100 * sum(" + used + " and on (namespace, pod, container) " + req + ") / sum(" + req + ")"
 	case f.Has("container_cpu_usage_seconds_total"):
@@ -312,7 +315,7 @@ func Resolve(t Target, f Facts) []Resolution {
 	}
 	if f.Has("container_memory_working_set_bytes") {
 		mem.Convention, mem.Why = "kubelet", "container working set"
-		mem.Query = `sum(container_memory_working_set_bytes{` + podSel(t) + `,container!="",container!="POD"})`
+		mem.Query = `sum(container_memory_working_set_bytes{` + t.PodSelector() + `,container!="",container!="POD"})`
 	} else {
 		mem.Convention, mem.Source = "metrics.k8s.io", "metrics.k8s.io"
 		mem.Why = "no container memory in Prometheus: from metrics.k8s.io, live"

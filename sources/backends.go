@@ -15,6 +15,11 @@ type Panel struct {
 	Queries []PanelQuery
 	// Thresholds are drawn as horizontal lines; a latest value above one is shown as a warning.
 	Thresholds []float64
+	// Missing says, for a panel no query could be built for, what was looked for and how to
+	// configure one: the pane shows it instead of an empty graph.
+	Missing string
+	// Convention names where its queries come from ("Istio · destination"), when detected.
+	Convention string
 }
 
 // PanelQuery is one query of a panel; Legend names the series it returns (a template for backends

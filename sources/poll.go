@@ -137,6 +137,14 @@ func NewMetricsPoller(b MetricsBackend, panels []Panel, clock Clock, refresh, wi
 		panels: panels, window: window, columns: 120}
 }
 
+// SetPanels replaces the panels (the signals detected for a new target); the next refresh uses them.
+func (m *MetricsPoller) SetPanels(panels []Panel) {
+	m.mu.Lock()
+	m.panels = panels
+	m.mu.Unlock()
+	m.Kick()
+}
+
 // SetView sets the time window and the chart width in columns; the next refresh uses them.
 func (m *MetricsPoller) SetView(window time.Duration, columns int) {
 	m.mu.Lock()
@@ -177,6 +185,10 @@ func (m *MetricsPoller) once(ctx context.Context) error {
 	var firstErr error
 	unreachable := 0
 	for _, p := range panels {
+		if len(p.Queries) == 0 {
+			m.send(ctx, MetricsMsg{Source: m.backend.Name(), Panel: p.ID, Start: start, End: end, Err: p.Missing, ErrKind: ErrKindNoSignal})
+			continue
+		}
 		if firstErr != nil {
 			// The backend did not answer one panel: asking it for the next ones would only add
 			// their timeouts before the header says so.

@@ -37,6 +37,7 @@ const (
 	ErrKindUnreachable = "unreachable" // the backend could not be reached: keep the last graph
 	ErrKindNoBackend   = "no-backend"  // no server is configured or found
 	ErrKindQuery       = "query"       // the backend answered with an error
+	ErrKindNoSignal    = "no-signal"   // no metric convention has this panel's series: Err says what was looked for
 )
 
 // ErrKindOf classifies err for ErrKind.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds (once per version) the Kubernetes control plane the testbed runs: etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler, kubectl, kwok, metrics-server, istiod and the VPA recommender, from the Go module proxy.
+# kube-controller-manager, kube-scheduler, kubectl, kwok, metrics-server, istiod, the VPA recommender,
+# kube-state-metrics, podinfo (an app nobody here wrote) and Prometheus 3, from the Go module proxy.
 # Results are cached under $TESTBED_CACHE/<component>-<version>/ with a .done stamp; a cached component
 # is never rebuilt. A cold build takes 30-45 minutes on 2 cores (kube-apiserver is most of it).
 set -euo pipefail
@@ -143,8 +144,20 @@ build_vpa() {
   rm -rf "$out/src"
 }
 
+build_ksm() {
+  GOBIN=$out/bin go install -trimpath -ldflags "-s -w" "k8s.io/kube-state-metrics/v2@$KSM_VERSION"
+}
+
+build_prometheus() {
+  GOBIN=$out/bin go install -trimpath -ldflags "-s -w" "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION"
+}
+
+build_podinfo() {
+  GOBIN=$out/bin go install -trimpath -ldflags "-s -w" "github.com/stefanprodan/podinfo/cmd/podinfo@$PODINFO_VERSION"
+}
+
 mkdir -p "$TESTBED_CACHE"
-want=${*:-etcd kubernetes kwok metrics-server istiod vpa}
+want=${*:-etcd kubernetes kwok metrics-server istiod vpa kube-state-metrics podinfo prometheus}
 for c in $want; do
   case $c in
     etcd) build_component etcd "$TESTBED_CACHE/etcd-$ETCD_VERSION" build_etcd ;;
@@ -153,6 +166,9 @@ for c in $want; do
     metrics-server) build_component metrics-server "$TESTBED_CACHE/metrics-server-$METRICS_SERVER_VERSION" build_metrics_server ;;
     istiod) build_component istiod "$TESTBED_CACHE/istiod-$ISTIO_VERSION" build_istiod ;;
     vpa) build_component vpa "$TESTBED_CACHE/vpa-$VPA_VERSION" build_vpa ;;
-    *) echo "build-kube.sh: unknown component '$c' (want: etcd kubernetes kwok metrics-server istiod vpa)" >&2; exit 2 ;;
+    kube-state-metrics) build_component kube-state-metrics "$TESTBED_CACHE/kube-state-metrics-$KSM_VERSION" build_ksm ;;
+    podinfo) build_component podinfo "$TESTBED_CACHE/podinfo-$PODINFO_VERSION" build_podinfo ;;
+    prometheus) build_component prometheus "$TESTBED_CACHE/prometheus-$PROMETHEUS_VERSION" build_prometheus ;;
+    *) echo "build-kube.sh: unknown component '$c' (want: etcd kubernetes kwok metrics-server istiod vpa kube-state-metrics podinfo prometheus)" >&2; exit 2 ;;
   esac
 done

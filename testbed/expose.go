@@ -79,7 +79,7 @@ func relay(t testing.TB, target string) int {
 	if err != nil {
 		t.Fatalf("relay on %s: %v", LoopbackAlias, err)
 	}
-	t.Cleanup(r.Close)
+	t.Cleanup(func() { _ = r.Close() })
 	return r.ln.Addr().(*net.TCPAddr).Port
 }
 
@@ -134,14 +134,15 @@ func (r *relayServer) track(c net.Conn, on bool) {
 }
 
 // Close stops listening and ends every open connection, as a process that dies does.
-func (r *relayServer) Close() {
-	r.ln.Close()
+func (r *relayServer) Close() error {
+	err := r.ln.Close()
 	r.mu.Lock()
 	for c := range r.conns {
 		c.Close()
 	}
 	r.mu.Unlock()
 	r.wg.Wait()
+	return err
 }
 
 func closeWrite(c net.Conn) {

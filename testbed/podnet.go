@@ -3,6 +3,7 @@ package testbed
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os/exec"
 	"strings"
@@ -42,13 +43,21 @@ func EnsurePodNetwork(t testing.TB) {
 // the test ends.
 func (k *Kube) ServePods(t testing.TB, ns, app string, port int, upstream string) {
 	t.Helper()
+	k.RunPods(t, ns, app, port, func(addr string) (io.Closer, error) { return listenRelay(addr, upstream) })
+}
+
+// RunPods is ServePods with a process of the caller's per pod: start is called with POD_IP:port when
+// a pod of deploy/app becomes Running and Ready, and what it returns is closed when the pod goes.
+// Each pod is then its own instance (its own counters), as in a cluster.
+func (k *Kube) RunPods(t testing.TB, ns, app string, port int, start func(addr string) (io.Closer, error)) {
+	t.Helper()
 	EnsurePodNetwork(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var mu sync.Mutex
-	live := map[string]*relayServer{} // pod name -> its process
+	live := map[string]io.Closer{} // pod name -> its process
 	stop := func(name string) {
 		if r := live[name]; r != nil {
-			r.Close()
+			_ = r.Close()
 			delete(live, name)
 		}
 	}
@@ -71,7 +80,7 @@ func (k *Kube) ServePods(t testing.TB, ns, app string, port int, upstream string
 		case deleted || !ready || p.Status.PodIP == "" || p.Status.Phase != corev1.PodRunning:
 			stop(p.Name)
 		case live[p.Name] == nil:
-			r, err := listenRelay(net.JoinHostPort(p.Status.PodIP, fmt.Sprint(port)), upstream)
+			r, err := start(net.JoinHostPort(p.Status.PodIP, fmt.Sprint(port)))
 			if err != nil {
 				t.Errorf("pod %s: listen on %s:%d: %v", p.Name, p.Status.PodIP, port, err)
 				return

@@ -17,7 +17,10 @@ TSDB=${3:-}
 IP=${PROM_LISTEN_IP:-127.0.0.1}
 log() { printf '[prometheus %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-if ! command -v prometheus >/dev/null 2>&1; then
+# PROM_BIN: another Prometheus than Debian's (the cluster Prometheus: built from the module, see
+# build-kube.sh, since Debian's lacks the kubernetes service discovery).
+PROM=${PROM_BIN:-prometheus}
+if [ -z "${PROM_BIN:-}" ] && ! command -v prometheus >/dev/null 2>&1; then
   log "installing Debian's prometheus"
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -40,14 +43,49 @@ scrape_configs:
   - files: ['$RUN/targets/*.json']
     refresh_interval: 1s
 EOF
+  if [ -n "${PROM_KUBECONFIG:-}" ]; then
+    # As in a cluster: the kubernetes service discovery gives each pod's series its namespace and
+    # pod (Services annotated prometheus.io/scrape), kube-state-metrics keeps its own labels, and the
+    # kubelet's resource endpoint (kwok emulates it per node) gives container CPU and memory.
+    cat >>"$RUN/prometheus.yml" <<EOF
+- job_name: kubernetes-pods
+  scrape_interval: $SCRAPE
+  kubernetes_sd_configs:
+  - role: endpointslice
+    kubeconfig_file: $PROM_KUBECONFIG
+  relabel_configs:
+  - {source_labels: [__meta_kubernetes_service_annotation_prometheus_io_scrape], action: keep, regex: "true"}
+  - {source_labels: [__meta_kubernetes_service_annotation_prometheus_io_path], action: replace, target_label: __metrics_path__, regex: (.+)}
+  - {source_labels: [__meta_kubernetes_namespace], target_label: namespace}
+  - {source_labels: [__meta_kubernetes_pod_name], target_label: pod}
+  - {source_labels: [__meta_kubernetes_service_name], target_label: service}
+- job_name: kube-state-metrics
+  scrape_interval: $SCRAPE
+  honor_labels: true
+  file_sd_configs:
+  - files: ['$RUN/ksm/*.json']
+    refresh_interval: 1s
+- job_name: kubelet-resource
+  scrape_interval: $SCRAPE
+  honor_labels: true
+  kubernetes_sd_configs:
+  - role: node
+    kubeconfig_file: $PROM_KUBECONFIG
+  relabel_configs:
+  - {target_label: __address__, replacement: "127.0.0.1:${PROM_KWOK_PORT:?}"}
+  - {source_labels: [__meta_kubernetes_node_name], target_label: __metrics_path__, replacement: /metrics/nodes/\$1/metrics/resource}
+  - {source_labels: [__meta_kubernetes_node_name], target_label: node}
+EOF
+    mkdir -p "$RUN/ksm"
+  fi
 else
   printf 'global:\n  scrape_interval: %s\n' "$SCRAPE" >"$RUN/prometheus.yml"
 fi
-nohup prometheus --config.file="$RUN/prometheus.yml" --storage.tsdb.path="$TSDB" \
+nohup "$PROM" --config.file="$RUN/prometheus.yml" --storage.tsdb.path="$TSDB" \
   --storage.tsdb.retention.time=100y --web.listen-address="$IP:$PORT" \
   --web.enable-lifecycle >"$RUN/prometheus.log" 2>&1 &
 echo $! >"$RUN/prometheus.pid"
 wait_ready prometheus "http://$IP:$PORT/-/ready" "$RUN/prometheus.pid" "$RUN/prometheus.log" 30
 echo "PROM_URL=http://$IP:$PORT" >"$RUN/env"
-echo "PROM_CMD=prometheus --config.file=$RUN/prometheus.yml --storage.tsdb.path=$TSDB --storage.tsdb.retention.time=100y --web.listen-address=$IP:$PORT --web.enable-lifecycle" >>"$RUN/env"
+echo "PROM_CMD=$PROM --config.file=$RUN/prometheus.yml --storage.tsdb.path=$TSDB --storage.tsdb.retention.time=100y --web.listen-address=$IP:$PORT --web.enable-lifecycle" >>"$RUN/env"
 log "ready on http://$IP:$PORT (scrape every $SCRAPE)"

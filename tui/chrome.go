@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -407,12 +408,12 @@ func (m *Model) helpView(w, h int) string {
 			if descMax-1-kw < 12 {
 				// A long key in a narrow column: the description goes under it.
 				block = append(block, " "+st.Key.Render(e.key))
-				for _, l := range wrapWords(e.desc, max(descMax-4, 8)) {
+				for _, l := range core.WrapWords(e.desc, max(descMax-4, 8)) {
 					block = append(block, "    "+st.Text.Render(l))
 				}
 				continue
 			}
-			lines := wrapWords(e.desc, descMax-1-kw)
+			lines := core.WrapWords(e.desc, descMax-1-kw)
 			block = append(block, " "+st.Key.Render(core.Pad(e.key, kw))+st.Text.Render(lines[0]))
 			for _, l := range lines[1:] {
 				block = append(block, " "+strings.Repeat(" ", kw)+st.Text.Render(l))
@@ -460,25 +461,6 @@ func (m *Model) helpView(w, h int) string {
 	return core.Frame(st, title, sb.String(), w, h, true)
 }
 
-// wrapWords breaks s into lines of at most w cells at spaces (a longer word stays whole and is cut
-// later by the column fit).
-func wrapWords(s string, w int) []string {
-	var lines []string
-	cur := ""
-	for _, word := range strings.Fields(s) {
-		switch {
-		case cur == "":
-			cur = word
-		case len([]rune(cur))+1+len([]rune(word)) <= w:
-			cur += " " + word
-		default:
-			lines = append(lines, cur)
-			cur = word
-		}
-	}
-	return append(lines, cur)
-}
-
 func sortedKeys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
@@ -506,6 +488,7 @@ func (m *Model) actionBindings() []key.Binding {
 var cockpitCommands = [][2]string{{":ns NAME", "namespace"}, {":target deploy/NAME", "target"},
 	{":backend", "metrics, traces, logs: used, found, tried"},
 	{":faults", "what is injected, and other chaos engines' experiments"},
+	{":signals", "how each signal of the target is read: convention, query, why"},
 	{":theme NAME", "dark light high-contrast mono"}, {":q", "quit"}}
 
 // commandEntries lists every `:` command: the cockpit's and every action's from the catalog.
@@ -671,6 +654,47 @@ func (m *Model) openSheet(title string, build func() string) {
 	m.sheet = &sheet{title: title, text: build(), build: build}
 }
 
+// signalsText is `:signals`' sheet: for every signal of the target, the convention read and its
+// query, or where else the value comes from, and what was tried.
+func (m *Model) signalsText() string {
+	st := m.ctx.Styles
+	s := m.signals
+	if s.Target == "" {
+		return st.Muted.Render(" not detected yet: the target's series are looked for once the cluster is listed and Prometheus found (:backend)")
+	}
+	var sb strings.Builder
+	sb.WriteString(st.Text.Render(fmt.Sprintf(" deploy/%s in %s, detected %s", s.Target, s.Namespace, s.At.Local().Format("15:04:05"))) + "\n")
+	if s.Err != "" {
+		sb.WriteString(st.Err.Render(" "+s.Err) + "\n")
+	}
+	w := max(20, m.ctx.Width-14)
+	line := func(style themes.Style, indent, text string) {
+		for j, part := range core.WrapWords(text, w) {
+			if j > 0 {
+				part = "  " + part
+			}
+			sb.WriteString(style.Render(indent+part) + "\n")
+		}
+	}
+	var tried []string
+	for _, r := range s.Resolutions {
+		what := r.Convention
+		if what == "" {
+			what = "not found"
+		}
+		sb.WriteString("\n" + st.Key.Render(fmt.Sprintf(" %-8s", r.Signal)) + " " + st.Text.Render(what) + "\n")
+		if r.Query != "" {
+			line(st.Text, "          ", r.Query)
+		}
+		line(st.Muted, "          ", r.Why)
+		if len(r.Tried) > 0 && !slices.Equal(r.Tried, tried) {
+			tried = r.Tried
+			line(st.Muted, "          ", "tried: "+strings.Join(r.Tried, "; "))
+		}
+	}
+	return strings.TrimRight(sb.String(), "\n")
+}
+
 // backendsText is `:backend`'s sheet: per signal the backend used and how it was chosen; a
 // discovered one lists where it looked and every Service it tried.
 func (m *Model) backendsText() string {
@@ -682,7 +706,7 @@ func (m *Model) backendsText() string {
 		}
 		sb.WriteString(st.Key.Render(fmt.Sprintf(" %-8s", b.Signal)) + " " + st.Text.Render(b.Name) + "\n")
 		for _, l := range b.Lines {
-			for j, part := range wrapWords(l, max(20, m.ctx.Width-14)) {
+			for j, part := range core.WrapWords(l, max(20, m.ctx.Width-14)) {
 				indent := "          "
 				if j > 0 {
 					indent += "  "

@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/gamedaylab/gameday/signals"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/sources/discover"
 )
@@ -84,4 +85,13 @@ func (l *Lazy) QueryRange(ctx context.Context, p sources.Panel, start, end time.
 		return nil, err
 	}
 	return b.QueryRange(ctx, p, start, end, step)
+}
+
+// Detect detects on the found Prometheus (an error while it is still being looked for).
+func (l *Lazy) Detect(ctx context.Context, t signals.Target, now time.Time) ([]signals.Resolution, signals.Facts, error) {
+	b, err := l.l.Backend(sources.Unreachable(errors.New("looking for Prometheus in the cluster")))
+	if err != nil {
+		return nil, signals.Facts{}, err
+	}
+	return b.Detect(ctx, t, now)
 }

@@ -307,3 +307,26 @@ func two(i int) string {
 	}
 	return itoa(i)
 }
+
+// ConventionMsg names the metric convention the default graphs' queries follow (detected for the
+// target): the Metrics pane's title says it.
+type ConventionMsg string
+
+// WrapWords breaks s into lines of at most w cells at spaces (a longer word stays whole and is cut
+// later by the column fit).
+func WrapWords(s string, w int) []string {
+	var lines []string
+	cur := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case cur == "":
+			cur = word
+		case len([]rune(cur))+1+len([]rune(word)) <= w:
+			cur += " " + word
+		default:
+			lines = append(lines, cur)
+			cur = word
+		}
+	}
+	return append(lines, cur)
+}

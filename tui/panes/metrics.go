@@ -29,8 +29,10 @@ type Metrics struct {
 	// setView tells the poller the window and chart width (non-blocking).
 	setView func(window time.Duration, cols int)
 	source  string
-	cache   string
-	valid   bool
+	// convention is where the default graphs' queries come from (the detected metric convention).
+	convention string
+	cache      string
+	valid      bool
 	// cursor is the moment ← / → picked on the graphs (zero: none); enter opens its traces and logs.
 	cursor time.Time
 }
@@ -68,6 +70,9 @@ func (m *Metrics) ID() core.PaneID { return core.PaneMetrics }
 // Title implements core.Pane.
 func (m *Metrics) Title() string {
 	t := fmt.Sprintf("Metrics · last %s · %s", actions.ShortDuration(m.window), m.source)
+	if m.convention != "" {
+		t += " · " + m.convention
+	}
 	if m.zoomed {
 		t += " · " + m.panels[m.sel].Title
 	}
@@ -159,6 +164,10 @@ func (m *Metrics) Draws(panel string) int {
 // Update implements core.Pane.
 func (m *Metrics) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
+	case core.ConventionMsg:
+		// The graphs' queries follow the convention detected for the target: the title names it.
+		m.convention = string(msg)
+		return nil
 	case sources.MetricsMsg:
 		d := m.data[msg.Panel]
 		if d == nil {
@@ -381,6 +390,8 @@ func (m *Metrics) renderCell(i int, p sources.Panel, cw int) string {
 		line += st.Err.Render("  (unreachable: showing the last data)")
 	case d.errKind == sources.ErrKindUnreachable:
 		body = st.Warn.Render(core.Truncate(firstLine(d.err), cw-2))
+	case d.errKind == sources.ErrKindNoSignal:
+		body = st.Muted.Render(strings.Join(core.WrapWords("not found: "+d.err+" (:signals says what was looked for)", cw-2), "\n"))
 	case d.errKind == sources.ErrKindNoBackend:
 		body = st.Muted.Render(core.Truncate(strings.TrimPrefix(firstLine(d.err), sources.ErrNoBackend.Error()+": "), cw-2))
 	case d.err != "":

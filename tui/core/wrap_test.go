@@ -1,4 +1,4 @@
-package tui
+package core
 
 import (
 	"reflect"
@@ -17,8 +17,8 @@ func TestWrapWords(t *testing.T) {
 		{"", 10, []string{""}},
 	}
 	for _, c := range cases {
-		if got := wrapWords(c.in, c.w); !reflect.DeepEqual(got, c.want) {
-			t.Errorf("wrapWords(%q, %d) = %q, want %q", c.in, c.w, got, c.want)
+		if got := WrapWords(c.in, c.w); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("WrapWords(%q, %d) = %q, want %q", c.in, c.w, got, c.want)
 		}
 	}
 }

@@ -1,0 +1,240 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/gamedaylab/gameday/model"
+	"github.com/gamedaylab/gameday/signals"
+	"github.com/gamedaylab/gameday/sources"
+)
+
+// Detector is a metrics backend that tells which conventions a target's series follow (Prometheus).
+type Detector interface {
+	Detect(ctx context.Context, t signals.Target, now time.Time) ([]signals.Resolution, signals.Facts, error)
+}
+
+// Signals is how each signal of the target is read, as last detected: the cockpit's panes title
+// their graphs with the convention, :signals lists it all, gameday signals prints it.
+type Signals struct {
+	Namespace, Target string
+	Resolutions       []signals.Resolution
+	Err               string `json:",omitempty"`
+	At                time.Time
+}
+
+// Of is the resolution of one signal (zero when there is none).
+func (s Signals) Of(n signals.Name) signals.Resolution {
+	for _, r := range s.Resolutions {
+		if r.Signal == n {
+			return r
+		}
+	}
+	return signals.Resolution{}
+}
+
+// signalTarget is the target as detection needs it: its namespace, name and live ReplicaSets (its
+// pods' names), from the session's store.
+func (s *Session) signalTarget() (signals.Target, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.target == "" || !s.store.Synced {
+		return signals.Target{}, false
+	}
+	t := signals.Target{Namespace: s.namespace, Deployment: s.target}
+	for _, rs := range s.store.ReplicaSets {
+		if rs.Namespace == t.Namespace && rs.Deployment == t.Deployment {
+			t.ReplicaSets = append(t.ReplicaSets, rs.Name)
+		}
+	}
+	slices.Sort(t.ReplicaSets)
+	return t, true
+}
+
+// DetectSignals detects how each signal of the target is read now (Prometheus' series, else the
+// session's own view), publishes it and, when no panels are configured, makes it the graphs' queries.
+func (s *Session) DetectSignals(ctx context.Context) (Signals, error) {
+	t, ok := s.signalTarget()
+	if !ok {
+		return Signals{}, nil
+	}
+	out := Signals{Namespace: t.Namespace, Target: t.Deployment, At: s.Clock.Now()}
+	d, ok := s.MetricsBackend.(Detector)
+	if !ok {
+		return out, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, sources.CallTimeout)
+	defer cancel()
+	rs, _, err := d.Detect(ctx, t, time.Now())
+	if err != nil {
+		out.Err = model.ErrText(err)
+		return out, err
+	}
+	out.Resolutions = rs
+	if len(s.opts.Config.Metrics.Panels) == 0 && s.Metrics != nil {
+		s.Metrics.SetPanels(sources.SignalPanels(rs))
+	}
+	s.Publish(out)
+	s.mu.Lock()
+	s.signals = out
+	s.mu.Unlock()
+	return out, nil
+}
+
+// LastSignals is what the last detection found (no I/O).
+func (s *Session) LastSignals() Signals {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.signals
+}
+
+// watchSignals detects again whenever the target's shape changes (another target or namespace, a
+// ReplicaSet that came or went), and every 30 s after a failure (a Prometheus found late).
+func (s *Session) watchSignals(ctx context.Context) {
+	if _, ok := s.MetricsBackend.(Detector); !ok {
+		return
+	}
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	last, failedAt := "", time.Time{}
+	for {
+		if tg, ok := s.signalTarget(); ok {
+			key := tg.Key()
+			if key != last || !failedAt.IsZero() && time.Since(failedAt) > 30*time.Second {
+				if _, err := s.DetectSignals(ctx); err != nil {
+					failedAt = time.Now()
+				} else {
+					failedAt = time.Time{}
+				}
+				last = key
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Value is a signal's value now: its query's latest sample, or, for a signal Prometheus lacks, the
+// session's own view (the watch: replicas, restarts; metrics.k8s.io: CPU, memory). ok is false when
+// there is none (no data, no convention).
+func (s *Session) Value(ctx context.Context, r signals.Resolution) (v float64, ok bool, err error) {
+	switch {
+	case r.Query != "":
+		now := time.Now()
+		p := sources.Panel{ID: "signal:" + string(r.Signal), Queries: []sources.PanelQuery{{Legend: string(r.Signal), Expr: r.Query}}}
+		ser, err := s.MetricsBackend.QueryRange(ctx, p, now.Add(-30*time.Second), now, 15*time.Second)
+		if err != nil {
+			return 0, false, err
+		}
+		for _, x := range ser {
+			if n := len(x.Points); n > 0 {
+				return x.Points[n-1].V, true, nil
+			}
+		}
+		return 0, false, nil
+	case r.Source == "watch":
+		return s.watchValue(r.Signal)
+	case r.Source == "metrics.k8s.io":
+		return s.resourceValue(ctx, r.Signal)
+	}
+	return 0, false, nil
+}
+
+// watchValue reads replicas and restarts from the session's store.
+func (s *Session) watchValue(n signals.Name) (float64, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.store.Deployment(s.namespace, s.target)
+	if d == nil {
+		return 0, false, nil
+	}
+	switch n {
+	case signals.Ready:
+		return float64(d.Ready), true, nil
+	case signals.Desired:
+		if h := s.store.HPAFor(s.namespace, s.target); h != nil {
+			return float64(h.Desired), true, nil
+		}
+		return float64(d.Desired), true, nil
+	case signals.Restarts:
+		total := 0
+		for _, p := range s.store.TargetPods(s.namespace, s.target) {
+			total += int(p.Restarts)
+		}
+		return float64(total), true, nil
+	}
+	return 0, false, nil
+}
+
+// resourceValue reads CPU (% of the pods' requests) and memory (bytes) of the target's pods from
+// metrics.k8s.io, what the HPA reads: live, no history.
+func (s *Session) resourceValue(ctx context.Context, n signals.Name) (float64, bool, error) {
+	if s.Env.Client == nil || s.Sim != nil {
+		return 0, false, nil
+	}
+	s.mu.Lock()
+	ns, target := s.namespace, s.target
+	pods := map[string]bool{}
+	for _, p := range s.store.TargetPods(ns, target) {
+		pods[p.Name] = true
+	}
+	var perPod resource.Quantity
+	if d := s.store.Deployment(ns, target); d != nil {
+		for _, c := range d.Requests {
+			if q, err := resource.ParseQuantity(c.Requests.CPU); err == nil {
+				perPod.Add(q)
+			}
+		}
+	}
+	s.mu.Unlock()
+	raw, err := s.Env.Client.CoreV1().RESTClient().Get().AbsPath("/apis/metrics.k8s.io/v1beta1/namespaces", ns, "pods").Do(ctx).Raw()
+	if err != nil {
+		return 0, false, fmt.Errorf("metrics.k8s.io: %w", err)
+	}
+	var list struct {
+		Items []struct {
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+			Containers []struct {
+				Usage map[string]resource.Quantity `json:"usage"`
+			} `json:"containers"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return 0, false, fmt.Errorf("metrics.k8s.io: %w", err)
+	}
+	var cpu, mem float64
+	found := 0
+	for _, it := range list.Items {
+		if !pods[it.Metadata.Name] {
+			continue
+		}
+		found++
+		for _, c := range it.Containers {
+			if q, ok := c.Usage["cpu"]; ok {
+				cpu += q.AsApproximateFloat64()
+			}
+			if q, ok := c.Usage["memory"]; ok {
+				mem += q.AsApproximateFloat64()
+			}
+		}
+	}
+	switch {
+	case found == 0:
+		return 0, false, nil
+	case n == signals.Memory:
+		return mem, true, nil
+	case perPod.IsZero():
+		return 0, false, nil // no request to be a percentage of
+	}
+	return 100 * cpu / (perPod.AsApproximateFloat64() * float64(found)), true, nil
+}

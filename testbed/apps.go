@@ -1,0 +1,92 @@
+package testbed
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// process is an app's process: Close kills it.
+type process struct{ cmd *exec.Cmd }
+
+func (p process) Close() error {
+	_ = p.cmd.Process.Kill()
+	_, err := p.cmd.Process.Wait()
+	return err
+}
+
+// Podinfo runs podinfo (built once by build-kube.sh: an app nobody here wrote, instrumented with
+// client_golang's http_requests_total{status} and http_request_duration_seconds) on addr, and
+// returns once it answers. Its metrics are on the same port, at /metrics.
+func Podinfo(t testing.TB, addr string) (io.Closer, error) {
+	bin := filepath.Join(BuildDir(t, "podinfo"), "bin", "podinfo")
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	c := exec.Command(bin, "--host", host, "--port", port, "--level", "error", "--data-path", t.TempDir(), "--config-path", t.TempDir())
+	c.Stdout, c.Stderr = io.Discard, os.Stderr
+	if err := c.Start(); err != nil {
+		return nil, fmt.Errorf("podinfo: %w", err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if r, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			r.Body.Close()
+			return process{c}, nil
+		}
+		if time.Now().After(deadline) {
+			_ = process{c}.Close()
+			return nil, fmt.Errorf("podinfo did not answer on %s", addr)
+		}
+	}
+}
+
+// ScrapedService creates a Service of port 8080 selecting app=name, annotated for Prometheus'
+// kubernetes service discovery (prometheus.io/scrape, prometheus.io/path), as charts do.
+func (k *Kube) ScrapedService(t testing.TB, ns, name, path string) {
+	t.Helper()
+	s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns,
+		Annotations: map[string]string{"prometheus.io/scrape": "true", "prometheus.io/path": path}},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": name},
+			Ports: []corev1.ServicePort{{Name: "http", Port: 8080, TargetPort: intstr.FromInt32(8080)}}}}
+	if _, err := k.Client.CoreV1().Services(ns).Create(context.Background(), s, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k.Client.CoreV1().Services(ns).Delete(context.Background(), name, metav1.DeleteOptions{}) })
+}
+
+// PodIPs are the IPs of the Ready pods of deploy/app, once there are n.
+func (k *Kube) PodIPs(t testing.TB, ns, app string, n int) []string {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		pods, err := k.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=" + app})
+		var ips []string
+		if err == nil {
+			for _, p := range pods.Items {
+				for _, c := range p.Status.Conditions {
+					if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue && p.Status.PodIP != "" && p.DeletionTimestamp == nil {
+						ips = append(ips, p.Status.PodIP)
+					}
+				}
+			}
+		}
+		if len(ips) == n {
+			return ips
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deploy/%s in %s: %d ready pods with an IP (%s), want %d", app, ns, len(ips), strings.Join(ips, " "), n)
+		}
+	}
+}
