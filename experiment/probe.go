@@ -16,6 +16,7 @@ import (
 	"github.com/gamedaylab/gameday/load/engine"
 	"github.com/gamedaylab/gameday/scenario"
 	"github.com/gamedaylab/gameday/session"
+	"github.com/gamedaylab/gameday/signals"
 	"github.com/gamedaylab/gameday/sources"
 )
 
@@ -71,6 +72,12 @@ func compile(s *session.Session, p scenario.Probe) (prober, error) {
 		return numeric{x: x, measure: zipkinMeasure(s.TracesBackend, z)}, nil
 	case p.Load != nil:
 		return numeric{x: x, measure: loadMeasure(s, p.Load.Measure)}, nil
+	case p.Signal != "":
+		n, err := signals.Parse(p.Signal)
+		if err != nil {
+			return nil, err
+		}
+		return numeric{x: x, measure: signalMeasure(s, n)}, nil
 	case p.Elasticsearch != nil:
 		c, ok := s.LogsBackend.(sources.LogCounter)
 		if !ok {
@@ -276,6 +283,32 @@ func (h httpProber) observe(ctx context.Context, _ time.Time) (observation, erro
 		o.seen = fmt.Sprintf("%d in %s: %s", res.StatusCode, took.Round(time.Millisecond), strings.Join(failed, "; "))
 	}
 	return o, nil
+}
+
+// signalMeasure reads a signal of the session's target in the convention detected for it (detected
+// now when it has not been yet, or was for another target).
+func signalMeasure(s *session.Session, n signals.Name) func(context.Context, time.Time) (float64, string, error) {
+	return func(ctx context.Context, _ time.Time) (float64, string, error) {
+		sig := s.LastSignals()
+		if sig.Target != s.Target() || sig.Namespace != s.Namespace() || len(sig.Resolutions) == 0 {
+			var err error
+			if sig, err = s.DetectSignals(ctx); err != nil {
+				return 0, "", err
+			}
+		}
+		r := sig.Of(n)
+		if !r.Found() {
+			return 0, "", fmt.Errorf("%w: no %s for deploy/%s: %s", errNoData, n, sig.Target, r.Why)
+		}
+		v, ok, err := s.Value(ctx, r)
+		switch {
+		case err != nil:
+			return 0, "", err
+		case !ok || math.IsNaN(v) || math.IsInf(v, 0):
+			return 0, "", fmt.Errorf("%w: %s of deploy/%s (%s) has no value now", errNoData, n, sig.Target, r.Convention)
+		}
+		return v, fmt.Sprintf("%s (%s)", n, r.Convention), nil
+	}
 }
 
 // loadMeasure reads the run's load: its driver's status (the load engine's, or the demo's).

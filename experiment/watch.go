@@ -171,6 +171,8 @@ func define(p scenario.Probe) ProbeDef {
 		d.Kind, d.What = "zipkin", fmt.Sprintf("%s of %s %s", p.Zipkin.Measure, p.Zipkin.Service, p.Zipkin.SpanName)
 	case p.Elasticsearch != nil:
 		d.Kind, d.What = "elasticsearch", "count of "+p.Elasticsearch.Query
+	case p.Signal != "":
+		d.Kind, d.What = "signal", p.Signal+" of the target, in the convention detected for it"
 	}
 	return d
 }

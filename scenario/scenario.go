@@ -17,6 +17,7 @@ import (
 	"github.com/gamedaylab/gameday/bounds"
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/load"
+	"github.com/gamedaylab/gameday/signals"
 	"github.com/gamedaylab/gameday/yamlfile"
 )
 
@@ -81,6 +82,10 @@ type Probe struct {
 	Elasticsearch *ElasticsearchProbe `yaml:"elasticsearch"`
 	// Load reads the running load's own numbers (gameday's load engine, or the demo's).
 	Load *LoadProbe `yaml:"load"`
+	// Signal reads a named signal of the target as gameday detects it in the cluster's metric
+	// convention (rate, errors, p50, p90, p99, ready, desired, cpu, memory, restarts): the same file
+	// runs on the demo and on any cluster.
+	Signal string `yaml:"signal" jsonschema:"enum=rate,enum=errors,enum=p50,enum=p90,enum=p99,enum=ready,enum=desired,enum=cpu,enum=memory,enum=restarts"`
 	// Expect is a comparison of the observed value: "< 0.3", ">= 3", "== 0", "between 1 and 5"
 	// (a Kubernetes probe's CEL expression and an HTTP probe's checks are themselves the expectation).
 	Expect string `yaml:"expect"`
@@ -252,13 +257,18 @@ func (e *Experiment) validate() error {
 		}
 		names[p.Name] = true
 		kinds := 0
-		for _, set := range []bool{p.Kubernetes != nil, p.Prometheus != nil, p.HTTP != nil, p.Zipkin != nil, p.Elasticsearch != nil, p.Load != nil} {
+		for _, set := range []bool{p.Kubernetes != nil, p.Prometheus != nil, p.HTTP != nil, p.Zipkin != nil, p.Elasticsearch != nil, p.Load != nil, p.Signal != ""} {
 			if set {
 				kinds++
 			}
 		}
 		if kinds != 1 {
-			bad(f, "give exactly one of kubernetes, prometheus, http, zipkin, elasticsearch, load (got %d)", kinds)
+			bad(f, "give exactly one of signal, kubernetes, prometheus, http, zipkin, elasticsearch, load (got %d)", kinds)
+		}
+		if p.Signal != "" {
+			if _, err := signals.Parse(p.Signal); err != nil {
+				bad(f+".signal", "%v", err)
+			}
 		}
 		switch {
 		case p.Kubernetes != nil:

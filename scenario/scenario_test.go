@@ -45,8 +45,8 @@ func TestErrorsNameLineAndField(t *testing.T) {
 		{"  abort: true", "  abort: true\n    onNoData: pass", "onNoData: want fail or inconclusive (no data is never a pass)"},
 		{"  maxDisrupted: 50%", "  maxDisruptd: 50%", `unknown field "maxDisruptd" (allowed here: context, maxDisrupted, maxRate, namespace)`},
 		// Whatever run would refuse halfway, validate refuses first (issue 29).
-		{"  args: 30%", "  args: 30%\n- action: scale\n  args: NaN", `line 37: method[3].args: "NaN": want +N, -N or a replica count, N a whole number from 0 to 100000 replicas`},
-		{"  args: ramp:0-200", "  args: ramp:0-NaN", `line 31: method[0].args: profile "ramp:0-NaN"`},
+		{"  args: 30%", "  args: 30%\n- action: scale\n  args: NaN", `line 36: method[3].args: "NaN": want +N, -N or a replica count, N a whole number from 0 to 100000 replicas`},
+		{"  args: ramp:0-200", "  args: ramp:0-NaN", `line 30: method[0].args: profile "ramp:0-NaN"`},
 		{"  args: 30%", "  args: 30%\n- action: fault\n  args: web abort 500 NaN%", `method[3].args: abort percentage "NaN%"`},
 		{"  args: 30%", "  args: 3O%", `method[2].args: "3o%": want a percentage`},
 		{"  args: 30%", "  args: $nosuch", `method[2].args: "$nosuch"`},

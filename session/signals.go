@@ -70,13 +70,15 @@ func (s *Session) DetectSignals(ctx context.Context) (Signals, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, sources.CallTimeout)
 	defer cancel()
-	rs, _, err := d.Detect(ctx, t, time.Now())
+	rs, _, err := d.Detect(ctx, t, s.Clock.Now())
 	if err != nil {
 		out.Err = model.ErrText(err)
 		return out, err
 	}
 	out.Resolutions = rs
-	if len(s.opts.Config.Metrics.Panels) == 0 && s.Metrics != nil {
+	// The demo's graphs stay the simulation's own panels (a load line beside the rate, more than a
+	// signal holds).
+	if len(s.opts.Config.Metrics.Panels) == 0 && s.Metrics != nil && s.Sim == nil {
 		s.Metrics.SetPanels(sources.SignalPanels(rs))
 	}
 	s.Publish(out)
@@ -128,7 +130,7 @@ func (s *Session) watchSignals(ctx context.Context) {
 func (s *Session) Value(ctx context.Context, r signals.Resolution) (v float64, ok bool, err error) {
 	switch {
 	case r.Query != "":
-		now := time.Now()
+		now := s.Clock.Now() // the simulation's on the demo
 		p := sources.Panel{ID: "signal:" + string(r.Signal), Queries: []sources.PanelQuery{{Legend: string(r.Signal), Expr: r.Query}}}
 		ser, err := s.MetricsBackend.QueryRange(ctx, p, now.Add(-30*time.Second), now, 15*time.Second)
 		if err != nil {

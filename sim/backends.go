@@ -9,6 +9,7 @@ import (
 
 	zmodel "github.com/openzipkin/zipkin-go/model"
 
+	"github.com/gamedaylab/gameday/signals"
 	"github.com/gamedaylab/gameday/sources"
 )
 
@@ -38,6 +39,10 @@ func (m *simMetrics) Name() string { return "simulation" }
 func (m *simMetrics) QueryRange(_ context.Context, p sources.Panel, start, end time.Time, step time.Duration) ([]sources.Series, error) {
 	s := (*Sim)(m)
 	defs, ok := panelSeries[p.ID]
+	scale := 1.0
+	if !ok {
+		defs, scale, ok = bySignal(p)
+	}
 	if !ok {
 		defs, ok = (*Sim)(m).byExpr(p)
 	}
@@ -59,6 +64,9 @@ func (m *simMetrics) QueryRange(_ context.Context, p sources.Panel, start, end t
 		ser := sources.Series{Name: d.legend}
 		if r != nil {
 			ser.Points = resample(r, start, end, step, p.Unit == "count")
+			for i := range ser.Points {
+				ser.Points[i].V *= scale
+			}
 		}
 		out = append(out, ser)
 	}
@@ -291,4 +299,46 @@ func (l *simLogs) ByTrace(_ context.Context, traceID string) ([]sources.LogLine,
 		}
 	}
 	return out, nil
+}
+
+// signalSeries are the simulation's series of each signal (errors is kept in %, a signal is a ratio).
+var signalSeries = map[signals.Name]string{signals.Rate: "rate", signals.Errors: "errors", signals.P50: "p50", signals.P99: "p99",
+	signals.Ready: "ready", signals.Desired: "desired", signals.CPU: "cpu"}
+
+// Detect answers as detection on a cluster would, for the simulated demo app: each signal the
+// simulation has is read as "demo:NAME" (QueryRange serves it), the others say so.
+func (m *simMetrics) Detect(_ context.Context, t signals.Target, _ time.Time) ([]signals.Resolution, signals.Facts, error) {
+	var out []signals.Resolution
+	for _, n := range signals.All() {
+		r := signals.Resolution{Signal: n, Unit: n.Unit()}
+		if _, ok := signalSeries[n]; ok && t.Namespace == Namespace && t.Deployment == Target {
+			r.Convention, r.Query, r.Why = "gameday demo app (simulated)", "demo:"+string(n), "the demo's simulation"
+		} else if n == signals.Restarts {
+			r.Convention, r.Source, r.Why = "watch", "watch", "the pods' restart counts as the session watches them"
+		} else {
+			r.Why = "the simulation does not model " + string(n) + " of deploy/" + t.Deployment
+		}
+		out = append(out, r)
+	}
+	return out, signals.Facts{}, nil
+}
+
+// bySignal serves a "demo:NAME" query (a signal as the demo's Detect resolved it).
+func bySignal(p sources.Panel) ([]struct{ legend, series string }, float64, bool) {
+	if len(p.Queries) != 1 {
+		return nil, 1, false
+	}
+	name, ok := strings.CutPrefix(p.Queries[0].Expr, "demo:")
+	if !ok {
+		return nil, 1, false
+	}
+	series, ok := signalSeries[signals.Name(name)]
+	if !ok {
+		return nil, 1, false
+	}
+	scale := 1.0
+	if signals.Name(name) == signals.Errors {
+		scale = 0.01
+	}
+	return []struct{ legend, series string }{{p.Queries[0].Legend, series}}, scale, true
 }
