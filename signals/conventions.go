@@ -44,7 +44,8 @@ func (r red) query(n Name) string {
 	case Rate:
 		return "sum(" + r.series(r.count, "") + ")"
 	case Errors:
-		return "sum(" + r.series(r.count, r.err) + ") / sum(" + r.series(r.count, "") + ")"
+		// No 5xx series at all is a share of 0 while requests flow (and still no data without them).
+		return "(sum(" + r.series(r.count, r.err) + ") or vector(0)) / sum(" + r.series(r.count, "") + ")"
 	case P50, P90, P99:
 		if r.bucket == "" {
 			return ""

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"gopkg.in/natefinch/lumberjack.v2"
+	"k8s.io/klog/v2"
 
 	"github.com/gamedaylab/gameday/config"
 )
@@ -36,5 +37,9 @@ func openLog(level string) (*slog.Logger, io.Closer, error) {
 		return nil, nil, fmt.Errorf("log %s: %w", path, err)
 	}
 	w := &lumberjack.Logger{Filename: path, MaxSize: 10, MaxBackups: 3}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), w, nil
+	lg := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+	// client-go's own messages (throttling, deprecation warnings, a read cut by a closing session)
+	// go to the log too, not over the cockpit's screen or into a command's output.
+	klog.SetSlogLogger(lg.With("from", "client-go"))
+	return lg, w, nil
 }
