@@ -48,9 +48,12 @@ type Journal struct {
 	// Scaling is the HPA's reaction to each load step: desired replicas changed, then pods ready.
 	Scaling []Scaling `json:"scaling,omitempty"`
 	// Budget is the error budget burned by the load during the run (hypothesis.errorBudget).
-	Budget *Budget  `json:"budget,omitempty"`
-	Load   *Load    `json:"load,omitempty"`
-	Lines  []string `json:"lines"`
+	Budget *Budget `json:"budget,omitempty"`
+	// Signals are the target's rate, errors, p99 and ready replicas over the run, sampled whether or
+	// not a probe read them.
+	Signals []SignalSeries `json:"signals,omitempty"`
+	Load    *Load          `json:"load,omitempty"`
+	Lines   []string       `json:"lines"`
 }
 
 // ProbeDef is a probe as the file declares it.

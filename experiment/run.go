@@ -126,6 +126,7 @@ func (r *runner) do(ctx context.Context) Result {
 			defer r.s.Env.Guard.SetMaxDisrupted(nil)
 		}
 	}
+	stopSampling := r.sampleSignals(context.WithoutCancel(ctx), 2*time.Second)
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
@@ -136,6 +137,7 @@ func (r *runner) do(ctx context.Context) Result {
 		r.run(ctx)
 	}()
 	r.revert()
+	stopSampling()
 	werr := r.finish()
 	return Result{Outcome: r.outcome, Lines: r.j.Lines, Journal: r.j, WriteErr: werr}
 }

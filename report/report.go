@@ -173,6 +173,26 @@ func Render(base string, j *experiment.Journal) (Files, error) {
 		p("### %s\n\n%s: `%s`\n\n![%s](%s)\n\n", d.Name, d.Kind, strings.ReplaceAll(d.What, "`", "'"), d.Name, name)
 	}
 
+	// The target's signals, whether or not a probe read them: a run whose probes are all
+	// Kubernetes probes still shows what the users saw.
+	sigs := 0
+	for _, s := range j.Signals {
+		svg, ok, err := signalChart(j, s)
+		if err != nil {
+			return f, fmt.Errorf("chart of %s: %w", s.Name, err)
+		}
+		if !ok {
+			continue
+		}
+		if sigs == 0 {
+			p("## Signals of the target\n\nSampled every 2 s in the metric convention detected for it (gameday signals); grey lines are the steps.\n\n")
+		}
+		sigs++
+		name := fmt.Sprintf("%s-signal-%s.svg", base, slug(s.Name))
+		f.Charts[name] = svg
+		p("![%s](%s)\n\n", s.Name, name)
+	}
+
 	if len(j.Recoveries) > 0 {
 		p("## Recovery\n\n| Kill | When | Pods | First replacement ready | All replacements ready | Replicas back to desired |\n| --- | --- | --- | --- | --- | --- |\n")
 		for _, r := range j.Recoveries {
@@ -282,20 +302,48 @@ func chart(j *experiment.Journal, d experiment.ProbeDef) ([]byte, bool, error) {
 	if len(pts) < 2 || d.Kind == "kubernetes" {
 		return nil, false, nil // a CEL probe is true or false: its verdicts say it all
 	}
+	var tol []float64
+	if x, err := scenario.ParseExpect(d.Expect); err == nil {
+		tol = bounds(x)
+	}
+	svg, err := lineChart(j, d.Name+" (want "+d.Expect+")", d.Kind, pts, bad, tol)
+	return svg, err == nil, err
+}
+
+// signalChart draws one signal of the target over the run with the steps.
+func signalChart(j *experiment.Journal, s experiment.SignalSeries) ([]byte, bool, error) {
+	if len(s.Points) < 2 {
+		return nil, false, nil
+	}
+	pts := make(plotter.XYs, len(s.Points))
+	for i, p := range s.Points {
+		pts[i] = plotter.XY{X: p.T.Sub(j.Start).Seconds(), Y: p.V}
+	}
+	title := s.Name
+	if s.Convention != "" {
+		title += " (" + s.Convention + ")"
+	}
+	svg, err := lineChart(j, title, s.Unit, pts, nil, nil)
+	return svg, err == nil, err
+}
+
+// lineChart is a run's chart: a line, its breaches as red dots, dashed tolerance lines and the
+// method's steps as grey lines, numbered.
+func lineChart(j *experiment.Journal, title, ylabel string, pts, bad plotter.XYs, tolerance []float64) ([]byte, error) {
 	plt := plot.New()
-	plt.Title.Text = d.Name + " (want " + d.Expect + ")"
+	plt.Title.Text = title
 	plt.X.Label.Text = "seconds since the start"
-	plt.Y.Label.Text = d.Kind
+	plt.Y.Label.Text = ylabel
 	line, err := plotter.NewLine(pts)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	line.Color = color.RGBA{R: 31, G: 119, B: 180, A: 255}
 	plt.Add(line)
 	if len(bad) > 0 {
 		sc, err := plotter.NewScatter(bad)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		sc.Color = color.RGBA{R: 214, G: 39, B: 40, A: 255}
 		sc.Shape = draw.CircleGlyph{}
@@ -303,13 +351,11 @@ func chart(j *experiment.Journal, d experiment.ProbeDef) ([]byte, bool, error) {
 		plt.Legend.Add("breach", sc)
 	}
 	xmax := math.Max(j.End.Sub(j.Start).Seconds(), pts[len(pts)-1].X)
-	if x, err := scenario.ParseExpect(d.Expect); err == nil {
-		for _, y := range bounds(x) {
-			l, _ := plotter.NewLine(plotter.XYs{{X: 0, Y: y}, {X: xmax, Y: y}})
-			l.Color = color.RGBA{R: 214, G: 39, B: 40, A: 255}
-			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-			plt.Add(l)
-		}
+	for _, y := range tolerance {
+		l, _ := plotter.NewLine(plotter.XYs{{X: 0, Y: y}, {X: xmax, Y: y}})
+		l.Color = color.RGBA{R: 214, G: 39, B: 40, A: 255}
+		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		plt.Add(l)
 	}
 	lo, hi := plt.Y.Min, plt.Y.Max
 	if hi <= lo {
@@ -330,7 +376,7 @@ func chart(j *experiment.Journal, d experiment.ProbeDef) ([]byte, bool, error) {
 	if len(labels.XYs) > 0 {
 		lb, err := plotter.NewLabels(labels)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		plt.Add(lb)
 	}
@@ -339,9 +385,9 @@ func chart(j *experiment.Journal, d experiment.ProbeDef) ([]byte, bool, error) {
 	plt.Draw(draw.New(c))
 	var out bytes.Buffer
 	if _, err := c.WriteTo(&out); err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return out.Bytes(), true, nil
+	return out.Bytes(), nil
 }
 
 func bounds(x scenario.Expect) []float64 {

@@ -97,3 +97,36 @@ func keys(m map[string][]byte) []string {
 	}
 	return out
 }
+
+// TestSignalsAreChartedWithoutAProbe (issue 28): a run whose probes are all Kubernetes probes had a
+// report with no chart at all; the target's signals sampled over the run are charted whatever the
+// probes read.
+func TestSignalsAreChartedWithoutAProbe(t *testing.T) {
+	j := fixture()
+	j.Probes, j.Checks = j.Probes[:1], nil
+	for i, n := range []string{"rate", "ready"} {
+		s := experiment.SignalSeries{Name: n, Convention: "client_golang http_requests_total", Unit: "req/s"}
+		for k := 0; k < 30; k++ {
+			s.Points = append(s.Points, experiment.SignalPoint{T: j.Start.Add(time.Duration(k*2) * time.Second), V: float64(100*(1-i) + k)})
+		}
+		j.Signals = append(j.Signals, s)
+	}
+	f, err := Render("run", j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(f.Markdown), "## Signals of the target") || f.Charts["run-signal-rate.svg"] == nil || f.Charts["run-signal-ready.svg"] == nil {
+		t.Fatalf("charts %v:\n%s", keysOf(f.Charts), f.Markdown)
+	}
+	if strings.Contains(string(f.Markdown), "## Probes over time") {
+		t.Fatal("a Kubernetes probe was charted")
+	}
+}
+
+func keysOf(m map[string][]byte) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
