@@ -119,11 +119,7 @@ func runMonkey(cmd *cobra.Command, o *monkeyOptions) error {
 	if err != nil {
 		return usageError{err} // a bad monkey option, or a kubeconfig that cannot be read
 	}
-	defer func() {
-		for i := len(c.cleanup) - 1; i >= 0; i-- {
-			c.cleanup[i]()
-		}
-	}()
+	defer c.close()
 	out := cmd.OutOrStdout()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -36,11 +36,7 @@ func buildForTest(t *testing.T, args ...string) *cockpit {
 	}
 	// Tests share one process and run in parallel: the cockpit must not set its GOMAXPROCS.
 	c.cores.manual = true
-	t.Cleanup(func() {
-		for i := len(c.cleanup) - 1; i >= 0; i-- {
-			c.cleanup[i]()
-		}
-	})
+	t.Cleanup(c.close)
 	return c
 }
 

@@ -104,11 +104,7 @@ func runReplay(cmd *cobra.Command, o *replayOptions, file string) error {
 	if o.paused {
 		p.Toggle()
 	}
-	defer func() {
-		for i := len(c.cleanup) - 1; i >= 0; i-- {
-			c.cleanup[i]()
-		}
-	}()
+	defer c.close()
 	return c.run()
 }
 

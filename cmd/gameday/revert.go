@@ -101,11 +101,7 @@ func runRevert(cmd *cobra.Command, o *revertOptions) error {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		for i := len(c.cleanup) - 1; i >= 0; i-- {
-			c.cleanup[i]()
-		}
-	}()
+	defer c.close()
 	if o.watch {
 		return watchReap(cmd, c, o.every)
 	}

@@ -77,11 +77,7 @@ func run(cmd *cobra.Command, o *options) error {
 		_ = pprof.StartCPUProfile(f)
 		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
 	}
-	defer func() {
-		for i := len(c.cleanup) - 1; i >= 0; i-- {
-			c.cleanup[i]()
-		}
-	}()
+	defer c.close()
 	if o.memProfile != "" {
 		defer func() {
 			if f, err := os.Create(o.memProfile); err == nil {
@@ -262,6 +258,13 @@ func contextNames[T any](m map[string]T) string {
 		return "none"
 	}
 	return out
+}
+
+// close runs the cleanups, last first: the session (its HALT) before what reports on it.
+func (c *cockpit) close() {
+	for i := len(c.cleanup) - 1; i >= 0; i-- {
+		c.cleanup[i]()
+	}
 }
 
 // synced is called when the cluster source has sent its first full batch. The first sync ran on every

@@ -103,11 +103,8 @@ func runExperiment(cmd *cobra.Command, ro *runOptions, file string) error {
 	}
 	skipCleanup := false
 	defer func() {
-		if skipCleanup {
-			return // a second interrupt: the person asked to leave now, reverts skipped
-		}
-		for i := len(c.cleanup) - 1; i >= 0; i-- {
-			c.cleanup[i]()
+		if !skipCleanup { // a second interrupt: the person asked to leave now, reverts skipped
+			c.close()
 		}
 	}()
 	stderr := cmd.ErrOrStderr()

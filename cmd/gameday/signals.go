@@ -81,11 +81,7 @@ func runSignals(cmd *cobra.Command, o *signalsOptions) error {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		for i := len(c.cleanup) - 1; i >= 0; i-- {
-			c.cleanup[i]()
-		}
-	}()
+	defer c.close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := c.startListed(ctx); err != nil {
