@@ -142,8 +142,9 @@ type Session struct {
 	stoppedEarly []string
 	closed       bool
 	closeHalt    *actions.Result
-	log          *logger // the operational log (nil: none)
-	signals      Signals // the last detection of the target's signals
+	log          *logger         // the operational log (nil: none)
+	signals      Signals         // the last detection of the target's signals
+	livePanels   []sources.Panel // the graphs drawn from the cluster (liveLoop)
 }
 
 // NewGuard is the guard of the config's safety rules (armed: --arm was given).
@@ -265,6 +266,7 @@ func (s *Session) Start(ctx context.Context) {
 	}
 	s.group.Go(ctx, "session", s.tick)
 	s.group.Go(ctx, "signals", s.watchSignals)
+	s.group.Go(ctx, "live", s.liveLoop)
 	if s.Env.Engines != nil {
 		s.group.Go(ctx, "engines", s.pollEngines)
 	}

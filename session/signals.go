@@ -79,7 +79,17 @@ func (s *Session) DetectSignals(ctx context.Context) (Signals, error) {
 	// The demo's graphs stay the simulation's own panels (a load line beside the rate, more than a
 	// signal holds).
 	if len(s.opts.Config.Metrics.Panels) == 0 && s.Metrics != nil && s.Sim == nil {
-		s.Metrics.SetPanels(sources.SignalPanels(rs))
+		panels := sources.SignalPanels(rs)
+		s.Metrics.SetPanels(panels)
+		var live []sources.Panel
+		for _, p := range panels {
+			if len(p.Live) > 0 {
+				live = append(live, p)
+			}
+		}
+		s.mu.Lock()
+		s.livePanels = live
+		s.mu.Unlock()
 	}
 	s.Publish(out)
 	s.mu.Lock()
@@ -96,24 +106,27 @@ func (s *Session) LastSignals() Signals {
 }
 
 // watchSignals detects again whenever the target's shape changes (another target or namespace, a
-// ReplicaSet that came or went), and every 30 s after a failure (a Prometheus found late).
+// ReplicaSet that came or went); every 10 s while no request convention is found (series appear with
+// the first requests, or the first scrapes of a new Prometheus) or after a failure (a Prometheus
+// found late); and every 5 minutes all the same (a mesh injected since).
 func (s *Session) watchSignals(ctx context.Context) {
 	if _, ok := s.MetricsBackend.(Detector); !ok {
 		return
 	}
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
-	last, failedAt := "", time.Time{}
+	last, at, again := "", time.Time{}, time.Duration(0)
 	for {
 		if tg, ok := s.signalTarget(); ok {
-			key := tg.Key()
-			if key != last || !failedAt.IsZero() && time.Since(failedAt) > 30*time.Second {
-				if _, err := s.DetectSignals(ctx); err != nil {
-					failedAt = time.Now()
-				} else {
-					failedAt = time.Time{}
+			if key := tg.Key(); key != last || time.Since(at) > again {
+				sig, err := s.DetectSignals(ctx)
+				switch {
+				case err != nil || !sig.Of(signals.Rate).Found():
+					again = 10 * time.Second
+				default:
+					again = 5 * time.Minute
 				}
-				last = key
+				last, at = key, time.Now()
 			}
 		}
 		select {
@@ -197,7 +210,9 @@ func (s *Session) resourceValue(ctx context.Context, n signals.Name) (float64, b
 		}
 	}
 	s.mu.Unlock()
-	raw, err := s.Env.Client.CoreV1().RESTClient().Get().AbsPath("/apis/metrics.k8s.io/v1beta1/namespaces", ns, "pods").Do(ctx).Raw()
+	// JSON: the session's client asks for protobuf first, and metrics-server answers it.
+	raw, err := s.Env.Client.CoreV1().RESTClient().Get().AbsPath("/apis/metrics.k8s.io/v1beta1/namespaces", ns, "pods").
+		SetHeader("Accept", "application/json").Do(ctx).Raw()
 	if err != nil {
 		return 0, false, fmt.Errorf("metrics.k8s.io: %w", err)
 	}
@@ -239,4 +254,53 @@ func (s *Session) resourceValue(ctx context.Context, n signals.Name) (float64, b
 		return 0, false, nil // no request to be a percentage of
 	}
 	return 100 * cpu / (perPod.AsApproximateFloat64() * float64(found)), true, nil
+}
+
+// liveLoop draws the panels Prometheus cannot (ready and desired replicas from the watch, CPU and
+// memory from metrics.k8s.io): every refresh, the values now, kept over the window, published as
+// the panel's series. The history is what the session saw since it started.
+func (s *Session) liveLoop(ctx context.Context) {
+	if s.Metrics == nil || s.Sim != nil {
+		return
+	}
+	cfg := s.opts.Config.Metrics
+	t := time.NewTicker(cfg.Refresh.Duration)
+	defer t.Stop()
+	kept := map[string][]sources.Series{} // panel -> its series so far
+	for {
+		s.mu.Lock()
+		panels := s.livePanels
+		s.mu.Unlock()
+		now := s.Clock.Now()
+		start := now.Add(-cfg.Window.Duration)
+		for _, p := range panels {
+			sig := s.LastSignals()
+			series := kept[p.ID]
+			if len(series) != len(p.Live) {
+				series = make([]sources.Series, len(p.Live))
+			}
+			source := ""
+			for i, l := range p.Live {
+				r := sig.Of(l.Signal)
+				source = r.Source
+				series[i].Name = l.Legend
+				vctx, cancel := context.WithTimeout(ctx, sources.CallTimeout)
+				v, ok, err := s.Value(vctx, r)
+				cancel()
+				if err == nil && ok {
+					series[i].Points = append(series[i].Points, sources.Point{T: now, V: v})
+				}
+				for len(series[i].Points) > 0 && series[i].Points[0].T.Before(start) {
+					series[i].Points = series[i].Points[1:]
+				}
+			}
+			kept[p.ID] = series
+			s.send(ctx, sources.MetricsMsg{Source: "live from " + source, Panel: p.ID, Series: append([]sources.Series(nil), series...), Start: start, End: now})
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

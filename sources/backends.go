@@ -2,6 +2,7 @@ package sources
 
 import (
 	"context"
+	"github.com/gamedaylab/gameday/signals"
 	"time"
 
 	zmodel "github.com/openzipkin/zipkin-go/model"
@@ -20,6 +21,15 @@ type Panel struct {
 	Missing string
 	// Convention names where its queries come from ("Istio · destination"), when detected.
 	Convention string
+	// Live are series the session draws itself, from the cluster, when Prometheus has none (ready
+	// and desired replicas from the watch, CPU from metrics.k8s.io): the poller leaves them alone.
+	Live []LiveSeries
+}
+
+// LiveSeries is one line of a panel drawn from the cluster rather than queried.
+type LiveSeries struct {
+	Legend string
+	Signal signals.Name
 }
 
 // PanelQuery is one query of a panel; Legend names the series it returns (a template for backends

@@ -64,6 +64,11 @@ func SignalPanels(rs []signals.Resolution) []Panel {
 		for _, x := range parts {
 			r := by[x.sig]
 			switch {
+			case r.Query == "" && r.Source != "":
+				p.Live = append(p.Live, LiveSeries{Legend: x.legend, Signal: x.sig})
+				if p.Convention == "" {
+					p.Convention = r.Convention
+				}
 			case r.Query != "":
 				expr := r.Query
 				if x.wrap != "" {
@@ -77,7 +82,7 @@ func SignalPanels(rs []signals.Resolution) []Panel {
 				missing = append(missing, fmt.Sprintf("%s: %s", x.sig, r.Why))
 			}
 		}
-		if len(p.Queries) == 0 {
+		if len(p.Queries) == 0 && len(p.Live) == 0 {
 			p.Missing = strings.Join(missing, "; ")
 		}
 		return p

@@ -186,7 +186,9 @@ func (m *MetricsPoller) once(ctx context.Context) error {
 	unreachable := 0
 	for _, p := range panels {
 		if len(p.Queries) == 0 {
-			m.send(ctx, MetricsMsg{Source: m.backend.Name(), Panel: p.ID, Start: start, End: end, Err: p.Missing, ErrKind: ErrKindNoSignal})
+			if len(p.Live) == 0 {
+				m.send(ctx, MetricsMsg{Source: m.backend.Name(), Panel: p.ID, Start: start, End: end, Err: p.Missing, ErrKind: ErrKindNoSignal})
+			}
 			continue
 		}
 		if firstErr != nil {

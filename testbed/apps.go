@@ -90,3 +90,24 @@ func (k *Kube) PodIPs(t testing.TB, ns, app string, n int) []string {
 		}
 	}
 }
+
+// OTelApp runs testbed/otelapp (OpenTelemetry's Go SDK: otelhttp and its Prometheus exporter) on
+// addr and returns once it answers; its metrics are on the same port, at /metrics.
+func OTelApp(t testing.TB, addr string) (io.Closer, error) {
+	bin := filepath.Join(BuildDir(t, "otelapp"), "bin", "otelapp")
+	c := exec.Command(bin, "--addr", addr)
+	c.Stdout, c.Stderr = io.Discard, os.Stderr
+	if err := c.Start(); err != nil {
+		return nil, fmt.Errorf("otelapp: %w", err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if r, err := http.Get("http://" + addr + "/status/200"); err == nil {
+			r.Body.Close()
+			return process{c}, nil
+		}
+		if time.Now().After(deadline) {
+			_ = process{c}.Close()
+			return nil, fmt.Errorf("otelapp did not answer on %s", addr)
+		}
+	}
+}

@@ -152,12 +152,16 @@ build_prometheus() {
   GOBIN=$out/bin go install -trimpath -ldflags "-s -w" "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION"
 }
 
+build_otelapp() {
+  (cd "$here/otelapp" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/bin/otelapp" .)
+}
+
 build_podinfo() {
   GOBIN=$out/bin go install -trimpath -ldflags "-s -w" "github.com/stefanprodan/podinfo/cmd/podinfo@$PODINFO_VERSION"
 }
 
 mkdir -p "$TESTBED_CACHE"
-want=${*:-etcd kubernetes kwok metrics-server istiod vpa kube-state-metrics podinfo prometheus}
+want=${*:-etcd kubernetes kwok metrics-server istiod vpa kube-state-metrics podinfo prometheus otelapp}
 for c in $want; do
   case $c in
     etcd) build_component etcd "$TESTBED_CACHE/etcd-$ETCD_VERSION" build_etcd ;;
@@ -169,6 +173,7 @@ for c in $want; do
     kube-state-metrics) build_component kube-state-metrics "$TESTBED_CACHE/kube-state-metrics-$KSM_VERSION" build_ksm ;;
     podinfo) build_component podinfo "$TESTBED_CACHE/podinfo-$PODINFO_VERSION" build_podinfo ;;
     prometheus) build_component prometheus "$TESTBED_CACHE/prometheus-$PROMETHEUS_VERSION" build_prometheus ;;
-    *) echo "build-kube.sh: unknown component '$c' (want: etcd kubernetes kwok metrics-server istiod vpa kube-state-metrics podinfo prometheus)" >&2; exit 2 ;;
+    otelapp) build_component otelapp "$TESTBED_CACHE/otelapp-$OTELAPP_VERSION" build_otelapp ;;
+    *) echo "build-kube.sh: unknown component '$c' (want: etcd kubernetes kwok metrics-server istiod vpa kube-state-metrics podinfo prometheus otelapp)" >&2; exit 2 ;;
   esac
 done

