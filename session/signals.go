@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/signals"
@@ -70,6 +71,7 @@ func (s *Session) DetectSignals(ctx context.Context) (Signals, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, sources.CallTimeout)
 	defer cancel()
+	t.Services = s.servicesOf(ctx, t)
 	rs, _, err := d.Detect(ctx, t, s.Clock.Now())
 	if err != nil {
 		out.Err = model.ErrText(err)
@@ -96,6 +98,44 @@ func (s *Session) DetectSignals(ctx context.Context) (Signals, error) {
 	s.signals = out
 	s.mu.Unlock()
 	return out, nil
+}
+
+// servicesOf names the Services whose selector takes the target's pods (edge conventions key on
+// them): one list of the namespace's Services, matched against a pod's labels.
+func (s *Session) servicesOf(ctx context.Context, t signals.Target) []string {
+	if s.Env.Client == nil || s.Sim != nil {
+		return nil
+	}
+	s.mu.Lock()
+	var labels map[string]string
+	for _, p := range s.store.TargetPods(t.Namespace, t.Deployment) {
+		labels = p.Labels
+		break
+	}
+	s.mu.Unlock()
+	if len(labels) == 0 {
+		return nil
+	}
+	list, err := s.Env.Client.CoreV1().Services(t.Namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, svc := range list.Items {
+		sel := svc.Spec.Selector
+		if len(sel) == 0 {
+			continue
+		}
+		match := true
+		for k, v := range sel {
+			match = match && labels[k] == v
+		}
+		if match {
+			out = append(out, svc.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // LastSignals is what the last detection found (no I/O).

@@ -28,6 +28,7 @@ type red struct {
 	sel           string
 	join          string // appended inside the sum (an "and on (...)" join), "" for none
 	err           string // the matchers of a 5xx answer
+	errCount      string // the counter those matchers select from, when not count
 	scale         string // " / 1000" for a histogram in milliseconds
 }
 
@@ -45,7 +46,11 @@ func (r red) query(n Name) string {
 		return "sum(" + r.series(r.count, "") + ")"
 	case Errors:
 		// No 5xx series at all is a share of 0 while requests flow (and still no data without them).
-		return "(sum(" + r.series(r.count, r.err) + ") or vector(0)) / sum(" + r.series(r.count, "") + ")"
+		ec := r.count
+		if r.errCount != "" {
+			ec = r.errCount
+		}
+		return "(sum(" + r.series(ec, r.err) + ") or vector(0)) / sum(" + r.series(r.count, "") + ")"
 	case P50, P90, P99:
 		if r.bucket == "" {
 			return ""
@@ -180,13 +185,14 @@ func requestConventions() []Convention {
 				if len(t.Services) == 0 {
 					return nil
 				}
-				return []string{"envoy_cluster_upstream_rq_total{envoy_cluster_name=~" + q(envoyClusters(t)) + "}"}
+				return []string{"envoy_cluster_upstream_rq_total{cluster_name=~" + q(envoyClusters(t)) + "}"}
 			},
 			red: func(t Target, _ Facts) (red, string) {
-				sel := "envoy_cluster_name=~" + q(envoyClusters(t))
-				r := red{count: "envoy_cluster_upstream_rq_xx", bucket: "envoy_cluster_upstream_rq_time_bucket", scale: " / 1000",
-					sel: sel, err: `envoy_response_code_class="5"`}
-				return r, "the upstream clusters of the Services selecting its pods (outbound|PORT||SVC.NS.svc.cluster.local)"
+				// Istio's stats tags: the class of an answer is a tag of upstream_rq, whose series
+				// also count by code, so the total is its own counter.
+				r := red{count: "envoy_cluster_upstream_rq_total", bucket: "envoy_cluster_upstream_rq_time_bucket", scale: " / 1000",
+					sel: "cluster_name=~" + q(envoyClusters(t)), errCount: "envoy_cluster_upstream_rq", err: `response_code_class="5xx"`}
+				return r, "the upstream clusters of the Services selecting its pods (outbound|PORT||SVC.NS.svc.cluster.local, Istio's stats tags)"
 			}},
 	}
 }

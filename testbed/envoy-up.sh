@@ -3,7 +3,7 @@
 # testbed istiod, which sends it listeners and routes from the Gateway and VirtualServices whose
 # selector matches its labels (istio=NAME).
 #
-#   testbed/envoy-up.sh DIR NAME ISTIOD_XDS BASE_ID    # writes DIR/env (ENVOY_ADMIN)
+#   [ENVOY_STATS=istio] testbed/envoy-up.sh DIR NAME ISTIOD_XDS BASE_ID    # writes DIR/env (ENVOY_ADMIN)
 #   testbed/obs-down.sh DIR envoy
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -55,6 +55,28 @@ static_resources:
 admin:
   address: {socket_address: {address: 127.0.0.1, port_value: $ADMIN}}
 YAML
+# ENVOY_STATS=istio: Istio's stats config as pilot-agent writes it (tools/packaging/common/
+# envoy_bootstrap.json at ISTIO_VERSION; istiod names each cluster's stats "HOST;" for these tags),
+# its inclusion list plus cluster.outbound: the proxyStatsMatcher a mesh sets to see upstream stats.
+# Without it, Envoy's default tags (which cut a cluster name at its first dot).
+if [ "${ENVOY_STATS:-}" = istio ]; then
+  cat >>"$RUN/bootstrap.yaml" <<'YAML'
+stats_config:
+  use_all_default_tags: false
+  stats_tags:
+  - {tag_name: cluster_name, regex: '^cluster(\.(.+);)'}
+  - {tag_name: http_conn_manager_prefix, regex: '^http\.(((?:[_.[:digit:]\w]*|[_\[\]aAbBcCdDeEfF[:digit:]\w\:]*));\.)'}
+  - {tag_name: tcp_prefix, regex: '^tcp\.((.*?)\.)\w+?$'}
+  - {tag_name: response_code, regex: '_rq(_(\d{3}))$'}
+  - {tag_name: response_code_class, regex: '_rq(_(\dxx))$'}
+  - {tag_name: http_conn_manager_listener_prefix, regex: '^listener(?=\.).*?\.http\.(((?:[_.[:digit:]]*|[_\[\]aAbBcCdDeEfF[:digit:]]*))\.)'}
+  - {tag_name: listener_address, regex: '^listener\.(((?:[_.[:digit:]]*|[_\[\]aAbBcCdDeEfF[:digit:]]*))\.)'}
+  stats_matcher:
+    inclusion_list:
+      patterns: [{prefix: "reporter="}, {prefix: cluster_manager}, {prefix: listener_manager}, {prefix: server},
+        {prefix: cluster.xds-grpc}, {prefix: component}, {prefix: istio}, {prefix: cluster.outbound}]
+YAML
+fi
 nohup "$TESTBED_CACHE/envoy-$ENVOY_VERSION/envoy" -c "$RUN/bootstrap.yaml" --base-id "$BASE" --disable-hot-restart --file-flush-interval-msec 100 \
   --log-level warn >>"$RUN/envoy.log" 2>&1 &
 echo $! >"$RUN/envoy.pid"

@@ -65,9 +65,18 @@ type Gateway struct {
 	Log   string // its stdout: access log lines "ACCESS CODE FLAGS METHOD PATH MS"
 }
 
+// GatewayOption changes how a gateway's Envoy starts.
+type GatewayOption func(*[]string)
+
+// IstioStats gives the gateway the stats config pilot-agent writes (Istio's tag names, its inclusion
+// list plus cluster.outbound) instead of Envoy's default tags.
+func IstioStats() GatewayOption {
+	return func(env *[]string) { *env = append(*env, "ENVOY_STATS=istio") }
+}
+
 // Gateway creates the Gateway object istio-system/NAME (one HTTP server on a free loopback port) and
 // starts an Envoy that istiod configures as it; both go when the test ends.
-func (m *Mesh) Gateway(t testing.TB, name string) *Gateway {
+func (m *Mesh) Gateway(t testing.TB, name string, opts ...GatewayOption) *Gateway {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -93,7 +102,12 @@ spec:
 	id := baseID
 	meshMu.Unlock()
 	dir := t.TempDir()
-	out, err := exec.Command(filepath.Join(Dir(), "envoy-up.sh"), dir, name, m.XDS, fmt.Sprint(id)).CombinedOutput()
+	cmd := exec.Command(filepath.Join(Dir(), "envoy-up.sh"), dir, name, m.XDS, fmt.Sprint(id))
+	cmd.Env = os.Environ()
+	for _, o := range opts {
+		o(&cmd.Env)
+	}
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("testbed/envoy-up.sh failed: %v\n%s", err, out)
 	}

@@ -115,7 +115,7 @@ func (k *Kube) RunPods(t testing.TB, ns, app string, port int, start func(addr s
 // ExposeService routes a new gateway to the Service svc (port 8080, selecting app=svc) in ns, which
 // it creates: the endpoints controller fills its EndpointSlices with the ready pods, istiod turns
 // them into the gateway's endpoints. It returns once a request to path is answered.
-func (m *Mesh) ExposeService(t testing.TB, ns, svc, path string) *Gateway {
+func (m *Mesh) ExposeService(t testing.TB, ns, svc, path string, opts ...GatewayOption) *Gateway {
 	t.Helper()
 	s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: svc},
 		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": svc},
@@ -126,7 +126,7 @@ func (m *Mesh) ExposeService(t testing.TB, ns, svc, path string) *Gateway {
 	t.Cleanup(func() {
 		_ = m.kube.Client.CoreV1().Services(ns).Delete(context.Background(), svc, metav1.DeleteOptions{})
 	})
-	gw := m.Gateway(t, "gw-"+ns)
+	gw := m.Gateway(t, "gw-"+ns, opts...)
 	m.route(t, ns, svc, gw, path)
 	return gw
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -39,37 +40,13 @@ func TestSignalsCommand(t *testing.T) {
 			}
 		}
 	}()
-	bin := gamedayBinary(t)
-	run := func(args ...string) string {
-		cmd := exec.Command(bin, append([]string{"signals", "--kubeconfig", k.Kubeconfig, "-n", ns, "--target", "deploy/podinfo", "--prometheus-url", p.URL}, args...)...)
-		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir(), "XDG_STATE_HOME="+t.TempDir())
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("gameday signals %v: %v\n%s%s", args, err, out, stderr.String())
-		}
-		return string(out)
-	}
-	var got struct {
-		Target  string `json:"target"`
-		Signals []struct {
-			Name, Convention, Query string
-			Value                   *float64
-		} `json:"signals"`
-	}
+	run := signalsRun(t, k, ns, "deploy/podinfo", p.URL)
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(2 * time.Second) {
 		out := run("-o", "json")
-		if err := json.Unmarshal([]byte(out), &got); err != nil {
-			t.Fatalf("not JSON: %v\n%s", err, out)
-		}
-		byName := map[string]int{}
-		for i, s := range got.Signals {
-			byName[s.Name] = i
-		}
-		rate, ready := got.Signals[byName["rate"]], got.Signals[byName["ready"]]
+		target, sig := signalsJSON(t, out)
+		rate, ready := sig["rate"], sig["ready"]
 		if rate.Value != nil && *rate.Value > 5 && ready.Value != nil && *ready.Value == 1 &&
-			rate.Convention == "client_golang http_requests_total" && ready.Convention == "kube-state-metrics" && got.Target == "deploy/podinfo" {
+			rate.Convention == "client_golang http_requests_total" && ready.Convention == "kube-state-metrics" && target == "deploy/podinfo" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -83,4 +60,71 @@ func TestSignalsCommand(t *testing.T) {
 		}
 	}
 	t.Logf("gameday signals:\n%s", text)
+}
+
+type signalJSON struct {
+	Name, Convention, Query string
+	Value                   *float64
+}
+
+func signalsJSON(t *testing.T, out string) (string, map[string]signalJSON) {
+	t.Helper()
+	var got struct {
+		Target  string       `json:"target"`
+		Signals []signalJSON `json:"signals"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	m := map[string]signalJSON{}
+	for _, s := range got.Signals {
+		m[s.Name] = s
+	}
+	return got.Target, m
+}
+
+// signalsRun runs gameday signals on the target with extra arguments and returns its stdout.
+func signalsRun(t *testing.T, k *testbed.Kube, ns, target, prom string) func(args ...string) string {
+	bin := gamedayBinary(t)
+	return func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, append([]string{"signals", "--kubeconfig", k.Kubeconfig, "-n", ns, "--target", target, "--prometheus-url", prom}, args...)...)
+		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir(), "XDG_STATE_HOME="+t.TempDir())
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("gameday signals %v: %v\n%s%s", args, err, out, stderr.String())
+		}
+		return string(out)
+	}
+}
+
+// TestSignalsCommandAtTheEdge (issue 28): the only request series of deploy/web are those of the
+// Istio gateway in front of its Service (a real Envoy configured by a real istiod, with Istio's
+// stats config): gameday finds the Services selecting the Deployment's pods in the cluster and reads
+// their upstream cluster's rate: the 20 requests/s sent, within 10 %.
+func TestSignalsCommandAtTheEdge(t *testing.T) {
+	k := testbed.SharedKube(t)
+	mesh := testbed.SharedMesh(t, k)
+	ns := k.Namespace(t, "signals-edge")
+	deployWeb(t, k.Client, ns, 2, "50m", false)
+	app := testbed.StartDemoapp(t, "web", "--work-ms", "0")
+	k.ServePods(t, ns, "web", 8080, app.Addr)
+	gw := mesh.ExposeService(t, ns, "web", "/api/work?cpu_ms=0", testbed.IstioStats())
+	p := testbed.StartClusterPrometheus(t, k, time.Second)
+	p.AddTarget("gateway", strings.TrimPrefix(gw.Admin, "http://"), map[string]string{"__metrics_path__": "/stats/prometheus"})
+	testbed.Traffic(t, "http://"+gw.Addr+"/api/work?cpu_ms=0", 20)
+	run := signalsRun(t, k, ns, "deploy/web", p.URL)
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(2 * time.Second) {
+		out := run("-o", "json")
+		_, sig := signalsJSON(t, out)
+		if r := sig["rate"]; r.Convention == "Envoy · upstream cluster" && r.Value != nil && math.Abs(*r.Value-20) < 2 {
+			t.Logf("rate %.1f/s (20/s sent): %s", *r.Value, r.Query)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("signals never read the gateway's upstream cluster of Service web:\n%s", out)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -134,6 +135,26 @@ func TestSignalsOfAppsNobodyHereWrote(t *testing.T) {
 			}
 			t.Logf("%s through %s: rate %.1f/s (engine %.1f/s), errors %.3f (engine %.3f), p99 %.4fs (engine %s), replicas %v/%v",
 				a.name, rs[signals.Rate].Convention, rate, st.Achieved, errs, wantErr, p99, st.ServiceP99, ready, desired)
+			if a.name != "podinfo" {
+				return
+			}
+			// A pod killed: its kube_pod_owner series ends with it, so a plain owner join drops the
+			// traffic it served at once; the signal's join is kept over the window and still counts it.
+			pods, err := k.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=" + a.name})
+			if err != nil || len(pods.Items) == 0 {
+				t.Fatalf("pods: %v", err)
+			}
+			before := instant(t, b, rs[signals.Rate])
+			if err := k.Client.CoreV1().Pods(ns).Delete(context.Background(), pods.Items[0].Name, metav1.DeleteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(6 * time.Second) // kube-state-metrics scraped without the pod
+			plain := strings.ReplaceAll(strings.ReplaceAll(rs[signals.Rate].Query, "max_over_time((", "(("), ")[$interval:])", "))")
+			after, plainAfter := instant(t, b, rs[signals.Rate]), instant(t, b, signals.Resolution{Signal: "plain", Query: plain})
+			if after < 0.8*before || !(plainAfter < 0.7*before) {
+				t.Errorf("rate %.1f/s before the kill; after it %.1f/s (kept over the window), %.1f/s with a plain owner join", before, after, plainAfter)
+			}
+			t.Logf("killed %s: rate %.1f/s before, %.1f/s after (a plain owner join: %.1f/s)", pods.Items[0].Name, before, after, plainAfter)
 		})
 	}
 }
@@ -198,4 +219,70 @@ func TestSignalsOfTheMeshConventions(t *testing.T) {
 		}
 		t.Logf("%s (%s): rate %.1f/s, errors %.3f, p99 %.4fs", mesh, want, r, e, p99)
 	}
+}
+
+// TestSignalsOfEnvoyAtTheEdge (issue 28): a real Envoy gateway with Istio's stats config, configured
+// by a real istiod from the endpoints of the Service in front of deploy/web (whose pods relay to the
+// demo app, not scraped here): its stats, scraped from its admin port, are the only request series
+// of the target. Detection finds the Service's upstream cluster (outbound|8080||web.NS.svc.cluster.local)
+// and reads rate and error share within 10 % of the load engine's.
+func TestSignalsOfEnvoyAtTheEdge(t *testing.T) {
+	k := testbed.SharedKube(t)
+	mesh := testbed.SharedMesh(t, k)
+	ns := k.Namespace(t, "edge")
+	testbed.DeployWeb(t, k.Client, ns, 2, "50m", false)
+	app := testbed.StartDemoapp(t, "web", "--work-ms", "0")
+	k.ServePods(t, ns, "web", 8080, app.Addr)
+	gw := mesh.ExposeService(t, ns, "web", "/api/work?cpu_ms=0", testbed.IstioStats())
+	p := testbed.StartClusterPrometheus(t, k, scrape)
+	p.AddTarget("gateway", strings.TrimPrefix(gw.Admin, "http://"), map[string]string{"__metrics_path__": "/stats/prometheus"})
+	b, err := New(Config{URL: p.URL, ScrapeInterval: scrape})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.New(engine.Options{Targets: []engine.Target{{URL: "http://" + gw.Addr + "/api/work?cpu_ms=0&fail=0.1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(load.Profile{Name: "t", Kind: load.Constant, Rate: 50, To: 50, Duration: 70 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop()
+	tg := signals.Target{Namespace: ns, Deployment: "web", Services: []string{"web"}}
+	var rs map[signals.Name]signals.Resolution
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Second) {
+		list, _, err := b.Detect(context.Background(), tg, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = map[signals.Name]signals.Resolution{}
+		for _, r := range list {
+			rs[r.Signal] = r
+		}
+		if rs[signals.Rate].Convention == "Envoy · upstream cluster" {
+			break
+		}
+		if time.Now().After(deadline) {
+			r, _ := http.Get(gw.Admin + "/stats/prometheus")
+			var lines []string
+			if r != nil {
+				body, _ := io.ReadAll(r.Body)
+				r.Body.Close()
+				for _, l := range strings.Split(string(body), "\n") {
+					if strings.Contains(l, "upstream_rq_total") {
+						lines = append(lines, l)
+					}
+				}
+			}
+			t.Fatalf("detected %+v; the gateway's stats:\n%s", rs[signals.Rate], strings.Join(lines, "\n"))
+		}
+	}
+	time.Sleep(35 * time.Second)
+	st := e.Status()
+	rate, errs := instant(t, b, rs[signals.Rate]), instant(t, b, rs[signals.Errors])
+	wantErr := float64(st.Errors) / float64(max(st.Completed, 1))
+	if math.Abs(rate-st.Achieved)/st.Achieved > 0.1 || math.Abs(errs-wantErr)/wantErr > 0.1 {
+		t.Errorf("rate %.1f/s (engine %.1f/s), errors %.3f (engine %.3f)", rate, st.Achieved, errs, wantErr)
+	}
+	t.Logf("Envoy gateway: rate %.1f/s (engine %.1f/s), errors %.3f (engine %.3f), p99 %.4fs", rate, st.Achieved, errs, wantErr, instant(t, b, rs[signals.P99]))
 }
