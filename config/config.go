@@ -16,6 +16,7 @@ import (
 
 	"github.com/gamedaylab/gameday/bounds"
 	"github.com/gamedaylab/gameday/load"
+	"github.com/gamedaylab/gameday/signals"
 	"github.com/gamedaylab/gameday/themes"
 	"github.com/gamedaylab/gameday/yamlfile"
 )
@@ -160,10 +161,12 @@ type Panel struct {
 	Queries    []PanelQuery `yaml:"queries"`
 }
 
-// PanelQuery is one PromQL query of a panel; legend may use {{label}}.
+// PanelQuery is one line of a panel: a PromQL query (legend may use {{label}}) or a signal of the
+// target, read in whatever convention its series follow (gameday signals).
 type PanelQuery struct {
 	Legend string `yaml:"legend"`
 	Expr   string `yaml:"expr"`
+	Signal string `yaml:"signal" jsonschema:"enum=rate,enum=errors,enum=p50,enum=p90,enum=p99,enum=ready,enum=desired,enum=cpu,enum=memory,enum=restarts"`
 }
 
 // Units a panel may use.
@@ -441,11 +444,19 @@ func (c *Config) Validate() error {
 			bad(f+".unit", "%q is not a unit (allowed: %s)", p.Unit, strings.Join(Units, ", "))
 		}
 		if len(p.Queries) == 0 {
-			bad(f+".queries", "give at least one {legend, expr}")
+			bad(f+".queries", "give at least one {legend, expr} or {legend, signal}")
 		}
 		for j, q := range p.Queries {
-			if strings.TrimSpace(q.Expr) == "" {
-				bad(fmt.Sprintf("%s.queries[%d].expr", f, j), "empty PromQL")
+			fq := fmt.Sprintf("%s.queries[%d]", f, j)
+			switch {
+			case q.Signal != "" && q.Expr != "":
+				bad(fq, "give expr or signal, not both")
+			case q.Signal != "":
+				if _, err := signals.Parse(q.Signal); err != nil {
+					bad(fq+".signal", "%v", err)
+				}
+			case strings.TrimSpace(q.Expr) == "":
+				bad(fq+".expr", "empty PromQL (or name a signal: signal: p99)")
 			}
 		}
 	}

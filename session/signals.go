@@ -80,8 +80,15 @@ func (s *Session) DetectSignals(ctx context.Context) (Signals, error) {
 	out.Resolutions = rs
 	// The demo's graphs stay the simulation's own panels (a load line beside the rate, more than a
 	// signal holds).
-	if len(s.opts.Config.Metrics.Panels) == 0 && s.Metrics != nil && s.Sim == nil {
-		panels := sources.SignalPanels(rs)
+	var panels []sources.Panel
+	switch cfg := s.opts.Config; {
+	case s.Metrics == nil || s.Sim != nil:
+	case len(cfg.Metrics.Panels) == 0:
+		panels = sources.SignalPanels(rs)
+	case sources.HasSignals(configuredPanels(cfg)):
+		panels = sources.ResolveSignals(configuredPanels(cfg), rs)
+	}
+	if panels != nil {
 		s.Metrics.SetPanels(panels)
 		var live []sources.Panel
 		for _, p := range panels {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/load/engine"
+	"github.com/gamedaylab/gameday/signals"
 	"github.com/gamedaylab/gameday/sim"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/sources/elasticsearch"
@@ -272,16 +273,21 @@ func (s *Session) buildMetrics(client kubernetes.Interface, rc *rest.Config) err
 	return nil
 }
 
-// PanelsFrom is the configured panels, or the defaults.
+// PanelsFrom is the configured panels, or the defaults; a line naming a signal waits for detection.
 func PanelsFrom(cfg *config.Config) []sources.Panel {
 	if len(cfg.Metrics.Panels) == 0 {
 		return sources.DefaultPanels()
 	}
+	return sources.ResolveSignals(configuredPanels(cfg), nil)
+}
+
+// configuredPanels are the config's panels as written (signal lines unresolved).
+func configuredPanels(cfg *config.Config) []sources.Panel {
 	out := make([]sources.Panel, 0, len(cfg.Metrics.Panels))
 	for i, p := range cfg.Metrics.Panels {
 		sp := sources.Panel{ID: fmt.Sprintf("panel-%d", i), Title: p.Title, Unit: p.Unit, Thresholds: p.Thresholds}
 		for _, q := range p.Queries {
-			sp.Queries = append(sp.Queries, sources.PanelQuery{Legend: q.Legend, Expr: q.Expr})
+			sp.Queries = append(sp.Queries, sources.PanelQuery{Legend: q.Legend, Expr: q.Expr, Signal: signals.Name(q.Signal)})
 		}
 		out = append(out, sp)
 	}

@@ -37,6 +37,9 @@ type LiveSeries struct {
 type PanelQuery struct {
 	Legend string
 	Expr   string
+	// Signal, when set, is the target's signal this query draws: Expr is its detected query
+	// (ResolveSignals), empty until detection has run.
+	Signal signals.Name
 }
 
 // MetricsBackend answers range queries for panels. Prometheus and the simulation implement it.

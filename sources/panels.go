@@ -96,3 +96,64 @@ func SignalPanels(rs []signals.Resolution) []Panel {
 		panel(PanelCPU, "CPU", "%", part{"cpu % of request", signals.CPU, ""}),
 	}
 }
+
+// ResolveSignals fills the queries of configured panels that name a signal with the signal's
+// detected query (rs nil: not detected yet). A share of 5xx on a "%" panel is drawn as a percentage;
+// a signal the session draws from the cluster becomes a live series; one nothing has is left out and
+// the panel, when nothing is left, says why.
+func ResolveSignals(panels []Panel, rs []signals.Resolution) []Panel {
+	by := map[signals.Name]signals.Resolution{}
+	for _, r := range rs {
+		by[r.Signal] = r
+	}
+	out := make([]Panel, len(panels))
+	for i, p := range panels {
+		np := p
+		np.Queries, np.Live, np.Missing = nil, nil, ""
+		var missing []string
+		for _, q := range p.Queries {
+			if q.Signal == "" {
+				np.Queries = append(np.Queries, q)
+				continue
+			}
+			r, ok := by[q.Signal]
+			switch {
+			case rs == nil:
+				missing = append(missing, fmt.Sprintf("%s: not detected yet", q.Signal))
+			case ok && r.Query != "":
+				q.Expr = r.Query
+				if q.Signal.Unit() == "ratio" && p.Unit == "%" {
+					q.Expr = "100 * (" + r.Query + ")"
+				}
+				np.Queries = append(np.Queries, q)
+				if np.Convention == "" {
+					np.Convention = r.Convention
+				}
+			case ok && r.Source != "":
+				np.Live = append(np.Live, LiveSeries{Legend: q.Legend, Signal: q.Signal})
+				if np.Convention == "" {
+					np.Convention = r.Convention
+				}
+			default:
+				missing = append(missing, fmt.Sprintf("%s: %s", q.Signal, r.Why))
+			}
+		}
+		if len(np.Queries) == 0 && len(np.Live) == 0 {
+			np.Missing = strings.Join(missing, "; ")
+		}
+		out[i] = np
+	}
+	return out
+}
+
+// HasSignals says whether any panel names a signal.
+func HasSignals(panels []Panel) bool {
+	for _, p := range panels {
+		for _, q := range p.Queries {
+			if q.Signal != "" {
+				return true
+			}
+		}
+	}
+	return false
+}

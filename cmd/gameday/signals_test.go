@@ -2,15 +2,21 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gamedaylab/gameday/load"
+	"github.com/gamedaylab/gameday/load/engine"
 	"github.com/gamedaylab/gameday/testbed"
 )
 
@@ -127,4 +133,79 @@ func TestSignalsCommandAtTheEdge(t *testing.T) {
 			t.Fatalf("signals never read the gateway's upstream cluster of Service web:\n%s", out)
 		}
 	}
+}
+
+// TestCockpitDrawsSignalsInTmux (issue 28): the real binary in tmux, on podinfo (two pods, each its
+// own process, scraped by a real Prometheus 3 with a real kube-state-metrics), with configured panels
+// that name signals instead of PromQL: under known load from gameday's engine (50 requests/s, 1 in 4
+// answered 500) the screen shows the rate and the error share within 10 % of what the engine counted,
+// and the Metrics title names the convention they were read in (where it fits).
+func TestCockpitDrawsSignalsInTmux(t *testing.T) {
+	k := testbed.SharedKube(t)
+	ns := k.Namespace(t, "signals-tmux")
+	testbed.DeployApp(t, k.Client, ns, "podinfo", 2, "100m", false, nil)
+	k.ScrapedService(t, ns, "podinfo", "/metrics")
+	k.RunPods(t, ns, "podinfo", 8080, func(addr string) (io.Closer, error) { return testbed.Podinfo(t, addr) })
+	ips := k.PodIPs(t, ns, "podinfo", 2)
+	p := testbed.StartClusterPrometheus(t, k, time.Second)
+	var targets []engine.Target
+	for _, ip := range ips {
+		for _, code := range []string{"200", "200", "200", "500"} {
+			targets = append(targets, engine.Target{URL: "http://" + ip + ":8080/status/" + code})
+		}
+	}
+	e, err := engine.New(engine.Options{Targets: targets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(load.Profile{Name: "t", Kind: load.Constant, Rate: 50, To: 50, Duration: 3 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop()
+	bin := gamedayBinary(t)
+	// "Served ━ rate 52/s" on a wide screen, "Served ▁▇█ 52/s" (a sparkline) on a small one.
+	rate := regexp.MustCompile(`Served[^0-9\n]*?([0-9.]+)/s`)
+	errs := regexp.MustCompile(`Failed[^0-9\n]*?([0-9.]+)%`)
+	for _, size := range [][2]int{{80, 24}, {200, 60}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "config.yaml")
+			writeFile(t, cfg, fmt.Sprintf(`metrics:
+  prometheus: {url: %s, scrapeInterval: 1s}
+  refresh: 1s
+  panels:
+  - {title: Served, unit: req/s, queries: [{legend: rate, signal: rate}]}
+  - {title: Failed, unit: "%%", queries: [{legend: share, signal: errors}]}
+`, p.URL))
+			s := newTmux(t, size[0], size[1], fmt.Sprintf("env XDG_CONFIG_HOME=%s XDG_STATE_HOME=%s %s --kubeconfig %s -n %s --target deploy/podinfo --config %s; sleep 30",
+				dir, dir, bin, k.Kubeconfig, ns, cfg))
+			s.waitFor(30*time.Second, "ns "+ns, "Served")
+			for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+				screen := s.capture()
+				st := e.Status()
+				want := float64(st.Errors) / float64(max(st.Completed, 1)) * 100
+				r, er := number(rate.FindStringSubmatch(screen)), number(errs.FindStringSubmatch(screen))
+				titled := size[0] < 200 || strings.Contains(screen, "· client_golang http_requests_total")
+				if math.Abs(r-st.Achieved) < 0.1*st.Achieved && math.Abs(er-want) < 0.1*want && titled {
+					t.Logf("%dx%d: rate %.1f/s (engine %.1f/s), errors %.1f%% (engine %.1f%%)", size[0], size[1], r, st.Achieved, er, want)
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the screen never showed the engine's rate %.1f/s and errors %.1f%%:\n%s", st.Achieved, want, screen)
+				}
+			}
+		})
+	}
+}
+
+// number is a regexp match's first group as a number (-1 when none).
+func number(m []string) float64 {
+	if len(m) < 2 {
+		return -1
+	}
+	f, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return -1
+	}
+	return f
 }
