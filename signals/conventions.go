@@ -137,7 +137,8 @@ func requestConventions() []Convention {
 			}},
 		{ID: "micrometer", Title: "Micrometer", Names: []string{"http_server_requests_seconds_count"},
 			red: func(t Target, f Facts) (red, string) {
-				r, why := podScope(red{count: "http_server_requests_seconds_count", err: `outcome="SERVER_ERROR"`}, t, f, `,uri!~"/actuator.*"`)
+				// status, not outcome: Armeria's Micrometer timers (Zipkin's server) have no outcome.
+				r, why := podScope(red{count: "http_server_requests_seconds_count", err: `status=~"5.."`}, t, f, `,uri!~"/actuator.*|/prometheus|/metrics|/health"`)
 				if f.Has("http_server_requests_seconds_bucket") {
 					r.bucket = "http_server_requests_seconds_bucket"
 				} else {

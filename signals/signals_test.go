@@ -63,6 +63,14 @@ func TestResolvePrefersTheMeshThenTheAppThenTheEdge(t *testing.T) {
 	if q := rs[Rate].Query; rs[Rate].Convention != "Envoy · upstream cluster" || !strings.Contains(q, `outbound\\|[0-9]+\\|[^|]*\\|(web)\\.shop\\.svc\\.cluster\\.local`) {
 		t.Fatalf("edge only: %+v", rs[Rate])
 	}
+	if q := rs[Errors].Query; !strings.Contains(q, `envoy_cluster_upstream_rq{cluster_name=~`) || !strings.Contains(q, `response_code_class="5xx"`) || !strings.Contains(q, "/ sum(rate(envoy_cluster_upstream_rq_total{") {
+		t.Fatalf("edge errors (Istio's stats tags): %s", q)
+	}
+	// Micrometer's server errors by status: Armeria's timers (Zipkin's server) have no outcome label.
+	rs = byName(Resolve(tg, facts("http_server_requests_seconds_count")))
+	if q := rs[Errors].Query; rs[Rate].Convention != "Micrometer" || !strings.Contains(q, `status=~"5.."`) || strings.Contains(q, "outcome") {
+		t.Fatalf("micrometer errors: %s", q)
+	}
 }
 
 // TestResolveNamesWhatIsMissing: no known convention near the target: every request signal says

@@ -53,6 +53,40 @@ func Podinfo(t testing.TB, addr string) (io.Closer, error) {
 	}
 }
 
+// ZipkinServer runs the real Zipkin server (in-memory storage) on addr as an app: its own metrics,
+// Micrometer's http_server_requests_seconds through Armeria, are at /prometheus. Returns once it
+// answers.
+func ZipkinServer(t testing.TB, addr string) (io.Closer, error) {
+	realServer(t, "Zipkin")
+	if out, err := exec.Command(filepath.Join(Dir(), "obs-install.sh")).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("testbed/obs-install.sh: %v\n%s", err, out)
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	jar := filepath.Join(cacheDir(), "zipkin-"+versions(t)["ZIPKIN_VERSION"], "zipkin.jar")
+	c := exec.Command("java", "-Xms64m", "-Xmx384m", "-XX:+UseSerialGC", "-jar", jar,
+		"--server.address="+host, "--server.port="+port, "--logging.level.root=WARN")
+	c.Env = append(os.Environ(), "STORAGE_TYPE=mem")
+	c.Stdout, c.Stderr = io.Discard, os.Stderr
+	if err := c.Start(); err != nil {
+		return nil, fmt.Errorf("zipkin: %w", err)
+	}
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if r, err := http.Get("http://" + addr + "/health"); err == nil {
+			r.Body.Close()
+			if r.StatusCode == 200 {
+				return process{c}, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			_ = process{c}.Close()
+			return nil, fmt.Errorf("zipkin did not answer on %s", addr)
+		}
+	}
+}
+
 // ScrapedService creates a Service of port 8080 selecting app=name, annotated for Prometheus'
 // kubernetes service discovery (prometheus.io/scrape, prometheus.io/path), as charts do.
 func (k *Kube) ScrapedService(t testing.TB, ns, name, path string) {
