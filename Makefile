@@ -42,7 +42,7 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 ## fuzz: each decoder of outside input (recording, scenario, config, YAML numbers, the `:` command
-## line and prompts, numbers, Zipkin, Elasticsearch, screen width) for FUZZTIME (default 30s; 1000000x
+## line and prompts, numbers, Zipkin, Jaeger, Elasticsearch, screen width) for FUZZTIME (default 30s; 1000000x
 ## for a count) each; a crash is saved under testdata/fuzz and fails the run.
 FUZZTIME ?= 30s
 fuzz:
@@ -54,6 +54,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzPrompt$$' -fuzztime $(FUZZTIME) ./actions
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./bounds
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTraces$$' -fuzztime $(FUZZTIME) ./sources/zipkin
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTraces$$' -fuzztime $(FUZZTIME) ./sources/jaeger
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeSearch$$' -fuzztime $(FUZZTIME) ./sources/elasticsearch
 	$(GO) test -run '^$$' -fuzz '^FuzzWidth$$' -fuzztime $(FUZZTIME) ./tui/core
 

@@ -25,7 +25,9 @@ var layers = map[string]int{
 	// The config file; the backends' shared types; the actions; the load engine.
 	"yamlfile": 0, "config": 1, "sources": 1, "sources/discover": 1, "actions": 1, "load/engine": 1,
 	// Backends by technology, and the simulated world.
-	"sources/kube": 2, "sources/prometheus": 2, "sources/zipkin": 2, "sources/elasticsearch": 2, "sim": 2,
+	"sources/kube": 2, "sources/prometheus": 2, "sources/zipkin": 2, "sources/jaeger": 2, "sources/elasticsearch": 2, "sim": 2,
+	// Which trace backend a cluster has (Zipkin or Jaeger).
+	"sources/tracing": 3,
 	// The experiment file.
 	"scenario": 2,
 	// Continuous chaos, acting through a session.
@@ -33,17 +35,17 @@ var layers = map[string]int{
 	// the recording file format (header, envelopes, zstd, scrubbing); the player is the session's
 	"recording": 2,
 	// The session: a game day without a UI.
-	"session": 3,
+	"session": 4,
 	// Experiments run on a session.
-	"experiment": 4,
+	"experiment": 5,
 	// A run's report, from its journal.
-	"report": 5,
+	"report": 6,
 	// The cockpit.
-	"tui/keys": 4, "tui/screen": 4, "tui/core": 5, "tui/panes": 6, "tui": 7,
+	"tui/keys": 5, "tui/screen": 5, "tui/core": 6, "tui/panes": 7, "tui": 8,
 	// Binaries: flags and wiring.
-	"cmd/gameday": 8, "cmd/demoapp": 8,
+	"cmd/gameday": 9, "cmd/demoapp": 9,
 	// Test infrastructure: real servers for tests; only tests import it.
-	"testbed": 9, "testbed/churn": 9, "testbed/hello": 9,
+	"testbed": 10, "testbed/churn": 10, "testbed/hello": 10,
 }
 
 // uiRuntime is the terminal UI runtime: only the cockpit and the binary may import it.

@@ -172,9 +172,12 @@ type PanelQuery struct {
 // Units a panel may use.
 var Units = []string{"req/s", "%", "s", "bytes", "count"}
 
-// Traces is the Zipkin v2 API server (--zipkin-url).
+// Traces is the trace backend: a Zipkin v2 API server (--zipkin-url) or Jaeger's query service
+// (--jaeger-url).
 type Traces struct {
 	URL string `yaml:"url"`
+	// API is what URL answers: zipkin (the default) or jaeger.
+	API string `yaml:"api" jsonschema:"enum=zipkin,enum=jaeger"`
 	// Service is the service whose traces are listed (default: the target's name).
 	Service string `yaml:"service"`
 }
@@ -434,6 +437,9 @@ func (c *Config) Validate() error {
 		if u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 			bad(field, "want an http:// or https:// URL, got %q", u)
 		}
+	}
+	if a := c.Traces.API; a != "" && a != "zipkin" && a != "jaeger" {
+		bad("traces.api", "%q is not a trace API (allowed: zipkin, jaeger)", a)
 	}
 	for i, p := range c.Metrics.Panels {
 		f := fmt.Sprintf("metrics.panels[%d]", i)

@@ -40,7 +40,7 @@ func (s *Session) Backends() []Backend {
 	}
 	tr := Backend{Signal: "traces", Name: "none"}
 	if s.TracesBackend != nil {
-		tr.Name, tr.Lines = s.TracesBackend.Name(), how(s.TracesBackend, cfg.Traces.URL, "--zipkin-url", "traces.url")
+		tr.Name, tr.Lines = s.TracesBackend.Name(), how(s.TracesBackend, cfg.Traces.URL, "--zipkin-url or --jaeger-url", "traces.url")
 	}
 	lg := Backend{Signal: "logs", Name: "none"}
 	if s.LogsBackend != nil {

@@ -21,8 +21,10 @@ import (
 	"github.com/gamedaylab/gameday/sim"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/sources/elasticsearch"
+	"github.com/gamedaylab/gameday/sources/jaeger"
 	"github.com/gamedaylab/gameday/sources/kube"
 	"github.com/gamedaylab/gameday/sources/prometheus"
+	"github.com/gamedaylab/gameday/sources/tracing"
 	"github.com/gamedaylab/gameday/sources/zipkin"
 )
 
@@ -182,14 +184,21 @@ func EngineCheck(c *config.Checks) *engine.Check {
 func (s *Session) buildSignals(client kubernetes.Interface, rc *rest.Config) error {
 	cfg, env := s.opts.Config, s.opts.Kube.Getenv
 	var tb sources.TraceBackend
-	if u := cfg.Traces.URL; u != "" {
+	switch u := cfg.Traces.URL; {
+	case u != "" && cfg.Traces.API == "jaeger":
+		j, err := jaeger.New(u)
+		if err != nil {
+			return err
+		}
+		tb = j
+	case u != "":
 		z, err := zipkin.NewZipkin(u)
 		if err != nil {
 			return err
 		}
 		tb = z
-	} else {
-		tb = zipkin.DiscoverLater(context.Background(), client, rc)
+	default:
+		tb = tracing.DiscoverLater(context.Background(), client, rc)
 	}
 	svc := firstNonEmpty(cfg.Traces.Service, s.target)
 	s.Traces = sources.NewTracesPoller(tb, sources.TraceQuery{Service: svc, Lookback: 15 * time.Minute, Limit: 200},

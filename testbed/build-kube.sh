@@ -160,8 +160,19 @@ build_podinfo() {
   GOBIN=$out/bin go install -trimpath -ldflags "-s -w" "github.com/stefanprodan/podinfo/cmd/podinfo@$PODINFO_VERSION"
 }
 
+# Jaeger v2 (an OpenTelemetry Collector distribution): its go.mod has replace directives, so it is
+# built as a tool of a throwaway module, as its docs say.
+build_jaeger() {
+  local mod
+  mod=$(mktemp -d)
+  (cd "$mod" && go mod init gameday.test/jaeger >/dev/null 2>&1 &&
+    go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" &&
+    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/bin/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger)
+  rm -rf "$mod"
+}
+
 mkdir -p "$TESTBED_CACHE"
-want=${*:-etcd kubernetes kwok metrics-server istiod vpa kube-state-metrics podinfo prometheus otelapp}
+want=${*:-etcd kubernetes kwok metrics-server istiod vpa kube-state-metrics podinfo prometheus otelapp jaeger}
 for c in $want; do
   case $c in
     etcd) build_component etcd "$TESTBED_CACHE/etcd-$ETCD_VERSION" build_etcd ;;
@@ -174,6 +185,7 @@ for c in $want; do
     podinfo) build_component podinfo "$TESTBED_CACHE/podinfo-$PODINFO_VERSION" build_podinfo ;;
     prometheus) build_component prometheus "$TESTBED_CACHE/prometheus-$PROMETHEUS_VERSION" build_prometheus ;;
     otelapp) build_component otelapp "$TESTBED_CACHE/otelapp-$OTELAPP_VERSION" build_otelapp ;;
-    *) echo "build-kube.sh: unknown component '$c' (want: etcd kubernetes kwok metrics-server istiod vpa kube-state-metrics podinfo prometheus otelapp)" >&2; exit 2 ;;
+    jaeger) build_component jaeger "$TESTBED_CACHE/jaeger-$JAEGER_VERSION" build_jaeger ;;
+    *) echo "build-kube.sh: unknown component '$c' (want: etcd kubernetes kwok metrics-server istiod vpa kube-state-metrics podinfo prometheus otelapp jaeger)" >&2; exit 2 ;;
   esac
 done

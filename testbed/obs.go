@@ -16,9 +16,9 @@ import (
 	"time"
 )
 
-// Server is a real Zipkin or OpenSearch server started by the testbed scripts.
+// Server is a real Zipkin, Jaeger, OpenSearch (...) server started by the testbed scripts.
 type Server struct {
-	Name string // zipkin or opensearch
+	Name string // zipkin, jaeger, opensearch, ...
 	URL  string
 	Run  string
 	t    testing.TB
@@ -28,6 +28,24 @@ type Server struct {
 func StartZipkin(t testing.TB) *Server {
 	realServer(t, "Zipkin")
 	return startObs(t, "zipkin", "ZIPKIN_URL")
+}
+
+// Jaeger is a real Jaeger v2 (in-memory storage): URL is its query service, Zipkin where spans in
+// Zipkin's format go.
+type Jaeger struct {
+	*Server
+	Zipkin string
+}
+
+// StartJaeger starts a real Jaeger (built once by build-kube.sh); stopped when the test ends.
+func StartJaeger(t testing.TB) *Jaeger {
+	realServer(t, "Jaeger")
+	s := startObs(t, "jaeger", "JAEGER_URL")
+	env, err := readEnv(filepath.Join(s.Run, "env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Jaeger{Server: s, Zipkin: env["JAEGER_ZIPKIN"]}
 }
 
 // StartOpenSearch starts the real Elasticsearch-API server; stopped when the test ends.

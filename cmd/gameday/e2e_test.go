@@ -233,6 +233,8 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"--config", badCfg}, 2, []string{badCfg, "line 3", `unknown field "minReady"`, "minReadyReplicas"}},
 		{[]string{"--config", badVal}, 2, []string{badVal, "load.burst.rate"}},
 		{[]string{"--config", filepath.Join(dir, "missing.yaml")}, 2, []string{"missing.yaml", "no such file"}},
+		{[]string{"--zipkin-url", "http://a:9411", "--jaeger-url", "http://b:16686"}, 2, []string{"--zipkin-url and --jaeger-url", "give one"}},
+		{[]string{"--jaeger-url", "jaeger:16686"}, 2, []string{"traces.url", "http://"}},
 		{[]string{"--demo"}, 1, []string{"not a terminal"}}, // stdout is a pipe here
 	}
 	for _, c := range cases {

@@ -523,7 +523,7 @@ func TestBackendsFoundInTheCluster(t *testing.T) {
 	tm.Type(":backend")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
 	pr.wait(t, 10*time.Second, "Backends (esc: close)",
-		"found in the cluster (give --zipkin-url to choose one)",
+		"found in the cluster (give --zipkin-url or --jaeger-url to choose one)",
 		"✗ "+ns+"/zipkin:http-query (via apiserver proxy): no Zipkin query API",
 		"prometheus svc ", "zipkin svc ", "opensearch svc ", "OpenSearch 2.", "Prometheus answered a query")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -46,6 +47,7 @@ type options struct {
 	promURL    string
 	promCA     string
 	zipkinURL  string
+	jaegerURL  string
 	esURL      string
 	esIndex    string
 	// record is the recording's file ("" for the default), noRecord turns it off, recordMax caps it.
@@ -163,7 +165,8 @@ func addSessionFlags(cmd *cobra.Command, o *options) {
 	f.StringVar(&o.journal, "journal", "", "journal file (default "+config.DefaultJournalPath()+")")
 	f.StringVar(&o.promURL, "prometheus-url", "", "Prometheus to graph from (default: find one in the cluster and use it through the apiserver proxy); token or basic auth from GAMEDAY_PROMETHEUS_TOKEN[_FILE], GAMEDAY_PROMETHEUS_USER, GAMEDAY_PROMETHEUS_PASSWORD[_FILE]")
 	f.StringVar(&o.promCA, "prometheus-ca", "", "CA file to verify Prometheus' TLS certificate")
-	f.StringVar(&o.zipkinURL, "zipkin-url", "", "Zipkin v2 API server for the Traces pane (e.g. http://zipkin:9411); default: one found in the cluster (:backend lists it)")
+	f.StringVar(&o.zipkinURL, "zipkin-url", "", "Zipkin v2 API server for the Traces pane (e.g. http://zipkin:9411); default: a Zipkin or Jaeger found in the cluster (:backend lists it)")
+	f.StringVar(&o.jaegerURL, "jaeger-url", "", "Jaeger query service for the Traces pane instead (e.g. http://jaeger-query:16686)")
 	f.StringVar(&o.esURL, "es-url", "", "Elasticsearch-API server of the EFK stack for the Logs pane; auth from GAMEDAY_ES_USER, GAMEDAY_ES_PASSWORD[_FILE] or GAMEDAY_ES_API_KEY[_FILE]; default: one found in the cluster")
 	f.StringVar(&o.esIndex, "es-index", "", "index pattern of container logs (default logstash-*)")
 	f.StringVar(&o.record, "record", "", "record the session to this file (default: a new file in "+config.DefaultSessionsDir()+"; gameday replay FILE plays it)")
@@ -226,8 +229,13 @@ func loadConfig(cmd *cobra.Command, o *options) (config.Config, error) {
 	if o.promCA != "" {
 		cfg.Metrics.Prometheus.CAFile = o.promCA
 	}
-	if o.zipkinURL != "" {
-		cfg.Traces.URL = o.zipkinURL
+	switch {
+	case o.zipkinURL != "" && o.jaegerURL != "":
+		return cfg, usageError{errors.New("--zipkin-url and --jaeger-url: the Traces pane reads one backend, give one of them")}
+	case o.zipkinURL != "":
+		cfg.Traces.URL, cfg.Traces.API = o.zipkinURL, "zipkin"
+	case o.jaegerURL != "":
+		cfg.Traces.URL, cfg.Traces.API = o.jaegerURL, "jaeger"
 	}
 	if o.esURL != "" {
 		cfg.Logs.URL = o.esURL

@@ -112,50 +112,6 @@ func TestSpansFromDemoappAndWaterfall(t *testing.T) {
 	if root := ordered[0]; root.Duration < 5*time.Millisecond {
 		t.Fatalf("the root span %s lasts %s; the request waited 5 ms", root.Name, root.Duration)
 	}
-	discoveredSeesTheSame(t, zs, s)
-}
-
-// discoveredSeesTheSame: the same real Zipkin behind a Service in the cluster is found by discovery
-// and read through the apiserver's service proxy; a Jaeger collector (only span intake: here a server
-// without the query API) of a preferred name is tried first and said so.
-func discoveredSeesTheSame(t *testing.T, zs *testbed.Server, want sources.TraceSummary) {
-	k := testbed.SharedKube(t)
-	ns := k.Namespace(t, "tracing")
-	decoy := testbed.StartDemoapp(t, "decoy")
-	k.Expose(t, ns, "zipkin", "http-query", "http://"+decoy.Addr)
-	k.Expose(t, ns, "tracing", "http-query", zs.URL)
-	l := DiscoverLater(context.Background(), k.Client, k.Config)
-	deadline := time.Now().Add(30 * time.Second)
-	var list []sources.TraceSummary
-	var err error
-	for {
-		list, err = l.Recent(context.Background(), sources.TraceQuery{Service: "frontend", Lookback: time.Minute, Limit: 20})
-		if err == nil || !sources.IsUnreachable(err) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	rep := strings.Join(l.Report().Lines(), "\n")
-	if err != nil {
-		t.Fatalf("through the discovered Zipkin: %v\n%s", err, rep)
-	}
-	if !strings.Contains(l.Name(), "zipkin svc "+ns+"/tracing (via apiserver proxy)") {
-		t.Fatalf("name %q\n%s", l.Name(), rep)
-	}
-	if !strings.Contains(rep, "✗ "+ns+"/zipkin:http-query (via apiserver proxy): no Zipkin query API") {
-		t.Fatalf("the decoy is not reported as tried:\n%s", rep)
-	}
-	if !slices.ContainsFunc(list, func(s sources.TraceSummary) bool { return s.TraceID == want.TraceID }) {
-		t.Fatalf("trace %s not listed through the proxy (%d traces)", want.TraceID, len(list))
-	}
-	tr, err := l.Trace(context.Background(), want.TraceID)
-	if err != nil || len(tr) != want.Spans {
-		t.Fatalf("trace through the proxy: %d spans, err %v; want %d", len(tr), err, want.Spans)
-	}
-	names, err := l.SpanNames(context.Background(), "frontend")
-	if err != nil || len(names) == 0 {
-		t.Fatalf("span names through the proxy: %v, %v", names, err)
-	}
 }
 
 // TestZipkinOutageAndRecovery: Zipkin killed and restarted: the poller reports the outage with a
