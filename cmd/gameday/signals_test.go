@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gamedaylab/gameday/experiment"
 	"github.com/gamedaylab/gameday/load"
 	"github.com/gamedaylab/gameday/load/engine"
 	"github.com/gamedaylab/gameday/testbed"
@@ -208,4 +209,71 @@ func number(m []string) float64 {
 		return -1
 	}
 	return f
+}
+
+// TestSignalProbesOnPodinfo (issue 28): gameday run, the real binary, with probes that name
+// signals, on podinfo (two pods, each its own process, a real Prometheus 3 and kube-state-metrics):
+// under known load (1 in 4 requests answered 500) the same scenario holds with an error bound of
+// 0.3 and is not steady with 0.1 (exit 3, nothing done), the probes' values are podinfo's, read in its own convention, and the
+// report charts its signals.
+func TestSignalProbesOnPodinfo(t *testing.T) {
+	k := testbed.SharedKube(t)
+	ns := k.Namespace(t, "signals-run")
+	testbed.DeployApp(t, k.Client, ns, "podinfo", 2, "100m", false, nil)
+	k.ScrapedService(t, ns, "podinfo", "/metrics")
+	k.RunPods(t, ns, "podinfo", 8080, func(addr string) (io.Closer, error) { return testbed.Podinfo(t, addr) })
+	ips := k.PodIPs(t, ns, "podinfo", 2)
+	p := testbed.StartClusterPrometheus(t, k, time.Second)
+	var targets []engine.Target
+	for _, ip := range ips {
+		for _, code := range []string{"200", "200", "200", "500"} {
+			targets = append(targets, engine.Target{URL: "http://" + ip + ":8080/status/" + code})
+		}
+	}
+	e, err := engine.New(engine.Options{Targets: targets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(load.Profile{Name: "t", Kind: load.Constant, Rate: 40, To: 40, Duration: 3 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop()
+	time.Sleep(20 * time.Second) // the rate window fills
+	bin := gamedayBinary(t)
+	for _, c := range []struct {
+		bound   string
+		code    int
+		outcome string
+	}{{"0.3", exitOK, experiment.Held}, {"0.1", exitDeviated, experiment.NotSteady}} {
+		t.Run("errors<"+c.bound, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "config.yaml")
+			writeFile(t, cfg, fmt.Sprintf("metrics:\n  prometheus: {url: %s, scrapeInterval: 1s}\n", p.URL))
+			scen := filepath.Join(dir, "s.yaml")
+			writeFile(t, scen, fmt.Sprintf(`apiVersion: gameday.dev/v1alpha1
+kind: Experiment
+metadata: {name: podinfo-signals}
+guard: {namespace: %s}
+target: deploy/podinfo
+hypothesis:
+  probes:
+  - {name: rate, signal: rate, expect: "> 20"}
+  - {name: errors, signal: errors, expect: "< %s"}
+  - {name: ready, signal: ready, expect: "== 2"}
+method:
+- wait: 5s
+`, ns, c.bound))
+			out := filepath.Join(dir, "runs")
+			code, b, j := runScenario(t, bin, dir, out, "--kubeconfig", k.Kubeconfig, "-n", ns, "--config", cfg, scen)
+			if code != c.code || j.Outcome != c.outcome {
+				t.Fatalf("exit %d (want %d), outcome %s (want %s):\n%s", code, c.code, j.Outcome, c.outcome, b)
+			}
+			md, _ := filepath.Glob(filepath.Join(out, "*.md"))
+			report, _ := os.ReadFile(md[0])
+			if !strings.Contains(string(report), "client_golang http_requests_total") {
+				t.Fatalf("the report does not chart the signals in podinfo's convention:\n%s", report)
+			}
+			t.Logf("errors < %s: exit %d, %s:\n%s", c.bound, code, j.Outcome, b)
+		})
+	}
 }
