@@ -30,6 +30,7 @@ type red struct {
 	err           string // the matchers of a 5xx answer
 	errCount      string // the counter those matchers select from, when not count
 	scale         string // " / 1000" for a histogram in milliseconds
+	bucketSel     string // matchers of the latency histogram alone
 }
 
 func (r red) series(name, extra string) string {
@@ -55,7 +56,7 @@ func (r red) query(n Name) string {
 		if r.bucket == "" {
 			return ""
 		}
-		return "histogram_quantile(" + quantile(n) + ", sum by (le) (" + r.series(r.bucket, "") + "))" + r.scale
+		return "histogram_quantile(" + quantile(n) + ", sum by (le) (" + r.series(r.bucket, r.bucketSel) + "))" + r.scale
 	}
 	return ""
 }
@@ -161,6 +162,19 @@ func requestConventions() []Convention {
 					r.bucket = ""
 				}
 				return r, why + "; status label " + s
+			}},
+		{ID: "apiserver", Title: "Kubernetes API server", Names: []string{"apiserver_request_total"},
+			red: func(t Target, f Facts) (red, string) {
+				// Software built on k8s.io/apiserver (metrics-server, aggregated APIs, the apiserver
+				// behind its pods). Latency from the SLI histogram (no webhook or fairness queueing
+				// wait) without the long-running verbs, which would dominate it.
+				r, why := podScope(red{count: "apiserver_request_total", bucket: "apiserver_request_sli_duration_seconds_bucket", err: `code=~"5.."`,
+					bucketSel: `verb!~"WATCH|CONNECT",subresource!~"proxy|attach|log|exec|portforward"`}, t, f, "")
+				if !f.Has("apiserver_request_sli_duration_seconds_bucket") {
+					r.bucket = "apiserver_request_duration_seconds_bucket"
+					why += "; no SLI histogram: latency includes webhooks and queueing"
+				}
+				return r, why
 			}},
 		{ID: "demoapp", Title: "gameday demo app", Names: []string{"demoapp_http_requests_total"},
 			Match: func(t Target) []string {

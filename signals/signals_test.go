@@ -111,3 +111,23 @@ func TestParse(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAPIServerConvention: software built on k8s.io/apiserver is read by apiserver_request_total,
+// its errors by code, its latency from the SLI histogram without the long-running verbs.
+func TestAPIServerConvention(t *testing.T) {
+	tg := Target{Namespace: "kube-system", Deployment: "metrics-server", ReplicaSets: []string{"metrics-server-7d4b9c8f6d"}}
+	rs := byName(Resolve(tg, facts("apiserver_request_total", "apiserver_request_sli_duration_seconds_bucket", "apiserver_request_duration_seconds_bucket")))
+	if rs[Rate].Convention != "Kubernetes API server" || !strings.Contains(rs[Rate].Query, "rate(apiserver_request_total{namespace=\"kube-system\",pod=~") {
+		t.Fatalf("rate: %+v", rs[Rate])
+	}
+	if q := rs[Errors].Query; !strings.Contains(q, `code=~"5.."`) {
+		t.Fatalf("errors: %s", q)
+	}
+	if q := rs[P99].Query; !strings.Contains(q, "apiserver_request_sli_duration_seconds_bucket{") || !strings.Contains(q, `verb!~"WATCH|CONNECT"`) || strings.Contains(rs[Rate].Query, "WATCH") {
+		t.Fatalf("p99: %s", q)
+	}
+	rs = byName(Resolve(tg, facts("apiserver_request_total", "apiserver_request_duration_seconds_bucket")))
+	if q := rs[P99].Query; !strings.Contains(q, "apiserver_request_duration_seconds_bucket{") || !strings.Contains(rs[P99].Why, "no SLI histogram") {
+		t.Fatalf("without the SLI histogram: %+v", rs[P99])
+	}
+}

@@ -91,8 +91,19 @@ func ZipkinServer(t testing.TB, addr string) (io.Closer, error) {
 // kubernetes service discovery (prometheus.io/scrape, prometheus.io/path), as charts do.
 func (k *Kube) ScrapedService(t testing.TB, ns, name, path string) {
 	t.Helper()
+	k.scrapedService(t, ns, name, path, "http")
+}
+
+// ScrapedHTTPSService is ScrapedService of a server that answers only https (prometheus.io/scheme).
+func (k *Kube) ScrapedHTTPSService(t testing.TB, ns, name, path string) {
+	t.Helper()
+	k.scrapedService(t, ns, name, path, "https")
+}
+
+func (k *Kube) scrapedService(t testing.TB, ns, name, path, scheme string) {
+	t.Helper()
 	s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns,
-		Annotations: map[string]string{"prometheus.io/scrape": "true", "prometheus.io/path": path}},
+		Annotations: map[string]string{"prometheus.io/scrape": "true", "prometheus.io/path": path, "prometheus.io/scheme": scheme}},
 		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": name},
 			Ports: []corev1.ServicePort{{Name: "http", Port: 8080, TargetPort: intstr.FromInt32(8080)}}}}
 	if _, err := k.Client.CoreV1().Services(ns).Create(context.Background(), s, metav1.CreateOptions{}); err != nil {

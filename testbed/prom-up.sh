@@ -53,8 +53,11 @@ EOF
   kubernetes_sd_configs:
   - role: endpointslice
     kubeconfig_file: $PROM_KUBECONFIG
+  tls_config:
+    ca_file: ${PROM_CA:?}
   relabel_configs:
   - {source_labels: [__meta_kubernetes_service_annotation_prometheus_io_scrape], action: keep, regex: "true"}
+  - {source_labels: [__meta_kubernetes_service_annotation_prometheus_io_scheme], action: replace, target_label: __scheme__, regex: "(https?)"}
   - {source_labels: [__meta_kubernetes_service_annotation_prometheus_io_path], action: replace, target_label: __metrics_path__, regex: (.+)}
   - {source_labels: [__meta_kubernetes_namespace], target_label: namespace}
   - {source_labels: [__meta_kubernetes_pod_name], target_label: pod}

@@ -223,7 +223,7 @@ func EnsureLoopbackAlias(t testing.TB) {
 
 // StartClusterPrometheus starts Prometheus scraping the testbed's cluster as kube-prometheus does:
 // pods behind Services annotated prometheus.io/scrape (the kubernetes service discovery gives their
-// series namespace and pod), a real kube-state-metrics watching the apiserver (its own labels kept)
+// series namespace and pod; prometheus.io/scheme https is verified against the testbed's CA), a real kube-state-metrics watching the apiserver (its own labels kept)
 // and kwok's emulated kubelet resource endpoint of every node. Stopped when the test ends.
 func StartClusterPrometheus(t testing.TB, k *Kube, scrape time.Duration) *Prometheus {
 	realServer(t, "Prometheus")
@@ -234,7 +234,7 @@ func StartClusterPrometheus(t testing.TB, k *Kube, scrape time.Duration) *Promet
 	}
 	run := t.TempDir()
 	cmd := exec.Command(filepath.Join(Dir(), "prom-up.sh"), run, scrape.String())
-	cmd.Env = append(os.Environ(), "PROM_KUBECONFIG="+k.Kubeconfig, "PROM_KWOK_PORT="+env["TESTBED_KWOK_PORT"],
+	cmd.Env = append(os.Environ(), "PROM_KUBECONFIG="+k.Kubeconfig, "PROM_CA="+filepath.Join(k.Run, "pki", "ca.crt"), "PROM_KWOK_PORT="+env["TESTBED_KWOK_PORT"],
 		"PROM_BIN="+filepath.Join(BuildDir(t, "prometheus"), "bin", "prometheus"))
 	out, err := cmd.CombinedOutput()
 	if err != nil {

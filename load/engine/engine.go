@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -96,6 +97,8 @@ type Options struct {
 	// (X-B3-TraceId, X-B3-SpanId, no sampling decision: the app's sampler decides), so the logs of a
 	// failed request can be found by its id.
 	NoTraceHeaders bool
+	// RootCAs verifies https targets (nil: the system's roots), as a private cluster's CA signs them.
+	RootCAs *x509.CertPool
 }
 
 // Engine runs one load at a time and implements load.Driver.
@@ -180,6 +183,7 @@ func newClient(o Options, conns *connSet) *fasthttp.Client {
 		// the schedule asked for (and after HALT, send again).
 		MaxIdemponentCallAttempts: 1,
 		RetryIfErr:                func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
+		TLSConfig: &tls.Config{RootCAs: o.RootCAs},
 		Dial: func(addr string) (net.Conn, error) {
 			c, err := dialer.Dial("tcp", addr)
 			if err != nil {

@@ -1,0 +1,134 @@
+package prometheus
+
+import (
+	"context"
+	"crypto/tls"
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gamedaylab/gameday/load"
+	"github.com/gamedaylab/gameday/load/engine"
+	"github.com/gamedaylab/gameday/signals"
+	"github.com/gamedaylab/gameday/testbed"
+)
+
+// TestSignalsOfTheAPIServer (issue 28): the Kubernetes API server's own metrics, on real
+// kube-apiservers run as the two pods of a Deployment (as metrics-server or an aggregated API
+// server runs: software built on k8s.io/apiserver), scraped over https as the kubernetes service
+// discovery scrapes pods. Known load from gameday's engine, through TLS verified against the
+// cluster's CA: 3 in 4 requests list configmaps (200), 1 in 4 create one, which a webhook nobody
+// listens for turns into the apiserver's own 500. Rate and error share within 10 % of what the
+// engine measured plus the apiservers' own traffic measured idle before the load, p99 in the
+// engine's bucket of the SLI histogram, and a killed pod's traffic kept in the rate.
+func TestSignalsOfTheAPIServer(t *testing.T) {
+	k := testbed.SharedKube(t)
+	ns := k.Namespace(t, "apisig")
+	const app = "apiserver"
+	testbed.DeployApp(t, k.Client, ns, app, 2, "100m", false, nil)
+	k.ScrapedHTTPSService(t, ns, app, "/metrics")
+	servers := k.APIServerPods(t, ns, app)
+	k.RunPods(t, ns, app, 8080, servers.Start)
+	ips := k.PodIPs(t, ns, app, 2)
+	list := "/api/v1/namespaces/kube-system/configmaps?limit=1"
+	create := "/api/v1/namespaces/kube-system/configmaps"
+	body := []byte(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"generateName":"load-"}}`)
+	// Both replicas refuse creates once their informers have the webhook.
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: servers.CA}}}
+	for _, ip := range ips {
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+			r, err := hc.Post("https://"+ip+":8080"+create, "application/json", strings.NewReader(string(body)))
+			if err == nil {
+				r.Body.Close()
+				if r.StatusCode == http.StatusInternalServerError {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("a create on %s: %v %v, want the webhook's 500", ip, r, err)
+			}
+		}
+	}
+	p := testbed.StartClusterPrometheus(t, k, scrape)
+	b, err := New(Config{URL: p.URL, ScrapeInterval: scrape})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rss, err := k.Client.AppsV1().ReplicaSets(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=" + app})
+	if err != nil || len(rss.Items) != 1 {
+		t.Fatalf("replicasets: %v %v", rss, err)
+	}
+	tg := signals.Target{Namespace: ns, Deployment: app, ReplicaSets: []string{rss.Items[0].Name}, Services: []string{app}}
+	var rs map[signals.Name]signals.Resolution
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Second) {
+		found, f, err := b.Detect(context.Background(), tg, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = map[signals.Name]signals.Resolution{}
+		for _, r := range found {
+			rs[r.Signal] = r
+		}
+		if rs[signals.Rate].Convention == "Kubernetes API server" && f.Has("kube_pod_owner") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("detection found %+v with names %d", rs[signals.Rate], len(f.Names))
+		}
+	}
+	time.Sleep(31 * time.Second) // a full window of the apiservers' own traffic, and the scrapes
+	idle := instant(t, b, rs[signals.Rate])
+	var targets []engine.Target
+	for _, ip := range ips {
+		for i := 0; i < 3; i++ {
+			targets = append(targets, engine.Target{URL: "https://" + ip + ":8080" + list})
+		}
+		targets = append(targets, engine.Target{Method: http.MethodPost, URL: "https://" + ip + ":8080" + create, Body: body,
+			Header: http.Header{"Content-Type": {"application/json"}}})
+	}
+	e, err := engine.New(engine.Options{Targets: targets, RootCAs: servers.CA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(load.Profile{Name: "t", Kind: load.Constant, Rate: 100, To: 100, Duration: 60 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop()
+	time.Sleep(36 * time.Second) // a full 30 s window of load
+	st := e.Status()
+	rate, errs, p99 := instant(t, b, rs[signals.Rate]), instant(t, b, rs[signals.Errors]), instant(t, b, rs[signals.P99])
+	wantRate := st.Achieved + idle
+	if math.Abs(rate-wantRate)/wantRate > 0.1 {
+		t.Errorf("rate %.1f/s, the engine sent %.1f/s (+%.1f/s of the apiservers' own, idle)", rate, st.Achieved, idle)
+	}
+	wantErr := float64(st.Errors) / float64(st.Completed) * st.Achieved / wantRate
+	if st.Errors == 0 || math.Abs(errs-wantErr)/wantErr > 0.1 {
+		t.Errorf("error share %.3f, the engine saw %d of %d fail (%.3f of all requests with the idle ones)", errs, st.Errors, st.Completed, wantErr)
+	}
+	// The SLI histogram's buckets (k8s.io/apiserver endpoints/metrics).
+	lo, hi := bucketOf(p99, []float64{0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60})
+	if s := st.ServiceP99.Seconds(); s < lo || s > hi {
+		t.Errorf("p99 %.4fs is in the bucket (%g, %g], the engine's p99 %.4fs is not", p99, lo, hi, s)
+	}
+	t.Logf("apiserver: rate %.1f/s (engine %.1f/s + idle %.1f/s), errors %.3f (engine %.3f), p99 %.4fs (engine %s)",
+		rate, st.Achieved, idle, errs, wantErr, p99, st.ServiceP99)
+	// A replica killed: the owner join kept over the window still counts the traffic it served.
+	pods, err := k.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=" + app})
+	if err != nil || len(pods.Items) == 0 {
+		t.Fatalf("pods: %v", err)
+	}
+	before := instant(t, b, rs[signals.Rate])
+	if err := k.Client.CoreV1().Pods(ns).Delete(context.Background(), pods.Items[0].Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(6 * time.Second)
+	if after := instant(t, b, rs[signals.Rate]); after < 0.8*before {
+		t.Errorf("rate %.1f/s before the kill, %.1f/s after: the killed replica's traffic was dropped", before, after)
+	} else {
+		t.Logf("killed %s: rate %.1f/s before, %.1f/s after", pods.Items[0].Name, before, after)
+	}
+}
