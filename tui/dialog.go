@@ -87,3 +87,40 @@ func pickerKeys() *huh.KeyMap {
 	km.Select.Filter.SetEnabled(false)
 	return km
 }
+
+func (m *Model) dialogWidth() int { return min(max(m.ctx.Width*2/3, 60), 90) }
+
+func (m *Model) updateDialog(msg tea.Msg) tea.Cmd {
+	d := m.dialog
+	f, cmd := d.form.Update(msg)
+	if ff, ok := f.(*huh.Form); ok {
+		d.form = ff
+	}
+	switch d.form.State {
+	case huh.StateCompleted:
+		m.dialog = nil
+		if d.step != nil {
+			if !d.yes {
+				m.setStatus("cancelled: "+d.step.Summary, false)
+				return nil
+			}
+			return m.do(*d.step)
+		}
+		if d.onYes != nil {
+			if !d.yes {
+				m.setStatus("left as they are: "+d.title, false)
+				return nil
+			}
+			return d.onYes(m)
+		}
+		if d.onInput != nil {
+			return d.onInput(m, d.input)
+		}
+		return nil
+	case huh.StateAborted:
+		m.dialog = nil
+		m.setStatus("cancelled", false)
+		return nil
+	}
+	return cmd
+}
