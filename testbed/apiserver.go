@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -38,6 +39,8 @@ type APIServers struct {
 	dir    string
 	once   sync.Once
 	setup  error
+	mu     sync.Mutex
+	ready  map[string]bool // addresses whose replica Start has returned
 	// CA is the testbed's CA, which signs every replica's serving certificate.
 	CA *x509.CertPool
 }
@@ -51,7 +54,7 @@ func (k *Kube) APIServerPods(t testing.TB, ns, app string) *APIServers {
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
-	return &APIServers{k: k, prefix: "/gameday-apiserver-" + ns + "-" + app, dir: t.TempDir(), CA: pool}
+	return &APIServers{k: k, prefix: "/gameday-apiserver-" + ns + "-" + app, dir: t.TempDir(), CA: pool, ready: map[string]bool{}}
 }
 
 // Start runs one replica on addr (POD_IP:port) and returns once it is ready.
@@ -110,7 +113,54 @@ func (a *APIServers) Start(addr string) (io.Closer, error) {
 		_ = p.Close()
 		return nil, a.setup
 	}
-	return p, nil
+	// Ready for the test once its informers have the webhook: a create is refused.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		r, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Post("https://"+addr+APIServerCreate, "application/json", strings.NewReader(APIServerConfigMap))
+		if err == nil {
+			r.Body.Close()
+			if r.StatusCode == http.StatusInternalServerError {
+				a.mu.Lock()
+				a.ready[addr] = true
+				a.mu.Unlock()
+				return p, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			_ = p.Close()
+			return nil, fmt.Errorf("kube-apiserver on %s: a create answered %v %v, want the webhook's 500", addr, r, err)
+		}
+	}
+}
+
+// The requests of a test's load: a list of configmaps (answered 200) and a create of one (refused
+// with 500), both on the kube-system namespace every apiserver makes.
+const (
+	APIServerList      = "/api/v1/namespaces/kube-system/configmaps?limit=1"
+	APIServerCreate    = "/api/v1/namespaces/kube-system/configmaps"
+	APIServerConfigMap = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"generateName":"load-"}}`
+)
+
+// Await returns once a replica serves on each address (POD_IP:port), as Start left it: the pods
+// are Ready before their apiservers have started, and load sent sooner meets refused connections
+// and an authorizer still filling its cache.
+func (a *APIServers) Await(t testing.TB, addrs ...string) {
+	t.Helper()
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		a.mu.Lock()
+		n := 0
+		for _, addr := range addrs {
+			if a.ready[addr] {
+				n++
+			}
+		}
+		a.mu.Unlock()
+		if n == len(addrs) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("kube-apiservers serving on %d of %v", n, addrs)
+		}
+	}
 }
 
 // servingCert writes a key and a certificate for host, signed by the testbed's CA.

@@ -2,10 +2,8 @@ package prometheus
 
 import (
 	"context"
-	"crypto/tls"
 	"math"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -34,25 +32,7 @@ func TestSignalsOfTheAPIServer(t *testing.T) {
 	servers := k.APIServerPods(t, ns, app)
 	k.RunPods(t, ns, app, 8080, servers.Start)
 	ips := k.PodIPs(t, ns, app, 2)
-	list := "/api/v1/namespaces/kube-system/configmaps?limit=1"
-	create := "/api/v1/namespaces/kube-system/configmaps"
-	body := []byte(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"generateName":"load-"}}`)
-	// Both replicas refuse creates once their informers have the webhook.
-	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: servers.CA}}}
-	for _, ip := range ips {
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
-			r, err := hc.Post("https://"+ip+":8080"+create, "application/json", strings.NewReader(string(body)))
-			if err == nil {
-				r.Body.Close()
-				if r.StatusCode == http.StatusInternalServerError {
-					break
-				}
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("a create on %s: %v %v, want the webhook's 500", ip, r, err)
-			}
-		}
-	}
+	servers.Await(t, ips[0]+":8080", ips[1]+":8080")
 	p := testbed.StartClusterPrometheus(t, k, scrape)
 	b, err := New(Config{URL: p.URL, ScrapeInterval: scrape})
 	if err != nil {
@@ -85,9 +65,9 @@ func TestSignalsOfTheAPIServer(t *testing.T) {
 	var targets []engine.Target
 	for _, ip := range ips {
 		for i := 0; i < 3; i++ {
-			targets = append(targets, engine.Target{URL: "https://" + ip + ":8080" + list})
+			targets = append(targets, engine.Target{URL: "https://" + ip + ":8080" + testbed.APIServerList})
 		}
-		targets = append(targets, engine.Target{Method: http.MethodPost, URL: "https://" + ip + ":8080" + create, Body: body,
+		targets = append(targets, engine.Target{Method: http.MethodPost, URL: "https://" + ip + ":8080" + testbed.APIServerCreate, Body: []byte(testbed.APIServerConfigMap),
 			Header: http.Header{"Content-Type": {"application/json"}}})
 	}
 	e, err := engine.New(engine.Options{Targets: targets, RootCAs: servers.CA})
