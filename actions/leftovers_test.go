@@ -3,14 +3,22 @@ package actions
 import (
 	"context"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	coordv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	fakediscovery "k8s.io/client-go/discovery/fake"
+	dynfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/gamedaylab/gameday/engines"
 	"github.com/gamedaylab/gameday/revert"
 )
 
@@ -71,5 +79,76 @@ func TestTheStateFileIsRead(t *testing.T) {
 	recs, err := revert.ReadStates(dir)
 	if err != nil || len(recs) != 1 || recs[0].ID != "wait" {
 		t.Fatalf("state after the read: %+v %v, want only the live session's record", recs, err)
+	}
+}
+
+// TestLeftoverLineSaysWhatWhereWhoseAndSinceWhen: the line names the change, its object, the session
+// (or that there was none) and its user, its age, when it expires or expired, and, for a session
+// that still looks alive, when it will count as dead.
+func TestLeftoverLineSaysWhatWhereWhoseAndSinceWhen(t *testing.T) {
+	now := time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
+	vs := revert.Ref{Group: "networking.istio.io", Version: "v1", Resource: "virtualservices", Namespace: "shop", Name: "web"}
+	fault := revert.Record{ID: "f1", Session: "s1", User: "alice", Kind: revert.KindFault, Object: vs, What: "fault abort 500 30%", At: now.Add(-90 * time.Second)}
+	for _, c := range []struct {
+		name string
+		l    Leftover
+		want string
+	}{
+		{"no end", Leftover{Record: fault}, fault.Kind + " " + vs.String() + ": fault abort 500 30% — session s1 (alice), 1m30s ago"},
+		{"expires", Leftover{Record: with(fault, func(r *revert.Record) { r.Expires = now.Add(30 * time.Second) })}, ", expires in 30s"},
+		{"expired", Leftover{Record: with(fault, func(r *revert.Record) { r.Expires = now.Add(-10 * time.Second) })}, ", expired 10s ago"},
+		{"no session", Leftover{Record: with(fault, func(r *revert.Record) { r.Session, r.User = "", "" })}, "— a session without a heartbeat, 1m30s ago"},
+		{"alive", Leftover{Record: fault, Alive: true, DeadAt: now.Add(20 * time.Second)},
+			"; its session still looks alive: dead at " + now.Add(20*time.Second).Local().Format("15:04:05") + " (in 20s) unless it renews its heartbeat"},
+	} {
+		if got := c.l.Line(now); !strings.HasSuffix(got, c.want) {
+			t.Errorf("%s: %q, want it to end with %q", c.name, got, c.want)
+		}
+	}
+}
+
+func with(r revert.Record, change func(*revert.Record)) revert.Record {
+	change(&r)
+	return r
+}
+
+// TestPauseEnginesPausesOnlyTheDeadSessionsNamespaces: the reaper's pause stops the other engines'
+// experiments in the dead sessions' namespaces, leaves the others running, and journals what it
+// stopped as cleanup; with nothing running there it says so.
+func TestPauseEnginesPausesOnlyTheDeadSessionsNamespaces(t *testing.T) {
+	gvr := schema.GroupVersionResource{Group: "litmuschaos.io", Version: "v1alpha1", Resource: "chaosengines"}
+	engine := func(ns string) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "litmuschaos.io/v1alpha1", "kind": "ChaosEngine",
+			"metadata": map[string]any{"name": "nginx-chaos", "namespace": ns},
+			"spec":     map[string]any{"engineState": "active", "appinfo": map[string]any{"appns": ns, "applabel": "app=nginx"}},
+		}}
+	}
+	dyn := dynfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{gvr: "ChaosEngineList"}, engine("shop"), engine("billing"))
+	disc := fake.NewSimpleClientset().Discovery().(*fakediscovery.FakeDiscovery)
+	disc.Resources = []*metav1.APIResourceList{{GroupVersion: "litmuschaos.io/v1alpha1", APIResources: []metav1.APIResource{
+		{Name: "chaosengines", Kind: "ChaosEngine", Namespaced: true}}}}
+	tb := newTestbed(t, nil)
+	tb.env.Engines = &engines.Client{Dyn: dyn, Discovery: disc}
+	r, err := tb.env.PauseEngines(context.Background(), []string{"shop"})
+	if err != nil || r.Entry.Action != "cleanup" || !slices.Equal(r.Entry.Targets, []string{"stopped ChaosEngine shop/nginx-chaos"}) ||
+		r.Entry.Detail != "other chaos engines in the namespaces of dead sessions (shop): stopped ChaosEngine shop/nginx-chaos" {
+		t.Fatalf("%+v %v", r, err)
+	}
+	for ns, want := range map[string]string{"shop": "stop", "billing": "active"} {
+		u, err := dyn.Resource(gvr).Namespace(ns).Get(context.Background(), "nginx-chaos", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if state, _, _ := unstructured.NestedString(u.Object, "spec", "engineState"); state != want {
+			t.Errorf("%s: engineState %q, want %q", ns, state, want)
+		}
+	}
+	if tb.env.Engines.Scope != nil {
+		t.Fatal("the session's own engine scope is left as it was")
+	}
+	r, err = tb.env.PauseEngines(context.Background(), []string{"shop"})
+	if err != nil || len(r.Entry.Targets) != 0 || !strings.HasSuffix(r.Entry.Detail, "(shop): none running") {
+		t.Fatalf("%+v %v", r, err)
 	}
 }
