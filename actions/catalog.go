@@ -343,11 +343,3 @@ func needTarget(w World) (*model.Deployment, error) {
 	}
 	return d, nil
 }
-
-// capitalised makes a summary a title.
-func capitalised(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}

@@ -68,6 +68,8 @@ func (e *Env) DrainStep(ctx context.Context, pr DrainProgress) (DrainProgress, *
 		done[k] = true
 	}
 	blocked := map[string]string{}
+	var budgets int
+	var refused, other []string // refusals no retry changes (RBAC, invalid); anything else
 	for _, key := range pr.Plan.Evict {
 		if done[key] {
 			continue
@@ -77,22 +79,32 @@ func (e *Env) DrainStep(ctx context.Context, pr DrainProgress) (DrainProgress, *
 		switch {
 		case budget != "":
 			blocked[key] = "disruption budget: " + budget
+			budgets++
 		case err != nil:
 			blocked[key] = err.Error()
+			if final(err) {
+				refused = append(refused, err.Error())
+			} else {
+				other = append(other, err.Error())
+			}
 		default:
 			pr.Evicted = append(pr.Evicted, key)
 		}
 	}
 	pr.Blocked = blocked
 	timedOut := e.now().Sub(pr.Started) > pr.Plan.Timeout
-	if len(blocked) == 0 || timedOut {
+	if len(blocked) == 0 || timedOut || len(refused) > 0 {
 		pr.Done = true
 		entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "drain-done",
 			Targets: prefixed("node/", pr.Plan.Nodes), DryRun: pr.Plan.DryRun,
 			Detail: fmt.Sprintf("%s: %s %d/%d in %s", pr.Plan.Scope, pr.Plan.EvictVerb(), len(pr.Evicted), len(pr.Plan.Evict), e.now().Sub(pr.Started).Round(100*time.Millisecond))}
 		var err error
 		if len(blocked) > 0 {
-			err = fmt.Errorf("%d pod(s) not evicted after %s (blocked by disruption budgets)", len(blocked), pr.Plan.Timeout)
+			when := ""
+			if timedOut {
+				when = " after " + pr.Plan.Timeout.String()
+			}
+			err = fmt.Errorf("%d pod(s) not evicted%s: %s", len(blocked), when, heldBack(budgets, refused, other))
 		}
 		r, rerr := e.record(entry, err)
 		pr.Err = model.ErrText(rerr)
@@ -119,6 +131,29 @@ func (e *Env) evictPod(ctx context.Context, ns, name string, grace *int64, dry b
 		return firstSentence(err.Error()), nil
 	}
 	return "", fmt.Errorf("evict pod %s/%s: %w", ns, name, err)
+}
+
+// final says whether an eviction's refusal would be the same on every retry (no permission, an
+// invalid request), so the drain ends now rather than at its timeout.
+func final(err error) bool {
+	return apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) || apierrors.IsInvalid(err) ||
+		apierrors.IsBadRequest(err) || apierrors.IsMethodNotSupported(err)
+}
+
+// heldBack says what kept pods from being evicted: budgets, refusals and failures, the first of
+// each named.
+func heldBack(budgets int, refused, other []string) string {
+	var parts []string
+	if budgets > 0 {
+		parts = append(parts, fmt.Sprintf("%d held by disruption budgets", budgets))
+	}
+	if len(refused) > 0 {
+		parts = append(parts, fmt.Sprintf("%d refused: %s", len(refused), refused[0]))
+	}
+	if len(other) > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed: %s", len(other), other[0]))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func firstSentence(s string) string {

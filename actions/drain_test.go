@@ -157,8 +157,8 @@ func TestDrainCountsAPodAlreadyGoneAsEvicted(t *testing.T) {
 	}
 }
 
-// TestDrainNamesAnEvictionItCouldNotAsk: a refusal other than a budget's (RBAC here) blocks the pod
-// with the API's error.
+// TestDrainNamesAnEvictionItCouldNotAsk: a refusal that no retry can change (RBAC here) ends the
+// drain at once, after the other pods are evicted, with the API's error, not as a budget's hold.
 func TestDrainNamesAnEvictionItCouldNotAsk(t *testing.T) {
 	tb := newTestbed(t, nil)
 	tb.evictions(nil)
@@ -169,11 +169,39 @@ func TestDrainNamesAnEvictionItCouldNotAsk(t *testing.T) {
 		return false, nil, nil
 	})
 	pr, done := tb.env.DrainStep(context.Background(), drainOf(t, tb))
-	if done != nil {
-		t.Fatalf("not done before the timeout: %+v", done)
-	}
 	if why := pr.Blocked["shop/web-2"]; !strings.HasPrefix(why, "evict pod shop/web-2: ") || !strings.Contains(why, "forbidden") {
 		t.Fatalf("blocked %v", pr.Blocked)
+	}
+	if done == nil || !pr.Done || len(pr.Evicted) != 2 {
+		t.Fatalf("a forbidden eviction waits for the timeout: done %+v, evicted %v", done, pr.Evicted)
+	}
+	if e := done.Entry.Error; !strings.Contains(e, "1 pod(s) not evicted") || !strings.Contains(e, "forbidden") || strings.Contains(e, "budget") {
+		t.Fatalf("entry error %q", e)
+	}
+}
+
+// TestDrainAtItsTimeoutSaysWhatHeldEachBack: at the timeout, pods a budget held and pods the API
+// refused for another reason are told apart.
+func TestDrainAtItsTimeoutSaysWhatHeldEachBack(t *testing.T) {
+	tb := newTestbed(t, nil)
+	tb.evictions(map[string]bool{"shop/web-1": true})
+	tb.cs.PrependReactor("create", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() == "eviction" && a.(k8stesting.CreateAction).GetObject().(metav1.Object).GetName() == "web-2" {
+			return true, nil, apierrors.NewServiceUnavailable("etcd leader changed")
+		}
+		return false, nil, nil
+	})
+	pr := drainOf(t, tb)
+	if _, done := tb.env.DrainStep(context.Background(), pr); done != nil {
+		t.Fatalf("a budget's hold and an unavailable apiserver are retried: %+v", done)
+	}
+	tb.now = tb.now.Add(pr.Plan.Timeout + time.Second)
+	pr, done := tb.env.DrainStep(context.Background(), pr)
+	if done == nil || !pr.Done {
+		t.Fatalf("%+v %+v", pr, done)
+	}
+	if e := done.Entry.Error; !strings.Contains(e, "2 pod(s) not evicted after 2m0s") || !strings.Contains(e, "1 held by disruption budgets") || !strings.Contains(e, "etcd leader changed") {
+		t.Fatalf("entry error %q", e)
 	}
 }
 

@@ -1,9 +1,11 @@
 package actions
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,14 +20,34 @@ type Reverter interface {
 // Injected is the set of things to revert on HALT and on exit.
 type Injected struct {
 	mu    sync.Mutex
-	items []Reverter
+	items []injected // in the order injected
+	next  uint64
+}
+
+// injected is one thing to revert and when it was injected (its place in the order, which a revert
+// that fails must not lose).
+type injected struct {
+	seq uint64
+	r   Reverter
 }
 
 // Add registers something to revert later.
 func (in *Injected) Add(r Reverter) {
 	in.mu.Lock()
-	in.items = append(in.items, r)
+	in.next++
+	in.items = append(in.items, injected{in.next, r})
 	in.mu.Unlock()
+}
+
+// restore puts back what failed to revert, each in its place.
+func (in *Injected) restore(failed []injected) {
+	if len(failed) == 0 {
+		return
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.items = append(in.items, failed...)
+	slices.SortFunc(in.items, func(a, b injected) int { return cmp.Compare(a.seq, b.seq) })
 }
 
 // forget drops what keep says is no longer injected (a fault reverted by hand).
@@ -33,9 +55,9 @@ func (in *Injected) forget(keep func(Reverter) Reverter) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	out := in.items[:0]
-	for _, r := range in.items {
-		if r = keep(r); r != nil {
-			out = append(out, r)
+	for _, it := range in.items {
+		if it.r = keep(it.r); it.r != nil {
+			out = append(out, it)
 		}
 	}
 	in.items = out
@@ -58,26 +80,22 @@ func (in *Injected) RevertAll(ctx context.Context) ([]string, error) {
 	in.mu.Unlock()
 	var done []string
 	var errs []error
-	var failed []Reverter
+	var failed []injected
 	for i := len(items) - 1; i >= 0; i-- {
 		ictx, cancel := ctx, context.CancelFunc(func() {})
 		if dl, ok := ctx.Deadline(); ok {
 			ictx, cancel = context.WithTimeout(ctx, time.Until(dl)/time.Duration(i+1))
 		}
-		err := items[i].Revert(ictx)
+		err := items[i].r.Revert(ictx)
 		cancel()
 		if err != nil {
-			errs = append(errs, fmt.Errorf("revert %s: %w", items[i].Describe(), err))
+			errs = append(errs, fmt.Errorf("revert %s: %w", items[i].r.Describe(), err))
 			failed = append(failed, items[i])
 			continue
 		}
-		done = append(done, items[i].Describe())
+		done = append(done, items[i].r.Describe())
 	}
-	if len(failed) > 0 {
-		in.mu.Lock()
-		in.items = append(failed, in.items...)
-		in.mu.Unlock()
-	}
+	in.restore(failed)
 	return done, errors.Join(errs...)
 }
 
@@ -100,8 +118,8 @@ func (in *Injected) Pending() []string {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	out := make([]string, 0, len(in.items))
-	for _, r := range in.items {
-		out = append(out, r.Describe())
+	for _, it := range in.items {
+		out = append(out, it.r.Describe())
 	}
 	return out
 }
@@ -111,7 +129,8 @@ func (in *Injected) Active() []Active {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	out := make([]Active, 0, len(in.items))
-	for _, r := range in.items {
+	for _, it := range in.items {
+		r := it.r
 		a := Active{Describe: r.Describe()}
 		if x, ok := r.(expiring); ok {
 			a.ID, a.Expires = x.ID(), x.Expires()
@@ -124,27 +143,29 @@ func (in *Injected) Active() []Active {
 // RevertWhere reverts the items pick selects (newest first) and forgets those that reverted.
 func (in *Injected) RevertWhere(ctx context.Context, pick func(Reverter) bool) ([]string, error) {
 	in.mu.Lock()
-	var chosen []Reverter
+	var chosen []injected
 	kept := in.items[:0:0]
-	for _, r := range in.items {
-		if pick(r) {
-			chosen = append(chosen, r)
+	for _, it := range in.items {
+		if pick(it.r) {
+			chosen = append(chosen, it)
 		} else {
-			kept = append(kept, r)
+			kept = append(kept, it)
 		}
 	}
 	in.items = kept
 	in.mu.Unlock()
 	var done []string
 	var errs []error
+	var failed []injected
 	for i := len(chosen) - 1; i >= 0; i-- {
-		if err := chosen[i].Revert(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("revert %s: %w", chosen[i].Describe(), err))
-			in.Add(chosen[i])
+		if err := chosen[i].r.Revert(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("revert %s: %w", chosen[i].r.Describe(), err))
+			failed = append(failed, chosen[i])
 			continue
 		}
-		done = append(done, chosen[i].Describe())
+		done = append(done, chosen[i].r.Describe())
 	}
+	in.restore(failed)
 	return done, errors.Join(errs...)
 }
 
@@ -152,8 +173,8 @@ func (in *Injected) RevertWhere(ctx context.Context, pick func(Reverter) bool) (
 func (in *Injected) Expired(now time.Time) bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	for _, r := range in.items {
-		if x, ok := r.(expiring); ok && !x.Expires().IsZero() && !now.Before(x.Expires()) {
+	for _, it := range in.items {
+		if x, ok := it.r.(expiring); ok && !x.Expires().IsZero() && !now.Before(x.Expires()) {
 			return true
 		}
 	}
@@ -172,9 +193,9 @@ func (e *Env) RevertExpired(ctx context.Context, in *Injected) ([]Result, error)
 	var errs []error
 	in.mu.Lock()
 	var due []Reverter
-	for _, r := range in.items {
-		if x, ok := r.(expiring); ok && !x.Expires().IsZero() && !now.Before(x.Expires()) {
-			due = append(due, r)
+	for _, it := range in.items {
+		if x, ok := it.r.(expiring); ok && !x.Expires().IsZero() && !now.Before(x.Expires()) {
+			due = append(due, it.r)
 		}
 	}
 	in.mu.Unlock()

@@ -193,3 +193,37 @@ func TestUncordonByHandLeavesHALTOnlyTheNodesStillCordoned(t *testing.T) {
 		t.Fatalf("HALT would revert %v", got)
 	}
 }
+
+// TestFailedRevertsKeepTheirPlace: what failed to revert stays where it was injected, so Pending
+// still lists oldest first and the next HALT still reverts newest first, whether the failure was
+// in RevertAll or in RevertWhere, and whatever was injected since.
+func TestFailedRevertsKeepTheirPlace(t *testing.T) {
+	var log []string
+	in := &Injected{}
+	a, b := &timedFault{id: "a", fail: true, log: &log}, &timedFault{id: "b", fail: true, log: &log}
+	in.Add(a)
+	in.Add(b)
+	if _, err := in.RevertAll(context.Background()); err == nil {
+		t.Fatal("no error for failed reverts")
+	}
+	if got := in.Pending(); !slices.Equal(got, []string{"fault a", "fault b"}) {
+		t.Fatalf("after a failed HALT, pending %v, want oldest first", got)
+	}
+	a.fail, b.fail = false, false
+	if _, err := in.RevertAll(context.Background()); err != nil || !slices.Equal(log, []string{"b", "a"}) {
+		t.Fatalf("the next HALT reverted %v (%v), want newest first", log, err)
+	}
+
+	log = nil
+	in = &Injected{}
+	x, y := &timedFault{id: "x", fail: true, log: &log}, &timedFault{id: "y", log: &log}
+	in.Add(x)
+	in.Add(y)
+	if _, err := in.RevertWhere(context.Background(), func(r Reverter) bool { return r == x }); err == nil {
+		t.Fatal("no error for a failed revert")
+	}
+	in.Add(&timedFault{id: "z", log: &log})
+	if got := in.Pending(); !slices.Equal(got, []string{"fault x", "fault y", "fault z"}) {
+		t.Fatalf("after a failed RevertWhere, pending %v, want in the order injected", got)
+	}
+}
