@@ -67,6 +67,8 @@ type Convention struct {
 	ID, Title string
 	// Names are the metric names whose presence near the target means the convention is there.
 	Names []string
+	// NamesOf, when set, are the names for a target (names that carry its namespace) instead.
+	NamesOf func(t Target) []string
 	// Match are series selectors whose names show the convention near the target (one detection
 	// query asks for the names of all of them at once).
 	Match func(t Target) []string
@@ -209,7 +211,60 @@ func requestConventions() []Convention {
 					sel: "cluster_name=~" + q(envoyClusters(t)), errCount: "envoy_cluster_upstream_rq", err: `response_code_class="5xx"`}
 				return r, "the upstream clusters of the Services selecting its pods (outbound|PORT||SVC.NS.svc.cluster.local, Istio's stats tags)"
 			}},
+		{ID: "envoy-native", Title: "Envoy · upstream cluster (native tags)",
+			NamesOf: func(t Target) []string {
+				return []string{"envoy_cluster_upstream_rq_xx", envoyDotted(t) + "upstream_rq_xx"}
+			},
+			Match: func(t Target) []string {
+				if len(t.Services) == 0 {
+					return nil
+				}
+				return []string{"envoy_cluster_upstream_rq_xx{envoy_cluster_name=~" + q(contourClusters(t)) + "}",
+					envoyDotted(t) + "upstream_rq_xx{envoy_cluster_name=~" + q(istioClusterHeads(t)) + "}"}
+			},
+			red: func(t Target, f Facts) (red, string) {
+				// Envoy's own tag names: the class of an answer is "5", its counters the _xx family.
+				// Its default cluster_name tag ends at the first dot, so a cluster named for a host
+				// (Istio's outbound|PORT||SVC.NS.svc.cluster.local) keeps the rest in the metric's name.
+				if f.Has(envoyDotted(t) + "upstream_rq_xx") {
+					pre := envoyDotted(t)
+					return red{count: pre + "upstream_rq_total", bucket: pre + "upstream_rq_time_bucket", scale: " / 1000",
+							sel: "envoy_cluster_name=~" + q(istioClusterHeads(t)), errCount: pre + "upstream_rq_xx", err: `envoy_response_code_class="5"`},
+						"the upstream clusters of the Services selecting its pods (outbound|PORT||SVC, the namespace in the metric's name: Envoy's default stats tags on Istio's cluster names)"
+				}
+				return red{count: "envoy_cluster_upstream_rq_total", bucket: "envoy_cluster_upstream_rq_time_bucket", scale: " / 1000",
+						sel: "envoy_cluster_name=~" + q(contourClusters(t)), errCount: "envoy_cluster_upstream_rq_xx", err: `envoy_response_code_class="5"`},
+					"the upstream clusters of the Services selecting its pods, named NS/SVC/PORT/HASH (Contour), Envoy's default stats tags"
+			}},
 	}
+}
+
+// contourClusters matches a Service's upstream clusters as Contour names them: NS/SVC/PORT/HASH.
+func contourClusters(t Target) string {
+	return regexp.QuoteMeta(t.Namespace) + "/(" + alt(t.Services) + ")/[0-9]+/[0-9a-f]+"
+}
+
+// istioClusterHeads matches what Envoy's default cluster_name tag keeps of Istio's cluster name for
+// a Service: outbound|PORT||SVC, up to the first dot.
+func istioClusterHeads(t Target) string {
+	return `outbound\|[0-9]+\|[^|]*\|(` + alt(t.Services) + `)`
+}
+
+// envoyDotted is the metric name prefix Envoy's default tags leave for Istio's cluster names of
+// the target's namespace: the host's rest (NS.svc.cluster.local.), sanitised for Prometheus.
+func envoyDotted(t Target) string {
+	return "envoy_cluster_" + promName(t.Namespace) + "_svc_cluster_local__"
+}
+
+// promName is s as Envoy writes it into a Prometheus metric name: every character outside
+// [a-zA-Z0-9_] an underscore.
+func promName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, s)
 }
 
 // otelScope ties OpenTelemetry series to the Deployment as detection found them tied.
@@ -273,12 +328,16 @@ func Resolve(t Target, f Facts) []Resolution {
 	var why string
 	var tried []string
 	for _, c := range requestConventions() {
+		names := c.Names
+		if c.NamesOf != nil {
+			names = c.NamesOf(t)
+		}
 		present := false
-		for _, n := range c.Names {
+		for _, n := range names {
 			present = present || f.Has(n)
 		}
 		if !present {
-			tried = append(tried, c.Title+": "+strings.Join(c.Names, " or ")+" not near the target")
+			tried = append(tried, c.Title+": "+strings.Join(names, " or ")+" not near the target")
 			continue
 		}
 		c := c

@@ -131,3 +131,30 @@ func TestAPIServerConvention(t *testing.T) {
 		t.Fatalf("without the SLI histogram: %+v", rs[P99])
 	}
 }
+
+// TestEnvoyNativeTags: a stock Envoy's own stats tags (envoy_cluster_name, the _xx family with class
+// "5") are read as such: for Contour's cluster names (NS/SVC/PORT/HASH) under the plain metric
+// names, and for Istio's (outbound|PORT||SVC.NS.svc.cluster.local), whose namespace the default
+// tag leaves in the metric's name.
+func TestEnvoyNativeTags(t *testing.T) {
+	tg := Target{Namespace: "edge-native", Deployment: "web", Services: []string{"web"}}
+	rs := byName(Resolve(tg, facts("envoy_cluster_upstream_rq_xx")))
+	if rs[Rate].Convention != "Envoy · upstream cluster (native tags)" || !strings.Contains(rs[Rate].Query, "envoy_cluster_upstream_rq_total{envoy_cluster_name=~") {
+		t.Fatalf("rate: %+v", rs[Rate])
+	}
+	if q := rs[Errors].Query; !strings.Contains(q, `envoy_cluster_upstream_rq_xx{envoy_cluster_name=~`) || !strings.Contains(q, `envoy_response_code_class="5"`) {
+		t.Fatalf("errors: %s", q)
+	}
+	re := regexp.MustCompile("^(?:" + contourClusters(tg) + ")$")
+	if !re.MatchString("edge-native/web/80/da39a3ee5e") || re.MatchString("edge-native/web-canary/80/da39a3ee5e") || re.MatchString("other/web/80/da39a3ee5e") {
+		t.Errorf("contour clusters %s", re)
+	}
+	rs = byName(Resolve(tg, facts("envoy_cluster_edge_native_svc_cluster_local__upstream_rq_xx")))
+	if q := rs[Rate].Query; !strings.Contains(q, "rate(envoy_cluster_edge_native_svc_cluster_local__upstream_rq_total{envoy_cluster_name=~") {
+		t.Fatalf("istio-named clusters, default tags: %s", q)
+	}
+	re = regexp.MustCompile("^(?:" + istioClusterHeads(tg) + ")$")
+	if !re.MatchString("outbound|8080||web") || re.MatchString("outbound|8080||webx") || re.MatchString("inbound|8080||web") {
+		t.Errorf("istio cluster heads %s", re)
+	}
+}

@@ -224,67 +224,78 @@ func TestSignalsOfTheMeshConventions(t *testing.T) {
 // TestSignalsOfEnvoyAtTheEdge (issue 28): a real Envoy gateway with Istio's stats config, configured
 // by a real istiod from the endpoints of the Service in front of deploy/web (whose pods relay to the
 // demo app, not scraped here): its stats, scraped from its admin port, are the only request series
-// of the target. Detection finds the Service's upstream cluster (outbound|8080||web.NS.svc.cluster.local)
+// of the target, once with stock Envoy's own stats tags and once with Istio's stats config.
+// Detection finds the Service's upstream cluster (outbound|8080||web.NS.svc.cluster.local) in each
 // and reads rate and error share within 10 % of the load engine's.
 func TestSignalsOfEnvoyAtTheEdge(t *testing.T) {
 	k := testbed.SharedKube(t)
 	mesh := testbed.SharedMesh(t, k)
-	ns := k.Namespace(t, "edge")
-	testbed.DeployWeb(t, k.Client, ns, 2, "50m", false)
-	app := testbed.StartDemoapp(t, "web", "--work-ms", "0")
-	k.ServePods(t, ns, "web", 8080, app.Addr)
-	gw := mesh.ExposeService(t, ns, "web", "/api/work?cpu_ms=0", testbed.IstioStats())
-	p := testbed.StartClusterPrometheus(t, k, scrape)
-	p.AddTarget("gateway", strings.TrimPrefix(gw.Admin, "http://"), map[string]string{"__metrics_path__": "/stats/prometheus"})
-	b, err := New(Config{URL: p.URL, ScrapeInterval: scrape})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.New(engine.Options{Targets: []engine.Target{{URL: "http://" + gw.Addr + "/api/work?cpu_ms=0&fail=0.1"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Start(load.Profile{Name: "t", Kind: load.Constant, Rate: 50, To: 50, Duration: 70 * time.Second}); err != nil {
-		t.Fatal(err)
-	}
-	defer e.Stop()
-	tg := signals.Target{Namespace: ns, Deployment: "web", Services: []string{"web"}}
-	var rs map[signals.Name]signals.Resolution
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Second) {
-		list, _, err := b.Detect(context.Background(), tg, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		rs = map[signals.Name]signals.Resolution{}
-		for _, r := range list {
-			rs[r.Signal] = r
-		}
-		if rs[signals.Rate].Convention == "Envoy · upstream cluster" {
-			break
-		}
-		if time.Now().After(deadline) {
-			r, _ := http.Get(gw.Admin + "/stats/prometheus")
-			var lines []string
-			if r != nil {
-				body, _ := io.ReadAll(r.Body)
-				r.Body.Close()
-				for _, l := range strings.Split(string(body), "\n") {
-					if strings.Contains(l, "upstream_rq_total") {
-						lines = append(lines, l)
+	for _, c := range []struct {
+		name, convention string
+		opts             []testbed.GatewayOption
+	}{
+		{"native", "Envoy · upstream cluster (native tags)", nil},
+		{"istio", "Envoy · upstream cluster", []testbed.GatewayOption{testbed.IstioStats()}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ns := k.Namespace(t, "edge-"+c.name)
+			testbed.DeployWeb(t, k.Client, ns, 2, "50m", false)
+			app := testbed.StartDemoapp(t, "web", "--work-ms", "0")
+			k.ServePods(t, ns, "web", 8080, app.Addr)
+			gw := mesh.ExposeService(t, ns, "web", "/api/work?cpu_ms=0", c.opts...)
+			p := testbed.StartClusterPrometheus(t, k, scrape)
+			p.AddTarget("gateway", strings.TrimPrefix(gw.Admin, "http://"), map[string]string{"__metrics_path__": "/stats/prometheus"})
+			b, err := New(Config{URL: p.URL, ScrapeInterval: scrape})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := engine.New(engine.Options{Targets: []engine.Target{{URL: "http://" + gw.Addr + "/api/work?cpu_ms=0&fail=0.1"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Start(load.Profile{Name: "t", Kind: load.Constant, Rate: 50, To: 50, Duration: 70 * time.Second}); err != nil {
+				t.Fatal(err)
+			}
+			defer e.Stop()
+			tg := signals.Target{Namespace: ns, Deployment: "web", Services: []string{"web"}}
+			var rs map[signals.Name]signals.Resolution
+			for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Second) {
+				list, _, err := b.Detect(context.Background(), tg, time.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				rs = map[signals.Name]signals.Resolution{}
+				for _, r := range list {
+					rs[r.Signal] = r
+				}
+				if rs[signals.Rate].Convention == c.convention {
+					break
+				}
+				if time.Now().After(deadline) {
+					r, _ := http.Get(gw.Admin + "/stats/prometheus")
+					var lines []string
+					if r != nil {
+						body, _ := io.ReadAll(r.Body)
+						r.Body.Close()
+						for _, l := range strings.Split(string(body), "\n") {
+							if strings.Contains(l, "upstream_rq_total") {
+								lines = append(lines, l)
+							}
+						}
 					}
+					t.Fatalf("detected %+v; the gateway's stats:\n%s", rs[signals.Rate], strings.Join(lines, "\n"))
 				}
 			}
-			t.Fatalf("detected %+v; the gateway's stats:\n%s", rs[signals.Rate], strings.Join(lines, "\n"))
-		}
+			time.Sleep(35 * time.Second)
+			st := e.Status()
+			rate, errs := instant(t, b, rs[signals.Rate]), instant(t, b, rs[signals.Errors])
+			wantErr := float64(st.Errors) / float64(max(st.Completed, 1))
+			if math.Abs(rate-st.Achieved)/st.Achieved > 0.1 || math.Abs(errs-wantErr)/wantErr > 0.1 {
+				t.Errorf("rate %.1f/s (engine %.1f/s), errors %.3f (engine %.3f)", rate, st.Achieved, errs, wantErr)
+			}
+			t.Logf("Envoy gateway, %s stats tags: rate %.1f/s (engine %.1f/s), errors %.3f (engine %.3f), p99 %.4fs", c.name, rate, st.Achieved, errs, wantErr, instant(t, b, rs[signals.P99]))
+		})
 	}
-	time.Sleep(35 * time.Second)
-	st := e.Status()
-	rate, errs := instant(t, b, rs[signals.Rate]), instant(t, b, rs[signals.Errors])
-	wantErr := float64(st.Errors) / float64(max(st.Completed, 1))
-	if math.Abs(rate-st.Achieved)/st.Achieved > 0.1 || math.Abs(errs-wantErr)/wantErr > 0.1 {
-		t.Errorf("rate %.1f/s (engine %.1f/s), errors %.3f (engine %.3f)", rate, st.Achieved, errs, wantErr)
-	}
-	t.Logf("Envoy gateway: rate %.1f/s (engine %.1f/s), errors %.3f (engine %.3f), p99 %.4fs", rate, st.Achieved, errs, wantErr, instant(t, b, rs[signals.P99]))
 }
 
 // TestSignalsOfZipkinsMicrometer (issue 28): the real Zipkin server as the app behind a kwok pod,
