@@ -35,8 +35,10 @@ type red struct {
 
 func (r red) series(name, extra string) string {
 	sel := r.sel
-	if extra != "" {
+	if extra != "" && sel != "" {
 		sel += "," + extra
+	} else if extra != "" {
+		sel = extra
 	}
 	return fmt.Sprintf("rate(%s{%s}[$interval])%s", name, sel, r.join)
 }
@@ -99,6 +101,9 @@ func podScope(r red, t Target, f Facts, extra string) (red, string) {
 	r.sel = t.PodSelector() + extra
 	return r, "namespace and pod labels, the pods' names from their ReplicaSets"
 }
+
+// Conventions are the request conventions detection knows, preferred first.
+func Conventions() []Convention { return requestConventions() }
 
 // Request conventions, preferred first.
 func requestConventions() []Convention {

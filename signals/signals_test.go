@@ -158,3 +158,15 @@ func TestEnvoyNativeTags(t *testing.T) {
 		t.Errorf("istio cluster heads %s", re)
 	}
 }
+
+// TestOTelThroughTargetInfoErrors: series tied to the target only through target_info have no
+// selector of their own; the error share's 5xx matcher must then stand alone (it began with a comma,
+// which Prometheus refuses).
+func TestOTelThroughTargetInfoErrors(t *testing.T) {
+	f := facts("http_server_request_duration_seconds_count")
+	f.OTelScope = "target_info"
+	q := byName(Resolve(Target{Namespace: "shop", Deployment: "web"}, f))[Errors].Query
+	if strings.Contains(q, "{,") || !strings.Contains(q, `http_server_request_duration_seconds_count{http_response_status_code=~"5.."}`) {
+		t.Fatalf("errors: %s", q)
+	}
+}
