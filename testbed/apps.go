@@ -67,13 +67,15 @@ func ZipkinServer(t testing.TB, addr string) (io.Closer, error) {
 	}
 	jar := filepath.Join(cacheDir(), "zipkin-"+versions(t)["ZIPKIN_VERSION"], "zipkin.jar")
 	c := exec.Command("java", "-Xms64m", "-Xmx384m", "-XX:+UseSerialGC", "-jar", jar,
-		"--server.address="+host, "--server.port="+port, "--logging.level.root=WARN")
+		// Armeria's port list: it ignores server.address and would take the port on every address.
+		"--armeria.ports[0].ip="+host, "--armeria.ports[0].port="+port, "--armeria.ports[0].protocols=http", "--logging.level.root=WARN")
 	c.Env = append(os.Environ(), "STORAGE_TYPE=mem")
 	c.Stdout, c.Stderr = io.Discard, os.Stderr
 	if err := c.Start(); err != nil {
 		return nil, fmt.Errorf("zipkin: %w", err)
 	}
-	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+	// A JVM's start takes long on a busy machine (other servers of the same test starting too).
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
 		if r, err := http.Get("http://" + addr + "/health"); err == nil {
 			r.Body.Close()
 			if r.StatusCode == 200 {

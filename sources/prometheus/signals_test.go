@@ -249,7 +249,12 @@ func TestSignalsOfEnvoyAtTheEdge(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e, err := engine.New(engine.Options{Targets: []engine.Target{{URL: "http://" + gw.Addr + "/api/work?cpu_ms=0&fail=0.1"}}})
+			// 1 in 10 requests fails, in turn: a random share would stray past 10 % of itself too often.
+			var targets []engine.Target
+			for i := 0; i < 10; i++ {
+				targets = append(targets, engine.Target{URL: fmt.Sprintf("http://%s/api/work?cpu_ms=0&fail=%d", gw.Addr, min(i/9, 1))})
+			}
+			e, err := engine.New(engine.Options{Targets: targets})
 			if err != nil {
 				t.Fatal(err)
 			}
