@@ -141,8 +141,17 @@ func (k *Kube) PodIPs(t testing.TB, ns, app string, n int) []string {
 // OTelApp runs testbed/otelapp (OpenTelemetry's Go SDK: otelhttp and its Prometheus exporter) on
 // addr and returns once it answers; its metrics are on the same port, at /metrics.
 func OTelApp(t testing.TB, addr string) (io.Closer, error) {
+	return OTelAppAs(t, addr, "")
+}
+
+// OTelAppAs is OTelApp with OpenTelemetry resource attributes (OTEL_RESOURCE_ATTRIBUTES, as the
+// k8s attributes processor or the operator sets them): its exporter writes them on target_info.
+func OTelAppAs(t testing.TB, addr, attributes string) (io.Closer, error) {
 	bin := filepath.Join(BuildDir(t, "otelapp"), "bin", "otelapp")
 	c := exec.Command(bin, "--addr", addr)
+	if attributes != "" {
+		c.Env = append(os.Environ(), "OTEL_RESOURCE_ATTRIBUTES="+attributes)
+	}
 	c.Stdout, c.Stderr = io.Discard, os.Stderr
 	if err := c.Start(); err != nil {
 		return nil, fmt.Errorf("otelapp: %w", err)

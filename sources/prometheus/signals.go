@@ -17,7 +17,8 @@ const DetectWindow = 15 * time.Minute
 
 // DetectQueries is the most queries one detection makes: the metric names near the target (one
 // call for every convention's selectors), the client_golang family's status label, how
-// OpenTelemetry series are tied to the Deployment.
+// OpenTelemetry series are tied to the Deployment (or, when only target_info names it, which
+// OpenTelemetry series share target_info's job and instance: the tie is then known).
 const DetectQueries = 3
 
 // Detect finds which metric conventions have series for the target and resolves every signal to a
@@ -43,7 +44,10 @@ func (b *Backend) Detect(ctx context.Context, t signals.Target, now time.Time) (
 			}
 		}
 	}
-	if name := otelCount(f); name != "" {
+	if f.Has("target_info") && otelCount(f) == "" {
+		b.otelThroughTargetInfo(ctx, t, now, &f)
+	}
+	if name := otelCount(f); name != "" && f.OTelScope == "" {
 		f.OTelScope = b.otelScope(ctx, t, name, now)
 	}
 	return signals.Resolve(t, f), f, nil
@@ -56,6 +60,23 @@ func otelCount(f signals.Facts) string {
 		}
 	}
 	return ""
+}
+
+// otelThroughTargetInfo finds, in one instant query, the OpenTelemetry request series tied to the
+// target only by target_info's k8s attributes (same job and instance: an SDK's Prometheus exporter
+// scraped without the pod's labels), which the names query cannot see.
+func (b *Backend) otelThroughTargetInfo(ctx context.Context, t signals.Target, now time.Time, f *signals.Facts) {
+	k8s := "k8s_namespace_name=" + signals.Quote(t.Namespace) + ",k8s_deployment_name=" + signals.Quote(t.Deployment)
+	expr := `count by (__name__) ({__name__=~"http_server_request_duration_seconds_count|http_server_duration_milliseconds_count"} and on (job, instance) target_info{` + k8s + `})`
+	v, _, _, err := b.api.Query(ctx, expr, now)
+	if err != nil {
+		return
+	}
+	vec, _ := v.(model.Vector)
+	for _, s := range vec {
+		f.Names[string(s.Metric[model.MetricNameLabel])] = true
+		f.OTelScope = "target_info"
+	}
 }
 
 // otelScope asks, in one instant query, which way OpenTelemetry series are tied to the Deployment:
