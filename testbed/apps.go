@@ -102,10 +102,20 @@ func (k *Kube) ScrapedHTTPSService(t testing.TB, ns, name, path string) {
 	k.scrapedService(t, ns, name, path, "https")
 }
 
-func (k *Kube) scrapedService(t testing.TB, ns, name, path, scheme string) {
+// ScrapedServiceOn is ScrapedService of an app whose metrics are served on another port of the pod
+// (prometheus.io/port), as an exporter's own server is.
+func (k *Kube) ScrapedServiceOn(t testing.TB, ns, name, path string, port int) {
 	t.Helper()
-	s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns,
-		Annotations: map[string]string{"prometheus.io/scrape": "true", "prometheus.io/path": path, "prometheus.io/scheme": scheme}},
+	k.scrapedService(t, ns, name, path, "http", "prometheus.io/port", fmt.Sprint(port))
+}
+
+func (k *Kube) scrapedService(t testing.TB, ns, name, path, scheme string, annotations ...string) {
+	t.Helper()
+	a := map[string]string{"prometheus.io/scrape": "true", "prometheus.io/path": path, "prometheus.io/scheme": scheme}
+	for i := 0; i+1 < len(annotations); i += 2 {
+		a[annotations[i]] = annotations[i+1]
+	}
+	s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Annotations: a},
 		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": name},
 			Ports: []corev1.ServicePort{{Name: "http", Port: 8080, TargetPort: intstr.FromInt32(8080)}}}}
 	if _, err := k.Client.CoreV1().Services(ns).Create(context.Background(), s, metav1.CreateOptions{}); err != nil {
@@ -164,6 +174,52 @@ func OTelAppAs(t testing.TB, addr, attributes string) (io.Closer, error) {
 		if time.Now().After(deadline) {
 			_ = process{c}.Close()
 			return nil, fmt.Errorf("otelapp did not answer on %s", addr)
+		}
+	}
+}
+
+// HTTPBinOTel runs httpbin (Flask) under OpenTelemetry's Python auto-instrumentation on addr, its
+// Prometheus exporter on metrics (the exporter's own server), and returns once both answer. The
+// instrumentation writes the old HTTP semantic conventions (http_server_duration_milliseconds,
+// http_status_code) unless stable is set (OTEL_SEMCONV_STABILITY_OPT_IN=http).
+func HTTPBinOTel(t testing.TB, addr, metrics string, stable bool) (io.Closer, error) {
+	py := filepath.Join(BuildDir(t, "httpbin-otel"), "venv", "bin", "python")
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	mhost, mport, err := net.SplitHostPort(metrics)
+	if err != nil {
+		return nil, err
+	}
+	// The venv was built elsewhere and moved: its scripts' interpreter lines are stale, its python
+	// is not, so opentelemetry-instrument is run as a module function.
+	app := fmt.Sprintf("from httpbin import app; app.run(host=%q, port=%s, threaded=True)", host, port)
+	c := exec.Command(py, "-c", "import sys; from opentelemetry.instrumentation.auto_instrumentation import run; run()",
+		py, "-c", app)
+	c.Env = append(os.Environ(), "OTEL_METRICS_EXPORTER=prometheus", "OTEL_TRACES_EXPORTER=none", "OTEL_LOGS_EXPORTER=none",
+		"OTEL_SERVICE_NAME=httpbin", "OTEL_EXPORTER_PROMETHEUS_HOST="+mhost, "OTEL_EXPORTER_PROMETHEUS_PORT="+mport)
+	if stable {
+		c.Env = append(c.Env, "OTEL_SEMCONV_STABILITY_OPT_IN=http")
+	}
+	c.Stdout, c.Stderr = io.Discard, io.Discard
+	if err := c.Start(); err != nil {
+		return nil, fmt.Errorf("httpbin: %w", err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		ok := 0
+		for _, u := range []string{"http://" + addr + "/status/200", "http://" + metrics + "/metrics"} {
+			if r, err := http.Get(u); err == nil {
+				r.Body.Close()
+				ok++
+			}
+		}
+		if ok == 2 {
+			return process{c}, nil
+		}
+		if time.Now().After(deadline) {
+			_ = process{c}.Close()
+			return nil, fmt.Errorf("httpbin under OpenTelemetry did not answer on %s and %s", addr, metrics)
 		}
 	}
 }

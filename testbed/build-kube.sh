@@ -156,6 +156,14 @@ build_otelapp() {
   (cd "$here/otelapp" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/bin/otelapp" .)
 }
 
+# A venv of exactly pinned packages: httpbin and OpenTelemetry's Python instrumentation.
+build_httpbin_otel() {
+  python3 -m venv "$out/venv"
+  "$out/venv/bin/pip" install --quiet --disable-pip-version-check "opentelemetry-distro==$HTTPBIN_OTEL_VERSION" \
+    "opentelemetry-instrumentation-flask==$HTTPBIN_OTEL_VERSION" "opentelemetry-exporter-prometheus==$HTTPBIN_OTEL_VERSION" \
+    "httpbin==0.10.4" "flask==3.1.3"
+}
+
 build_podinfo() {
   GOBIN=$out/bin go install -trimpath -ldflags "-s -w" "github.com/stefanprodan/podinfo/cmd/podinfo@$PODINFO_VERSION"
 }
@@ -172,7 +180,7 @@ build_jaeger() {
 }
 
 mkdir -p "$TESTBED_CACHE"
-want=${*:-etcd kubernetes kwok metrics-server istiod vpa kube-state-metrics podinfo prometheus otelapp jaeger}
+want=${*:-etcd kubernetes kwok metrics-server istiod vpa kube-state-metrics podinfo prometheus otelapp jaeger httpbin-otel}
 for c in $want; do
   case $c in
     etcd) build_component etcd "$TESTBED_CACHE/etcd-$ETCD_VERSION" build_etcd ;;
@@ -186,6 +194,7 @@ for c in $want; do
     prometheus) build_component prometheus "$TESTBED_CACHE/prometheus-$PROMETHEUS_VERSION" build_prometheus ;;
     otelapp) build_component otelapp "$TESTBED_CACHE/otelapp-$OTELAPP_VERSION" build_otelapp ;;
     jaeger) build_component jaeger "$TESTBED_CACHE/jaeger-$JAEGER_VERSION" build_jaeger ;;
-    *) echo "build-kube.sh: unknown component '$c' (want: etcd kubernetes kwok metrics-server istiod vpa kube-state-metrics podinfo prometheus otelapp jaeger)" >&2; exit 2 ;;
+    httpbin-otel) build_component httpbin-otel "$TESTBED_CACHE/httpbin-otel-$HTTPBIN_OTEL_VERSION" build_httpbin_otel ;;
+    *) echo "build-kube.sh: unknown component '$c' (want: etcd kubernetes kwok metrics-server istiod vpa kube-state-metrics podinfo prometheus otelapp jaeger httpbin-otel)" >&2; exit 2 ;;
   esac
 done

@@ -58,6 +58,7 @@ EOF
   relabel_configs:
   - {source_labels: [__meta_kubernetes_service_annotation_prometheus_io_scrape], action: keep, regex: "true"}
   - {source_labels: [__meta_kubernetes_service_annotation_prometheus_io_scheme], action: replace, target_label: __scheme__, regex: "(https?)"}
+  - {source_labels: [__address__, __meta_kubernetes_service_annotation_prometheus_io_port], action: replace, target_label: __address__, regex: '([^:]+)(?::[0-9]+)?;([0-9]+)', replacement: '\$1:\$2'}
   - {source_labels: [__meta_kubernetes_service_annotation_prometheus_io_path], action: replace, target_label: __metrics_path__, regex: (.+)}
   - {source_labels: [__meta_kubernetes_namespace], target_label: namespace}
   - {source_labels: [__meta_kubernetes_pod_name], target_label: pod}

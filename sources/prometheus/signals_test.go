@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -35,10 +36,12 @@ func instant(t *testing.T, b *Backend, r signals.Resolution) float64 {
 	return f
 }
 
-// TestSignalsOfAppsNobodyHereWrote (issue 28): two apps instrumented by others — podinfo
-// (client_golang's http_requests_total{status} and http_request_duration_seconds) and an app of
+// TestSignalsOfAppsNobodyHereWrote (issue 28): three apps instrumented by others — podinfo
+// (client_golang's http_requests_total{status} and http_request_duration_seconds), an app of
 // OpenTelemetry's Go SDK (otelhttp: http_server_request_duration_seconds with
-// http_response_status_code, through its Prometheus exporter) — two pods each, each pod its own
+// http_response_status_code, through its Prometheus exporter) and httpbin under OpenTelemetry's
+// Python auto-instrumentation (the old conventions: http_server_duration_milliseconds with
+// http_status_code, on its exporter's own port) — two pods each, each pod its own
 // process, scraped as the kubernetes service discovery scrapes pods; a real kube-state-metrics;
 // kwok's kubelet resource endpoint. Detection finds each convention in at most 3 queries, and
 // under known load from gameday's engine the signals read rate and error share within 10 % of what
@@ -55,11 +58,19 @@ func TestSignalsOfAppsNobodyHereWrote(t *testing.T) {
 	}{
 		{"podinfo", "client_golang http_requests_total", testbed.Podinfo, 1, []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}},
 		{"otelapp", "OpenTelemetry HTTP", testbed.OTelApp, 0, []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}},
+		{"httpbin", "OpenTelemetry HTTP (old names, ms)", func(t testing.TB, addr string) (io.Closer, error) {
+			host, _, _ := net.SplitHostPort(addr)
+			return testbed.HTTPBinOTel(t, addr, net.JoinHostPort(host, "9464"), false)
+		}, 0, []float64{0, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}},
 	}
 	ips := map[string][]string{}
 	for _, a := range apps {
 		testbed.DeployApp(t, k.Client, ns, a.name, 2, "100m", false, nil)
-		k.ScrapedService(t, ns, a.name, "/metrics")
+		if a.name == "httpbin" {
+			k.ScrapedServiceOn(t, ns, a.name, "/metrics", 9464) // the exporter's own server
+		} else {
+			k.ScrapedService(t, ns, a.name, "/metrics")
+		}
 		k.RunPods(t, ns, a.name, 8080, func(addr string) (io.Closer, error) { return a.start(t, addr) })
 		ips[a.name] = k.PodIPs(t, ns, a.name, 2)
 	}
