@@ -157,8 +157,13 @@ func OTelApp(t testing.TB, addr string) (io.Closer, error) {
 // OTelAppAs is OTelApp with OpenTelemetry resource attributes (OTEL_RESOURCE_ATTRIBUTES, as the
 // k8s attributes processor or the operator sets them): its exporter writes them on target_info.
 func OTelAppAs(t testing.TB, addr, attributes string) (io.Closer, error) {
+	return OTelAppPushing(t, addr, attributes, "")
+}
+
+// OTelAppPushing is OTelAppAs that also pushes its metrics every second over OTLP/HTTP to otlp.
+func OTelAppPushing(t testing.TB, addr, attributes, otlp string) (io.Closer, error) {
 	bin := filepath.Join(BuildDir(t, "otelapp"), "bin", "otelapp")
-	c := exec.Command(bin, "--addr", addr)
+	c := exec.Command(bin, "--addr", addr, "--otlp", otlp)
 	if attributes != "" {
 		c.Env = append(os.Environ(), "OTEL_RESOURCE_ATTRIBUTES="+attributes)
 	}

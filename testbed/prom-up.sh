@@ -85,9 +85,16 @@ EOF
 else
   printf 'global:\n  scrape_interval: %s\n' "$SCRAPE" >"$RUN/prometheus.yml"
 fi
+# PROM_OTLP_PROMOTE (Prometheus 3, PROM_BIN): receive OTLP metrics, these resource attributes promoted
+# to labels (a YAML list).
+extra=()
+if [ -n "${PROM_OTLP_PROMOTE:-}" ]; then
+  printf 'otlp:\n  promote_resource_attributes: %s\n' "$PROM_OTLP_PROMOTE" >>"$RUN/prometheus.yml"
+  extra+=(--web.enable-otlp-receiver)
+fi
 nohup "$PROM" --config.file="$RUN/prometheus.yml" --storage.tsdb.path="$TSDB" \
   --storage.tsdb.retention.time=100y --web.listen-address="$IP:$PORT" \
-  --web.enable-lifecycle >"$RUN/prometheus.log" 2>&1 &
+  --web.enable-lifecycle "${extra[@]}" >"$RUN/prometheus.log" 2>&1 &
 echo $! >"$RUN/prometheus.pid"
 wait_ready prometheus "http://$IP:$PORT/-/ready" "$RUN/prometheus.pid" "$RUN/prometheus.log" 30
 echo "PROM_URL=http://$IP:$PORT" >"$RUN/env"

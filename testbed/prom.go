@@ -55,6 +55,33 @@ func StartPrometheusOn(t testing.TB, ip string, scrape time.Duration, tsdb strin
 	return p
 }
 
+// StartOTLPPrometheus starts Prometheus 3 (built by build-kube.sh) receiving OTLP metrics on
+// URL+"/api/v1/otlp/v1/metrics", with the named resource attributes promoted to labels. Stopped
+// when the test ends.
+func StartOTLPPrometheus(t testing.TB, promote ...string) *Prometheus {
+	realServer(t, "Prometheus")
+	t.Helper()
+	run := t.TempDir()
+	q := make([]string, len(promote))
+	for i, a := range promote {
+		q[i] = strconv.Quote(a)
+	}
+	cmd := exec.Command(filepath.Join(Dir(), "prom-up.sh"), run, "1s")
+	cmd.Env = append(os.Environ(), "PROM_BIN="+filepath.Join(BuildDir(t, "prometheus"), "bin", "prometheus"),
+		"PROM_OTLP_PROMOTE=["+strings.Join(q, ", ")+"]")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("testbed/prom-up.sh failed: %v\n%s", err, out)
+	}
+	env, err := readEnv(filepath.Join(run, "env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Prometheus{URL: env["PROM_URL"], Run: run, cmd: env["PROM_CMD"], t: t}
+	t.Cleanup(func() { _ = exec.Command(filepath.Join(Dir(), "prom-down.sh"), run).Run() })
+	return p
+}
+
 // AddTarget adds a scrape target with labels (file service discovery: picked up within a second).
 func (p *Prometheus) AddTarget(name, addr string, labels map[string]string) {
 	p.t.Helper()

@@ -20,7 +20,7 @@ KSM_VERSION=v2.20.0
 PODINFO_VERSION=v1.8.1-0.20250910200901-e86405a8674e
 # otelapp (testbed/otelapp, its own module): an HTTP app instrumented with the OpenTelemetry Go SDK
 # (otelhttp, the Prometheus exporter); the version is its go.mod's otel, bumped with the app.
-OTELAPP_VERSION=otel-v1.47.0-1
+OTELAPP_VERSION=otel-v1.47.0-2
 # httpbin (Flask) under OpenTelemetry's Python auto-instrumentation with its Prometheus exporter, in
 # a venv from PyPI: the old HTTP semantic conventions by default (http.server.duration, ms), the
 # stable ones with OTEL_SEMCONV_STABILITY_OPT_IN=http. The version pins opentelemetry-distro's.

@@ -22,28 +22,55 @@ import (
 // without the decoy's traffic.
 func TestSignalsOfOTelThroughTargetInfo(t *testing.T) {
 	p := testbed.StartPrometheus(t, scrape, "")
-	b, err := New(Config{URL: p.URL, ScrapeInterval: scrape})
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := func(name, deployment string) string {
+	otelUnderLoad(t, p, "target_info", func(name, attributes string) string {
 		addr := fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t))
-		c, err := testbed.OTelAppAs(t, addr, "k8s.namespace.name=shop,k8s.deployment.name="+deployment+",k8s.pod.name="+name)
+		c, err := testbed.OTelAppAs(t, addr, attributes)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = c.Close() })
 		p.AddTarget(name, addr, nil)
 		return addr
+	})
+}
+
+// TestSignalsOfOTelPromotedAttributes (issue 28): OpenTelemetry series pushed over OTLP to
+// Prometheus 3's receiver, which promotes k8s.namespace.name and k8s.deployment.name to labels (its
+// promote_resource_attributes): the same apps and load as through target_info, the series now tied
+// by their own labels.
+func TestSignalsOfOTelPromotedAttributes(t *testing.T) {
+	p := testbed.StartOTLPPrometheus(t, "k8s.namespace.name", "k8s.deployment.name")
+	otelUnderLoad(t, p, "promoted", func(name, attributes string) string {
+		addr := fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t))
+		c, err := testbed.OTelAppPushing(t, addr, attributes, p.URL+"/api/v1/otlp/v1/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		return addr
+	})
+}
+
+// otelUnderLoad runs two instances of deploy/checkout in namespace shop and a decoy of another
+// Deployment failing every request (start runs one, given its pod name and resource attributes, and
+// returns its address), loads them, and checks the signals found through scope against the engine.
+func otelUnderLoad(t *testing.T, p *testbed.Prometheus, scope string, start func(name, attributes string) string) {
+	t.Helper()
+	b, err := New(Config{URL: p.URL, ScrapeInterval: scrape})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs := func(name, deployment string) string {
+		return "k8s.namespace.name=shop,k8s.deployment.name=" + deployment + ",k8s.pod.name=" + name
 	}
 	var targets []engine.Target
 	for _, pod := range []string{"checkout-7d4b9c8f6d-x2v9q", "checkout-7d4b9c8f6d-bcdfg"} {
-		addr := start(pod, "checkout")
+		addr := start(pod, attrs(pod, "checkout"))
 		for _, code := range []string{"200", "200", "200", "500"} {
 			targets = append(targets, engine.Target{URL: "http://" + addr + "/status/" + code})
 		}
 	}
-	decoy := start("checkout-canary-5f6c7d8b9-zzzzz", "checkout-canary")
+	decoy := start("checkout-canary-5f6c7d8b9-zzzzz", attrs("checkout-canary-5f6c7d8b9-zzzzz", "checkout-canary"))
 	e, err := engine.New(engine.Options{Targets: targets})
 	if err != nil {
 		t.Fatal(err)
@@ -80,8 +107,8 @@ func TestSignalsOfOTelThroughTargetInfo(t *testing.T) {
 			t.Fatalf("detection found %+v with names %v", rs[signals.Rate], f.Names)
 		}
 	}
-	if f.OTelScope != "target_info" {
-		t.Fatalf("tied by %q, want target_info", f.OTelScope)
+	if f.OTelScope != scope {
+		t.Fatalf("tied by %q, want %s", f.OTelScope, scope)
 	}
 	time.Sleep(35 * time.Second) // a full 30 s window of load
 	st := e.Status()
@@ -97,5 +124,5 @@ func TestSignalsOfOTelThroughTargetInfo(t *testing.T) {
 	if s := st.ServiceP99.Seconds(); s < lo || s > hi {
 		t.Errorf("p99 %.4fs is in the bucket (%g, %g], the engine's p99 %.4fs is not", p99, lo, hi, s)
 	}
-	t.Logf("OpenTelemetry through target_info: rate %.1f/s (engine %.1f/s), errors %.3f (engine %.3f), p99 %.4fs (engine %s)", rate, st.Achieved, errs, wantErr, p99, st.ServiceP99)
+	t.Logf("OpenTelemetry through %s: rate %.1f/s (engine %.1f/s), errors %.3f (engine %.3f), p99 %.4fs (engine %s)", scope, rate, st.Achieved, errs, wantErr, p99, st.ServiceP99)
 }
