@@ -122,7 +122,7 @@ method:
 		"http-ok": StatusHeld, "http-json": StatusHeld, "http-bad": StatusFailed, "zipkin-count": StatusHeld, "zipkin-errors": StatusHeld,
 		"zipkin-p99": StatusHeld, "es-errors": StatusHeld}
 	got := map[string]Verdict{}
-	for _, v := range res.Journal.Verdicts {
+	for _, v := range res.Record.Verdicts {
 		got[v.Probe] = v
 	}
 	for name, status := range want {
@@ -146,7 +146,7 @@ method:
 		t.Fatalf("run:\n%s", out.String())
 	}
 	junit := filepath.Join(t.TempDir(), "run.xml")
-	if err := WriteJUnit(junit, res.Journal); err != nil {
+	if err := WriteJUnit(junit, res.Record); err != nil {
 		t.Fatal(err)
 	}
 	got2 := testbed.JUnitParser(t, junit, `
@@ -245,10 +245,10 @@ method:
 `)
 	var out bytes.Buffer
 	res := Run(context.Background(), s, e, &out, Options{})
-	if res.Outcome != Held || len(res.Journal.Recoveries) != 1 {
-		t.Fatalf("outcome %s, recoveries %+v:\n%s", res.Outcome, res.Journal.Recoveries, out.String())
+	if res.Outcome != Held || len(res.Record.Recoveries) != 1 {
+		t.Fatalf("outcome %s, recoveries %+v:\n%s", res.Outcome, res.Record.Recoveries, out.String())
 	}
-	rc := res.Journal.Recoveries[0]
+	rc := res.Record.Recoveries[0]
 	mu.Lock()
 	defer mu.Unlock()
 	if firstReady.IsZero() || allBack.IsZero() {
@@ -303,14 +303,14 @@ method:
 `)
 	var out bytes.Buffer
 	res := Run(context.Background(), s, e, &out, Options{})
-	if res.Outcome != Held || res.Journal.Load == nil {
+	if res.Outcome != Held || res.Record.Load == nil {
 		t.Fatalf("outcome %s:\n%s", res.Outcome, out.String())
 	}
-	failed := res.Journal.Load.Errors
+	failed := res.Record.Load.Errors
 	var logged *Verdict
-	for i, v := range res.Journal.Verdicts {
+	for i, v := range res.Record.Verdicts {
 		if v.Probe == "failures-logged" {
-			logged = &res.Journal.Verdicts[i]
+			logged = &res.Record.Verdicts[i]
 		}
 	}
 	if failed < 10 || logged == nil || logged.Value == nil || int64(*logged.Value) != failed ||

@@ -35,7 +35,7 @@ func (r *runner) checkQuiet(ctx context.Context, p scenario.Probe, phase string,
 	case c.Held:
 		c.Result = CheckHeld
 	}
-	r.record(func(j *Journal) {
+	r.record(func(j *RunRecord) {
 		j.Checks = append(j.Checks, c)
 		if r.latest == nil {
 			r.latest = map[string]Check{}

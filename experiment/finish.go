@@ -34,7 +34,7 @@ func restores(e *scenario.Experiment, checks []Check) []Restore {
 func (r *runner) finish() error {
 	l := r.s.LoadStatus()
 	recs := r.s.Recoveries()
-	r.record(func(j *Journal) {
+	r.record(func(j *RunRecord) {
 		for _, rc := range recs {
 			if rc.Kill.Time.Before(j.Start) {
 				continue
@@ -55,7 +55,7 @@ func (r *runner) finish() error {
 	})
 	if b := r.e.Hypothesis.ErrorBudget; b > 0 && l.Completed > 0 {
 		bud := &Budget{Allowed: b, Requests: l.Completed, Failed: l.Errors, Burned: float64(l.Errors) / (b * float64(l.Completed))}
-		r.record(func(j *Journal) { j.Budget = bud })
+		r.record(func(j *RunRecord) { j.Budget = bud })
 		if bud.Burned > 1 {
 			r.set(Deviated, fmt.Sprintf("the error budget is spent: %d of %d requests failed (%.2f%%), the budget allows %.2f%%",
 				bud.Failed, bud.Requests, 100*float64(bud.Failed)/float64(bud.Requests), 100*b))
@@ -63,7 +63,7 @@ func (r *runner) finish() error {
 		r.say("error budget: %d of %d requests failed, %.0f%% of the %.2f%% budget burned", bud.Failed, bud.Requests, 100*bud.Burned, 100*b)
 	}
 	var o session.Outcome
-	r.record(func(j *Journal) {
+	r.record(func(j *RunRecord) {
 		j.Outcome = r.outcome
 		o = session.Outcome{Experiment: j.Experiment, File: j.File, Outcome: j.Outcome, Reason: j.Reason, DryRun: j.DryRun}
 	})
@@ -85,7 +85,7 @@ func (r *runner) finish() error {
 		}
 		o.Files = strings.Join(lines, "; ")
 	}
-	r.record(func(*Journal) { r.finished = true })
+	r.record(func(*RunRecord) { r.finished = true })
 	r.s.Publish(o)
 	return werr
 }

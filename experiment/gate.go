@@ -11,8 +11,8 @@ import (
 // was stopped instead.
 func (r *runner) gate(ctx context.Context, what string) bool {
 	r.say("waiting for the facilitator to %s", what)
-	r.record(func(*Journal) { r.waiting = true })
-	defer r.record(func(*Journal) { r.waiting = false })
+	r.record(func(*RunRecord) { r.waiting = true })
+	defer r.record(func(*RunRecord) { r.waiting = false })
 	steady := time.NewTicker(5 * time.Second)
 	defer steady.Stop()
 	r.checkSteady(ctx)
@@ -53,5 +53,5 @@ func (r *runner) checkSteady(ctx context.Context) {
 			break
 		}
 	}
-	r.record(func(*Journal) { r.steady, r.steadyWhy, r.steadyAt = ok, why, r.s.Now() })
+	r.record(func(*RunRecord) { r.steady, r.steadyWhy, r.steadyAt = ok, why, r.s.Now() })
 }

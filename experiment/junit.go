@@ -59,7 +59,7 @@ type junitMessage struct {
 func secs(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 
 // JUnit renders the journal as JUnit XML.
-func JUnit(j *Journal) ([]byte, error) {
+func JUnit(j *RunRecord) ([]byte, error) {
 	s := junitSuite{Name: j.Experiment, Time: secs(j.End.Sub(j.Start)), Timestamp: j.Start.UTC().Format("2006-01-02T15:04:05")}
 	dry := ""
 	if j.DryRun {
@@ -149,7 +149,7 @@ func stepName(what string, st StepRecord) string {
 }
 
 // WriteJUnit writes the journal's JUnit XML to path.
-func WriteJUnit(path string, j *Journal) error {
+func WriteJUnit(path string, j *RunRecord) error {
 	b, err := JUnit(j)
 	if err != nil {
 		return err

@@ -14,7 +14,7 @@ func (r *runner) revert() {
 		if ctx.Err() == nil {
 			return false
 		}
-		r.record(func(j *Journal) { j.RevertsSkipped = true })
+		r.record(func(j *RunRecord) { j.RevertsSkipped = true })
 		r.say("reverts SKIPPED by a second interrupt: load, cordons and faults may be left behind; run gameday revert")
 		r.set(RevertFailed, "the reverts were skipped by a second interrupt")
 		return true
@@ -28,7 +28,7 @@ func (r *runner) revert() {
 			r.say("rollback %d: wait %s", i+1, st.Wait.Duration)
 			r.sleep(ctx, st.Wait.Duration)
 			rec.Args, rec.End, rec.Status = st.Wait.Duration.String(), r.s.Now(), statusOf(ctx)
-			r.record(func(j *Journal) { j.Reverts = append(j.Reverts, rec) })
+			r.record(func(j *RunRecord) { j.Reverts = append(j.Reverts, rec) })
 			continue
 		}
 		if st.Action == "" {
@@ -43,7 +43,7 @@ func (r *runner) revert() {
 		} else {
 			r.say("rollback %d: %s: %s %s", i+1, st.Action, res.Entry.Result, res.Entry.Detail)
 		}
-		r.record(func(j *Journal) { j.Reverts = append(j.Reverts, rec) })
+		r.record(func(j *RunRecord) { j.Reverts = append(j.Reverts, rec) })
 	}
 	if skipped() {
 		return
@@ -58,5 +58,5 @@ func (r *runner) revert() {
 	} else {
 		r.say("HALT: %s", res.Entry.Detail)
 	}
-	r.record(func(j *Journal) { j.Reverts = append(j.Reverts, rec) })
+	r.record(func(j *RunRecord) { j.Reverts = append(j.Reverts, rec) })
 }

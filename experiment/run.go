@@ -50,14 +50,14 @@ type Options struct {
 	Gate <-chan struct{}
 	// Write, when set, writes the run's files (journal, JUnit, report) at its end, whichever way it
 	// ended; the lines it returns are said ("report PATH") and the last one is the Outcome's Files.
-	Write func(j *Journal) ([]string, error)
+	Write func(j *RunRecord) ([]string, error)
 }
 
 // Result is what a run found.
 type Result struct {
 	Outcome string
 	Lines   []string
-	Journal *Journal
+	Record  *RunRecord
 	// WriteErr is Options.Write's error: the run's files are missing.
 	WriteErr error
 }
@@ -89,7 +89,7 @@ func Start(ctx context.Context, s *session.Session, e *scenario.Experiment, out 
 	if s.Sim != nil {
 		clock = "simulated"
 	}
-	r := &runner{s: s, e: e, out: out, o: o, outcome: Held, current: -1, j: &Journal{Version: JournalVersion, Experiment: e.Metadata.Name,
+	r := &runner{s: s, e: e, out: out, o: o, outcome: Held, current: -1, j: &RunRecord{Version: RunRecordVersion, Experiment: e.Metadata.Name,
 		Description: e.Metadata.Description, File: o.File, Digest: o.Digest, Gameday: o.Version, Context: s.KubeContext,
 		Namespace: s.Namespace(), Target: e.Target, Clock: clock, Start: s.Now(), DryRun: s.DryRun()}}
 	for _, p := range e.Hypothesis.Probes {
@@ -124,7 +124,7 @@ func (r *runner) do(ctx context.Context) Result {
 	r.revert()
 	stopSampling()
 	werr := r.finish()
-	return Result{Outcome: r.outcome, Lines: r.j.Lines, Journal: r.j, WriteErr: werr}
+	return Result{Outcome: r.outcome, Lines: r.j.Lines, Record: r.j, WriteErr: werr}
 }
 
 // Wait waits for the run's end.
@@ -137,9 +137,9 @@ func (l *Live) Wait() Result {
 // Snapshot is what a run has done and seen so far.
 type Snapshot struct {
 	Experiment *scenario.Experiment
-	Journal    Journal // copies of its slices: safe to keep
-	Outcome    string  // "" while it runs
-	Current    int     // the method step under way (-1 before the method, len(method) after)
+	Record     RunRecord // copies of its slices: safe to keep
+	Outcome    string    // "" while it runs
+	Current    int       // the method step under way (-1 before the method, len(method) after)
 	// Waiting is set while the run waits for the facilitator (Options.Gate): before the method, or at
 	// a manual step.
 	Waiting bool
@@ -162,7 +162,7 @@ func (l *Live) Snapshot() Snapshot {
 	j.Reverts = append([]StepRecord(nil), j.Reverts...)
 	j.Lines = append([]string(nil), j.Lines...)
 	j.Checks = nil // the charts' data: not for the runbook
-	sn := Snapshot{Experiment: r.e, Journal: j, Current: r.current, Waiting: r.waiting, SteadyWhy: r.steadyWhy, StartedAt: r.methodAt,
+	sn := Snapshot{Experiment: r.e, Record: j, Current: r.current, Waiting: r.waiting, SteadyWhy: r.steadyWhy, StartedAt: r.methodAt,
 		Latest: make(map[string]Check, len(r.latest))}
 	for k, v := range r.latest {
 		sn.Latest[k] = v
@@ -186,7 +186,7 @@ type runner struct {
 
 	mu        sync.Mutex
 	outcome   string
-	j         *Journal
+	j         *RunRecord
 	bg        sync.WaitGroup
 	current   int
 	waiting   bool
@@ -211,7 +211,7 @@ func (r *runner) run(ctx context.Context) {
 			kv = "unknown (" + err.Error() + ")"
 		}
 	}
-	r.record(func(j *Journal) { j.Kubernetes = kv })
+	r.record(func(j *RunRecord) { j.Kubernetes = kv })
 	if g := e.Guard.Context; g != "" && g != s.KubeContext {
 		r.set(Refused, fmt.Sprintf("the experiment may run in kube context %q, the session is on %q", g, s.KubeContext))
 		r.say("refused: the experiment may run in kube context %q, the session is on %q (--context %s)", g, s.KubeContext, g)
@@ -257,11 +257,11 @@ func (r *runner) run(ctx context.Context) {
 	}
 	method, stop := context.WithCancel(ctx)
 	defer stop()
-	r.record(func(*Journal) { r.methodAt = r.s.Now() })
+	r.record(func(*RunRecord) { r.methodAt = r.s.Now() })
 	watched := sync.OnceFunc(r.watch(method, stop))
 	defer watched() // also when the method panics: the watch stops and its verdicts are kept
 	for i, st := range e.Method {
-		r.record(func(*Journal) { r.current = i })
+		r.record(func(*RunRecord) { r.current = i })
 		if method.Err() != nil {
 			r.skip(i, st)
 			continue
@@ -274,7 +274,7 @@ func (r *runner) run(ctx context.Context) {
 		}
 	}
 	watched()
-	r.record(func(*Journal) { r.current = len(e.Method) })
+	r.record(func(*RunRecord) { r.current = len(e.Method) })
 	if ctx.Err() != nil {
 		r.set(Interrupted, "interrupted by a signal: the method stopped, the reverts ran")
 		r.say("interrupted: the method stopped, the reverts run")
@@ -310,7 +310,7 @@ func (r *runner) say(format string, a ...any) {
 	fmt.Fprintln(r.out, line)
 }
 
-func (r *runner) record(f func(j *Journal)) {
+func (r *runner) record(f func(j *RunRecord)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	f(r.j)

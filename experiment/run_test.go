@@ -157,13 +157,13 @@ method:
 `)
 	var out bytes.Buffer
 	r := &runner{s: s, e: e, out: &out, o: Options{Tick: time.Second, Reverts: context.Background()}, outcome: Held, current: -1,
-		j: &Journal{Experiment: "panics"}, probes: map[string]prober{"boom": boom{}}}
+		j: &RunRecord{Experiment: "panics"}, probes: map[string]prober{"boom": boom{}}}
 	res := r.do(context.Background())
 	if res.Outcome != Aborted || s.LoadStatus().Active || !strings.Contains(out.String(), "gameday failed while running the method: index out of range") {
 		t.Fatalf("outcome %s, load active %v:\n%s", res.Outcome, s.LoadStatus().Active, out.String())
 	}
-	if n := len(res.Journal.Reverts); n == 0 || res.Journal.Reverts[n-1].Action != "halt" || !strings.Contains(res.Journal.Reverts[n-1].Detail, "stopped load") {
-		t.Fatalf("reverts %+v:\n%s", res.Journal.Reverts, out.String())
+	if n := len(res.Record.Reverts); n == 0 || res.Record.Reverts[n-1].Action != "halt" || !strings.Contains(res.Record.Reverts[n-1].Detail, "stopped load") {
+		t.Fatalf("reverts %+v:\n%s", res.Record.Reverts, out.String())
 	}
 }
 
@@ -225,9 +225,9 @@ method:
 	var out bytes.Buffer
 	res := Run(context.Background(), demo(t), e, &out, Options{})
 	var step *Verdict
-	for i, v := range res.Journal.Verdicts {
+	for i, v := range res.Record.Verdicts {
 		if v.Phase == "step 2" {
-			step = &res.Journal.Verdicts[i]
+			step = &res.Record.Verdicts[i]
 		}
 	}
 	if res.Outcome != Held || step == nil || step.Breaches == 0 || !strings.Contains(out.String(), "before probe healthz: ok (200 in") {

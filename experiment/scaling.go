@@ -25,7 +25,7 @@ func (r *runner) watchScaling(ctx context.Context, n int) {
 	r.bg.Add(1)
 	go func() {
 		defer r.bg.Done()
-		defer r.record(func(j *Journal) { j.Scaling = append(j.Scaling, sc) })
+		defer r.record(func(j *RunRecord) { j.Scaling = append(j.Scaling, sc) })
 		for ctx.Err() == nil && (sc.DesiredChanged == 0 || sc.Ready == 0) {
 			var desired, ready int32
 			found := false

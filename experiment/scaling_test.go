@@ -120,10 +120,10 @@ method:
 `)
 	var out bytes.Buffer
 	res := Run(context.Background(), s, e, &out, Options{})
-	if res.Outcome != Held || len(res.Journal.Scaling) != 1 {
-		t.Fatalf("outcome %s, scaling %+v:\n%s", res.Outcome, res.Journal.Scaling, out.String())
+	if res.Outcome != Held || len(res.Record.Scaling) != 1 {
+		t.Fatalf("outcome %s, scaling %+v:\n%s", res.Outcome, res.Record.Scaling, out.String())
 	}
-	sc := res.Journal.Scaling[0]
+	sc := res.Record.Scaling[0]
 	mu.Lock()
 	defer mu.Unlock()
 	if desiredAt.IsZero() || readyAt.IsZero() || sc.DesiredChanged == 0 || sc.Ready == 0 {

@@ -69,7 +69,7 @@ func (r *runner) sampleOnce(ctx context.Context) {
 		if err != nil || !ok || math.IsNaN(v) || math.IsInf(v, 0) {
 			continue
 		}
-		r.record(func(j *Journal) {
+		r.record(func(j *RunRecord) {
 			for i := range j.Signals {
 				if j.Signals[i].Name == string(n) {
 					j.Signals[i].Points = append(j.Signals[i].Points, SignalPoint{T: now, V: v})

@@ -31,7 +31,7 @@ func (r *runner) step(ctx context.Context, i int, st scenario.Step) bool {
 	}
 	done := func(status, detail string) {
 		rec.End, rec.Status, rec.Detail = r.s.Now(), status, detail
-		r.record(func(j *Journal) { j.Steps = append(j.Steps, rec) })
+		r.record(func(j *RunRecord) { j.Steps = append(j.Steps, rec) })
 	}
 	if st.Manual {
 		if r.o.Gate == nil {
@@ -157,7 +157,7 @@ func (r *runner) probeStep(ctx context.Context, n int, st scenario.Step, rec *St
 }
 
 func (r *runner) skip(i int, st scenario.Step) {
-	r.record(func(j *Journal) {
+	r.record(func(j *RunRecord) {
 		j.Steps = append(j.Steps, StepRecord{N: i + 1, Kind: kindOf(st), Action: st.Action, Args: st.Args, Status: StepSkipped})
 	})
 }

@@ -9,7 +9,7 @@ import (
 
 // verdicts journals verdicts and publishes them (a recording keeps them for the session's report).
 func (r *runner) verdicts(vs ...Verdict) {
-	r.record(func(j *Journal) { j.Verdicts = append(j.Verdicts, vs...) })
+	r.record(func(j *RunRecord) { j.Verdicts = append(j.Verdicts, vs...) })
 	for _, v := range vs {
 		r.s.Publish(session.Probe{Name: v.Probe, Phase: v.Phase, Time: v.End, Held: v.Met, Value: v.Value, Seen: v.Observed,
 			Verdict: v.Status, Tolerance: v.Tolerance, Checks: v.Checks, Breaches: v.Breaches})

@@ -130,7 +130,7 @@ func (r *runner) abort(p scenario.Probe, lasted time.Duration, c Check) {
 		return
 	}
 	r.say("ABORT: HALT: %s", res.Entry.Detail)
-	r.record(func(j *Journal) {
+	r.record(func(j *RunRecord) {
 		j.Reverts = append(j.Reverts, StepRecord{Kind: "halt", Action: "halt", Args: "abort by " + p.Name, Start: c.Time, End: r.s.Now(),
 			Status: res.Entry.Result, Detail: res.Entry.Detail})
 	})

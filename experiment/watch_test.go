@@ -56,7 +56,7 @@ method:
 	var out bytes.Buffer
 	start := s.Now()
 	res := Run(context.Background(), s, e, &out, Options{})
-	j := res.Journal
+	j := res.Record
 	if res.Outcome != Aborted || s.LoadStatus().Active || s.Now().Sub(start) > 2*time.Minute {
 		t.Fatalf("outcome %s, load active %v after %s:\n%s", res.Outcome, s.LoadStatus().Active, s.Now().Sub(start), out.String())
 	}
@@ -112,7 +112,7 @@ func TestDuringWithoutData(t *testing.T) {
 			s := demo(t)
 			p := scenario.Probe{Name: "x", Expect: "< 1", Phases: []string{"during"}, OnNoData: "inconclusive"}
 			r := &runner{s: s, e: &scenario.Experiment{Hypothesis: scenario.Hypothesis{Probes: []scenario.Probe{p}}}, out: &bytes.Buffer{},
-				o: Options{Tick: 5 * time.Second, Reverts: context.Background()}, outcome: Held, j: &Journal{},
+				o: Options{Tick: 5 * time.Second, Reverts: context.Background()}, outcome: Held, j: &RunRecord{},
 				probes: map[string]prober{"x": &scripted{held: []bool{true}, noData: c.noData}}}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -144,7 +144,7 @@ func TestForWindow(t *testing.T) {
 			// machine delaying a check by up to half a tick does not change the verdict.
 			p := scenario.Probe{Name: "x", Expect: "< 1", Phases: []string{"during"}, For: config.Duration{Duration: 12500 * time.Millisecond}}
 			r := &runner{s: s, e: &scenario.Experiment{Hypothesis: scenario.Hypothesis{Probes: []scenario.Probe{p}}}, out: &bytes.Buffer{},
-				o: Options{Tick: 5 * time.Second, Reverts: context.Background()}, outcome: Held, j: &Journal{},
+				o: Options{Tick: 5 * time.Second, Reverts: context.Background()}, outcome: Held, j: &RunRecord{},
 				probes: map[string]prober{"x": &scripted{held: c.script}}}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -242,10 +242,10 @@ func TestJournalAndJUnit(t *testing.T) {
 	var out bytes.Buffer
 	res := Run(context.Background(), demo(t), e, &out, Options{File: "kill.yaml", Digest: "abc"})
 	path := t.TempDir() + "/j.json"
-	if err := WriteJournal(path, res.Journal); err != nil {
+	if err := WriteRunRecord(path, res.Record); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadJournal(path)
+	back, err := ReadRunRecord(path)
 	if err != nil || back.Outcome != Deviated || len(back.Steps) != 3 || back.Steps[2].Status != StepSkipped || back.Digest != "abc" {
 		t.Fatalf("%v %+v", err, back)
 	}

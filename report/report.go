@@ -32,7 +32,7 @@ type Files struct {
 }
 
 // Write renders j into dir as BASE.md and BASE-PROBE.svg; it returns the Markdown's path.
-func Write(dir, base string, j *experiment.Journal) (string, error) {
+func Write(dir, base string, j *experiment.RunRecord) (string, error) {
 	f, err := Render(base, j)
 	if err != nil {
 		return "", err
@@ -55,7 +55,7 @@ func write(dir, base string, f Files) (string, error) {
 }
 
 // Render renders the report; charts are named BASE-PROBE.svg and linked relatively.
-func Render(base string, j *experiment.Journal) (Files, error) {
+func Render(base string, j *experiment.RunRecord) (Files, error) {
 	f := Files{Charts: map[string][]byte{}}
 	var b bytes.Buffer
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
@@ -286,7 +286,7 @@ func fmtDur(d time.Duration) string {
 }
 
 // chart draws one probe's numeric checks over the run, the tolerance and the steps.
-func chart(j *experiment.Journal, d experiment.ProbeDef) ([]byte, bool, error) {
+func chart(j *experiment.RunRecord, d experiment.ProbeDef) ([]byte, bool, error) {
 	var pts plotter.XYs
 	var bad plotter.XYs
 	for _, c := range j.Checks {
@@ -311,7 +311,7 @@ func chart(j *experiment.Journal, d experiment.ProbeDef) ([]byte, bool, error) {
 }
 
 // signalChart draws one signal of the target over the run with the steps.
-func signalChart(j *experiment.Journal, s experiment.SignalSeries) ([]byte, bool, error) {
+func signalChart(j *experiment.RunRecord, s experiment.SignalSeries) ([]byte, bool, error) {
 	if len(s.Points) < 2 {
 		return nil, false, nil
 	}
@@ -329,7 +329,7 @@ func signalChart(j *experiment.Journal, s experiment.SignalSeries) ([]byte, bool
 
 // lineChart is a run's chart: a line, its breaches as red dots, dashed tolerance lines and the
 // method's steps as grey lines, numbered.
-func lineChart(j *experiment.Journal, title, ylabel string, pts, bad plotter.XYs, tolerance []float64) ([]byte, error) {
+func lineChart(j *experiment.RunRecord, title, ylabel string, pts, bad plotter.XYs, tolerance []float64) ([]byte, error) {
 	plt := plot.New()
 	plt.Title.Text = title
 	plt.X.Label.Text = "seconds since the start"

@@ -13,11 +13,11 @@ import (
 	"github.com/gamedaylab/gameday/experiment"
 )
 
-func fixture() *experiment.Journal {
+func fixture() *experiment.RunRecord {
 	t0 := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
 	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
 	f := func(v float64) *float64 { return &v }
-	j := &experiment.Journal{Version: 1, Experiment: "kill-under-load", Description: "web survives losing a third of its pods",
+	j := &experiment.RunRecord{Version: 1, Experiment: "kill-under-load", Description: "web survives losing a third of its pods",
 		File: "examples/kill-under-load.yaml", Digest: "e3b0c442", Gameday: "v0.9.0", Kubernetes: "v1.35.4", Context: "staging", Namespace: "shop",
 		Target: "deploy/web", Clock: "wall", Start: t0, End: at(75), Outcome: experiment.Deviated, Reason: "probe p99 breached during the method for 5s: p99 = 0.41",
 		Probes: []experiment.ProbeDef{{Name: "replicas-ready", Kind: "kubernetes", What: "Deployment/web: object.status.readyReplicas == object.spec.replicas", Expect: "object.status.readyReplicas == object.spec.replicas", Phases: []string{"before", "after"}},

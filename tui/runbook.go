@@ -23,7 +23,7 @@ func (m *Model) refreshRunbook() {
 	if ended = ended && m.runbook.Outcome != ""; ended {
 		// Said once, wherever the facilitator is looking: the verdict and where its report is.
 		msg := "scenario " + m.runbook.Outcome
-		for _, l := range m.runbook.Journal.Lines {
+		for _, l := range m.runbook.Record.Lines {
 			if rest, ok := strings.CutPrefix(l, "report  "); ok {
 				msg += " · report " + rest
 			}
@@ -57,7 +57,7 @@ func (m *Model) gridSize() (w, h int) {
 }
 
 func (m *Model) runbookFrame(w, h int) string {
-	return core.Frame(m.ctx.Styles, "Runbook · "+m.runbook.Journal.Experiment+" ("+keyName(m.ctx.Keys.Runbook)+": close)", m.runbookText, w, h, true)
+	return core.Frame(m.ctx.Styles, "Runbook · "+m.runbook.Record.Experiment+" ("+keyName(m.ctx.Keys.Runbook)+": close)", m.runbookText, w, h, true)
 }
 
 // steadyHolds is false only when a scenario is loaded and its latest steady-state check failed.
@@ -116,8 +116,8 @@ func renderRunbook(m *Model, sn experiment.Snapshot) string {
 	switch {
 	case sn.Outcome != "":
 		why := ""
-		if sn.Journal.Reason != "" {
-			why = " · " + sn.Journal.Reason
+		if sn.Record.Reason != "" {
+			why = " · " + sn.Record.Reason
 		}
 		line(st.Accent.Render(fmt.Sprintf("outcome: %s", sn.Outcome)) + st.Muted.Render(why))
 	case sn.Waiting && sn.Current < 0:
@@ -138,7 +138,7 @@ func renderRunbook(m *Model, sn experiment.Snapshot) string {
 	line("")
 	line(st.Accent.Render("Hypothesis"))
 	latest := map[string]experiment.Verdict{}
-	for _, v := range sn.Journal.Verdicts {
+	for _, v := range sn.Record.Verdicts {
 		latest[v.Probe] = v
 	}
 	for _, p := range e.Hypothesis.Probes {
@@ -178,7 +178,7 @@ func renderRunbook(m *Model, sn experiment.Snapshot) string {
 	line("")
 	line(st.Accent.Render("Method"))
 	done := map[int]experiment.StepRecord{}
-	for _, r := range sn.Journal.Steps {
+	for _, r := range sn.Record.Steps {
 		done[r.N] = r
 	}
 	for i, s := range e.Method {
@@ -204,7 +204,7 @@ func renderRunbook(m *Model, sn experiment.Snapshot) string {
 		line(st.Muted.Render(fmt.Sprintf("then %d rollback(s), then HALT", len(e.Rollbacks))))
 	}
 	line("")
-	lines := sn.Journal.Lines
+	lines := sn.Record.Lines
 	if len(lines) > 6 {
 		lines = lines[len(lines)-6:]
 	}

@@ -330,7 +330,7 @@ func TestEndToEndRunbookInTmux(t *testing.T) {
 				}
 			}
 			js, _ := filepath.Glob(filepath.Join(runs, "kill-and-recover-*.json"))
-			if j, err := experiment.ReadJournal(js[0]); err != nil || j.Outcome != experiment.Held {
+			if j, err := experiment.ReadRunRecord(js[0]); err != nil || j.Outcome != experiment.Held {
 				t.Fatalf("journal %s: %v %+v", js[0], err, j)
 			}
 		})

@@ -94,7 +94,7 @@ users: [{name: u, user: {token: t}}]
 		// under a loaded machine 20x left one check inside it (seen: "1 breaching checks, none lasting 2s").
 		{"experiment deviated", []string{"run", "--demo", "--demo-speed", "10", "--out", runs, "../../examples/kill-all-deviates.yaml"}, 3, "outcome: deviated"},
 		{"experiment aborted", []string{"run", "--demo", "--demo-speed", "20", "--out", runs, abort}, 5, "ABORT: HALT: stopped load"},
-		{"report of no journal", []string{"report", badScenario}, 2, "not a gameday run journal"},
+		{"report of no journal", []string{"report", badScenario}, 2, "not a gameday run record"},
 		{"experiment invalid", []string{"run", "--demo", badScenario}, 2, "line 5: kind: want Experiment"},
 		{"could not run", []string{"load", "--duration", "1s", "--body", "@" + filepath.Join(dir, "missing"), srv.URL + "/"}, 1, "--body"},
 		// Issue 29: each of these exited with another code before.

@@ -173,7 +173,7 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 		runCtx, stop := context.WithCancel(context.Background())
 		started := time.Now()
 		live := experiment.Start(runCtx, sess, e, io.Discard, experiment.Options{File: o.scenario, Version: version(), Gate: gate,
-			Write: func(j *experiment.Journal) ([]string, error) { return writeRun(o.out, started, j) }})
+			Write: func(j *experiment.RunRecord) ([]string, error) { return writeRun(o.out, started, j) }})
 		c.deps.Runbook, c.deps.Gate, c.deps.Stop = live, gate, stop
 		// Before the session closes: the run's reverts go through it, within the stop's bound (its
 		// rollbacks may wait; what they leave, the session's HALT reverts).

@@ -54,11 +54,11 @@ func newRunCmd() *cobra.Command {
   # on a cluster, as the cockpit would (kubectl flags), with Prometheus for the probes
   gameday run --context staging -n shop --prometheus-url http://prometheus:9090 examples/kill-under-load.yaml
 
-  # in CI: the journal, JUnit XML and the report go to --out
+  # in CI: the run record, JUnit XML and the report go to --out
   gameday run --out reports/ examples/kill-and-recover.yaml
 
 Ctrl-C (or SIGTERM) stops the method and runs the reverts (rollbacks, then HALT); a second Ctrl-C
-skips them, and the journal says so.
+skips them, and the run record says so.
 
 Exit codes: 0 held, 1 a step failed or the cluster could not be reached, 2 invalid file, flag or
 config, 3 deviated, 4 refused, 5 aborted by a probe (reverts done), 6 a revert failed or was skipped
@@ -71,7 +71,7 @@ config, 3 deviated, 4 refused, 5 aborted by a probe (reverts done), 6 a revert f
 		},
 	}
 	addSessionFlags(cmd, &o.options)
-	cmd.Flags().StringVar(&o.out, "out", "gameday-runs", "directory for the run's journal (NAME-TIME.json), JUnit XML (NAME-TIME.xml) and report (NAME-TIME.md, charts)")
+	cmd.Flags().StringVar(&o.out, "out", "gameday-runs", "directory for the run's record (NAME-TIME.json), JUnit XML (NAME-TIME.xml) and report (NAME-TIME.md, charts)")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%s (see gameday run --help)", flagError(err))}
 	})
@@ -94,7 +94,7 @@ func runExperiment(cmd *cobra.Command, ro *runOptions, file string) error {
 	}
 	useScenarioLoad(&cfg, e)
 	if err := writable(ro.out); err != nil {
-		return usageError{fmt.Errorf("--out %s: %w: the run's journal, JUnit and report could not be written; nothing ran", ro.out, err)}
+		return usageError{fmt.Errorf("--out %s: %w: the run's record, JUnit and report could not be written; nothing ran", ro.out, err)}
 	}
 	o.runFile = file
 	c, err := build(cmd, o, &cfg)
@@ -133,9 +133,9 @@ func runExperiment(cmd *cobra.Command, ro *runOptions, file string) error {
 	fmt.Fprintf(out, "experiment %s on %s, namespace %s\n", e.Metadata.Name, c.sess.KubeContext, c.sess.Namespace())
 	sum := sha256.Sum256(data)
 	res := experiment.Run(ctx, c.sess, e, out, experiment.Options{File: file, Digest: hex.EncodeToString(sum[:]), Version: version(), Reverts: reverts,
-		Write: func(j *experiment.Journal) ([]string, error) { return writeRun(ro.out, started, j) }})
+		Write: func(j *experiment.RunRecord) ([]string, error) { return writeRun(ro.out, started, j) }})
 	close(ran)
-	skipCleanup = res.Journal.RevertsSkipped
+	skipCleanup = res.Record.RevertsSkipped
 	if res.WriteErr != nil {
 		return res.WriteErr
 	}
@@ -173,25 +173,25 @@ func writable(dir string) error {
 	return os.Remove(f.Name())
 }
 
-// writeRun writes the journal, the JUnit XML and the report into dir, named after the experiment
+// writeRun writes the run record, the JUnit XML and the report into dir, named after the experiment
 // and the wall time it started, and says where.
-func writeRun(dir string, started time.Time, j *experiment.Journal) ([]string, error) {
+func writeRun(dir string, started time.Time, j *experiment.RunRecord) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("--out: %w", err)
 	}
 	base := fmt.Sprintf("%s-%s", j.Experiment, started.UTC().Format("20060102-150405"))
 	jp, xp := filepath.Join(dir, base+".json"), filepath.Join(dir, base+".xml")
-	if err := experiment.WriteJournal(jp, j); err != nil {
-		return nil, fmt.Errorf("journal: %w", err)
+	if err := experiment.WriteRunRecord(jp, j); err != nil {
+		return nil, fmt.Errorf("run record: %w", err)
 	}
 	if err := experiment.WriteJUnit(xp, j); err != nil {
-		return []string{"journal " + jp}, fmt.Errorf("JUnit: %w", err)
+		return []string{"record  " + jp}, fmt.Errorf("JUnit: %w", err)
 	}
 	md, err := report.Write(dir, base, j)
 	if err != nil {
-		return []string{"journal " + jp, "junit   " + xp}, fmt.Errorf("report: %w", err)
+		return []string{"record  " + jp, "junit   " + xp}, fmt.Errorf("report: %w", err)
 	}
-	return []string{"journal " + jp, "junit   " + xp, "report  " + md}, nil
+	return []string{"record  " + jp, "junit   " + xp, "report  " + md}, nil
 }
 
 // version is gameday's module version (devel in a source build).
@@ -205,14 +205,14 @@ func version() string {
 func newReportCmd() *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
-		Use:   "report [flags] RECORDING|JOURNAL",
-		Short: "Write a game day's report (Markdown with SVG charts) from a session recording or a run's JSON journal",
+		Use:   "report [flags] RECORDING|RUN-RECORD",
+		Short: "Write a game day's report (Markdown with SVG charts) from a session recording or a run's record (JSON)",
 		Long: `Write a game day's report, as Markdown with SVG charts beside it, from either:
   - a session recording (every cockpit session and headless run records one, see --record): the
     timeline of actions, detection, recovery and HALT, charts of the recorded series with the actions
     and the fault windows, recovery per kill, the load, verdicts when a scenario ran, failed trace ids,
     the top ERROR log lines around each action, and the notes typed with :note;
-  - a run's journal (gameday run writes NAME-TIME.json): the report gameday run wrote, again.`,
+  - a run's record (gameday run writes NAME-TIME.json): the report gameday run wrote, again.`,
 		Example: `  gameday report ~/.local/state/gameday/sessions/20261203-100000-staging.gdr
   gameday report --out /tmp/r ~/.local/state/gameday/sessions/20261203-100000-staging.gdr
   gameday report gameday-runs/kill-and-recover-20261202-071500.json
@@ -239,7 +239,7 @@ func newReportCmd() *cobra.Command {
 			case !errors.Is(err, recording.ErrNotRecording):
 				return usageError{err}
 			default:
-				j, err := experiment.ReadJournal(args[0])
+				j, err := experiment.ReadRunRecord(args[0])
 				if err != nil {
 					return usageError{fmt.Errorf("%w; nor is it a gameday recording", err)}
 				}
@@ -251,7 +251,7 @@ func newReportCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&out, "out", "", "directory for the report (default: beside the recording or journal)")
+	cmd.Flags().StringVar(&out, "out", "", "directory for the report (default: beside the recording or run record)")
 	return cmd
 }
 

@@ -124,7 +124,7 @@ method:
 			if len(journals) != 1 {
 				t.Fatalf("journals %v", journals)
 			}
-			j, err := experiment.ReadJournal(journals[0])
+			j, err := experiment.ReadRunRecord(journals[0])
 			if err != nil {
 				t.Fatal(err)
 			}

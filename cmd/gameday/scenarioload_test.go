@@ -47,7 +47,7 @@ method:
 func TestScenarioLoadTargetsAndChecks(t *testing.T) {
 	bin := gamedayBinary(t)
 	dir := t.TempDir()
-	run := func(args ...string) (int, string, *experiment.Journal) {
+	run := func(args ...string) (int, string, *experiment.RunRecord) {
 		t.Helper()
 		return runScenario(t, bin, dir, filepath.Join(dir, "runs-"+fmt.Sprint(time.Now().UnixNano())), args...)
 	}
@@ -90,7 +90,7 @@ func TestScenarioLoadTargetsAndChecks(t *testing.T) {
 }
 
 // runScenario runs `gameday run --out out ARGS` (XDG dirs in dir) and reads the one journal it wrote.
-func runScenario(t *testing.T, bin, dir, out string, args ...string) (code int, output string, j *experiment.Journal) {
+func runScenario(t *testing.T, bin, dir, out string, args ...string) (code int, output string, j *experiment.RunRecord) {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"run", "--out", out}, args...)...)
 	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir)
@@ -104,7 +104,7 @@ func runScenario(t *testing.T, bin, dir, out string, args ...string) (code int, 
 	if len(js) != 1 {
 		t.Fatalf("journals %v:\n%s", js, b)
 	}
-	if j, err = experiment.ReadJournal(js[0]); err != nil {
+	if j, err = experiment.ReadRunRecord(js[0]); err != nil {
 		t.Fatal(err)
 	}
 	return code, string(b), j

@@ -132,7 +132,7 @@ func TestWholeScenariosOnTheTestbed(t *testing.T) {
 // own: the failed requests against the gateway's access log (Envoy's count of its 5xx answers), and
 // the users-5xx breach and its end against Prometheus' samples of the same expression, evaluated
 // afterwards every second over the run.
-func independently(t *testing.T, j *experiment.Journal, gw *testbed.Gateway, prom, out string) {
+func independently(t *testing.T, j *experiment.RunRecord, gw *testbed.Gateway, prom, out string) {
 	t.Helper()
 	fivexx := 0
 	for _, a := range gw.AccessLog(t) {

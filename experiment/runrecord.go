@@ -7,12 +7,12 @@ import (
 	"time"
 )
 
-// JournalVersion is the version of the run journal's format; a reader refuses one it does not know.
-const JournalVersion = 1
+// RunRecordVersion is the version of the run record's format; a reader refuses one it does not know.
+const RunRecordVersion = 1
 
-// Journal is everything a run did and saw, written as JSON when it ends: the report and the JUnit
+// RunRecord is everything a run did and saw, written as JSON when it ends: the report and the JUnit
 // file are rendered from it (`gameday report` renders the report again from the file).
-type Journal struct {
+type RunRecord struct {
 	Version     int       `json:"version"`
 	Experiment  string    `json:"experiment"`
 	Description string    `json:"description,omitempty"`
@@ -195,8 +195,8 @@ type Load struct {
 	Elapsed    time.Duration `json:"elapsed"`
 }
 
-// WriteJournal writes j as indented JSON.
-func WriteJournal(path string, j *Journal) error {
+// WriteRunRecord writes j as indented JSON.
+func WriteRunRecord(path string, j *RunRecord) error {
 	b, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
 		return err
@@ -204,18 +204,18 @@ func WriteJournal(path string, j *Journal) error {
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
-// ReadJournal reads a journal written by WriteJournal.
-func ReadJournal(path string) (*Journal, error) {
+// ReadRunRecord reads a run record written by WriteRunRecord.
+func ReadRunRecord(path string) (*RunRecord, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var j Journal
+	var j RunRecord
 	if err := json.Unmarshal(b, &j); err != nil {
-		return nil, fmt.Errorf("%s: not a gameday run journal: %w", path, err)
+		return nil, fmt.Errorf("%s: not a gameday run record: %w", path, err)
 	}
-	if j.Version != JournalVersion {
-		return nil, fmt.Errorf("%s: journal format version %d, this gameday reads version %d", path, j.Version, JournalVersion)
+	if j.Version != RunRecordVersion {
+		return nil, fmt.Errorf("%s: run record format version %d, this gameday reads version %d", path, j.Version, RunRecordVersion)
 	}
 	return &j, nil
 }
