@@ -78,7 +78,7 @@ type Result struct {
 // Plan is a destructive action worked out before it runs: exactly what it hits and what remains.
 // The confirm dialog shows it; Run executes it.
 type Plan struct {
-	Action      string // kill, scale
+	Action      Name // Kill, Scale, MonkeyKill
 	Namespace   string
 	Workload    string
 	Pods        []string // pods to delete (kill)
@@ -102,7 +102,7 @@ type Plan struct {
 // Summary is the one-line description used by the dialog title and the journal.
 func (p Plan) Summary() string {
 	switch p.Action {
-	case "kill":
+	case Kill:
 		noun := "pods"
 		if len(p.Pods) == 1 {
 			noun = "pod"
@@ -114,19 +114,19 @@ func (p Plan) Summary() string {
 			return fmt.Sprintf("kill the selected pod %s of deploy/%s in %s", p.Pods[0], p.Workload, p.Namespace)
 		}
 		return fmt.Sprintf("kill %d random %s of deploy/%s in %s", len(p.Pods), noun, p.Workload, p.Namespace)
-	case "scale":
+	case Scale:
 		return fmt.Sprintf("scale deploy/%s in %s from %d to %d", p.Workload, p.Namespace, p.From, p.Replicas)
-	case "restart":
+	case Restart:
 		return fmt.Sprintf("rollout restart deploy/%s in %s", p.Workload, p.Namespace)
-	case "monkey-kill":
+	case MonkeyKill:
 		return fmt.Sprintf("monkey: evict %s of deploy/%s in %s", strings.Join(p.Pods, ", "), p.Workload, p.Namespace)
 	}
-	return p.Action
+	return string(p.Action)
 }
 
 // Targets are the objects the plan hits, for the journal.
 func (p Plan) Targets() []string {
-	if p.Action == "kill" || p.Action == "monkey-kill" {
+	if p.Action == Kill || p.Action == MonkeyKill {
 		out := make([]string, len(p.Pods))
 		for i, n := range p.Pods {
 			out[i] = "pod/" + n
@@ -140,7 +140,7 @@ func (p Plan) Targets() []string {
 func (e *Env) runPlan(ctx context.Context, p Plan, do func(context.Context, Plan) error) (Result, error) {
 	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: p.Action, Targets: p.Targets(),
 		DryRun: p.DryRun, Detail: p.Summary()}
-	if p.Action == "monkey-kill" {
+	if p.Action == MonkeyKill {
 		entry.Actor = ActorMonkey
 	}
 	var err error

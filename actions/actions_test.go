@@ -157,7 +157,7 @@ func TestJournalAndHalt(t *testing.T) {
 		if en.Context != "c" || en.User != "u" || en.Time.IsZero() {
 			t.Fatalf("%+v", en)
 		}
-		actions = append(actions, en.Action)
+		actions = append(actions, string(en.Action))
 	}
 	if strings.Join(actions, ",") != "load-start,halt" {
 		t.Fatal(actions)

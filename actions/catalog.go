@@ -20,7 +20,7 @@ import (
 // catalog. Each action is one file of this package that registers its specs.
 type Spec struct {
 	// Name is the journal's action name.
-	Name string
+	Name Name
 	// Order places the spec in help and the catalog.
 	Order int
 	// Key is the binding's name in the config's `keys:` section ("" for none) and Keys its defaults.
@@ -106,7 +106,7 @@ type World struct {
 // Step is an action planned: what it will hit, whether it must be confirmed, and the parameters its
 // Run takes (one of Plan, Nodes, Profile, Rate).
 type Step struct {
-	Action string
+	Action Name
 	// Summary is one line (the confirm's title, the cancelled message); Detail what the confirm lists.
 	Summary string
 	Detail  string
@@ -173,7 +173,7 @@ func register(specs ...Spec) {
 func Catalog() []Spec { return catalog }
 
 // Lookup finds the first spec with that journal name.
-func Lookup(name string) (Spec, bool) {
+func Lookup(name Name) (Spec, bool) {
 	for _, s := range catalog {
 		if s.Name == name {
 			return s, true
@@ -220,7 +220,7 @@ func (e *Env) Prepare(spec Spec, w World, args string) (Step, error) {
 
 // EventStep is a confirmation of one of the catalog's events (the cleanup of leftovers): it carries
 // the event's verb; it is not run through Do.
-func EventStep(name, summary, detail string) Step {
+func EventStep(name Name, summary, detail string) Step {
 	st := Step{Action: name, Summary: summary, Detail: detail, Confirm: true}
 	if spec, ok := Lookup(name); ok {
 		st.spec = &spec
@@ -247,11 +247,11 @@ func (e *Env) Run(ctx context.Context, p Plan) (Result, error) {
 }
 
 // MarkerLabel is the label an entry's marker carries on the graphs.
-func MarkerLabel(action string) string {
+func MarkerLabel(action Name) string {
 	if s, ok := Lookup(action); ok && s.Marker != "" {
 		return s.Marker
 	}
-	return action
+	return string(action)
 }
 
 // accessChecks are the API permissions each Perm needs, from the catalog.
@@ -304,7 +304,7 @@ func CommandHelp() [][2]string {
 func JournalTable() string {
 	var b strings.Builder
 	b.WriteString("| action | what | marker |\n| --- | --- | --- |\n")
-	seen := map[string]bool{}
+	seen := map[Name]bool{}
 	for _, s := range catalog {
 		if seen[s.Name] {
 			continue

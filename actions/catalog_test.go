@@ -164,7 +164,7 @@ func TestPermsNameEveryPermissionTheCatalogChecks(t *testing.T) {
 func TestMarkerLabelIsTheCatalogsMarker(t *testing.T) {
 	for action, want := range map[string]string{"kill": "kill", "recovery": "recovered", "load-stop": "burst end",
 		"fault-expired": "fault end", "halt": "HALT", "something-else": "something-else"} {
-		if got := MarkerLabel(action); got != want {
+		if got := MarkerLabel(Name(action)); got != want {
 			t.Errorf("MarkerLabel(%q) = %q, want %q", action, got, want)
 		}
 	}

@@ -16,7 +16,7 @@ import (
 
 func init() {
 	register(
-		Spec{Name: "drain", Order: 50, Key: "drain", Keys: []string{"D"}, Command: "drain", Usage: "zone Z|NODE[!]", Help: "drain a zone", Perm: "drain",
+		Spec{Name: Drain, Order: 50, Key: "drain", Keys: []string{"D"}, Command: "drain", Usage: "zone Z|NODE[!]", Help: "drain a zone", Perm: "drain",
 			Access:      []authv1.ResourceAttributes{{Verb: "patch", Resource: "nodes"}, {Verb: "create", Resource: "pods", Subresource: "eviction"}},
 			Destructive: true, Verb: "Drain", Marker: "drain", Plan: planNodesStep("drain"), Run: runNodes,
 			Ask: &Ask{
@@ -44,7 +44,7 @@ func init() {
 					return nil
 				},
 			}},
-		Spec{Name: "drain-done", Order: 51, Help: "a drain's evictions ended", Marker: "drained", Event: true},
+		Spec{Name: DrainDone, Order: 51, Help: "a drain's evictions ended", Marker: "drained", Event: true},
 	)
 }
 
@@ -95,7 +95,7 @@ func (e *Env) DrainStep(ctx context.Context, pr DrainProgress) (DrainProgress, *
 	timedOut := e.now().Sub(pr.Started) > pr.Plan.Timeout
 	if len(blocked) == 0 || timedOut || len(refused) > 0 {
 		pr.Done = true
-		entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "drain-done",
+		entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: DrainDone,
 			Targets: prefixed("node/", pr.Plan.Nodes), DryRun: pr.Plan.DryRun,
 			Detail: fmt.Sprintf("%s: %s %d/%d in %s", pr.Plan.Scope, pr.Plan.EvictVerb(), len(pr.Evicted), len(pr.Plan.Evict), e.now().Sub(pr.Started).Round(100*time.Millisecond))}
 		var err error
@@ -166,7 +166,7 @@ func firstSentence(s string) string {
 // StopDrain ends a drain before its evictions are done (HALT, the session closing) and journals why.
 func (e *Env) StopDrain(pr DrainProgress, why string) (DrainProgress, Result) {
 	pr.Done = true
-	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "drain-done",
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: DrainDone,
 		Targets: prefixed("node/", pr.Plan.Nodes), DryRun: pr.Plan.DryRun,
 		Detail: fmt.Sprintf("%s: %s %d/%d, then stopped: %s", pr.Plan.Scope, pr.Plan.EvictVerb(), len(pr.Evicted), len(pr.Plan.Evict), why)}
 	r, err := e.record(entry, fmt.Errorf("%w: drain stopped by %s", model.ErrRefused, why))

@@ -17,7 +17,7 @@ import (
 
 func init() {
 	register(
-		Spec{Name: "fault", Order: 45, Key: "fault", Keys: []string{"F"}, Command: "fault",
+		Spec{Name: InjectFault, Order: 45, Key: "fault", Keys: []string{"F"}, Command: "fault",
 			Usage: "VS|HOST [delay DUR PCT%] [abort STATUS PCT%] [header K=V] [prefix /P] [method M] [for DUR]",
 			Help:  "inject an Istio fault", CommandHelp: "inject an Istio delay and / or abort, reverted after DUR", Perm: "fault",
 			Access: []authv1.ResourceAttributes{{Verb: "get", Group: "networking.istio.io", Resource: "virtualservices"},
@@ -39,9 +39,9 @@ func init() {
 				},
 			},
 			Plan: planFaultStep, Run: runFault, ParseArgs: func(args string) error { _, err := ParseFault(args); return err }},
-		Spec{Name: "unfault", Order: 46, Command: "unfault", Usage: "ID|all", Help: "revert an Istio fault before its time is up",
+		Spec{Name: Unfault, Order: 46, Command: "unfault", Usage: "ID|all", Help: "revert an Istio fault before its time is up",
 			Marker: "unfault", Plan: planUnfaultStep, Run: runUnfault},
-		Spec{Name: "fault-expired", Order: 91, Help: "an Istio fault's duration ended and it was reverted", Marker: "fault end", Event: true},
+		Spec{Name: FaultExpired, Order: 91, Help: "an Istio fault's duration ended and it was reverted", Marker: "fault end", Event: true},
 	)
 }
 
@@ -381,7 +381,7 @@ func planFaultStep(e *Env, w World, args string) (Step, error) {
 	if p.Refusal == nil && e.Mesh == nil {
 		p.Refusal = refuse("this cluster serves no Istio VirtualServices (networking.istio.io): install Istio first")
 	}
-	return Step{Action: "fault", Summary: p.Summary(), Detail: faultText(p), DryRun: p.DryRun, Refusal: p.Refusal,
+	return Step{Action: InjectFault, Summary: p.Summary(), Detail: faultText(p), DryRun: p.DryRun, Refusal: p.Refusal,
 		Confirm: p.Refusal == nil, Fault: &p}, nil
 }
 

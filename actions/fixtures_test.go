@@ -119,7 +119,7 @@ func (tb *testbed) prepare(keyOrCommand string, w World, args string) (Step, err
 	spec, ok := ByKey(keyOrCommand)
 	if !ok {
 		if spec, ok = ByCommand(keyOrCommand); !ok {
-			if spec, ok = Lookup(keyOrCommand); !ok {
+			if spec, ok = Lookup(Name(keyOrCommand)); !ok {
 				tb.t.Fatalf("no action %q in the catalog", keyOrCommand)
 			}
 		}

@@ -114,7 +114,7 @@ func FuzzPrompt(f *testing.F) {
 				args = s.Ask.Args(answer)
 			}
 			if st, err := s.Plan(e, w, args); err == nil {
-				checkStep(t, s.Name+" "+answer, st)
+				checkStep(t, string(s.Name)+" "+answer, st)
 			}
 		}
 	})

@@ -10,13 +10,13 @@ import (
 )
 
 func init() {
-	register(Spec{Name: "halt", Order: 70, Key: "halt", Keys: []string{"x", "ctrl+x"}, Command: "halt", Help: "HALT",
+	register(Spec{Name: Halt, Order: 70, Key: "halt", Keys: []string{"x", "ctrl+x"}, Command: "halt", Help: "HALT",
 		CommandHelp: "stop all load, revert everything injected (never asks)", Marker: "HALT", Halts: true,
 		Plan: func(_ *Env, _ World, args string) (Step, error) {
 			if args != "" {
 				return Step{}, fmt.Errorf("%q: halt takes no arguments", args)
 			}
-			return Step{Action: "halt", Summary: "HALT"}, nil
+			return Step{Action: Halt, Summary: "HALT"}, nil
 		},
 		Run: func(ctx context.Context, x Exec, _ Step) (Result, error) { return x.Env.Halt(ctx, x.Injected) }})
 }
@@ -25,7 +25,7 @@ func init() {
 // names what the caller stopped before (the chaos monkey; "load" when a stop already stopped it),
 // for the journal.
 func (e *Env) Halt(ctx context.Context, in *Injected, also ...string) (Result, error) {
-	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "halt"}
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: Halt}
 	loadWasStopped := slices.Contains(also, "load")
 	also = slices.DeleteFunc(slices.Clone(also), func(s string) bool { return s == "load" })
 	stopped := append([]string(nil), also...)

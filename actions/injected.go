@@ -201,7 +201,7 @@ func (e *Env) RevertExpired(ctx context.Context, in *Injected) ([]Result, error)
 	in.mu.Unlock()
 	for _, r := range due {
 		done, err := in.RevertWhere(ctx, func(x Reverter) bool { return x == r })
-		entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "fault-expired", Targets: []string{r.Describe()},
+		entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: FaultExpired, Targets: []string{r.Describe()},
 			Detail: "its duration ended; reverted " + strings.Join(done, ", ")}
 		if x, ok := r.(expiring); ok {
 			entry.Targets = append(entry.Targets, "fault/"+x.ID())

@@ -75,9 +75,9 @@ func runFault(ctx context.Context, x Exec, st Step) (Result, error) {
 	e := x.Env
 	p := st.Fault
 	if p == nil {
-		return e.record(Entry{Time: e.now(), Action: "fault"}, errors.New("internal error: fault step without a plan"))
+		return e.record(Entry{Time: e.now(), Action: InjectFault}, errors.New("internal error: fault step without a plan"))
 	}
-	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "fault", Targets: []string{"virtualservice/" + p.VS},
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: InjectFault, Targets: []string{"virtualservice/" + p.VS},
 		DryRun: p.DryRun, Detail: p.Summary()}
 	if p.Refusal != nil {
 		return e.record(entry, p.Refusal)
@@ -367,12 +367,12 @@ func planUnfaultStep(_ *Env, _ World, args string) (Step, error) {
 	if args == "" {
 		return Step{}, errors.New("want a fault ID (the FAULTS badge lists them) or all: :unfault ID")
 	}
-	return Step{Action: "unfault", Summary: "revert fault " + args, Unfault: args}, nil
+	return Step{Action: Unfault, Summary: "revert fault " + args, Unfault: args}, nil
 }
 
 func runUnfault(ctx context.Context, x Exec, st Step) (Result, error) {
 	e := x.Env
-	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "unfault", Targets: []string{"fault/" + st.Unfault}}
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: Unfault, Targets: []string{"fault/" + st.Unfault}}
 	if x.Injected == nil {
 		return e.record(entry, errors.New("no faults are active"))
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register(Spec{Name: "load-job", Order: 65, Help: "distributed load workers started as a Job (gameday load --workers); HALT deletes it",
+	register(Spec{Name: LoadJob, Order: 65, Help: "distributed load workers started as a Job (gameday load --workers); HALT deletes it",
 		Marker: "load job", Event: true})
 }
 
@@ -23,7 +23,7 @@ func init() {
 // SIGTERM, a breached threshold, the run's end) deletes it with its pods and no worker keeps sending.
 func (e *Env) StartLoadJob(ctx context.Context, in *Injected, job *batchv1.Job, detail string) (Result, *batchv1.Job, error) {
 	ns := job.Namespace
-	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "load-job", Targets: []string{"job/" + ns + "/" + job.GenerateName + "*"},
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: LoadJob, Targets: []string{"job/" + ns + "/" + job.GenerateName + "*"},
 		Detail: detail, DryRun: e.Guard != nil && e.Guard.DryRun}
 	if err := e.Guard.checkLoad(); err != nil {
 		r, err := e.record(entry, err)

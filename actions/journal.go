@@ -16,7 +16,7 @@ type Entry struct {
 	User    string    `json:"user,omitempty"`
 	// Actor is who acted when it was not the person: "monkey" for the chaos monkey.
 	Actor   string   `json:"actor,omitempty"`
-	Action  string   `json:"action"`
+	Action  Name     `json:"action"`
 	Targets []string `json:"targets,omitempty"`
 	DryRun  bool     `json:"dryRun"`
 	Result  string   `json:"result"` // ok, dry-run, refused, error

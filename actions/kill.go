@@ -19,7 +19,7 @@ import (
 func init() {
 	killAccess := []authv1.ResourceAttributes{{Verb: "delete", Resource: "pods"}}
 	register(
-		Spec{Name: "kill", Order: 10, Key: "kill", Keys: []string{"ctrl+k"}, Selected: true, Command: "kill", Usage: "[N|N%|all][!] [grace SECONDS]|pod/NAME",
+		Spec{Name: Kill, Order: 10, Key: "kill", Keys: []string{"ctrl+k"}, Selected: true, Command: "kill", Usage: "[N|N%|all][!] [grace SECONDS]|pod/NAME",
 			CommandHelp: "kill N random pods (! forces past the minimum; grace 0 deletes at once), or one pod", Help: "kill selected pod", Perm: "kill", Access: killAccess,
 			Destructive: true, Verb: "Kill", Marker: "kill", Timed: true, Plan: planKillStep, Run: runWith((*Env).kill),
 			ParseArgs: func(args string) error {
@@ -29,7 +29,7 @@ func init() {
 				_, _, err := ParseKill(args)
 				return err
 			}},
-		Spec{Name: "kill", Order: 11, Key: "killMany", Keys: []string{"K"}, Help: "kill random pods", Perm: "kill",
+		Spec{Name: Kill, Order: 11, Key: "killMany", Keys: []string{"K"}, Help: "kill random pods", Perm: "kill",
 			Destructive: true, Verb: "Kill", Marker: "kill", Timed: true, Plan: planKillStep, Run: runWith((*Env).kill),
 			Ask: &Ask{
 				Title: func(w World) string { return "Kill how many pods of deploy/" + w.Target + "?" },
@@ -47,7 +47,7 @@ func init() {
 				Args: func(s string) string { return s },
 				None: func(w World) error { _, err := needTarget(w); return err },
 			}},
-		Spec{Name: "recovery", Order: 80, Help: "a kill's recovery measured (ready replicas back to desired)", Marker: "recovered", Event: true},
+		Spec{Name: Recovery, Order: 80, Help: "a kill's recovery measured (ready replicas back to desired)", Marker: "recovered", Event: true},
 	)
 }
 
@@ -100,7 +100,7 @@ func planKillPod(e *Env, w World, name string) (Step, error) {
 // PlanKillPod plans the kill of pod, one of pods (the workload's, whose ready replicas the guard
 // counts; none when there is no workload).
 func (e *Env) PlanKillPod(namespace, workload string, pods []model.Pod, pod model.Pod, force bool) Plan {
-	p := Plan{Action: "kill", Namespace: namespace, Workload: workload, Grace: e.KillGrace, Force: force, Selected: true, Pods: []string{pod.Name}}
+	p := Plan{Action: Kill, Namespace: namespace, Workload: workload, Grace: e.KillGrace, Force: force, Selected: true, Pods: []string{pod.Name}}
 	if e.Guard != nil {
 		p.DryRun = e.Guard.DryRun
 	}
@@ -224,7 +224,7 @@ func (e *Env) PlanKill(namespace, workload string, pods []model.Pod, c Count, gr
 
 // planVictims picks c of pods at random, ready ones first, among those eligible allows (nil: any), and
 // works out the blast radius over all of them.
-func (e *Env) planVictims(action, namespace, workload string, pods []model.Pod, c Count, grace *int64, eligible func(model.Pod) bool) Plan {
+func (e *Env) planVictims(action Name, namespace, workload string, pods []model.Pod, c Count, grace *int64, eligible func(model.Pod) bool) Plan {
 	if grace == nil {
 		grace = e.KillGrace
 	}

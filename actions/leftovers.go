@@ -179,7 +179,7 @@ func dropStale(ctx context.Context, dir string, onObjects []Leftover, live *reve
 // PauseEngines pauses the other chaos engines' experiments that touch the namespaces (a dead
 // session's HALT, done by the reaper) and journals it as cleanup.
 func (e *Env) PauseEngines(ctx context.Context, namespaces []string) (Result, error) {
-	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "cleanup"}
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: Cleanup}
 	var errs []error
 	for _, ns := range namespaces {
 		c := *e.Engines
@@ -203,7 +203,7 @@ func (e *Env) RevertLeftovers(ctx context.Context, list []Leftover) (Result, err
 	ctx, cancel := context.WithTimeout(ctx, e.timeout())
 	defer cancel()
 	dry := e.Guard != nil && e.Guard.DryRun
-	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "cleanup", DryRun: dry}
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: Cleanup, DryRun: dry}
 	var errs []error
 	var done []string
 	for _, l := range list {

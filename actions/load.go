@@ -15,10 +15,10 @@ import (
 
 func init() {
 	register(
-		Spec{Name: "load-start", Order: 60, Key: "burst", Keys: []string{"b"}, Command: "load", Usage: "[RATE|ramp:A-B|step:A-B/N|sine:A-B/P|spike:A-B] [DURATION]",
+		Spec{Name: LoadStart, Order: 60, Key: "burst", Keys: []string{"b"}, Command: "load", Usage: "[RATE|ramp:A-B|step:A-B/N|sine:A-B/P|spike:A-B] [DURATION]",
 			CommandHelp: "a burst, or a load profile", Help: "load burst", Marker: "burst", Plan: planLoadStep, Run: runLoad,
 			ParseArgs: worldless(planLoadStep)},
-		Spec{Name: "load-start", Order: 61, Key: "profile", Keys: []string{"B"}, Help: "pick a load profile", Marker: "burst",
+		Spec{Name: LoadStart, Order: 61, Key: "profile", Keys: []string{"B"}, Help: "pick a load profile", Marker: "burst",
 			Plan: planLoadStep, Run: runLoad,
 			Ask: &Ask{
 				Title: func(World) string { return "Start which load profile?" },
@@ -34,15 +34,15 @@ func init() {
 				},
 				Args: func(s string) string { return s },
 			}},
-		Spec{Name: "load-rate", Order: 62, Key: "rateUp", Keys: []string{"+", "="}, Args: "+", Command: "rate", Usage: "+N|-N",
+		Spec{Name: LoadRate, Order: 62, Key: "rateUp", Keys: []string{"+", "="}, Args: "+", Command: "rate", Usage: "+N|-N",
 			CommandHelp: "steer the running load by N req/s", Help: "load rate +", Marker: "rate",
 			Plan: planRateStep, Run: runRate, ParseArgs: worldless(planRateStep)},
-		Spec{Name: "load-rate", Order: 63, Key: "rateDown", Keys: []string{"-"}, Args: "-", Help: "load rate -", Marker: "rate",
+		Spec{Name: LoadRate, Order: 63, Key: "rateDown", Keys: []string{"-"}, Args: "-", Help: "load rate -", Marker: "rate",
 			Plan: planRateStep, Run: runRate},
-		Spec{Name: "load-stop", Order: 64, Command: "unload", Help: "stop the load", CommandHelp: "stop the load (only the load: faults, cordons and the monkey stay)",
+		Spec{Name: LoadStop, Order: 64, Command: "unload", Help: "stop the load", CommandHelp: "stop the load (only the load: faults, cordons and the monkey stay)",
 			Marker: "burst end", Plan: planStopStep, Run: func(_ context.Context, x Exec, _ Step) (Result, error) { return x.Env.StopLoad() },
 			ParseArgs: worldless(planStopStep)},
-		Spec{Name: "load-finished", Order: 65, Help: "a timed load run ended by itself", Marker: "burst end", Event: true},
+		Spec{Name: LoadFinished, Order: 65, Help: "a timed load run ended by itself", Marker: "burst end", Event: true},
 	)
 }
 
@@ -102,7 +102,7 @@ func planLoadStep(e *Env, w World, args string) (Step, error) {
 			}
 		}
 	}
-	st := Step{Action: "load-start", Summary: "load " + p.String(), DryRun: e.Guard != nil && e.Guard.DryRun, Profile: &p}
+	st := Step{Action: LoadStart, Summary: "load " + p.String(), DryRun: e.Guard != nil && e.Guard.DryRun, Profile: &p}
 	st.Refusal = e.Guard.checkLoad()
 	if st.Refusal == nil && w.Target != "" && w.Cluster != nil && w.Cluster.Synced && w.Cluster.Deployment(w.Namespace, w.Target) == nil {
 		// The graphs would plot someone else's traffic (or nothing) and the run would judge nothing.
@@ -118,7 +118,7 @@ func runLoad(_ context.Context, x Exec, st Step) (Result, error) {
 	}
 	if st.Refusal != nil {
 		e := x.Env
-		return e.record(Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "load-start", Targets: []string{st.Profile.Name},
+		return e.record(Entry{Time: e.now(), Context: e.Context, User: e.User, Action: LoadStart, Targets: []string{st.Profile.Name},
 			Detail: st.Profile.String(), DryRun: st.DryRun}, st.Refusal)
 	}
 	return x.Env.StartLoad(*st.Profile)
@@ -138,7 +138,7 @@ func planRateStep(_ *Env, w World, args string) (Step, error) {
 			return Step{}, err
 		}
 	}
-	return Step{Action: "load-rate", Summary: fmt.Sprintf("load rate %+.0f req/s", v), Rate: v}, nil
+	return Step{Action: LoadRate, Summary: fmt.Sprintf("load rate %+.0f req/s", v), Rate: v}, nil
 }
 
 func runRate(_ context.Context, x Exec, st Step) (Result, error) { return x.Env.SetLoadRate(st.Rate) }
@@ -147,12 +147,12 @@ func planStopStep(_ *Env, _ World, args string) (Step, error) {
 	if strings.TrimSpace(args) != "" {
 		return Step{}, fmt.Errorf("unload takes no arguments, got %q", args)
 	}
-	return Step{Action: "load-stop", Summary: "stop the load"}, nil
+	return Step{Action: LoadStop, Summary: "stop the load"}, nil
 }
 
 // StopLoad stops the running load, and only it (HALT stops everything).
 func (e *Env) StopLoad() (Result, error) {
-	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "load-stop"}
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: LoadStop}
 	var err error
 	if e.Load == nil {
 		err = errors.New("no load generator")
@@ -209,7 +209,7 @@ func (g *Guard) checkLoad() error {
 
 // StartLoad starts a load profile. In dry-run mode it is journaled but nothing is sent.
 func (e *Env) StartLoad(p load.Profile) (Result, error) {
-	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "load-start", Targets: []string{p.Name},
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: LoadStart, Targets: []string{p.Name},
 		Detail: p.String(), DryRun: e.Guard != nil && e.Guard.DryRun}
 	err := e.Guard.checkLoad()
 	switch {
@@ -224,7 +224,7 @@ func (e *Env) StartLoad(p load.Profile) (Result, error) {
 		if st := e.Load.Status(); st.Active {
 			// The new profile replaces the running one: its end is journaled like any other stop.
 			e.Load.Stop()
-			_, _ = e.record(Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "load-stop",
+			_, _ = e.record(Entry{Time: e.now(), Context: e.Context, User: e.User, Action: LoadStop,
 				Detail: fmt.Sprintf("stopped load after %d requests (%s): replaced by %s", st.Sent, st.Profile, p)}, nil)
 		}
 		err = e.Load.Start(p)
@@ -234,7 +234,7 @@ func (e *Env) StartLoad(p load.Profile) (Result, error) {
 
 // SetLoadRate changes the running load's rate by delta requests/s.
 func (e *Env) SetLoadRate(delta float64) (Result, error) {
-	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "load-rate"}
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: LoadRate}
 	var err error
 	if e.Load == nil {
 		err = errors.New("no load generator")

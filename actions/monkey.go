@@ -20,13 +20,13 @@ const ActorMonkey = "monkey"
 
 func init() {
 	register(
-		Spec{Name: "monkey", Order: 48, Key: "monkey", Keys: []string{"M"}, Args: "toggle", Command: "monkey", Usage: "on [for DUR]|off|skip",
+		Spec{Name: Monkey, Order: 48, Key: "monkey", Keys: []string{"M"}, Args: "toggle", Command: "monkey", Usage: "on [for DUR]|off|skip",
 			Help: "chaos monkey on / off", CommandHelp: "the chaos monkey: random kills in scope (config monkey:), skip its next kill",
 			Perm: "kill", Destructive: true, Verb: "Start", Marker: "monkey", Plan: planMonkeyStep, Run: runMonkey,
 			ParseArgs: worldless(planMonkeyStep)},
-		Spec{Name: "monkey", Order: 48, Key: "monkeySkip", Keys: []string{"m"}, Args: "skip", Help: "skip the monkey's next kill",
+		Spec{Name: Monkey, Order: 48, Key: "monkeySkip", Keys: []string{"m"}, Args: "skip", Help: "skip the monkey's next kill",
 			Perm: "kill", Marker: "monkey", Plan: planMonkeyStep, Run: runMonkey},
-		Spec{Name: "monkey-kill", Order: 49, Help: "a kill by the chaos monkey (evicted: disruption budgets hold)", Perm: "kill",
+		Spec{Name: MonkeyKill, Order: 49, Help: "a kill by the chaos monkey (evicted: disruption budgets hold)", Perm: "kill",
 			Access:      []authv1.ResourceAttributes{{Verb: "create", Resource: "pods", Subresource: "eviction"}},
 			Destructive: true, Verb: "Kill", Marker: "monkey", Timed: true, Plan: planMonkeyKill, Run: runWith((*Env).evict)},
 	)
@@ -45,7 +45,7 @@ func planMonkeyStep(e *Env, w World, args string) (Step, error) {
 	if len(f) == 0 {
 		return Step{}, errors.New("want on, off or skip: :monkey on [for 5m]")
 	}
-	st := Step{Action: "monkey", Monkey: f[0]}
+	st := Step{Action: Monkey, Monkey: f[0]}
 	if f[0] == "skip" && !w.MonkeyOn {
 		st.Summary, st.Refusal = "skip the monkey's next kill", refuse("the chaos monkey is not running (M starts it)")
 		return st, nil
@@ -83,7 +83,7 @@ func planMonkeyStep(e *Env, w World, args string) (Step, error) {
 
 func runMonkey(_ context.Context, x Exec, st Step) (Result, error) {
 	e := x.Env
-	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "monkey"}
+	entry := Entry{Time: e.now(), Context: e.Context, User: e.User, Action: Monkey}
 	if x.Monkey == nil {
 		return e.record(entry, refuse("no chaos monkey here (configure monkey: in the config file)"))
 	}

@@ -20,19 +20,19 @@ import (
 
 func init() {
 	register(
-		Spec{Name: "cordon", Order: 40, Command: "cordon", Usage: "NODE|zone Z", Help: "cordon a node or a zone's nodes", Perm: "cordon",
+		Spec{Name: Cordon, Order: 40, Command: "cordon", Usage: "NODE|zone Z", Help: "cordon a node or a zone's nodes", Perm: "cordon",
 			Access: []authv1.ResourceAttributes{{Verb: "patch", Resource: "nodes"}}, Destructive: true, Verb: "Cordon", Marker: "cordon",
 			Plan: planNodesStep("cordon"), Run: runNodes},
-		Spec{Name: "uncordon", Order: 41, Command: "uncordon", Usage: "NODE|zone Z", Help: "uncordon a node or a zone's nodes", Perm: "cordon",
+		Spec{Name: Uncordon, Order: 41, Command: "uncordon", Usage: "NODE|zone Z", Help: "uncordon a node or a zone's nodes", Perm: "cordon",
 			Marker: "uncordon", Plan: planNodesStep("uncordon"), Run: runNodes},
-		Spec{Name: "cleanup", Order: 90, Help: "what dead sessions left (cordons, Istio faults) reverted after one confirmation, or by gameday revert", Marker: "cleanup", Event: true,
+		Spec{Name: Cleanup, Order: 90, Help: "what dead sessions left (cordons, Istio faults) reverted after one confirmation, or by gameday revert", Marker: "cleanup", Event: true,
 			Verb: "Revert"},
 	)
 }
 
 // planNodesStep reads "NODE" or "zone Z", optionally followed by ! (force past the minimum), and plans
 // action on those nodes. Uncordoning takes nothing away: it is not confirmed.
-func planNodesStep(action string) func(e *Env, w World, args string) (Step, error) {
+func planNodesStep(action Name) func(e *Env, w World, args string) (Step, error) {
 	return func(e *Env, w World, args string) (Step, error) {
 		force := strings.HasSuffix(args, "!")
 		scope := strings.TrimSpace(strings.TrimSuffix(args, "!"))
@@ -56,7 +56,7 @@ func planNodesStep(action string) func(e *Env, w World, args string) (Step, erro
 		}
 		np := e.PlanNodes(action, label, nodes, pods, target, pdbs, force)
 		return Step{Action: action, Summary: np.Summary(), Detail: nodePlanText(np, e.Guard), DryRun: np.DryRun, Refusal: np.Refusal,
-			Confirm: action != "uncordon" && np.Refusal == nil, Nodes: &np}, nil
+			Confirm: action != Uncordon && np.Refusal == nil, Nodes: &np}, nil
 	}
 }
 
@@ -110,7 +110,7 @@ func Zones(c *model.Cluster) []string {
 func nodePlanText(np NodePlan, guard *Guard) string {
 	var b strings.Builder
 	b.WriteString("Nodes to cordon: " + strings.Join(np.Nodes, ", ") + "\n")
-	if np.Action == "drain" {
+	if np.Action == Drain {
 		b.WriteString(fmt.Sprintf("Pods to evict (%d):\n", len(np.Evict)))
 		for i, p := range np.Evict {
 			if i == 8 {
@@ -153,7 +153,7 @@ type NodePlan struct {
 }
 
 // PlanNodes plans cordon / uncordon / drain of one node or a whole zone.
-func (e *Env) PlanNodes(action, scope string, nodes []model.Node, pods []model.Pod, target *model.Deployment, pdbs []model.PDB, force bool) NodePlan {
+func (e *Env) PlanNodes(action Name, scope string, nodes []model.Node, pods []model.Pod, target *model.Deployment, pdbs []model.PDB, force bool) NodePlan {
 	np := NodePlan{Scope: scope, Timeout: 2 * time.Minute}
 	np.Action = action
 	np.Force = force
@@ -172,7 +172,7 @@ func (e *Env) PlanNodes(action, scope string, nodes []model.Node, pods []model.P
 		np.Workload, np.Namespace = target.Name, target.Namespace
 		np.ReadyBefore, np.ReadyAfter, np.Desired = int(target.Ready), int(target.Ready), target.Desired
 	}
-	if action == "drain" {
+	if action == Drain {
 		for _, p := range pods {
 			if !onNode[p.Node] || p.Terminating() || p.Phase == "Succeeded" || p.Phase == "Failed" {
 				continue
@@ -194,7 +194,7 @@ func (e *Env) PlanNodes(action, scope string, nodes []model.Node, pods []model.P
 	switch {
 	case len(np.Nodes) == 0:
 		np.Refusal = fmt.Errorf("%w: no node matches %s", model.ErrRefused, scope)
-	case action == "uncordon":
+	case action == Uncordon:
 		if e.Guard != nil && e.Guard.ReadOnly {
 			np.Refusal = e.Guard.Check("")
 		}
@@ -234,7 +234,7 @@ func (np NodePlan) EvictVerb() string {
 // Summary describes the node plan in one line.
 func (np NodePlan) Summary() string {
 	switch np.Action {
-	case "drain":
+	case Drain:
 		return fmt.Sprintf("drain %s: cordon %d node(s), evict %d pod(s)", np.Scope, len(np.Nodes), len(np.Evict))
 	default:
 		return fmt.Sprintf("%s %s: %d node(s)", np.Action, np.Scope, len(np.Nodes))
@@ -374,7 +374,7 @@ func (e *Env) RunNodes(ctx context.Context, np NodePlan, in *Injected) (Result, 
 	ctx, cancel := context.WithTimeout(ctx, e.timeout())
 	defer cancel()
 	switch np.Action {
-	case "cordon", "drain":
+	case Cordon, Drain:
 		rec := e.newRecord(revert.KindCordon, revert.Ref{Version: "v1", Resource: "nodes"}, np.Summary(), time.Time{})
 		var err error
 		if !np.DryRun {
@@ -386,13 +386,13 @@ func (e *Env) RunNodes(ctx context.Context, np NodePlan, in *Injected) (Result, 
 		if err == nil && !np.DryRun && in != nil {
 			in.Add(&cordonReverter{env: e, id: rec.ID, nodes: np.Nodes})
 		}
-		if np.Action == "cordon" || err != nil {
+		if np.Action == Cordon || err != nil {
 			r, err := e.record(entry, err)
 			return r, nil, err
 		}
 		r, err := e.record(entry, nil)
 		return r, &DrainProgress{Plan: np, Started: e.now(), Blocked: map[string]string{}}, err
-	case "uncordon":
+	case Uncordon:
 		var errs []error
 		for _, n := range np.Nodes {
 			errs = append(errs, e.uncordon(ctx, n, everyRecord, np.DryRun))

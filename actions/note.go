@@ -11,7 +11,7 @@ import (
 const MaxNote = 500
 
 func init() {
-	register(Spec{Name: "note", Order: 75, Command: "note", Usage: "TEXT",
+	register(Spec{Name: Note, Order: 75, Command: "note", Usage: "TEXT",
 		Help: "a marker on every graph, a line in the report", Marker: "note",
 		Plan: planNote, Run: runNote, ParseArgs: worldless(planNote)})
 }
@@ -26,10 +26,10 @@ func planNote(_ *Env, _ World, args string) (Step, error) {
 	case len(text) > MaxNote:
 		return Step{}, fmt.Errorf("a note is one line of at most %d characters: write it shorter", MaxNote)
 	}
-	return Step{Action: "note", Summary: "note: " + text, Detail: text}, nil
+	return Step{Action: Note, Summary: "note: " + text, Detail: text}, nil
 }
 
 func runNote(_ context.Context, x Exec, st Step) (Result, error) {
 	e := x.Env
-	return e.record(Entry{Time: e.now(), Context: e.Context, User: e.User, Action: "note", Detail: st.Detail}, nil)
+	return e.record(Entry{Time: e.now(), Context: e.Context, User: e.User, Action: Note, Detail: st.Detail}, nil)
 }

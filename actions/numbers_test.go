@@ -180,7 +180,7 @@ func TestAReplacedLoadIsJournaled(t *testing.T) {
 	}
 	var names []string
 	for _, en := range entries {
-		names = append(names, en.Action)
+		names = append(names, string(en.Action))
 	}
 	if strings.Join(names, ",") != "load-start,load-stop,load-start" || !strings.Contains(entries[1].Detail, "replaced by second") {
 		t.Fatalf("journal %v: %+v", names, entries)

@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register(Spec{Name: "restart", Order: 30, Key: "restart", Keys: []string{"R"}, Command: "restart", Help: "rollout restart", Perm: "restart",
+	register(Spec{Name: Restart, Order: 30, Key: "restart", Keys: []string{"R"}, Command: "restart", Help: "rollout restart", Perm: "restart",
 		Access: []authv1.ResourceAttributes{{Verb: "patch", Group: "apps", Resource: "deployments"}}, Destructive: true, Verb: "Restart",
 		Marker: "restart", Plan: planRestartStep, Run: runWith((*Env).restart)})
 }
@@ -31,7 +31,7 @@ func planRestartStep(e *Env, w World, args string) (Step, error) {
 
 // PlanRestart plans a rollout restart of the target (the kubectl way: a template annotation).
 func (e *Env) PlanRestart(namespace string, d model.Deployment) Plan {
-	p := Plan{Action: "restart", Namespace: namespace, Workload: d.Name, From: d.Desired, Replicas: d.Desired,
+	p := Plan{Action: Restart, Namespace: namespace, Workload: d.Name, From: d.Desired, Replicas: d.Desired,
 		ReadyBefore: int(d.Ready), ReadyAfter: int(d.Ready)}
 	if e.Guard != nil {
 		p.DryRun = e.Guard.DryRun

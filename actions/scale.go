@@ -15,12 +15,12 @@ import (
 
 func init() {
 	register(
-		Spec{Name: "scale", Order: 20, Key: "scaleUp", Keys: []string{"s"}, Args: "+1", Command: "scale", Usage: "+N|-N|N",
+		Spec{Name: Scale, Order: 20, Key: "scaleUp", Keys: []string{"s"}, Args: "+1", Command: "scale", Usage: "+N|-N|N",
 			CommandHelp: "scale by N, or to N replicas", Help: "scale +1", Perm: "scale",
 			Access: []authv1.ResourceAttributes{{Verb: "patch", Group: "apps", Resource: "deployments", Subresource: "scale"}},
 			Verb:   "Scale", Marker: "scale", Plan: planScaleStep, Run: runWith((*Env).scale),
 			ParseArgs: func(args string) error { _, err := ParseScale(args, 0); return err }},
-		Spec{Name: "scale", Order: 21, Key: "scaleDown", Keys: []string{"S"}, Args: "-1", Help: "scale -1", Perm: "scale",
+		Spec{Name: Scale, Order: 21, Key: "scaleDown", Keys: []string{"S"}, Args: "-1", Help: "scale -1", Perm: "scale",
 			Destructive: true, Verb: "Scale", Marker: "scale", Plan: planScaleStep, Run: runWith((*Env).scale)},
 	)
 }
@@ -76,7 +76,7 @@ const MaxReplicas = 100000
 // PlanScale plans a change of replicas by delta. An HPA on the target will fight a manual scale:
 // the plan says so.
 func (e *Env) PlanScale(namespace string, d model.Deployment, delta int32, hpa *model.HPA) Plan {
-	p := Plan{Action: "scale", Namespace: namespace, Workload: d.Name, From: d.Desired, Replicas: d.Desired + delta,
+	p := Plan{Action: Scale, Namespace: namespace, Workload: d.Name, From: d.Desired, Replicas: d.Desired + delta,
 		ReadyBefore: int(d.Ready), Desired: d.Desired}
 	if e.Guard != nil {
 		p.DryRun = e.Guard.DryRun

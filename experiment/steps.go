@@ -62,7 +62,7 @@ func (r *runner) step(ctx context.Context, i int, st scenario.Step) bool {
 					return
 				}
 				r.say("step %d (background): %s %s: %s %s", n, st.Action, st.Args, res.Entry.Result, res.Entry.Detail)
-				if spec, _ := actions.ByCommand(st.Action); spec.Name == "load-start" && res.Entry.Result == actions.ResultOK {
+				if spec, _ := actions.ByCommand(st.Action); spec.Name == actions.LoadStart && res.Entry.Result == actions.ResultOK {
 					r.watchScaling(ctx, n)
 				}
 				done(res.Entry.Result, res.Entry.Detail)
@@ -77,7 +77,7 @@ func (r *runner) step(ctx context.Context, i int, st scenario.Step) bool {
 			return false
 		}
 		r.say("step %d: %s %s: %s %s", n, st.Action, st.Args, res.Entry.Result, res.Entry.Detail)
-		if spec, _ := actions.ByCommand(st.Action); spec.Name == "load-start" {
+		if spec, _ := actions.ByCommand(st.Action); spec.Name == actions.LoadStart {
 			r.watchScaling(ctx, n)
 			r.awaitLoad(ctx, n)
 		}
@@ -207,12 +207,12 @@ func (r *runner) overGuard(st scenario.Step) string {
 	}
 	ceiling := r.e.Guard.MaxRate
 	switch {
-	case spec.Name == "load-start" && ceiling > 0:
+	case spec.Name == actions.LoadStart && ceiling > 0:
 		step, err := r.s.Prepare(spec, st.Args)
 		if err == nil && step.Profile != nil && load.Peak(*step.Profile) > ceiling {
 			return fmt.Sprintf("the profile peaks at %.0f requests/s, above guard.maxRate %.0f", load.Peak(*step.Profile), ceiling)
 		}
-	case spec.Name == "load-rate" && ceiling > 0:
+	case spec.Name == actions.LoadRate && ceiling > 0:
 		step, err := r.s.Prepare(spec, st.Args)
 		if l := r.s.LoadStatus(); err == nil && l.Active && l.Requested+step.Rate > ceiling {
 			return fmt.Sprintf("%.0f requests/s would be above guard.maxRate %.0f", l.Requested+step.Rate, ceiling)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/scenario"
 )
 
@@ -131,7 +132,7 @@ func (r *runner) abort(p scenario.Probe, lasted time.Duration, c Check) {
 	}
 	r.say("ABORT: HALT: %s", res.Entry.Detail)
 	r.record(func(j *RunRecord) {
-		j.Reverts = append(j.Reverts, StepRecord{Kind: "halt", Action: "halt", Args: "abort by " + p.Name, Start: c.Time, End: r.s.Now(),
+		j.Reverts = append(j.Reverts, StepRecord{Kind: "halt", Action: string(actions.Halt), Args: "abort by " + p.Name, Start: c.Time, End: r.s.Now(),
 			Status: res.Entry.Result, Detail: res.Entry.Detail})
 	})
 }

@@ -114,7 +114,7 @@ func RenderRecording(base string, rec *recording.Recording) (Files, error) {
 	}
 	var rows []line
 	for i, e := range f.entries {
-		what := strings.TrimSpace(e.Action + " " + strings.Join(e.Targets, " "))
+		what := strings.TrimSpace(string(e.Action) + " " + strings.Join(e.Targets, " "))
 		if e.Actor != "" {
 			what = e.Actor + ": " + what
 		}
@@ -125,10 +125,10 @@ func RenderRecording(base string, rec *recording.Recording) (Files, error) {
 		case e.Detail != "":
 			result += ": " + e.Detail
 		}
-		if e.Action == "note" {
+		if e.Action == actions.Note {
 			what, result = "note", e.Detail
 		}
-		if e.Action == "halt" {
+		if e.Action == actions.Halt {
 			what = "**HALT**"
 		}
 		rows = append(rows, line{e.Time, what, result})
@@ -191,12 +191,12 @@ func RenderRecording(base string, rec *recording.Recording) (Files, error) {
 	for i, e := range f.entries {
 		key := strings.Join(e.Targets, " ")
 		switch e.Action {
-		case "kill", "monkey-kill":
+		case actions.Kill, actions.MonkeyKill:
 			if e.Result == actions.ResultOK {
 				open[key] = len(killRows)
 				killRows = append(killRows, killRow{kill: i, took: "not measured before the recording ended"})
 			}
-		case "recovery":
+		case actions.Recovery:
 			k, ok := open[key]
 			if !ok {
 				continue
@@ -251,7 +251,7 @@ func RenderRecording(base string, rec *recording.Recording) (Files, error) {
 			if !acted(e) {
 				continue
 			}
-			p("**%s %s** (%s)\n\n", at(e.Time), cell(e.Action), cell(strings.Join(e.Targets, " ")))
+			p("**%s %s** (%s)\n\n", at(e.Time), cell(string(e.Action)), cell(strings.Join(e.Targets, " ")))
 			groups := f.errorsAround(e.Time)
 			if len(groups) == 0 {
 				p("No error lines.\n\n")
@@ -269,7 +269,7 @@ func RenderRecording(base string, rec *recording.Recording) (Files, error) {
 	}
 	var notes []actions.Entry
 	for _, e := range f.entries {
-		if e.Action == "note" && e.Result == actions.ResultOK {
+		if e.Action == actions.Note && e.Result == actions.ResultOK {
 			notes = append(notes, e)
 		}
 	}

@@ -95,7 +95,7 @@ func gather(rec *recording.Recording) *facts {
 		if p, ok := ev.Payload.(actions.Result); ok {
 			e := p.Entry
 			ok := e.Result == actions.ResultOK || e.Result == actions.ResultDryRun
-			if a := e.Action; ok && (a == "kill" || a == "monkey-kill" || a == "drain") {
+			if a := e.Action; ok && (a == actions.Kill || a == actions.MonkeyKill || a == actions.Drain) {
 				watching = append(watching, watch{entry: n, at: e.Time})
 			}
 			n++
@@ -213,23 +213,23 @@ func (f *facts) faults() []window {
 			continue
 		}
 		switch e.Action {
-		case "fault":
+		case actions.InjectFault:
 			for _, t := range e.Targets {
 				if id, ok := strings.CutPrefix(t, "fault/"); ok {
 					open[id] = len(out)
 					out = append(out, window{id: id, start: e.Time, what: e.Detail})
 				}
 			}
-		case "unfault":
+		case actions.Unfault:
 			for _, t := range e.Targets {
 				id := strings.TrimPrefix(t, "fault/")
 				closeAll(e.Time, func(x string) bool { return id == "all" || x == id })
 			}
-		case "fault-expired":
+		case actions.FaultExpired:
 			for _, t := range e.Targets {
 				closeAll(e.Time, func(x string) bool { return strings.HasPrefix(t, "fault "+x+" ") })
 			}
-		case "halt":
+		case actions.Halt:
 			closeAll(e.Time, func(string) bool { return true })
 		}
 	}
@@ -239,7 +239,7 @@ func (f *facts) faults() []window {
 
 // acted says whether an entry is something a person or the monkey did (not a note or a measured event).
 func acted(e actions.Entry) bool {
-	if e.Result != actions.ResultOK && e.Result != actions.ResultDryRun || e.Action == "note" {
+	if e.Result != actions.ResultOK && e.Result != actions.ResultDryRun || e.Action == actions.Note {
 		return false
 	}
 	spec, ok := actions.Lookup(e.Action)

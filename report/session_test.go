@@ -48,7 +48,7 @@ func sessionFixture(t *testing.T) *recording.Recording {
 		return &model.ClusterDelta{Deployments: []model.Deployment{{Namespace: "shop", Name: "web", Desired: 3, Ready: ready, Available: ready}}}
 	}
 	entry := func(s float64, action, result string, targets []string, detail string) actions.Result {
-		return actions.Result{Entry: actions.Entry{Time: at(s), Context: "staging", User: "alice", Action: action, Result: result, Targets: targets, Detail: detail}}
+		return actions.Result{Entry: actions.Entry{Time: at(s), Context: "staging", User: "alice", Action: actions.Name(action), Result: result, Targets: targets, Detail: detail}}
 	}
 	put(0, session.KindCluster, &model.ClusterDelta{Reset: true, Deployments: deploy(3).Deployments,
 		Pods: []model.Pod{{Namespace: "shop", Name: "web-1", Phase: "Running", Ready: true}}})

@@ -365,7 +365,7 @@ func (e *Experiment) validate() error {
 				continue
 			}
 			switch {
-			case s.Action == "note":
+			case isNote(s.Action):
 				bad(f+".action", "a marker is its own step: write note: TEXT instead of action: note")
 			case s.Action != "":
 				spec, ok := actions.ByCommand(s.Action)
@@ -498,4 +498,10 @@ func (x Expect) String() string {
 		return "between " + f(x.V) + " and " + f(x.Max)
 	}
 	return x.Op + " " + f(x.V)
+}
+
+// isNote says whether a step's action is the note command, which is a step of its own.
+func isNote(action string) bool {
+	spec, ok := actions.ByCommand(action)
+	return ok && spec.Name == actions.Note
 }

@@ -31,7 +31,8 @@ func (s *Session) done(r actions.Result, err error) (actions.Result, error) {
 	s.mu.Unlock()
 	s.Bus.Publish(KindAction, r)
 	if r.Entry.Result == actions.ResultOK || r.Entry.Result == actions.ResultDryRun {
-		if a := r.Entry.Action; a == "halt" || len(a) >= 4 && a[:4] == "load" {
+		switch r.Entry.Action {
+		case actions.Halt, actions.LoadStart, actions.LoadRate, actions.LoadStop, actions.LoadFinished, actions.LoadJob:
 			s.PollLoad()
 		}
 	}

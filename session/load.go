@@ -31,7 +31,7 @@ func (s *Session) PollLoad() {
 	s.Bus.Publish(KindLoad, st)
 	s.pollMu.Unlock() // before journaling: done polls the load again after a load action
 	if prev.Active && !st.Active && !halted {
-		entry := actions.Entry{Time: s.Clock.Now(), Action: "load-finished", Targets: []string{prev.Profile.Name}, Detail: prev.Profile.String()}
+		entry := actions.Entry{Time: s.Clock.Now(), Action: actions.LoadFinished, Targets: []string{prev.Profile.Name}, Detail: prev.Profile.String()}
 		_, _ = s.done(s.Env.Record(entry, nil))
 	}
 }

@@ -70,7 +70,7 @@ func (lg *logger) write(e bus.Envelope) {
 		switch {
 		case x.Error != "":
 			lg.l.Warn("action "+x.Result, append(attrs, "err", clean(x.Error))...)
-		case x.Action == "halt" || x.Action == "cleanup":
+		case x.Action == actions.Halt || x.Action == actions.Cleanup:
 			lg.l.Warn("action "+x.Result, attrs...)
 		default:
 			lg.l.Info("action "+x.Result, attrs...)

@@ -163,7 +163,7 @@ func (s *Session) journalRecovery(r Recovery, deploy string, now time.Time) {
 	if r.TimedOut {
 		detail = strings.SplitN(detail, ": ", 2)[1]
 	}
-	entry := actions.Entry{Time: now, Action: "recovery", Targets: r.Kill.Targets, Detail: detail, Recovery: secs(r.Recovered)}
+	entry := actions.Entry{Time: now, Action: actions.Recovery, Targets: r.Kill.Targets, Detail: detail, Recovery: secs(r.Recovered)}
 	var err error
 	if r.TimedOut {
 		err = fmt.Errorf("deploy/%s not back to desired %s after the kill", deploy, strings.TrimSuffix(recoveryTimeout.String(), "0s"))

@@ -60,7 +60,7 @@ func killAndRecover(t *testing.T, s *Session, within time.Duration) Recovery {
 	var onBus []string
 	for _, e := range sub.Drain() {
 		if res, ok := e.Payload.(actions.Result); ok {
-			onBus = append(onBus, res.Entry.Action)
+			onBus = append(onBus, string(res.Entry.Action))
 		}
 	}
 	if !slices.Contains(onBus, "kill") || !slices.Contains(onBus, "recovery") {
@@ -129,7 +129,7 @@ func TestCloseRunsHalt(t *testing.T) {
 	}
 	var got []string
 	for _, e := range readJournal(t, s.Journal()) {
-		got = append(got, e.Action)
+		got = append(got, string(e.Action))
 	}
 	if len(got) != 2 || got[0] != "load-start" || got[1] != "halt" {
 		t.Fatalf("journal %v", got)
@@ -260,7 +260,7 @@ func TestEveryCommandRunsHeadless(t *testing.T) {
 	}
 	var got []string
 	for _, e := range readJournal(t, s.Journal()) {
-		got = append(got, e.Action)
+		got = append(got, string(e.Action))
 	}
 	if s.LoadStatus().Active {
 		t.Fatal(":unload left the load running")
@@ -272,7 +272,7 @@ func TestEveryCommandRunsHeadless(t *testing.T) {
 		}
 	}
 	for _, spec := range actions.Catalog() {
-		if spec.Command != "" && !slices.Contains(got, spec.Name) {
+		if spec.Command != "" && !slices.Contains(got, string(spec.Name)) {
 			t.Errorf("command :%s (%s) was not exercised", spec.Command, spec.Name)
 		}
 	}

@@ -402,7 +402,7 @@ func TestReadOnlyAndDryRun(t *testing.T) {
 	var results []string
 	for _, msg := range msgs {
 		if r, ok := msg.(actions.Result); ok {
-			results = append(results, r.Entry.Action+" "+r.Entry.Result)
+			results = append(results, string(r.Entry.Action)+" "+r.Entry.Result)
 		}
 	}
 	// Exactly one result, the dry run's: a test that passed when no result arrived proved nothing.

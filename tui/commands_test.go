@@ -88,7 +88,7 @@ func TestActionCommands(t *testing.T) {
 // journaled reports whether the session journaled an action of that name.
 func journaled(m *Model, action string) bool {
 	for _, e := range m.sess.Timeline() {
-		if e.Action == action && (e.Result == actions.ResultOK || e.Result == actions.ResultDryRun) {
+		if string(e.Action) == action && (e.Result == actions.ResultOK || e.Result == actions.ResultDryRun) {
 			return true
 		}
 	}

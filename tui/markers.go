@@ -49,12 +49,12 @@ func (m *Model) markResult(e actions.Entry) {
 		}
 	}
 	switch {
-	case e.Action == "fault" && id != "" && e.Result == actions.ResultOK:
+	case e.Action == actions.InjectFault && id != "" && e.Result == actions.ResultOK:
 		m.ctx.Markers.OpenSpan(e.Time, label, id)
 		return
-	case e.Action == "halt" || e.Action == "unfault" && id == "all":
+	case e.Action == actions.Halt || e.Action == actions.Unfault && id == "all":
 		m.ctx.Markers.CloseSpan(e.Time, "")
-	case (e.Action == "unfault" || e.Action == "fault-expired") && id != "":
+	case (e.Action == actions.Unfault || e.Action == actions.FaultExpired) && id != "":
 		m.ctx.Markers.CloseSpan(e.Time, id)
 	}
 	m.ctx.Markers.Add(e.Time, label)

@@ -16,7 +16,7 @@ func (m *Model) trackRecovery(r actions.Result) {
 	switch {
 	case r.Timed:
 		m.recovering = append(m.recovering, e)
-	case e.Action == "recovery":
+	case e.Action == actions.Recovery:
 		for i, k := range m.recovering {
 			if slices.Equal(k.Targets, e.Targets) {
 				m.recovering = slices.Delete(m.recovering, i, i+1)

@@ -171,7 +171,7 @@ func printKills(ctx context.Context, out interface{ Write([]byte) (int, error) }
 		}
 		for _, e := range sub.Drain() {
 			r, ok := e.Payload.(actions.Result)
-			if !ok || r.Entry.Action != "monkey-kill" {
+			if !ok || r.Entry.Action != actions.MonkeyKill {
 				continue
 			}
 			line := r.Entry.Detail

@@ -124,7 +124,7 @@ func journalToRow(j journalRow) *eventRow {
 	if j.Error != "" {
 		note += ": " + j.Error
 	}
-	return &eventRow{key: fmt.Sprintf("j/%d", j.seq), t: j.Time, seq: j.seq, journal: true, typ: j.Result, reason: j.Action,
+	return &eventRow{key: fmt.Sprintf("j/%d", j.seq), t: j.Time, seq: j.seq, journal: true, typ: j.Result, reason: string(j.Action),
 		object: strings.Join(j.Targets, ","), note: note}
 }
 
