@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sort"
 	"sync"
 	"time"
@@ -49,11 +50,25 @@ type Kind struct {
 	Lossless bool
 	// New returns a pointer to a zero payload for decoding; the decoded payload is its element.
 	New func() any
+	// Type is the payload's type: a value of it is published as this kind.
+	Type reflect.Type
 }
 
-// KindOf describes a kind whose payload is a T.
+// KindOf describes a kind whose payload is a T: the one declaration of its name, its payload's type
+// (what a value is published as, what a recording decodes it to) and its policy.
 func KindOf[T any](name string, p Policy) Kind {
-	return Kind{Name: name, Policy: p, New: func() any { return new(T) }}
+	return Kind{Name: name, Policy: p, New: func() any { return new(T) }, Type: reflect.TypeFor[T]()}
+}
+
+// Of names the kind whose payload a value is; ok is false for a type no kind carries.
+func (ks Kinds) Of(msg any) (string, bool) {
+	t := reflect.TypeOf(msg)
+	for name, k := range ks {
+		if k.Type == t {
+			return name, true
+		}
+	}
+	return "", false
 }
 
 // Kinds is the set of kinds a bus carries.
@@ -83,8 +98,9 @@ func (ks Kinds) Decode(data []byte) (Envelope, error) {
 
 // Bus is the fan-out point. The zero value is not usable: call New.
 type Bus struct {
-	kinds Kinds
-	now   func() time.Time
+	kinds  Kinds
+	byType map[reflect.Type]string
+	now    func() time.Time
 
 	mu   sync.Mutex
 	seq  uint64
@@ -96,7 +112,20 @@ func New(kinds Kinds, now func() time.Time) *Bus {
 	if now == nil {
 		now = time.Now
 	}
-	return &Bus{kinds: kinds, now: now}
+	byType := make(map[reflect.Type]string, len(kinds))
+	for name, k := range kinds {
+		if k.Type != nil {
+			byType[k.Type] = name
+		}
+	}
+	return &Bus{kinds: kinds, byType: byType, now: now}
+}
+
+// KindOf names the kind a value is published as (Kinds.Of, indexed); ok is false for a type no
+// kind of this bus carries.
+func (b *Bus) KindOf(msg any) (string, bool) {
+	name, ok := b.byType[reflect.TypeOf(msg)]
+	return name, ok
 }
 
 // Kinds is what the bus carries.

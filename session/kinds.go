@@ -1,7 +1,6 @@
 package session
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/gamedaylab/gameday/actions"
@@ -111,62 +110,4 @@ func Kinds() bus.Kinds {
 		out[k.Name] = k
 	}
 	return out
-}
-
-// KindOf names the kind of an event value; ok is false for a value no kind carries.
-func KindOf(msg any) (string, bool) {
-	switch msg.(type) {
-	case *model.ClusterDelta:
-		return KindCluster, true
-	case sources.ConnState:
-		return KindConn, true
-	case sources.ErrorMsg:
-		return KindError, true
-	case sources.MetricsMsg:
-		return KindMetrics, true
-	case sources.TracesMsg:
-		return KindTraces, true
-	case sources.TraceMsg:
-		return KindTrace, true
-	case sources.SpanNamesMsg:
-		return KindSpanNames, true
-	case sources.LogsMsg:
-		return KindLogs, true
-	case sources.LogsReset:
-		return KindLogsReset, true
-	case sources.TraceLogsMsg:
-		return KindTraceLogs, true
-	case sources.WindowMsg:
-		return KindWindow, true
-	case actions.Result:
-		return KindAction, true
-	case actions.DrainProgress:
-		return KindDrain, true
-	case load.Status:
-		return KindLoad, true
-	case actions.PermissionsAnswer:
-		return KindPerms, true
-	case Where:
-		return KindWhere, true
-	case Screen:
-		return KindScreen, true
-	case ReplayState:
-		return KindReplay, true
-	case Probe:
-		return KindProbe, true
-	case Outcome:
-		return KindOutcome, true
-	case Signals:
-		return KindSignals, true
-	}
-	return "", false
-}
-
-// mustKind is KindOf for values the session itself makes.
-func mustKind(msg any) string {
-	k, ok := KindOf(msg)
-	if !ok {
-		panic(fmt.Sprintf("session: no event kind for %T", msg))
-	}
-	return k
 }

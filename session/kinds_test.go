@@ -30,8 +30,11 @@ func TestEveryKindRoundTripsThroughJSON(t *testing.T) {
 				tm.Spans = sampleSpans()
 			}
 			payload := p.Interface()
-			if got, ok := KindOf(payload); !ok || got != name {
+			if got, ok := b.KindOf(payload); !ok || got != name {
 				t.Fatalf("KindOf(%T) = %q, %v; want %q", payload, got, ok, name)
+			}
+			if got, ok := ks.Of(payload); !ok || got != name {
+				t.Fatalf("Kinds.Of(%T) = %q, %v; want %q", payload, got, ok, name)
 			}
 			e := b.Publish(name, payload)
 			data, err := json.Marshal(e)
@@ -125,4 +128,19 @@ func sampleSpans() []zmodel.SpanModel {
 		Tags:           map[string]string{"http.status_code": "200"},
 		RemoteEndpoint: &zmodel.Endpoint{ServiceName: "gateway"},
 	}}
+}
+
+// TestEveryKindHasItsOwnPayloadType: a value is published as the one kind declared with its type,
+// so no two kinds may share a payload type.
+func TestEveryKindHasItsOwnPayloadType(t *testing.T) {
+	seen := map[reflect.Type]string{}
+	for name, k := range Kinds() {
+		if k.Type == nil {
+			t.Fatalf("%s: no payload type (declare it with bus.KindOf)", name)
+		}
+		if other, dup := seen[k.Type]; dup {
+			t.Fatalf("%s and %s both carry %s", name, other, k.Type)
+		}
+		seen[k.Type] = name
+	}
 }

@@ -26,7 +26,7 @@ func (s *Session) Publish(msg any) {
 		s.mu.Unlock()
 		defer s.evalStopwatches()
 	}
-	kind, ok := KindOf(msg)
+	kind, ok := s.Bus.KindOf(msg)
 	if !ok {
 		s.Bus.Publish(KindError, sources.ErrorMsg{Source: "session", Err: fmt.Sprintf("internal error: an event of type %T has no kind", msg)})
 		return
