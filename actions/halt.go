@@ -69,6 +69,9 @@ func (e *Env) Halt(ctx context.Context, in *Injected, also ...string) (Result, e
 // DefaultRevertTimeout is how long HALT's reverts may take in all when nothing sets it.
 const DefaultRevertTimeout = 30 * time.Second
 
+// HaltBound is how long HALT may take in all (safety.revertTimeout).
+func (e *Env) HaltBound() time.Duration { return e.revertTimeout() }
+
 func (e *Env) revertTimeout() time.Duration {
 	if e.RevertTimeout > 0 {
 		return e.RevertTimeout

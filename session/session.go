@@ -334,6 +334,21 @@ func (s *Session) Abandon() (pending []string, statePath string) {
 // under way get a few seconds to end, then HALT reverts within safety.revertTimeout. It returns
 // HALT's error.
 func (s *Session) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.CloseBound())
+	defer cancel()
+	return s.CloseWithin(ctx)
+}
+
+// actionGrace is how long a close lets actions under way end before HALT runs all the same.
+const actionGrace = 5 * time.Second
+
+// CloseBound is the whole of a close: actions under way end (actionGrace), then HALT's reverts
+// (safety.revertTimeout). The program's shutdown is bounded by it, once.
+func (s *Session) CloseBound() time.Duration { return actionGrace + s.Env.HaltBound() }
+
+// CloseWithin is Close within ctx's deadline, the program's one shutdown deadline: no step of it
+// (actions ending, HALT, the sources stopping, the heartbeat's removal) outlasts it.
+func (s *Session) CloseWithin(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -347,7 +362,8 @@ func (s *Session) Close() error {
 	go func() { s.acting.Wait(); close(waited) }()
 	select {
 	case <-waited:
-	case <-time.After(5 * time.Second): // an action still under way: HALT all the same
+	case <-time.After(actionGrace): // an action still under way: HALT all the same
+	case <-ctx.Done():
 	}
 	var err error
 	s.mu.Lock()
@@ -355,7 +371,7 @@ func (s *Session) Close() error {
 	s.mu.Unlock()
 	if s.Busy() || early {
 		var r actions.Result
-		r, err = s.Halt(context.Background())
+		r, err = s.Halt(ctx)
 		s.mu.Lock()
 		s.closeHalt = &r
 		s.mu.Unlock()
@@ -363,12 +379,17 @@ func (s *Session) Close() error {
 	if cancel != nil {
 		cancel()
 	}
-	s.group.Wait()
+	stopped := make(chan struct{})
+	go func() { s.group.Wait(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-ctx.Done(): // a source that ignores its cancellation does not hold the exit
+	}
 	s.mu.Lock()
 	beat := s.beat
 	s.mu.Unlock()
 	// The session is gone: whatever it could not revert is now a leftover for the next start.
-	if berr := beat.Stop(context.Background()); berr != nil && err == nil {
+	if berr := beat.Stop(ctx); berr != nil && err == nil {
 		err = berr
 	}
 	how := "closed"

@@ -46,7 +46,8 @@ type cockpit struct {
 	sess     *session.Session
 	cleanup  []func()
 	cores    *cores
-	stopRun  func() // stops the --scenario run and waits for its reverts
+	stopRun  func(ctx context.Context) // stops the --scenario run and waits for its reverts, within ctx
+	runBound time.Duration             // how long stopRun may take
 	stop     *stopper
 }
 
@@ -177,13 +178,16 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 		c.deps.Runbook, c.deps.Gate, c.deps.Stop = live, gate, stop
 		// Before the session closes: the run's reverts go through it, within the stop's bound (its
 		// rollbacks may wait; what they leave, the session's HALT reverts).
-		c.stopRun = func() {
+		c.runBound = cfg.Safety.RevertTimeout.Duration + 5*time.Second
+		c.stopRun = func(ctx context.Context) {
 			stop()
 			done := make(chan struct{})
 			go func() { live.Wait(); close(done) }()
+			ctx, cancel := context.WithTimeout(ctx, c.runBound)
+			defer cancel()
 			select {
 			case <-done:
-			case <-time.After(cfg.Safety.RevertTimeout.Duration + 5*time.Second):
+			case <-ctx.Done():
 			}
 		}
 	}
@@ -417,14 +421,21 @@ func (c *cockpit) onExit() {
 	}
 	stopped := c.sess.StopLoad()
 	c.sess.Logf(slog.LevelInfo, "cockpit quit", "stopped", stoppedText(stopped))
+	// One deadline for the whole exit: the run's reverts, then the session's HALT, sources, heartbeat.
+	bound := c.sess.CloseBound()
+	if c.stopRun != nil {
+		bound += c.runBound
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
 	if len(stopped) > 0 || c.sess.Busy() {
 		fmt.Fprintf(os.Stderr, "gameday: stopping: %s; reverting (within %s in all; Ctrl-C again to leave now)\n",
-			stoppedText(stopped), c.ctx.Config.Safety.RevertTimeout.Duration)
+			stoppedText(stopped), bound)
 	}
 	if c.stopRun != nil {
-		c.stopRun()
+		c.stopRun(ctx)
 	}
-	err := c.sess.Close()
+	err := c.sess.CloseWithin(ctx)
 	if r, ok := c.sess.HaltedOnClose(); ok {
 		fmt.Fprintln(os.Stderr, "gameday: HALT on exit: "+r.Entry.Detail)
 	}
