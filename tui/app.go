@@ -42,7 +42,16 @@ type Deps struct {
 	Gate       chan<- struct{}
 	Stop       func()
 	SteadyGate string
+	// DialogGrace is how long a new dialog ignores the keys that answer it, so a key pressed a moment
+	// before it opened does not answer it (0: DefaultDialogGrace; negative: none). KeyClock reads the
+	// wall clock for it (nil: time.Now).
+	DialogGrace time.Duration
+	KeyClock    func() time.Time
 }
+
+// DefaultDialogGrace is shorter than a person's reaction to a dialog appearing, longer than the gap
+// between two keys typed in one go.
+const DefaultDialogGrace = 150 * time.Millisecond
 
 // Model is the root of the program.
 type Model struct {

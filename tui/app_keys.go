@@ -23,6 +23,10 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.setStatus("cancelled", false)
 			return nil
 		}
+		if m.early() {
+			m.setStatus("a key typed as the dialog opened was ignored: answer it now", false)
+			return nil
+		}
 		return m.updateDialog(msg)
 	}
 	if m.cmdOn {

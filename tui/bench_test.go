@@ -38,7 +38,7 @@ func syntheticModel(b testing.TB, n, w, h int) *Model {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m := New(ctx, Deps{Session: sess})
+	m := New(ctx, Deps{Session: sess, DialogGrace: -1})
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	d := &model.ClusterDelta{Reset: true, At: now}
 	sel := map[string]string{"app": "web"}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -26,6 +27,8 @@ type dialog struct {
 	// onYes runs when a confirmation that is not a step's is answered yes.
 	onYes func(m *Model) tea.Cmd
 	width int
+	// opened is when it opened (the wall clock): keys sooner than the grace were typed before it.
+	opened time.Time
 }
 
 func huhTheme(st *themes.Styles) huh.Theme {
@@ -86,6 +89,28 @@ func pickerKeys() *huh.KeyMap {
 	km := huh.NewDefaultKeyMap()
 	km.Select.Filter.SetEnabled(false)
 	return km
+}
+
+// open shows d, from now on the wall clock.
+func (m *Model) open(d *dialog) {
+	d.opened = m.keyNow()
+	m.dialog = d
+}
+
+func (m *Model) keyNow() time.Time {
+	if m.deps.KeyClock != nil {
+		return m.deps.KeyClock()
+	}
+	return time.Now()
+}
+
+// early says a key reached the dialog within its grace: typed before the dialog could be seen.
+func (m *Model) early() bool {
+	g := m.deps.DialogGrace
+	if g == 0 {
+		g = DefaultDialogGrace
+	}
+	return g > 0 && m.keyNow().Sub(m.dialog.opened) < g
 }
 
 func (m *Model) dialogWidth() int { return min(max(m.ctx.Width*2/3, 60), 90) }

@@ -38,3 +38,35 @@ func TestConfirmShowsButtonsWhenItsTextWraps(t *testing.T) {
 		}
 	}
 }
+
+// TestDialogIgnoresKeysTypedAsItOpened (issue 33): a key that reaches a new dialog within its grace
+// was typed before the dialog could be seen (the second of a double press): it does not answer it,
+// and the status says so. After the grace the same key answers; esc works at once (HALT comes
+// before every dialog: halt_test.go).
+func TestDialogIgnoresKeysTypedAsItOpened(t *testing.T) {
+	m, _ := newDemoModel(t, 120, 40)
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	m.deps.DialogGrace, m.deps.KeyClock = 150*time.Millisecond, func() time.Time { return now }
+	typeKeys(t, m, "ctrl+k", "y")
+	if open, _ := m.DialogOpen(); !open {
+		t.Fatal("a y typed with ctrl+k answered the confirm it opened")
+	}
+	if !strings.Contains(screen(m), "ignored") {
+		t.Fatalf("the status does not say the key was ignored:\n%s", screen(m))
+	}
+	typeKeys(t, m, "esc")
+	if open, _ := m.DialogOpen(); open {
+		t.Fatal("esc within the grace did not close the dialog")
+	}
+	typeKeys(t, m, "ctrl+k")
+	now = now.Add(200 * time.Millisecond)
+	killed := false
+	for _, msg := range drive(t, m, keyMsg("y")) {
+		if r, ok := msg.(actions.Result); ok && r.Entry.Action == actions.Kill && r.Entry.Result == actions.ResultOK {
+			killed = true
+		}
+	}
+	if open, _ := m.DialogOpen(); open || !killed {
+		t.Fatalf("y after the grace did not answer the confirm (open %v, killed %v)", open, killed)
+	}
+}

@@ -45,7 +45,7 @@ func newDemoModel(t testing.TB, w, h int) (*Model, *sim.Sim) {
 	sess.Env.SetSeed(1)
 	ctx := &core.Context{Styles: st, Keys: keys.Default(), Config: &cfg, Clock: sess.Clock, Cluster: model.NewCluster(),
 		Markers: &core.Markers{}, Guard: guard, KubeContext: sess.KubeContext, Namespace: sess.Namespace(), Target: sess.Target(), Demo: true}
-	m := New(ctx, Deps{Session: sess})
+	m := New(ctx, Deps{Session: sess, DialogGrace: -1}) // dialog_test.go tests the grace
 	subs.Store(m, sess.Bus.Subscribe("cockpit", 1<<16))
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	feed(t, m, sess.Sim)

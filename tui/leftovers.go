@@ -38,7 +38,7 @@ func (m *Model) leftovers(msg leftoversMsg) tea.Cmd {
 	b.WriteString("Their sessions no longer run (no heartbeat). `gameday revert` does the same headless.")
 	list, sess := msg.list, m.sess
 	step := actions.EventStep("cleanup", fmt.Sprintf("revert %d change(s) left by sessions that ended without undoing them", len(list)), b.String())
-	m.dialog = newConfirm(m.ctx.Styles, step, m.dialogWidth())
+	m.open(newConfirm(m.ctx.Styles, step, m.dialogWidth()))
 	m.dialog.step = nil
 	m.dialog.onYes = func(m *Model) tea.Cmd {
 		return safe(func() tea.Msg {

@@ -69,7 +69,7 @@ func (m *Model) ask(spec actions.Spec) tea.Cmd {
 		return m.plan(spec, q.Args(s), "")
 	}
 	if q.Options != nil {
-		m.dialog = newSelect(m.ctx.Styles, title, help, opts, m.dialogWidth(), answered)
+		m.open(newSelect(m.ctx.Styles, title, help, opts, m.dialogWidth(), answered))
 		return m.dialog.form.Init()
 	}
 	validate := func(s string) error {
@@ -80,7 +80,7 @@ func (m *Model) ask(spec actions.Spec) tea.Cmd {
 		m.sess.View(func(w actions.World) { err = q.Check(w, s) })
 		return err
 	}
-	m.dialog = newPrompt(m.ctx.Styles, title, help, def, validate, m.dialogWidth(), answered)
+	m.open(newPrompt(m.ctx.Styles, title, help, def, validate, m.dialogWidth(), answered))
 	return m.dialog.form.Init()
 }
 
@@ -114,7 +114,7 @@ func (m *Model) plan(spec actions.Spec, args, usage string) tea.Cmd {
 		st.Confirm = true
 	}
 	if st.Confirm {
-		m.dialog = newConfirm(m.ctx.Styles, st, m.dialogWidth())
+		m.open(newConfirm(m.ctx.Styles, st, m.dialogWidth()))
 		return m.dialog.form.Init()
 	}
 	return m.do(st)

@@ -30,8 +30,8 @@ func (m *Model) pickTarget() tea.Cmd {
 		return nil
 	}
 	sort.Strings(names)
-	m.dialog = newSelect(m.ctx.Styles, "Target which Deployment?", "Actions (kill, scale, restart) hit the target.", names, m.dialogWidth(),
-		func(m *Model, s string) tea.Cmd { return m.setTarget(s) })
+	m.open(newSelect(m.ctx.Styles, "Target which Deployment?", "Actions (kill, scale, restart) hit the target.", names, m.dialogWidth(),
+		func(m *Model, s string) tea.Cmd { return m.setTarget(s) }))
 	return m.dialog.form.Init()
 }
 

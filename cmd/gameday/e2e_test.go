@@ -49,7 +49,12 @@ type tmuxSession struct {
 	t      *testing.T
 	socket string
 	name   string
+	seen   time.Time // when waitFor last found what it waited for
 }
+
+// reaction is how soon after seeing something a person answers it: the cockpit ignores the keys
+// that reach a dialog sooner than its grace (tui.DefaultDialogGrace), as typed before it opened.
+const reaction = 250 * time.Millisecond
 
 var tmuxSessions atomic.Int64
 
@@ -81,6 +86,9 @@ func (s *tmuxSession) run(args ...string) string {
 // keys sends keys as a person types them (tmux key names: Enter, Escape, Tab).
 func (s *tmuxSession) keys(keys ...string) {
 	s.t.Helper()
+	if d := reaction - time.Since(s.seen); d > 0 {
+		time.Sleep(d)
+	}
 	s.run(append([]string{"send-keys", "-t", s.name}, keys...)...)
 }
 
@@ -106,6 +114,7 @@ func (s *tmuxSession) waitFor(d time.Duration, want ...string) string {
 			}
 		}
 		if ok {
+			s.seen = time.Now()
 			return screen
 		}
 		if time.Now().After(deadline) {
@@ -317,7 +326,7 @@ func TestEndToEndRunbookInTmux(t *testing.T) {
 			if size[0] >= 120 { // the header's status says where the report is (cut on a narrow header)
 				s.waitFor(5*time.Second, "scenario held · report "+runs)
 			} else {
-				s.waitFor(5*time.Second, "journal "+runs)
+				s.waitFor(5*time.Second, "record  "+runs)
 			}
 			s.keys("r")
 			s.waitGone(5*time.Second, "Runbook · ")
