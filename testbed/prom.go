@@ -35,24 +35,11 @@ func StartPrometheus(t testing.TB, scrape time.Duration, tsdb string) *Prometheu
 func StartPrometheusOn(t testing.TB, ip string, scrape time.Duration, tsdb string) *Prometheus {
 	realServer(t, "Prometheus")
 	t.Helper()
-	run := t.TempDir()
-	args := []string{run, scrape.String()}
+	args := []string{scrape.String()}
 	if tsdb != "" {
 		args = append(args, tsdb)
 	}
-	cmd := exec.Command(filepath.Join(Dir(), "prom-up.sh"), args...)
-	cmd.Env = append(os.Environ(), "PROM_LISTEN_IP="+ip)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("testbed/prom-up.sh failed: %v\n%s", err, out)
-	}
-	env, err := readEnv(filepath.Join(run, "env"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &Prometheus{URL: env["PROM_URL"], Run: run, cmd: env["PROM_CMD"], t: t}
-	t.Cleanup(func() { _ = exec.Command(filepath.Join(Dir(), "prom-down.sh"), run).Run() })
-	return p
+	return startProm(t, []string{"PROM_LISTEN_IP=" + ip}, args...)
 }
 
 // StartOTLPPrometheus starts Prometheus 3 (built by build-kube.sh) receiving OTLP metrics on
@@ -61,23 +48,29 @@ func StartPrometheusOn(t testing.TB, ip string, scrape time.Duration, tsdb strin
 func StartOTLPPrometheus(t testing.TB, promote ...string) *Prometheus {
 	realServer(t, "Prometheus")
 	t.Helper()
-	run := t.TempDir()
 	q := make([]string, len(promote))
 	for i, a := range promote {
 		q[i] = strconv.Quote(a)
 	}
-	cmd := exec.Command(filepath.Join(Dir(), "prom-up.sh"), run, "1s")
-	cmd.Env = append(os.Environ(), "PROM_BIN="+filepath.Join(BuildDir(t, "prometheus"), "bin", "prometheus"),
-		"PROM_OTLP_PROMOTE=["+strings.Join(q, ", ")+"]")
+	return startProm(t, []string{"PROM_BIN=" + filepath.Join(BuildDir(t, "prometheus"), "bin", "prometheus"),
+		"PROM_OTLP_PROMOTE=[" + strings.Join(q, ", ") + "]"}, "1s")
+}
+
+// startProm runs prom-up.sh in a new run directory with env and args, and stops it when the test ends.
+func startProm(t testing.TB, env []string, args ...string) *Prometheus {
+	t.Helper()
+	run := t.TempDir()
+	cmd := exec.Command(filepath.Join(Dir(), "prom-up.sh"), append([]string{run}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("testbed/prom-up.sh failed: %v\n%s", err, out)
 	}
-	env, err := readEnv(filepath.Join(run, "env"))
+	penv, err := readEnv(filepath.Join(run, "env"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Prometheus{URL: env["PROM_URL"], Run: run, cmd: env["PROM_CMD"], t: t}
+	p := &Prometheus{URL: penv["PROM_URL"], Run: run, cmd: penv["PROM_CMD"], t: t}
 	t.Cleanup(func() { _ = exec.Command(filepath.Join(Dir(), "prom-down.sh"), run).Run() })
 	return p
 }
@@ -250,8 +243,10 @@ func EnsureLoopbackAlias(t testing.TB) {
 
 // StartClusterPrometheus starts Prometheus scraping the testbed's cluster as kube-prometheus does:
 // pods behind Services annotated prometheus.io/scrape (the kubernetes service discovery gives their
-// series namespace and pod; prometheus.io/scheme https is verified against the testbed's CA), a real kube-state-metrics watching the apiserver (its own labels kept)
-// and kwok's emulated kubelet resource endpoint of every node. Stopped when the test ends.
+// series namespace and pod; prometheus.io/scheme https is verified against the testbed's CA,
+// prometheus.io/port names an exporter's own port), a real kube-state-metrics watching the
+// apiserver (its own labels kept) and kwok's emulated kubelet resource endpoint of every node.
+// Stopped when the test ends.
 func StartClusterPrometheus(t testing.TB, k *Kube, scrape time.Duration) *Prometheus {
 	realServer(t, "Prometheus")
 	t.Helper()
@@ -259,20 +254,9 @@ func StartClusterPrometheus(t testing.TB, k *Kube, scrape time.Duration) *Promet
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := t.TempDir()
-	cmd := exec.Command(filepath.Join(Dir(), "prom-up.sh"), run, scrape.String())
-	cmd.Env = append(os.Environ(), "PROM_KUBECONFIG="+k.Kubeconfig, "PROM_CA="+filepath.Join(k.Run, "pki", "ca.crt"), "PROM_KWOK_PORT="+env["TESTBED_KWOK_PORT"],
-		"PROM_BIN="+filepath.Join(BuildDir(t, "prometheus"), "bin", "prometheus"))
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("testbed/prom-up.sh failed: %v\n%s", err, out)
-	}
-	penv, err := readEnv(filepath.Join(run, "env"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &Prometheus{URL: penv["PROM_URL"], Run: run, cmd: penv["PROM_CMD"], t: t}
-	t.Cleanup(func() { _ = exec.Command(filepath.Join(Dir(), "prom-down.sh"), run).Run() })
+	p := startProm(t, []string{"PROM_KUBECONFIG=" + k.Kubeconfig, "PROM_CA=" + filepath.Join(k.Run, "pki", "ca.crt"), "PROM_KWOK_PORT=" + env["TESTBED_KWOK_PORT"],
+		"PROM_BIN=" + filepath.Join(BuildDir(t, "prometheus"), "bin", "prometheus")}, scrape.String())
+	run := p.Run
 	ksm := StartKubeStateMetrics(t, k)
 	b, _ := json.Marshal([]map[string]any{{"targets": []string{ksm}}})
 	if err := os.WriteFile(filepath.Join(run, "ksm", "ksm.json"), b, 0o644); err != nil {
