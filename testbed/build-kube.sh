@@ -164,6 +164,12 @@ build_httpbin_otel() {
     "httpbin==0.10.4" "flask==3.1.3"
 }
 
+build_chaostoolkit() {
+  python3 -m venv "$out/venv"
+  "$out/venv/bin/pip" install --quiet --disable-pip-version-check "chaostoolkit==$CHAOSTOOLKIT_VERSION" \
+    "chaostoolkit-lib==1.44.0" "chaostoolkit-kubernetes==0.39.0" "chaostoolkit-prometheus==0.6.0" "logzero==1.7.0"
+}
+
 build_podinfo() {
   GOBIN=$out/bin go install -trimpath -ldflags "-s -w" "github.com/stefanprodan/podinfo/cmd/podinfo@$PODINFO_VERSION"
 }
@@ -180,7 +186,7 @@ build_jaeger() {
 }
 
 mkdir -p "$TESTBED_CACHE"
-want=${*:-etcd kubernetes kwok metrics-server istiod vpa kube-state-metrics podinfo prometheus otelapp jaeger httpbin-otel}
+want=${*:-etcd kubernetes kwok metrics-server istiod vpa kube-state-metrics podinfo prometheus otelapp jaeger httpbin-otel chaostoolkit}
 for c in $want; do
   case $c in
     etcd) build_component etcd "$TESTBED_CACHE/etcd-$ETCD_VERSION" build_etcd ;;
@@ -194,7 +200,8 @@ for c in $want; do
     prometheus) build_component prometheus "$TESTBED_CACHE/prometheus-$PROMETHEUS_VERSION" build_prometheus ;;
     otelapp) build_component otelapp "$TESTBED_CACHE/otelapp-$OTELAPP_VERSION" build_otelapp ;;
     jaeger) build_component jaeger "$TESTBED_CACHE/jaeger-$JAEGER_VERSION" build_jaeger ;;
+    chaostoolkit) build_component chaostoolkit "$TESTBED_CACHE/chaostoolkit-$CHAOSTOOLKIT_VERSION" build_chaostoolkit ;;
     httpbin-otel) build_component httpbin-otel "$TESTBED_CACHE/httpbin-otel-$HTTPBIN_OTEL_VERSION" build_httpbin_otel ;;
-    *) echo "build-kube.sh: unknown component '$c' (want: etcd kubernetes kwok metrics-server istiod vpa kube-state-metrics podinfo prometheus otelapp jaeger httpbin-otel)" >&2; exit 2 ;;
+    *) echo "build-kube.sh: unknown component '$c' (want: etcd kubernetes kwok metrics-server istiod vpa kube-state-metrics podinfo prometheus otelapp jaeger httpbin-otel chaostoolkit)" >&2; exit 2 ;;
   esac
 done

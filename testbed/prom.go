@@ -302,7 +302,7 @@ func StartKubeStateMetrics(t testing.TB, k *Kube) string {
 // first use.
 func BuildDir(t testing.TB, name string) string {
 	t.Helper()
-	key := map[string]string{"kube-state-metrics": "KSM_VERSION", "podinfo": "PODINFO_VERSION", "prometheus": "PROMETHEUS_VERSION", "otelapp": "OTELAPP_VERSION", "httpbin-otel": "HTTPBIN_OTEL_VERSION"}[name]
+	key := map[string]string{"kube-state-metrics": "KSM_VERSION", "podinfo": "PODINFO_VERSION", "prometheus": "PROMETHEUS_VERSION", "otelapp": "OTELAPP_VERSION", "httpbin-otel": "HTTPBIN_OTEL_VERSION", "chaostoolkit": "CHAOSTOOLKIT_VERSION"}[name]
 	dir := filepath.Join(cacheDir(), name+"-"+versions(t)[key])
 	if _, err := os.Stat(filepath.Join(dir, ".done")); err != nil {
 		out, err := exec.Command(filepath.Join(Dir(), "build-kube.sh"), name).CombinedOutput()
