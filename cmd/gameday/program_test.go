@@ -36,6 +36,9 @@ func buildForTest(t *testing.T, args ...string) *cockpit {
 	}
 	// Tests share one process and run in parallel: the cockpit must not set its GOMAXPROCS.
 	c.cores.manual = true
+	// These tests type as fast as a program, the moment a dialog is on screen: the dialog's grace
+	// (tui/dialog_test.go, and the tmux tests, which answer as a person does) would drop their keys.
+	c.deps.DialogGrace = -1
 	t.Cleanup(c.close)
 	return c
 }
