@@ -70,19 +70,26 @@ load:
 			s.waitFor(5*time.Second, "LOAD burst")
 			s.waitGone(30*time.Second, "LOAD burst")
 			time.Sleep(6 * time.Second) // the spike's last scrapes reach the graph
-			// The cursor starts at the latest moment; ← walks back until its value is the spike's.
+			// The cursor starts at the latest moment; ← walks back until its value is the spike's,
+			// then on to the spike's top: the first point over the bar is its trailing edge, a rate
+			// whose window still reaches into the burst while the moment it picks does not.
 			s.keys("Left")
 			var at string
-			for i := 0; i < 80 && at == ""; i++ {
+			best := 0.0
+			for i := 0; i < 80; i++ {
 				scr := s.capture()
 				if m := cursorValue.FindStringSubmatch(scr); m != nil {
 					v, _ := strconv.ParseFloat(m[2], 64)
 					if m[3] == "k" {
 						v *= 1000
 					}
-					if v >= 25 {
-						at = m[1]
+					if at != "" && v < best {
+						s.keys("Right") // back to the top
+						time.Sleep(150 * time.Millisecond)
 						break
+					}
+					if v >= 25 {
+						at, best = m[1], v
 					}
 				}
 				s.keys("Left")

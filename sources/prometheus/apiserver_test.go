@@ -70,11 +70,13 @@ func TestSignalsOfTheAPIServer(t *testing.T) {
 		targets = append(targets, engine.Target{Method: http.MethodPost, URL: "https://" + ip + ":8080" + testbed.APIServerCreate, Body: []byte(testbed.APIServerConfigMap),
 			Header: http.Header{"Content-Type": {"application/json"}}})
 	}
+	// 50/s keeps the apiservers' p99 well inside the SLI histogram's first bucket on 2 cores under
+	// -race: at 100/s it sat on the 50 ms bound, and its estimate fell on either side of it.
 	e, err := engine.New(engine.Options{Targets: targets, RootCAs: servers.CA})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Start(load.Profile{Name: "t", Kind: load.Constant, Rate: 100, To: 100, Duration: 60 * time.Second}); err != nil {
+	if err := e.Start(load.Profile{Name: "t", Kind: load.Constant, Rate: 50, To: 50, Duration: 60 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	defer e.Stop()
