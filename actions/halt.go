@@ -39,13 +39,13 @@ func (e *Env) Halt(ctx context.Context, in *Injected, also ...string) (Result, e
 	load := stopped[len(also):loadStopped]
 	// One bound for everything HALT reverts: the faults and cordons first, the other engines' pauses
 	// with what is left (at least 5 s, since pausing them is a revert too).
-	ctx, cancel := context.WithTimeout(ctx, e.revertTimeout())
+	ctx, cancel := context.WithTimeout(ctx, e.HaltBound())
 	defer cancel()
 	var err error
 	if in != nil {
 		rctx, rcancel := ctx, context.CancelFunc(func() {})
 		if e.Engines != nil {
-			rctx, rcancel = context.WithTimeout(ctx, max(e.revertTimeout()-5*time.Second, e.revertTimeout()/2))
+			rctx, rcancel = context.WithTimeout(ctx, max(e.HaltBound()-5*time.Second, e.HaltBound()/2))
 		}
 		var done []string
 		done, err = in.RevertAll(rctx)
@@ -69,10 +69,8 @@ func (e *Env) Halt(ctx context.Context, in *Injected, also ...string) (Result, e
 // DefaultRevertTimeout is how long HALT's reverts may take in all when nothing sets it.
 const DefaultRevertTimeout = 30 * time.Second
 
-// HaltBound is how long HALT may take in all (safety.revertTimeout).
-func (e *Env) HaltBound() time.Duration { return e.revertTimeout() }
-
-func (e *Env) revertTimeout() time.Duration {
+// HaltBound is how long HALT's reverts may take in all (safety.revertTimeout).
+func (e *Env) HaltBound() time.Duration {
 	if e.RevertTimeout > 0 {
 		return e.RevertTimeout
 	}

@@ -48,27 +48,18 @@ type Kind struct {
 	Key func(payload any) string
 	// Lossless Keep events are never dropped.
 	Lossless bool
-	// New returns a pointer to a zero payload for decoding; the decoded payload is its element.
-	New func() any
-	// Type is the payload's type: a value of it is published as this kind.
+	// Type is the payload's type: a value of it is published as this kind, a recording's payload is
+	// decoded into one.
 	Type reflect.Type
 }
+
+// New returns a pointer to a zero payload for decoding; the decoded payload is its element.
+func (k Kind) New() any { return reflect.New(k.Type).Interface() }
 
 // KindOf describes a kind whose payload is a T: the one declaration of its name, its payload's type
 // (what a value is published as, what a recording decodes it to) and its policy.
 func KindOf[T any](name string, p Policy) Kind {
-	return Kind{Name: name, Policy: p, New: func() any { return new(T) }, Type: reflect.TypeFor[T]()}
-}
-
-// Of names the kind whose payload a value is; ok is false for a type no kind carries.
-func (ks Kinds) Of(msg any) (string, bool) {
-	t := reflect.TypeOf(msg)
-	for name, k := range ks {
-		if k.Type == t {
-			return name, true
-		}
-	}
-	return "", false
+	return Kind{Name: name, Policy: p, Type: reflect.TypeFor[T]()}
 }
 
 // Kinds is the set of kinds a bus carries.
@@ -86,7 +77,7 @@ func (ks Kinds) Decode(data []byte) (Envelope, error) {
 		return Envelope{}, fmt.Errorf("envelope: %w", err)
 	}
 	k, ok := ks[raw.Kind]
-	if !ok || k.New == nil {
+	if !ok || k.Type == nil {
 		return Envelope{}, fmt.Errorf("envelope %d: unknown kind %q", raw.Seq, raw.Kind)
 	}
 	p := k.New()
@@ -121,7 +112,7 @@ func New(kinds Kinds, now func() time.Time) *Bus {
 	return &Bus{kinds: kinds, byType: byType, now: now}
 }
 
-// KindOf names the kind a value is published as (Kinds.Of, indexed); ok is false for a type no
+// KindOf names the kind a value is published as: the one declared with its type; ok is false for a type no
 // kind of this bus carries.
 func (b *Bus) KindOf(msg any) (string, bool) {
 	name, ok := b.byType[reflect.TypeOf(msg)]

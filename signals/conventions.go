@@ -35,10 +35,8 @@ type red struct {
 
 func (r red) series(name, extra string) string {
 	sel := r.sel
-	if extra != "" && sel != "" {
-		sel += "," + extra
-	} else if extra != "" {
-		sel = extra
+	if extra != "" {
+		sel = strings.TrimPrefix(sel+","+extra, ",") // a convention tied by a join has no selector of its own
 	}
 	return fmt.Sprintf("rate(%s{%s}[$interval])%s", name, sel, r.join)
 }

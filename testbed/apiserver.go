@@ -26,6 +26,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/gamedaylab/gameday/load/engine"
 )
 
 // APIServers are kube-apiservers run as the pods of a Deployment (as an aggregated API server or
@@ -115,7 +117,7 @@ func (a *APIServers) Start(addr string) (io.Closer, error) {
 	}
 	// Ready for the test once its informers have the webhook: a create is refused.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		r, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Post("https://"+addr+APIServerCreate, "application/json", strings.NewReader(APIServerConfigMap))
+		r, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Post("https://"+addr+apiServerCreate, "application/json", strings.NewReader(apiServerConfigMap))
 		if err == nil {
 			r.Body.Close()
 			if r.StatusCode == http.StatusInternalServerError {
@@ -135,10 +137,25 @@ func (a *APIServers) Start(addr string) (io.Closer, error) {
 // The requests of a test's load: a list of configmaps (answered 200) and a create of one (refused
 // with 500), both on the kube-system namespace every apiserver makes.
 const (
-	APIServerList      = "/api/v1/namespaces/kube-system/configmaps?limit=1"
-	APIServerCreate    = "/api/v1/namespaces/kube-system/configmaps"
-	APIServerConfigMap = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"generateName":"load-"}}`
+	apiServerList      = "/api/v1/namespaces/kube-system/configmaps?limit=1"
+	apiServerCreate    = "/api/v1/namespaces/kube-system/configmaps"
+	apiServerConfigMap = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"generateName":"load-"}}`
 )
+
+// Load awaits the replicas on addrs (POD_IP:port) and returns a test's known traffic to them: on
+// each, in turn, three lists (200) and one create (the webhook's 500), so a quarter of the
+// requests are the apiserver's own server errors.
+func (a *APIServers) Load(t testing.TB, addrs ...string) []engine.Target {
+	t.Helper()
+	a.Await(t, addrs...)
+	var out []engine.Target
+	for _, addr := range addrs {
+		list := engine.Target{URL: "https://" + addr + apiServerList}
+		out = append(out, list, list, list, engine.Target{Method: http.MethodPost, URL: "https://" + addr + apiServerCreate,
+			Body: []byte(apiServerConfigMap), Header: http.Header{"Content-Type": {"application/json"}}})
+	}
+	return out
+}
 
 // Await returns once a replica serves on each address (POD_IP:port), as Start left it: the pods
 // are Ready before their apiservers have started, and load sent sooner meets refused connections

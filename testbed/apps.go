@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -38,19 +39,7 @@ func Podinfo(t testing.TB, addr string) (io.Closer, error) {
 	}
 	c := exec.Command(bin, "--host", host, "--port", port, "--level", "error", "--data-path", t.TempDir(), "--config-path", t.TempDir())
 	c.Stdout, c.Stderr = io.Discard, os.Stderr
-	if err := c.Start(); err != nil {
-		return nil, fmt.Errorf("podinfo: %w", err)
-	}
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if r, err := http.Get("http://" + addr + "/healthz"); err == nil {
-			r.Body.Close()
-			return process{c}, nil
-		}
-		if time.Now().After(deadline) {
-			_ = process{c}.Close()
-			return nil, fmt.Errorf("podinfo did not answer on %s", addr)
-		}
-	}
+	return startApp(c, "podinfo", 15*time.Second, "http://"+addr+"/healthz")
 }
 
 // ZipkinServer runs the real Zipkin server (in-memory storage) on addr as an app: its own metrics,
@@ -71,50 +60,34 @@ func ZipkinServer(t testing.TB, addr string) (io.Closer, error) {
 		"--armeria.ports[0].ip="+host, "--armeria.ports[0].port="+port, "--armeria.ports[0].protocols=http", "--logging.level.root=WARN")
 	c.Env = append(os.Environ(), "STORAGE_TYPE=mem")
 	c.Stdout, c.Stderr = io.Discard, os.Stderr
-	if err := c.Start(); err != nil {
-		return nil, fmt.Errorf("zipkin: %w", err)
-	}
 	// A JVM's start takes long on a busy machine (other servers of the same test starting too).
-	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
-		if r, err := http.Get("http://" + addr + "/health"); err == nil {
-			r.Body.Close()
-			if r.StatusCode == 200 {
-				return process{c}, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			_ = process{c}.Close()
-			return nil, fmt.Errorf("zipkin did not answer on %s", addr)
-		}
-	}
+	return startApp(c, "zipkin", 3*time.Minute, "http://"+addr+"/health")
 }
 
 // ScrapedService creates a Service of port 8080 selecting app=name, annotated for Prometheus'
 // kubernetes service discovery (prometheus.io/scrape, prometheus.io/path), as charts do.
 func (k *Kube) ScrapedService(t testing.TB, ns, name, path string) {
 	t.Helper()
-	k.scrapedService(t, ns, name, path, "http")
+	k.scrapedService(t, ns, name, path, "http", nil)
 }
 
 // ScrapedHTTPSService is ScrapedService of a server that answers only https (prometheus.io/scheme).
 func (k *Kube) ScrapedHTTPSService(t testing.TB, ns, name, path string) {
 	t.Helper()
-	k.scrapedService(t, ns, name, path, "https")
+	k.scrapedService(t, ns, name, path, "https", nil)
 }
 
 // ScrapedServiceOn is ScrapedService of an app whose metrics are served on another port of the pod
 // (prometheus.io/port), as an exporter's own server is.
 func (k *Kube) ScrapedServiceOn(t testing.TB, ns, name, path string, port int) {
 	t.Helper()
-	k.scrapedService(t, ns, name, path, "http", "prometheus.io/port", fmt.Sprint(port))
+	k.scrapedService(t, ns, name, path, "http", map[string]string{"prometheus.io/port": fmt.Sprint(port)})
 }
 
-func (k *Kube) scrapedService(t testing.TB, ns, name, path, scheme string, annotations ...string) {
+func (k *Kube) scrapedService(t testing.TB, ns, name, path, scheme string, extra map[string]string) {
 	t.Helper()
 	a := map[string]string{"prometheus.io/scrape": "true", "prometheus.io/path": path, "prometheus.io/scheme": scheme}
-	for i := 0; i+1 < len(annotations); i += 2 {
-		a[annotations[i]] = annotations[i+1]
-	}
+	maps.Copy(a, extra)
 	s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Annotations: a},
 		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": name},
 			Ports: []corev1.ServicePort{{Name: "http", Port: 8080, TargetPort: intstr.FromInt32(8080)}}}}
@@ -151,43 +124,34 @@ func (k *Kube) PodIPs(t testing.TB, ns, app string, n int) []string {
 // OTelApp runs testbed/otelapp (OpenTelemetry's Go SDK: otelhttp and its Prometheus exporter) on
 // addr and returns once it answers; its metrics are on the same port, at /metrics.
 func OTelApp(t testing.TB, addr string) (io.Closer, error) {
-	return OTelAppAs(t, addr, "")
+	return OTelAppWith(t, addr, OTelOptions{})
 }
 
-// OTelAppAs is OTelApp with OpenTelemetry resource attributes (OTEL_RESOURCE_ATTRIBUTES, as the
-// k8s attributes processor or the operator sets them): its exporter writes them on target_info.
-func OTelAppAs(t testing.TB, addr, attributes string) (io.Closer, error) {
-	return OTelAppPushing(t, addr, attributes, "")
+// OTelOptions are what an otelapp is told beyond its address.
+type OTelOptions struct {
+	// Attributes are OpenTelemetry resource attributes (OTEL_RESOURCE_ATTRIBUTES, as the k8s
+	// attributes processor or the operator sets them): its exporter writes them on target_info.
+	Attributes string
+	// OTLP, when set, is an OTLP/HTTP metrics URL it also pushes to every second.
+	OTLP string
 }
 
-// OTelAppPushing is OTelAppAs that also pushes its metrics every second over OTLP/HTTP to otlp.
-func OTelAppPushing(t testing.TB, addr, attributes, otlp string) (io.Closer, error) {
+// OTelAppWith is OTelApp told o.
+func OTelAppWith(t testing.TB, addr string, o OTelOptions) (io.Closer, error) {
 	bin := filepath.Join(BuildDir(t, "otelapp"), "bin", "otelapp")
-	c := exec.Command(bin, "--addr", addr, "--otlp", otlp)
-	if attributes != "" {
-		c.Env = append(os.Environ(), "OTEL_RESOURCE_ATTRIBUTES="+attributes)
+	c := exec.Command(bin, "--addr", addr, "--otlp", o.OTLP)
+	if o.Attributes != "" {
+		c.Env = append(os.Environ(), "OTEL_RESOURCE_ATTRIBUTES="+o.Attributes)
 	}
 	c.Stdout, c.Stderr = io.Discard, os.Stderr
-	if err := c.Start(); err != nil {
-		return nil, fmt.Errorf("otelapp: %w", err)
-	}
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if r, err := http.Get("http://" + addr + "/status/200"); err == nil {
-			r.Body.Close()
-			return process{c}, nil
-		}
-		if time.Now().After(deadline) {
-			_ = process{c}.Close()
-			return nil, fmt.Errorf("otelapp did not answer on %s", addr)
-		}
-	}
+	return startApp(c, "otelapp", 15*time.Second, "http://"+addr+"/status/200")
 }
 
 // HTTPBinOTel runs httpbin (Flask) under OpenTelemetry's Python auto-instrumentation on addr, its
 // Prometheus exporter on metrics (the exporter's own server), and returns once both answer. The
-// instrumentation writes the old HTTP semantic conventions (http_server_duration_milliseconds,
-// http_status_code) unless stable is set (OTEL_SEMCONV_STABILITY_OPT_IN=http).
-func HTTPBinOTel(t testing.TB, addr, metrics string, stable bool) (io.Closer, error) {
+// instrumentation's default is the old HTTP semantic conventions (http_server_duration_milliseconds,
+// http_status_code).
+func HTTPBinOTel(t testing.TB, addr, metrics string) (io.Closer, error) {
 	py := filepath.Join(BuildDir(t, "httpbin-otel"), "venv", "bin", "python")
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -200,31 +164,40 @@ func HTTPBinOTel(t testing.TB, addr, metrics string, stable bool) (io.Closer, er
 	// The venv was built elsewhere and moved: its scripts' interpreter lines are stale, its python
 	// is not, so opentelemetry-instrument is run as a module function.
 	app := fmt.Sprintf("from httpbin import app; app.run(host=%q, port=%s, threaded=True)", host, port)
-	c := exec.Command(py, "-c", "import sys; from opentelemetry.instrumentation.auto_instrumentation import run; run()",
-		py, "-c", app)
+	c := exec.Command(py, "-c", "from opentelemetry.instrumentation.auto_instrumentation import run; run()", py, "-c", app)
 	c.Env = append(os.Environ(), "OTEL_METRICS_EXPORTER=prometheus", "OTEL_TRACES_EXPORTER=none", "OTEL_LOGS_EXPORTER=none",
 		"OTEL_SERVICE_NAME=httpbin", "OTEL_EXPORTER_PROMETHEUS_HOST="+mhost, "OTEL_EXPORTER_PROMETHEUS_PORT="+mport)
-	if stable {
-		c.Env = append(c.Env, "OTEL_SEMCONV_STABILITY_OPT_IN=http")
-	}
 	c.Stdout, c.Stderr = io.Discard, io.Discard
+	return startApp(c, "httpbin under OpenTelemetry", 30*time.Second, "http://"+addr+"/status/200", "http://"+metrics+"/metrics")
+}
+
+// startApp starts an app's process and returns it once every url answers 200, within d; an app
+// that does not is killed and named in the error.
+func startApp(c *exec.Cmd, what string, d time.Duration, urls ...string) (io.Closer, error) {
 	if err := c.Start(); err != nil {
-		return nil, fmt.Errorf("httpbin: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		ok := 0
-		for _, u := range []string{"http://" + addr + "/status/200", "http://" + metrics + "/metrics"} {
-			if r, err := http.Get(u); err == nil {
-				r.Body.Close()
-				ok++
+	answers := func(u string) bool {
+		r, err := http.Get(u)
+		if err != nil {
+			return false
+		}
+		r.Body.Close()
+		return r.StatusCode == http.StatusOK
+	}
+	for deadline := time.Now().Add(d); ; time.Sleep(100 * time.Millisecond) {
+		up := 0
+		for _, u := range urls {
+			if answers(u) {
+				up++
 			}
 		}
-		if ok == 2 {
+		if up == len(urls) {
 			return process{c}, nil
 		}
 		if time.Now().After(deadline) {
 			_ = process{c}.Close()
-			return nil, fmt.Errorf("httpbin under OpenTelemetry did not answer on %s and %s", addr, metrics)
+			return nil, fmt.Errorf("%s did not answer %v within %s", what, urls, d)
 		}
 	}
 }

@@ -193,14 +193,7 @@ func TestCockpitDrawsSignalsInTmux(t *testing.T) {
 		{name: "otelapp", convention: "OpenTelemetry HTTP", rate: 50, targets: statuses("otelapp", 2, "200", "500")},
 		{name: "apiserver", convention: "Kubernetes API server", rate: 20, targets: func() []engine.Target {
 			ips := k.PodIPs(t, ns, "apiserver", 2)
-			servers.Await(t, ips[0]+":8080", ips[1]+":8080")
-			var out []engine.Target
-			for _, ip := range ips {
-				out = append(out, engine.Target{URL: "https://" + ip + ":8080" + testbed.APIServerList}, engine.Target{URL: "https://" + ip + ":8080" + testbed.APIServerList},
-					engine.Target{URL: "https://" + ip + ":8080" + testbed.APIServerList}, engine.Target{Method: http.MethodPost, URL: "https://" + ip + ":8080" + testbed.APIServerCreate,
-						Body: []byte(testbed.APIServerConfigMap), Header: http.Header{"Content-Type": {"application/json"}}})
-			}
-			return out
+			return servers.Load(t, ips[0]+":8080", ips[1]+":8080")
 		}},
 		{name: "web", convention: "Envoy · upstream cluster (native tags)", rate: 40, targets: func() []engine.Target {
 			w := "http://" + gateway.Addr + "/api/work?cpu_ms=0&fail="

@@ -1,7 +1,6 @@
 package prometheus
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"testing"
@@ -24,7 +23,7 @@ func TestSignalsOfOTelThroughTargetInfo(t *testing.T) {
 	p := testbed.StartPrometheus(t, scrape, "")
 	otelUnderLoad(t, p, "target_info", func(name, attributes string) string {
 		addr := fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t))
-		c, err := testbed.OTelAppAs(t, addr, attributes)
+		c, err := testbed.OTelAppWith(t, addr, testbed.OTelOptions{Attributes: attributes})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,7 +41,7 @@ func TestSignalsOfOTelPromotedAttributes(t *testing.T) {
 	p := testbed.StartOTLPPrometheus(t, "k8s.namespace.name", "k8s.deployment.name")
 	otelUnderLoad(t, p, "promoted", func(name, attributes string) string {
 		addr := fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t))
-		c, err := testbed.OTelAppPushing(t, addr, attributes, p.URL+"/api/v1/otlp/v1/metrics")
+		c, err := testbed.OTelAppWith(t, addr, testbed.OTelOptions{Attributes: attributes, OTLP: p.URL + "/api/v1/otlp/v1/metrics"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,24 +88,9 @@ func otelUnderLoad(t *testing.T, p *testbed.Prometheus, scope string, start func
 		defer x.e.Stop()
 	}
 	tg := signals.Target{Namespace: "shop", Deployment: "checkout", ReplicaSets: []string{"checkout-7d4b9c8f6d"}}
-	var rs map[signals.Name]signals.Resolution
-	var f signals.Facts
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Second) {
-		list, facts, err := b.Detect(context.Background(), tg, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		rs, f = map[signals.Name]signals.Resolution{}, facts
-		for _, r := range list {
-			rs[r.Signal] = r
-		}
-		if rs[signals.Rate].Convention == "OpenTelemetry HTTP" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("detection found %+v with names %v", rs[signals.Rate], f.Names)
-		}
-	}
+	rs, f := detected(t, b, tg, func(rs map[signals.Name]signals.Resolution, _ signals.Facts) bool {
+		return rs[signals.Rate].Convention == "OpenTelemetry HTTP"
+	}, nil)
 	if f.OTelScope != scope {
 		t.Fatalf("tied by %q, want %s", f.OTelScope, scope)
 	}

@@ -60,7 +60,7 @@ func TestSignalsOfAppsNobodyHereWrote(t *testing.T) {
 		{"otelapp", "OpenTelemetry HTTP", testbed.OTelApp, 0, []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}},
 		{"httpbin", "OpenTelemetry HTTP (old names, ms)", func(t testing.TB, addr string) (io.Closer, error) {
 			host, _, _ := net.SplitHostPort(addr)
-			return testbed.HTTPBinOTel(t, addr, net.JoinHostPort(host, "9464"), false)
+			return testbed.HTTPBinOTel(t, addr, net.JoinHostPort(host, "9464"))
 		}, 0, []float64{0, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}},
 	}
 	ips := map[string][]string{}
@@ -101,24 +101,9 @@ func TestSignalsOfAppsNobodyHereWrote(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer e.Stop()
-			var rs map[signals.Name]signals.Resolution
-			var f signals.Facts
-			for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Second) {
-				list, facts, err := b.Detect(context.Background(), tg, time.Now())
-				if err != nil {
-					t.Fatal(err)
-				}
-				rs, f = map[signals.Name]signals.Resolution{}, facts
-				for _, r := range list {
-					rs[r.Signal] = r
-				}
-				if rs[signals.Rate].Convention == a.convention && rs[signals.Ready].Query != "" && f.Has("kube_pod_owner") {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("detection found %+v with names %v", rs[signals.Rate], f.Names)
-				}
-			}
+			rs, _ := detected(t, b, tg, func(rs map[signals.Name]signals.Resolution, f signals.Facts) bool {
+				return rs[signals.Rate].Convention == a.convention && rs[signals.Ready].Query != "" && f.Has("kube_pod_owner")
+			}, nil)
 			time.Sleep(35 * time.Second) // a full 30 s window of load
 			st := e.Status()
 			rate, errs, p99 := instant(t, b, rs[signals.Rate]), instant(t, b, rs[signals.Errors]), instant(t, b, rs[signals.P99])
@@ -175,6 +160,33 @@ func TestSignalsOfAppsNobodyHereWrote(t *testing.T) {
 	}
 }
 
+// detected runs detection for tg every second until done accepts what it found, for at most a
+// minute (series appear a few scrapes after the load starts); more, when set, adds what the test
+// knows of the cause to the failure.
+func detected(t *testing.T, b *Backend, tg signals.Target, done func(map[signals.Name]signals.Resolution, signals.Facts) bool, more func() string) (map[signals.Name]signals.Resolution, signals.Facts) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Second) {
+		list, f, err := b.Detect(context.Background(), tg, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs := map[signals.Name]signals.Resolution{}
+		for _, r := range list {
+			rs[r.Signal] = r
+		}
+		if done(rs, f) {
+			return rs, f
+		}
+		if time.Now().After(deadline) {
+			why := fmt.Sprintf("names %v", f.Names)
+			if more != nil {
+				why = more()
+			}
+			t.Fatalf("detection found %+v; %s", rs[signals.Rate], why)
+		}
+	}
+}
+
 func bucketOf(v float64, bounds []float64) (float64, float64) {
 	lo := 0.0
 	for _, b := range bounds {
@@ -208,23 +220,9 @@ func TestSignalsOfTheMeshConventions(t *testing.T) {
 	}
 	for mesh, want := range map[string]string{"istio": "Istio · destination", "linkerd": "Linkerd · inbound"} {
 		tg := signals.Target{Namespace: ns, Deployment: mesh}
-		var rs map[signals.Name]signals.Resolution
-		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Second) {
-			list, _, err := b.Detect(context.Background(), tg, time.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
-			rs = map[signals.Name]signals.Resolution{}
-			for _, r := range list {
-				rs[r.Signal] = r
-			}
-			if rs[signals.Rate].Convention == want && !math.IsNaN(instant(t, b, rs[signals.Errors])) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: detected %+v", mesh, rs[signals.Rate])
-			}
-		}
+		rs, _ := detected(t, b, tg, func(rs map[signals.Name]signals.Resolution, _ signals.Facts) bool {
+			return rs[signals.Rate].Convention == want && !math.IsNaN(instant(t, b, rs[signals.Errors]))
+		}, nil)
 		time.Sleep(35 * time.Second) // a full 30 s window
 		r, e, p99 := instant(t, b, rs[signals.Rate]), instant(t, b, rs[signals.Errors]), instant(t, b, rs[signals.P99])
 		if math.Abs(r-rate)/rate > 0.1 || math.Abs(e-errShare)/errShare > 0.1 {
@@ -279,34 +277,23 @@ func TestSignalsOfEnvoyAtTheEdge(t *testing.T) {
 			}
 			defer e.Stop()
 			tg := signals.Target{Namespace: ns, Deployment: "web", Services: []string{"web"}}
-			var rs map[signals.Name]signals.Resolution
-			for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Second) {
-				list, _, err := b.Detect(context.Background(), tg, time.Now())
+			rs, _ := detected(t, b, tg, func(rs map[signals.Name]signals.Resolution, _ signals.Facts) bool {
+				return rs[signals.Rate].Convention == c.convention
+			}, func() string {
+				r, err := http.Get(gw.Admin + "/stats/prometheus")
 				if err != nil {
-					t.Fatal(err)
+					return err.Error()
 				}
-				rs = map[signals.Name]signals.Resolution{}
-				for _, r := range list {
-					rs[r.Signal] = r
-				}
-				if rs[signals.Rate].Convention == c.convention {
-					break
-				}
-				if time.Now().After(deadline) {
-					r, _ := http.Get(gw.Admin + "/stats/prometheus")
-					var lines []string
-					if r != nil {
-						body, _ := io.ReadAll(r.Body)
-						r.Body.Close()
-						for _, l := range strings.Split(string(body), "\n") {
-							if strings.Contains(l, "upstream_rq_total") {
-								lines = append(lines, l)
-							}
-						}
+				defer r.Body.Close()
+				body, _ := io.ReadAll(r.Body)
+				var lines []string
+				for _, l := range strings.Split(string(body), "\n") {
+					if strings.Contains(l, "upstream_rq_total") {
+						lines = append(lines, l)
 					}
-					t.Fatalf("detected %+v; the gateway's stats:\n%s", rs[signals.Rate], strings.Join(lines, "\n"))
 				}
-			}
+				return "the gateway's stats:\n" + strings.Join(lines, "\n")
+			})
 			time.Sleep(35 * time.Second)
 			st := e.Status()
 			rate, errs := instant(t, b, rs[signals.Rate]), instant(t, b, rs[signals.Errors])
@@ -351,22 +338,9 @@ func TestSignalsOfZipkinsMicrometer(t *testing.T) {
 		t.Fatalf("replicasets: %v %v", rss, err)
 	}
 	tg := signals.Target{Namespace: ns, Deployment: "zipkin", ReplicaSets: []string{rss.Items[0].Name}, Services: []string{"zipkin"}}
-	rs := map[signals.Name]signals.Resolution{}
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Second) {
-		list, f, err := b.Detect(context.Background(), tg, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range list {
-			rs[r.Signal] = r
-		}
-		if rs[signals.Rate].Convention == "Micrometer" && rs[signals.P99].Query != "" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("detection found %+v with names %v", rs[signals.Rate], f.Names)
-		}
-	}
+	rs, _ := detected(t, b, tg, func(rs map[signals.Name]signals.Resolution, _ signals.Facts) bool {
+		return rs[signals.Rate].Convention == "Micrometer" && rs[signals.P99].Query != ""
+	}, nil)
 	time.Sleep(35 * time.Second) // a full 30 s window of load
 	st := e.Status()
 	rate, errs, p99 := instant(t, b, rs[signals.Rate]), instant(t, b, rs[signals.Errors]), instant(t, b, rs[signals.P99])
