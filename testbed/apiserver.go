@@ -26,8 +26,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-
-	"github.com/gamedaylab/gameday/load/engine"
 )
 
 // APIServers are kube-apiservers run as the pods of a Deployment (as an aggregated API server or
@@ -142,16 +140,24 @@ const (
 	apiServerConfigMap = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"generateName":"load-"}}`
 )
 
+// Request is one request of a test's load (the load engine's target, which the testbed cannot
+// import: the engine's own tests use the testbed).
+type Request struct {
+	Method, URL string
+	Body        []byte
+	Header      http.Header
+}
+
 // Load awaits the replicas on addrs (POD_IP:port) and returns a test's known traffic to them: on
 // each, in turn, three lists (200) and one create (the webhook's 500), so a quarter of the
 // requests are the apiserver's own server errors.
-func (a *APIServers) Load(t testing.TB, addrs ...string) []engine.Target {
+func (a *APIServers) Load(t testing.TB, addrs ...string) []Request {
 	t.Helper()
 	a.Await(t, addrs...)
-	var out []engine.Target
+	var out []Request
 	for _, addr := range addrs {
-		list := engine.Target{URL: "https://" + addr + apiServerList}
-		out = append(out, list, list, list, engine.Target{Method: http.MethodPost, URL: "https://" + addr + apiServerCreate,
+		list := Request{Method: http.MethodGet, URL: "https://" + addr + apiServerList}
+		out = append(out, list, list, list, Request{Method: http.MethodPost, URL: "https://" + addr + apiServerCreate,
 			Body: []byte(apiServerConfigMap), Header: http.Header{"Content-Type": {"application/json"}}})
 	}
 	return out

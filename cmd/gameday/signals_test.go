@@ -193,7 +193,11 @@ func TestCockpitDrawsSignalsInTmux(t *testing.T) {
 		{name: "otelapp", convention: "OpenTelemetry HTTP", rate: 50, targets: statuses("otelapp", 2, "200", "500")},
 		{name: "apiserver", convention: "Kubernetes API server", rate: 20, targets: func() []engine.Target {
 			ips := k.PodIPs(t, ns, "apiserver", 2)
-			return servers.Load(t, ips[0]+":8080", ips[1]+":8080")
+			var out []engine.Target
+			for _, r := range servers.Load(t, ips[0]+":8080", ips[1]+":8080") {
+				out = append(out, engine.Target{Method: r.Method, URL: r.URL, Body: r.Body, Header: r.Header})
+			}
+			return out
 		}},
 		{name: "web", convention: "Envoy · upstream cluster (native tags)", rate: 40, targets: func() []engine.Target {
 			w := "http://" + gateway.Addr + "/api/work?cpu_ms=0&fail="

@@ -47,7 +47,10 @@ func TestSignalsOfTheAPIServer(t *testing.T) {
 	}, nil)
 	time.Sleep(31 * time.Second) // a full window of the apiservers' own traffic, and the scrapes
 	idle := instant(t, b, rs[signals.Rate])
-	targets := servers.Load(t, ips[0]+":8080", ips[1]+":8080")
+	var targets []engine.Target
+	for _, r := range servers.Load(t, ips[0]+":8080", ips[1]+":8080") {
+		targets = append(targets, engine.Target{Method: r.Method, URL: r.URL, Body: r.Body, Header: r.Header})
+	}
 	// 50/s keeps the apiservers' p99 well inside the SLI histogram's first bucket on 2 cores under
 	// -race: at 100/s it sat on the 50 ms bound, and its estimate fell on either side of it.
 	e, err := engine.New(engine.Options{Targets: targets, RootCAs: servers.CA})
