@@ -104,9 +104,6 @@ func otelUnderLoad(t *testing.T, p *testbed.Prometheus, scope string, start func
 	if math.Abs(errs-wantErr)/wantErr > 0.1 {
 		t.Errorf("error share %.3f, the engine saw %.3f", errs, wantErr)
 	}
-	lo, hi := bucketOf(p99, []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10})
-	if s := st.ServiceP99.Seconds(); s < lo || s > hi {
-		t.Errorf("p99 %.4fs is in the bucket (%g, %g], the engine's p99 %.4fs is not", p99, lo, hi, s)
-	}
+	p99Agrees(t, p99, st.ServiceP99.Seconds(), []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}, false)
 	t.Logf("OpenTelemetry through %s: rate %.1f/s (engine %.1f/s), errors %.3f (engine %.3f), p99 %.4fs (engine %s)", scope, rate, st.Achieved, errs, wantErr, p99, st.ServiceP99)
 }
