@@ -11,27 +11,28 @@ import (
 )
 
 // FetchTrace asks the trace backend for one whole trace (a waterfall opened); the answer is a
-// TraceMsg on the bus, as every event, so a recording keeps what was looked at.
-func (s *Session) FetchTrace(id string) {
+// TraceMsg on the bus, as every event, so a recording keeps what was looked at. Every Fetch* answer
+// carries the asker's a, so it reaches the pane that asked.
+func (s *Session) FetchTrace(a sources.Asked, id string) {
 	b := s.TracesBackend
 	if b == nil {
 		return
 	}
 	s.fetch(func(ctx context.Context) any {
 		spans, err := b.Trace(ctx, id)
-		return sources.TraceMsg{TraceID: id, Spans: spans, Err: model.ErrText(err)}
+		return sources.TraceMsg{TraceID: id, Asked: a, Spans: spans, Err: model.ErrText(err)}
 	})
 }
 
 // FetchTraceLogs asks the log backend for the lines of one trace; the answer is a TraceLogsMsg.
-func (s *Session) FetchTraceLogs(id string) {
+func (s *Session) FetchTraceLogs(a sources.Asked, id string) {
 	b := s.LogsBackend
 	if b == nil {
 		return
 	}
 	s.fetch(func(ctx context.Context) any {
 		lines, err := b.ByTrace(ctx, id)
-		return sources.TraceLogsMsg{TraceID: id, Lines: lines, Err: model.ErrText(err)}
+		return sources.TraceLogsMsg{TraceID: id, Asked: a, Lines: lines, Err: model.ErrText(err)}
 	})
 }
 
@@ -41,7 +42,7 @@ const windowLines = 1000
 // FetchWindow asks the trace and log backends what happened between start and end (a moment picked
 // on a graph): the target service's traces that began then, slowest first, and the log lines of the
 // window under the logs pane's filter. The answer is one WindowMsg.
-func (s *Session) FetchWindow(start, end time.Time) {
+func (s *Session) FetchWindow(a sources.Asked, start, end time.Time) {
 	tb, lb := s.TracesBackend, s.LogsBackend
 	var tq sources.TraceQuery
 	if s.Traces != nil {
@@ -56,7 +57,7 @@ func (s *Session) FetchWindow(start, end time.Time) {
 		lq.Namespace = s.Namespace()
 	}
 	s.fetch(func(ctx context.Context) any {
-		out := sources.WindowMsg{Start: start, End: end}
+		out := sources.WindowMsg{Start: start, End: end, Asked: a}
 		var wg sync.WaitGroup
 		if tb != nil {
 			wg.Go(func() {
@@ -92,14 +93,14 @@ func (s *Session) FetchWindow(start, end time.Time) {
 }
 
 // FetchSpanNames asks the trace backend which span names a service has (filter suggestions).
-func (s *Session) FetchSpanNames(service string) {
+func (s *Session) FetchSpanNames(a sources.Asked, service string) {
 	n, ok := s.TracesBackend.(sources.SpanNamer)
 	if !ok || service == "" {
 		return
 	}
 	s.fetch(func(ctx context.Context) any {
 		names, err := n.SpanNames(ctx, service)
-		return sources.SpanNamesMsg{Service: service, Names: names, Err: model.ErrText(err)}
+		return sources.SpanNamesMsg{Service: service, Asked: a, Names: names, Err: model.ErrText(err)}
 	})
 }
 

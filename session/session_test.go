@@ -403,7 +403,8 @@ func TestKillOfManyReportsEveryReplacement(t *testing.T) {
 }
 
 // TestWhatAPaneOpensComesOnTheBus (issue 12): a waterfall, its log lines and span names are fetched by
-// the session and published, so every subscriber (a recorder) sees what the cockpit looked at.
+// the session and published, so every subscriber (a recorder) sees what the cockpit looked at; each
+// answer names who asked.
 func TestWhatAPaneOpensComesOnTheBus(t *testing.T) {
 	s := startDemo(t, 0, "")
 	ctx := context.Background()
@@ -413,19 +414,20 @@ func TestWhatAPaneOpensComesOnTheBus(t *testing.T) {
 	}
 	sub := s.Bus.Subscribe("recorder", 4096)
 	id := traces[0].TraceID
-	s.FetchTrace(id)
-	s.FetchTraceLogs(id)
-	s.FetchSpanNames("web")
+	a := func(seq uint64) sources.Asked { return sources.Asked{By: "c1", Pane: "Traces", Seq: seq} }
+	s.FetchTrace(a(1), id)
+	s.FetchTraceLogs(a(2), id)
+	s.FetchSpanNames(a(3), "web")
 	got := map[string]bool{}
 	waitFor(t, 10*time.Second, "the three answers", func() bool {
 		for _, e := range sub.Drain() {
 			switch m := e.Payload.(type) {
 			case sources.TraceMsg:
-				got["trace"] = m.TraceID == id && len(m.Spans) > 0
+				got["trace"] = m.TraceID == id && len(m.Spans) > 0 && m.Asked == a(1)
 			case sources.TraceLogsMsg:
-				got["logs"] = m.TraceID == id && m.Err == ""
+				got["logs"] = m.TraceID == id && m.Err == "" && m.Asked == a(2)
 			case sources.SpanNamesMsg:
-				got["names"] = m.Service == "web" && len(m.Names) > 0
+				got["names"] = m.Service == "web" && len(m.Names) > 0 && m.Asked == a(3)
 			}
 		}
 		return got["trace"] && got["logs"] && got["names"]
@@ -485,7 +487,8 @@ func TestWindowPivotComesOnTheBus(t *testing.T) {
 	end := s.Clock.Now()
 	start := end.Add(-30 * time.Second)
 	sub := s.Bus.Subscribe("recorder", 4096)
-	s.FetchWindow(start, end)
+	asked := sources.Asked{By: "c1", Pane: "Traces", Seq: 7}
+	s.FetchWindow(asked, start, end)
 	var w *sources.WindowMsg
 	waitFor(t, 10*time.Second, "the window's answer", func() bool {
 		for _, e := range sub.Drain() {
@@ -495,6 +498,9 @@ func TestWindowPivotComesOnTheBus(t *testing.T) {
 		}
 		return w != nil
 	})
+	if w.Asked != asked {
+		t.Fatalf("the answer is addressed to %+v, not to the asker %+v", w.Asked, asked)
+	}
 	if w.TracesErr != "" || w.LogsErr != "" || len(w.Traces) == 0 || len(w.Lines) == 0 {
 		t.Fatalf("window answer: %d traces (%s), %d lines (%s)", len(w.Traces), w.TracesErr, len(w.Lines), w.LogsErr)
 	}

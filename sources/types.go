@@ -65,6 +65,19 @@ type MetricsMsg struct {
 	ErrKind string `json:"errKind,omitempty"` // the error as text: events cross the bus and recordings as JSON
 }
 
+// Asked says who asked for an answer (a whole trace, a trace's logs, span names, a window): the
+// cockpit, its pane and the question's number. Answers are events on the bus, which every cockpit of a
+// session sees; an answer goes to the pane that asked, and only if no newer question of the same pane
+// is open, so a late answer to an older question never replaces the newer one.
+type Asked struct {
+	By   string `json:"by,omitempty"`   // the asking cockpit
+	Pane string `json:"pane,omitempty"` // its pane
+	Seq  uint64 `json:"seq,omitempty"`  // the pane's question, counting from 1
+}
+
+// Answers reports whether an answer carrying a answers question q; a zero q asked nothing.
+func (a Asked) Answers(q Asked) bool { return q.Seq != 0 && a == q }
+
 // ---- traces ----
 
 // TraceSummary is one row of the traces pane.
@@ -90,6 +103,7 @@ type TracesMsg struct {
 // TraceMsg carries one whole trace for the waterfall.
 type TraceMsg struct {
 	TraceID string
+	Asked   Asked `json:"asked,omitzero"`
 	Spans   []zmodel.SpanModel
 	Err     string `json:"err,omitempty"` // the error as text: events cross the bus and recordings as JSON
 }
@@ -97,6 +111,7 @@ type TraceMsg struct {
 // SpanNamesMsg carries the span names a trace backend knows for a service (filter suggestions).
 type SpanNamesMsg struct {
 	Service string
+	Asked   Asked `json:"asked,omitzero"`
 	Names   []string
 	Err     string `json:"err,omitempty"` // the error as text: events cross the bus and recordings as JSON
 }
@@ -106,6 +121,7 @@ type SpanNamesMsg struct {
 // TraceLogsMsg carries the log lines of one trace (the pivot from a waterfall to its logs).
 type TraceLogsMsg struct {
 	TraceID string
+	Asked   Asked `json:"asked,omitzero"`
 	Lines   []LogLine
 	Err     string `json:"err,omitempty"` // the error as text: events cross the bus and recordings as JSON
 }
@@ -114,6 +130,7 @@ type TraceLogsMsg struct {
 // that began in it, slowest first, and the log lines of the window (the pivot from a spike).
 type WindowMsg struct {
 	Start, End time.Time
+	Asked      Asked `json:"asked,omitzero"`
 	Traces     []TraceSummary
 	TracesErr  string `json:"tracesErr,omitempty"`
 	Lines      []LogLine

@@ -4,6 +4,7 @@ package tui
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"strings"
 	"sync"
@@ -184,6 +185,7 @@ func New(ctx *core.Context, deps Deps) *Model {
 		logsName = sess.LogsBackend.Name()
 	}
 	ctx.Fetch = sess
+	ctx.Cockpit = cockpitName()
 	m.panes[core.PaneTraces] = panes.NewTraces(ctx, tracesName, tq, setQuery)
 	m.panes[core.PaneLogs] = panes.NewLogs(ctx, logsName, setFilter)
 	m.panes[core.PaneEvents] = panes.NewEvents(ctx)
@@ -194,6 +196,19 @@ func New(ctx *core.Context, deps Deps) *Model {
 	m.panes[m.focus].Update(core.FocusMsg{})
 	return m
 }
+
+// answer hands a backend's answer to the pane that asked for it; an answer to another cockpit's
+// question (a shared session) is not this one's.
+func (m *Model) answer(a sources.Asked, msg tea.Msg) tea.Cmd {
+	p, ok := m.ctx.Asker(a)
+	if !ok {
+		return nil
+	}
+	return m.panes[p].Update(msg)
+}
+
+// cockpitName names a cockpit for its questions; random, so two cockpits on one bus never share one.
+func cockpitName() string { return rand.Text()[:10] }
 
 // Context exposes the shared context (tests).
 func (m *Model) Context() *core.Context { return m.ctx }
@@ -313,17 +328,27 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.metricsSrc = msg.Source
 		}
 		return m, m.panes[core.PaneMetrics].Update(msg)
-	case sources.TracesMsg, sources.TraceMsg, sources.SpanNamesMsg:
+	case sources.TracesMsg:
 		return m, m.panes[core.PaneTraces].Update(msg)
-	case sources.LogsMsg, sources.LogsReset, sources.TraceLogsMsg:
+	case sources.LogsMsg, sources.LogsReset:
 		return m, m.panes[core.PaneLogs].Update(msg)
+	case sources.TraceMsg:
+		return m, m.answer(msg.Asked, msg)
+	case sources.SpanNamesMsg:
+		return m, m.answer(msg.Asked, msg)
+	case sources.TraceLogsMsg:
+		return m, m.answer(msg.Asked, msg)
 	case sources.WindowMsg:
+		if _, ok := m.ctx.Asker(msg.Asked); !ok {
+			return m, nil
+		}
 		return m, tea.Batch(m.panes[core.PaneTraces].Update(msg), m.panes[core.PaneLogs].Update(msg))
 	case core.WindowMsg:
-		// The pivot from a spike: both panes show the window, the traces pane takes the focus.
-		cmd := m.panes[core.PaneTraces].Update(msg)
+		// The pivot from a spike: both panes show the window, the traces pane asks and takes the focus.
+		msg.Asked = m.ctx.Ask(core.PaneTraces)
+		cmd := tea.Batch(m.panes[core.PaneTraces].Update(msg), m.panes[core.PaneLogs].Update(msg))
 		if m.ctx.Fetch != nil {
-			m.ctx.Fetch.FetchWindow(msg.Start, msg.End)
+			m.ctx.Fetch.FetchWindow(msg.Asked, msg.Start, msg.End)
 		}
 		m.setFocus(core.PaneTraces)
 		return m, cmd

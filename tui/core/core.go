@@ -49,12 +49,13 @@ type Pane interface {
 	help.KeyMap
 }
 
-// Fetcher is the session's side of the panes' requests.
+// Fetcher is the session's side of the panes' requests. Each names who asks (Context.Ask) and its
+// answer carries that back, so it reaches the pane that asked and no other cockpit's.
 type Fetcher interface {
-	FetchTrace(id string)
-	FetchTraceLogs(id string)
-	FetchSpanNames(service string)
-	FetchWindow(start, end time.Time)
+	FetchTrace(a sources.Asked, id string)
+	FetchTraceLogs(a sources.Asked, id string)
+	FetchSpanNames(a sources.Asked, service string)
+	FetchWindow(a sources.Asked, start, end time.Time)
 }
 
 // Context is shared by pointer between the root model and every pane.
@@ -80,6 +81,30 @@ type Context struct {
 	Demo        bool
 	// NoColor: NO_COLOR was set at start, so every theme, `:theme` too, is drawn mono.
 	NoColor bool
+
+	// Cockpit names this cockpit among those that share a session's bus.
+	Cockpit string
+	asked   [NumPanes]uint64
+}
+
+// Ask numbers a new question of pane p, to pass to a Fetch; the pane keeps it and takes only the
+// answer that carries it (sources.Asked.Answers).
+func (c *Context) Ask(p PaneID) sources.Asked {
+	c.asked[p]++
+	return sources.Asked{By: c.Cockpit, Pane: p.String(), Seq: c.asked[p]}
+}
+
+// Asker reports which of this cockpit's panes asked a; false for another cockpit's question.
+func (c *Context) Asker(a sources.Asked) (PaneID, bool) {
+	if a.By != c.Cockpit || a.Seq == 0 {
+		return 0, false
+	}
+	for p := range NumPanes {
+		if p.String() == a.Pane {
+			return p, true
+		}
+	}
+	return 0, false
 }
 
 // Allowed reports whether an action is permitted, and why not.
@@ -127,8 +152,11 @@ type (
 	// TraceLogsMsg asks the logs pane to show the lines of one trace (the pivot from a waterfall).
 	TraceLogsMsg struct{ TraceID string }
 	// WindowMsg asks for what happened in a window picked on a graph (the pivot from a spike): the
-	// traces pane and the logs pane show it.
-	WindowMsg struct{ Start, End time.Time }
+	// traces pane and the logs pane show it. The root numbers the question (Asked) before passing it on.
+	WindowMsg struct {
+		Start, End time.Time
+		Asked      sources.Asked
+	}
 	// FocusPaneMsg asks the root to focus a pane.
 	FocusPaneMsg struct{ Pane PaneID }
 )

@@ -64,6 +64,8 @@ func BenchmarkLogsIngest(b *testing.B) {
 // BenchmarkWaterfall500 renders the waterfall of a 500-span trace (tree order, bars, the selected span).
 func BenchmarkWaterfall500(b *testing.B) {
 	ctx := testCtx()
+	f := &fetcher{}
+	ctx.Fetch = f
 	tr := NewTraces(ctx, "", sources.TraceQuery{}, nil)
 	tr.SetSize(140, 40)
 	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
@@ -81,7 +83,8 @@ func BenchmarkWaterfall500(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		tr.Update(sources.TraceMsg{TraceID: "1", Spans: spans})
+		tr.Update(core.OpenTraceMsg{TraceID: "1"})
+		tr.Update(sources.TraceMsg{TraceID: "1", Spans: spans, Asked: f.last})
 		_ = tr.View()
 	}
 }

@@ -84,11 +84,13 @@ func TestWindowOfTracesAndLogs(t *testing.T) {
 	lg.SetSize(100, 20)
 	tr.Update(sources.TracesMsg{Traces: []sources.TraceSummary{{TraceID: "a1", Root: "live-one", Start: now, Duration: time.Millisecond}}})
 	from, to := now.Add(-time.Minute), now.Add(-50*time.Second)
-	tr.Update(core.WindowMsg{Start: from, End: to})
+	asked := ctx.Ask(core.PaneTraces)
+	tr.Update(core.WindowMsg{Start: from, End: to, Asked: asked})
+	lg.Update(core.WindowMsg{Start: from, End: to, Asked: asked})
 	if v := ansi.Strip(tr.View()); !strings.Contains(v, "asking for the traces of the window") {
 		t.Fatalf("while asking:\n%s", v)
 	}
-	ans := sources.WindowMsg{Start: from, End: to,
+	ans := sources.WindowMsg{Start: from, End: to, Asked: asked,
 		Traces: []sources.TraceSummary{{TraceID: "b1", Root: "slow-one", Start: from, Duration: 150 * time.Millisecond}, {TraceID: "b2", Root: "fast-one", Start: from, Duration: 2 * time.Millisecond}},
 		Lines:  []sources.LogLine{{Time: from.Add(time.Second), Pod: "web-1", Msg: "GET /api/work 200", Raw: "GET /api/work 200"}}}
 	tr.Update(ans)

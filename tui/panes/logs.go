@@ -35,6 +35,8 @@ type Logs struct {
 	source     string // the backend's name, for the title
 	// window is the time window picked on a graph whose lines traceLines then hold (trace empty).
 	window    *sources.WindowMsg
+	// asked is the open pivot question (a trace's lines or a window): only its answer is shown.
+	asked     sources.Asked
 	setFilter func(string)
 	err       error
 	cache     string
@@ -159,14 +161,23 @@ func (l *Logs) Update(msg tea.Msg) tea.Cmd {
 		l.valid = false
 	case core.TraceLogsMsg:
 		if l.ctx.Fetch != nil {
-			l.ctx.Fetch.FetchTraceLogs(msg.TraceID) // the lines come as a sources.TraceLogsMsg
+			l.asked = l.ctx.Ask(core.PaneLogs)
+			l.ctx.Fetch.FetchTraceLogs(l.asked, msg.TraceID) // the lines come as a sources.TraceLogsMsg
 		}
+	case core.WindowMsg:
+		l.asked = msg.Asked // the root asked for both panes
 	case sources.WindowMsg:
+		if !msg.Asked.Answers(l.asked) {
+			return nil
+		}
 		l.trace, l.window, l.traceLines, l.err = "", &msg, msg.Lines, asErr(msg.LogsErr)
 		l.scroll.SetN(len(l.traceLines))
 		l.scroll.Top()
 		l.valid = false
 	case sources.TraceLogsMsg:
+		if !msg.Asked.Answers(l.asked) {
+			return nil // an answer to an older question, or to one left with esc
+		}
 		l.window = nil
 		l.trace, l.traceLines, l.err = msg.TraceID, msg.Lines, asErr(msg.Err)
 		l.scroll.SetN(len(l.traceLines))
@@ -223,6 +234,7 @@ func (l *Logs) key(msg tea.KeyPressMsg) tea.Cmd {
 		l.input.CursorEnd()
 		return l.input.Focus()
 	case key.Matches(msg, k.Back):
+		l.asked = sources.Asked{}
 		if l.pinned() {
 			l.trace, l.window, l.traceLines = "", nil, nil
 			l.scroll.SetN(l.n)

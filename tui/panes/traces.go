@@ -42,6 +42,8 @@ type Traces struct {
 	window     *sources.WindowMsg
 	live       []sources.TraceSummary
 	windowSeen bool // the window's answer arrived
+	// The open questions: only their answers are shown (a late answer to an older one is dropped).
+	askedTrace, askedNames sources.Asked
 }
 
 // waterfall is one opened trace: spans in tree order with their depth.
@@ -141,12 +143,13 @@ func (t *Traces) SetSize(w, h int) { t.w, t.h, t.valid = w, h, false }
 func (t *Traces) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case core.WindowMsg:
-		t.window, t.windowSeen, t.wf = &sources.WindowMsg{Start: msg.Start, End: msg.End}, false, nil
+		t.window, t.windowSeen, t.wf = &sources.WindowMsg{Start: msg.Start, End: msg.End, Asked: msg.Asked}, false, nil
+		t.askedTrace = sources.Asked{}
 		t.live, t.list, t.err = t.list, nil, nil
 		t.scroll.SetN(0)
 		t.valid = false
 	case sources.WindowMsg:
-		if t.window == nil || !t.window.Start.Equal(msg.Start) || !t.window.End.Equal(msg.End) {
+		if t.window == nil || !msg.Asked.Answers(t.window.Asked) {
 			return nil // an answer to a window left already
 		}
 		t.window, t.windowSeen = &msg, true
@@ -182,10 +185,13 @@ func (t *Traces) Update(msg tea.Msg) tea.Cmd {
 		}
 		t.valid = false
 	case sources.TraceMsg:
-		t.openTrace(msg)
+		if msg.Asked.Answers(t.askedTrace) {
+			t.askedTrace = sources.Asked{}
+			t.openTrace(msg)
+		}
 	case sources.SpanNamesMsg:
 		// Suggestions are a convenience: a failure leaves the filter usable as plain text.
-		if msg.Err == "" {
+		if msg.Err == "" && msg.Asked.Answers(t.askedNames) {
 			t.names = msg.Names
 			t.input.SetSuggestions(msg.Names)
 			t.input.ShowSuggestions = len(msg.Names) > 0
@@ -235,7 +241,7 @@ func (t *Traces) key(msg tea.KeyPressMsg) tea.Cmd {
 	if t.wf != nil {
 		switch {
 		case key.Matches(msg, k.Back):
-			t.wf = nil
+			t.wf, t.askedTrace = nil, sources.Asked{}
 		case key.Matches(msg, k.Logs):
 			id := t.wf.id
 			return func() tea.Msg { return core.TraceLogsMsg{TraceID: id} }
@@ -249,6 +255,8 @@ func (t *Traces) key(msg tea.KeyPressMsg) tea.Cmd {
 		if t.scroll.Cursor < len(t.list) {
 			return t.fetch(t.list[t.scroll.Cursor].TraceID)
 		}
+	case key.Matches(msg, k.Back) && t.askedTrace.Seq != 0:
+		t.askedTrace = sources.Asked{} // a trace asked for and not shown yet: it does not open
 	case key.Matches(msg, k.Back) && t.window != nil:
 		t.window, t.list, t.live = nil, t.live, nil
 		t.scroll.SetN(len(t.list))
@@ -271,7 +279,8 @@ func (t *Traces) key(msg tea.KeyPressMsg) tea.Cmd {
 // them (tab accepts a suggestion); the answer comes as a SpanNamesMsg.
 func (t *Traces) spanNames() tea.Cmd {
 	if t.ctx.Fetch != nil {
-		t.ctx.Fetch.FetchSpanNames(t.query.Service)
+		t.askedNames = t.ctx.Ask(core.PaneTraces)
+		t.ctx.Fetch.FetchSpanNames(t.askedNames, t.query.Service)
 	}
 	return nil
 }
@@ -279,7 +288,8 @@ func (t *Traces) spanNames() tea.Cmd {
 // fetch asks for one whole trace; it arrives as a TraceMsg.
 func (t *Traces) fetch(id string) tea.Cmd {
 	if t.ctx.Fetch != nil {
-		t.ctx.Fetch.FetchTrace(id)
+		t.askedTrace = t.ctx.Ask(core.PaneTraces)
+		t.ctx.Fetch.FetchTrace(t.askedTrace, id)
 	}
 	return nil
 }
