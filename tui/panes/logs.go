@@ -34,7 +34,7 @@ type Logs struct {
 	traceLines []sources.LogLine
 	source     string // the backend's name, for the title
 	// window is the time window picked on a graph whose lines traceLines then hold (trace empty).
-	window    *sources.WindowMsg
+	window *sources.WindowMsg
 	// asked is the open pivot question (a trace's lines or a window): only its answer is shown.
 	asked     sources.Asked
 	setFilter func(string)
