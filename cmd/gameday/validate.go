@@ -2,16 +2,18 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gamedaylab/gameday/experiment/chaostoolkit"
 	"github.com/gamedaylab/gameday/scenario"
 )
 
 func newValidateCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "validate FILE...",
-		Short: "Check scenario files: every error names the file, the line, the field and what is allowed",
+		Short: "Check scenario files (gameday's, or Chaos Toolkit experiments): every error names the file, the line, the field and what is allowed",
 		Example: `  # before a game day, or in CI on every change of the scenarios
   gameday validate examples/*.yaml`,
 		Args:          cobra.MinimumNArgs(1),
@@ -20,6 +22,26 @@ func newValidateCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, files []string) error {
 			failed := 0
 			for _, f := range files {
+				if data, err := os.ReadFile(f); err == nil && chaostoolkit.Detect(data) {
+					ce, err := chaostoolkit.Parse(f, data)
+					if err != nil {
+						failed++
+						fmt.Fprintln(cmd.ErrOrStderr(), err)
+						continue
+					}
+					if _, err := ce.Resolve(nil, nil); err != nil { // as chaos validate, the environment is read
+						failed++
+						fmt.Fprintln(cmd.ErrOrStderr(), err)
+						continue
+					}
+					probes := 0
+					if ce.Hypothesis != nil {
+						probes = len(ce.Hypothesis.Probes)
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: valid: Chaos Toolkit experiment %q, %d probes, %d method activities, %d rollbacks\n",
+						f, ce.Title, probes, len(ce.Method), len(ce.Rollbacks))
+					continue
+				}
 				e, err := scenario.Read(f)
 				if err != nil {
 					failed++
