@@ -42,6 +42,7 @@ func onTestbed(t *testing.T, k *testbed.Kube, ns string, cfg *config.Config) *se
 // Fluent Bit would, and HTTP), with half of the requests failing: each verdict says what the server
 // answered, and the JUnit file is read by junitparser, the parser CI result publishers use.
 func TestProbesOnRealBackends(t *testing.T) {
+	t.Parallel() // mostly waits on real servers: it runs beside the others that do
 	k := testbed.SharedKube(t)
 	ns := k.Namespace(t, "probes")
 	testbed.DeployWeb(t, k.Client, ns, 2, "50m", false)

@@ -22,6 +22,7 @@ import (
 // that metrics-server reads from kwok: the test raises the pods' usage when the load starts, as the
 // load would on real pods.
 func TestHPAReactionAgreesWithAWatch(t *testing.T) {
+	t.Parallel() // mostly waits on real servers: it runs beside the others that do
 	k := testbed.SharedKube(t)
 	ns := k.Namespace(t, "hpa-reaction")
 	testbed.DeployWeb(t, k.Client, ns, 2, "50m", false) // 20 % of the 250m request

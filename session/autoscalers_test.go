@@ -23,6 +23,7 @@ import (
 // emulated CPU through metrics-server; the session's cluster carries the recommendation the
 // recommender wrote (exactly the API's), the mode, its eviction warning and the template's requests.
 func TestVPARecommendationOfTheRealRecommender(t *testing.T) {
+	t.Parallel() // mostly waits on real servers: it runs beside the others that do
 	k := testbed.SharedKube(t)
 	rec := testbed.SharedRecommender(t, k)
 	ns := k.Namespace(t, "vpa")

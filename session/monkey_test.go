@@ -25,6 +25,7 @@ import (
 // disruption budget allows nothing is refused by the Eviction API, one at the ready minimum is refused
 // by the guard; each victim gets an Event and each kill a recovery; HALT stops it at once.
 func TestMonkeyOnTheTestbed(t *testing.T) {
+	t.Parallel() // mostly waits on real servers: it runs beside the others that do
 	k := testbed.SharedKube(t)
 	ns := k.Namespace(t, "monkey")
 	optIn := map[string]string{"gameday.dev/monkey": "enabled"}

@@ -16,6 +16,7 @@ import (
 // from metrics.k8s.io (the testbed's real metrics-server, over kwok's emulated usage: 100m of a 250m
 // request, 40 %), each saying where it comes from.
 func TestReplicasAndCPUWithoutKubeStateMetrics(t *testing.T) {
+	t.Parallel() // mostly waits on real servers: it runs beside the others that do
 	k := testbed.SharedKube(t)
 	ns := k.Namespace(t, "live")
 	testbed.DeployWeb(t, k.Client, ns, 3, "100m", false)

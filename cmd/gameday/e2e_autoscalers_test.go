@@ -25,6 +25,7 @@ import (
 // YAML), and its TriggeredScaleUp, a node added (kwok) and the pod scheduled complete the scale-up
 // stopwatch; raising the HPA's min replicas is said on its line.
 func TestEndToEndAutoscalersInTmux(t *testing.T) {
+	t.Parallel() // mostly waits on real servers and its own binary: it runs beside the others that do
 	followed := regexp.MustCompile(`web cpu 250m → (\d+)m `)
 	k := testbed.SharedKube(t)
 	testbed.SharedRecommender(t, k)

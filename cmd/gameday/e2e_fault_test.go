@@ -23,6 +23,7 @@ var errShare = regexp.MustCompile(`Gateway errors ━ 5xx % ([0-9.]+)%`)
 // the real Envoy) rise on the graph with the FAULTS badge counting down, presses x and sees the share
 // fall back to 0; at 80x24 and 200x60.
 func TestEndToEndFaultInTmux(t *testing.T) {
+	t.Parallel() // mostly waits on real servers and its own binary: it runs beside the others that do
 	k := testbed.SharedKube(t)
 	m := testbed.SharedMesh(t, k)
 	bin := gamedayBinary(t)

@@ -13,6 +13,7 @@ import (
 // its list shows the requests, and Enter opens one as a waterfall with both services' spans. At
 // 80x24 (the pane zoomed) and 200x60.
 func TestEndToEndJaegerInTmux(t *testing.T) {
+	t.Parallel() // mostly waits on real servers and its own binary: it runs beside the others that do
 	k := testbed.SharedKube(t)
 	bin := gamedayBinary(t)
 	js := testbed.StartJaeger(t)

@@ -30,6 +30,7 @@ func podsOn(screen string) []string {
 // file cut short (a crash) replays and says it is truncated; gameday report writes it up. At 80x24
 // and 200x60, one after the other.
 func TestEndToEndRecordThenReplayInTmux(t *testing.T) {
+	t.Parallel() // mostly waits on real servers and its own binary: it runs beside the others that do
 	k := testbed.SharedKube(t)
 	bin := gamedayBinary(t)
 	zs := testbed.StartZipkin(t)

@@ -24,6 +24,7 @@ var (
 // the live list has the fast background ones), and the log lines of the same window; esc returns to
 // the live list. At 80x24 (the graph zoomed) and 200x60.
 func TestEndToEndSpikeToTracesInTmux(t *testing.T) {
+	t.Parallel() // mostly waits on real servers and its own binary: it runs beside the others that do
 	k := testbed.SharedKube(t)
 	bin := gamedayBinary(t)
 	zs := testbed.StartZipkin(t)

@@ -22,6 +22,7 @@ import (
 // TestExitCodes (issue 13 items 3 and 4): each exit code of the table, from the real binary. Before,
 // all of these exited 1, and an interrupted run said PASS and exited 0.
 func TestExitCodes(t *testing.T) {
+	t.Parallel() // mostly waits on real servers and its own binary: it runs beside the others that do
 	bin := gamedayBinary(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		time.Sleep(2 * time.Millisecond)

@@ -29,6 +29,7 @@ import (
 //   - SIGTERM in the middle stops the method and reverts everything: no node left cordoned, no request
 //     sent after the exit, exit 130.
 func TestRunOnTheTestbed(t *testing.T) {
+	t.Parallel() // mostly waits on real servers and its own binary: it runs beside the others that do
 	k := testbed.SharedKube(t)
 	ns := k.Namespace(t, "run")
 	deployWeb(t, k.Client, ns, 3, "50m", false)

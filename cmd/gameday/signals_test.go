@@ -27,6 +27,7 @@ import (
 // convention, query and value now (rate from podinfo's own client_golang metrics, ready replicas
 // from kube-state-metrics), and the text table says the same.
 func TestSignalsCommand(t *testing.T) {
+	t.Parallel() // mostly waits on real servers and its own binary: it runs beside the others that do
 	k := testbed.SharedKube(t)
 	ns := k.Namespace(t, "signals")
 	testbed.DeployApp(t, k.Client, ns, "podinfo", 1, "100m", false, nil)
@@ -113,6 +114,7 @@ func signalsRun(t *testing.T, k *testbed.Kube, ns, target, prom string) func(arg
 // stats config): gameday finds the Services selecting the Deployment's pods in the cluster and reads
 // their upstream cluster's rate: the 20 requests/s sent, within 10 %.
 func TestSignalsCommandAtTheEdge(t *testing.T) {
+	t.Parallel() // mostly waits on real servers and its own binary: it runs beside the others that do
 	k := testbed.SharedKube(t)
 	mesh := testbed.SharedMesh(t, k)
 	ns := k.Namespace(t, "signals-edge")
@@ -149,6 +151,7 @@ func TestSignalsCommandAtTheEdge(t *testing.T) {
 // fits). (A killed pod's traffic kept by the owner join is asserted on the queries, in
 // sources/prometheus: on the screen the rate rightly falls to what the live pods serve.)
 func TestCockpitDrawsSignalsInTmux(t *testing.T) {
+	t.Parallel() // mostly waits on real servers and its own binary: it runs beside the others that do
 	k := testbed.SharedKube(t)
 	mesh := testbed.SharedMesh(t, k)
 	ns := k.Namespace(t, "signals-tmux")
@@ -307,6 +310,7 @@ func number(m []string) float64 {
 // 0.3 and is not steady with 0.1 (exit 3, nothing done), the probes' values are podinfo's, read in its own convention, and the
 // report charts its signals.
 func TestSignalProbesOnPodinfo(t *testing.T) {
+	t.Parallel() // mostly waits on real servers and its own binary: it runs beside the others that do
 	k := testbed.SharedKube(t)
 	ns := k.Namespace(t, "signals-run")
 	testbed.DeployApp(t, k.Client, ns, "podinfo", 2, "100m", false, nil)

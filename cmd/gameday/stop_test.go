@@ -72,6 +72,7 @@ func countingServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
 // A second run is cut short by a second Ctrl-C: it leaves at once (exit 6), naming what it did not
 // revert, and its records stay for gameday revert.
 func TestRunStopsWithinItsBoundWhenABackendHangs(t *testing.T) {
+	t.Parallel() // mostly waits on real servers and its own binary: it runs beside the others that do
 	k := testbed.SharedKube(t)
 	ns := k.Namespace(t, "hang")
 	deployWeb(t, k.Client, ns, 2, "50m", false)

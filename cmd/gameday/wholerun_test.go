@@ -73,6 +73,7 @@ method:
 //     replacements are ready, the users see 503s beyond the error budget, and the run and its report
 //     say so (exit 3), although the replicas come back.
 func TestWholeScenariosOnTheTestbed(t *testing.T) {
+	t.Parallel() // mostly waits on real servers and its own binary: it runs beside the others that do
 	bin := gamedayBinary(t)
 	k := testbed.SharedKube(t)
 	mesh := testbed.SharedMesh(t, k)
