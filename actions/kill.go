@@ -19,12 +19,13 @@ import (
 func init() {
 	killAccess := []authv1.ResourceAttributes{{Verb: "delete", Resource: "pods"}}
 	register(
-		Spec{Name: Kill, Order: 10, Key: "kill", Keys: []string{"ctrl+k"}, Selected: true, Command: "kill", Usage: "[N|N%|all][!] [grace SECONDS]|pod/NAME",
+		Spec{Name: Kill, Order: 10, Key: "kill", Keys: []string{"ctrl+k"}, Selected: true, Command: "kill", Usage: "[N|N%|all][!] [grace SECONDS]|pod/NAME [grace SECONDS]",
 			CommandHelp: "kill N random pods (! forces past the minimum; grace 0 deletes at once), or one pod", Help: "kill selected pod", Perm: "kill", Access: killAccess,
 			Destructive: true, Verb: "Kill", Marker: "kill", Timed: true, Plan: planKillStep, Run: runWith((*Env).kill),
 			ParseArgs: func(args string) error {
 				if strings.HasPrefix(strings.TrimSpace(args), "pod/") {
-					return nil
+					_, _, err := parsePodKill(strings.TrimSpace(args))
+					return err
 				}
 				_, _, err := ParseKill(args)
 				return err
@@ -54,8 +55,12 @@ func init() {
 // planKillStep reads a count (default 1) and picks random victims among the target's pods, or kills
 // the one pod that pod/NAME names (the cockpit's selected pod).
 func planKillStep(e *Env, w World, args string) (Step, error) {
-	if name, ok := strings.CutPrefix(args, "pod/"); ok {
-		return planKillPod(e, w, name)
+	if strings.HasPrefix(args, "pod/") {
+		name, grace, err := parsePodKill(args)
+		if err != nil {
+			return Step{}, err
+		}
+		return planKillPod(e, w, name, grace)
 	}
 	c, grace, err := ParseKill(args)
 	if err != nil {
@@ -72,7 +77,7 @@ func planKillStep(e *Env, w World, args string) (Step, error) {
 
 // planKillPod plans the kill of one named pod: of the target (whose ready minimum the guard keeps),
 // or of the namespace when there is no target.
-func planKillPod(e *Env, w World, name string) (Step, error) {
+func planKillPod(e *Env, w World, name string, grace *int64) (Step, error) {
 	force := strings.HasSuffix(name, "!")
 	name = strings.TrimSuffix(name, "!")
 	pod := w.Cluster.Pods[w.Namespace+"/"+name]
@@ -94,7 +99,27 @@ func planKillPod(e *Env, w World, name string) (Step, error) {
 	}
 	p := e.PlanKillPod(w.Namespace, w.Target, pods, *pod, force)
 	p.Desired = desired
+	if grace != nil {
+		p.Grace = grace
+	}
 	return e.planStep(p, killHead(p), true), nil
+}
+
+// parsePodKill reads "pod/NAME[!] [grace SECONDS]".
+func parsePodKill(args string) (string, *int64, error) {
+	name, rest, _ := strings.Cut(strings.TrimPrefix(args, "pod/"), " ")
+	rest = strings.TrimSpace(rest)
+	if rest == "" {
+		return name, nil, nil
+	}
+	c, grace, err := ParseKill(rest)
+	if err != nil {
+		return "", nil, err
+	}
+	if grace == nil || c != (Count{N: 1}) {
+		return "", nil, fmt.Errorf("%q: after pod/NAME only grace SECONDS may follow", args)
+	}
+	return name, grace, nil
 }
 
 // PlanKillPod plans the kill of pod, one of pods (the workload's, whose ready replicas the guard

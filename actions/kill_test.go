@@ -69,6 +69,19 @@ func TestKillOfTheSelectedPodDeletesOnlyIt(t *testing.T) {
 	}
 }
 
+// TestKillOfOnePodWithItsGrace: pod/NAME grace SECONDS deletes that pod with that grace period (a
+// Chaos Toolkit terminate_pods with grace_period).
+func TestKillOfOnePodWithItsGrace(t *testing.T) {
+	tb := newTestbed(t, &Guard{MinReady: 1})
+	st, err := tb.prepare("kill", shopWorld(), "pod/web-2 grace 0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Plan.Grace == nil || *st.Plan.Grace != 0 || !strings.Contains(st.Detail, "grace 0s") {
+		t.Fatalf("plan %+v, detail %q", st.Plan, st.Detail)
+	}
+}
+
 // TestKillOfASelectedPodWithoutATargetHasNoFloor: with no target the cursor's pod belongs to no
 // workload whose minimum the guard keeps: it is killed however high the minimum.
 func TestKillOfASelectedPodWithoutATargetHasNoFloor(t *testing.T) {
@@ -111,6 +124,9 @@ func TestSelectedPodKillSaysWhyItCannot(t *testing.T) {
 		{name: "protected", args: "pod/web-1", guard: &Guard{Protected: map[string]bool{"shop": true}}, refusal: `namespace "shop" is protected`},
 		{name: "read-only", args: "pod/web-1!", guard: &Guard{ReadOnly: true}, refusal: "read-only mode"},
 		{name: "forced past the floor", args: "pod/web-1!", guard: &Guard{MinReady: 3}},
+		{name: "grace and force", args: "pod/web-1! grace 5s"},
+		{name: "a count after the pod", args: "pod/web-1 3", err: "after pod/NAME only grace SECONDS may follow"},
+		{name: "a bad grace", args: "pod/web-1 grace -1", err: "grace"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			tb := newTestbed(t, c.guard)

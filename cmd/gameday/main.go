@@ -132,7 +132,7 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
 		return usageError{fmt.Errorf("%s (see gameday --help)", flagError(err))}
 	})
 	cmd.SuggestionsMinimumDistance = 2
-	cmd.AddCommand(newLoadCmd(), newLoadWorkerCmd(), newValidateCmd(), newRunCmd(), newReportCmd(), newRevertCmd(), newMonkeyCmd(), newReplayCmd(), newSignalsCmd())
+	cmd.AddCommand(newLoadCmd(), newLoadWorkerCmd(), newValidateCmd(), newRunCmd(), newReportCmd(), newRevertCmd(), newMonkeyCmd(), newReplayCmd(), newSignalsCmd(), newExportCmd())
 	f := cmd.Flags()
 	addSessionFlags(cmd, o)
 	f.StringVar(&o.scenario, "scenario", "", "present this scenario in a runbook (r shows it, N starts the method and passes manual steps)")

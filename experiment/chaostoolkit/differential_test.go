@@ -45,57 +45,64 @@ func TestSameOutcomeAsTheChaosToolkit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			stem := strings.TrimSuffix(strings.TrimSuffix(c.file, ".yaml"), ".json")
-			vars := func(ns string) []string { return []string{"ns=" + ns, "prometheus_base_url=" + prom.URL} }
-
-			theirs := k.Namespace(t, "ctk-"+stem)
-			testbed.DeployApp(t, k.Client, theirs, "web", 3, "10m", false, nil)
-			dir := t.TempDir()
-			args := []string{"run", "--journal-path", "journal.json"}
-			for _, v := range vars(theirs) {
-				args = append(args, "--var", v)
-			}
-			out, code := ctk.Chaos(t, dir, append(args, src)...)
-			ref := readJournal(t, filepath.Join(dir, "journal.json"), out)
-
-			ours := k.Namespace(t, "gd-"+stem)
-			testbed.DeployApp(t, k.Client, ours, "web", 3, "10m", false, nil)
-			s := onTestbed(t, k, ours)
-			e, err := Read(src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			overrides := map[string]any{}
-			for _, v := range vars(ours) {
-				name, val, _ := ParseVar(v)
-				overrides[name] = val
-			}
-			resolved, err := e.Resolve(nil, overrides)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var log strings.Builder
-			j := Run(context.Background(), e, &SessionExecutor{S: s}, Options{Out: &log, Vars: resolved, Version: "test"})
-			dir2 := t.TempDir()
-			p, err := j.Write(dir2)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := readJournal(t, p, log.String())
-
-			if ref.Status != c.status || ref.Deviated != c.deviated {
-				t.Fatalf("the Chaos Toolkit ended %s (deviated %v), the test expects %s (%v): the experiment is not what it says\n%s",
-					ref.Status, ref.Deviated, c.status, c.deviated, out)
-			}
-			if code != j.ExitCode() {
-				t.Errorf("exit: chaos run %d, gameday's strict exit %d", code, j.ExitCode())
-			}
-			if diff := compareJournals(ref, got); diff != "" {
-				t.Fatalf("journals differ:\n%s\n--- chaos run:\n%s\n--- gameday:\n%s", diff, out, log.String())
-			}
-			t.Logf("both %s, deviated %v; gameday:\n%s", got.Status, got.Deviated, log.String())
+			differential(t, k, ctk, prom, src, c.status, c.deviated)
 		})
 	}
+}
+
+// differential runs the experiment file src with chaos run and with gameday, each on a namespace
+// of its own holding web's three pods, and compares the journals.
+func differential(t *testing.T, k *testbed.Kube, ctk *testbed.ChaosToolkit, prom *testbed.Prometheus, src, status string, deviated bool) {
+	t.Helper()
+	stem := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(src), ".yaml"), ".json")
+	vars := func(ns string) []string { return []string{"ns=" + ns, "prometheus_base_url=" + prom.URL} }
+
+	theirs := k.Namespace(t, "ctk-"+stem)
+	testbed.DeployApp(t, k.Client, theirs, "web", 3, "10m", false, nil)
+	testbed.WaitReady(t, k.Client, theirs, 3, time.Minute)
+	dir := t.TempDir()
+	args := []string{"run", "--journal-path", "journal.json"}
+	for _, v := range vars(theirs) {
+		args = append(args, "--var", v)
+	}
+	out, code := ctk.Chaos(t, dir, append(args, src)...)
+	ref := readJournal(t, filepath.Join(dir, "journal.json"), out)
+
+	ours := k.Namespace(t, "gd-"+stem)
+	testbed.DeployApp(t, k.Client, ours, "web", 3, "10m", false, nil)
+	s := onTestbed(t, k, ours)
+	e, err := Read(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	overrides := map[string]any{}
+	for _, v := range vars(ours) {
+		name, val, _ := ParseVar(v)
+		overrides[name] = val
+	}
+	resolved, err := e.Resolve(nil, overrides)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	j := Run(context.Background(), e, &SessionExecutor{S: s}, Options{Out: &log, Vars: resolved, Version: "test"})
+	p, err := j.Write(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readJournal(t, p, log.String())
+
+	if ref.Status != status || ref.Deviated != deviated {
+		t.Fatalf("the Chaos Toolkit ended %s (deviated %v), the test expects %s (%v): the experiment is not what it says\n%s",
+			ref.Status, ref.Deviated, status, deviated, out)
+	}
+	if code != j.ExitCode() {
+		t.Errorf("exit: chaos run %d, gameday's strict exit %d", code, j.ExitCode())
+	}
+	if diff := compareJournals(ref, got); diff != "" {
+		t.Fatalf("journals differ:\n%s\n--- chaos run:\n%s\n--- gameday:\n%s", diff, out, log.String())
+	}
+	t.Logf("both %s, deviated %v; gameday:\n%s", got.Status, got.Deviated, log.String())
 }
 
 // onTestbed starts a session on the testbed in ns and waits until it sees the namespace's web.
@@ -224,4 +231,18 @@ func lastLines(s string, n int) string {
 		l = l[len(l)-n:]
 	}
 	return strings.Join(l, "\n")
+}
+
+// TestExportRunsAsTheScenarioSays (issue 30): a gameday scenario exported for the Chaos Toolkit is
+// valid for `chaos validate`, and `chaos run` and gameday run it to the same journal.
+func TestExportRunsAsTheScenarioSays(t *testing.T) {
+	k := testbed.SharedKube(t)
+	ctk := testbed.ChaosToolkitFor(t, k)
+	prom := testbed.StartPrometheus(t, 5*time.Second, "")
+	dir := t.TempDir()
+	p := exportFile(t, "export-me.yaml", dir, ExportOptions{PrometheusURL: prom.URL})
+	if out, code := ctk.Chaos(t, dir, "validate", p); code != 0 {
+		t.Fatalf("chaos validate refuses the export (%d):\n%s", code, out)
+	}
+	differential(t, k, ctk, prom, p, StatusCompleted, false)
 }

@@ -57,6 +57,10 @@ var functions = indexFunctions([]function{
 	{module: "chaosk8s.probes", name: "all_microservices_healthy", params: []param{opt("ns", "default")}, does: "read from the cluster"},
 	{module: "chaosk8s.deployment.probes", name: "deployment_available_and_healthy", params: []param{req("name"), opt("ns", "default"),
 		opt("label_selector", nil), opt("raise_on_unavailable", true)}, does: "read from the cluster"},
+	{module: "chaosk8s.deployment.probes", name: "deployment_fully_available", params: []param{req("name"), opt("ns", "default"),
+		opt("label_selector", nil), opt("timeout", int64(30)), opt("raise_on_not_fully_available", true)}, does: "polls the Deployment until its ready replicas are its replicas, or the timeout"},
+	{module: "chaosk8s.deployment.probes", name: "deployment_not_fully_available", params: []param{req("name"), opt("ns", "default"),
+		opt("label_selector", nil), opt("timeout", int64(30)), opt("raise_on_fully_available", true)}, does: "polls the Deployment until its ready replicas are not its replicas, or the timeout"},
 	{module: "chaosk8s.probes", name: "microservice_available_and_healthy", params: []param{req("name"), opt("ns", "default"), opt("label_selector", nil)},
 		does: "read from the cluster; returns nothing, as chaosk8s's does"},
 	// chaosprometheus

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -113,6 +114,12 @@ func (x *SessionExecutor) python(ctx context.Context, f function, args map[strin
 		if err := x.at(str(args, "ns"), str(args, "name")); err != nil {
 			return nil, "", err
 		}
+		// chaosk8s patches the replicas whatever they are; gameday's scale refuses a change to the
+		// same count, so that case is the success it is for the Chaos Toolkit.
+		if d, err := x.S.Env.Client.AppsV1().Deployments(str(args, "ns")).Get(ctx, str(args, "name"), metav1.GetOptions{}); err == nil &&
+			d.Spec.Replicas != nil && int64(*d.Spec.Replicas) == n {
+			return nil, fmt.Sprintf("scale %d: already %d replicas", n, n), nil
+		}
 		return x.act(ctx, actions.Scale, strconv.FormatInt(n, 10))
 	case "rollout_deployment":
 		if err := x.at(str(args, "ns"), str(args, "name")); err != nil {
@@ -125,6 +132,8 @@ func (x *SessionExecutor) python(ctx context.Context, f function, args map[strin
 		return x.podConditions(ctx, args)
 	case "pods_in_phase", "pods_not_in_phase", "count_pods", "count_min_pods", "all_pods_healthy", "all_microservices_healthy":
 		return x.podProbe(ctx, f.name, args)
+	case "deployment_fully_available", "deployment_not_fully_available":
+		return x.deploymentReadiness(ctx, f.name, args)
 	case "deployment_available_and_healthy", "microservice_available_and_healthy":
 		return x.deploymentProbe(ctx, f.name, args)
 	case "query", "query_interval":
@@ -228,7 +237,11 @@ func (x *SessionExecutor) terminatePods(ctx context.Context, fn string, args map
 		if err := x.waitSeen(ctx, ns, p.Name); err != nil {
 			return names, strings.Join(did, ", "), err
 		}
-		_, d, err := x.act(ctx, actions.Kill, "pod/"+p.Name)
+		kill := "pod/" + p.Name
+		if g, err := integer(args, "grace_period"); err == nil && g >= 0 && args["grace_period"] != nil {
+			kill += " grace " + strconv.FormatInt(g, 10)
+		}
+		_, d, err := x.act(ctx, actions.Kill, kill)
 		did = append(did, d)
 		if err != nil {
 			return names, strings.Join(did, ", "), err
@@ -418,6 +431,46 @@ func (x *SessionExecutor) podConditions(ctx context.Context, args map[string]any
 		}
 	}
 	return true, "", nil
+}
+
+// deploymentReadiness waits, as chaosk8s's watch does, until the Deployment's ready replicas are
+// (fully) or are not (not fully) its replicas, within the timeout.
+func (x *SessionExecutor) deploymentReadiness(ctx context.Context, fn string, args map[string]any) (any, string, error) {
+	ns, name := str(args, "ns"), str(args, "name")
+	secs, err := integer(args, "timeout")
+	if err != nil {
+		return nil, "", err
+	}
+	want := fn == "deployment_fully_available"
+	deadline := time.Now().Add(time.Duration(secs) * time.Second)
+	for {
+		d, err := x.S.Env.Client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+		if err == nil {
+			replicas := int32(1)
+			if d.Spec.Replicas != nil {
+				replicas = *d.Spec.Replicas
+			}
+			if (d.Status.ReadyReplicas == replicas) == want {
+				return true, "", nil
+			}
+		}
+		if time.Now().After(deadline) {
+			raise := "raise_on_not_fully_available"
+			m := fmt.Sprintf("deployment '%s' failed to recover within %ds", name, secs)
+			if !want {
+				raise, m = "raise_on_fully_available", fmt.Sprintf("deployment '%s' failed to stop running within %ds", name, secs)
+			}
+			if !truthy(args, raise) {
+				return false, "", nil
+			}
+			return nil, "", errors.New(m)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, "", ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // deploymentProbe answers deployment_available_and_healthy (and the old name, which returns
