@@ -34,6 +34,12 @@ func TestEndToEndJaegerInTmux(t *testing.T) {
 			if w < 100 {
 				s.keys("z")
 			}
+			// The newest trace's backend spans may not have reached Jaeger yet (each app reports
+			// in batches, later still on a loaded machine): open one a few seconds old, as a person
+			// would pick a whole one. 3 requests/s: the ninth row is about 3 s old.
+			for range 8 {
+				s.keys("Down")
+			}
 			s.keys("Enter")
 			s.waitFor(15*time.Second, "Trace ", "spans ·", "web get /api/wo", "backend get", "kind SERVER")
 			s.keys("Escape")
