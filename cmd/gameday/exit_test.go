@@ -90,6 +90,12 @@ users: [{name: u, user: {token: t}}]
 		{"refused rate", []string{"load", "--rate", "900", "--max-rate", "100", "--duration", "1s", srv.URL + "/"}, 4, "above the configured maximum"},
 		{"valid scenario", []string{"validate", "../../examples/kill-under-load.yaml"}, 0, "valid: experiment kill-under-load"},
 		{"invalid scenario", []string{"validate", badScenario}, 2, badScenario + ": line 5: kind: want Experiment"},
+		// Issue 30: Chaos Toolkit experiments, and scenarios exported as one.
+		{"valid Chaos Toolkit experiment", []string{"validate", "../../experiment/chaostoolkit/testdata/kill-one-holds.yaml"}, 0, `valid: Chaos Toolkit experiment "Killing one pod`},
+		{"refused Chaos Toolkit experiment", []string{"validate", "../../experiment/chaostoolkit/testdata/others/godemo8-process-kubectl.yaml"}, 2, "runs a process (kubectl)"},
+		{"export", []string{"export", "--format", "chaostoolkit", "../../examples/kill-and-recover.yaml"}, 0, `"func": "terminate_pods"`},
+		{"export refused", []string{"export", "--format", "chaostoolkit", "../../examples/kill-under-load.yaml"}, 2, "method[0]: load has no Chaos Toolkit equivalent"},
+		{"export without a format", []string{"export", "../../examples/kill-and-recover.yaml"}, 2, "--format is required: chaostoolkit"},
 		{"experiment held", []string{"run", "--demo", "--demo-speed", "20", "--out", runs, "--journal", filepath.Join(dir, "run.jsonl"), "../../examples/kill-and-recover.yaml"}, 0, "outcome: held"},
 		// At 10x, not 20x: the breach lasts a few simulated seconds and each check takes real time, so
 		// under a loaded machine 20x left one check inside it (seen: "1 breaching checks, none lasting 2s").

@@ -25,7 +25,11 @@ readiness, traces, logs, latency) is refused, every part named, exit 2.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "chaostoolkit" {
+			switch format {
+			case "chaostoolkit":
+			case "":
+				return usageError{fmt.Errorf("--format is required: chaostoolkit (see gameday export --help)")}
+			default:
 				return usageError{fmt.Errorf("--format %q: the one format is chaostoolkit", format)}
 			}
 			e, err := scenario.Read(args[0])
@@ -52,7 +56,6 @@ readiness, traces, logs, latency) is refused, every part named, exit 2.`,
 	f.StringVarP(&out, "output", "o", "", "the file to write (default: standard output)")
 	f.StringVarP(&ns, "namespace", "n", "", "the namespace when the scenario's guard names none (default \"default\")")
 	f.StringVar(&prom, "prometheus-url", "", "configuration.prometheus_base_url of the experiment (default: chaosprometheus's, http://localhost:9090)")
-	_ = cmd.MarkFlagRequired("format")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%s (see gameday export --help)", flagError(err))}
 	})
