@@ -18,10 +18,12 @@ demo: build
 
 ## test: install what the tests need, vet + gofmt, start the real servers, then every test (unit,
 ## golden, teatest, tmux e2e, integration) under the race detector; the servers are stopped after.
+## Three packages at a time on two cores: most of the suite waits on real servers (TEST_P to change).
+TEST_P ?= 3
 test: deps lint
 	@testbed/obs-install.sh
 	@testbed/kube-up.sh $(TESTBED_RUN)
-	@status=0; GAMEDAY_TESTBED_RUN=$(TESTBED_RUN) $(GO) test -race -count=1 -timeout 40m $(PKGS) || status=$$?; \
+	@status=0; GAMEDAY_TESTBED_RUN=$(TESTBED_RUN) $(GO) test -race -count=1 -p $(TEST_P) -timeout 40m $(PKGS) || status=$$?; \
 	testbed/kube-down.sh $(TESTBED_RUN); exit $$status
 
 ## testbed-up / testbed-down: a real control plane on 127.0.0.1 (KUBECONFIG in .testbed/kube/kubeconfig)
