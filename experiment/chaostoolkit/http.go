@@ -115,7 +115,7 @@ func (x *SessionExecutor) http(ctx context.Context, p Provider, vars Vars) (any,
 	}
 	var out any = string(raw)
 	if resp.Header.Get("Content-Type") == "application/json" {
-		if v, _, err := decodeJSON(raw); err == nil {
+		if v, err := pyJSON(raw); err == nil {
 			out = v
 		}
 	}

@@ -5,33 +5,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/model"
 )
-
-// waitSeenVS waits a little for the session's view to hold a VirtualService the API has.
-func (x *SessionExecutor) waitSeenVS(ctx context.Context, ns, name string) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		seen := false
-		x.S.View(func(w actions.World) { seen = w.Cluster.VirtualServices[ns+"/"+name] != nil })
-		if seen {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("virtualservice/%s is not in gameday's view of namespace %s", name, ns)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
 
 // faultFor bounds a fault a Chaos Toolkit experiment injects: it stays until its remove_* (or HALT,
 // or the run's end) reverts it, and gameday's faults always end by themselves.
@@ -55,7 +35,7 @@ func (x *SessionExecutor) addFault(ctx context.Context, fn string, args map[stri
 	}
 	// gameday's fault plans from the session's view, which must hold the VirtualService first (its
 	// watch may lag the API).
-	if err := x.waitSeenVS(ctx, ns, vs); err != nil {
+	if err := x.waitSeen(ctx, "virtualservice/"+vs, ns, func(c *model.Cluster) bool { return c.VirtualServices[ns+"/"+vs] != nil }); err != nil {
 		return nil, "", err
 	}
 	var what string

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/model"
 )
 
 // terminatePods picks pods as chaosk8s's terminate_pods does and kills each through the catalog.
@@ -76,7 +77,7 @@ func (x *SessionExecutor) terminatePods(ctx context.Context, fn string, args map
 		if err := x.at(ns, deploymentOf(p)); err != nil {
 			return names, strings.Join(did, ", "), err
 		}
-		if err := x.waitSeen(ctx, ns, p.Name); err != nil {
+		if err := x.waitSeen(ctx, "pod/"+p.Name, ns, func(c *model.Cluster) bool { return c.Pods[ns+"/"+p.Name] != nil }); err != nil {
 			return names, strings.Join(did, ", "), err
 		}
 		kill := "pod/" + p.Name
@@ -93,17 +94,18 @@ func (x *SessionExecutor) terminatePods(ctx context.Context, fn string, args map
 	return names, strings.Join(did, ", "), nil
 }
 
-// waitSeen waits a little for the session's view to hold a pod the API listed (its watch may lag).
-func (x *SessionExecutor) waitSeen(ctx context.Context, ns, name string) error {
+// waitSeen waits a little for the session's view to hold what the API already has (its watch may
+// lag the API): gameday's actions plan from the view.
+func (x *SessionExecutor) waitSeen(ctx context.Context, what, ns string, seen func(c *model.Cluster) bool) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		seen := false
-		x.S.View(func(w actions.World) { seen = w.Cluster.Pods[ns+"/"+name] != nil })
-		if seen {
+		ok := false
+		x.S.View(func(w actions.World) { ok = seen(w.Cluster) })
+		if ok {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("pod/%s is not in gameday's view of namespace %s", name, ns)
+			return fmt.Errorf("%s is not in gameday's view of namespace %s", what, ns)
 		}
 		select {
 		case <-ctx.Done():

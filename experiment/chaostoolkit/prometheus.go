@@ -1,9 +1,7 @@
 package chaostoolkit
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -65,7 +63,8 @@ func (x *SessionExecutor) prometheus(ctx context.Context, fn string, args map[st
 	if resp.StatusCode != http.StatusOK {
 		return nil, "", fmt.Errorf("Prometheus query %s failed: %s", q.Get("query"), strings.TrimSpace(string(body))) //nolint:staticcheck // chaosprometheus's words
 	}
-	return decodeJSON(body)
+	v, err := pyJSON(body)
+	return v, "", err
 }
 
 // promTime reads a time as chaosprometheus accepts it: RFC 3339, "now", "N seconds|minutes|hours ago".
@@ -88,35 +87,4 @@ func promTime(x any) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%q: want RFC 3339, now, or N seconds|minutes|hours ago", s)
-}
-
-func decodeJSON(b []byte) (any, string, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, "", fmt.Errorf("not JSON: %w", err)
-	}
-	return pyNumbers(v), "", nil
-}
-
-// pyNumbers turns json.Numbers into int64 where Python's json would make an int, float64 otherwise.
-func pyNumbers(v any) any {
-	switch t := v.(type) {
-	case json.Number:
-		if n, err := t.Int64(); err == nil && !strings.ContainsAny(t.String(), ".eE") {
-			return n
-		}
-		f, _ := t.Float64()
-		return f
-	case map[string]any:
-		for k, x := range t {
-			t[k] = pyNumbers(x)
-		}
-	case []any:
-		for i, x := range t {
-			t[i] = pyNumbers(x)
-		}
-	}
-	return v
 }

@@ -1,7 +1,6 @@
 package chaostoolkit
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/big"
 	"regexp"
@@ -95,9 +94,8 @@ func withinTyped(t map[string]any, value any, vars Vars) (bool, error) {
 			return false, fmt.Errorf("jsonpath %q: %w", path, err)
 		}
 		if s, ok := value.(string); ok {
-			var decoded any
-			if json.Unmarshal([]byte(s), &decoded) == nil {
-				value = numbersOf(decoded)
+			if decoded, err := pyJSON([]byte(s)); err == nil {
+				value = decoded
 			}
 		}
 		values := []any(px.Select(value))

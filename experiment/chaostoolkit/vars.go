@@ -1,6 +1,7 @@
 package chaostoolkit
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -90,29 +91,42 @@ func convert(s, typ string) (any, error) {
 		}
 		return false, nil
 	case "json":
-		var v any
-		if err := json.Unmarshal([]byte(s), &v); err != nil {
-			return nil, fmt.Errorf("%q is not JSON: %v", s, err)
+		v, err := pyJSON([]byte(s))
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", s, err)
 		}
-		return normalize(numbersOf(v)), nil
+		return v, nil
 	}
 	return nil, fmt.Errorf("env_var_type %q: one of int, float, bytes, bool, json, str", typ)
 }
 
-// numbersOf turns JSON's whole float64 numbers into int64, as Python's json keeps 5 an int.
-func numbersOf(v any) any {
+// pyJSON decodes JSON as Python's json does: a number without a fraction or exponent is an int
+// (int64), any other a float.
+func pyJSON(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("not JSON: %w", err)
+	}
+	return pyNumbers(v), nil
+}
+
+func pyNumbers(v any) any {
 	switch t := v.(type) {
-	case float64:
-		if t == float64(int64(t)) {
-			return int64(t)
+	case json.Number:
+		if n, err := t.Int64(); err == nil && !strings.ContainsAny(t.String(), ".eE") {
+			return n
 		}
+		f, _ := t.Float64()
+		return f
 	case map[string]any:
 		for k, x := range t {
-			t[k] = numbersOf(x)
+			t[k] = pyNumbers(x)
 		}
 	case []any:
 		for i, x := range t {
-			t[i] = numbersOf(x)
+			t[i] = pyNumbers(x)
 		}
 	}
 	return v
