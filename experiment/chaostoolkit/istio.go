@@ -35,7 +35,7 @@ func (x *SessionExecutor) addFault(ctx context.Context, fn string, args map[stri
 	}
 	// gameday's fault plans from the session's view, which must hold the VirtualService first (its
 	// watch may lag the API).
-	if err := x.waitSeen(ctx, "virtualservice/"+vs, ns, func(c *model.Cluster) bool { return c.VirtualServices[ns+"/"+vs] != nil }); err != nil {
+	if err := x.bridge().WaitSeen(ctx, "virtualservice/"+vs, ns, func(c *model.Cluster) bool { return c.VirtualServices[ns+"/"+vs] != nil }); err != nil {
 		return nil, "", err
 	}
 	var what string

@@ -7,15 +7,12 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gamedaylab/gameday/actions"
-	"github.com/gamedaylab/gameday/model"
 )
 
 // terminatePods picks pods as chaosk8s's terminate_pods does and kills each through the catalog.
@@ -74,17 +71,11 @@ func (x *SessionExecutor) terminatePods(ctx context.Context, fn string, args map
 	names := make([]any, 0, len(pods))
 	var did []string
 	for _, p := range pods {
-		if err := x.at(ns, deploymentOf(p)); err != nil {
-			return names, strings.Join(did, ", "), err
-		}
-		if err := x.waitSeen(ctx, "pod/"+p.Name, ns, func(c *model.Cluster) bool { return c.Pods[ns+"/"+p.Name] != nil }); err != nil {
-			return names, strings.Join(did, ", "), err
-		}
-		kill := "pod/" + p.Name
+		var grace *int64
 		if g, err := integer(args, "grace_period"); err == nil && g >= 0 && args["grace_period"] != nil {
-			kill += " grace " + strconv.FormatInt(g, 10)
+			grace = &g
 		}
-		_, d, err := x.act(ctx, actions.Kill, kill)
+		d, err := x.bridge().KillPod(ctx, p, grace)
 		did = append(did, d)
 		if err != nil {
 			return names, strings.Join(did, ", "), err
@@ -92,39 +83,6 @@ func (x *SessionExecutor) terminatePods(ctx context.Context, fn string, args map
 		names = append(names, p.Name)
 	}
 	return names, strings.Join(did, ", "), nil
-}
-
-// waitSeen waits a little for the session's view to hold what the API already has (its watch may
-// lag the API): gameday's actions plan from the view.
-func (x *SessionExecutor) waitSeen(ctx context.Context, what, ns string, seen func(c *model.Cluster) bool) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ok := false
-		x.S.View(func(w actions.World) { ok = seen(w.Cluster) })
-		if ok {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s is not in gameday's view of namespace %s", what, ns)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// deploymentOf names the Deployment that owns a pod through its ReplicaSet (name-hash), or "".
-func deploymentOf(p corev1.Pod) string {
-	for _, o := range p.OwnerReferences {
-		if o.Kind == "ReplicaSet" {
-			if h := p.Labels["pod-template-hash"]; h != "" {
-				return strings.TrimSuffix(o.Name, "-"+h)
-			}
-		}
-	}
-	return ""
 }
 
 func filterPods(pods []corev1.Pod, keep func(corev1.Pod) bool) []corev1.Pod {

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/experiment/bridge"
 	"github.com/gamedaylab/gameday/session"
 )
 
@@ -140,39 +141,6 @@ func (x *SessionExecutor) python(ctx context.Context, f function, args map[strin
 	return nil, "", fmt.Errorf("gameday does not run %s.%s", f.module, f.name)
 }
 
-// at points the session at the namespace and Deployment an activity names, as a scenario's target
-// step does. An experiment runs in the session's namespace (-n): another one is an error.
-func (x *SessionExecutor) at(ns, deploy string) error {
-	if ns != "" && ns != x.S.Namespace() {
-		return fmt.Errorf("the activity acts in namespace %q and this run is in %q: run with -n %s (gameday runs an experiment in one namespace)",
-			ns, x.S.Namespace(), ns)
-	}
-	if deploy != "" && deploy != x.S.Target() {
-		x.S.SetTarget(deploy)
-	}
-	return nil
-}
-
-// act runs one catalog action through the session; a refusal or an error fails the activity.
-func (x *SessionExecutor) act(ctx context.Context, name actions.Name, args string) (any, string, error) {
-	spec, ok := actions.Lookup(name)
-	if !ok || spec.Command == "" {
-		return nil, "", fmt.Errorf("no action %s in the catalog", name)
-	}
-	r, err := x.S.Act(ctx, spec.Command, args)
-	did := strings.TrimSpace(string(name) + " " + args)
-	if r.Entry.Result == actions.ResultDryRun {
-		did += " (dry run)"
-	}
-	if err != nil {
-		return nil, did, err
-	}
-	if r.Entry.Result == actions.ResultRefused || r.Entry.Result == actions.ResultError {
-		return nil, did, fmt.Errorf("%s: %s", r.Entry.Result, firstOf(r.Entry.Error, r.Err))
-	}
-	return nil, did, nil
-}
-
 // Namespaces lists the namespaces the experiment's Kubernetes activities name (chaosk8s's default
 // is "default"), sorted: gameday runs an experiment in one.
 func (e *Experiment) Namespaces(vars Vars) []string {
@@ -204,4 +172,21 @@ func anyMapOf(m map[string]bool) map[string]any {
 		out[k] = true
 	}
 	return out
+}
+
+// bridge is the session as other tools' experiments act on it.
+func (x *SessionExecutor) bridge() bridge.Bridge { return bridge.Bridge{S: x.S} }
+
+// at points the session at an activity's namespace and Deployment.
+func (x *SessionExecutor) at(ns, deploy string) error {
+	if err := x.bridge().At(ns, deploy); err != nil {
+		return fmt.Errorf("the activity: %w", err)
+	}
+	return nil
+}
+
+// act runs one catalog action; a refusal or an error fails the activity.
+func (x *SessionExecutor) act(ctx context.Context, name actions.Name, args string) (any, string, error) {
+	_, did, err := x.bridge().Act(ctx, name, args)
+	return nil, did, err
 }
