@@ -17,6 +17,7 @@ import (
 
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/experiment"
+	"github.com/gamedaylab/gameday/experiment/chaosmesh"
 	"github.com/gamedaylab/gameday/experiment/chaostoolkit"
 	"github.com/gamedaylab/gameday/recording"
 	"github.com/gamedaylab/gameday/report"
@@ -87,8 +88,11 @@ func runExperiment(cmd *cobra.Command, ro *runOptions, file string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if chaostoolkit.Detect(data) {
+	switch {
+	case chaostoolkit.Detect(data):
 		return runChaosToolkit(cmd, ro, file)
+	case chaosmesh.Detect(data):
+		return runChaosMesh(cmd, ro, file)
 	}
 	e, err := scenario.Read(file)
 	if err != nil {

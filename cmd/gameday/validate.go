@@ -3,9 +3,11 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gamedaylab/gameday/experiment/chaosmesh"
 	"github.com/gamedaylab/gameday/experiment/chaostoolkit"
 	"github.com/gamedaylab/gameday/scenario"
 )
@@ -13,7 +15,7 @@ import (
 func newValidateCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "validate FILE...",
-		Short: "Check scenario files (gameday's, or Chaos Toolkit experiments): every error names the file, the line, the field and what is allowed",
+		Short: "Check scenario files (gameday's, Chaos Toolkit experiments, Chaos Mesh resources): every error names the file, the line, the field and what is allowed",
 		Example: `  # before a game day, or in CI on every change of the scenarios
   gameday validate examples/*.yaml`,
 		Args:          cobra.MinimumNArgs(1),
@@ -40,6 +42,20 @@ func newValidateCmd() *cobra.Command {
 					}
 					fmt.Fprintf(cmd.OutOrStdout(), "%s: valid: Chaos Toolkit experiment %q, %d probes, %d method activities, %d rollbacks\n",
 						f, ce.Title, probes, len(ce.Method), len(ce.Rollbacks))
+					continue
+				}
+				if data, err := os.ReadFile(f); err == nil && chaosmesh.Detect(data) {
+					mf, err := chaosmesh.Parse(f, data)
+					if err != nil {
+						failed++
+						fmt.Fprintln(cmd.ErrOrStderr(), err)
+						continue
+					}
+					var names []string
+					for _, r := range mf.Resources {
+						names = append(names, r.Kind+" "+r.Name+" (pod-kill, mode "+r.Mode+")")
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: valid: Chaos Mesh %s\n", f, strings.Join(names, ", "))
 					continue
 				}
 				e, err := scenario.Read(f)
