@@ -39,7 +39,7 @@ func TestPodKillOnTheTestbed(t *testing.T) {
 	zone := nodes.Items[0].Labels["topology.kubernetes.io/zone"]
 	for _, c := range []struct {
 		name, selector, mode string
-		want               func(killed, inZone []string) error
+		want                 func(killed, inZone []string) error
 	}{
 		{"half by label", "labelSelectors: {app: web}\n    expressionSelectors: [{key: tier, operator: In, values: [front]}]", "mode: fixed-percent\n  value: \"50\"",
 			func(k, _ []string) error { return count(k, 2) }},
