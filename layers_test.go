@@ -37,7 +37,7 @@ var layers = map[string]int{
 	// The session: a game day without a UI.
 	"session": 4,
 	// Experiments run on a session; Chaos Toolkit experiments too, by the Chaos Toolkit's rules.
-	"experiment": 5, "experiment/bridge": 5, "experiment/chaostoolkit": 6, "experiment/chaosmesh": 6,
+	"experiment": 5, "experiment/bridge": 5, "experiment/chaostoolkit": 6, "experiment/chaosmesh": 6, "experiment/litmus": 6,
 	// A run's report, from its journal.
 	"report": 6,
 	// The cockpit.

@@ -212,6 +212,10 @@ func New(o Options) (*Session, error) {
 // DryRun says whether the session's actions are server-side dry runs (--dry-run, safety.dryRun).
 func (s *Session) DryRun() bool { return s.opts.Guard.DryRun }
 
+// Dynamic reaches any resource of the cluster as JSON (nil on the demo): another tool's probes of
+// arbitrary kinds read through it.
+func (s *Session) Dynamic() dynamic.Interface { return s.dyn }
+
 // Namespace is the namespace the session watches and acts in.
 func (s *Session) Namespace() string {
 	s.mu.Lock()

@@ -19,6 +19,7 @@ import (
 	"github.com/gamedaylab/gameday/experiment"
 	"github.com/gamedaylab/gameday/experiment/chaosmesh"
 	"github.com/gamedaylab/gameday/experiment/chaostoolkit"
+	"github.com/gamedaylab/gameday/experiment/litmus"
 	"github.com/gamedaylab/gameday/recording"
 	"github.com/gamedaylab/gameday/report"
 	"github.com/gamedaylab/gameday/scenario"
@@ -93,6 +94,8 @@ func runExperiment(cmd *cobra.Command, ro *runOptions, file string) error {
 		return runChaosToolkit(cmd, ro, file)
 	case chaosmesh.Detect(data):
 		return runChaosMesh(cmd, ro, file)
+	case litmus.Detect(data):
+		return runLitmus(cmd, ro, file)
 	}
 	e, err := scenario.Read(file)
 	if err != nil {

@@ -9,13 +9,14 @@ import (
 
 	"github.com/gamedaylab/gameday/experiment/chaosmesh"
 	"github.com/gamedaylab/gameday/experiment/chaostoolkit"
+	"github.com/gamedaylab/gameday/experiment/litmus"
 	"github.com/gamedaylab/gameday/scenario"
 )
 
 func newValidateCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "validate FILE...",
-		Short: "Check scenario files (gameday's, Chaos Toolkit experiments, Chaos Mesh resources): every error names the file, the line, the field and what is allowed",
+		Short: "Check scenario files (gameday's, Chaos Toolkit experiments, Chaos Mesh resources, Litmus ChaosEngines): every error names the file, the line, the field and what is allowed",
 		Example: `  # before a game day, or in CI on every change of the scenarios
   gameday validate examples/*.yaml`,
 		Args:          cobra.MinimumNArgs(1),
@@ -42,6 +43,22 @@ func newValidateCmd() *cobra.Command {
 					}
 					fmt.Fprintf(cmd.OutOrStdout(), "%s: valid: Chaos Toolkit experiment %q, %d probes, %d method activities, %d rollbacks\n",
 						f, ce.Title, probes, len(ce.Method), len(ce.Rollbacks))
+					continue
+				}
+				if data, err := os.ReadFile(f); err == nil && litmus.Detect(data) {
+					engines, err := litmus.Parse(f, data)
+					if err != nil {
+						failed++
+						fmt.Fprintln(cmd.ErrOrStderr(), err)
+						continue
+					}
+					var names []string
+					for _, e := range engines {
+						for _, x := range e.Experiments {
+							names = append(names, fmt.Sprintf("ChaosEngine %s (%s, %d probes)", e.Name, x.Name, len(x.Probes)))
+						}
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: valid: Litmus %s\n", f, strings.Join(names, ", "))
 					continue
 				}
 				if data, err := os.ReadFile(f); err == nil && chaosmesh.Detect(data) {

@@ -132,7 +132,11 @@ func Parse(path string, data []byte) (*File, error) {
 		r.Namespace, _ = meta["namespace"].(string)
 		r.Spec, _ = doc["spec"].(map[string]any)
 		where := fmt.Sprintf("%s %s", r.Kind, r.Name)
-		if v, _ := doc["apiVersion"].(string); v != APIVersion {
+		v, _ := doc["apiVersion"].(string)
+		switch {
+		case !strings.HasPrefix(v, "chaos-mesh.org/"):
+			continue // the file's other objects (RBAC, a Job) are not the chaos
+		case v != APIVersion:
 			add(r.Line, where, fmt.Sprintf("apiVersion %q: gameday reads %s", v, APIVersion))
 			continue
 		}
@@ -206,6 +210,19 @@ func (r *Resource) readPodChaos() []string {
 	for _, k := range sortedKeys(sel) {
 		if !known[k] {
 			errs = append(errs, fmt.Sprintf("spec.selector.%s: unknown; one of namespaces, labelSelectors, expressionSelectors, annotationSelectors, fieldSelectors, pods, nodes, nodeSelectors, podPhaseSelectors", k))
+			continue
+		}
+		_, isMap := sel[k].(map[string]any)
+		_, isList := sel[k].([]any)
+		switch k {
+		case "labelSelectors", "annotationSelectors", "fieldSelectors", "nodeSelectors", "pods":
+			if !isMap && sel[k] != nil {
+				errs = append(errs, fmt.Sprintf("spec.selector.%s: a mapping (key: value), not a %s", k, yamlType(sel[k])))
+			}
+		default:
+			if !isList && sel[k] != nil {
+				errs = append(errs, fmt.Sprintf("spec.selector.%s: a list, not a %s", k, yamlType(sel[k])))
+			}
 		}
 	}
 	r.Selector = Selector{Namespaces: stringList(sel["namespaces"]), Labels: stringMap(sel["labelSelectors"]),
@@ -265,4 +282,16 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+func yamlType(x any) string {
+	switch x.(type) {
+	case []any:
+		return "list"
+	case map[string]any:
+		return "mapping"
+	case string:
+		return "string"
+	}
+	return fmt.Sprintf("%T", x)
 }

@@ -103,3 +103,30 @@ func TestModesPickAsChaosMesh(t *testing.T) {
 		t.Fatal("no pods: want Chaos Mesh's error")
 	}
 }
+
+// TestOtherPeoplesChaosMeshFiles: Chaos Mesh files written by others (testdata/others, SOURCES.md):
+// the pod-kills are read whole, the rest refused naming why.
+func TestOtherPeoplesChaosMeshFiles(t *testing.T) {
+	for file, want := range map[string]string{
+		"podchaos-pod-kill-fixed-percent.yaml":                 "",
+		"podchaos-pod-kill-pods-list-all.yaml":                 "",
+		"podchaos-pod-kill-random-max-percent.yaml":            "",
+		"podchaos-pod-kill-expression-selectors-multidoc.yaml": "StressChaos cpu-stress: gameday does not run StressChaos",
+		"podchaos-pod-kill-field-selectors-list-multidoc.yaml": "spec.selector.fieldSelectors: a mapping (key: value), not a list",
+		"podchaos-pod-failure-one-and-fixed-multidoc.yaml":     "spec.action pod-failure: gameday does not run it",
+		"podchaos-container-kill.yaml":                         "spec.action container-kill: gameday does not run it",
+		"httpchaos-abort.yaml":                                 "gameday does not run HTTPChaos",
+		"networkchaos-delay.yaml":                              "gameday does not run NetworkChaos",
+		"stresschaos-burn-cpu.yaml":                            "gameday does not run StressChaos",
+		"schedule-pod-kill-fixed.yaml":                         "gameday does not run Schedule",
+		"workflow-serial.yaml":                                 "gameday does not run Workflow",
+	} {
+		_, err := Read("testdata/others/" + file)
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v", file, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%s: got %v, want %q", file, err, want)
+		}
+	}
+}

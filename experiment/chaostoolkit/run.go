@@ -56,6 +56,8 @@ func Run(ctx context.Context, e *Experiment, x Executor, o Options) *Journal {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
+	// The hypothesis during the method and background activities write beside the method.
+	o.Out = &syncWriter{w: o.Out}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -399,4 +401,16 @@ func brief(x any) string {
 		s = s[:117] + "..."
 	}
 	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// syncWriter serialises writes of several goroutines to one writer.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

@@ -1,0 +1,135 @@
+package litmus
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gamedaylab/gameday/actions"
+	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/model"
+	"github.com/gamedaylab/gameday/session"
+	"github.com/gamedaylab/gameday/testbed"
+)
+
+func TestMain(m *testing.M) { os.Exit(testbed.Main(m)) }
+
+// TestPodDeleteOnTheTestbed (issue 30): a ChaosEngine's pod-delete on the testbed's apiserver: its
+// pods deleted through gameday's catalog every CHAOS_INTERVAL for TOTAL_CHAOS_DURATION, half of
+// web's each time; an httpProbe (Continuous, a real server), a promProbe (Edge, a real Prometheus)
+// and a k8sProbe (EOT) pass, a fourth probe that wants 500 fails: verdict Fail, probe success 75 %,
+// and the resiliency score is that.
+func TestPodDeleteOnTheTestbed(t *testing.T) {
+	k := testbed.SharedKube(t)
+	ns := k.Namespace(t, "litmus")
+	testbed.DeployApp(t, k.Client, ns, "web", 4, "10m", false, nil)
+	testbed.WaitReady(t, k.Client, ns, 4, time.Minute)
+	app := testbed.StartDemoapp(t, "web")
+	prom := testbed.StartPrometheus(t, 5*time.Second, "")
+	s := onTestbed(t, k, ns)
+	text := fmt.Sprintf(`apiVersion: litmuschaos.io/v1alpha1
+kind: ChaosEngine
+metadata: {name: web-chaos}
+spec:
+  appinfo: {appns: %[1]s, applabel: app=web, appkind: deployment}
+  experiments:
+  - name: pod-delete
+    spec:
+      components:
+        env:
+        - {name: TOTAL_CHAOS_DURATION, value: "3"}
+        - {name: CHAOS_INTERVAL, value: "1"}
+        - {name: PODS_AFFECTED_PERC, value: "50"}
+      probe:
+      - name: app-up
+        type: httpProbe
+        httpProbe/inputs: {url: "http://%[2]s/api/item", method: {get: {criteria: "==", responseCode: "200"}}}
+        mode: Continuous
+        runProperties: {probeTimeout: 5s, interval: 1s, probePollingInterval: 500ms}
+      - name: prometheus-computes
+        type: promProbe
+        promProbe/inputs: {endpoint: "%[3]s", query: "vector(1)", comparator: {criteria: "==", value: "1"}}
+        mode: Edge
+        runProperties: {probeTimeout: 5, interval: 1}
+      - name: pods-present
+        type: k8sProbe
+        k8sProbe/inputs: {group: "", version: v1, resource: pods, namespace: %[1]s, labelSelector: app=web, operation: present}
+        mode: EOT
+        runProperties: {probeTimeout: 5s, interval: 1s}
+      - name: wants-500
+        type: httpProbe
+        httpProbe/inputs: {url: "http://%[2]s/api/item", method: {get: {criteria: "==", responseCode: "500"}}}
+        mode: SOT
+        runProperties: {probeTimeout: 5s, interval: 1s, retry: 1}
+`, ns, app.Addr, prom.URL)
+	p := filepath.Join(t.TempDir(), "engine.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	engines, err := Read(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	start := time.Now()
+	res := Run(context.Background(), s, engines, Options{Out: &out})
+	took := time.Since(start)
+	if len(res) != 1 || res[0].Err != nil {
+		t.Fatalf("%+v\n%s", res, out.String())
+	}
+	r := res[0]
+	// 3 s of chaos, a kill of 2 pods (50 % of 4) each round, a second after each kill: 2 rounds
+	// of 2 at least (the loop starts a round while time is left).
+	if len(r.Killed) < 2 || took < 3*time.Second {
+		t.Fatalf("killed %v in %s\n%s", r.Killed, took, out.String())
+	}
+	passed := map[string]bool{}
+	for _, pr := range r.Probes {
+		passed[pr.Name] = pr.Passed
+		if pr.Checks == 0 {
+			t.Fatalf("probe %s never checked:\n%s", pr.Name, out.String())
+		}
+	}
+	if !passed["app-up"] || !passed["prometheus-computes"] || !passed["pods-present"] || passed["wants-500"] {
+		t.Fatalf("probes %+v\n%s", r.Probes, out.String())
+	}
+	if r.Verdict != "Fail" || r.ProbeSuccess != 75 || Score(res) != 75 {
+		t.Fatalf("verdict %s, probe success %d, score %v", r.Verdict, r.ProbeSuccess, Score(res))
+	}
+	kills := 0
+	for _, e := range s.Timeline() {
+		if e.Action == actions.Kill && e.Result == actions.ResultOK {
+			kills++
+		}
+	}
+	if kills != len(r.Killed) {
+		t.Fatalf("%d kills journaled, %d made", kills, len(r.Killed))
+	}
+}
+
+func onTestbed(t *testing.T, k *testbed.Kube, ns string) *session.Session {
+	t.Helper()
+	cfg := config.Default()
+	s, err := session.New(session.Options{Config: &cfg, Kube: &session.Kube{Rest: k.Config, Context: "testbed", Namespace: ns},
+		Journal: filepath.Join(t.TempDir(), "journal.jsonl"), RevertDir: t.TempDir(), Guard: &actions.Guard{MinReady: 1}, User: "tester"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { _ = s.Close(); cancel() })
+	s.Start(ctx)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		ready := false
+		s.Store(func(c *model.Cluster) { d := c.Deployment(ns, "web"); ready = c.Synced && d != nil && d.Ready == 4 })
+		if ready {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the session did not see web's four ready pods")
+		}
+	}
+}
