@@ -17,9 +17,11 @@ func TestMain(m *testing.M) { os.Exit(testbed.Main(m)) }
 // TestDiscoveryFindsZipkinOrJaeger: a real Zipkin, then a real Jaeger, behind a Service in the
 // cluster is found and read through the apiserver's service proxy (traces listed and opened, span
 // names), named by what answered; a Service of a preferred name that answers neither query API
-// (a demo app here, as a collector's intake port would) is tried first and said so.
+// (a demo app here, as a collector's intake port would) is tried first and said so. On a control
+// plane of its own: discovery searches every namespace, and on the shared one another package's
+// tests have their Zipkins up at the same time (make test run 9 found one).
 func TestDiscoveryFindsZipkinOrJaeger(t *testing.T) {
-	k := testbed.SharedKube(t)
+	k := testbed.PrivateKube(t)
 	decoy := testbed.StartDemoapp(t, "decoy")
 	zs := testbed.StartZipkin(t)
 	js := testbed.StartJaeger(t)
