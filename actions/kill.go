@@ -19,7 +19,7 @@ import (
 func init() {
 	killAccess := []authv1.ResourceAttributes{{Verb: "delete", Resource: "pods"}}
 	register(
-		Spec{Name: Kill, Order: 10, Key: "kill", Keys: []string{"ctrl+k"}, Selected: true, Command: "kill", Usage: "[N|N%|all][!] [grace SECONDS]|pod/NAME [grace SECONDS]",
+		Spec{Name: Kill, Order: 10, Key: "kill", Keys: []string{"ctrl+k"}, Selected: true, Command: "kill", Usage: "[N|N%|all|pod/NAME][!] [grace SECONDS]",
 			CommandHelp: "kill N random pods (! forces past the minimum; grace 0 deletes at once), or one pod", Help: "kill selected pod", Perm: "kill", Access: killAccess,
 			Destructive: true, Verb: "Kill", Marker: "kill", Timed: true, Plan: planKillStep, Run: runWith((*Env).kill),
 			ParseArgs: func(args string) error {
