@@ -51,7 +51,7 @@ func newRunCmd() *cobra.Command {
 	o := &runOptions{}
 	cmd := &cobra.Command{
 		Use:   "run [flags] FILE",
-		Short: "Run a scenario headless: hypothesis, method, rollbacks, HALT; one line per step and probe",
+		Short: "Run a scenario (or a Chaos Toolkit, Chaos Mesh or Litmus file) headless: hypothesis, method, rollbacks, HALT",
 		Example: `  # on the simulated cluster
   gameday run --demo examples/kill-and-recover.yaml
 
@@ -60,6 +60,11 @@ func newRunCmd() *cobra.Command {
 
   # in CI: the run record, JUnit XML and the report go to --out
   gameday run --out reports/ examples/kill-and-recover.yaml
+
+  # the experiments teams already have, through gameday's guard, journal and HALT:
+  gameday run --out reports/ --var ns=shop experiment.json     # Chaos Toolkit (reports/journal.json)
+  gameday run -n shop pod-kill.yaml                            # Chaos Mesh PodChaos pod-kill
+  gameday run --target deploy/web engine.yaml                  # Litmus ChaosEngine pod-delete
 
 Ctrl-C (or SIGTERM) stops the method and runs the reverts (rollbacks, then HALT); a second Ctrl-C
 skips them, and the run record says so.
