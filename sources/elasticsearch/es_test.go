@@ -210,10 +210,12 @@ func TestOpenSearchOutageAndRecovery(t *testing.T) {
 
 // TestDiscoveredThroughServiceProxy: the real OpenSearch behind an EFK-style Service in the cluster is
 // found by discovery, named as what it is, and tailed through the apiserver's service proxy; a
-// Service of a preferred name that is not an Elasticsearch API is tried first and said so.
+// Service of a preferred name that is not an Elasticsearch API is tried first and said so. On a
+// control plane of its own: discovery searches every namespace, where other packages' tests expose
+// log backends at the same time (as the tracing one found another's Zipkin, make test run 9).
 func TestDiscoveredThroughServiceProxy(t *testing.T) {
 	es := testbed.SharedOpenSearch(t)
-	k := testbed.SharedKube(t)
+	k := testbed.PrivateKube(t)
 	ns := k.Namespace(t, "logging")
 	decoy := testbed.StartDemoapp(t, "decoy")
 	k.Expose(t, ns, "elasticsearch-master", "http", "http://"+decoy.Addr)

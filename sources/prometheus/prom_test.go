@@ -229,9 +229,11 @@ func (c fixedClock) Now() time.Time { return time.Time(c) }
 
 // TestDiscoveryThroughServiceProxy: a Prometheus Service in the cluster is found by name and queried
 // through the apiserver's service proxy with the kubeconfig's credentials (no port-forward). A decoy
-// Service of a preferred name that does not answer is tried first and said so in the report.
+// Service of a preferred name that does not answer is tried first and said so in the report. On a
+// control plane of its own: discovery searches every namespace, where other packages' tests expose
+// Prometheus Services at the same time (as the tracing one found another's Zipkin, make test run 9).
 func TestDiscoveryThroughServiceProxy(t *testing.T) {
-	k := testbed.SharedKube(t)
+	k := testbed.PrivateKube(t)
 	p := testbed.StartPrometheus(t, scrape, "")
 	ns := k.Namespace(t, "monitoring")
 	ctx := context.Background()
