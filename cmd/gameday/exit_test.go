@@ -93,6 +93,10 @@ users: [{name: u, user: {token: t}}]
 		// Issue 30: Chaos Toolkit experiments, and scenarios exported as one.
 		{"valid Chaos Toolkit experiment", []string{"validate", "../../experiment/chaostoolkit/testdata/kill-one-holds.yaml"}, 0, `valid: Chaos Toolkit experiment "Killing one pod`},
 		{"refused Chaos Toolkit experiment", []string{"validate", "../../experiment/chaostoolkit/testdata/others/godemo8-process-kubectl.yaml"}, 2, "runs a process (kubectl)"},
+		{"valid Chaos Mesh pod-kill", []string{"validate", "../../experiment/chaosmesh/testdata/others/podchaos-pod-kill-fixed-percent.yaml"}, 0, "valid: Chaos Mesh PodChaos pg-pod-kill-fixed-percent (pod-kill, mode fixed-percent)"},
+		{"refused Chaos Mesh kind", []string{"validate", "../../experiment/chaosmesh/testdata/others/stresschaos-burn-cpu.yaml"}, 2, "gameday does not run StressChaos"},
+		{"valid Litmus engine", []string{"validate", "../../experiment/litmus/testdata/others/pod-delete-httpprobe.yaml"}, 0, "valid: Litmus ChaosEngine scoring-service-pod-kill (pod-delete, 1 probes)"},
+		{"refused Litmus probe", []string{"validate", "../../experiment/litmus/testdata/others/pod-delete-cmdprobe.yaml"}, 2, "cmdProbe runs a command"},
 		{"export", []string{"export", "--format", "chaostoolkit", "../../examples/kill-and-recover.yaml"}, 0, `"func": "terminate_pods"`},
 		{"export refused", []string{"export", "--format", "chaostoolkit", "../../examples/kill-under-load.yaml"}, 2, "method[0]: load has no Chaos Toolkit equivalent"},
 		{"export without a format", []string{"export", "../../examples/kill-and-recover.yaml"}, 2, "--format is required: chaostoolkit"},
