@@ -322,8 +322,11 @@ func TestLiveRateChangeAndHalt(t *testing.T) {
 	if st := e.Status(); !st.Active || st.Requested != 400 {
 		t.Fatalf("status %+v", st)
 	}
-	// Both latency definitions: from the actual send is never longer than from the intended one.
-	if st := e.Status(); st.ServiceP50 <= 0 || st.ServiceP99 <= 0 || st.ServiceP50 > st.P50 || st.ServiceP99 > st.P99 {
+	// Both latency definitions: from the actual send is never longer than from the intended one, up
+	// to the resolution of the two HDR histograms (3 significant digits: 0.1 %, and 1 µs below 1 ms;
+	// make test saw 442 µs against 441 µs).
+	res := func(d time.Duration) time.Duration { return d + d/1000 + time.Microsecond }
+	if st := e.Status(); st.ServiceP50 <= 0 || st.ServiceP99 <= 0 || st.ServiceP50 > res(st.P50) || st.ServiceP99 > res(st.P99) {
 		t.Fatalf("latency from the actual send p50 %s p99 %s, from the intended send p50 %s p99 %s", st.ServiceP50, st.ServiceP99, st.P50, st.P99)
 	}
 	if got, _ := e.SetRate(1e6); got != 1000 {
