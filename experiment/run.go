@@ -70,6 +70,7 @@ func Run(ctx context.Context, s *session.Session, e *scenario.Experiment, out io
 // Live is a run under way: the cockpit's runbook reads its snapshot while it runs.
 type Live struct {
 	r    *runner
+	plan Plan
 	done chan Result
 }
 
@@ -95,7 +96,7 @@ func Start(ctx context.Context, s *session.Session, e *scenario.Experiment, out 
 	for _, p := range e.Hypothesis.Probes {
 		r.j.Probes = append(r.j.Probes, define(p))
 	}
-	l := &Live{r: r, done: make(chan Result, 1)}
+	l := &Live{r: r, plan: planOf(e), done: make(chan Result, 1)}
 	go func() { l.done <- r.do(ctx) }()
 	return l
 }
@@ -136,10 +137,10 @@ func (l *Live) Wait() Result {
 
 // Snapshot is what a run has done and seen so far.
 type Snapshot struct {
-	Experiment *scenario.Experiment
-	Record     RunRecord // copies of its slices: safe to keep
-	Outcome    string    // "" while it runs
-	Current    int       // the method step under way (-1 before the method, len(method) after)
+	Plan    Plan
+	Record  RunRecord // copies of its slices: safe to keep
+	Outcome string    // "" while it runs
+	Current int       // the method step under way (-1 before the method, len(method) after)
 	// Waiting is set while the run waits for the facilitator (Options.Gate): before the method, or at
 	// a manual step.
 	Waiting bool
@@ -162,7 +163,7 @@ func (l *Live) Snapshot() Snapshot {
 	j.Reverts = append([]StepRecord(nil), j.Reverts...)
 	j.Lines = append([]string(nil), j.Lines...)
 	j.Checks = nil // the charts' data: not for the runbook
-	sn := Snapshot{Experiment: r.e, Record: j, Current: r.current, Waiting: r.waiting, SteadyWhy: r.steadyWhy, StartedAt: r.methodAt,
+	sn := Snapshot{Plan: l.plan, Record: j, Current: r.current, Waiting: r.waiting, SteadyWhy: r.steadyWhy, StartedAt: r.methodAt,
 		Latest: make(map[string]Check, len(r.latest))}
 	for k, v := range r.latest {
 		sn.Latest[k] = v

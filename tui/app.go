@@ -36,10 +36,11 @@ type Deps struct {
 	Trace *FrameTrace
 	// Screen, when set, draws the frames (the program then runs without Bubble Tea's renderer).
 	Screen interface{ Set(frame string, w, h int) }
-	// Runbook is the scenario run the cockpit presents (gameday --scenario), nil without one: Gate
-	// lets its method start and its manual steps pass, Stop stops it (HALT does). SteadyGate is
-	// what destructive keys do while its steady state does not hold: warn (the default) or refuse.
-	Runbook    *experiment.Live
+	// Runbook is the run the cockpit presents (gameday --scenario: a scenario or a Chaos Toolkit
+	// experiment), nil without one: Gate lets its method start and its manual steps pass, Stop
+	// stops it (HALT does). SteadyGate is what destructive keys do while its steady state does not
+	// hold: warn (the default) or refuse.
+	Runbook    experiment.Runbook
 	Gate       chan<- struct{}
 	Stop       func()
 	SteadyGate string

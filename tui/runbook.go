@@ -8,7 +8,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/gamedaylab/gameday/experiment"
-	"github.com/gamedaylab/gameday/scenario"
 	"github.com/gamedaylab/gameday/tui/core"
 )
 
@@ -103,10 +102,7 @@ func (m *Model) steadyBadge() string {
 
 func renderRunbook(m *Model, sn experiment.Snapshot) string {
 	st := m.ctx.Styles
-	e := sn.Experiment
-	if e == nil {
-		return ""
-	}
+	plan := sn.Plan
 	var b strings.Builder
 	line := func(s string) { b.WriteString(s + "\n") }
 	timer := "not started"
@@ -135,13 +131,16 @@ func renderRunbook(m *Model, sn experiment.Snapshot) string {
 	default:
 		line(st.Err.Render("steady state does not hold: " + sn.SteadyWhy))
 	}
+	if plan.Tool != "" {
+		line(st.Muted.Render("a " + plan.Tool + " experiment, run by its rules"))
+	}
 	line("")
 	line(st.Accent.Render("Hypothesis"))
 	latest := map[string]experiment.Verdict{}
 	for _, v := range sn.Record.Verdicts {
 		latest[v.Probe] = v
 	}
-	for _, p := range e.Hypothesis.Probes {
+	for _, p := range plan.Probes {
 		mark, seen := st.Muted.Render("○"), ""
 		status := ""
 		if v, ok := latest[p.Name]; ok {
@@ -166,14 +165,7 @@ func renderRunbook(m *Model, sn experiment.Snapshot) string {
 		default:
 			mark = st.Err.Render("●")
 		}
-		want := p.Expect
-		switch {
-		case p.Kubernetes != nil:
-			want = p.Kubernetes.Expr
-		case p.HTTP != nil:
-			want = "its checks pass"
-		}
-		line(fmt.Sprintf("%s %s %s%s", mark, p.Name, st.Muted.Render("want "+want), st.Muted.Render(seen)))
+		line(fmt.Sprintf("%s %s %s%s", mark, p.Name, st.Muted.Render("want "+p.Want), st.Muted.Render(seen)))
 	}
 	line("")
 	line(st.Accent.Render("Method"))
@@ -181,7 +173,7 @@ func renderRunbook(m *Model, sn experiment.Snapshot) string {
 	for _, r := range sn.Record.Steps {
 		done[r.N] = r
 	}
-	for i, s := range e.Method {
+	for i, s := range plan.Steps {
 		n := i + 1
 		mark := " "
 		status := ""
@@ -194,14 +186,14 @@ func renderRunbook(m *Model, sn experiment.Snapshot) string {
 		} else if i == sn.Current && sn.Outcome == "" {
 			mark = st.Warn.Render("▶")
 		}
-		text := stepText(s)
+		text := s.Text
 		if s.Manual {
 			text += " (manual)"
 		}
 		line(fmt.Sprintf("%s %d %s %s", mark, n, text, st.Muted.Render(status)))
 	}
-	if len(e.Rollbacks) > 0 {
-		line(st.Muted.Render(fmt.Sprintf("then %d rollback(s), then HALT", len(e.Rollbacks))))
+	if plan.Rollbacks > 0 {
+		line(st.Muted.Render(fmt.Sprintf("then %d rollback(s), then HALT", plan.Rollbacks)))
 	}
 	line("")
 	lines := sn.Record.Lines
@@ -212,26 +204,6 @@ func renderRunbook(m *Model, sn experiment.Snapshot) string {
 		line(st.Muted.Render(l))
 	}
 	return strings.TrimRight(b.String(), "\n")
-}
-
-func stepText(s scenario.Step) string {
-	switch {
-	case s.Action != "":
-		t := strings.TrimSpace(s.Action + " " + s.Args)
-		if s.Background {
-			t += " (background)"
-		}
-		return t
-	case s.Wait.Duration > 0:
-		return "wait " + s.Wait.Duration.String()
-	case s.Probe != "":
-		w := s.Within.Duration
-		if w <= 0 {
-			w = time.Minute
-		}
-		return fmt.Sprintf("probe %s within %s", s.Probe, w)
-	}
-	return "note: " + s.Note
 }
 
 func fmtClock(d time.Duration) string {

@@ -115,3 +115,50 @@ func TestRunbookPane(t *testing.T) {
 		t.Fatal("r did not close the runbook")
 	}
 }
+
+// TestRunbookOfAnotherTool: a run the cockpit does not drive step by step (a Chaos Toolkit
+// experiment) shows on the same runbook from its board: its plan, what waits, verdicts and steps
+// as they come, and its outcome in the header.
+func TestRunbookOfAnotherTool(t *testing.T) {
+	m, _ := newDemoModel(t, 120, 40)
+	board := experiment.NewBoard("ctk run", experiment.Plan{Tool: "Chaos Toolkit", Rollbacks: 1,
+		Probes: []experiment.PlannedProbe{{Name: "gateway-ok", Want: "within 200"}},
+		Steps:  []experiment.PlannedStep{{Text: "action abort-all (chaosistio.fault.actions.add_abort_fault)"}, {Text: "action scale-to-one (chaosk8s.deployment.actions.scale_deployment)"}}})
+	board.Update(func(sn *experiment.Snapshot) { sn.Waiting = true })
+	gate := make(chan struct{}, 1)
+	m.deps.Runbook, m.deps.Gate = board, gate
+	m.Update(tickMsg{})
+	typeKeys(t, m, "r")
+	for _, want := range []string{"Runbook · ctk run (r: close)", "a Chaos Toolkit experiment", "press N to start the method",
+		"gateway-ok want within 200", "1 action abort-all", "then 1 rollback(s)"} {
+		if !strings.Contains(screen(m), want) {
+			t.Fatalf("runbook lacks %q:\n%s", want, screen(m))
+		}
+	}
+	typeKeys(t, m, "N")
+	if len(gate) != 1 {
+		t.Fatal("N did not start the run")
+	}
+	ok := true
+	board.Update(func(sn *experiment.Snapshot) {
+		sn.Waiting, sn.Current, sn.Steady = false, 1, &ok
+		sn.Record.Verdicts = append(sn.Record.Verdicts, experiment.Verdict{Probe: "gateway-ok", Phase: "before", Status: experiment.StatusHeld, Observed: "200"})
+		sn.Record.Steps = append(sn.Record.Steps, experiment.StepRecord{N: 1, Status: "ok"})
+	})
+	m.Update(tickMsg{})
+	for _, want := range []string{"● gateway-ok want within 200 before: 200", "✓ 1 action abort-all", "▶ 2 action scale-to-one", "STEADY ✓"} {
+		if !strings.Contains(screen(m), want) {
+			t.Fatalf("runbook lacks %q:\n%s", want, screen(m))
+		}
+	}
+	board.Update(func(sn *experiment.Snapshot) {
+		sn.Outcome, sn.Record.Reason = experiment.Interrupted, "the Chaos Toolkit's status: interrupted"
+		sn.Record.Steps = append(sn.Record.Steps, experiment.StepRecord{N: 2, Status: "interrupted"})
+	})
+	m.Update(tickMsg{})
+	for _, want := range []string{"outcome: interrupted", "✗ 2 action scale-to-one", "scenario interrupted"} {
+		if !strings.Contains(screen(m), want) {
+			t.Fatalf("runbook lacks %q:\n%s", want, screen(m))
+		}
+	}
+}

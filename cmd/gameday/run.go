@@ -23,9 +23,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/gamedaylab/gameday/config"
-	"github.com/gamedaylab/gameday/experiment"
 	"github.com/gamedaylab/gameday/model"
-	"github.com/gamedaylab/gameday/scenario"
 	"github.com/gamedaylab/gameday/session"
 	"github.com/gamedaylab/gameday/sources"
 	"github.com/gamedaylab/gameday/sources/kube"
@@ -105,12 +103,9 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 	if err != nil {
 		return nil, err
 	}
-	var scen *scenario.Experiment
-	if o.scenario != "" {
-		if scen, err = scenario.Read(o.scenario); err != nil {
-			return nil, usageError{fmt.Errorf("--scenario: %w", err)}
-		}
-		useScenarioLoad(cfg, scen)
+	rf, err := readRunbook(o, cfg)
+	if err != nil {
+		return nil, err
 	}
 	guard := session.NewGuard(cfg.Safety, o.arm)
 	c := &cockpit{cores: newCores(), listed: make(chan struct{})}
@@ -168,28 +163,8 @@ func build(cmd *cobra.Command, o *options, cfg *config.Config) (*cockpit, error)
 		Guard: guard, Target: sess.Target(), NoColor: noColor, Clock: sess.Clock, KubeContext: sess.KubeContext,
 		Namespace: sess.Namespace(), Demo: o.demo || o.replay != nil && o.replay.Header.Demo}
 	c.deps = tui.Deps{Session: sess, SteadyGate: cfg.UI.SteadyGate}
-	if scen != nil {
-		e := scen
-		gate := make(chan struct{})
-		runCtx, stop := context.WithCancel(context.Background())
-		started := time.Now()
-		live := experiment.Start(runCtx, sess, e, io.Discard, experiment.Options{File: o.scenario, Version: version(), Gate: gate,
-			Write: func(j *experiment.RunRecord) ([]string, error) { return writeRun(o.out, started, j) }})
-		c.deps.Runbook, c.deps.Gate, c.deps.Stop = live, gate, stop
-		// Before the session closes: the run's reverts go through it, within the stop's bound (its
-		// rollbacks may wait; what they leave, the session's HALT reverts).
-		c.runBound = cfg.Safety.RevertTimeout.Duration + 5*time.Second
-		c.stopRun = func(ctx context.Context) {
-			stop()
-			done := make(chan struct{})
-			go func() { live.Wait(); close(done) }()
-			ctx, cancel := context.WithTimeout(ctx, c.runBound)
-			defer cancel()
-			select {
-			case <-done:
-			case <-ctx.Done():
-			}
-		}
+	if rf != nil {
+		c.startRunbook(o, cfg, rf)
 	}
 	if o.traceFile != "" {
 		f, err := os.Create(o.traceFile)

@@ -14,7 +14,8 @@ import (
 )
 
 func newValidateCmd() *cobra.Command {
-	return &cobra.Command{
+	allowProcess := false
+	cmd := &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Check scenario files (gameday's, Chaos Toolkit experiments, Chaos Mesh resources, Litmus ChaosEngines): every error names the file, the line, the field and what is allowed",
 		Example: `  # before a game day, or in CI on every change of the scenarios
@@ -26,7 +27,7 @@ func newValidateCmd() *cobra.Command {
 			failed := 0
 			for _, f := range files {
 				if data, err := os.ReadFile(f); err == nil && chaostoolkit.Detect(data) {
-					ce, err := chaostoolkit.Parse(f, data)
+					ce, err := chaostoolkit.ParseAllowing(f, data, allowProcess)
 					if err != nil {
 						failed++
 						fmt.Fprintln(cmd.ErrOrStderr(), err)
@@ -90,4 +91,6 @@ func newValidateCmd() *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&allowProcess, "allow-process", false, "Chaos Toolkit experiments: accept process activities (their executables must be found), as gameday run --allow-process runs them")
+	return cmd
 }

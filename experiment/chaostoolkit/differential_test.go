@@ -38,6 +38,7 @@ func TestSameOutcomeAsTheChaosToolkit(t *testing.T) {
 		{"gate-not-met.yaml", StatusCompleted, false},
 		{"action-fails.json", StatusCompleted, false},
 		{"prometheus-and-http.yaml", StatusCompleted, false},
+		{"process.yaml", StatusCompleted, false},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			t.Parallel()
@@ -76,7 +77,11 @@ func differential(t *testing.T, k *testbed.Kube, ctk *testbed.ChaosToolkit, src,
 	ours := k.Namespace(t, "gd-"+stem)
 	extra[ours] = setup(t, ours)
 	s := onTestbed(t, k, ours)
-	e, err := Read(src)
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := ParseAllowing(src, data, true) // as gameday run --allow-process
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +95,7 @@ func differential(t *testing.T, k *testbed.Kube, ctk *testbed.ChaosToolkit, src,
 		t.Fatal(err)
 	}
 	var log strings.Builder
-	j := Run(context.Background(), e, &SessionExecutor{S: s}, Options{Out: &log, Vars: resolved, Version: "test"})
+	j := Run(context.Background(), e, &SessionExecutor{S: s, AllowProcess: true}, Options{Out: &log, Vars: resolved, Version: "test"})
 	p, err := j.Write(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -182,6 +187,9 @@ func steady(s *SteadyState) string {
 	out := fmt.Sprintf("met=%v", s.Met != nil && *s.Met)
 	for _, p := range s.Probes {
 		out += fmt.Sprintf(" %v:%s:tolerance_met=%v", p.Activity["name"], p.Status, p.ToleranceMet != nil && *p.ToleranceMet)
+		if o, ok := p.Output.(map[string]any); ok && o["stdout"] != nil { // a process probe's
+			out += fmt.Sprintf(":exit=%v:stdout=%q", o["status"], o["stdout"])
+		}
 	}
 	return out
 }
@@ -194,6 +202,11 @@ func runs(list []*RunEntry) string {
 		if prov, _ := r.Activity["provider"].(map[string]any); prov["type"] == "http" {
 			if o, ok := r.Output.(map[string]any); ok {
 				e += fmt.Sprintf(":http=%v", o["status"])
+			}
+		}
+		if prov, _ := r.Activity["provider"].(map[string]any); prov["type"] == "process" {
+			if o, ok := r.Output.(map[string]any); ok {
+				e += fmt.Sprintf(":exit=%v:stdout=%q:stderr=%q", o["status"], o["stdout"], o["stderr"])
 			}
 		}
 		if prov, _ := r.Activity["provider"].(map[string]any); prov["func"] == "terminate_pods" {
@@ -224,7 +237,11 @@ func TestValidatesAsTheChaosToolkit(t *testing.T) {
 		}
 		abs, _ := filepath.Abs(f)
 		out, code := ctk.Chaos(t, t.TempDir(), "validate", abs)
-		e, err := Read(f)
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := ParseAllowing(f, data, true) // as gameday validate --allow-process: chaos validate looks for the executables too
 		if err == nil {
 			_, err = e.Resolve(nil, nil)
 		}

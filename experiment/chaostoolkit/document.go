@@ -119,7 +119,11 @@ func Read(file string) (*Experiment, error) {
 }
 
 // Parse is Read of data already loaded; file names it in errors and decides the format.
-func Parse(file string, data []byte) (*Experiment, error) {
+func Parse(file string, data []byte) (*Experiment, error) { return ParseAllowing(file, data, false) }
+
+// ParseAllowing is Parse, where process activities are run when allowProcess (their executables
+// must then be found, as chaos validate checks) and refused otherwise.
+func ParseAllowing(file string, data []byte, allowProcess bool) (*Experiment, error) {
 	switch strings.ToLower(filepath.Ext(file)) {
 	case ".json", ".yaml", ".yml":
 	default:
@@ -135,7 +139,7 @@ func Parse(file string, data []byte) (*Experiment, error) {
 	}
 	doc = normalize(doc).(map[string]any)
 	e := &Experiment{File: file, Doc: doc, idx: idx}
-	v := &checker{e: e}
+	v := &checker{e: e, allowProcess: allowProcess}
 	e.read(v)
 	v.validate()
 	if err := v.err(); err != nil {

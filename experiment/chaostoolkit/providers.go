@@ -29,6 +29,8 @@ type SessionExecutor struct {
 	HTTP *http.Client
 	// Rand picks random pods (terminate_pods rand: true); nil: a random source.
 	Rand *rand.Rand
+	// AllowProcess lets process activities run (gameday run --allow-process).
+	AllowProcess bool
 }
 
 // Execute implements Executor.
@@ -44,6 +46,12 @@ func (x *SessionExecutor) Execute(ctx context.Context, a Activity, vars Vars) (a
 		}
 		args := bind(f, vars.Substitute(a.Provider.Arguments))
 		return x.python(ctx, f, args, vars)
+	case "process":
+		if !x.AllowProcess {
+			return nil, "", fmt.Errorf("activity '%s' runs a process (%s): gameday runs processes only with --allow-process", a.Name, a.Provider.Path)
+		}
+		out, err := process(ctx, a.Provider, vars)
+		return out, "ran " + a.Provider.Path, err
 	}
 	return nil, "", fmt.Errorf("gameday does not run %s activities", a.Provider.Type)
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gamedaylab/gameday/experiment"
 )
 
 // Executor carries out one activity whose provider arguments are already substituted: it returns
@@ -37,6 +39,10 @@ type Options struct {
 	// skipped under the default strategy, as the Chaos Toolkit does, but always and deviated play.
 	Reverts context.Context
 	Now     func() time.Time
+	// Board, when set, is the cockpit's runbook: the run writes its progress there.
+	Board *experiment.Board
+	// Gate, when set, holds the run until it receives (the facilitator started it).
+	Gate <-chan struct{}
 }
 
 // runner is one run's state.
@@ -57,6 +63,9 @@ func Run(ctx context.Context, e *Experiment, x Executor, o Options) *Journal {
 		o.Out = io.Discard
 	}
 	// The hypothesis during the method and background activities write beside the method.
+	if o.Board != nil {
+		o.Out = io.MultiWriter(o.Out, o.Board.Lines())
+	}
 	o.Out = &syncWriter{w: o.Out}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -91,10 +100,16 @@ func Run(ctx context.Context, e *Experiment, x Executor, o Options) *Journal {
 	if !withSSH {
 		fmt.Fprintln(o.Out, "no steady state hypothesis defined: just exploring")
 	}
-	gate := true
-	if withSSH && (strategy == "default" || strategy == "before-method-only" || strategy == "continuously") {
+	began := r.gate(ctx)
+	gate := began
+	if !began {
+		r.j.Status = StatusInterrupted
+		fmt.Fprintln(o.Out, "stopped before the experiment started: nothing was done")
+	}
+	if gate && withSSH && (strategy == "default" || strategy == "before-method-only" || strategy == "continuously") {
 		st := r.hypothesis(ctx, "before")
 		r.j.SteadyStates.Before = st
+		r.steady(st)
 		if !*st.Met {
 			gate = false
 			r.j.Status = StatusCompleted
@@ -120,6 +135,7 @@ func Run(ctx context.Context, e *Experiment, x Executor, o Options) *Journal {
 			(strategy == "default" || strategy == "after-method-only" || strategy == "continuously") {
 			st := r.hypothesis(ctx, "after")
 			r.j.SteadyStates.After = st
+			r.steady(st)
 			if !*st.Met {
 				r.j.Deviated = true
 				r.j.Status = StatusCompleted
@@ -132,7 +148,9 @@ func Run(ctx context.Context, e *Experiment, x Executor, o Options) *Journal {
 	if ctx.Err() != nil {
 		r.j.Status = StatusInterrupted
 	}
-	r.rollbacks(rollbacks)
+	if began {
+		r.rollbacks(rollbacks)
+	}
 	end := o.Now()
 	r.j.End, r.j.Duration = isoTime(end), end.Sub(started).Seconds()
 	switch r.j.Status {
@@ -141,6 +159,7 @@ func Run(ctx context.Context, e *Experiment, x Executor, o Options) *Journal {
 		r.j.Status = StatusCompleted
 	}
 	fmt.Fprintf(o.Out, "experiment ended with status: %s\n", r.j.Outcome())
+	r.ended()
 	return r.j
 }
 
@@ -199,6 +218,7 @@ func (r *runner) hypothesis(ctx context.Context, when string) *SteadyState {
 		run.ToleranceMet = &f
 		if run.Status != "succeeded" {
 			fmt.Fprintf(out, "  probe %s failed, so its tolerance could not be checked\n", p.label())
+			r.probed(when, p, run, false, "failed: "+strings.TrimSpace(strings.Join(run.Exception, "")))
 			return st
 		}
 		ok, err := Within(tol, run.Output, r.o.Vars)
@@ -206,15 +226,18 @@ func (r *runner) hypothesis(ctx context.Context, when string) *SteadyState {
 			// chaoslib stops on a Python error here; gameday reports the probe as failed instead
 			run.Status, run.Exception = "failed", exception(err)
 			fmt.Fprintf(out, "  probe %s: its tolerance could not be checked: %v\n", p.label(), err)
+			r.probed(when, p, run, false, err.Error())
 			return st
 		}
 		if !ok {
 			fmt.Fprintf(out, "  probe %s: not within tolerance %s (output %s)\n", p.label(), brief(tol), brief(run.Output))
+			r.probed(when, p, run, false, "")
 			return st
 		}
 		t := true
 		run.ToleranceMet = &t
 		fmt.Fprintf(out, "  probe %s: within tolerance\n", p.label())
+		r.probed(when, p, run, true, "")
 	}
 	met = true
 	return st
@@ -249,14 +272,15 @@ func (r *runner) during(ctx context.Context, stop <-chan struct{}) {
 func (r *runner) method(ctx context.Context) {
 	fmt.Fprintln(r.o.Out, "method:")
 	var bg sync.WaitGroup
-	for _, a := range r.e.Method {
+	for i, a := range r.e.Method {
 		if ctx.Err() != nil {
 			break
 		}
+		r.stepped(i, a, nil)
 		if a.Background {
-			bg.Go(func() { r.execute(ctx, a, &r.j.Run) })
+			bg.Go(func() { r.stepped(i, a, r.execute(ctx, a, &r.j.Run)) })
 		} else {
-			r.execute(ctx, a, &r.j.Run)
+			r.stepped(i, a, r.execute(ctx, a, &r.j.Run))
 		}
 		if s := r.status(); s == StatusAborted || s == StatusFailed || s == StatusInterrupted {
 			break

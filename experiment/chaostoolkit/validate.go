@@ -9,8 +9,9 @@ import (
 
 // checker collects every problem of a file, each with its line, as one error.
 type checker struct {
-	e    *Experiment
-	errs []string
+	e            *Experiment
+	errs         []string
+	allowProcess bool
 }
 
 func (v *checker) add(path, msg string) {
@@ -199,8 +200,23 @@ func (v *checker) activity(a Activity) {
 			v.add(a.Path+".provider", fmt.Sprintf("an http provider requires a url (activity '%s')", a.Name))
 		}
 	case "process":
-		v.add(a.Path+".provider", fmt.Sprintf("activity '%s' runs a process (%s): gameday runs processes only with --allow-process, which is not built yet; "+
-			"use a python activity of a supported module, or the http provider", a.Name, p.Path))
+		switch p.Arguments.(type) {
+		case nil, string, []any:
+		default:
+			v.add(a.Path+".provider.arguments", fmt.Sprintf("activity '%s': process arguments are a list or a string "+
+				"(a mapping is deprecated by the Chaos Toolkit and its order is not kept here)", a.Name))
+		}
+		switch {
+		case p.Path == "":
+			v.add(a.Path+".provider", "a process activity must have a path")
+		case !v.allowProcess:
+			v.add(a.Path+".provider", fmt.Sprintf("activity '%s' runs a process (%s): gameday runs processes only with --allow-process "+
+				"(or use a python activity of a supported module, or the http provider)", a.Name, p.Path))
+		default:
+			if _, err := processPath(p.Path); err != nil {
+				v.add(a.Path+".provider.path", fmt.Sprintf("path '%s' cannot be found, in activity '%s'", p.Path, a.Name))
+			}
+		}
 	case "":
 		v.add(a.Path+".provider", fmt.Sprintf("a provider must have a type (activity '%s')", a.Name))
 	default:
