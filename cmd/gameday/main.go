@@ -135,7 +135,7 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
 	cmd.AddCommand(newLoadCmd(), newLoadWorkerCmd(), newValidateCmd(), newRunCmd(), newReportCmd(), newRevertCmd(), newMonkeyCmd(), newReplayCmd(), newSignalsCmd(), newExportCmd())
 	f := cmd.Flags()
 	addSessionFlags(cmd, o)
-	f.StringVar(&o.scenario, "scenario", "", "present this scenario or Chaos Toolkit experiment in a runbook (r shows it, N starts the method and passes manual steps)")
+	f.StringVar(&o.scenario, "scenario", "", "present this scenario, Chaos Toolkit experiment, Chaos Mesh file or Litmus ChaosEngine in a runbook (r shows it, N starts the method and passes manual steps)")
 	f.StringVar(&o.out, "out", "gameday-runs", "with --scenario: directory for the run's journal, JUnit XML and report, written when it ends")
 	f.StringVar(&o.theme, "theme", "", "colour theme: "+strings.Join(themes.Names(), ", ")+" (NO_COLOR forces mono)")
 	f.StringVar(&o.traceFile, "trace-frames", "", "benchmarks: write, for every pod change, when it reached the screen")

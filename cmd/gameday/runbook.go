@@ -5,19 +5,25 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/gamedaylab/gameday/config"
 	"github.com/gamedaylab/gameday/experiment"
+	"github.com/gamedaylab/gameday/experiment/chaosmesh"
 	"github.com/gamedaylab/gameday/experiment/chaostoolkit"
+	"github.com/gamedaylab/gameday/experiment/litmus"
 	"github.com/gamedaylab/gameday/scenario"
 )
 
-// runbookFile is the cockpit's --scenario: a gameday scenario or a Chaos Toolkit experiment.
+// runbookFile is the cockpit's --scenario: a gameday scenario, a Chaos Toolkit experiment, a
+// Chaos Mesh file or Litmus ChaosEngines.
 type runbookFile struct {
-	scen *scenario.Experiment
-	ctk  *chaostoolkit.Experiment
-	vars chaostoolkit.Vars
+	scen   *scenario.Experiment
+	ctk    *chaostoolkit.Experiment
+	vars   chaostoolkit.Vars
+	mesh   *chaosmesh.File
+	litmus []litmus.Engine
 }
 
 // readRunbook reads --scenario by its shape; a Chaos Toolkit experiment also sets the namespace
@@ -30,7 +36,20 @@ func readRunbook(o *options, cfg *config.Config) (*runbookFile, error) {
 	if err != nil {
 		return nil, usageError{fmt.Errorf("--scenario: %w", err)}
 	}
-	if !chaostoolkit.Detect(data) {
+	switch {
+	case chaosmesh.Detect(data):
+		f, err := chaosmesh.Parse(o.scenario, data)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--scenario: %w", err)}
+		}
+		return &runbookFile{mesh: f}, nil
+	case litmus.Detect(data):
+		engines, err := litmus.Parse(o.scenario, data)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--scenario: %w", err)}
+		}
+		return &runbookFile{litmus: engines}, nil
+	case !chaostoolkit.Detect(data):
 		scen, err := scenario.Read(o.scenario)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--scenario: %w", err)}
@@ -60,12 +79,24 @@ func (c *cockpit) startRunbook(o *options, cfg *config.Config, rf *runbookFile) 
 	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	started := time.Now()
-	if rf.scen != nil {
+	switch {
+	case rf.mesh != nil:
+		board := experiment.NewBoard(filepath.Base(o.scenario), rf.mesh.Plan())
+		go func() { defer close(done); chaosmesh.RunOnBoard(runCtx, sess, rf.mesh, board, gate) }()
+		c.deps.Runbook = board
+	case rf.litmus != nil:
+		board := experiment.NewBoard(filepath.Base(o.scenario), litmus.Plan(rf.litmus))
+		go func() {
+			defer close(done)
+			litmus.RunOnBoard(runCtx, sess, rf.litmus, litmus.Options{Target: o.target}, board, gate)
+		}()
+		c.deps.Runbook = board
+	case rf.scen != nil:
 		live := experiment.Start(runCtx, sess, rf.scen, io.Discard, experiment.Options{File: o.scenario, Version: version(), Gate: gate,
 			Write: func(j *experiment.RunRecord) ([]string, error) { return writeRun(o.out, started, j) }})
 		go func() { live.Wait(); close(done) }()
 		c.deps.Runbook = live
-	} else {
+	default:
 		board := experiment.NewBoard(fmt.Sprint(rf.vars.Substitute(rf.ctk.Title)), rf.ctk.Plan(rf.vars))
 		go func() {
 			defer close(done)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/experiment"
 	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/session"
 	"github.com/gamedaylab/gameday/testbed"
@@ -116,6 +117,26 @@ func TestPodKillOnTheTestbed(t *testing.T) {
 	}
 	if kills < 4 {
 		t.Fatalf("%d kills in gameday's journal", kills)
+	}
+
+	// In the cockpit's runbook: it waits for N, then each resource is a step that says what it killed.
+	testbed.WaitReady(t, k.Client, ns, 4, time.Minute)
+	f, err := Parse("two.yaml", []byte("apiVersion: chaos-mesh.org/v1alpha1\nkind: PodChaos\nmetadata: {name: one}\nspec:\n  action: pod-kill\n  mode: one\n  selector: {labelSelectors: {app: web}}\n"+
+		"---\napiVersion: chaos-mesh.org/v1alpha1\nkind: PodChaos\nmetadata: {name: nobody}\nspec:\n  action: pod-kill\n  mode: all\n  selector: {labelSelectors: {app: nobody}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	board := experiment.NewBoard("two.yaml", f.Plan())
+	if pl := board.Snapshot().Plan; len(pl.Steps) != 2 || pl.Steps[0].Text != "PodChaos one: pod-kill, mode one, grace 0s" {
+		t.Fatalf("plan %+v", pl)
+	}
+	gate := make(chan struct{}, 1)
+	gate <- struct{}{}
+	RunOnBoard(context.Background(), s, f, board, gate)
+	sn := board.Snapshot()
+	if len(sn.Record.Steps) != 2 || sn.Record.Steps[0].Status != "ok" || !strings.HasPrefix(sn.Record.Steps[0].Detail, "killed web-") ||
+		sn.Record.Steps[1].Status != "failed" || sn.Outcome != experiment.Failed || !strings.Contains(sn.Record.Reason, "PodChaos nobody") {
+		t.Fatalf("board: outcome %s (%s), steps %+v, lines %q", sn.Outcome, sn.Record.Reason, sn.Record.Steps, sn.Record.Lines)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gamedaylab/gameday/actions"
 	"github.com/gamedaylab/gameday/config"
+	"github.com/gamedaylab/gameday/experiment"
 	"github.com/gamedaylab/gameday/model"
 	"github.com/gamedaylab/gameday/session"
 	"github.com/gamedaylab/gameday/testbed"
@@ -108,6 +109,29 @@ spec:
 	}
 	if kills != len(r.Killed) {
 		t.Fatalf("%d kills journaled, %d made", kills, len(r.Killed))
+	}
+
+	// The same engine in the cockpit's runbook: it waits for N, then its fault is a step with its
+	// verdict, its probes verdicts, and the outcome says the probes failed, with the score.
+	testbed.WaitReady(t, k.Client, ns, 4, time.Minute)
+	board := experiment.NewBoard("engine.yaml", Plan(engines))
+	if pl := board.Snapshot().Plan; len(pl.Steps) != 1 || pl.Steps[0].Text != "web-chaos/pod-delete: delete 50% of the pods every 1s for 3s" || len(pl.Probes) != 4 {
+		t.Fatalf("plan %+v", pl)
+	}
+	gate := make(chan struct{})
+	done := make(chan []Result)
+	go func() { done <- RunOnBoard(context.Background(), s, engines, Options{}, board, gate) }()
+	for deadline := time.Now().Add(5 * time.Second); !board.Snapshot().Waiting; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the runbook's run does not wait for the facilitator")
+		}
+	}
+	gate <- struct{}{}
+	<-done
+	sn := board.Snapshot()
+	if sn.Outcome != experiment.Deviated || !strings.Contains(sn.Record.Reason, "resiliency score 75.00") || len(sn.Record.Steps) != 1 ||
+		sn.Record.Steps[0].Detail != "verdict Fail, probe success 75%" || len(sn.Record.Verdicts) != 4 {
+		t.Fatalf("board: outcome %s (%s), steps %+v, verdicts %+v", sn.Outcome, sn.Record.Reason, sn.Record.Steps, sn.Record.Verdicts)
 	}
 }
 
