@@ -92,7 +92,8 @@ users: [{name: u, user: {token: t}}]
 		{"invalid scenario", []string{"validate", badScenario}, 2, badScenario + ": line 5: kind: want Experiment"},
 		// Issue 30: Chaos Toolkit experiments, and scenarios exported as one.
 		{"valid Chaos Toolkit experiment", []string{"validate", "../../experiment/chaostoolkit/testdata/kill-one-holds.yaml"}, 0, `valid: Chaos Toolkit experiment "Killing one pod`},
-		{"refused Chaos Toolkit experiment", []string{"validate", "../../experiment/chaostoolkit/testdata/others/godemo8-process-kubectl.yaml"}, 2, "runs a process (kubectl)"},
+		{"refused Chaos Toolkit experiment", []string{"validate", "../../experiment/chaostoolkit/testdata/others/godemo8-process-kubectl.yaml"}, 2, "runs a process (kubectl): gameday runs processes only with --allow-process"},
+		{"processes allowed", []string{"validate", "--allow-process", "../../experiment/chaostoolkit/testdata/process.yaml"}, 0, `valid: Chaos Toolkit experiment "Process probes`},
 		{"valid Chaos Mesh pod-kill", []string{"validate", "../../experiment/chaosmesh/testdata/others/podchaos-pod-kill-fixed-percent.yaml"}, 0, "valid: Chaos Mesh PodChaos pg-pod-kill-fixed-percent (pod-kill, mode fixed-percent)"},
 		{"refused Chaos Mesh kind", []string{"validate", "../../experiment/chaosmesh/testdata/others/stresschaos-burn-cpu.yaml"}, 2, "gameday does not run StressChaos"},
 		{"valid Litmus engine", []string{"validate", "../../experiment/litmus/testdata/others/pod-delete-httpprobe.yaml"}, 0, "valid: Litmus ChaosEngine scoring-service-pod-kill (pod-delete, 1 probes)"},

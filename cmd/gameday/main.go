@@ -24,32 +24,34 @@ type options struct {
 	scenario string
 	out      string // where a --scenario run writes its files
 	// runFile is the experiment a headless run executes (the recording's header names it).
-	runFile    string
-	kube       *genericclioptions.ConfigFlags
-	allNS      bool
-	target     string
-	demo       bool
-	demoSpeed  float64
-	demoSess   string
-	seed       int64
-	theme      string
-	configPath string
-	readOnly   bool
-	dryRun     bool
-	arm        bool
-	journal    string
-	grace      int64
-	revertTO   time.Duration
-	logLevel   string
-	traceFile  string
-	cpuProfile string
-	memProfile string
-	promURL    string
-	promCA     string
-	zipkinURL  string
-	jaegerURL  string
-	esURL      string
-	esIndex    string
+	runFile string
+	// allowProcess lets a Chaos Toolkit experiment's process activities run.
+	allowProcess bool
+	kube         *genericclioptions.ConfigFlags
+	allNS        bool
+	target       string
+	demo         bool
+	demoSpeed    float64
+	demoSess     string
+	seed         int64
+	theme        string
+	configPath   string
+	readOnly     bool
+	dryRun       bool
+	arm          bool
+	journal      string
+	grace        int64
+	revertTO     time.Duration
+	logLevel     string
+	traceFile    string
+	cpuProfile   string
+	memProfile   string
+	promURL      string
+	promCA       string
+	zipkinURL    string
+	jaegerURL    string
+	esURL        string
+	esIndex      string
 	// record is the recording's file ("" for the default), noRecord turns it off, recordMax caps it.
 	record    string
 	noRecord  bool
@@ -161,6 +163,7 @@ func addSessionFlags(cmd *cobra.Command, o *options) {
 	f.StringVar(&o.configPath, "config", "", "config file (default "+config.DefaultPath()+")")
 	f.BoolVar(&o.readOnly, "read-only", false, "watch only: every action is refused")
 	f.BoolVar(&o.dryRun, "dry-run", false, "server-side dry run: the API validates actions, nothing changes")
+	f.BoolVar(&o.allowProcess, "allow-process", false, "Chaos Toolkit experiments: run their process activities (bounded by their timeout, stopped by HALT and interrupts, output in the journal)")
 	f.BoolVar(&o.arm, "arm", false, "allow actions on contexts matching safety.productionContexts")
 	f.StringVar(&o.journal, "journal", "", "journal file (default "+config.DefaultJournalPath()+")")
 	f.StringVar(&o.promURL, "prometheus-url", "", "Prometheus to graph from (default: find one in the cluster and use it through the apiserver proxy); token or basic auth from GAMEDAY_PROMETHEUS_TOKEN[_FILE], GAMEDAY_PROMETHEUS_USER, GAMEDAY_PROMETHEUS_PASSWORD[_FILE]")

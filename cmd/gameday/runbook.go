@@ -57,7 +57,7 @@ func readRunbook(o *options, cfg *config.Config) (*runbookFile, error) {
 		useScenarioLoad(cfg, scen)
 		return &runbookFile{scen: scen}, nil
 	}
-	e, err := chaostoolkit.Parse(o.scenario, data)
+	e, err := chaostoolkit.ParseAllowing(o.scenario, data, o.allowProcess)
 	if err != nil {
 		return nil, usageError{fmt.Errorf("--scenario: %w", err)}
 	}
@@ -100,7 +100,7 @@ func (c *cockpit) startRunbook(o *options, cfg *config.Config, rf *runbookFile) 
 		board := experiment.NewBoard(fmt.Sprint(rf.vars.Substitute(rf.ctk.Title)), rf.ctk.Plan(rf.vars))
 		go func() {
 			defer close(done)
-			j := chaostoolkit.Run(runCtx, rf.ctk, &chaostoolkit.SessionExecutor{S: sess}, chaostoolkit.Options{Vars: rf.vars,
+			j := chaostoolkit.Run(runCtx, rf.ctk, &chaostoolkit.SessionExecutor{S: sess, AllowProcess: o.allowProcess}, chaostoolkit.Options{Vars: rf.vars,
 				Version: version(), Board: board, Gate: gate})
 			ctkWritten(board, j, o.out)
 		}()

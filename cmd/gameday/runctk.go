@@ -19,7 +19,6 @@ type ctkOptions struct {
 	hypothesis string
 	rollbacks  string
 	failFast   bool
-	process    bool
 }
 
 func addChaosToolkitFlags(cmd *cobra.Command, o *ctkOptions) {
@@ -29,7 +28,6 @@ func addChaosToolkitFlags(cmd *cobra.Command, o *ctkOptions) {
 	f.StringVar(&o.hypothesis, "hypothesis-strategy", "", "Chaos Toolkit experiments: default, before-method-only, after-method-only, during-method-only or continuously (default: the file's runtime)")
 	f.StringVar(&o.rollbacks, "rollback-strategy", "", "Chaos Toolkit experiments: default, always, never or deviated (default: the file's runtime)")
 	f.BoolVar(&o.failFast, "fail-fast", false, "Chaos Toolkit experiments: stop the method when a check of the hypothesis during it fails")
-	f.BoolVar(&o.process, "allow-process", false, "Chaos Toolkit experiments: run their process activities (bounded by their timeout, stopped by HALT and interrupts, output in the journal)")
 }
 
 // runChaosToolkit runs a Chaos Toolkit experiment on a session: its activities go through gameday's
@@ -41,7 +39,7 @@ func runChaosToolkit(cmd *cobra.Command, ro *runOptions, file string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	e, err := chaostoolkit.ParseAllowing(file, data, ro.ctk.process)
+	e, err := chaostoolkit.ParseAllowing(file, data, o.allowProcess)
 	if err != nil {
 		return usageError{err}
 	}
@@ -93,7 +91,7 @@ func runChaosToolkit(cmd *cobra.Command, ro *runOptions, file string) error {
 	}
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "chaos toolkit experiment %s on %s, namespace %s\n", file, c.sess.KubeContext, c.sess.Namespace())
-	j := chaostoolkit.Run(ctx, e, &chaostoolkit.SessionExecutor{S: c.sess, AllowProcess: ro.ctk.process}, chaostoolkit.Options{Out: out, Vars: vars, Version: version(),
+	j := chaostoolkit.Run(ctx, e, &chaostoolkit.SessionExecutor{S: c.sess, AllowProcess: o.allowProcess}, chaostoolkit.Options{Out: out, Vars: vars, Version: version(),
 		Reverts: reverts, Strategy: ro.ctk.hypothesis, RollbackStrategy: ro.ctk.rollbacks, FailFast: ro.ctk.failFast})
 	if ctx.Err() != nil && reverts.Err() == nil {
 		// gameday's safety net beside the rollbacks: HALT stops load and the monkey and reverts faults
