@@ -45,18 +45,11 @@ func TestEndToEndChaosToolkitRunbookInTmux(t *testing.T) {
 				"three-running")
 			s.keys("N")
 			s.waitFor(30*time.Second, "✓ 1 action abort-all", "✓ 2 action scale-to-one", "FAULTS 1")
-			if got := status(gw.Addr); got != http.StatusServiceUnavailable {
-				t.Fatalf("through the gateway during the method: %d, want 503 (the abort)", got)
-			}
+			// istiod pushes the fault to Envoy a moment after the API has it
+			waitStatus(t, gw.Addr, http.StatusServiceUnavailable, "during the method (the abort)", s.capture)
 			s.keys("x")
 			s.waitFor(20*time.Second, "outcome: interrupted", "scale-back: succeeded", "faults 0")
-			deadline := time.Now().Add(20 * time.Second)
-			for status(gw.Addr) != http.StatusOK {
-				if time.Now().After(deadline) {
-					t.Fatalf("the gateway still answers %d after HALT:\n%s", status(gw.Addr), s.capture())
-				}
-				time.Sleep(200 * time.Millisecond)
-			}
+			waitStatus(t, gw.Addr, http.StatusOK, "after HALT", s.capture)
 			if vs := k.VirtualService(t, ns, "web"); strings.Contains(fmt.Sprint(vs.Object["spec"]), "fault") {
 				t.Fatalf("the VirtualService keeps a fault after HALT: %v", vs.Object["spec"])
 			}
@@ -70,6 +63,17 @@ func TestEndToEndChaosToolkitRunbookInTmux(t *testing.T) {
 				t.Fatalf("the cockpit's run wrote no journal.json in %s", runs)
 			}
 		})
+	}
+}
+
+func waitStatus(t *testing.T, addr string, want int, when string, screen func() string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for status(addr) != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("through the gateway %s: %d, want %d:\n%s", when, status(addr), want, screen())
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 
