@@ -50,6 +50,7 @@ func TestEndToEndChaosToolkitRunbookInTmux(t *testing.T) {
 			s.keys("x")
 			s.waitFor(20*time.Second, "outcome: interrupted", "scale-back: succeeded", "faults 0")
 			waitStatus(t, gw.Addr, http.StatusOK, "after HALT", s.capture)
+			t.Logf("after HALT:\n%s", s.capture())
 			if vs := k.VirtualService(t, ns, "web"); strings.Contains(fmt.Sprint(vs.Object["spec"]), "fault") {
 				t.Fatalf("the VirtualService keeps a fault after HALT: %v", vs.Object["spec"])
 			}

@@ -86,6 +86,9 @@ func (j *Journal) Write(dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("chaos toolkit journal: %w", err)
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("chaos toolkit journal: %w", err)
+	}
 	p := filepath.Join(dir, "journal.json")
 	if err := os.WriteFile(p, append(b, '\n'), 0o644); err != nil {
 		return "", fmt.Errorf("chaos toolkit journal: %w", err)

@@ -277,10 +277,11 @@ func (r *runner) method(ctx context.Context) {
 			break
 		}
 		r.stepped(i, a, nil)
+		done := func(run *RunEntry) { r.stepped(i, a, run) }
 		if a.Background {
-			bg.Go(func() { r.stepped(i, a, r.execute(ctx, a, &r.j.Run)) })
+			bg.Go(func() { r.execute(ctx, a, &r.j.Run, done) })
 		} else {
-			r.stepped(i, a, r.execute(ctx, a, &r.j.Run))
+			r.execute(ctx, a, &r.j.Run, done)
 		}
 		if s := r.status(); s == StatusAborted || s == StatusFailed || s == StatusInterrupted {
 			break
@@ -324,11 +325,16 @@ func (r *runner) rollbacks(strategy string) {
 }
 
 // execute runs one activity (a ref resolved) with its pauses, and appends its entry to runs.
-func (r *runner) execute(ctx context.Context, a Activity, runs *[]*RunEntry) *RunEntry {
+// done, when set, hears of the run before its pause after.
+func (r *runner) execute(ctx context.Context, a Activity, runs *[]*RunEntry, done ...func(*RunEntry)) *RunEntry {
 	if a.Ref != "" {
 		ref, ok := r.cache[a.Ref]
 		if !ok {
-			return r.failed(a, runs, fmt.Errorf("could not find referenced activity '%s'", a.Ref))
+			run := r.failed(a, runs, fmt.Errorf("could not find referenced activity '%s'", a.Ref))
+			for _, f := range done {
+				f(run)
+			}
+			return run
 		}
 		a = ref
 	}
@@ -367,6 +373,9 @@ func (r *runner) execute(ctx context.Context, a Activity, runs *[]*RunEntry) *Ru
 			line += ": " + err.Error()
 		}
 		fmt.Fprintln(r.o.Out, line)
+	}
+	for _, f := range done {
+		f(run)
 	}
 	if d := seconds(vars.Substitute(a.PauseAfter)); d > 0 && ctx.Err() == nil {
 		fmt.Fprintf(r.o.Out, "  pausing %s after %s\n", d, a.label())

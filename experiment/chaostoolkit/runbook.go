@@ -77,6 +77,9 @@ func (r *runner) probed(when string, a Activity, run *RunEntry, met bool, why st
 		return
 	}
 	seen := brief(run.Output)
+	if m, ok := run.Output.(map[string]any); ok && m["status"] != nil { // http and process outputs
+		seen = "status " + pyStr(m["status"])
+	}
 	if why != "" {
 		seen = why
 	}
