@@ -119,6 +119,10 @@ Journal:     ` + config.DefaultJournalPath() + ` (JSON lines, one per action).`,
   # Graphs from a given Prometheus (otherwise an in-cluster one is found through the apiserver)
   GAMEDAY_PROMETHEUS_TOKEN_FILE=/var/run/prom-token gameday -n shop --target deploy/web --prometheus-url https://prom.example:9090
 
+  # An experiment your team already has, in the runbook (r shows it, N starts it, x HALTs and rolls back):
+  # a gameday scenario, a Chaos Toolkit experiment, a Chaos Mesh file or Litmus ChaosEngines
+  gameday -n shop --scenario chaos/terminate-pods.json
+
   # Projector-friendly colours, demo twice as fast
   gameday --demo --theme high-contrast --demo-speed 2
 
