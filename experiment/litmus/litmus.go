@@ -38,6 +38,10 @@ type Fault struct {
 	Percent  int      // PODS_AFFECTED_PERC (0: one pod)
 	Targets  []string // TARGET_PODS
 	Probes   []Probe
+	// Latency is a latency fault's delay (NETWORK_LATENCY, or LATENCY of pod-http-latency), zero
+	// for pod-delete; Toxicity is the share of the affected pods' requests delayed (TOXICITY).
+	Latency  time.Duration
+	Toxicity int
 }
 
 // Probe is one Litmus probe.
@@ -73,12 +77,12 @@ type K8sInputs struct {
 const (
 	defaultDuration = 15 * time.Second
 	defaultInterval = 5 * time.Second
+	// the latency faults' TOTAL_CHAOS_DURATION when unset (chaos-charts and litmus-go agree)
+	latencyDuration = 60 * time.Second
 )
 
 // refusedFaults are the faults gameday does not run, and why.
 var refusedFaults = map[string]string{
-	"pod-network-latency":    "it runs tc in the pod's network namespace from a Litmus helper pod; for an Istio service, gameday's fault delays its requests (F, :fault)",
-	"pod-http-latency":       "it proxies the pod's port from a Litmus helper pod; for an Istio service, gameday's fault delays its requests (F, :fault)",
 	"pod-cpu-hog":            "it runs stress-ng in the pod's cgroup from a Litmus helper pod",
 	"pod-memory-hog":         "it runs stress-ng in the pod's cgroup from a Litmus helper pod",
 	"container-kill":         "it kills a container through the node's container runtime from a Litmus helper pod; gameday kills pods (pod-delete)",
@@ -199,8 +203,14 @@ func readFault(x map[string]any, where string) (Fault, []string) {
 	if why, ok := refusedFaults[f.Name]; ok {
 		return f, []string{fmt.Sprintf("%s: %s: gameday does not run it: %s", where, f.Name, why)}
 	}
-	if f.Name != "pod-delete" {
-		return f, []string{fmt.Sprintf("%s: %s: gameday runs pod-delete", where, f.Name)}
+	switch f.Name {
+	case "pod-delete":
+	case "pod-network-latency":
+		f.Duration, f.Latency, f.Toxicity = latencyDuration, 2*time.Second, 100
+	case "pod-http-latency":
+		f.Duration, f.Latency, f.Toxicity = latencyDuration, 6*time.Second, 100
+	default:
+		return f, []string{fmt.Sprintf("%s: %s: gameday runs pod-delete, and pod-network-latency and pod-http-latency as Istio delays", where, f.Name)}
 	}
 	spec := m(x["spec"])
 	env, _ := m(spec["components"])["env"].([]any)
@@ -244,6 +254,33 @@ func readFault(x map[string]any, where string) (Fault, []string) {
 				if p = strings.TrimSpace(p); p != "" {
 					f.Targets = append(f.Targets, p)
 				}
+			}
+		case "NETWORK_LATENCY", "LATENCY":
+			if f.Latency == 0 || val == "" || (name == "LATENCY") != (f.Name == "pod-http-latency") {
+				continue
+			}
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 || n > 3600000 {
+				errs = append(errs, fmt.Sprintf("%s %q: whole milliseconds", at, val))
+				continue
+			}
+			f.Latency = time.Duration(n) * time.Millisecond
+		case "TOXICITY":
+			if f.Latency == 0 || val == "" {
+				continue
+			}
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 || n > 100 {
+				errs = append(errs, fmt.Sprintf("%s %q: a percentage from 0 to 100", at, val))
+			}
+			f.Toxicity = n
+		case "JITTER":
+			if f.Latency > 0 && val != "" && val != "0" {
+				errs = append(errs, at+": an Istio delay is fixed (fixedDelay), so gameday cannot add jitter; set 0")
+			}
+		case "DESTINATION_IPS", "DESTINATION_HOSTS":
+			if f.Latency > 0 && val != "" {
+				errs = append(errs, at+": gameday delays every request to the app's Service through Istio, not the app's traffic toward chosen destinations; leave it empty")
 			}
 		case "NODE_LABEL":
 			if val != "" {

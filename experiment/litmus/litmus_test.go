@@ -148,7 +148,7 @@ func TestOtherPeoplesEngines(t *testing.T) {
 		"pod-delete-httpprobe.yaml":          "",
 		"pod-delete-with-rbac-multidoc.yaml": "",
 		"pod-delete-cmdprobe.yaml":           "cmdProbe runs a command",
-		"pod-network-latency-engine.yaml":    "pod-network-latency: gameday does not run it",
+		"pod-network-latency-engine.yaml":    "", // as an Istio delay on a meshed app
 		"pod-cpu-hog-catalogue.yaml":         "pod-cpu-hog: gameday does not run it",
 	} {
 		_, err := Read("testdata/others/" + file)
@@ -157,6 +157,45 @@ func TestOtherPeoplesEngines(t *testing.T) {
 			t.Errorf("%s: %v", file, err)
 		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
 			t.Errorf("%s: got %v, want %q", file, err, want)
+		}
+	}
+}
+
+// TestLatencyFaultsRead: pod-network-latency and pod-http-latency read with litmus-go's defaults,
+// and what an Istio delay cannot do is refused naming the variable.
+func TestLatencyFaultsRead(t *testing.T) {
+	engine := func(fault, env string) string {
+		return "apiVersion: litmuschaos.io/v1alpha1\nkind: ChaosEngine\nmetadata: {name: e}\nspec:\n  appinfo: {appns: shop, applabel: app=web, appkind: deployment}\n" +
+			"  experiments:\n  - name: " + fault + "\n    spec:\n      components:\n        env: [" + env + "]\n"
+	}
+	for _, c := range []struct {
+		fault, env string
+		latency    time.Duration
+		toxicity   int
+		want       string
+	}{
+		{"pod-network-latency", "", 2 * time.Second, 100, ""},
+		{"pod-http-latency", "", 6 * time.Second, 100, ""},
+		{"pod-http-latency", `{name: LATENCY, value: "250"}, {name: TOXICITY, value: "40"}, {name: NETWORK_LATENCY, value: "9"}`, 250 * time.Millisecond, 40, ""},
+		{"pod-network-latency", `{name: NETWORK_LATENCY, value: "100"}, {name: LATENCY, value: "9"}`, 100 * time.Millisecond, 100, ""},
+		{"pod-network-latency", `{name: JITTER, value: "20"}`, 0, 0, "JITTER: an Istio delay is fixed"},
+		{"pod-network-latency", `{name: DESTINATION_IPS, value: "10.0.0.1"}`, 0, 0, "DESTINATION_IPS: gameday delays every request to the app's Service"},
+		{"pod-http-latency", `{name: TOXICITY, value: "120"}`, 0, 0, "TOXICITY \"120\": a percentage from 0 to 100"},
+		{"pod-network-loss", "", 0, 0, "pod-network-loss: gameday does not run it"},
+	} {
+		engines, err := Parse("e.yaml", []byte(engine(c.fault, c.env)))
+		switch {
+		case c.want != "":
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s %s: %v, want %q", c.fault, c.env, err, c.want)
+			}
+		case err != nil:
+			t.Errorf("%s %s: %v", c.fault, c.env, err)
+		default:
+			f := engines[0].Experiments[0]
+			if f.Latency != c.latency || f.Toxicity != c.toxicity || f.Duration != time.Minute {
+				t.Errorf("%s %s: latency %s, toxicity %d, duration %s", c.fault, c.env, f.Latency, f.Toxicity, f.Duration)
+			}
 		}
 	}
 }

@@ -97,6 +97,7 @@ type runner struct {
 	mu      sync.Mutex
 	results map[string]*ProbeResult
 	pre     map[string]bool // Edge probes' pre-chaos outcome
+	alive   int             // the app's running pods when the targets were last picked
 }
 
 func runFault(ctx context.Context, s *session.Session, e Engine, f Fault, o Options) Result {
@@ -371,6 +372,9 @@ func compare(a float64, criteria, b, what string) error {
 // chaos is litmus-go's pod-delete loop: until TOTAL_CHAOS_DURATION has passed, pick the targets
 // and delete each (at once when FORCE), waiting CHAOS_INTERVAL after each.
 func (r *runner) chaos(ctx context.Context) ([]string, error) {
+	if r.f.Latency > 0 {
+		return r.delay(ctx)
+	}
 	b := bridge.Bridge{S: r.s}
 	var killed []string
 	start := time.Now()
@@ -446,6 +450,7 @@ func (r *runner) targets(ctx context.Context) ([]corev1.Pod, error) {
 	if len(running) == 0 {
 		return nil, fmt.Errorf("no running pod with labels %s in %s", selector, r.ns)
 	}
+	r.alive = len(running)
 	n := min(len(running), max(1, r.f.Percent*len(running)/100))
 	r.o.Rand.Shuffle(len(running), func(i, j int) { running[i], running[j] = running[j], running[i] })
 	return running[:n], nil

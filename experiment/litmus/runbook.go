@@ -20,7 +20,11 @@ func Plan(engines []Engine) experiment.Plan {
 			case f.Percent > 0:
 				what = fmt.Sprintf("%d%% of the pods", f.Percent)
 			}
-			p.Steps = append(p.Steps, experiment.PlannedStep{Text: fmt.Sprintf("%s/%s: delete %s every %s for %s", e.Name, f.Name, what, f.Interval, f.Duration)})
+			text := fmt.Sprintf("%s/%s: delete %s every %s for %s", e.Name, f.Name, what, f.Interval, f.Duration)
+			if f.Latency > 0 {
+				text = fmt.Sprintf("%s/%s: delay %s's requests by %s (toxicity %d%%) for %s, as an Istio fault", e.Name, f.Name, what, f.Latency, f.Toxicity, f.Duration)
+			}
+			p.Steps = append(p.Steps, experiment.PlannedStep{Text: text})
 			for _, pr := range f.Probes {
 				p.Probes = append(p.Probes, experiment.PlannedProbe{Name: pr.Name, Want: pr.Type + " passes (" + pr.Mode + ")"})
 			}

@@ -3,6 +3,7 @@ package litmus
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,5 +156,85 @@ func onTestbed(t *testing.T, k *testbed.Kube, ns string) *session.Session {
 		if time.Now().After(deadline) {
 			t.Fatal("the session did not see web's four ready pods")
 		}
+	}
+}
+
+// TestNetworkLatencyAsAnIstioDelay (issue 30): a ChaosEngine's pod-network-latency on a meshed app
+// (a real Envoy gateway that a real istiod configures, routing to web's Service, whose pods serve
+// on their own IPs): gameday delays half of web's requests (PODS_AFFECTED_PERC 50 of 2 pods) by
+// NETWORK_LATENCY for TOTAL_CHAOS_DURATION through its Istio fault, an OnChaos httpProbe sees it,
+// and the fault is gone afterwards. An app no VirtualService routes to is refused as not meshed.
+func TestNetworkLatencyAsAnIstioDelay(t *testing.T) {
+	k := testbed.SharedKube(t)
+	mesh := testbed.SharedMesh(t, k)
+	ns := k.Namespace(t, "litmus-latency")
+	testbed.DeployWeb(t, k.Client, ns, 2, "50m", false)
+	app := testbed.StartDemoapp(t, "web", "--work-ms", "0")
+	k.ServePods(t, ns, "web", 8080, app.Addr)
+	gw := mesh.ExposeService(t, ns, "web", "/api/item")
+	s := onTestbed(t, k, ns)
+	engine := func(label string) []Engine {
+		text := fmt.Sprintf(`apiVersion: litmuschaos.io/v1alpha1
+kind: ChaosEngine
+metadata: {name: slow-web}
+spec:
+  appinfo: {appns: %[1]s, applabel: %[3]s, appkind: deployment}
+  experiments:
+  - name: pod-network-latency
+    spec:
+      components:
+        env:
+        - {name: TOTAL_CHAOS_DURATION, value: "6"}
+        - {name: NETWORK_LATENCY, value: "400"}
+        - {name: JITTER, value: "0"}
+        - {name: PODS_AFFECTED_PERC, value: "50"}
+      probe:
+      - name: fast-enough
+        type: httpProbe
+        httpProbe/inputs: {url: "http://%[2]s/api/item", method: {get: {criteria: "==", responseCode: "200"}}}
+        mode: OnChaos
+        runProperties: {probeTimeout: 300ms, interval: 200ms, probePollingInterval: 200ms}
+`, ns, gw.Addr, label)
+		engines, err := Parse("latency.yaml", []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return engines
+	}
+	var out strings.Builder
+	res := Run(context.Background(), s, engine("app=web"), Options{Out: &out})
+	if len(res) != 1 || res[0].Err != nil {
+		t.Fatalf("%+v\n%s", res, out.String())
+	}
+	for _, w := range []string{"delay 400ms 50%", "(1 of 2 pods, toxicity 100%)", "unfault"} {
+		if !strings.Contains(out.String(), w) {
+			t.Fatalf("output lacks %q:\n%s", w, out.String())
+		}
+	}
+	// Half the requests waited 400 ms while the fault lasted: the probe, with a 300 ms budget, failed.
+	if r := res[0]; r.Verdict != "Fail" || r.Probes[0].Passed {
+		t.Fatalf("verdict %s, probes %+v: the delay was not seen\n%s", r.Verdict, r.Probes, out.String())
+	}
+	if vs := k.VirtualService(t, ns, "web"); strings.Contains(fmt.Sprint(vs.Object["spec"]), "fault") {
+		t.Fatalf("the fault outlived the chaos: %v", vs.Object["spec"])
+	}
+	start := time.Now()
+	for range 10 {
+		resp, err := http.Get("http://" + gw.Addr + "/api/item")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("10 requests after the chaos took %s: still delayed", d)
+	}
+	// Pods no VirtualService routes to: not in the mesh.
+	testbed.DeployApp(t, k.Client, ns, "lonely", 1, "10m", false, nil)
+	testbed.WaitAppReady(t, k.Client, ns, "lonely", 1, time.Minute)
+	out.Reset()
+	res = Run(context.Background(), s, engine("app=lonely"), Options{Out: &out})
+	if res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "no Service in "+ns+" selects pod/lonely-") {
+		t.Fatalf("an app outside the mesh: %+v", res[0].Err)
 	}
 }
