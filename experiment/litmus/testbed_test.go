@@ -32,7 +32,7 @@ func TestPodDeleteOnTheTestbed(t *testing.T) {
 	testbed.WaitReady(t, k.Client, ns, 4, time.Minute)
 	app := testbed.StartDemoapp(t, "web")
 	prom := testbed.StartPrometheus(t, 5*time.Second, "")
-	s := onTestbed(t, k, ns)
+	s := onTestbed(t, k, ns, 4)
 	text := fmt.Sprintf(`apiVersion: litmuschaos.io/v1alpha1
 kind: ChaosEngine
 metadata: {name: web-chaos}
@@ -136,7 +136,7 @@ spec:
 	}
 }
 
-func onTestbed(t *testing.T, k *testbed.Kube, ns string) *session.Session {
+func onTestbed(t *testing.T, k *testbed.Kube, ns string, want int32) *session.Session {
 	t.Helper()
 	cfg := config.Default()
 	s, err := session.New(session.Options{Config: &cfg, Kube: &session.Kube{Rest: k.Config, Context: "testbed", Namespace: ns},
@@ -149,12 +149,12 @@ func onTestbed(t *testing.T, k *testbed.Kube, ns string) *session.Session {
 	s.Start(ctx)
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		ready := false
-		s.Store(func(c *model.Cluster) { d := c.Deployment(ns, "web"); ready = c.Synced && d != nil && d.Ready == 4 })
+		s.Store(func(c *model.Cluster) { d := c.Deployment(ns, "web"); ready = c.Synced && d != nil && d.Ready == want })
 		if ready {
 			return s
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the session did not see web's four ready pods")
+			t.Fatalf("the session did not see web's %d ready pods", want)
 		}
 	}
 }
@@ -172,7 +172,7 @@ func TestNetworkLatencyAsAnIstioDelay(t *testing.T) {
 	app := testbed.StartDemoapp(t, "web", "--work-ms", "0")
 	k.ServePods(t, ns, "web", 8080, app.Addr)
 	gw := mesh.ExposeService(t, ns, "web", "/api/item")
-	s := onTestbed(t, k, ns)
+	s := onTestbed(t, k, ns, 2)
 	engine := func(label string) []Engine {
 		text := fmt.Sprintf(`apiVersion: litmuschaos.io/v1alpha1
 kind: ChaosEngine
@@ -212,7 +212,8 @@ spec:
 		}
 	}
 	// Half the requests waited 400 ms while the fault lasted: the probe, with a 300 ms budget, failed.
-	if r := res[0]; r.Verdict != "Fail" || r.Probes[0].Passed {
+	t.Logf("%sprobe %+v", out.String(), res[0].Probes[0])
+	if r := res[0]; r.Verdict != "Fail" || r.Probes[0].Passed || !strings.Contains(r.Probes[0].Detail, "deadline exceeded") {
 		t.Fatalf("verdict %s, probes %+v: the delay was not seen\n%s", r.Verdict, r.Probes, out.String())
 	}
 	if vs := k.VirtualService(t, ns, "web"); strings.Contains(fmt.Sprint(vs.Object["spec"]), "fault") {
