@@ -23,6 +23,7 @@ import (
 // engine measured plus the apiservers' own traffic measured idle before the load, p99 in the
 // engine's bucket of the SLI histogram, and a killed pod's traffic kept in the rate.
 func TestSignalsOfTheAPIServer(t *testing.T) {
+	t.Parallel() // mostly waits on real servers: it runs beside the others that do
 	k := testbed.SharedKube(t)
 	ns := k.Namespace(t, "apisig")
 	const app = "apiserver"

@@ -20,6 +20,7 @@ import (
 // and the signals read the engine's rate and error share within 10 % and its p99 in the bucket,
 // without the decoy's traffic.
 func TestSignalsOfOTelThroughTargetInfo(t *testing.T) {
+	t.Parallel() // mostly waits on real servers: it runs beside the others that do
 	p := testbed.StartPrometheus(t, scrape, "")
 	otelUnderLoad(t, p, "target_info", func(name, attributes string) string {
 		addr := fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t))
@@ -38,6 +39,7 @@ func TestSignalsOfOTelThroughTargetInfo(t *testing.T) {
 // promote_resource_attributes): the same apps and load as through target_info, the series now tied
 // by their own labels.
 func TestSignalsOfOTelPromotedAttributes(t *testing.T) {
+	t.Parallel() // mostly waits on real servers: it runs beside the others that do
 	p := testbed.StartOTLPPrometheus(t, "k8s.namespace.name", "k8s.deployment.name")
 	otelUnderLoad(t, p, "promoted", func(name, attributes string) string {
 		addr := fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t))

@@ -48,6 +48,7 @@ func instant(t *testing.T, b *Backend, r signals.Resolution) float64 {
 // the engine measured, p99 in the same histogram bucket, ready and desired replicas equal to the
 // Deployment's, CPU the kubelet's over the request.
 func TestSignalsOfAppsNobodyHereWrote(t *testing.T) {
+	t.Parallel() // mostly waits on real servers: it runs beside the others that do
 	k := testbed.SharedKube(t)
 	ns := k.Namespace(t, "apps")
 	apps := []struct {
@@ -211,6 +212,7 @@ func bucketOf(v float64, bounds []float64) (float64, float64) {
 // each mesh, reads Istio's destination reporter only (both reporters are exported: summing them
 // would double the rate) and turns milliseconds into seconds.
 func TestSignalsOfTheMeshConventions(t *testing.T) {
+	t.Parallel() // mostly waits on real servers: it runs beside the others that do
 	k := testbed.SharedKube(t)
 	ns := k.Namespace(t, "meshsig")
 	const rate, errShare = 40.0, 0.1
@@ -249,6 +251,7 @@ func TestSignalsOfTheMeshConventions(t *testing.T) {
 // Detection finds the Service's upstream cluster (outbound|8080||web.NS.svc.cluster.local) in each
 // and reads rate and error share within 10 % of the load engine's.
 func TestSignalsOfEnvoyAtTheEdge(t *testing.T) {
+	t.Parallel() // mostly waits on real servers: it runs beside the others that do
 	k := testbed.SharedKube(t)
 	mesh := testbed.SharedMesh(t, k)
 	for _, c := range []struct {
