@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"maps"
@@ -93,6 +94,21 @@ func (b *Board) Update(f func(sn *Snapshot)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	f(&b.sn)
+}
+
+// Await holds the run until the facilitator starts it (gate receives), showing it waits; false
+// when ctx ended first. A nil board only waits.
+func (b *Board) Await(ctx context.Context, gate <-chan struct{}) bool {
+	if b != nil {
+		b.Update(func(sn *Snapshot) { sn.Waiting = true })
+		defer b.Update(func(sn *Snapshot) { sn.Waiting = false })
+	}
+	select {
+	case <-gate:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // Say adds a line of the run's output.

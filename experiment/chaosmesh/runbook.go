@@ -25,12 +25,7 @@ func (f *File) Plan() experiment.Plan {
 // RunOnBoard is Run for the cockpit's runbook: it waits for the facilitator (gate), then carries
 // the resources out one by one, each a step on the board; HALT (ctx) stops it between kills.
 func RunOnBoard(ctx context.Context, s *session.Session, f *File, board *experiment.Board, gate <-chan struct{}) []Outcome {
-	board.Update(func(sn *experiment.Snapshot) { sn.Waiting = true })
-	select {
-	case <-gate:
-	case <-ctx.Done():
-	}
-	board.Update(func(sn *experiment.Snapshot) { sn.Waiting = false })
+	board.Await(ctx, gate) // HALT before N: ctx is done, nothing runs
 	var res []Outcome
 	outcome, why := experiment.Held, ""
 	for i, r := range f.Resources {

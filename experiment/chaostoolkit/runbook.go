@@ -59,15 +59,8 @@ func (r *runner) gate(ctx context.Context) bool {
 	if r.o.Gate == nil {
 		return true
 	}
-	r.board(func(sn *experiment.Snapshot) { sn.Waiting = true })
-	defer r.board(func(sn *experiment.Snapshot) { sn.Waiting = false })
 	fmt.Fprintln(r.o.Out, "waiting for the facilitator to start the experiment")
-	select {
-	case <-r.o.Gate:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return r.o.Board.Await(ctx, r.o.Gate)
 }
 
 // probed puts a hypothesis probe's result on the runbook: a verdict before and after the method,

@@ -397,9 +397,7 @@ func (r *runner) chaos(ctx context.Context) ([]string, error) {
 				return killed, fmt.Errorf("pod/%s: %w", p.Name, err)
 			}
 			killed = append(killed, p.Name)
-			r.mu.Lock() // the probes' goroutines write too
-			fmt.Fprintf(r.o.Out, "  %s/%s: %s\n", r.e.Name, r.f.Name, did)
-			r.mu.Unlock()
+			r.say("  %s/%s: %s", r.e.Name, r.f.Name, did)
 			sleep(ctx, r.f.Interval)
 		}
 	}

@@ -3,6 +3,7 @@ package litmus
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/gamedaylab/gameday/experiment"
 	"github.com/gamedaylab/gameday/session"
@@ -36,12 +37,7 @@ func Plan(engines []Engine) experiment.Plan {
 // RunOnBoard is Run for the cockpit's runbook: it waits for the facilitator (gate), then runs the
 // faults one by one, each a step on the board with its probes' verdicts; HALT (ctx) stops it.
 func RunOnBoard(ctx context.Context, s *session.Session, engines []Engine, o Options, board *experiment.Board, gate <-chan struct{}) []Result {
-	board.Update(func(sn *experiment.Snapshot) { sn.Waiting = true })
-	select {
-	case <-gate:
-	case <-ctx.Done():
-	}
-	board.Update(func(sn *experiment.Snapshot) { sn.Waiting = false })
+	board.Await(ctx, gate) // HALT before N: ctx is done, nothing runs
 	o.Out = board.Lines()
 	var out []Result
 	outcome, why, n := experiment.Held, "", 0
@@ -83,10 +79,7 @@ func RunOnBoard(ctx context.Context, s *session.Session, engines []Engine, o Opt
 	if ctx.Err() != nil {
 		outcome, why = experiment.Interrupted, "stopped (HALT or the cockpit's exit)"
 	} else {
-		why = fmt.Sprintf("%s; resiliency score %.2f", why, Score(out))
-		if why[0] == ';' {
-			why = why[2:]
-		}
+		why = strings.TrimPrefix(fmt.Sprintf("%s; resiliency score %.2f", why, Score(out)), "; ")
 	}
 	board.Update(func(sn *experiment.Snapshot) { sn.Outcome, sn.Current, sn.Record.Reason = outcome, n, why })
 	return out
